@@ -1,0 +1,48 @@
+# Companion: `make run` starts the bot (the offline sandbox without BOT_TOKEN),
+# `make test` runs lint, types and the whole test suite.
+VENV   ?= .venv
+PYTHON ?= python3
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test lint bench install redis clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m bot db upgrade
+	$(PY) -m bot start
+
+# redis-server is needed by the tests of the shared rate limits and the Redis cache.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing redis-server (needed by the Redis tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else \
+	    echo "redis-server is missing and cannot be installed here (not root or no apt-get):"; \
+	    echo "install it (e.g. 'sudo apt-get install redis-server'); the Redis tests will fail without it"; \
+	  fi; }
+
+lint: install
+	$(VENV)/bin/ruff check bot tests migrations benchmarks
+	$(VENV)/bin/ruff format --check bot tests migrations benchmarks
+	$(VENV)/bin/mypy
+
+test: install redis lint
+	$(VENV)/bin/pytest -q
+
+bench: install
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,105 @@
+"""Command line: ``python -m bot {start,run,sandbox,check,db}``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable, Sequence
+
+from telegram import Update
+
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.logging import configure_logging, get_logger
+
+log = get_logger("bot.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Companion Telegram bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("start", help="run with BOT_TOKEN, else start the offline sandbox")
+    sub.add_parser("run", help="long-poll the Bot API (needs BOT_TOKEN)")
+    sandbox = sub.add_parser("sandbox", help="the bot against an offline Bot API, in this terminal")
+    sandbox.add_argument("--users", type=int, default=0, help="simulated users who pressed /start")
+    sub.add_parser("check", help="validate the configuration and print what will run")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    return parser
+
+
+def cmd_check(settings: Settings) -> int:
+    from bot.app import build_application
+
+    app = build_application(settings)
+    services = app.bot_data["services"]
+    token = "set" if settings.token() else "not set (the sandbox will be used)"
+    print("configuration OK")
+    print(f"  bot token:    {token}")
+    print(f"  bot API:      {settings.telegram_api_base_url}")
+    print(f"  database:     {services.db.engine.url.render_as_string(hide_password=True)}")
+    print(f"  cache:        {'redis' if settings.redis_url else 'in memory'}")
+    print(f"  time zone:    {settings.timezone}")
+    print(f"  admins:       {', '.join(map(str, settings.admin_ids)) or 'none'}")
+    print(f"  commands:     {', '.join('/' + c.name for c in services.commands)}")
+    return 0
+
+
+def cmd_db(settings: Settings) -> int:
+    from bot.core.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_run(settings: Settings) -> int:
+    if settings.token() is None:
+        print("BOT_TOKEN is not set: set it (or use `python -m bot sandbox`)", file=sys.stderr)
+        return 2
+    from bot.app import build_application
+    from bot.core.migrate import upgrade
+
+    upgrade(settings.database_url)
+    app = build_application(settings)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+    return 0
+
+
+def cmd_sandbox(settings: Settings, users: int) -> int:
+    from bot.core.migrate import upgrade
+    from bot.sandbox.terminal import run_sandbox, sandbox_settings
+
+    if "log_level" not in settings.model_fields_set:
+        configure_logging("WARNING", settings.log_format)  # keep the chat readable
+    upgrade(sandbox_settings(settings, "").database_url)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_sandbox(settings, users=users))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    commands: dict[str, Callable[[], int]] = {
+        "check": lambda: cmd_check(settings),
+        "db": lambda: cmd_db(settings),
+        "run": lambda: cmd_run(settings),
+        "sandbox": lambda: cmd_sandbox(settings, max(0, args.users)),
+        "start": lambda: cmd_run(settings) if settings.token() else cmd_sandbox(settings, 0),
+    }
+    try:
+        return commands[args.command]()
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

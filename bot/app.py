@@ -1,0 +1,163 @@
+"""The composition root: the one place that builds and wires everything.
+
+``build_application(settings)`` returns a ready python-telegram-bot
+``Application`` whose ``bot_data["services"]`` holds the shared services and
+whose modules have registered their handlers, commands and jobs. Nothing here
+runs at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from sqlalchemy import MetaData
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.core.cache import Cache, MemoryCache, RedisCache
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
+from bot.core.context import App, BotContext, Services
+from bot.core.db import Base, Database
+from bot.core.events import EventBus
+from bot.core.logging import get_logger
+
+log = get_logger(__name__)
+
+# Feature modules, in registration order; each exports ``register(app, services)``.
+MODULES: tuple[str, ...] = ("accounts",)
+
+SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"
+
+
+class CompanionApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application, binding ``update_id``/``chat_id`` to every log line of an update."""
+
+    async def process_update(self, update: object) -> None:
+        if not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        chat = update.effective_chat
+        with structlog.contextvars.bound_contextvars(
+            update_id=update.update_id, chat_id=chat.id if chat else None
+        ):
+            await super().process_update(update)
+
+
+def load_modules(names: Sequence[str] = MODULES) -> list[ModuleType]:
+    return [importlib.import_module(f"bot.modules.{name}") for name in names]
+
+
+def load_models(names: Sequence[str] = MODULES) -> MetaData:
+    """Import every table definition (core and modules); the metadata Alembic compares."""
+    importlib.import_module("bot.core.users")
+    for name in names:
+        try:
+            importlib.import_module(f"bot.modules.{name}.models")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bot.modules.{name}.models":
+                raise
+    return Base.metadata
+
+
+def build_cache(settings: Settings) -> Cache:
+    if settings.redis_url:
+        return RedisCache(Redis.from_url(settings.redis_url))
+    return MemoryCache()
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+    return Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        bus=EventBus(),
+        clock=clock or SystemClock(),
+        cache=build_cache(settings),
+    )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    modules: Sequence[str] = MODULES,
+    services: Services | None = None,
+) -> App:
+    """Build the bot: services, the PTB application, and every module registered."""
+    services = services or build_services(settings, clock=clock)
+    builder: Any = (
+        ApplicationBuilder()
+        .application_class(CompanionApplication)
+        .token(settings.token() or SANDBOX_TOKEN)
+        .base_url(settings.telegram_api_base_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(tzinfo=settings.tz))
+        .concurrent_updates(32)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    app: App = builder.build()
+    app.bot_data["services"] = services
+    for module in load_modules(modules):
+        module.register(app, services)
+    return app
+
+
+@asynccontextmanager
+async def serving(app: App, *, poll_timeout: int = 5) -> AsyncIterator[App]:
+    """Run ``app`` (polling included) for the duration of the block; the same order of
+    hooks as ``run_polling``: initialize, post_init, start, ..., stop, post_shutdown."""
+    await app.initialize()
+    try:
+        await _post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
+        yield app
+    finally:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await _post_shutdown(app)
+
+
+async def _post_init(app: App) -> None:
+    services: Services = app.bot_data["services"]
+    await _publish_command_menu(app, services)
+    for hook in services.on_start:
+        await hook(app)
+    log.info("bot started", username=app.bot.username, modules=len(MODULES))
+
+
+async def _post_shutdown(app: App) -> None:
+    services: Services = app.bot_data["services"]
+    for hook in reversed(services.on_stop):
+        try:
+            await hook(app)
+        except Exception:
+            log.exception("shutdown hook failed")
+    await services.cache.close()
+    await services.db.dispose()
+
+
+async def _publish_command_menu(app: App, services: Services) -> None:
+    """Telegram's command menu: public commands for all, every command for admins."""
+    public = [BotCommand(c.name, c.description[:256]) for c in services.commands.visible_to(False)]
+    every = [BotCommand(c.name, c.description[:256]) for c in services.commands.visible_to(True)]
+    try:
+        await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
+        for admin_id in services.settings.admin_ids:
+            await app.bot.set_my_commands(every, scope=BotCommandScopeChat(admin_id))
+    except TelegramError as exc:  # an admin who never opened the chat is not fatal
+        log.warning("command menu not fully published", error=str(exc))

@@ -1,0 +1,1 @@
+"""The shared kernel: configuration, database, events, jobs, delivery. Knows no module."""

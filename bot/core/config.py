@@ -1,0 +1,174 @@
+"""Settings read from the environment and `.env`, validated once at start-up.
+
+Every field is documented in `.env.example`. A bad value stops the process with
+one line naming the setting (see :func:`describe_errors`), never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+class JobOverride(BaseModel):
+    """What settings may change about one declared job."""
+
+    schedule: str | None = None
+    enabled: bool = True
+    timeout: float | None = Field(default=None, gt=0)
+    catchup: float | None = Field(default=None, ge=0)
+
+
+class FeedSource(BaseModel):
+    """One feed to import channel posts from, with an optional backup URL."""
+
+    name: str
+    url: str
+    backup_url: str | None = None
+
+
+class Settings(BaseSettings):
+    """All configuration of one Companion process."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_base_url: str = DEFAULT_API_BASE_URL
+    database_url: str = "sqlite+aiosqlite:///./data/companion.sqlite3"
+    redis_url: str | None = None
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    timezone: str = "UTC"
+    channel_id: int | None = None
+    vip_chat_id: int | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    media_dir: Path = Path("./data/media")
+    http_port: int | None = Field(default=None, ge=1, le=65535)
+
+    # Telegram's published limits; the rate limiter stays inside them.
+    rate_global_per_second: float = Field(default=30.0, gt=0)
+    rate_private_per_second: float = Field(default=1.0, gt=0)
+    rate_group_per_minute: float = Field(default=20.0, gt=0)
+    outbox_batch_size: int = Field(default=200, ge=1, le=10_000)
+
+    jobs: dict[str, JobOverride] = Field(default_factory=dict)
+    feeds: list[FeedSource] = Field(default_factory=list)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: Any) -> Any:
+        if isinstance(value, int):
+            return (value,)
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [part for part in parts if not part.lstrip("-").isdigit()]
+        if bad:
+            raise ValueError(f"expected comma-separated Telegram user ids, got {bad[0]!r}")
+        return tuple(int(part) for part in parts)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL: {value!r}") from None
+        backend = url.get_backend_name()
+        if backend not in _ASYNC_DRIVERS:
+            raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        if "+" not in url.drivername:
+            url = url.set(drivername=_ASYNC_DRIVERS[backend])
+        return url.render_as_string(hide_password=False)
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_redis_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db")
+        return value
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @field_validator("channel_id", "vip_chat_id", "http_port", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.admin_ids
+
+    def token(self) -> str | None:
+        return self.bot_token.get_secret_value() if self.bot_token else None
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be run; the message is one line per problem."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment (and `.env`), raising :class:`ConfigError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per invalid setting, named as it is written in the environment."""
+    lines = []
+    for error in exc.errors():
+        name = "__".join(str(part) for part in error["loc"] if not isinstance(part, int))
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name.upper() or 'settings'}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,44 @@
+"""The services a module may use, and the typed callback context that carries them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.core.cache import Cache
+from bot.core.clock import Clock
+from bot.core.commands import CommandCatalog
+from bot.core.config import Settings
+from bot.core.db import Database
+from bot.core.events import EventBus
+
+Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
+
+
+@dataclass(slots=True, eq=False)
+class Services:
+    """Everything built once by the composition root and shared by the modules."""
+
+    settings: Settings
+    db: Database
+    bus: EventBus
+    clock: Clock
+    cache: Cache
+    commands: CommandCatalog = field(default_factory=CommandCatalog)
+    on_start: list[Hook] = field(default_factory=list)
+    on_stop: list[Hook] = field(default_factory=list)
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's callback context with typed access to :class:`Services`."""
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data["services"]
+        return services
+
+
+App = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]

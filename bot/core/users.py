@@ -1,0 +1,98 @@
+"""Users are a core concept: every module addresses them, none owns them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, String, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.core.db import Base, UTCDateTime
+
+
+class User(Base):
+    """A Telegram user who has talked to the bot."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    username: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    referrer_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    unreachable_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def parse_referrer(payload: str | None, user_id: int) -> int | None:
+    """The inviter named by a ``ref_<id>`` start payload; None if invalid or self."""
+    if not payload or not payload.startswith("ref_"):
+        return None
+    digits = payload.removeprefix("ref_")
+    if not digits.isdigit() or len(digits) > 15:
+        return None
+    referrer = int(digits)
+    return None if referrer in (0, user_id) else referrer
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    first_name: str,
+    username: str | None,
+    language_code: str | None,
+    payload: str | None,
+    now: datetime,
+) -> tuple[User, bool]:
+    """Create the user on first contact (idempotent); True when new.
+
+    The referrer is recorded only for a new user, only if the inviter is a
+    known user, and never for self-referral or a two-user cycle.
+    """
+    user = await session.get(User, user_id)
+    if user is not None:
+        user.first_name, user.username, user.last_seen_at = first_name, username, now
+        if not user.reachable:
+            user.reachable, user.unreachable_reason = True, None
+        return user, False
+    referrer_id = parse_referrer(payload, user_id)
+    if referrer_id is not None:
+        inviter = await session.get(User, referrer_id)
+        if inviter is None or inviter.referrer_id == user_id:
+            referrer_id = None
+    user = User(
+        id=user_id,
+        first_name=first_name,
+        username=username,
+        language_code=language_code,
+        referrer_id=referrer_id,
+        reachable=True,
+        created_at=now,
+        last_seen_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    return user, True
+
+
+async def set_reachable(
+    session: AsyncSession, user_id: int, reachable: bool, reason: str | None = None
+) -> bool:
+    """Mark a user (un)reachable; True when this changed their state."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id, User.reachable.is_not(reachable))
+        .values(reachable=reachable, unreachable_reason=None if reachable else reason)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def count_users(session: AsyncSession, *, reachable_only: bool = False) -> int:
+    query = select(func.count()).select_from(User)
+    if reachable_only:
+        query = query.where(User.reachable.is_(True))
+    return int(await session.scalar(query) or 0)

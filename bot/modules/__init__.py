@@ -1,0 +1,1 @@
+"""Feature modules. Each exports ``register(app, services)``; see ``bot/app.py``."""

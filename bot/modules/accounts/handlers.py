@@ -1,0 +1,96 @@
+"""Thin PTB callbacks for registration and help."""
+
+from __future__ import annotations
+
+from telegram import ChatMember, Update
+
+from bot.core import users
+from bot.core.context import BotContext
+from bot.core.events import UserBecameReachable, UserBecameUnreachable, UserRegistered
+from bot.core.logging import get_logger
+
+log = get_logger(__name__)
+
+WELCOME = (
+    "Welcome to Companion, {name}!\n"
+    "Every day you get a small mission; complete it to earn points and keep your streak.\n"
+    "Send /help to see what you can do."
+)
+WELCOME_BACK = "Welcome back, {name}! Send /help to see what you can do."
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Register the sender (idempotent) and greet them."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        await message.reply_text("Talk to me in a private chat to register.")
+        return
+    services = context.services
+    payload = context.args[0] if context.args else None
+    async with services.db.session() as session:
+        record, created = await users.register(
+            session,
+            user_id=user.id,
+            first_name=user.first_name,
+            username=user.username,
+            language_code=user.language_code,
+            payload=payload,
+            now=services.clock.now(),
+        )
+        referrer_id = record.referrer_id
+    if created:
+        log.info("user registered", user_id=user.id, referrer_id=referrer_id)
+        await services.bus.publish(UserRegistered(user.id, referrer_id))
+    template = WELCOME if created else WELCOME_BACK
+    await message.reply_text(template.format(name=user.first_name))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """List the commands this user may use (admins see theirs too)."""
+    if update.effective_message is None:
+        return
+    services = context.services
+    is_admin = services.settings.is_admin(
+        update.effective_user.id if update.effective_user else None
+    )
+    visible = services.commands.visible_to(is_admin)
+    lines = ["Commands you can use:"]
+    lines += [c.line() for c in visible if not c.admin]
+    admin = [c.line() for c in visible if c.admin]
+    if admin:
+        lines += ["", "Admin commands:", *admin]
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Any command no module claimed gets a short helpful reply."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    name = message.text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0]
+    if context.services.commands.known(name):
+        return
+    await message.reply_text(f"I don't know /{name}. Send /help to see the commands you can use.")
+
+
+async def membership_changed(update: Update, context: BotContext) -> None:
+    """A user blocked (``kicked``) or unblocked the bot in their private chat."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    services = context.services
+    status = change.new_chat_member.status
+    reachable = status not in (ChatMember.BANNED, ChatMember.LEFT)
+    async with services.db.session() as session:
+        changed = await users.set_reachable(session, change.chat.id, reachable, reason="blocked")
+    if not changed:
+        return
+    log.info("reachability changed", user_id=change.chat.id, reachable=reachable)
+    event = (
+        UserBecameReachable(change.chat.id)
+        if reachable
+        else UserBecameUnreachable(change.chat.id, "blocked")
+    )
+    await services.bus.publish(event)

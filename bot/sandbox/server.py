@@ -1,0 +1,348 @@
+"""The sandbox Bot API server: real HTTP on loopback, Telegram's request and answer shapes.
+
+``POST /bot<token>/<method>`` with form, JSON or multipart bodies; answers
+``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": N, ...}``.
+It enforces Telegram's flood limits (429 with ``retry_after``), answers 403 for
+users who blocked the bot, 400 for unknown chats, over-long texts and migrated
+groups, and can inject 5xx faults.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.flood import FloodGate, FloodLimits
+from bot.sandbox.world import BOT_ID, JSON, SentMessage, World, bot_user
+
+MAX_TEXT, MAX_CAPTION = 4096, 1024
+_STRING_FIELDS = frozenset(
+    {
+        "text",
+        "caption",
+        "data",
+        "callback_query_id",
+        "name",
+        "title",
+        "description",
+        "payload",
+        "currency",
+        "pre_checkout_query_id",
+        "error_message",
+        "invite_link",
+        "parse_mode",
+        "photo",
+        "url",
+        "start_parameter",
+        "provider_token",
+    }
+)
+COUNTED = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendInvoice",
+        "sendAnimation",
+        "sendVideo",
+        "copyMessage",
+        "forwardMessage",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
+)
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API."""
+
+    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.parameters = code, description, parameters
+
+
+def _decode(value: str, key: str) -> Any:
+    if key in _STRING_FIELDS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class SandboxServer:
+    """An offline Bot API on ``127.0.0.1``; ``base_url`` goes to ``TELEGRAM_API_BASE_URL``."""
+
+    def __init__(
+        self, *, limits: FloodLimits | None = None, fault_rate: float = 0.0, seed: int = 7
+    ) -> None:
+        self.world = World()
+        self.gate = FloodGate(limits or FloodLimits())
+        self.fault_rate = fault_rate
+        self.random = random.Random(seed)
+        self.stats: Counter[str] = Counter()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._methods: dict[str, Callable[[JSON], Awaitable[Any]]] = {
+            name.removeprefix("m_"): getattr(self, name)
+            for name in dir(self)
+            if name.startswith("m_")
+        }
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def start(self, port: int = 0) -> str:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1])
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def set_limits(self, limits: FloodLimits) -> None:
+        self.gate = FloodGate(limits)
+
+    @property
+    def too_many_requests(self) -> int:
+        return self.stats["429"]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        self.stats[method] += 1
+        params = await self._params(request)
+        self.world.calls.append((method, params))
+        try:
+            result = await self._call(method, params)
+        except ApiError as exc:
+            self.stats[str(exc.code)] += 1
+            body: JSON = {"ok": False, "error_code": exc.code, "description": exc.description}
+            if exc.parameters:
+                body["parameters"] = exc.parameters
+            return web.json_response(body, status=exc.code)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _call(self, method: str, params: JSON) -> Any:
+        handler = self._methods.get(method)
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        if method in COUNTED:
+            if self.fault_rate and self.random.random() < self.fault_rate:
+                raise ApiError(502, "Bad Gateway")
+            self._check_chat(params)
+        return await handler(params)
+
+    async def _params(self, request: web.Request) -> JSON:
+        if request.content_type == "application/json":
+            body = await request.json()
+            return dict(body) if isinstance(body, dict) else {}
+        form = await request.post()
+        params: JSON = {}
+        for key, value in form.items():
+            params[key] = _decode(value, key) if isinstance(value, str) else "<file>"
+        return params
+
+    def _check_chat(self, params: JSON) -> None:
+        chat_id = int(params.get("chat_id", 0))
+        user = self.world.users.get(chat_id)
+        chat = self.world.chats.get(chat_id)
+        if user is None and chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if user is not None and user.deactivated:
+            raise ApiError(403, "Forbidden: user is deactivated")
+        if user is not None and user.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat is not None and chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
+        wait = self.gate.check(chat_id)
+        if wait:
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+
+    def _message_json(self, message: SentMessage) -> JSON:
+        body: JSON = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": self.world.chat_json(message.chat_id),
+            "from": bot_user(),
+        }
+        if message.photo:
+            body["photo"] = [
+                {
+                    "file_id": f"p{message.message_id}",
+                    "file_unique_id": "p",
+                    "width": 640,
+                    "height": 480,
+                }
+            ]
+            if message.text:
+                body["caption"] = message.text
+        elif message.text is not None:
+            body["text"] = message.text
+        if message.reply_markup:
+            body["reply_markup"] = message.reply_markup
+        return body
+
+    # -- Bot API methods --------------------------------------------------------
+    async def m_getMe(self, _p: JSON) -> JSON:
+        return {
+            **bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def m_getUpdates(self, p: JSON) -> list[JSON]:
+        return await self.world.take_updates(
+            int(p.get("offset", 0) or 0),
+            int(p.get("limit", 100) or 100),
+            float(p.get("timeout", 0) or 0),
+        )
+
+    async def m_deleteWebhook(self, _p: JSON) -> bool:
+        return True
+
+    async def m_getWebhookInfo(self, _p: JSON) -> JSON:
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+
+    async def m_setMyCommands(self, p: JSON) -> bool:
+        scope = json.dumps(p.get("scope") or {"type": "default"}, sort_keys=True)
+        self.world.commands[scope] = list(p.get("commands") or [])
+        return True
+
+    async def m_deleteMyCommands(self, _p: JSON) -> bool:
+        return True
+
+    async def m_close(self, _p: JSON) -> bool:
+        return True
+
+    async def m_logOut(self, _p: JSON) -> bool:
+        return True
+
+    async def m_sendMessage(self, p: JSON) -> JSON:
+        text = str(p.get("text", ""))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > MAX_TEXT:
+            raise ApiError(400, "Bad Request: message is too long")
+        return self._message_json(self.world.record(int(p["chat_id"]), text, "sendMessage", p))
+
+    async def m_sendPhoto(self, p: JSON) -> JSON:
+        caption = p.get("caption")
+        if caption and len(str(caption)) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendPhoto", p))
+
+    async def m_sendInvoice(self, p: JSON) -> JSON:
+        message = self.world.record(int(p["chat_id"]), str(p.get("title", "")), "sendInvoice", p)
+        return self._message_json(message)
+
+    async def m_editMessageText(self, p: JSON) -> JSON:
+        message = self._find(p)
+        text, markup = str(p.get("text", "")), p.get("reply_markup")
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > MAX_TEXT:
+            raise ApiError(400, "Bad Request: message is too long")
+        if text == message.text and markup == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.text, message.reply_markup = text, markup
+        self.world.edited(message)
+        return self._message_json(message)
+
+    async def m_editMessageReplyMarkup(self, p: JSON) -> JSON:
+        message = self._find(p)
+        message.reply_markup = p.get("reply_markup")
+        self.world.edited(message)
+        return self._message_json(message)
+
+    def _find(self, p: JSON) -> SentMessage:
+        key = (int(p.get("chat_id", 0)), int(p.get("message_id", 0)))
+        message = self.world.by_key.get(key)
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return message
+
+    async def m_deleteMessage(self, p: JSON) -> bool:
+        self.world.by_key.pop((int(p.get("chat_id", 0)), int(p.get("message_id", 0))), None)
+        return True
+
+    async def m_answerCallbackQuery(self, p: JSON) -> bool:
+        self.world.callback_answers.append(p)
+        return True
+
+    async def m_answerPreCheckoutQuery(self, p: JSON) -> bool:
+        self.world.callback_answers.append({"pre_checkout": True, **p})
+        return True
+
+    async def m_getChat(self, p: JSON) -> JSON:
+        chat = self.world.chat_json(int(p.get("chat_id", 0)))
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+            },
+        }
+
+    async def m_getChatMember(self, p: JSON) -> JSON:
+        user = self.world.user(int(p.get("user_id", 0)))
+        return {"status": "member", "user": user.as_user()}
+
+    async def m_banChatMember(self, p: JSON) -> bool:
+        self.world.moderation.append(("ban", int(p["chat_id"]), int(p["user_id"])))
+        return True
+
+    async def m_unbanChatMember(self, p: JSON) -> bool:
+        self.world.moderation.append(("unban", int(p["chat_id"]), int(p["user_id"])))
+        return True
+
+    async def m_createChatInviteLink(self, p: JSON) -> JSON:
+        chat_id = int(p["chat_id"])
+        if self.world.chat_json(chat_id) is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        link = {
+            "invite_link": f"https://t.me/+sandbox{len(self.world.invite_links) + 1:06d}",
+            "creator": {**bot_user(), "id": BOT_ID},
+            "creates_join_request": False,
+            "is_primary": False,
+            "is_revoked": False,
+        }
+        for key in ("member_limit", "expire_date", "name"):
+            if p.get(key) is not None:
+                link[key] = p[key]
+        self.world.invite_links.append({"chat_id": chat_id, **link})
+        return link
+
+    async def m_revokeChatInviteLink(self, p: JSON) -> JSON:
+        for link in self.world.invite_links:
+            if link["invite_link"] == p.get("invite_link"):
+                link["is_revoked"] = True
+                return {k: v for k, v in link.items() if k != "chat_id"}
+        raise ApiError(400, "Bad Request: invite link not found")

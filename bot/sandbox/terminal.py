@@ -1,0 +1,174 @@
+"""``python -m bot sandbox``: the real bot against the offline Bot API, in a terminal chat.
+
+You are an admin user typing to the bot; every message the bot sends to any
+chat is printed, tagged with the chat. Lines starting with ``:`` talk to the
+sandbox itself (``:help`` lists them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.app import build_application, serving
+from bot.core.config import Settings
+from bot.sandbox.server import SandboxServer
+from bot.sandbox.world import SentMessage, World
+
+YOU = 1
+SIMULATED_BASE = 100_001
+CHANNEL, VIP = -1_001_000_000_001, -1_001_000_000_002
+SANDBOX_HELP = """Sandbox commands:
+  :as <user_id> <text>   send <text> as another user (created on first use)
+  :press <n> [user_id]   press button n of the newest message with buttons (to you, or user_id)
+  :block <user_id>       that user blocks the bot     :unblock <user_id>   ...and unblocks it
+  :fault <0..1>          fail that share of sends with 502   :quit   stop (or Ctrl-D)"""
+
+
+def sandbox_settings(settings: Settings, base_url: str) -> Settings:
+    """The settings with the sandbox's URL, you as an admin, and sandbox chats."""
+    update: dict[str, object] = {
+        "telegram_api_base_url": base_url,
+        "admin_ids": tuple(dict.fromkeys((YOU, *settings.admin_ids))),
+        "channel_id": settings.channel_id or CHANNEL,
+        "vip_chat_id": settings.vip_chat_id or VIP,
+        "bot_token": None,
+    }
+    if "database_url" not in settings.model_fields_set:
+        update["database_url"] = "sqlite+aiosqlite:///./data/sandbox.sqlite3"
+    return settings.model_copy(update=update)
+
+
+def describe(message: SentMessage, world: World) -> str:
+    who = (
+        "you"
+        if message.chat_id == YOU
+        else (
+            "channel"
+            if message.chat_id == CHANNEL
+            else "vip chat"
+            if message.chat_id == VIP
+            else world.users[message.chat_id].first_name
+            if message.chat_id in world.users
+            else "chat"
+        )
+    )
+    verb = "edited" if message.edits else ("photo" if message.photo else "message")
+    text = message.text or ""
+    if message.chat_id != YOU and message.chat_id >= SIMULATED_BASE:
+        text = text.splitlines()[0][:80] if text else ""
+    buttons = " ".join(f"[{i}: {b.get('text')}]" for i, b in enumerate(message.buttons(), 1))
+    body = text + (f"\n    {buttons}" if buttons else "")
+    return f"[{verb} → {who} {message.chat_id}] {body}"
+
+
+def _stdin_lines(loop: asyncio.AbstractEventLoop, stream: TextIO) -> asyncio.Queue[str | None]:
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\n"))
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, daemon=True, name="sandbox-stdin").start()
+    return queue
+
+
+def _latest_with_buttons(world: World, chat_id: int) -> SentMessage | None:
+    return next((m for m in reversed(world.to(chat_id)) if m.buttons()), None)
+
+
+def sandbox_command(line: str, server: SandboxServer, say: Callable[[str], None]) -> bool:
+    """Act on a ``:`` line; False when the user asked to quit."""
+    world = server.world
+    verb, _, rest = line[1:].partition(" ")
+    args = rest.split()
+    if verb == "quit":
+        return False
+    if verb == "as" and len(args) >= 2 and args[0].isdigit():
+        world.send_text(int(args[0]), rest.split(maxsplit=1)[1])
+    elif verb == "press" and args and args[0].isdigit():
+        chat = int(args[1]) if len(args) > 1 and args[1].isdigit() else YOU
+        message = _latest_with_buttons(world, chat)
+        buttons = message.buttons() if message else []
+        index = int(args[0]) - 1
+        if message is None or not 0 <= index < len(buttons):
+            say("no such button")
+        else:
+            world.press(chat, message, str(buttons[index].get("callback_data", "")))
+    elif verb in ("block", "unblock") and args and args[0].isdigit():
+        world.block(int(args[0]), blocked=verb == "block")
+    elif verb == "fault" and args:
+        server.fault_rate = max(0.0, min(1.0, float(args[0])))
+    else:
+        say(SANDBOX_HELP)
+    return True
+
+
+async def run_sandbox(
+    settings: Settings,
+    *,
+    users: int = 0,
+    stream: TextIO = sys.stdin,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Start the sandbox server and the bot, then chat until EOF or ``:quit``."""
+    server = SandboxServer()
+    base_url = await server.start()
+    settings = sandbox_settings(settings, base_url)
+    world = server.world
+    world.user(YOU, "You", "you")
+    world.chat(settings.channel_id or CHANNEL, "channel", "Sandbox channel")
+    world.chat(settings.vip_chat_id or VIP, "supergroup", "Sandbox VIP chat")
+    world.listeners.append(lambda message: say(describe(message, world)))
+    app = build_application(settings)
+    async with serving(app):
+        await _converse(server, settings, users, stream, say)
+    await server.stop()
+
+
+async def _converse(
+    server: SandboxServer,
+    settings: Settings,
+    users: int,
+    stream: TextIO,
+    say: Callable[[str], None],
+) -> None:
+    world = server.world
+    say(
+        f"Companion sandbox on {server.base_url} — you are user {YOU}, an admin. "
+        "Type /help, or :help for the sandbox."
+    )
+    for offset in range(users):
+        world.send_text(SIMULATED_BASE + offset, "/start")
+    await _chat(server, say, _stdin_lines(asyncio.get_running_loop(), stream))
+    await _quiet(world)
+
+
+async def _quiet(world: World, seconds: float = 1.5, limit: float = 10.0) -> None:
+    """After the last input, let the bot finish answering (until it is quiet a while)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    seen = -1
+    while loop.time() < deadline and seen != (
+        now := len(world.messages) + sum(m.edits for m in world.messages)
+    ):
+        seen = now
+        await asyncio.sleep(seconds)
+
+
+async def _chat(
+    server: SandboxServer, say: Callable[[str], None], lines: asyncio.Queue[str | None]
+) -> None:
+    while (line := await lines.get()) is not None:
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            if not sandbox_command(line, server, say):
+                return
+        else:
+            server.world.send_text(YOU, line)

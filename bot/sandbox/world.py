@@ -1,0 +1,238 @@
+"""What the sandbox knows: users, chats, the messages the bot sent, pending updates."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = dict[str, Any]
+BOT_ID = 7_000_000_001
+BOT_USERNAME = "companion_sandbox_bot"
+
+
+@dataclass(slots=True)
+class SentMessage:
+    """A message the bot sent (or edited) as the sandbox recorded it."""
+
+    message_id: int
+    chat_id: int
+    text: str | None
+    method: str
+    reply_markup: JSON | None = None
+    photo: bool = False
+    edits: int = 0
+    params: JSON = field(default_factory=dict)
+
+    def buttons(self) -> list[JSON]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+
+@dataclass(slots=True)
+class SandboxUser:
+    id: int
+    first_name: str
+    username: str | None = None
+    blocked: bool = False
+    deactivated: bool = False
+
+    def as_user(self) -> JSON:
+        user: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.username:
+            user["username"] = self.username
+        return user
+
+    def as_chat(self) -> JSON:
+        return {"id": self.id, "type": "private", "first_name": self.first_name}
+
+
+@dataclass(slots=True)
+class SandboxChat:
+    id: int
+    type: str  # "group" | "supergroup" | "channel"
+    title: str
+    migrated_to: int | None = None
+
+    def as_chat(self) -> JSON:
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+class World:
+    """The state behind the sandbox server; tests drive and inspect it."""
+
+    def __init__(self) -> None:
+        self.users: dict[int, SandboxUser] = {}
+        self.chats: dict[int, SandboxChat] = {}
+        self.messages: list[SentMessage] = []
+        self.by_key: dict[tuple[int, int], SentMessage] = {}
+        self.calls: list[tuple[str, JSON]] = []
+        self.moderation: list[tuple[str, int, int]] = []
+        self.invite_links: list[JSON] = []
+        self.commands: dict[str, list[JSON]] = {}
+        self.callback_answers: list[JSON] = []
+        self.listeners: list[Callable[[SentMessage], None]] = []
+        self._updates: list[JSON] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._new_update = asyncio.Event()
+        self._changed = asyncio.Condition()
+
+    # -- the people and chats -------------------------------------------------
+    def user(
+        self, user_id: int, first_name: str | None = None, username: str | None = None
+    ) -> SandboxUser:
+        """The sandbox user with this id, created on first use."""
+        existing = self.users.get(user_id)
+        if existing is None:
+            existing = SandboxUser(user_id, first_name or f"User{user_id}", username)
+            self.users[user_id] = existing
+        return existing
+
+    def chat(
+        self, chat_id: int, type_: str = "supergroup", title: str | None = None
+    ) -> SandboxChat:
+        existing = self.chats.get(chat_id)
+        if existing is None:
+            existing = SandboxChat(chat_id, type_, title or f"Chat {chat_id}")
+            self.chats[chat_id] = existing
+        return existing
+
+    def chat_json(self, chat_id: int) -> JSON | None:
+        if chat_id in self.users:
+            return self.users[chat_id].as_chat()
+        chat = self.chats.get(chat_id)
+        return chat.as_chat() if chat else None
+
+    # -- what users do ----------------------------------------------------------
+    def send_text(self, user_id: int, text: str) -> int:
+        """The user types ``text`` in their private chat with the bot; the message id."""
+        user = self.user(user_id)
+        message = self._user_message(user, text=text)
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def send_photo(self, user_id: int, caption: str) -> int:
+        user = self.user(user_id)
+        message = self._user_message(user, caption=caption)
+        file = {"file_id": f"photo-{message['message_id']}", "file_unique_id": "u", "width": 640}
+        message["photo"] = [{**file, "height": 480}]
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def press(self, user_id: int, message: SentMessage, data: str) -> str:
+        """The user presses an inline button carrying ``data`` under ``message``."""
+        user = self.user(user_id)
+        query_id = f"cq{next(self._update_ids)}"
+        bot_message = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": self.chat_json(message.chat_id),
+            "from": bot_user(),
+            "text": message.text or "",
+        }
+        query = {"id": query_id, "from": user.as_user(), "chat_instance": "ci", "data": data}
+        self.push({"callback_query": {**query, "message": bot_message}})
+        return query_id
+
+    def block(self, user_id: int, blocked: bool = True) -> None:
+        """The user blocks (or unblocks) the bot; Telegram sends ``my_chat_member``."""
+        user = self.user(user_id)
+        user.blocked = blocked
+        kicked = {"status": "kicked", "user": bot_user(), "until_date": 0}
+        member = {"status": "member", "user": bot_user()}
+        old, new = (member, kicked) if blocked else (kicked, member)
+        change = {
+            "chat": user.as_chat(),
+            "from": user.as_user(),
+            "date": int(time.time()),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
+        self.push({"my_chat_member": change})
+
+    def push(self, update: JSON) -> int:
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **update})
+        self._new_update.set()
+        return update_id
+
+    def _user_message(self, user: SandboxUser, **content: Any) -> JSON:
+        message: JSON = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": user.as_chat(),
+            "from": user.as_user(),
+            **content,
+        }
+        body = content.get("text") or content.get("caption") or ""
+        if body.startswith("/"):
+            length = len(body.split(maxsplit=1)[0])
+            key = "entities" if "text" in content else "caption_entities"
+            message[key] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return message
+
+    # -- updates for getUpdates ---------------------------------------------------
+    async def take_updates(self, offset: int, limit: int, timeout: float) -> list[JSON]:
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates and timeout > 0:
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+            except TimeoutError:
+                return []
+        return self._updates[:limit]
+
+    # -- what the bot did -----------------------------------------------------------
+    def record(self, chat_id: int, text: str | None, method: str, params: JSON) -> SentMessage:
+        message = SentMessage(
+            message_id=next(self._message_ids),
+            chat_id=chat_id,
+            text=text,
+            method=method,
+            reply_markup=params.get("reply_markup"),
+            photo=method == "sendPhoto",
+            params=params,
+        )
+        self.messages.append(message)
+        self.by_key[(chat_id, message.message_id)] = message
+        self._notify(message)
+        return message
+
+    def _notify(self, message: SentMessage) -> None:
+        for listener in self.listeners:
+            listener(message)
+        asyncio.get_running_loop().create_task(self._wake())
+
+    async def _wake(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def edited(self, message: SentMessage) -> None:
+        message.edits += 1
+        self._notify(message)
+
+    def to(self, chat_id: int) -> list[SentMessage]:
+        """Every message the bot sent to ``chat_id``, oldest first."""
+        return [m for m in self.messages if m.chat_id == chat_id]
+
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked on every send/edit); its value."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with self._changed:
+            while not (result := predicate()):
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    raise TimeoutError("sandbox: condition not met in time")
+                try:
+                    await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
+                except TimeoutError:
+                    continue
+        return result
+
+
+def bot_user() -> JSON:
+    return {"id": BOT_ID, "is_bot": True, "first_name": "Companion", "username": BOT_USERNAME}

@@ -1,0 +1,87 @@
+"""The real Application against the sandbox Bot API over loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import build_application, serving
+from bot.core.clock import Clock
+from bot.core.context import App, Services
+from bot.core.migrate import upgrade
+from bot.sandbox import SandboxServer, SentMessage
+from tests.conftest import make_settings
+
+CHANNEL, VIP = -1_001_000_000_001, -1_001_000_000_002
+
+
+@dataclass
+class Harness:
+    """The running bot and the sandbox it talks to, with a few conveniences."""
+
+    app: App
+    sandbox: SandboxServer
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.app.bot_data["services"]
+        return services
+
+    async def say(
+        self, user_id: int, text: str, *, replies: int = 1, timeout: float = 10
+    ) -> list[SentMessage]:
+        """Send ``text`` as ``user_id`` and wait for ``replies`` new messages to that chat."""
+        world = self.sandbox.world
+        before = len(world.to(user_id))
+        world.send_text(user_id, text)
+        await world.wait_until(lambda: len(world.to(user_id)) >= before + replies, timeout)
+        return world.to(user_id)[before:]
+
+    async def reply(self, user_id: int, text: str, timeout: float = 10) -> str:
+        """Send ``text`` and return the text of the first answer."""
+        return (await self.say(user_id, text, timeout=timeout))[0].text or ""
+
+    async def wait(self, predicate: Callable[[], Any], timeout: float = 10) -> Any:
+        return await self.sandbox.world.wait_until(predicate, timeout)
+
+
+@pytest.fixture
+async def harness_factory(
+    tmp_path: Path, sandbox: SandboxServer
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start bots on one database and one sandbox; each is stopped at the end of the test."""
+    sandbox.world.chat(CHANNEL, "channel", "Channel")
+    sandbox.world.chat(VIP, "supergroup", "VIP")
+    stack: list[Any] = []
+
+    async def start(*, clock: Clock | None = None, **overrides: Any) -> Harness:
+        values = {
+            "telegram_api_base_url": sandbox.base_url,
+            "channel_id": CHANNEL,
+            "vip_chat_id": VIP,
+            **overrides,
+        }
+        settings = make_settings(tmp_path, **values)
+        await asyncio.to_thread(upgrade, settings.database_url)
+        app = build_application(settings, clock=clock)
+        context = serving(app, poll_timeout=1)
+        await context.__aenter__()
+        stack.append(context)
+        return Harness(app, sandbox)
+
+    try:
+        yield start
+    finally:
+        for context in reversed(stack):
+            await context.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def harness(harness_factory: Callable[..., Any]) -> Harness:
+    harness: Harness = await harness_factory()
+    return harness

@@ -1,0 +1,78 @@
+"""Registration, help and blocking, through the real bot and the sandbox over HTTP."""
+
+from __future__ import annotations
+
+from bot.core import users
+from tests.conftest import ADMIN
+from tests.e2e.conftest import Harness
+
+
+async def test_start_registers_and_greets(harness: Harness) -> None:
+    """/start welcomes and registers once; a second /start says welcome back."""
+    assert "Welcome to Companion" in await harness.reply(500, "/start")
+    assert "Welcome back" in await harness.reply(500, "/start")
+    async with harness.services.db.session() as session:
+        assert await users.count_users(session) == 1
+
+
+async def test_referral_payload_is_recorded(harness: Harness) -> None:
+    """/start ref_<id> of a known user records the inviter; self-referral is ignored."""
+    await harness.reply(600, "/start")
+    await harness.reply(601, "/start ref_600")
+    await harness.reply(602, "/start ref_602")
+    async with harness.services.db.session() as session:
+        invited = await session.get(users.User, 601)
+        selfish = await session.get(users.User, 602)
+    assert invited is not None and invited.referrer_id == 600
+    assert selfish is not None and selfish.referrer_id is None
+
+
+async def test_help_shows_admin_commands_only_to_admins(harness: Harness) -> None:
+    """Users see their commands; admins also see an admin section."""
+    user_help = await harness.reply(700, "/help")
+    admin_help = await harness.reply(ADMIN, "/help")
+    assert "/start" in user_help and "Admin commands" not in user_help
+    assert "/help" in admin_help
+
+
+async def test_unknown_command_gets_helpful_reply(harness: Harness) -> None:
+    """An unknown command is answered once, pointing to /help."""
+    replies = await harness.say(800, "/frobnicate now")
+    assert "I don't know /frobnicate" in (replies[0].text or "")
+
+
+async def test_blocking_marks_unreachable_and_back(harness: Harness) -> None:
+    """my_chat_member kicked -> unreachable; member again -> reachable."""
+    await harness.reply(900, "/start")
+
+    async def reachable() -> bool:
+        async with harness.services.db.session() as session:
+            user = await session.get(users.User, 900)
+            assert user is not None
+            return user.reachable
+
+    harness.sandbox.world.block(900)
+    await _eventually(reachable, False)
+    harness.sandbox.world.block(900, blocked=False)
+    await _eventually(reachable, True)
+
+
+async def test_many_users_start_at_once(harness: Harness) -> None:
+    """25 users pressing /start together all get their welcome, with zero 429s."""
+    world = harness.sandbox.world
+    for user_id in range(10_000, 10_025):
+        world.send_text(user_id, "/start")
+    await harness.wait(lambda: all(world.to(u) for u in range(10_000, 10_025)), timeout=30)
+    async with harness.services.db.session() as session:
+        assert await users.count_users(session) == 25
+
+
+async def _eventually(probe: object, expected: bool, timeout: float = 5.0) -> None:
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await probe() == expected:  # type: ignore[operator]
+            return
+        assert asyncio.get_running_loop().time() < deadline, "state did not change in time"
+        await asyncio.sleep(0.05)

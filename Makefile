@@ -42,7 +42,7 @@ test: install redis lint
 	$(VENV)/bin/pytest -q
 
 bench: install
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.context import App, BotContext, Services
 from bot.core.db import Base, Database
+from bot.core.delivery import Outbox
 from bot.core.events import EventBus
 from bot.core.logging import get_logger
 
@@ -58,6 +59,7 @@ def load_modules(names: Sequence[str] = MODULES) -> list[ModuleType]:
 def load_models(names: Sequence[str] = MODULES) -> MetaData:
     """Import every table definition (core and modules); the metadata Alembic compares."""
     importlib.import_module("bot.core.users")
+    importlib.import_module("bot.core.delivery.outbox")
     for name in names:
         try:
             importlib.import_module(f"bot.modules.{name}.models")
@@ -74,12 +76,14 @@ def build_cache(settings: Settings) -> Cache:
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
     return Services(
         settings=settings,
         db=Database(settings.database_url),
         bus=EventBus(),
-        clock=clock or SystemClock(),
+        clock=clock,
         cache=build_cache(settings),
+        outbox=Outbox(clock),
     )
 
 

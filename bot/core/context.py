@@ -13,7 +13,9 @@ from bot.core.clock import Clock
 from bot.core.commands import CommandCatalog
 from bot.core.config import Settings
 from bot.core.db import Database
+from bot.core.delivery import Outbox
 from bot.core.events import EventBus
+from bot.core.jobs import JobRegistry
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
 
@@ -27,7 +29,9 @@ class Services:
     bus: EventBus
     clock: Clock
     cache: Cache
+    outbox: Outbox
     commands: CommandCatalog = field(default_factory=CommandCatalog)
+    jobs: JobRegistry = field(default_factory=JobRegistry)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
 

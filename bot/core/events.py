@@ -88,3 +88,21 @@ class UserBecameReachable(Event):
     """A user who had blocked the bot unblocked it (or pressed /start again)."""
 
     user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDelivered(Event):
+    """An outbox message reached Telegram; ``message_id`` is Telegram's id for it."""
+
+    key: str
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFailed(Event):
+    """An outbox message was given up on (400, blocked user, or attempts exhausted)."""
+
+    key: str
+    chat_id: int
+    error: str

@@ -1,0 +1,1 @@
+"""Benchmarks: each module exposes ``main()``; ``python -m benchmarks [name ...]`` runs them."""

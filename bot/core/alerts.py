@@ -1,0 +1,29 @@
+"""Messages to the admins (job failures, reconcile mismatches, monitoring incidents).
+
+Alerts go through the outbox in the caller's transaction, in the ``alert``
+category (never muted by preferences) and at the highest priority. The key
+makes an alert idempotent: the same incident is queued once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Services
+from bot.core.delivery import Priority
+
+
+async def alert_admins(services: Services, session: AsyncSession, key: str, text: str) -> int:
+    """Queue ``text`` to every admin once per ``key``; how many were queued."""
+    queued = 0
+    for admin_id in services.settings.admin_ids:
+        queued += await services.outbox.enqueue(
+            session,
+            key=f"alert:{key}:{admin_id}",
+            chat_id=admin_id,
+            user_id=admin_id,
+            category="alert",
+            priority=Priority.ALERT,
+            text=text[:4000],
+        )
+    return queued

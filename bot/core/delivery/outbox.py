@@ -1,0 +1,118 @@
+"""The persistent outbox: one row per bulk message, deduplicated by key.
+
+Rows are written in the caller's transaction, so a message exists exactly when
+the fact that caused it was committed. The sender (``sender.py``) drains
+pending rows in priority order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.core.clock import Clock
+from bot.core.db import Base, UTCDateTime
+from bot.core.delivery.policy import ALWAYS, AllowAll, DeliveryPolicy
+
+
+class Priority:
+    """Lower goes first."""
+
+    ALERT = 0
+    NOTIFICATION = 10
+    MISSION = 20
+    POST = 20
+    REMINDER = 30
+    BROADCAST = 50
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # final: 400, blocked user, or attempts exhausted
+    SKIPPED = "skipped"  # the recipient became unreachable before sending
+
+
+class OutboxMessage(Base):
+    """One message to send; ``payload`` holds the Bot API parameters besides ``chat_id``."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    category: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(32), default="sendMessage")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    priority: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+    if dialect == "sqlite":
+        return sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+    return insert(OutboxMessage)
+
+
+class Outbox:
+    """Queues bulk messages; consults the delivery policy for user-facing categories."""
+
+    __slots__ = ("clock", "policy")
+
+    def __init__(self, clock: Clock, policy: DeliveryPolicy | None = None) -> None:
+        self.clock = clock
+        self.policy: DeliveryPolicy = policy or AllowAll()
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        chat_id: int,
+        category: str,
+        priority: int,
+        text: str | None = None,
+        method: str = "sendMessage",
+        payload: dict[str, Any] | None = None,
+        user_id: int | None = None,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Queue one message in ``session``'s transaction; False if the key exists or the
+        policy says this user does not want this category."""
+        now = self.clock.now()
+        if user_id is not None and category not in ALWAYS:
+            decision = await self.policy.decide(
+                session, user_id=user_id, category=category, now=now
+            )
+            if not decision.send:
+                return False
+            if decision.not_before and (not_before is None or decision.not_before > not_before):
+                not_before = decision.not_before
+        body = dict(payload or {})
+        if text is not None:
+            body["text"] = text
+        values = {
+            "key": key, "chat_id": chat_id, "user_id": user_id, "category": category,
+            "method": method, "payload": body, "priority": priority,
+            "status": OutboxStatus.PENDING, "attempts": 0,
+            "next_attempt_at": max(now, not_before) if not_before else now, "created_at": now,
+        }  # fmt: skip
+        result = await session.execute(_insert_ignoring_duplicates(session).values(**values))
+        return bool(getattr(result, "rowcount", 0))

@@ -29,6 +29,7 @@ from bot.core.db import Base, Database
 from bot.core.delivery import Outbox
 from bot.core.events import EventBus
 from bot.core.logging import get_logger
+from bot.core.metrics import Metrics
 
 log = get_logger(__name__)
 
@@ -77,10 +78,12 @@ def build_cache(settings: Settings) -> Cache:
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
+    metrics = Metrics()
     return Services(
         settings=settings,
         db=Database(settings.database_url),
-        bus=EventBus(),
+        bus=EventBus(lambda event: metrics.event_handler_failures.labels(event).inc()),
+        metrics=metrics,
         clock=clock,
         cache=build_cache(settings),
         outbox=Outbox(clock),

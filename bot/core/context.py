@@ -16,6 +16,8 @@ from bot.core.db import Database
 from bot.core.delivery import Outbox
 from bot.core.events import EventBus
 from bot.core.jobs import JobRegistry
+from bot.core.metrics import Metrics
+from bot.core.stats import StatsRegistry
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
 
@@ -32,6 +34,8 @@ class Services:
     outbox: Outbox
     commands: CommandCatalog = field(default_factory=CommandCatalog)
     jobs: JobRegistry = field(default_factory=JobRegistry)
+    stats: StatsRegistry = field(default_factory=StatsRegistry)
+    metrics: Metrics = field(default_factory=Metrics)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
 

@@ -33,9 +33,10 @@ Handler = Callable[[E], Awaitable[None]]
 class EventBus:
     """Subscribe handlers to event types; publish events to them."""
 
-    __slots__ = ("_handlers", "failures", "published")
+    __slots__ = ("_handlers", "failures", "on_failure", "published")
 
-    def __init__(self) -> None:
+    def __init__(self, on_failure: Callable[[str], None] | None = None) -> None:
+        self.on_failure = on_failure
         self._handlers: defaultdict[type[Event], list[Handler[Any]]] = defaultdict(list)
         self.failures: Counter[str] = Counter()
         self.published: Counter[str] = Counter()
@@ -56,6 +57,8 @@ class EventBus:
                 await handler(event)
             except Exception:
                 self.failures[name] += 1
+                if self.on_failure is not None:
+                    self.on_failure(name)
                 log.exception(
                     "event handler failed",
                     event_type=name,
@@ -106,3 +109,12 @@ class MessageFailed(Event):
     key: str
     chat_id: int
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobFailed(Event):
+    """A job run finally failed (all attempts used, or timed out)."""
+
+    job: str
+    error: str
+    attempts: int

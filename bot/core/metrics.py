@@ -1,0 +1,45 @@
+"""Prometheus metrics of one process, built by the composition root (not at import)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """The counters every subsystem updates; exposed at ``/metrics`` when ``HTTP_PORT`` is set."""
+
+    __slots__ = (
+        "event_handler_failures",
+        "job_duration",
+        "job_runs",
+        "messages_sent",
+        "outbox_depth",
+        "registry",
+        "telegram_errors",
+        "too_many_requests",
+    )
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.job_runs = Counter(
+            "companion_job_runs", "Job runs by job and final status", ["job", "status"], registry=r
+        )
+        self.job_duration = Histogram(
+            "companion_job_duration_seconds", "Job run duration", ["job"], registry=r,
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900),
+        )  # fmt: skip
+        self.messages_sent = Counter(
+            "companion_messages", "Bot API sends by lane and result", ["lane", "result"], registry=r
+        )
+        self.too_many_requests = Counter(
+            "companion_telegram_429", "429 answers from the Bot API by scope", ["scope"], registry=r
+        )
+        self.telegram_errors = Counter(
+            "companion_telegram_errors", "Bot API errors by kind", ["kind"], registry=r
+        )
+        self.outbox_depth = Gauge("companion_outbox_depth", "Pending outbox rows", registry=r)
+        self.event_handler_failures = Counter(
+            "companion_event_handler_failures", "Failed event handlers by event", ["event"],
+            registry=r,
+        )  # fmt: skip

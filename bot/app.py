@@ -34,7 +34,7 @@ from bot.core.metrics import Metrics
 log = get_logger(__name__)
 
 # Feature modules, in registration order; each exports ``register(app, services)``.
-MODULES: tuple[str, ...] = ("accounts",)
+MODULES: tuple[str, ...] = ("accounts", "cleanup", "analytics", "monitoring")
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"
 

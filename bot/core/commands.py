@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 R = TypeVar("R")
-Callback = Callable[[Update, "BotContext"], Awaitable[R]]
+Callback = Callable[[Update, "BotContext"], Coroutine[Any, Any, R]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,25 @@ class FeedSource(BaseModel):
     backup_url: str | None = None
 
 
+class RetentionSettings(BaseModel):
+    """How long finished records live before ``cleanup.daily`` removes them."""
+
+    job_runs_days: int = Field(default=30, ge=1, le=3650)
+    job_runs_keep_last: int = Field(default=20, ge=0, le=100_000)
+    outbox_days: int = Field(default=14, ge=1, le=3650)
+    media_days: int = Field(default=14, ge=1, le=3650)
+    redis_idle_days: int = Field(default=30, ge=1, le=3650)
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+
+
+class MonitoringSettings(BaseModel):
+    """Thresholds of ``monitoring.health``; an incident opens when one is crossed."""
+
+    missed_grace_seconds: int = Field(default=300, ge=0)
+    outbox_stall_minutes: int = Field(default=10, ge=1)
+    error_rate_per_check: int = Field(default=20, ge=1)
+
+
 class Settings(BaseSettings):
     """All configuration of one Companion process."""
 
@@ -71,6 +90,8 @@ class Settings(BaseSettings):
     rate_group_per_minute: float = Field(default=20.0, gt=0)
     outbox_batch_size: int = Field(default=200, ge=1, le=10_000)
 
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     jobs: dict[str, JobOverride] = Field(default_factory=dict)
     feeds: list[FeedSource] = Field(default_factory=list)
 

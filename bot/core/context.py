@@ -17,6 +17,7 @@ from bot.core.delivery import Outbox
 from bot.core.events import EventBus
 from bot.core.jobs import JobRegistry
 from bot.core.metrics import Metrics
+from bot.core.retention import PurgerRegistry
 from bot.core.stats import StatsRegistry
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
@@ -36,6 +37,7 @@ class Services:
     jobs: JobRegistry = field(default_factory=JobRegistry)
     stats: StatsRegistry = field(default_factory=StatsRegistry)
     metrics: Metrics = field(default_factory=Metrics)
+    purgers: PurgerRegistry = field(default_factory=PurgerRegistry)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
 

@@ -96,3 +96,9 @@ async def count_users(session: AsyncSession, *, reachable_only: bool = False) ->
     if reachable_only:
         query = query.where(User.reachable.is_(True))
     return int(await session.scalar(query) or 0)
+
+
+async def count_new_users(session: AsyncSession, start: datetime, end: datetime) -> int:
+    """Users who registered in ``[start, end)``."""
+    query = select(func.count()).where(User.created_at >= start, User.created_at < end)
+    return int(await session.scalar(query) or 0)

@@ -1,0 +1,20 @@
+"""Analytics: /stats from a cache refreshed every 15 minutes, and a daily chart for admins."""
+
+from __future__ import annotations
+
+from telegram.ext import CommandHandler
+
+from bot.core.commands import Command
+from bot.core.context import App, Services
+from bot.modules.analytics import handlers
+from bot.modules.analytics.jobs import SPECS
+
+
+def register(app: App, services: Services) -> None:
+    services.commands.add(Command("stats", "users, missions and outbox backlog now", admin=True))
+    app.add_handler(CommandHandler("stats", handlers.stats))
+    for spec in SPECS:
+        services.jobs.add(spec)
+
+
+__all__ = ["register"]

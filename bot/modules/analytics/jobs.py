@@ -1,0 +1,74 @@
+"""Analytics jobs: quick figures for /stats every 15 minutes, a chart for admins every morning."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import time, timedelta
+
+from bot.core.context import Services
+from bot.core.delivery import Priority
+from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
+from bot.modules.analytics import service
+from bot.modules.analytics.chart import render_trend
+
+
+async def quick_stats(ctx: JobContext) -> str:
+    """Refresh the cached figures (and today's snapshot)."""
+    entry = await service.refresh(ctx.services)
+    figures = entry["figures"]
+    return f"{figures['users_total']} users, backlog {figures['outbox_backlog']}"
+
+
+async def daily_report(ctx: JobContext) -> str:
+    """Yesterday's figures and the 14-day trend chart, as a photo to every admin."""
+    services = ctx.services
+    now, tz = services.clock.now(), services.settings.tz
+    yesterday = service.local_day(now, tz) - timedelta(days=1)
+    async with services.db.session() as session:
+        figures = await service.compute(session, services.stats, yesterday, tz)
+        await service.save_snapshot(session, yesterday, figures, now)
+        points = await service.trend(session, yesterday)
+    media = services.settings.media_dir.resolve()
+    path = media / "reports" / f"daily-{yesterday.isoformat()}.png"
+    await asyncio.to_thread(render_trend, points, path)
+    caption = "\n".join(
+        [f"Daily report for {yesterday:%A %d %B %Y}", *service.format_figures(figures)]
+    )
+    queued = await _send_to_admins(services, f"report:{yesterday.isoformat()}", str(path), caption)
+    return f"report for {yesterday}: chart of {len(points)} days, queued to {queued} admins"
+
+
+async def _send_to_admins(services: Services, key: str, photo: str, caption: str) -> int:
+    queued = 0
+    async with services.db.session() as session:
+        for admin_id in services.settings.admin_ids:
+            queued += await services.outbox.enqueue(
+                session,
+                key=f"{key}:{admin_id}",
+                chat_id=admin_id,
+                user_id=admin_id,
+                category="alert",
+                priority=Priority.NOTIFICATION,
+                method="sendPhoto",
+                payload={"photo": photo, "caption": caption[:1024]},
+            )
+    return queued
+
+
+SPECS = (
+    JobSpec(
+        "analytics.quick_stats",
+        quick_stats,
+        Every.minutes(15),
+        description="refresh the figures /stats shows",
+        timeout=120,
+        catchup=0,
+    ),
+    JobSpec(
+        "analytics.daily_report",
+        daily_report,
+        DailyAt(time(9, 0)),
+        description="yesterday's figures and a 14-day chart to the admins",
+        timeout=300,
+    ),
+)

@@ -1,0 +1,119 @@
+"""The figures of a day, their daily snapshot, and the cached copy /stats answers from."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import users
+from bot.core.context import Services
+from bot.core.delivery.backlog import pending_count
+from bot.core.stats import StatsRegistry
+from bot.modules.analytics.models import DailySnapshot
+
+CACHE_KEY = "analytics:quick_stats"
+CACHE_TTL = 3 * 3600.0  # several missed refreshes later, /stats recomputes instead
+TREND_DAYS = 14
+
+LABELS = {
+    "users_total": "Users",
+    "users_reachable": "Reachable",
+    "users_new": "New users",
+    "missions_assigned": "Missions assigned",
+    "missions_completed": "Missions completed",
+    "active_subscriptions": "Active subscriptions",
+    "outbox_backlog": "Outbox backlog",
+}
+
+
+def local_day(now: datetime, tz: ZoneInfo) -> date:
+    return now.astimezone(tz).date()
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants a local day starts and ends at (DST days are 23 or 25 hours)."""
+    start = datetime.combine(day, time(0), tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+async def compute(
+    session: AsyncSession, stats: StatsRegistry, day: date, tz: ZoneInfo
+) -> dict[str, int]:
+    """Core figures plus whatever the modules' stats providers report for ``day``."""
+    start, end = day_bounds(day, tz)
+    figures = {
+        "users_total": await users.count_users(session),
+        "users_reachable": await users.count_users(session, reachable_only=True),
+        "users_new": await users.count_new_users(session, start, end),
+        "outbox_backlog": await pending_count(session),
+    }
+    figures.update(await stats.collect(session, day))
+    return figures
+
+
+async def save_snapshot(
+    session: AsyncSession, day: date, figures: dict[str, int], now: datetime
+) -> None:
+    """Insert or replace the snapshot of ``day`` (UNIQUE(day) makes it one row)."""
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(DailySnapshot).values(day=day, figures=figures, updated_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["day"], set_={"figures": figures, "updated_at": now}
+    )
+    await session.execute(stmt)
+
+
+async def trend(
+    session: AsyncSession, last_day: date, days: int = TREND_DAYS
+) -> list[tuple[date, dict[str, int]]]:
+    """Snapshots of the ``days`` days ending with ``last_day``, oldest first (gaps skipped)."""
+    first = last_day - timedelta(days=days - 1)
+    rows = await session.execute(
+        select(DailySnapshot.day, DailySnapshot.figures)
+        .where(DailySnapshot.day >= first, DailySnapshot.day <= last_day)
+        .order_by(DailySnapshot.day)
+    )
+    return [(day, dict(figures)) for day, figures in rows.all()]
+
+
+async def refresh(services: Services) -> dict[str, Any]:
+    """Compute today's figures, store today's snapshot, and cache them for /stats."""
+    now, tz = services.clock.now(), services.settings.tz
+    today = local_day(now, tz)
+    async with services.db.session() as session:
+        figures = await compute(session, services.stats, today, tz)
+        await save_snapshot(session, today, figures, now)
+    entry = {"day": today.isoformat(), "at": now.isoformat(), "figures": figures}
+    await services.cache.set(CACHE_KEY, json.dumps(entry), ttl=CACHE_TTL)
+    return entry
+
+
+async def cached_or_fresh(services: Services) -> dict[str, Any]:
+    """The cached figures, or (cache empty) computed once now."""
+    raw = await services.cache.get(CACHE_KEY)
+    if raw is not None:
+        try:
+            entry: dict[str, Any] = json.loads(raw)
+            return entry
+        except ValueError:
+            pass  # a damaged entry is simply recomputed
+    return await refresh(services)
+
+
+def format_figures(figures: dict[str, int]) -> list[str]:
+    known = [f"{label}: {figures[name]}" for name, label in LABELS.items() if name in figures]
+    extra = [f"{name}: {value}" for name, value in sorted(figures.items()) if name not in LABELS]
+    return known + extra
+
+
+def format_stats(entry: dict[str, Any], tz: ZoneInfo) -> str:
+    at = datetime.fromisoformat(entry["at"]).astimezone(tz)
+    head = f"Stats for {entry['day']} (as of {at:%H:%M} {tz.key})"
+    return "\n".join([head, *format_figures(entry["figures"])])

@@ -1,0 +1,141 @@
+"""What cleanup removes and how: batched deletes, old media files, stale Redis keys, VACUUM.
+
+Plain async functions taking their dependencies; ``jobs.py`` decides the
+cut-offs from the retention settings and reports the results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from redis.asyncio import Redis
+from sqlalchemy import func
+from sqlalchemy.engine import make_url
+
+from bot.core.cache import KEY_PREFIX
+from bot.core.db import Database
+from bot.core.delivery import OutboxMessage, OutboxStatus
+from bot.core.retention import Purged, delete_in_batches
+
+# Pending rows are work still to do: retention never touches them.
+FINISHED_OUTBOX = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED)
+
+
+@dataclass(frozen=True, slots=True)
+class FilesRemoved:
+    count: int
+    bytes: int
+
+
+async def purge_outbox(db: Database, *, before: datetime, batch_size: int) -> Purged:
+    """Sent, failed and skipped outbox rows last touched before ``before``."""
+    touched = func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at)
+    return await delete_in_batches(
+        db,
+        OutboxMessage.id,
+        OutboxMessage.status.in_(FINISHED_OUTBOX),
+        touched < before,
+        batch_size=batch_size,
+    )
+
+
+def _remove_old_files(folder: Path, before: float) -> FilesRemoved:
+    count = size = 0
+    if not folder.is_dir():
+        return FilesRemoved(0, 0)
+    for path in folder.rglob("*"):
+        try:
+            info = path.lstat()
+            if not path.is_file() or info.st_mtime >= before:
+                continue
+            path.unlink()
+        except FileNotFoundError:  # removed by someone else meanwhile
+            continue
+        count, size = count + 1, size + info.st_size
+    return FilesRemoved(count, size)
+
+
+async def purge_media(folder: Path, *, before: datetime) -> FilesRemoved:
+    """Files under ``folder`` last modified before ``before`` (walked in a thread)."""
+    return await asyncio.to_thread(_remove_old_files, folder, before.timestamp())
+
+
+async def purge_redis(redis: Redis, *, idle_seconds: int, batch_size: int) -> int:
+    """The bot's keys with no TTL that nobody read or wrote for ``idle_seconds``.
+
+    SCAN walks the keyspace in small steps (KEYS would block Redis); TTL and
+    OBJECT IDLETIME do not touch a key's idle clock.
+    """
+    removed = 0
+    chunk: list[bytes] = []
+    async for key in redis.scan_iter(match=f"{KEY_PREFIX}*", count=batch_size):
+        chunk.append(key)
+        if len(chunk) >= batch_size:
+            removed += await _delete_stale(redis, chunk, idle_seconds)
+            chunk = []
+    if chunk:
+        removed += await _delete_stale(redis, chunk, idle_seconds)
+    return removed
+
+
+async def _delete_stale(redis: Redis, keys: list[bytes], idle_seconds: int) -> int:
+    pipe = redis.pipeline(transaction=False)
+    for key in keys:
+        pipe.ttl(key)
+        pipe.object("idletime", key)
+    answers = await pipe.execute()
+    stale = [
+        key
+        for key, ttl, idle in zip(keys, answers[::2], answers[1::2], strict=True)
+        if ttl == -1 and idle is not None and int(idle) > idle_seconds
+    ]
+    return int(await redis.delete(*stale)) if stale else 0
+
+
+def _sqlite_size(url: str) -> int:
+    database = make_url(url).database or ""
+    return sum(
+        os.path.getsize(path)
+        for path in (database, f"{database}-wal")
+        if database not in ("", ":memory:") and os.path.exists(path)
+    )
+
+
+async def database_size(db: Database) -> int:
+    """Bytes on disk: the SQLite file (with its WAL), or ``pg_database_size``."""
+    if db.is_sqlite:
+        return await asyncio.to_thread(_sqlite_size, db.url)
+    async with db.engine.connect() as conn:
+        result = await conn.exec_driver_sql("SELECT pg_database_size(current_database())")
+        return int(result.scalar_one())
+
+
+async def optimize(db: Database) -> tuple[int, int]:
+    """``PRAGMA optimize`` + ``VACUUM`` (SQLite) or ``ANALYZE`` (PostgreSQL); sizes before/after.
+
+    VACUUM refuses to run inside a transaction, so this uses its own
+    connection in autocommit mode.
+    """
+    before = await database_size(db)
+    async with db.engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if db.is_sqlite:
+            await auto.exec_driver_sql("PRAGMA optimize")
+            await auto.exec_driver_sql("VACUUM")
+            await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            await auto.exec_driver_sql("ANALYZE")
+    return before, await database_size(db)
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

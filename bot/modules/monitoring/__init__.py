@@ -1,0 +1,21 @@
+"""Monitoring: incidents for stuck jobs, missed runs, a stalled outbox and 429/5xx bursts;
+the optional /healthz and /metrics endpoint."""
+
+from __future__ import annotations
+
+from bot.core.context import App, Services
+from bot.modules.monitoring.http import HealthServer
+from bot.modules.monitoring.jobs import SPECS
+
+
+def register(app: App, services: Services) -> None:
+    for spec in SPECS:
+        services.jobs.add(spec)
+    port = services.settings.http_port
+    if port is not None:
+        server = HealthServer(services, port)
+        services.on_start.append(server.start)
+        services.on_stop.append(server.stop)
+
+
+__all__ = ["register"]

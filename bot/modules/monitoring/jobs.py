@@ -1,0 +1,27 @@
+"""The minute-by-minute health check."""
+
+from __future__ import annotations
+
+from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
+from bot.modules.monitoring import service
+
+
+async def health(ctx: JobContext) -> str:
+    """Run every check and update the incidents."""
+    findings, opened, cleared = await service.run_checks(ctx.services)
+    if not findings:
+        return "healthy" + (f", {cleared} cleared" if cleared else "")
+    return f"{len(findings)} problems ({opened} new, {cleared} cleared): " + ", ".join(findings)
+
+
+SPECS = (
+    JobSpec(
+        "monitoring.health",
+        health,
+        Every.minutes(1),
+        description="alert admins about stuck jobs, missed runs, a stalled outbox, 429/5xx",
+        timeout=50,
+        retry=RetryPolicy(attempts=1),
+        catchup=0,
+    ),
+)

@@ -1,0 +1,81 @@
+"""/stats for admins, and the /healthz and /metrics endpoint of the running bot."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.core.db import Database
+from bot.core.delivery import Priority
+from tests.conftest import ADMIN
+from tests.e2e.conftest import Harness
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _get(port: int, path: str) -> tuple[int, str, str]:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"http://127.0.0.1:{port}{path}") as response,
+    ):
+        return response.status, response.headers["Content-Type"], await response.text()
+
+
+async def test_stats_answers_admins_and_refuses_others(harness: Harness) -> None:
+    """/stats shows the figures to an admin and nothing to anyone else."""
+    await harness.reply(5, "/start")
+    text = await harness.reply(ADMIN, "/stats")
+    assert text.startswith("Stats for ") and "Users: 1" in text and "Outbox backlog: 0" in text
+    assert "admins only" in await harness.reply(5, "/stats")
+
+
+async def test_healthz_turns_503_when_the_database_is_gone(
+    harness_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """200 while polling with a live database; 503 naming the database once it is unreachable."""
+    port = free_port()
+    harness: Harness = await harness_factory(http_port=port)
+    status, _, body = await _get(port, "/healthz")
+    assert (status, body) == (200, '{"status": "ok", "reasons": []}')
+
+    services = harness.services
+    live = services.db
+    services.db = Database(f"sqlite+aiosqlite:///{tmp_path}")  # a folder is not a database
+    try:
+        status, _, body = await _get(port, "/healthz")
+    finally:
+        await services.db.dispose()
+        services.db = live
+    assert status == 503
+    assert "database does not answer" in body
+
+
+async def test_metrics_parse_and_report_outbox_depth(harness_factory: Callable[..., Any]) -> None:
+    """/metrics is valid Prometheus text; the outbox depth gauge is read on each scrape."""
+    port = free_port()
+    harness: Harness = await harness_factory(http_port=port)
+    services = harness.services
+    async with services.db.session() as session:
+        await services.outbox.enqueue(
+            session, key="later", chat_id=ADMIN, category="alert", priority=Priority.ALERT,
+            text="x", not_before=services.clock.now().replace(year=2100),
+        )  # fmt: skip
+    services.metrics.too_many_requests.labels("global").inc()
+
+    status, content_type, body = await _get(port, "/metrics")
+
+    assert status == 200 and content_type.startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(body)}
+    assert families["companion_outbox_depth"].samples[0].value == 1
+    assert families["companion_telegram_429"].samples[0].value == 1
+    assert "companion_job_runs" in families and "companion_messages" in families

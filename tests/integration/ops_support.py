@@ -1,0 +1,54 @@
+"""Helpers of the operations tests: services on a migrated database, a context to call jobs with."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.app import build_application
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.core.context import Services
+from bot.core.delivery import OutboxMessage, Priority
+from bot.core.jobs import JobContext
+
+START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def build(settings: Settings, start: datetime = START) -> tuple[Services, ManualClock, Any]:
+    """Services (every module registered) on a manual clock, and the unstarted bot."""
+    clock = ManualClock(start)
+    app = build_application(settings, clock=clock)
+    services: Services = app.bot_data["services"]
+    return services, clock, app.bot
+
+
+def job_context(services: Services, bot: Any, name: str) -> JobContext:
+    return JobContext(services, bot, name, "manual", services.clock.now())
+
+
+async def queue(services: Services, key: str, chat_id: int = 1, **extra: Any) -> None:
+    async with services.db.session() as session:
+        await services.outbox.enqueue(
+            session,
+            key=key,
+            chat_id=chat_id,
+            category="notification",
+            priority=Priority.NOTIFICATION,
+            text=key,
+            **extra,
+        )
+
+
+async def set_status(services: Services, key: str, status: str, **values: Any) -> None:
+    async with services.db.session() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.key == key).values(status=status, **values)
+        )
+
+
+async def outbox_rows(services: Services) -> list[OutboxMessage]:
+    async with services.db.session() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

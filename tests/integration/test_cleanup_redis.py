@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,7 +31,9 @@ async def redis(tmp_path: Path) -> AsyncIterator[Redis]:
     assert binary, "redis-server is required (make redis)"
     port = _free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen([*args, "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    process = await asyncio.create_subprocess_exec(
+        *args, "--dir", str(tmp_path), stdout=asyncio.subprocess.DEVNULL
+    )
     client = Redis(port=port)
     try:
         for _ in range(100):
@@ -45,7 +46,7 @@ async def redis(tmp_path: Path) -> AsyncIterator[Redis]:
     finally:
         await client.aclose()
         process.terminate()
-        process.wait(timeout=10)
+        await asyncio.wait_for(process.wait(), timeout=10)
 
 
 async def test_only_idle_bot_keys_without_ttl_are_removed(redis: Redis) -> None:

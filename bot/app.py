@@ -28,13 +28,15 @@ from bot.core.context import App, BotContext, Services
 from bot.core.db import Base, Database
 from bot.core.delivery import Outbox
 from bot.core.events import EventBus
+from bot.core.jobs.runner import JobRunner
+from bot.core.jobs.scheduling import start_jobs
 from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
 
 log = get_logger(__name__)
 
 # Feature modules, in registration order; each exports ``register(app, services)``.
-MODULES: tuple[str, ...] = ("accounts", "cleanup", "analytics", "monitoring")
+MODULES: tuple[str, ...] = ("accounts", "admin", "cleanup", "analytics", "monitoring")
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"
 
@@ -61,6 +63,7 @@ def load_models(names: Sequence[str] = MODULES) -> MetaData:
     """Import every table definition (core and modules); the metadata Alembic compares."""
     importlib.import_module("bot.core.users")
     importlib.import_module("bot.core.delivery.outbox")
+    importlib.import_module("bot.core.jobs.models")
     for name in names:
         try:
             importlib.import_module(f"bot.modules.{name}.models")
@@ -79,7 +82,7 @@ def build_cache(settings: Settings) -> Cache:
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     metrics = Metrics()
-    return Services(
+    services = Services(
         settings=settings,
         db=Database(settings.database_url),
         bus=EventBus(lambda event: metrics.event_handler_failures.labels(event).inc()),
@@ -88,6 +91,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         cache=build_cache(settings),
         outbox=Outbox(clock),
     )
+    services.runner = JobRunner(services)
+    return services
 
 
 def build_application(
@@ -114,6 +119,9 @@ def build_application(
     app.bot_data["services"] = services
     for module in load_modules(modules):
         module.register(app, services)
+    services.runner.bot = app.bot
+    services.runner.validate()  # unknown job in JOBS__..., bad cron, ...: stop here
+    services.on_start.append(start_jobs)
     return app
 
 

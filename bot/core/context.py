@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -19,6 +19,9 @@ from bot.core.jobs import JobRegistry
 from bot.core.metrics import Metrics
 from bot.core.retention import PurgerRegistry
 from bot.core.stats import StatsRegistry
+
+if TYPE_CHECKING:
+    from bot.core.jobs.runner import JobRunner
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
 
@@ -40,6 +43,7 @@ class Services:
     purgers: PurgerRegistry = field(default_factory=PurgerRegistry)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
+    runner: JobRunner = field(init=False)  # set by build_services (needs the services)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

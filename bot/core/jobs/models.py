@@ -1,0 +1,68 @@
+"""Job runs and per-job state: the database is the memory the JobQueue lacks.
+
+``job_runs`` has one row per (job, scheduled slot); inserting it is how a runner
+claims the slot, so a slot runs once across restarts and across processes that
+share the database. ``job_state`` keeps what must survive a restart: the pause
+switch and the failure streak that throttles alerts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.core.db import Base, UTCDateTime
+
+
+class RunStatus:
+    """Values of ``job_runs.status``; ``running`` is the only non-final one."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    MISSED = "missed"
+
+
+class Trigger:
+    """Values of ``job_runs.trigger``."""
+
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    CATCHUP = "catchup"
+
+
+class JobRun(Base):
+    """One run (or one missed slot) of one job."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        UniqueConstraint("job", "scheduled_for"),
+        Index("ix_job_runs_status_started", "status", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(100))
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
+    trigger: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class JobState(Base):
+    """What an admin or a failure streak changed about a job, kept across restarts."""
+
+    __tablename__ = "job_state"
+
+    job: Mapped[str] = mapped_column(String(100), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)

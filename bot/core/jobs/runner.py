@@ -1,0 +1,291 @@
+"""The runner owns a run: claim the slot, run with timeout and retries, record, alert.
+
+JobQueue (or ``/runjob``, or the CLI) only says "run job X for slot S"; the
+runner makes that safe. The slot is claimed by inserting the ``job_runs`` row,
+so a slot runs once even across restarts and processes sharing the database.
+The timeout bounds the whole run, retries and backoff included, which is also
+what makes a ``running`` row older than the timeout provably stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from telegram import Bot
+
+from bot.core.alerts import alert_admins
+from bot.core.events import JobFailed
+from bot.core.jobs import store
+from bot.core.jobs.models import RunStatus, Trigger
+from bot.core.jobs.schedule import last_fire
+from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
+from bot.core.jobs.store import JobRunRecord
+from bot.core.logging import get_logger
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.core.context import Services
+
+log = get_logger(__name__)
+
+ALERT_QUIET = timedelta(hours=1)  # one alert per failing job per hour, however often it fails
+
+
+class UnknownJobError(KeyError):
+    """A job name that no module declared."""
+
+
+@dataclass(slots=True)
+class _Outcome:
+    status: str = RunStatus.RUNNING
+    attempts: int = 0
+    error: str | None = None
+    summary: str | None = None
+
+
+def backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
+    """Seconds to wait after failed ``attempt`` (1-based): exponential, capped, jittered."""
+    delay = min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1))
+    return max(0.0, float(delay) * (1 + rng.uniform(-policy.jitter, policy.jitter)))
+
+
+class JobRunner:
+    """Runs declared jobs once per slot; see the module docstring."""
+
+    __slots__ = ("_locks", "bot", "rng", "services")
+
+    def __init__(self, services: Services, *, rng: random.Random | None = None) -> None:
+        self.services = services
+        self.bot: Bot | None = None  # bound by build_application
+        self.rng = rng or random.Random()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def validate(self) -> None:
+        """Apply the settings overrides; :class:`~bot.core.config.ConfigError` if any is bad."""
+        settings = self.services.settings
+        self.services.jobs.configure(settings.jobs, settings.timezone)
+
+    def spec(self, name: str) -> JobSpec:
+        spec = self.services.jobs.get(name)
+        if spec is None:
+            raise UnknownJobError(name)
+        return spec
+
+    def is_running(self, name: str) -> bool:
+        lock = self._locks.get(name)
+        return lock is not None and lock.locked()
+
+    async def run(
+        self,
+        name: str,
+        *,
+        trigger: str,
+        scheduled_for: datetime,
+        args: dict[str, Any] | None = None,
+        requested_by: int | None = None,
+    ) -> JobRunRecord | None:
+        """Run ``name`` for ``scheduled_for`` once; None when the slot was not ours to run."""
+        spec = self.spec(name)
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        with structlog.contextvars.bound_contextvars(job=name, trigger=trigger):
+            if lock.locked():
+                await self._overlapped(spec, trigger, scheduled_for)
+                return None
+            async with lock:
+                run_id = await self._claim(spec, trigger, scheduled_for, requested_by)
+                if run_id is None:
+                    return None
+                context = JobContext(
+                    self.services, self._bot(), name, trigger, scheduled_for,
+                    dict(args or {}), requested_by,
+                )  # fmt: skip
+                return await self._execute(spec, run_id, context)
+
+    async def _claim(
+        self, spec: JobSpec, trigger: str, slot: datetime, requested_by: int | None
+    ) -> int | None:
+        await self.reap(spec)
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            if trigger != Trigger.MANUAL and (await store.state(session, spec.name)).paused:
+                log.info("job paused, slot skipped", slot=slot.isoformat())
+                return None
+            if await store.live_run(session, spec.name, now, spec.timeout):
+                log.warning("job already running elsewhere, slot skipped", slot=slot.isoformat())
+                return None
+            run_id = await store.claim(
+                session, job=spec.name, scheduled_for=slot, trigger=trigger,
+                status=RunStatus.RUNNING, attempts=0, started_at=now, requested_by=requested_by,
+            )  # fmt: skip
+        if run_id is None:
+            log.info("slot already claimed", slot=slot.isoformat())
+        return run_id
+
+    async def _execute(self, spec: JobSpec, run_id: int, context: JobContext) -> JobRunRecord:
+        log.info("job started", run_id=run_id, slot=context.scheduled_for.isoformat())
+        started = time.perf_counter()
+        outcome = _Outcome()
+        try:
+            async with asyncio.timeout(spec.timeout):
+                await self._attempts(spec, context, outcome)
+        except TimeoutError:
+            last = f" (last error: {outcome.error})" if outcome.error else ""
+            outcome.status, outcome.error = (
+                RunStatus.TIMED_OUT,
+                f"timed out after {spec.timeout:g}s{last}",
+            )
+        except asyncio.CancelledError:
+            outcome.status, outcome.error = RunStatus.FAILED, "cancelled (the bot was stopping)"
+            await self._record(spec, run_id, outcome, time.perf_counter() - started)
+            raise
+        return await self._record(spec, run_id, outcome, time.perf_counter() - started)
+
+    async def _attempts(self, spec: JobSpec, context: JobContext, outcome: _Outcome) -> None:
+        while True:
+            outcome.attempts += 1
+            try:
+                outcome.summary = await spec.func(context)
+            except Exception as exc:
+                outcome.error = f"{type(exc).__name__}: {exc}"
+                log.warning("job attempt failed", attempt=outcome.attempts, error=outcome.error)
+                if outcome.attempts >= spec.retry.attempts:
+                    outcome.status = RunStatus.FAILED
+                    return
+                await self.services.clock.sleep(backoff(spec.retry, outcome.attempts, self.rng))
+            else:
+                outcome.status, outcome.error = RunStatus.SUCCEEDED, None
+                return
+
+    async def _record(
+        self, spec: JobSpec, run_id: int, outcome: _Outcome, duration: float
+    ) -> JobRunRecord:
+        async with self.services.db.session() as session:
+            record = await store.finish(
+                session, run_id, status=outcome.status, attempts=outcome.attempts,
+                finished_at=self.services.clock.now(), duration=duration,
+                error=outcome.error, summary=(outcome.summary or "")[:1000] or None,
+            )  # fmt: skip
+            await self._update_streak(session, record)
+        metrics = self.services.metrics
+        metrics.job_runs.labels(spec.name, record.status).inc()
+        metrics.job_duration.labels(spec.name).observe(duration)
+        log.info(
+            "job finished", run_id=run_id, status=record.status, attempts=record.attempts,
+            duration=round(duration, 3), summary=record.summary, error=record.error,
+        )  # fmt: skip
+        if record.status != RunStatus.SUCCEEDED:
+            await self.services.bus.publish(
+                JobFailed(spec.name, record.error or record.status, record.attempts)
+            )
+        return record
+
+    async def _update_streak(self, session: AsyncSession, record: JobRunRecord) -> None:
+        """Failure alerts: the first of a streak, then at most one an hour; one on recovery."""
+        state = await store.state(session, record.job)
+        now = self.services.clock.now()
+        if record.status == RunStatus.SUCCEEDED:
+            if state.consecutive_failures and state.last_alert_at is not None:
+                text = (
+                    f"✅ Job {record.job} recovered after {state.consecutive_failures} "
+                    f"failed run(s) (run #{record.id})."
+                )
+                await alert_admins(self.services, session, f"job:{record.job}:ok:{record.id}", text)
+            state.consecutive_failures, state.last_alert_at = 0, None
+            return
+        state.consecutive_failures += 1
+        if state.last_alert_at is None or now - state.last_alert_at >= ALERT_QUIET:
+            text = (
+                f"⚠️ Job {record.job} {record.status.replace('_', ' ')} after "
+                f"{record.attempts} attempt(s) (run #{record.id}, {record.trigger}): "
+                f"{record.error}. Consecutive failures: {state.consecutive_failures}."
+            )
+            await alert_admins(self.services, session, f"job:{record.job}:fail:{record.id}", text)
+            state.last_alert_at = now
+
+    async def reap(self, spec: JobSpec) -> list[int]:
+        """Mark ``running`` rows older than the timeout as timed out (a process died mid-run)."""
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            stale = await store.stale_runs(session, spec.name, now, spec.timeout)
+            for run_id in stale:
+                record = await store.finish(session, run_id)
+                await self._update_streak(session, record)
+        for run_id in stale:
+            log.warning("stale run marked timed out", job=spec.name, run_id=run_id)
+            self.services.metrics.job_runs.labels(spec.name, RunStatus.TIMED_OUT).inc()
+            await self.services.bus.publish(JobFailed(spec.name, "stale run timed out", 0))
+        return stale
+
+    async def _overlapped(self, spec: JobSpec, trigger: str, slot: datetime) -> None:
+        """A slot that fell while the previous run still ran: recorded, not queued."""
+        log.warning("previous run still running, slot skipped", slot=slot.isoformat())
+        if trigger != Trigger.MANUAL:
+            await self.record_missed(spec, trigger, slot, "the previous run was still running")
+
+    async def record_missed(self, spec: JobSpec, trigger: str, slot: datetime, why: str) -> None:
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            await store.claim(
+                session, job=spec.name, scheduled_for=slot, trigger=trigger,
+                status=RunStatus.MISSED, attempts=0, started_at=now, finished_at=now,
+                duration=0.0, error=f"missed: {why}",
+            )  # fmt: skip
+        self.services.metrics.job_runs.labels(spec.name, RunStatus.MISSED).inc()
+
+    async def catch_up(self) -> list[JobRunRecord]:
+        """At start-up: run the last missed slot of each job within its window, once."""
+        self.validate()
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            paused = await store.paused_jobs(session)
+        records = []
+        for spec in sorted(self.services.jobs, key=lambda s: s.priority):
+            if not self.services.jobs.enabled(spec.name) or spec.name in paused:
+                continue
+            await self.reap(spec)
+            record = await self._catch_up_one(spec, now)
+            if record is not None:
+                records.append(record)
+        return records
+
+    async def _catch_up_one(self, spec: JobSpec, now: datetime) -> JobRunRecord | None:
+        slot = last_fire(self.services.jobs.trigger(spec.name), now)
+        if slot is None:
+            return None
+        async with self.services.db.session() as session:
+            if await store.slot_taken(session, spec.name, slot):
+                return None
+        late = (now - slot).total_seconds()
+        if late <= spec.catchup:
+            log.info("catching up a missed slot", job=spec.name, slot=slot.isoformat())
+            return await self.run(spec.name, trigger=Trigger.CATCHUP, scheduled_for=slot)
+        why = f"the bot was not running ({late:.0f}s late, catch-up window {spec.catchup:g}s)"
+        await self.record_missed(spec, Trigger.CATCHUP, slot, why)
+        return None
+
+    async def set_paused(self, name: str, paused: bool) -> bool:
+        """Pause or resume ``name`` (kept in the database); False if it already was."""
+        self.spec(name)
+        async with self.services.db.session() as session:
+            state = await store.state(session, name)
+            changed = state.paused != paused
+            state.paused = paused
+        return changed
+
+    async def pause(self, name: str) -> bool:
+        return await self.set_paused(name, True)
+
+    async def resume(self, name: str) -> bool:
+        return await self.set_paused(name, False)
+
+    def _bot(self) -> Bot:
+        if self.bot is None:
+            raise RuntimeError("the runner has no bot: build_application binds one")
+        return self.bot

@@ -1,0 +1,126 @@
+"""Thin PTB callbacks of the admin job commands; every one is ``@admin_only``."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from bot.core.commands import admin_only
+from bot.core.context import BotContext, Services
+from bot.core.jobs.args import ArgsError, parse_args
+from bot.core.jobs.models import Trigger
+from bot.core.logging import get_logger
+from bot.modules.admin import service
+
+log = get_logger(__name__)
+
+
+def _job_name(update: Update, context: BotContext, usage: str) -> tuple[Message, str] | str:
+    """The message and a known job name from the first argument, or the reply to give."""
+    services = context.services
+    if not context.args:
+        return f"Usage: {usage}\n{service.known_jobs(services)}"
+    name = context.args[0]
+    if name not in services.jobs:
+        return f"Unknown job {name!r}.\n{service.known_jobs(services)}"
+    assert update.effective_message is not None
+    return update.effective_message, name
+
+
+@admin_only
+async def jobs_command(update: Update, context: BotContext) -> None:
+    """List every job: schedule, next run, last status and duration."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(await service.overview(context.services))
+
+
+@admin_only
+async def runjob(update: Update, context: BotContext) -> None:
+    """Run a job now through the runner, as a task; answer when it starts and ends."""
+    message = update.effective_message
+    found = _job_name(update, context, "/runjob <name> [key=value ...]")
+    if message is None or isinstance(found, str):
+        if message is not None:
+            await message.reply_text(str(found))
+        return
+    name, services = found[1], context.services
+    spec = services.runner.spec(name)
+    try:
+        args = parse_args(spec.args, (context.args or [])[1:])
+    except ArgsError as exc:
+        await message.reply_text(f"/runjob {name}: {exc}")
+        return
+    if services.runner.is_running(name):
+        await message.reply_text(f"{name} is already running; try again when it has finished.")
+        return
+    user_id = update.effective_user.id if update.effective_user else None
+    shown = " ".join(f"{k}={v}" for k, v in args.items())
+    await message.reply_text(f"{name} started" + (f" with {shown}" if shown else "") + ".")
+    context.application.create_task(_run_and_report(services, message, name, args, user_id))
+
+
+async def _run_and_report(
+    services: Services, message: Message, name: str, args: dict[str, object], user_id: int | None
+) -> None:
+    log.info("manual job run requested", job=name, user_id=user_id, args=args)
+    try:
+        record = await services.runner.run(
+            name, trigger=Trigger.MANUAL, scheduled_for=services.clock.now(),
+            args=args, requested_by=user_id,
+        )  # fmt: skip
+    except Exception as exc:  # the runner records job errors; this is the runner failing
+        log.exception("manual job run failed to start", job=name)
+        await message.reply_text(f"{name} could not run: {type(exc).__name__}: {exc}")
+        return
+    text = (
+        service.finished_text(record)
+        if record is not None
+        else f"{name} did not run: another run of it is in progress."
+    )
+    await message.reply_text(text)
+
+
+@admin_only
+async def jobhistory(update: Update, context: BotContext) -> None:
+    """The last N runs of a job (default 10, at most 50)."""
+    message = update.effective_message
+    found = _job_name(update, context, "/jobhistory <name> [N]")
+    if message is None or isinstance(found, str):
+        if message is not None:
+            await message.reply_text(str(found))
+        return
+    words = (context.args or [])[1:]
+    if len(words) > 1 or (words and not words[0].isdigit()):
+        await message.reply_text("Usage: /jobhistory <name> [N], N a whole number (at most 50)")
+        return
+    limit = int(words[0]) if words else service.HISTORY_DEFAULT
+    await message.reply_text(await service.history_text(context.services, found[1], limit))
+
+
+async def _set_paused(update: Update, context: BotContext, paused: bool) -> None:
+    message = update.effective_message
+    verb = "pausejob" if paused else "resumejob"
+    found = _job_name(update, context, f"/{verb} <name>")
+    if message is None or isinstance(found, str):
+        if message is not None:
+            await message.reply_text(str(found))
+        return
+    name = found[1]
+    changed = await context.services.runner.set_paused(name, paused)
+    state = "paused" if paused else "resumed"
+    log.info(f"job {state}", job=name, changed=changed)
+    await message.reply_text(f"{name} {state}." if changed else f"{name} was already {state}.")
+
+
+@admin_only
+async def pausejob(update: Update, context: BotContext) -> None:
+    """Stop the scheduled runs of a job until /resumejob (kept across restarts)."""
+    await _set_paused(update, context, True)
+
+
+@admin_only
+async def resumejob(update: Update, context: BotContext) -> None:
+    """Let a paused job run on its schedule again."""
+    await _set_paused(update, context, False)
+
+
+__all__ = ["jobhistory", "jobs_command", "pausejob", "resumejob", "runjob"]

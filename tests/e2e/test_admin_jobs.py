@@ -1,0 +1,111 @@
+"""Admin job commands through the real Application against the sandbox Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application, build_services, serving
+from bot.core.clock import ManualClock
+from bot.core.jobs import DailyAt, JobContext, JobSpec
+from bot.core.jobs.models import JobRun
+from bot.core.migrate import upgrade
+from bot.sandbox import SandboxServer
+from tests.conftest import ADMIN, make_settings
+from tests.e2e.conftest import Harness
+from tests.jobkit import NO_RETRY
+from tests.jobkit import runs as all_runs
+
+USER = 42
+NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # today's 03:00 and 04:00 slots were missed
+
+
+async def manual_runs(bot: Harness, job: str) -> list[JobRun]:
+    """Manual runs only (start-up records today's earlier slot as missed)."""
+    return [row for row in await all_runs(bot.services, job) if row.trigger == "manual"]
+
+
+async def greet(ctx: JobContext) -> str:
+    """A job that says how many it was asked to greet."""
+    return f"greeted {ctx.args.get('limit', 0)} users"
+
+
+async def explode(ctx: JobContext) -> str:
+    raise RuntimeError("feed unreachable")
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, sandbox: SandboxServer) -> AsyncIterator[Harness]:
+    """The bot with two test jobs declared, long-polling the sandbox."""
+    settings = make_settings(tmp_path, telegram_api_base_url=sandbox.base_url)
+    await asyncio.to_thread(upgrade, settings.database_url)
+    services = build_services(settings, clock=ManualClock(NOON))
+    services.jobs.add(
+        JobSpec("test.greet", greet, DailyAt(time(3, 0)), retry=NO_RETRY, args={"limit": int})
+    )
+    services.jobs.add(JobSpec("test.explode", explode, DailyAt(time(4, 0)), retry=NO_RETRY))
+    app = build_application(settings, services=services)
+    async with serving(app, poll_timeout=1):
+        yield Harness(app, sandbox)
+
+
+async def test_admin_runjob_reports_start_and_summary(bot: Harness) -> None:
+    """/runjob answers 'started' and then the status, duration and the job's summary."""
+    started, finished = await bot.say(ADMIN, "/runjob test.greet limit=5", replies=2)
+    assert started.text == "test.greet started with limit=5."
+    assert finished.text is not None
+    assert finished.text.startswith("test.greet finished: succeeded in ")
+    assert finished.text.endswith("— greeted 5 users")
+    (row,) = await manual_runs(bot, "test.greet")
+    assert row.trigger == "manual" and row.requested_by == ADMIN
+
+
+async def test_runjob_failure_is_reported(bot: Harness) -> None:
+    """A failing manual run reports the failure and its error."""
+    _, finished = await bot.say(ADMIN, "/runjob test.explode", replies=2)
+    assert "failed" in (finished.text or "") and "feed unreachable" in (finished.text or "")
+
+
+async def test_non_admin_runjob_changes_nothing(bot: Harness) -> None:
+    """A non-admin is refused and no run is recorded."""
+    reply = await bot.reply(USER, "/runjob test.greet")
+    assert "admins only" in reply
+    await asyncio.sleep(0.3)
+    assert await manual_runs(bot, "test.greet") == []
+
+
+async def test_runjob_unknown_and_bad_args(bot: Harness) -> None:
+    """An unknown name lists the jobs; a bad argument says what the job accepts."""
+    unknown = await bot.reply(ADMIN, "/runjob nope.nothing")
+    assert "Unknown job 'nope.nothing'" in unknown and "test.greet" in unknown
+    bad = await bot.reply(ADMIN, "/runjob test.greet limit=many")
+    assert "limit must be int" in bad and "accepts: limit=int" in bad
+    extra = await bot.reply(ADMIN, "/runjob test.explode force=1")
+    assert "accepts: no arguments" in extra
+    assert await manual_runs(bot, "test.greet") == []
+
+
+# The sandbox allows 3 messages per 3 s to one private chat: each test stays within that.
+
+
+async def test_jobs_lists_and_pause_shows(bot: Harness) -> None:
+    """/jobs lists each job with schedule, next run and last status; a pause shows there."""
+    listing = await bot.reply(ADMIN, "/jobs")
+    assert "test.greet — daily 03:00 — next 2026-11-22 03:00 — last missed" in listing
+    assert await bot.reply(ADMIN, "/pausejob test.greet") == "test.greet paused."
+    assert "test.greet — daily 03:00 — next paused" in await bot.reply(ADMIN, "/jobs")
+
+
+async def test_resume_and_history(bot: Harness) -> None:
+    """/resumejob of a running job says so; /jobhistory lists the runs, newest first."""
+    assert await bot.reply(ADMIN, "/resumejob test.greet") == "test.greet was already resumed."
+    await bot.say(ADMIN, "/runjob test.greet", replies=2)
+    await asyncio.sleep(3)
+    history = await bot.reply(ADMIN, "/jobhistory test.greet 5")
+    assert "Last 2 run(s) of test.greet" in history
+    assert history.index("manual succeeded") < history.index("catchup missed")
+    assert "Usage" in await bot.reply(ADMIN, "/jobhistory test.greet x")

@@ -1,0 +1,72 @@
+"""Helpers for the job tests: a runner on a real database with test jobs declared."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import time
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app import build_application, build_services
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.context import Services
+from bot.core.delivery.outbox import OutboxMessage
+from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
+from bot.core.jobs.models import JobRun
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+def services_with(settings: Settings, clock: Clock, *specs: JobSpec) -> Services:
+    """Services (runner bound to a built application) with ``specs`` declared."""
+    services = build_services(settings, clock=clock)
+    for spec in specs:
+        services.jobs.add(spec)
+    build_application(settings, services=services, modules=())
+    return services
+
+
+class Recorder:
+    """A job function that records its calls and can be told to fail or to wait."""
+
+    def __init__(self, *, fail: int = 0, summary: str = "done") -> None:
+        self.calls: list[JobContext] = []
+        self.fail = fail
+        self.summary = summary
+        self.release = asyncio.Event()
+        self.release.set()
+        self.entered = asyncio.Event()
+
+    async def __call__(self, ctx: JobContext) -> str | None:
+        self.calls.append(ctx)
+        self.entered.set()
+        await self.release.wait()
+        if len(self.calls) <= self.fail:
+            raise RuntimeError(f"boom {len(self.calls)}")
+        return self.summary
+
+    def spec(self, name: str = "test.job", **kwargs: Any) -> JobSpec:
+        values: dict[str, Any] = {"schedule": DailyAt(time(9, 0)), "retry": NO_RETRY, **kwargs}
+        return JobSpec(name=name, func=self, **values)
+
+
+def every(seconds: float) -> Every:
+    return Every(seconds)
+
+
+async def runs(services: Services, job: str = "test.job") -> list[JobRun]:
+    async with services.db.session() as session:
+        result = await session.execute(select(JobRun).where(JobRun.job == job).order_by(JobRun.id))
+        return list(result.scalars())
+
+
+async def alerts(services: Services) -> list[str]:
+    async with services.db.session() as session:
+        rows = await session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.category == "alert")
+            .order_by(OutboxMessage.id)
+        )
+        return [row.payload["text"] for row in rows.scalars()]

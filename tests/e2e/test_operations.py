@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -79,3 +80,14 @@ async def test_metrics_parse_and_report_outbox_depth(harness_factory: Callable[.
     assert families["companion_outbox_depth"].samples[0].value == 1
     assert families["companion_telegram_429"].samples[0].value == 1
     assert "companion_job_runs" in families and "companion_messages" in families
+
+
+async def test_operations_jobs_run_through_runjob(harness: Harness) -> None:
+    """/runjob runs cleanup and quick stats through the runner; /stats then shows them."""
+    expected = {"cleanup.daily": "removed: job runs ", "analytics.quick_stats": " users, backlog "}
+    for job, fragment in expected.items():
+        _started, finished = await harness.say(ADMIN, f"/runjob {job}", replies=2)
+        assert (finished.text or "").startswith(f"{job} finished: succeeded in ")
+        assert fragment in (finished.text or "")
+        await asyncio.sleep(3.2)  # the sandbox allows 3 messages per 3 s to one chat
+    assert "Users: 0" in await harness.reply(ADMIN, "/stats")

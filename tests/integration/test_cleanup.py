@@ -37,12 +37,17 @@ async def test_outbox_retention_keeps_pending_and_recent_rows(tmp_path: Path) ->
     await queue(services, "new:sent")
     await set_status(services, "new:sent", "sent", sent_at=clock.now())
     commits: list[object] = []
-    event.listen(services.db.engine.sync_engine, "commit", commits.append)
+    count_commit = commits.append
+    event.listen(services.db.engine.sync_engine, "commit", count_commit)
 
+    purged = await service.purge_outbox(
+        services.db, before=clock.now() - timedelta(days=7), batch_size=2
+    )
+    event.remove(services.db.engine.sync_engine, "commit", count_commit)
     summary = await jobs.daily(job_context(services, bot, "cleanup.daily"))
 
-    assert "outbox 5 rows in 3 batches" in summary
-    assert len(commits) == 3
+    assert (purged.rows, purged.batches, len(commits)) == (5, 3, 3)
+    assert "outbox 0 rows in 1 batches" in summary
     assert [row.key for row in await outbox_rows(services)] == ["old:pending", "new:sent"]
     await services.db.dispose()
 

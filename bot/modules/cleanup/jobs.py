@@ -22,7 +22,16 @@ async def daily(ctx: JobContext) -> str:
     outbox = await service.purge_outbox(
         services.db, before=now - rules.outbox_days * DAY, batch_size=rules.batch_size
     )
-    parts = [f"outbox {outbox.rows} rows in {outbox.batches} batches"]
+    runs = await service.purge_job_runs(
+        services.db,
+        before=now - rules.job_runs_days * DAY,
+        keep_last=rules.job_runs_keep_last,
+        batch_size=rules.batch_size,
+    )
+    parts = [
+        f"job runs {runs.rows} rows in {runs.batches} batches",
+        f"outbox {outbox.rows} rows in {outbox.batches} batches",
+    ]
     media = await service.purge_media(
         services.settings.media_dir, before=now - rules.media_days * DAY
     )

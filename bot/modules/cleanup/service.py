@@ -13,12 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 from redis.asyncio import Redis
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.core.cache import KEY_PREFIX
 from bot.core.db import Database
 from bot.core.delivery import OutboxMessage, OutboxStatus
+from bot.core.jobs.models import JobRun, RunStatus
 from bot.core.retention import Purged, delete_in_batches
 
 # Pending rows are work still to do: retention never touches them.
@@ -29,6 +30,30 @@ FINISHED_OUTBOX = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED)
 class FilesRemoved:
     count: int
     bytes: int
+
+
+async def purge_job_runs(
+    db: Database, *, before: datetime, keep_last: int, batch_size: int
+) -> Purged:
+    """Finished runs that ended before ``before``, except the newest ``keep_last`` of each job.
+
+    ``ROW_NUMBER() OVER (PARTITION BY job ...)`` ranks the runs of each job,
+    so a job that runs once a month still shows its history in /jobhistory.
+    """
+    rank = func.row_number().over(
+        partition_by=JobRun.job, order_by=(JobRun.started_at.desc(), JobRun.id.desc())
+    )
+    ranked = select(JobRun.id.label("id"), rank.label("rank")).subquery()
+    beyond_kept = select(ranked.c.id).where(ranked.c.rank > keep_last)
+    ended = func.coalesce(JobRun.finished_at, JobRun.started_at)
+    return await delete_in_batches(
+        db,
+        JobRun.id,
+        JobRun.status != RunStatus.RUNNING,
+        ended < before,
+        JobRun.id.in_(beyond_kept),
+        batch_size=batch_size,
+    )
 
 
 async def purge_outbox(db: Database, *, before: datetime, batch_size: int) -> Purged:

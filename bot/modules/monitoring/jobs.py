@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.modules.monitoring import service
+from bot.modules.monitoring.jobchecks import check_missed_slots, check_stuck_jobs
+
+CHECKS: list[service.Check] = [
+    check_stuck_jobs,
+    check_missed_slots,
+    service.check_outbox,
+    service.check_errors,
+]
 
 
 async def health(ctx: JobContext) -> str:
     """Run every check and update the incidents."""
-    findings, opened, cleared = await service.run_checks(ctx.services)
+    findings, opened, cleared = await service.run_checks(ctx.services, CHECKS)
     if not findings:
         return "healthy" + (f", {cleared} cleared" if cleared else "")
     return f"{len(findings)} problems ({opened} new, {cleared} cleared): " + ", ".join(findings)

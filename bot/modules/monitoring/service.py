@@ -71,9 +71,6 @@ async def check_errors(services: Services, now: datetime, state: State) -> Findi
     return {}
 
 
-CHECKS: list[Check] = [check_outbox, check_errors]
-
-
 async def load_state(services: Services) -> State:
     raw = await services.cache.get(STATE_KEY)
     try:
@@ -112,7 +109,7 @@ async def reconcile(services: Services, findings: Findings, now: datetime) -> tu
     return opened, cleared
 
 
-async def run_checks(services: Services, checks: list[Check] = CHECKS) -> tuple[Findings, int, int]:
+async def run_checks(services: Services, checks: list[Check]) -> tuple[Findings, int, int]:
     """Every check once, then the incidents brought up to date."""
     now = services.clock.now()
     state = await load_state(services)

@@ -36,7 +36,16 @@ from bot.core.metrics import Metrics
 log = get_logger(__name__)
 
 # Feature modules, in registration order; each exports ``register(app, services)``.
-MODULES: tuple[str, ...] = ("accounts", "admin", "cleanup", "analytics", "monitoring")
+MODULES: tuple[str, ...] = (
+    "accounts",
+    "admin",
+    "cleanup",
+    "analytics",
+    "monitoring",
+    "missions",
+    "economy",
+    "referrals",
+)
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"
 

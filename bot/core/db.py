@@ -108,3 +108,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_insert(session: AsyncSession, entity: Any) -> Any:
+    """An INSERT for ``entity`` that supports ``on_conflict_do_nothing/do_update`` on
+    SQLite and PostgreSQL (the building block of idempotent writes)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(entity)
+    return sqlite.insert(entity)

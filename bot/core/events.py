@@ -6,18 +6,30 @@ an event one after the other, in subscription order; a failing handler is
 logged with the event and counted, and neither the other handlers nor the
 publisher are stopped. The bus is in memory: a consequence that must survive a
 crash is written in the same transaction as its cause, or queued in the outbox.
+
+For that second case the bus has *transactional* handlers
+(``subscribe_in_transaction``): ``publish_in_transaction(session, event)`` runs
+them with the publisher's open session, so their writes commit together with
+the cause or not at all (a failure is logged, counted and re-raised, rolling the
+transaction back). The event is also remembered on the session, and
+``publish_committed(session)`` hands it to the ordinary handlers once the
+transaction has committed, so they never see a fact that was rolled back.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.logging import get_logger
 
 log = get_logger(__name__)
+
+_PENDING = "companion.pending_events"
 
 
 class Event:
@@ -28,25 +40,36 @@ class Event:
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[E], Awaitable[None]]
+TxHandler = Callable[[E, AsyncSession], Awaitable[None]]
 
 
 class EventBus:
-    """Subscribe handlers to event types; publish events to them."""
+    """Subscribe handlers to event types; publish events to them.
 
-    __slots__ = ("_handlers", "failures", "on_failure", "published")
+    Handler lists are immutable tuples replaced on subscribe, so a handler that
+    subscribes during a publish does not change the publish in progress, and
+    ``publish`` needs no copy on its hot path.
+    """
+
+    __slots__ = ("_handlers", "_tx_handlers", "failures", "on_failure", "published")
 
     def __init__(self, on_failure: Callable[[str], None] | None = None) -> None:
         self.on_failure = on_failure
-        self._handlers: defaultdict[type[Event], list[Handler[Any]]] = defaultdict(list)
+        self._handlers: dict[type[Event], tuple[Handler[Any], ...]] = {}
+        self._tx_handlers: dict[type[Event], tuple[TxHandler[Any], ...]] = {}
         self.failures: Counter[str] = Counter()
         self.published: Counter[str] = Counter()
 
     def subscribe(self, event_type: type[E], handler: Handler[E]) -> None:
         """Call ``handler`` for every published event of exactly ``event_type``."""
-        self._handlers[event_type].append(handler)
+        self._handlers[event_type] = (*self._handlers.get(event_type, ()), handler)
+
+    def subscribe_in_transaction(self, event_type: type[E], handler: TxHandler[E]) -> None:
+        """Call ``handler(event, session)`` inside the transaction that caused the event."""
+        self._tx_handlers[event_type] = (*self._tx_handlers.get(event_type, ()), handler)
 
     def handlers(self, event_type: type[Event]) -> tuple[Handler[Any], ...]:
-        return tuple(self._handlers.get(event_type, ()))
+        return self._handlers.get(event_type, ())
 
     async def publish(self, event: Event) -> None:
         """Run the handlers of ``event`` in order; failures are logged, never raised."""
@@ -56,15 +79,39 @@ class EventBus:
             try:
                 await handler(event)
             except Exception:
-                self.failures[name] += 1
-                if self.on_failure is not None:
-                    self.on_failure(name)
-                log.exception(
-                    "event handler failed",
-                    event_type=name,
-                    event_data=repr(event),
-                    handler=getattr(handler, "__qualname__", repr(handler)),
-                )
+                self._failed(name, event, handler)
+
+    async def publish_in_transaction(self, session: AsyncSession, event: Event) -> None:
+        """Run the transactional handlers with ``session``; a failure propagates (rollback).
+
+        The event is kept on the session for :meth:`publish_committed`, which the
+        publisher calls only once the transaction committed.
+        """
+        session.info.setdefault(_PENDING, []).append(event)  # causes before consequences
+        name = type(event).__name__
+        for handler in self._tx_handlers.get(type(event), ()):
+            try:
+                await handler(event, session)
+            except Exception:
+                self._failed(name, event, handler)
+                raise
+
+    async def publish_committed(self, session: AsyncSession) -> None:
+        """After commit: publish the events recorded on ``session``, in order, once."""
+        pending: list[Event] = session.info.pop(_PENDING, [])
+        for event in pending:
+            await self.publish(event)
+
+    def _failed(self, name: str, event: Event, handler: Callable[..., Any]) -> None:
+        self.failures[name] += 1
+        if self.on_failure is not None:
+            self.on_failure(name)
+        log.exception(
+            "event handler failed",
+            event_type=name,
+            event_data=repr(event),
+            handler=getattr(handler, "__qualname__", repr(handler)),
+        )
 
 
 # Events published by core itself. Module events live in ``bot/modules/<m>/events.py``.

@@ -102,3 +102,9 @@ async def count_new_users(session: AsyncSession, start: datetime, end: datetime)
     """Users who registered in ``[start, end)``."""
     query = select(func.count()).where(User.created_at >= start, User.created_at < end)
     return int(await session.scalar(query) or 0)
+
+
+async def count_invited(session: AsyncSession, referrer_id: int) -> int:
+    """How many users joined through ``referrer_id``'s invite link."""
+    query = select(func.count()).select_from(User).where(User.referrer_id == referrer_id)
+    return int(await session.scalar(query) or 0)

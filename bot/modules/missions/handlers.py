@@ -1,0 +1,126 @@
+"""Thin PTB callbacks: /mission, the Done button, and the admins' catalogue commands."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.core.commands import admin_only
+from bot.core.context import BotContext
+from bot.core.logging import get_logger
+from bot.modules.missions import catalogue, service
+from bot.modules.missions.jobs import local_day
+from bot.modules.missions.models import AssignmentStatus
+from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done
+
+log = get_logger(__name__)
+
+REFUSALS = {
+    service.Refusal.UNKNOWN: "This button is not valid for you.",
+    service.Refusal.ALREADY_DONE: "Already done — well played! Come back tomorrow.",
+    service.Refusal.EXPIRED: "This mission has expired. Send /mission for today's.",
+}
+
+
+async def mission(update: Update, context: BotContext) -> None:
+    """Show today's mission (assigning one if needed) with its Done button."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    services = context.services
+    async with services.db.session() as session:
+        found = await service.mission_for_today(
+            session,
+            services.bus,
+            user_id=user.id,
+            day=local_day(services),
+            now=services.clock.now(),
+        )
+    await services.bus.publish_committed(session)
+    if found is None:
+        await message.reply_text("There are no missions yet. Please come back later.")
+        return
+    assignment, chosen = found
+    if assignment.status == AssignmentStatus.DONE:
+        await message.reply_text(f"✅ Today's mission is done: {chosen.title}. See you tomorrow!")
+        return
+    markup = InlineKeyboardMarkup.de_json(done_keyboard(assignment.id), context.bot)
+    await message.reply_text(mission_text(chosen), reply_markup=markup)
+
+
+async def done_pressed(update: Update, context: BotContext) -> None:
+    """Complete the mission behind the button once; anything else gets a clear answer."""
+    query = update.callback_query
+    if query is None:
+        return
+    assignment_id = parse_done(query.data)
+    if assignment_id is None:
+        log.warning("malformed mission callback", data=query.data, user_id=query.from_user.id)
+        await query.answer("This button is not valid.", show_alert=True)
+        return
+    services = context.services
+    async with services.db.session() as session:
+        outcome = await service.complete(
+            session,
+            services.bus,
+            user_id=query.from_user.id,
+            assignment_id=assignment_id,
+            day=local_day(services),
+            now=services.clock.now(),
+        )
+    await services.bus.publish_committed(session)
+    if isinstance(outcome, service.Refusal):
+        await query.answer(REFUSALS[outcome], show_alert=outcome is service.Refusal.UNKNOWN)
+        return
+    await query.answer(f"+{outcome.mission.points} points!")
+    await query.edit_message_text(completed_text(outcome.mission, outcome.streak))
+
+
+@admin_only
+async def list_missions(update: Update, context: BotContext) -> None:
+    """/missions: the catalogue with ids, points and state."""
+    if update.effective_message is None:
+        return
+    async with context.services.db.session() as session:
+        missions = await catalogue.all_missions(session)
+    lines = [
+        f"#{m.id} · {m.points} pts · {m.title}" + ("" if m.active else " (retired)")
+        for m in missions
+    ]
+    text = "\n".join(["Mission catalogue:", *lines]) if lines else "The catalogue is empty."
+    await update.effective_message.reply_text(text[:4000])
+
+
+@admin_only
+async def add_mission(update: Update, context: BotContext) -> None:
+    """/addmission <points> <title> | <description>"""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    _, _, text = message.text.partition(" ")
+    try:
+        new = catalogue.parse_new_mission(text)
+    except catalogue.InvalidMission as exc:
+        await message.reply_text(str(exc))
+        return
+    services = context.services
+    async with services.db.session() as session:
+        added = await catalogue.add_mission(session, new, services.clock.now())
+    await message.reply_text(f"Added mission #{added.id}: {added.title} ({added.points} pts).")
+
+
+@admin_only
+async def retire_mission(update: Update, context: BotContext) -> None:
+    """/retiremission <id>"""
+    message = update.effective_message
+    if message is None:
+        return
+    args = context.args or []
+    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 12:
+        await message.reply_text("Usage: /retiremission <id> (see /missions for the ids)")
+        return
+    async with context.services.db.session() as session:
+        retired = await catalogue.retire_mission(session, int(args[0]))
+    if retired is None:
+        await message.reply_text(f"There is no mission #{args[0]}. See /missions.")
+        return
+    await message.reply_text(f"Mission #{retired.id} ({retired.title}) is retired.")

@@ -1,0 +1,133 @@
+"""The missions jobs: the daily send and the nightly expiry."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Services
+from bot.core.delivery import Priority
+from bot.core.jobs import DailyAt, JobContext, JobSpec
+from bot.core.users import User
+from bot.modules.missions import service
+from bot.modules.missions.catalogue import active_missions
+from bot.modules.missions.models import Mission, MissionAssignment
+from bot.modules.missions.render import done_keyboard, mission_text
+
+BATCH = 200
+
+
+def local_day(services: Services) -> date:
+    return services.clock.now().astimezone(services.settings.tz).date()
+
+
+async def send_daily(ctx: JobContext) -> str:
+    """Assign every reachable user today's mission and queue its message, batch by batch.
+
+    Each assignment and its outbox row (key ``mission:<day>:<user>``) share a
+    transaction, so a second run the same day finds both and sends nothing new.
+    """
+    services, day = ctx.services, local_day(ctx.services)
+    counts: Counter[str] = Counter()
+    after = 0
+    while True:
+        async with services.db.session() as session:
+            catalogue = await active_missions(session)
+            if not catalogue:
+                return f"{day}: no active missions in the catalogue; nothing assigned"
+            user_ids = await _reachable_after(session, after)
+            if user_ids:
+                await _assign_batch(session, services, user_ids, day, catalogue, counts)
+        await services.bus.publish_committed(session)
+        if not user_ids:
+            break
+        after = user_ids[-1]
+    return (
+        f"{day}: assigned {counts['assigned']}, queued {counts['queued']}, "
+        f"already had one {counts['already']}"
+    )
+
+
+async def _reachable_after(session: AsyncSession, after: int) -> list[int]:
+    rows = await session.scalars(
+        select(User.id)
+        .where(User.reachable.is_(True), User.id > after)
+        .order_by(User.id)
+        .limit(BATCH)
+    )
+    return list(rows)
+
+
+async def _assign_batch(
+    session: AsyncSession,
+    services: Services,
+    user_ids: list[int],
+    day: date,
+    catalogue: list[Mission],
+    counts: Counter[str],
+) -> None:
+    have = set(
+        await session.scalars(
+            select(MissionAssignment.user_id).where(
+                MissionAssignment.day == day, MissionAssignment.user_id.in_(user_ids)
+            )
+        )
+    )
+    yesterday = await service.yesterdays_missions(session, user_ids, day)
+    now = services.clock.now()
+    for user_id in user_ids:
+        mission = service.pick_mission(catalogue, user_id, day, yesterday.get(user_id))
+        assignment = None
+        if user_id not in have and mission is not None:
+            assignment = await service.assign(
+                session, services.bus, user_id=user_id, mission=mission, day=day, now=now
+            )
+        if assignment is None or mission is None:
+            counts["already"] += 1
+            continue
+        counts["assigned"] += 1
+        counts["queued"] += await services.outbox.enqueue(
+            session,
+            key=f"mission:{day.isoformat()}:{user_id}",
+            chat_id=user_id,
+            user_id=user_id,
+            category="mission",
+            priority=Priority.MISSION,
+            text=mission_text(mission),
+            payload={"reply_markup": done_keyboard(assignment.id)},
+        )
+
+
+async def expire(ctx: JobContext) -> str:
+    """Close the open missions of past days as missed and reset those users' streaks."""
+    services, today = ctx.services, local_day(ctx.services)
+    closed = 0
+    while True:
+        async with services.db.session() as session:
+            batch = await service.expire_batch(session, services.bus, today, BATCH)
+        await services.bus.publish_committed(session)
+        closed += batch
+        if batch < BATCH:
+            break
+    return f"closed {closed} open mission(s) before {today} as missed"
+
+
+JOBS = (
+    JobSpec(
+        "missions.send_daily",
+        send_daily,
+        DailyAt(time(9, 0)),
+        description="assign and send each reachable user today's mission",
+        catchup=6 * 3600,
+    ),
+    JobSpec(
+        "missions.expire",
+        expire,
+        DailyAt(time(0, 5)),
+        description="close yesterday's open missions as missed; reset streaks",
+        catchup=20 * 3600,
+    ),
+)

@@ -1,0 +1,72 @@
+"""Tables of the missions module: the catalogue, daily assignments, streaks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.core.db import Base, UTCDateTime
+
+TITLE_MAX = 80
+DESCRIPTION_MAX = 300
+
+
+class AssignmentStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    MISSED = "missed"
+
+
+class Mission(Base):
+    """One entry of the catalogue; retired missions stay (assignments refer to them)."""
+
+    __tablename__ = "missions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    description: Mapped[str] = mapped_column(String(DESCRIPTION_MAX))
+    points: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MissionAssignment(Base):
+    """A user's mission for one local day; at most one per user and day."""
+
+    __tablename__ = "mission_assignments"
+    __table_args__ = (
+        UniqueConstraint("user_id", "day"),
+        Index("ix_mission_assignments_day_status", "day", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default=AssignmentStatus.OPEN)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Streak(Base):
+    """Consecutive days with a completed mission, as of ``last_completed_day``."""
+
+    __tablename__ = "streaks"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    current: Mapped[int] = mapped_column(Integer, default=0)
+    best: Mapped[int] = mapped_column(Integer, default=0)
+    last_completed_day: Mapped[date | None] = mapped_column(Date)

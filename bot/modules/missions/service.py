@@ -1,0 +1,226 @@
+"""Assigning, completing and expiring daily missions; the streak rules.
+
+A day is the local date in ``TIMEZONE``. Every state change is an atomic
+``UPDATE ... WHERE`` or an ``INSERT ... ON CONFLICT DO NOTHING`` guarded by the
+UNIQUE(user_id, day) constraint, so a double press, a second job run or two
+replicas never assign twice or complete twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.db import dialect_insert
+from bot.core.events import EventBus
+from bot.modules.missions.catalogue import active_missions
+from bot.modules.missions.events import MissionAssigned, MissionCompleted, MissionMissed
+from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssignment, Streak
+
+
+def pick_mission(
+    catalogue: Sequence[Mission], user_id: int, day: date, yesterday: int | None
+) -> Mission | None:
+    """A mission for (user, day): spread over the catalogue, never yesterday's if avoidable."""
+    pool = [m for m in catalogue if m.id != yesterday] or list(catalogue)
+    if not pool:
+        return None
+    return pool[(user_id * 2_654_435_761 + day.toordinal()) % len(pool)]
+
+
+def next_streak(current: int, last_completed: date | None, day: date) -> int:
+    """The streak after completing on ``day``: +1 after yesterday, else a fresh 1."""
+    if last_completed == day:
+        return current
+    if last_completed == day - timedelta(days=1):
+        return current + 1
+    return 1
+
+
+async def yesterdays_missions(
+    session: AsyncSession, user_ids: Sequence[int], day: date
+) -> dict[int, int]:
+    rows = await session.execute(
+        select(MissionAssignment.user_id, MissionAssignment.mission_id).where(
+            MissionAssignment.day == day - timedelta(days=1),
+            MissionAssignment.user_id.in_(user_ids),
+        )
+    )
+    return {user_id: mission_id for user_id, mission_id in rows.all()}
+
+
+async def assign(
+    session: AsyncSession,
+    bus: EventBus,
+    *,
+    user_id: int,
+    mission: Mission,
+    day: date,
+    now: datetime,
+) -> MissionAssignment | None:
+    """Give ``user_id`` ``mission`` for ``day``; None if they already have one that day."""
+    values = {"user_id": user_id, "mission_id": mission.id, "day": day}
+    insert = dialect_insert(session, MissionAssignment).values(
+        **values, status=AssignmentStatus.OPEN, assigned_at=now
+    )
+    result = await session.execute(insert.on_conflict_do_nothing())
+    if not getattr(result, "rowcount", 0):
+        return None
+    assignment = await todays_assignment(session, user_id, day)
+    assert assignment is not None
+    await bus.publish_in_transaction(
+        session, MissionAssigned(user_id, assignment.id, mission.id, day)
+    )
+    return assignment
+
+
+async def todays_assignment(
+    session: AsyncSession, user_id: int, day: date
+) -> MissionAssignment | None:
+    return await session.scalar(
+        select(MissionAssignment).where(
+            MissionAssignment.user_id == user_id, MissionAssignment.day == day
+        )
+    )
+
+
+async def mission_for_today(
+    session: AsyncSession, bus: EventBus, *, user_id: int, day: date, now: datetime
+) -> tuple[MissionAssignment, Mission] | None:
+    """The user's assignment for ``day``, assigning one first if needed; None if no missions."""
+    assignment = await todays_assignment(session, user_id, day)
+    if assignment is None:
+        yesterday = (await yesterdays_missions(session, [user_id], day)).get(user_id)
+        mission = pick_mission(await active_missions(session), user_id, day, yesterday)
+        if mission is None:
+            return None
+        await assign(session, bus, user_id=user_id, mission=mission, day=day, now=now)
+        assignment = await todays_assignment(session, user_id, day)
+        assert assignment is not None
+    chosen = await session.get(Mission, assignment.mission_id)
+    assert chosen is not None
+    return assignment, chosen
+
+
+class Refusal(StrEnum):
+    """Why a Done press changed nothing."""
+
+    UNKNOWN = "unknown"  # no such assignment, or someone else's
+    ALREADY_DONE = "already_done"
+    EXPIRED = "expired"  # another day's mission, or closed as missed
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    mission: Mission
+    assignment_id: int
+    streak: int
+
+
+async def complete(
+    session: AsyncSession,
+    bus: EventBus,
+    *,
+    user_id: int,
+    assignment_id: int,
+    day: date,
+    now: datetime,
+) -> Completion | Refusal:
+    """Complete the user's open mission of ``day`` once; publishes ``MissionCompleted``
+    in this transaction (the points are written with it)."""
+    result = await session.execute(
+        update(MissionAssignment)
+        .where(
+            MissionAssignment.id == assignment_id,
+            MissionAssignment.user_id == user_id,
+            MissionAssignment.day == day,
+            MissionAssignment.status == AssignmentStatus.OPEN,
+        )
+        .values(status=AssignmentStatus.DONE, completed_at=now)
+    )
+    if not getattr(result, "rowcount", 0):
+        return await _refusal(session, user_id, assignment_id)
+    mission = await session.scalar(
+        select(Mission)
+        .join(MissionAssignment, MissionAssignment.mission_id == Mission.id)
+        .where(MissionAssignment.id == assignment_id)
+    )
+    assert mission is not None
+    streak = await _advance_streak(session, user_id, day)
+    event = MissionCompleted(user_id, assignment_id, mission.id, mission.points, streak, day)
+    await bus.publish_in_transaction(session, event)
+    return Completion(mission, assignment_id, streak)
+
+
+async def _refusal(session: AsyncSession, user_id: int, assignment_id: int) -> Refusal:
+    assignment = await session.get(MissionAssignment, assignment_id)
+    if assignment is None or assignment.user_id != user_id:
+        return Refusal.UNKNOWN
+    if assignment.status == AssignmentStatus.DONE:
+        return Refusal.ALREADY_DONE
+    return Refusal.EXPIRED
+
+
+async def _advance_streak(session: AsyncSession, user_id: int, day: date) -> int:
+    streak = await session.get(Streak, user_id)
+    if streak is None:
+        streak = Streak(user_id=user_id, current=0, best=0, last_completed_day=None)
+        session.add(streak)
+    streak.current = next_streak(streak.current, streak.last_completed_day, day)
+    streak.best = max(streak.best, streak.current)
+    streak.last_completed_day = day
+    await session.flush()
+    return streak.current
+
+
+async def expire_batch(session: AsyncSession, bus: EventBus, today: date, limit: int) -> int:
+    """Close up to ``limit`` open assignments of days before ``today`` as missed and reset
+    the streaks of their users (unless they completed a later day since); how many."""
+    rows = (
+        await session.execute(
+            select(MissionAssignment.id, MissionAssignment.user_id, MissionAssignment.day)
+            .where(MissionAssignment.status == AssignmentStatus.OPEN, MissionAssignment.day < today)
+            .order_by(MissionAssignment.id)
+            .limit(limit)
+        )
+    ).all()
+    if not rows:
+        return 0
+    await session.execute(
+        update(MissionAssignment)
+        .where(
+            MissionAssignment.id.in_([row.id for row in rows]),
+            MissionAssignment.status == AssignmentStatus.OPEN,
+        )
+        .values(status=AssignmentStatus.MISSED)
+    )
+    for assignment_id, user_id, day in rows:
+        await session.execute(
+            update(Streak)
+            .where(
+                Streak.user_id == user_id,
+                or_(Streak.last_completed_day.is_(None), Streak.last_completed_day < day),
+            )
+            .values(current=0)
+        )
+        await bus.publish_in_transaction(session, MissionMissed(user_id, assignment_id, day))
+    return len(rows)
+
+
+async def day_figures(session: AsyncSession, day: date) -> dict[str, int]:
+    """The stats provider: missions assigned and completed on ``day``."""
+    rows = await session.execute(
+        select(MissionAssignment.status, func.count())
+        .where(MissionAssignment.day == day)
+        .group_by(MissionAssignment.status)
+    )
+    by_status = {status: int(count) for status, count in rows.all()}
+    return {
+        "missions_assigned": sum(by_status.values()),
+        "missions_completed": by_status.get(AssignmentStatus.DONE, 0),
+    }

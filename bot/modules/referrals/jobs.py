@@ -1,0 +1,34 @@
+"""referrals.process: pay the rewards a stopped process left recorded but unpaid."""
+
+from __future__ import annotations
+
+from bot.core.jobs import Every, JobContext, JobSpec
+from bot.modules.referrals import service
+
+BATCH = 200
+
+
+async def process(ctx: JobContext) -> str:
+    """Sweep unpaid reward rows in keyset batches; each is paid at most once."""
+    services = ctx.services
+    paid, after = 0, 0
+    while True:
+        async with services.db.session() as session:
+            due = await service.unpaid_after(session, after, BATCH)
+            for _reward_id, invitee_id in due:
+                paid += await service.pay(session, services, invitee_id)
+        await services.bus.publish_committed(session)
+        if len(due) < BATCH:
+            break
+        after = due[-1][0]
+    return f"paid {paid} overdue referral reward(s)"
+
+
+JOBS = (
+    JobSpec(
+        "referrals.process",
+        process,
+        Every.minutes(60),
+        description="pay referral rewards that are due but unpaid",
+    ),
+)

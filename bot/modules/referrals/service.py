@@ -1,0 +1,105 @@
+"""Referral rewards, in two steps so that a referral problem never blocks a completion.
+
+1. :func:`record_due` runs inside the transaction of the invitee's ``MissionCompleted``
+   (a transactional handler): the reward row exists exactly when the first completion
+   was committed. UNIQUE(invitee_id) makes it once per invitee, ever.
+2. :func:`pay` runs after that commit, in its own transaction: an atomic
+   ``UPDATE ... SET paid_at WHERE paid_at IS NULL`` claims the reward, publishes
+   ``ReferralRewarded`` in the same transaction (the economy writes the ledger row
+   there, idempotent by (inviter, "referral", invitee)) and queues the inviter's
+   notification in the outbox. If the process stops between 1 and 2, the hourly
+   ``referrals.process`` sweep finds the unpaid row and pays it exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Services
+from bot.core.db import dialect_insert
+from bot.core.delivery import Priority
+from bot.core.users import User, count_invited
+from bot.modules.referrals.events import ReferralRewarded
+from bot.modules.referrals.models import ReferralReward
+
+REWARD = 100
+
+
+async def inviter_of(session: AsyncSession, invitee_id: int) -> int | None:
+    """The user's inviter, unless it is themselves or a cycle (each invited the other)."""
+    invitee = await session.get(User, invitee_id)
+    if invitee is None or invitee.referrer_id in (None, invitee_id):
+        return None
+    inviter = await session.get(User, invitee.referrer_id)
+    if inviter is None or inviter.referrer_id == invitee_id:
+        return None
+    return inviter.id
+
+
+async def record_due(session: AsyncSession, invitee_id: int, now: datetime) -> bool:
+    """Record the inviter's reward for this invitee's first completion; True if new."""
+    inviter_id = await inviter_of(session, invitee_id)
+    if inviter_id is None:
+        return False
+    insert = dialect_insert(session, ReferralReward).values(
+        invitee_id=invitee_id, inviter_id=inviter_id, points=REWARD, created_at=now
+    )
+    result = await session.execute(insert.on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def pay(session: AsyncSession, services: Services, invitee_id: int) -> bool:
+    """Pay the recorded, unpaid reward for ``invitee_id``; True if this call paid it."""
+    claimed = await session.execute(
+        update(ReferralReward)
+        .where(ReferralReward.invitee_id == invitee_id, ReferralReward.paid_at.is_(None))
+        .values(paid_at=services.clock.now())
+    )
+    if not getattr(claimed, "rowcount", 0):
+        return False
+    reward = await session.scalar(
+        select(ReferralReward).where(ReferralReward.invitee_id == invitee_id)
+    )
+    assert reward is not None
+    event = ReferralRewarded(reward.inviter_id, invitee_id, reward.points)
+    await services.bus.publish_in_transaction(session, event)
+    await services.outbox.enqueue(
+        session,
+        key=f"referral:{invitee_id}",
+        chat_id=reward.inviter_id,
+        user_id=reward.inviter_id,
+        category="notification",
+        priority=Priority.NOTIFICATION,
+        text=await _notification(session, invitee_id, reward.points),
+    )
+    return True
+
+
+async def _notification(session: AsyncSession, invitee_id: int, points: int) -> str:
+    invitee = await session.get(User, invitee_id)
+    name = invitee.first_name if invitee and invitee.first_name else "A friend you invited"
+    return f"🎉 {name} completed their first mission — you earned {points} points! See /balance."
+
+
+async def unpaid_after(session: AsyncSession, after_id: int, limit: int) -> list[tuple[int, int]]:
+    """(reward id, invitee id) of unpaid rewards, in id order after ``after_id``."""
+    rows = await session.execute(
+        select(ReferralReward.id, ReferralReward.invitee_id)
+        .where(ReferralReward.paid_at.is_(None), ReferralReward.id > after_id)
+        .order_by(ReferralReward.id)
+        .limit(limit)
+    )
+    return [(row_id, invitee) for row_id, invitee in rows.all()]
+
+
+async def invite_figures(session: AsyncSession, user_id: int) -> tuple[int, int]:
+    """(friends who joined through the user's link, friends whose reward was paid)."""
+    rewarded = await session.scalar(
+        select(func.count())
+        .select_from(ReferralReward)
+        .where(ReferralReward.inviter_id == user_id, ReferralReward.paid_at.is_not(None))
+    )
+    return await count_invited(session, user_id), int(rewarded or 0)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot {start,run,sandbox,check,db}``."""
+"""Command line: ``python -m bot {start,run,sandbox,check,db,jobs}``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from telegram import Update
 
 from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.jobs.schedule import describe
 from bot.core.logging import configure_logging, get_logger
 
 log = get_logger("bot.cli")
@@ -24,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="the bot against an offline Bot API, in this terminal")
     sandbox.add_argument("--users", type=int, default=0, help="simulated users who pressed /start")
     sub.add_parser("check", help="validate the configuration and print what will run")
+    jobs = sub.add_parser("jobs", help="list the jobs, or run one now")
+    jobs_sub = jobs.add_subparsers(dest="action", required=True)
+    jobs_sub.add_parser("list", help="every job: schedule, next run, last result")
+    run = jobs_sub.add_parser("run", help="run a job now through the runner (no polling)")
+    run.add_argument("name")
+    run.add_argument("args", nargs="*", metavar="key=value")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     return parser
@@ -43,6 +50,10 @@ def cmd_check(settings: Settings) -> int:
     print(f"  time zone:    {settings.timezone}")
     print(f"  admins:       {', '.join(map(str, settings.admin_ids)) or 'none'}")
     print(f"  commands:     {', '.join('/' + c.name for c in services.commands)}")
+    print(f"  jobs:         {len(services.jobs)}")
+    for spec in services.jobs:
+        state = "" if services.jobs.enabled(spec.name) else "  (disabled)"
+        print(f"    {spec.name:<24} {describe(spec.schedule)}{state}")
     return 0
 
 
@@ -79,6 +90,18 @@ def cmd_sandbox(settings: Settings, users: int) -> int:
     return 0
 
 
+def cmd_jobs(settings: Settings, action: str, name: str = "", words: Sequence[str] = ()) -> int:
+    from bot.app import build_application
+    from bot.core.migrate import upgrade
+    from bot.modules.admin.cli import list_jobs, run_job
+
+    upgrade(settings.database_url)
+    app = build_application(settings)
+    if action == "list":
+        return asyncio.run(list_jobs(app))
+    return asyncio.run(run_job(app, name, words))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -90,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[[], int]] = {
         "check": lambda: cmd_check(settings),
         "db": lambda: cmd_db(settings),
+        "jobs": lambda: cmd_jobs(
+            settings, args.action, getattr(args, "name", ""), getattr(args, "args", ())
+        ),
         "run": lambda: cmd_run(settings),
         "sandbox": lambda: cmd_sandbox(settings, max(0, args.users)),
         "start": lambda: cmd_run(settings) if settings.token() else cmd_sandbox(settings, 0),

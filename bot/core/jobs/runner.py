@@ -111,21 +111,24 @@ class JobRunner:
     async def _claim(
         self, spec: JobSpec, trigger: str, slot: datetime, requested_by: int | None
     ) -> int | None:
-        await self.reap(spec)
+        """One transaction: reap stale rows, check pause and live runs, insert the slot."""
         now = self.services.clock.now()
+        run_id, why = None, "slot already claimed"
         async with self.services.db.session() as session:
+            stale = await self._reap_in(session, spec, now)
             if trigger != Trigger.MANUAL and (await store.state(session, spec.name)).paused:
-                log.info("job paused, slot skipped", slot=slot.isoformat())
-                return None
-            if await store.live_run(session, spec.name, now, spec.timeout):
-                log.warning("job already running elsewhere, slot skipped", slot=slot.isoformat())
-                return None
-            run_id = await store.claim(
-                session, job=spec.name, scheduled_for=slot, trigger=trigger,
-                status=RunStatus.RUNNING, attempts=0, started_at=now, requested_by=requested_by,
-            )  # fmt: skip
+                why = "job paused, slot skipped"
+            elif await store.live_run(session, spec.name, now, spec.timeout):
+                why = "job already running elsewhere, slot skipped"
+            else:
+                run_id = await store.claim(
+                    session, job=spec.name, scheduled_for=slot, trigger=trigger,
+                    status=RunStatus.RUNNING, attempts=0, started_at=now,
+                    requested_by=requested_by,
+                )  # fmt: skip
+        await self._reaped(spec, stale)
         if run_id is None:
-            log.info("slot already claimed", slot=slot.isoformat())
+            log.info(why, slot=slot.isoformat())
         return run_id
 
     async def _execute(self, spec: JobSpec, run_id: int, context: JobContext) -> JobRunRecord:
@@ -211,17 +214,22 @@ class JobRunner:
 
     async def reap(self, spec: JobSpec) -> list[int]:
         """Mark ``running`` rows older than the timeout as timed out (a process died mid-run)."""
-        now = self.services.clock.now()
         async with self.services.db.session() as session:
-            stale = await store.stale_runs(session, spec.name, now, spec.timeout)
-            for run_id in stale:
-                record = await store.finish(session, run_id)
-                await self._update_streak(session, record)
+            stale = await self._reap_in(session, spec, self.services.clock.now())
+        await self._reaped(spec, stale)
+        return stale
+
+    async def _reap_in(self, session: AsyncSession, spec: JobSpec, now: datetime) -> list[int]:
+        stale = await store.stale_runs(session, spec.name, now, spec.timeout)
+        for run_id in stale:
+            await self._update_streak(session, await store.finish(session, run_id))
+        return stale
+
+    async def _reaped(self, spec: JobSpec, stale: list[int]) -> None:
         for run_id in stale:
             log.warning("stale run marked timed out", job=spec.name, run_id=run_id)
             self.services.metrics.job_runs.labels(spec.name, RunStatus.TIMED_OUT).inc()
             await self.services.bus.publish(JobFailed(spec.name, "stale run timed out", 0))
-        return stale
 
     async def _overlapped(self, spec: JobSpec, trigger: str, slot: datetime) -> None:
         """A slot that fell while the previous run still ran: recorded, not queued."""

@@ -27,11 +27,13 @@ from bot.core.config import Settings
 from bot.core.context import App, BotContext, Services
 from bot.core.db import Base, Database
 from bot.core.delivery import Outbox
+from bot.core.delivery.sender import OutboxSender
 from bot.core.events import EventBus
 from bot.core.jobs.runner import JobRunner
 from bot.core.jobs.scheduling import start_jobs
 from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
+from bot.core.ratelimit import build_rate_limiter
 
 log = get_logger(__name__)
 
@@ -121,17 +123,34 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(tzinfo=settings.tz))
         .concurrent_updates(32)
+        .rate_limiter(build_rate_limiter(settings, services.metrics))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
     app: App = builder.build()
     app.bot_data["services"] = services
+    _wire_delivery(app, services)
     for module in load_modules(modules):
         module.register(app, services)
     services.runner.bot = app.bot
     services.runner.validate()  # unknown job in JOBS__..., bad cron, ...: stop here
     services.on_start.append(start_jobs)
     return app
+
+
+def _wire_delivery(app: App, services: Services) -> None:
+    """The outbox sender runs between the start and stop hooks of the application."""
+    sender = OutboxSender(services, app.bot)
+    app.bot_data["outbox_sender"] = sender
+
+    async def start_sender(_app: object) -> None:
+        await sender.start()
+
+    async def stop_sender(_app: object) -> None:
+        await sender.stop()
+
+    services.on_start.append(start_sender)
+    services.on_stop.append(stop_sender)
 
 
 @asynccontextmanager

@@ -88,7 +88,16 @@ class Settings(BaseSettings):
     rate_global_per_second: float = Field(default=30.0, gt=0)
     rate_private_per_second: float = Field(default=1.0, gt=0)
     rate_group_per_minute: float = Field(default=20.0, gt=0)
+    rate_private_burst: int = Field(default=3, ge=1, le=100)
+    rate_paid_per_second: float = Field(default=1000.0, gt=0)
+    rate_margin_seconds: float = Field(default=0.01, ge=0, le=5)
+    allow_paid_broadcast: bool = False
     outbox_batch_size: int = Field(default=200, ge=1, le=10_000)
+    outbox_concurrency: int = Field(default=64, ge=1, le=2_000)
+    outbox_max_attempts: int = Field(default=6, ge=1, le=100)
+    outbox_retry_seconds: float = Field(default=2.0, gt=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
 
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)

@@ -165,3 +165,11 @@ class JobFailed(Event):
     job: str
     error: str
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMigrated(Event):
+    """A group became a supergroup: Telegram now knows it as ``new_chat_id``."""
+
+    old_chat_id: int
+    new_chat_id: int

@@ -1,0 +1,81 @@
+"""How one outbox row becomes Bot API calls: split long texts, upload local photos.
+
+Every call goes through PTB's bot with ``rate_limit_args={"lane": "bulk"}``, so the
+rate limiter paces it behind interactive replies.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from telegram import InputFile, Message
+from telegram.ext import ExtBot
+
+from bot.core.delivery.split import MAX_CAPTION, split_caption, split_text
+
+BULK_ARGS: dict[str, Any] = {"lane": "bulk"}
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+class UnknownMethod(Exception):
+    """The row names a Bot API method this bot does not know."""
+
+
+class Transport:
+    """Sends one outbox row's payload to a chat; returns the id of the last message sent."""
+
+    __slots__ = ("bot", "media_dir", "paid")
+
+    def __init__(self, bot: ExtBot[Any], media_dir: Path, *, paid: bool = False) -> None:
+        self.bot, self.media_dir, self.paid = bot, media_dir.resolve(), paid
+
+    async def send(self, method: str, chat_id: int, payload: dict[str, Any]) -> int | None:
+        params = dict(payload)
+        if self.paid:
+            params["allow_paid_broadcast"] = True
+        if method == "sendMessage":
+            return await self._send_text(chat_id, params)
+        if method == "sendPhoto":
+            return await self._send_photo(chat_id, params)
+        return await self._call(method, chat_id, params)
+
+    async def _send_text(self, chat_id: int, params: dict[str, Any]) -> int | None:
+        """Consecutive messages; buttons go under the last one."""
+        parts = split_text(str(params.pop("text", "")))
+        markup = params.pop("reply_markup", None)
+        message_id = None
+        for index, part in enumerate(parts):
+            extra = {"reply_markup": markup} if markup and index == len(parts) - 1 else {}
+            message_id = await self._call("sendMessage", chat_id, {**params, **extra, "text": part})
+        return message_id
+
+    async def _send_photo(self, chat_id: int, params: dict[str, Any]) -> int | None:
+        params["photo"] = self._photo(str(params.get("photo", "")))
+        caption = params.pop("caption", None)
+        parts = split_caption(str(caption), MAX_CAPTION) if caption else []
+        first = {"caption": parts[0]} if parts else {}
+        message_id = await self._call("sendPhoto", chat_id, {**params, **first})
+        text_params = {
+            k: v for k, v in params.items() if k in ("parse_mode", "allow_paid_broadcast")
+        }
+        for part in parts[1:]:
+            message_id = await self._call("sendMessage", chat_id, {**text_params, "text": part})
+        return message_id
+
+    def _photo(self, photo: str) -> InputFile | str:
+        """A file under ``MEDIA_DIR`` is uploaded; anything else is a file_id or URL."""
+        if not photo or "://" in photo:
+            return photo
+        path = (self.media_dir / photo).resolve()
+        if path.is_relative_to(self.media_dir) and path.is_file():
+            return InputFile(path.read_bytes(), filename=path.name)
+        return photo
+
+    async def _call(self, method: str, chat_id: int, params: dict[str, Any]) -> int | None:
+        func = getattr(self.bot, _CAMEL.sub("_", method).lower(), None)
+        if func is None or not method[:1].islower():
+            raise UnknownMethod(method)
+        result = await func(chat_id=chat_id, **params, rate_limit_args=BULK_ARGS)
+        return result.message_id if isinstance(result, Message) else None

@@ -47,6 +47,7 @@ MODULES: tuple[str, ...] = (
     "missions",
     "economy",
     "referrals",
+    "broadcast",
 )
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"

@@ -90,7 +90,7 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
         metrics: Metrics | None = None,
     ) -> None:
         self.policy = policy
-        self.backend = backend or MemoryBackend()
+        self.backend = backend if backend is not None else MemoryBackend()
         self.metrics = metrics
         self._lanes: dict[str, deque[_Waiter]] = {INTERACTIVE: deque(), BULK: deque()}
         self._wake = asyncio.Event()

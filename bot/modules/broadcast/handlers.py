@@ -1,0 +1,58 @@
+"""/broadcast <text>: queue an announcement to everyone, then show its progress in place."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Message, Update
+from telegram.error import BadRequest
+
+from bot.core.commands import admin_only
+from bot.core.context import BotContext, Services
+from bot.core.logging import get_logger
+from bot.modules.broadcast import service
+from bot.modules.broadcast.models import Broadcast
+
+log = get_logger(__name__)
+USAGE = "Usage: /broadcast <text> — sends the text to every user who has not blocked the bot."
+EDIT_EVERY = 2.0  # seconds; Telegram allows about one edit per second in a chat
+
+
+@admin_only
+async def broadcast(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    if message is None or update.effective_user is None:
+        return
+    parts = (message.text or "").split(maxsplit=1)
+    text = parts[1].strip() if len(parts) > 1 else ""
+    if not text:
+        await message.reply_text(USAGE)
+        return
+    services = context.services
+    async with services.db.session() as session:
+        queued = await service.queue_broadcast(
+            session, text=text, admin_id=update.effective_user.id, now=services.clock.now()
+        )
+    log.info("broadcast queued", broadcast_id=queued.id, total=queued.total)
+    first = service.Progress(queued.total, 0, 0)
+    status = await message.reply_text(first.render())
+    context.application.create_task(
+        follow(services, queued, status, first.render()), name=f"broadcast-{queued.id}"
+    )
+
+
+async def follow(services: Services, broadcast: Broadcast, status: Message, shown: str) -> None:
+    """Edit the progress message every ``EDIT_EVERY`` seconds, only when it changed."""
+    while True:
+        async with services.db.session() as session:
+            now = await service.progress(session, broadcast)
+        text = now.render()
+        if text != shown:
+            try:
+                await status.edit_text(text)
+                shown = text
+            except BadRequest as exc:
+                log.warning("broadcast progress not edited", error=exc.message)
+        if now.done:
+            return
+        await asyncio.sleep(EDIT_EVERY)

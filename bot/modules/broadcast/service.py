@@ -1,0 +1,88 @@
+"""Queuing a broadcast in one statement, and reading its progress from the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import JSON, String, cast, func, insert, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.delivery import OutboxMessage, OutboxStatus, Priority
+from bot.core.users import User
+from bot.modules.broadcast.models import Broadcast
+
+BAR_WIDTH = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    total: int
+    sent: int
+    failed: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.total - self.sent - self.failed)
+
+    @property
+    def done(self) -> bool:
+        return self.remaining == 0
+
+    def render(self) -> str:
+        ratio = (self.sent + self.failed) / self.total if self.total else 1.0
+        filled = round(ratio * BAR_WIDTH)
+        bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+        head = "Broadcast finished" if self.done else "Broadcasting…"
+        return (
+            f"{head}\n{bar} {ratio:.0%}\n"
+            f"sent {self.sent} · failed {self.failed} · remaining {self.remaining} of {self.total}"
+        )
+
+
+def _prefix(broadcast_id: int) -> str:
+    return f"broadcast:{broadcast_id}:"
+
+
+async def queue_broadcast(
+    session: AsyncSession, *, text: str, admin_id: int, now: datetime
+) -> Broadcast:
+    """Record the broadcast and queue one outbox row per reachable user with a single
+    ``INSERT ... SELECT`` (the audience never passes through Python)."""
+    broadcast = Broadcast(text=text, created_by=admin_id, created_at=now, total=0)
+    session.add(broadcast)
+    await session.flush()
+    o = OutboxMessage
+    audience = select(
+        literal(_prefix(broadcast.id)) + cast(User.id, String),
+        User.id,
+        User.id,
+        literal("announcement"),
+        literal("sendMessage"),
+        literal({"text": text}, JSON),
+        literal(Priority.BROADCAST),
+        literal(OutboxStatus.PENDING.value),
+        literal(0),
+        literal(now, o.next_attempt_at.type),
+        literal(now, o.created_at.type),
+    ).where(User.reachable.is_(True))
+    columns = [
+        "key", "chat_id", "user_id", "category", "method", "payload", "priority", "status",
+        "attempts", "next_attempt_at", "created_at",
+    ]  # fmt: skip
+    result = await session.execute(insert(o).from_select(columns, audience))
+    broadcast.total = int(getattr(result, "rowcount", 0) or 0)
+    return broadcast
+
+
+async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
+    """Sent and failed (or skipped) rows of ``broadcast`` so far."""
+    o = OutboxMessage
+    query = (
+        select(o.status, func.count())
+        .where(o.key.startswith(_prefix(broadcast.id)))
+        .group_by(o.status)
+    )
+    counts: dict[str, int] = {status: n for status, n in (await session.execute(query)).all()}
+    failed = counts.get(OutboxStatus.FAILED, 0) + counts.get(OutboxStatus.SKIPPED, 0)
+    return Progress(broadcast.total, counts.get(OutboxStatus.SENT, 0), failed)

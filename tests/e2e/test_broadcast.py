@@ -1,0 +1,49 @@
+"""/broadcast through the real bot: usage, queuing to reachable users, progress edited in place."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from bot.core import users
+from tests.conftest import ADMIN
+from tests.e2e.conftest import Harness
+
+
+async def _register(h: Harness, user_ids: range, *, unreachable: set[int]) -> None:
+    async with h.services.db.session() as session:
+        for user_id in user_ids:
+            h.sandbox.world.user(user_id)
+            await users.register(
+                session, user_id=user_id, first_name="U", username=None, language_code=None,
+                payload=None, now=datetime.now(UTC),
+            )  # fmt: skip
+            if user_id in unreachable:
+                await users.set_reachable(session, user_id, False, "blocked")
+
+
+async def test_broadcast_without_text_gets_usage(harness: Harness) -> None:
+    """/broadcast alone answers with its usage and queues nothing."""
+    assert "Usage: /broadcast <text>" in await harness.reply(ADMIN, "/broadcast")
+    assert len(harness.sandbox.world.messages) == 1
+
+
+async def test_broadcast_is_admin_only(harness: Harness) -> None:
+    """A non-admin is refused."""
+    assert "admins only" in await harness.reply(321, "/broadcast hello")
+
+
+async def test_broadcast_reaches_every_reachable_user_with_progress(harness: Harness) -> None:
+    """Reachable users get the text once; newly blocked ones fail; progress ends at 100%."""
+    audience = range(20_000, 20_040)
+    await _register(harness, audience, unreachable={20_000, 20_001})
+    world = harness.sandbox.world
+    world.user(20_002).blocked = True
+    status = (await harness.say(ADMIN, "/broadcast Big news\nsecond line"))[0]
+    assert "of 38" in (status.text or "")
+    await harness.wait(lambda: "Broadcast finished" in (status.text or ""), timeout=30)
+    assert "sent 37 · failed 1 · remaining 0 of 38" in (status.text or "")
+    assert "100%" in (status.text or "")
+    received = Counter(m.chat_id for m in world.messages if m.text == "Big news\nsecond line")
+    assert received == Counter(range(20_003, 20_040))
+    assert harness.sandbox.too_many_requests == 0

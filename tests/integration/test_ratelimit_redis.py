@@ -1,0 +1,96 @@
+"""Shared rate limits: two limiters with their own connections to one real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from bot.core.ratelimit import CompanionRateLimiter, RatePolicy, RedisBackend, Window
+
+pytestmark = pytest.mark.redis
+POLICY = RatePolicy(
+    total=Window(5, 0.5), private=Window(3, 1.0), group=Window(20, 60.0), paid=Window(100, 1.0)
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def redis_port(tmp_path: Path) -> AsyncIterator[int]:
+    """A throw-away redis-server on a free loopback port, no persistence."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is required (make redis)"
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--dir", str(tmp_path), stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    client = Redis(port=port)
+    try:
+        for _ in range(100):
+            try:
+                await client.ping()
+                break
+            except RedisConnectionError:
+                await asyncio.sleep(0.05)
+        yield port
+    finally:
+        await client.aclose()
+        process.kill()
+        await asyncio.wait_for(process.wait(), timeout=10)
+
+
+async def _burst(limiter: CompanionRateLimiter, stamps: list[float], chats: range) -> None:
+    async def send(chat_id: int) -> Any:
+        async def call() -> bool:
+            stamps.append(time.monotonic())
+            return True
+
+        return await limiter.process_request(
+            call, (), {}, "sendMessage", {"chat_id": chat_id}, {"lane": "bulk"}
+        )
+
+    await asyncio.gather(*(send(chat) for chat in chats))
+
+
+async def test_two_limiters_share_the_global_window(redis_port: int) -> None:
+    """Two limiters on one Redis together never exceed the global window."""
+    first = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_port)))
+    second = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_port)))
+    stamps: list[float] = []
+    started = time.monotonic()
+    await asyncio.gather(_burst(first, stamps, range(1, 11)), _burst(second, stamps, range(11, 21)))
+    await first.shutdown()
+    await second.shutdown()
+    stamps.sort()
+    assert len(stamps) == 20
+    assert all(stamps[i + 5] - stamps[i] >= 0.5 for i in range(len(stamps) - 5))
+    assert time.monotonic() - started < 4.0
+
+
+async def test_per_chat_window_is_shared_and_429_closes_it(redis_port: int) -> None:
+    """One chat's window is shared too, and a 429 seen by one limiter pauses the other."""
+    first = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_port)))
+    second = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_port)))
+    stamps: list[float] = []
+    await asyncio.gather(_burst(first, stamps, range(7, 8)), _burst(second, stamps, range(7, 8)))
+    await first.backend.close(POLICY.scopes({"chat_id": 7})[1], 0.6)
+    closed_at = time.monotonic()
+    await _burst(second, stamps, range(7, 8))
+    await first.shutdown()
+    await second.shutdown()
+    assert stamps[-1] - closed_at >= 0.5

@@ -45,7 +45,8 @@ class OutboxSender:
     """Runs while the bot runs; ``start()`` from an on_start hook, ``stop()`` on shutdown."""
 
     __slots__ = (
-        "_depth_at", "_done", "_queue", "_tasks", "_unreachable", "bot", "services", "transport",
+        "_depth_at", "_done", "_held", "_queue", "_tasks", "_unreachable",
+        "bot", "services", "transport",
     )  # fmt: skip
 
     def __init__(self, services: Services, bot: ExtBot[Any]) -> None:
@@ -57,6 +58,9 @@ class OutboxSender:
         self._unreachable: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._depth_at = 0.0
+        # Rows this process holds (queued, sending, or not yet recorded): a lease that ends
+        # while a row waits here must not make this process send it a second time.
+        self._held: set[int] = set()
 
     async def start(self) -> None:
         workers = self.services.settings.outbox_concurrency
@@ -84,10 +88,12 @@ class OutboxSender:
             except Exception:
                 log.exception("outbox claim failed")
                 rows = []
-            if not rows:
+            fresh = [row for row in rows if row.id not in self._held]
+            if not fresh:
                 await asyncio.sleep(settings.outbox_poll_seconds)
                 continue
-            for row in rows:
+            self._held.update(row.id for row in fresh)
+            for row in fresh:
                 await self._queue.put(row)
 
     async def _claim(self, limit: int, lease: timedelta) -> list[Claimed]:
@@ -131,6 +137,7 @@ class OutboxSender:
         except Exception:
             self._done[:0] = done
             raise
+        self._held.difference_update(outcome.row.id for outcome in done)
         for outcome in done:
             await self._announce(outcome)
 

@@ -48,6 +48,9 @@ MODULES: tuple[str, ...] = (
     "economy",
     "referrals",
     "broadcast",
+    "subscriptions",
+    "content",
+    "notifications",
 )
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"

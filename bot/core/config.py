@@ -35,9 +35,16 @@ class JobOverride(BaseModel):
 class FeedSource(BaseModel):
     """One feed to import channel posts from, with an optional backup URL."""
 
-    name: str
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[\w.-]+$")
     url: str
     backup_url: str | None = None
+
+    @field_validator("url", "backup_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"feed URL must start with http:// or https://, got {value!r}")
+        return value
 
 
 class RetentionSettings(BaseModel):
@@ -103,6 +110,10 @@ class Settings(BaseSettings):
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     jobs: dict[str, JobOverride] = Field(default_factory=dict)
     feeds: list[FeedSource] = Field(default_factory=list)
+    # Seconds one feed download may take before the backup URL is tried.
+    feed_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Hours a one-person VIP invite link stays valid (capped at the subscription's end).
+    vip_invite_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,0 +1,108 @@
+"""Thin PTB callbacks: /post (text or photo caption), /posts, /cancelpost, and delivery receipts."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from telegram import Message, Update
+
+from bot.core.commands import admin_only
+from bot.core.context import BotContext, Services
+from bot.core.logging import get_logger
+from bot.modules.content import service
+from bot.modules.content.jobs import queue_due
+
+log = get_logger(__name__)
+
+POST_USAGE = (
+    "Usage: /post <when> <text> — when is now, +30m, +2h, +1d or a local time like "
+    "2026-12-01T09:00. Send a photo with the same command as its caption to post a photo."
+)
+_COMMAND = re.compile(r"^/post(@\w+)?(\s+|$)")
+
+
+@admin_only
+async def post(update: Update, context: BotContext) -> None:
+    """Schedule a channel post; ``now`` queues it at once."""
+    message = update.effective_message
+    if message is None:
+        return
+    photo = message.photo[-1].file_id if message.photo else None
+    raw = _COMMAND.sub("", message.text or message.caption or "", count=1)
+    when_text, _, body = raw.strip().partition(" ")
+    if not when_text:
+        await message.reply_text(POST_USAGE)
+        return
+    services = context.services
+    if services.settings.channel_id is None:
+        await message.reply_text("Nothing scheduled: CHANNEL_ID is not set.")
+        return
+    try:
+        now = services.clock.now()
+        publish_at = service.parse_when(when_text, now, services.settings.tz)
+        text = service.check_body(body, photo=photo is not None)
+    except service.PostError as exc:
+        await message.reply_text(f"Nothing scheduled: {exc}.")
+        return
+    await _schedule(services, message, text=text, photo=photo, publish_at=publish_at)
+
+
+async def _schedule(
+    services: Services, message: Message, *, text: str, photo: str | None, publish_at: datetime
+) -> None:
+    now = services.clock.now()
+    async with services.db.session() as session:
+        created = await service.create(
+            session, text=text, photo=photo, publish_at=publish_at, now=now
+        )
+        post_id = created.id
+    log.info("post scheduled", post_id=post_id, publish_at=publish_at.isoformat())
+    if publish_at <= now:
+        await queue_due(services)
+        await message.reply_text(f"Post #{post_id} is on its way to the channel.")
+        return
+    when = service.local_time(publish_at, services.settings.tz)
+    await message.reply_text(f"Post #{post_id} scheduled for {when}.")
+
+
+@admin_only
+async def posts(update: Update, context: BotContext) -> None:
+    """List scheduled and queued posts."""
+    message = update.effective_message
+    if message is None:
+        return
+    services = context.services
+    async with services.db.session() as session:
+        queue = await service.pending(session)
+    if not queue:
+        await message.reply_text("No posts are waiting.")
+        return
+    tz = services.settings.tz
+    lines = ["Waiting posts:"]
+    for item in queue:
+        preview = (item.text or "(photo)").replace("\n", " ")[:60]
+        kind = " [photo]" if item.photo else ""
+        when = service.local_time(item.publish_at, tz)
+        lines.append(f"#{item.id} {when} {item.status}{kind} ({item.source}): {preview}")
+    await message.reply_text("\n".join(lines))
+
+
+@admin_only
+async def cancelpost(update: Update, context: BotContext) -> None:
+    """Cancel a scheduled post by id."""
+    message, args = update.effective_message, context.args or []
+    if message is None:
+        return
+    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 12:
+        await message.reply_text("Usage: /cancelpost <id> (see /posts)")
+        return
+    async with context.services.db.session() as session:
+        found = await service.cancel(session, int(args[0]))
+    if found is None:
+        text = f"There is no post #{args[0]}."
+    elif found.status == "cancelled":
+        text = f"Post #{found.id} is cancelled."
+    else:
+        text = f"Post #{found.id} is already {found.status}; it cannot be cancelled."
+    await message.reply_text(text)

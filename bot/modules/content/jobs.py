@@ -1,0 +1,78 @@
+"""Periodic work of content: queue due posts, import feeds."""
+
+from __future__ import annotations
+
+from bot.core.context import Services
+from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
+from bot.core.logging import get_logger
+from bot.modules.content import feeds, service
+
+log = get_logger(__name__)
+BATCH = 100
+
+
+class ContentConfigError(Exception):
+    """The content module is missing a setting it needs."""
+
+
+async def queue_due(services: Services) -> int:
+    """Move every due scheduled post into the outbox; how many were queued."""
+    channel_id = services.settings.channel_id
+    if channel_id is None:
+        raise ContentConfigError("CHANNEL_ID is not set, so posts have nowhere to go")
+    queued = 0
+    async with services.db.session() as session:
+        for post in await service.due(session, services.clock.now(), BATCH):
+            queued += await service.queue(services.outbox, session, post, channel_id)
+    return queued
+
+
+async def publish_due(ctx: JobContext) -> str:
+    return f"queued {await queue_due(ctx.services)} post(s) for the channel"
+
+
+async def import_feed(ctx: JobContext) -> str:
+    """Import new items of every feed; fails (after importing the others) if a feed is unusable."""
+    services = ctx.services
+    lines, failures = [], []
+    for feed in services.settings.feeds:
+        try:
+            fetched = await feeds.fetch_with_backup(
+                feed.url, feed.backup_url, services.settings.feed_timeout_seconds
+            )
+        except feeds.FeedError as exc:
+            failures.append(f"{feed.name}: {exc}")
+            continue
+        new = 0
+        async with services.db.session() as session:
+            for item in fetched.items:
+                new += await service.add_feed_item(
+                    session, source=f"feed:{feed.name}", item_id=item.id,
+                    text=item.as_post(), now=services.clock.now(),
+                )  # fmt: skip
+        note = f" ({fetched.note})" if fetched.note else ""
+        lines.append(f"{feed.name}: {fetched.source}{note}, {new} new of {len(fetched.items)}")
+        log.info("feed imported", feed=feed.name, source=fetched.source, new=new)
+    if failures:
+        raise feeds.FeedError("; ".join(failures + lines))
+    return "; ".join(lines) or "no feeds configured (FEEDS)"
+
+
+JOBS = (
+    JobSpec(
+        "content.publish_due",
+        publish_due,
+        Every(60),
+        description="queue due channel posts for publication",
+        timeout=60.0,
+        catchup=0.0,
+    ),
+    JobSpec(
+        "content.import_feed",
+        import_feed,
+        Every(3600),
+        description="import new items of the configured feeds (FEEDS) into the post queue",
+        timeout=120.0,
+        retry=RetryPolicy(attempts=2, base_delay=30.0),
+    ),
+)

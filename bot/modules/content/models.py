@@ -1,0 +1,38 @@
+"""Channel posts: written by admins or imported from feeds, published through the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.core.db import Base, UTCDateTime
+
+
+class PostStatus(StrEnum):
+    SCHEDULED = "scheduled"  # waiting for publish_at
+    QUEUED = "queued"  # in the outbox (key ``post:<id>``)
+    PUBLISHED = "published"  # Telegram answered with message_id
+    CANCELLED = "cancelled"
+
+
+class Post(Base):
+    """One channel post; ``(source, source_item_id)`` deduplicates feed items."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("source", "source_item_id", name="uq_posts_source_item"),
+        Index("ix_posts_status_publish_at", "status", "publish_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    photo: Mapped[str | None] = mapped_column(String(255))
+    publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default=PostStatus.SCHEDULED)
+    source: Mapped[str] = mapped_column(String(100), default="admin")
+    source_item_id: Mapped[str | None] = mapped_column(String(500))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

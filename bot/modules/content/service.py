@@ -1,0 +1,168 @@
+"""Channel post rules: when a post goes out, what it may contain, and queueing it once.
+
+A due post is moved into the outbox (key ``post:<id>``) in the same transaction that
+marks it queued, so it is published once even if the process dies right after the
+send: the outbox key cannot be queued twice, and the sender resumes pending rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.delivery import Outbox, Priority
+from bot.modules.content.models import Post, PostStatus
+
+MAX_TEXT, MAX_CAPTION = 4096, 1024
+MAX_AHEAD = timedelta(days=366)
+_RELATIVE = re.compile(r"^\+(\d{1,6})([mhd])$")
+_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+class PostError(ValueError):
+    """A post that cannot be scheduled; the message is shown to the admin."""
+
+
+def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """``now``, ``+30m``/``+2h``/``+1d`` or a local ``2026-12-01T09:00`` -> aware UTC instant."""
+    text = text.strip()
+    if text.lower() == "now":
+        return now
+    if match := _RELATIVE.match(text.lower()):
+        amount = int(match.group(1)) * _UNITS[match.group(2)]
+        if amount <= 0:
+            raise PostError("the delay must be positive, e.g. +30m")
+        when = now + timedelta(seconds=amount)
+    else:
+        try:
+            naive = datetime.strptime(text, "%Y-%m-%dT%H:%M")
+        except ValueError:
+            raise PostError(
+                f"{text!r} is not a time: use now, +30m, +2h, +1d or 2026-12-01T09:00"
+            ) from None
+        when = naive.replace(tzinfo=tz).astimezone(now.tzinfo)
+        if when <= now:
+            raise PostError(f"{text} ({tz.key}) is in the past")
+    if when - now > MAX_AHEAD:
+        raise PostError("that is more than a year ahead; that looks like a typo")
+    return when
+
+
+def local_time(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def check_body(text: str, *, photo: bool) -> str:
+    """The post text, or :class:`PostError` if it is empty or too long for Telegram."""
+    text = text.strip()
+    limit = MAX_CAPTION if photo else MAX_TEXT
+    if not text and not photo:
+        raise PostError("the post is empty")
+    if len(text) > limit:
+        kind = "a photo caption" if photo else "a message"
+        raise PostError(f"the text has {len(text)} characters; {kind} holds at most {limit}")
+    return text
+
+
+async def create(
+    session: AsyncSession, *, text: str, photo: str | None, publish_at: datetime, now: datetime
+) -> Post:
+    post = Post(
+        text=text, photo=photo, publish_at=publish_at, status=PostStatus.SCHEDULED,
+        source="admin", created_at=now,
+    )  # fmt: skip
+    session.add(post)
+    await session.flush()
+    return post
+
+
+async def queue(outbox: Outbox, session: AsyncSession, post: Post, channel_id: int) -> bool:
+    """Mark ``post`` queued and put it in the outbox, in the caller's transaction."""
+    result = await session.execute(
+        update(Post)
+        .where(Post.id == post.id, Post.status == PostStatus.SCHEDULED)
+        .values(status=PostStatus.QUEUED)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    method, payload = _message(post)
+    await outbox.enqueue(
+        session, key=f"post:{post.id}", chat_id=channel_id, category="post",
+        priority=Priority.POST, method=method, payload=payload,
+    )  # fmt: skip
+    return True
+
+
+def _message(post: Post) -> tuple[str, dict[str, Any]]:
+    if post.photo:
+        body: dict[str, Any] = {"photo": post.photo}
+        if post.text:
+            body["caption"] = post.text
+        return "sendPhoto", body
+    return "sendMessage", {"text": post.text}
+
+
+async def due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Post]:
+    query = (
+        select(Post)
+        .where(Post.status == PostStatus.SCHEDULED, Post.publish_at <= now)
+        .order_by(Post.publish_at, Post.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def mark_published(session: AsyncSession, post_id: int, message_id: int) -> bool:
+    result = await session.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.status == PostStatus.QUEUED)
+        .values(status=PostStatus.PUBLISHED, message_id=message_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def cancel(session: AsyncSession, post_id: int) -> Post | None:
+    """Cancel a scheduled post; returns the post as it is (None if it does not exist)."""
+    await session.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.status == PostStatus.SCHEDULED)
+        .values(status=PostStatus.CANCELLED)
+    )
+    return await session.get(Post, post_id, populate_existing=True)
+
+
+async def pending(session: AsyncSession, limit: int = 30) -> Sequence[Post]:
+    query = (
+        select(Post)
+        .where(Post.status.in_((PostStatus.SCHEDULED, PostStatus.QUEUED)))
+        .order_by(Post.publish_at, Post.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def add_feed_item(
+    session: AsyncSession, *, source: str, item_id: str, text: str, now: datetime
+) -> bool:
+    """Queue a feed item as a scheduled post unless it was imported before; True if new."""
+    values = {
+        "text": text, "photo": None, "publish_at": now, "status": PostStatus.SCHEDULED,
+        "source": source, "source_item_id": item_id, "created_at": now,
+    }  # fmt: skip
+    dialect = session.get_bind().dialect.name
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(Post).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(Post).on_conflict_do_nothing()
+    else:
+        statement = insert(Post)
+    result = await session.execute(statement.values(**values))
+    return bool(getattr(result, "rowcount", 0))

@@ -1,0 +1,27 @@
+"""Notifications: per-user preferences and quiet hours, enforced as the outbox's delivery policy."""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.core.commands import Command
+from bot.core.context import App, Services
+from bot.modules.notifications import handlers
+from bot.modules.notifications.service import PreferencesPolicy
+
+COMMANDS = (
+    Command("notifications", "choose which messages you get"),
+    Command("quiet", "set quiet hours for bulk messages", "<22-08|off>"),
+)
+
+
+def register(app: App, services: Services) -> None:
+    for command in COMMANDS:
+        services.commands.add(command)
+    services.outbox.policy = PreferencesPolicy(services.settings.tz)
+    app.add_handler(CommandHandler("notifications", handlers.show))
+    app.add_handler(CommandHandler("quiet", handlers.quiet))
+    app.add_handler(CallbackQueryHandler(handlers.pressed, pattern=r"^notif:"))
+
+
+__all__ = ["register"]

@@ -1,0 +1,85 @@
+"""Thin PTB callbacks: /notifications with toggle buttons, /quiet."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.core.context import BotContext
+from bot.modules.notifications import service
+from bot.modules.notifications.models import NotificationPrefs
+
+QUIET_USAGE = "Usage: /quiet 22-08 (hours 0-23, start-end, may wrap midnight) or /quiet off"
+
+
+def render(prefs: NotificationPrefs, zone: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The preferences message and its toggle buttons."""
+    lines = ["Your notifications (tap to switch):"]
+    buttons = []
+    for field, label in service.LABELS.items():
+        state = "on" if getattr(prefs, field) else "off"
+        lines.append(f"{label}: {state}")
+        mark = "✅" if state == "on" else "❌"
+        buttons.append(
+            [InlineKeyboardButton(f"{mark} {label}", callback_data=f"notif:toggle:{field}")]
+        )
+    if prefs.quiet_start is not None:
+        lines.append(f"Quiet hours: {prefs.quiet_start:02d}:00-{prefs.quiet_end:02d}:00 ({zone})")
+    else:
+        lines.append("Quiet hours: none (set with /quiet 22-08)")
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+async def show(update: Update, context: BotContext) -> None:
+    """Show the sender's preferences with toggle buttons."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.services
+    async with services.db.session() as session:
+        prefs = await service.get(session, user.id)
+    text, markup = render(prefs, services.settings.timezone)
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def pressed(update: Update, context: BotContext) -> None:
+    """``notif:toggle:<field>``: flip it and edit the message in place; anything else is refused."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    action, _, field = (query.data or "").removeprefix("notif:").partition(":")
+    if action != "toggle" or field not in service.LABELS:
+        await query.answer("That button is not valid any more. Send /notifications again.")
+        return
+    services = context.services
+    async with services.db.session() as session:
+        prefs = await service.toggle(session, query.from_user.id, field)
+    text, markup = render(prefs, services.settings.timezone)
+    state = "on" if getattr(prefs, field) else "off"
+    await query.answer(f"{service.LABELS[field]}: {state}")
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+async def quiet(update: Update, context: BotContext) -> None:
+    """``/quiet 22-08`` holds bulk messages during those local hours; ``/quiet off`` clears."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    args = context.args or []
+    try:
+        window = service.parse_quiet(args[0]) if len(args) == 1 else None
+        if len(args) != 1:
+            raise service.QuietHoursError("")
+    except service.QuietHoursError:
+        await message.reply_text(QUIET_USAGE)
+        return
+    services = context.services
+    async with services.db.session() as session:
+        await service.set_quiet(session, user.id, window)
+    if window is None:
+        await message.reply_text("Quiet hours are off.")
+        return
+    zone = services.settings.timezone
+    await message.reply_text(
+        f"Quiet hours set: {window[0]:02d}:00-{window[1]:02d}:00 ({zone}). Reminders and "
+        "other bulk messages wait until the window ends; admin alerts do not."
+    )

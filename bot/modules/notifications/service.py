@@ -1,0 +1,113 @@
+"""Notification preferences and the delivery policy built on them.
+
+The policy is installed as ``services.outbox.policy``: every bulk message to a user
+asks it whether (their toggles) and when (their quiet hours) it may go out.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.delivery import Decision, DeliveryPolicy
+from bot.modules.notifications.models import NotificationPrefs
+
+# Message category -> the preference that mutes it.
+TOGGLES = {"mission": "missions", "reminder": "reminders", "announcement": "announcements"}
+LABELS = {"missions": "Daily mission", "reminders": "Reminders", "announcements": "Announcements"}
+# Categories never held or muted (admin alerts, channel posts).
+BYPASS = frozenset({"alert", "post"})
+_QUIET = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+
+
+class QuietHoursError(ValueError):
+    """A quiet-hours argument that is not ``HH-HH``."""
+
+
+def parse_quiet(text: str) -> tuple[int, int] | None:
+    """``22-08`` -> (22, 8); ``off`` -> None; anything else raises :class:`QuietHoursError`."""
+    text = text.strip().lower()
+    if text == "off":
+        return None
+    match = _QUIET.match(text)
+    if match is None:
+        raise QuietHoursError(text)
+    start, end = int(match.group(1)), int(match.group(2))
+    if start > 23 or end > 23 or start == end:
+        raise QuietHoursError(text)
+    return start, end
+
+
+def in_window(hour: int, start: int, end: int) -> bool:
+    """Whether a local hour falls in ``[start, end)``; windows may wrap midnight."""
+    return start <= hour < end if start < end else hour >= start or hour < end
+
+
+def window_end(now: datetime, start: int, end: int, tz: ZoneInfo) -> datetime | None:
+    """The end of the quiet window ``now`` is in (aware UTC), or None outside it."""
+    local = now.astimezone(tz)
+    if not in_window(local.hour, start, end):
+        return None
+    end_at = local.replace(hour=end, minute=0, second=0, microsecond=0)
+    if end_at <= local:
+        end_at = (local + timedelta(days=1)).replace(hour=end, minute=0, second=0, microsecond=0)
+    return end_at.astimezone(now.tzinfo)
+
+
+async def get(session: AsyncSession, user_id: int) -> NotificationPrefs:
+    """The user's preferences (a default, unsaved row for a user who never changed them)."""
+    prefs = await session.get(NotificationPrefs, user_id)
+    if prefs is None:
+        prefs = NotificationPrefs(user_id=user_id, missions=True, reminders=True,
+                                  announcements=True)  # fmt: skip
+    return prefs
+
+
+async def _stored(session: AsyncSession, user_id: int) -> NotificationPrefs:
+    prefs = await get(session, user_id)
+    if prefs not in session:
+        session.add(prefs)
+    return prefs
+
+
+async def toggle(session: AsyncSession, user_id: int, field: str) -> NotificationPrefs:
+    """Flip one of the toggles in :data:`LABELS`; ValueError for any other name."""
+    if field not in LABELS:
+        raise ValueError(field)
+    prefs = await _stored(session, user_id)
+    setattr(prefs, field, not getattr(prefs, field))
+    await session.flush()
+    return prefs
+
+
+async def set_quiet(session: AsyncSession, user_id: int, window: tuple[int, int] | None) -> None:
+    prefs = await _stored(session, user_id)
+    prefs.quiet_start, prefs.quiet_end = window if window else (None, None)
+    await session.flush()
+
+
+class PreferencesPolicy(DeliveryPolicy):
+    """Mutes categories the user turned off; holds the rest until their quiet hours end."""
+
+    __slots__ = ("tz",)
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+
+    async def decide(
+        self, session: AsyncSession, *, user_id: int, category: str, now: datetime
+    ) -> Decision:
+        if category in BYPASS:
+            return Decision(send=True)
+        prefs = await session.get(NotificationPrefs, user_id)
+        if prefs is None:
+            return Decision(send=True)
+        toggle_name = TOGGLES.get(category)
+        if toggle_name is not None and not getattr(prefs, toggle_name):
+            return Decision(send=False)
+        if prefs.quiet_start is None or prefs.quiet_end is None:
+            return Decision(send=True)
+        return Decision(True, window_end(now, prefs.quiet_start, prefs.quiet_end, self.tz))

@@ -1,0 +1,37 @@
+"""Subscriptions: VIP chat access until an end time, granted by admins, reminded and expired."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import CommandHandler
+
+from bot.core.commands import Command
+from bot.core.context import App, Services
+from bot.modules.subscriptions import handlers, service
+from bot.modules.subscriptions.jobs import JOBS
+
+COMMANDS = (
+    Command("status", "see your VIP subscription and when it ends"),
+    Command("grant", "grant or extend a VIP subscription", "<user_id> <duration>", admin=True),
+    Command("revoke", "end a VIP subscription now", "<user_id>", admin=True),
+)
+
+
+def register(app: App, services: Services) -> None:
+    for command in COMMANDS:
+        services.commands.add(command)
+    for spec in JOBS:
+        services.jobs.add(spec)
+    app.add_handler(CommandHandler("status", handlers.status))
+    app.add_handler(CommandHandler("grant", handlers.grant))
+    app.add_handler(CommandHandler("revoke", handlers.revoke))
+
+    async def active_subscriptions(session: AsyncSession, _day: date) -> dict[str, int]:
+        return {"active_subscriptions": await service.count_active(session, services.clock.now())}
+
+    services.stats.add("subscriptions", active_subscriptions)
+
+
+__all__ = ["register"]

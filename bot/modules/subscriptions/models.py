@@ -1,0 +1,51 @@
+"""Subscriptions (one row per user, extended in place) and the VIP invite links issued."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.core.db import Base, UTCDateTime
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class Subscription(Base):
+    """A user's access to the VIP chat until ``ends_at``.
+
+    ``reminded_*_at`` record which reminders went out for the current end time (reset
+    when the end moves); ``removed_at`` records that an ended subscriber was removed
+    from the VIP chat, so a failed removal is retried by the next expire run.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_status_ends_at", "status", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default=SubscriptionStatus.ACTIVE)
+    reminded_3d_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_1d_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InviteLink(Base):
+    """A one-person invite link to the VIP chat (kept so expired links can be cleaned up)."""
+
+    __tablename__ = "vip_invite_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    link: Mapped[str] = mapped_column(String(255), unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,181 @@
+"""Subscription rules: durations, grant/extend, revoke, expiry and reminders.
+
+Every state change is a single-row ``UPDATE ... WHERE`` on the expected state, and the
+message that tells the user about it is queued in the outbox in the same transaction,
+so a crash never loses or doubles it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.delivery import Outbox, Priority
+from bot.core.users import User
+from bot.modules.subscriptions.models import InviteLink, Subscription, SubscriptionStatus
+
+MAX_DURATION = timedelta(days=3650)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"^([+-]?\d{1,12})([smhdw])$")
+THRESHOLDS = (("1d", timedelta(days=1)), ("3d", timedelta(days=3)))
+
+
+class DurationError(ValueError):
+    """A duration argument that cannot be used; the message is shown to the admin."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``12h``, ``30d``, ``2w`` -> timedelta; zero, negative and > 10 years refused."""
+    match = _DURATION.match(text.strip().lower())
+    if match is None:
+        raise DurationError(f"{text!r} is not a duration: use e.g. 90s, 12h, 30d or 2w")
+    amount, unit = int(match.group(1)), match.group(2)
+    if amount <= 0:
+        raise DurationError("the duration must be positive")
+    if amount * _UNITS[unit] > MAX_DURATION.total_seconds():
+        raise DurationError("the duration is longer than 10 years; that looks like a typo")
+    return timedelta(seconds=amount * _UNITS[unit])
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """The outcome of a grant: the new end and whether an active subscription was extended."""
+
+    user_id: int
+    ends_at: datetime
+    extended: bool
+
+
+def local(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+async def user_exists(session: AsyncSession, user_id: int) -> bool:
+    return await session.get(User, user_id) is not None
+
+
+async def get(session: AsyncSession, user_id: int) -> Subscription | None:
+    return await session.scalar(select(Subscription).where(Subscription.user_id == user_id))
+
+
+async def grant(session: AsyncSession, user_id: int, duration: timedelta, now: datetime) -> Grant:
+    """Start a subscription, or extend an active one from its current end."""
+    sub = await get(session, user_id)
+    if sub is None:
+        sub = Subscription(user_id=user_id, starts_at=now, ends_at=now + duration)
+        session.add(sub)
+        extended = False
+    else:
+        extended = sub.status == SubscriptionStatus.ACTIVE and sub.ends_at > now
+        if not extended:
+            sub.starts_at, sub.ends_at = now, now + duration
+        else:
+            sub.ends_at = sub.ends_at + duration
+    sub.status, sub.updated_at = SubscriptionStatus.ACTIVE, now
+    sub.reminded_3d_at = sub.reminded_1d_at = sub.removed_at = None
+    await session.flush()
+    return Grant(user_id, sub.ends_at, extended)
+
+
+async def record_link(
+    session: AsyncSession, *, link: str, user_id: int, expires_at: datetime, now: datetime
+) -> None:
+    session.add(InviteLink(link=link, user_id=user_id, expires_at=expires_at, created_at=now))
+
+
+async def end(session: AsyncSession, sub_id: int, now: datetime, *, revoked: bool) -> bool:
+    """Atomically end one active subscription (expiry needs its end time to have passed)."""
+    query = update(Subscription).where(
+        Subscription.id == sub_id, Subscription.status == SubscriptionStatus.ACTIVE
+    )
+    if not revoked:
+        query = query.where(Subscription.ends_at <= now)
+    status = SubscriptionStatus.REVOKED if revoked else SubscriptionStatus.EXPIRED
+    result = await session.execute(query.values(status=status, updated_at=now))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def due_to_expire(session: AsyncSession, now: datetime, limit: int) -> Sequence[Subscription]:
+    query = (
+        select(Subscription)
+        .where(Subscription.status == SubscriptionStatus.ACTIVE, Subscription.ends_at <= now)
+        .order_by(Subscription.ends_at)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def awaiting_removal(session: AsyncSession, limit: int) -> Sequence[Subscription]:
+    query = (
+        select(Subscription)
+        .where(Subscription.status != SubscriptionStatus.ACTIVE, Subscription.removed_at.is_(None))
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def mark_removed(session: AsyncSession, sub_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Subscription)
+        .where(Subscription.id == sub_id, Subscription.status != SubscriptionStatus.ACTIVE)
+        .values(removed_at=now)
+    )
+
+
+async def claim_reminder(
+    session: AsyncSession, sub: Subscription, threshold: str, now: datetime
+) -> bool:
+    """Record that ``threshold``'s reminder is going out for this end time; False if it already
+    did. The 1-day reminder also settles the 3-day one, so nobody gets both at once."""
+    column = Subscription.reminded_1d_at if threshold == "1d" else Subscription.reminded_3d_at
+    values: dict[str, object] = {column.key: now}
+    if threshold == "1d":
+        values["reminded_3d_at"] = func.coalesce(Subscription.reminded_3d_at, now)
+    result = await session.execute(
+        update(Subscription)
+        .where(
+            Subscription.id == sub.id,
+            Subscription.ends_at == sub.ends_at,
+            Subscription.status == SubscriptionStatus.ACTIVE,
+            column.is_(None),
+        )
+        .values(**values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def due_reminders(
+    session: AsyncSession, threshold: str, window: timedelta, now: datetime
+) -> Sequence[Subscription]:
+    column = Subscription.reminded_1d_at if threshold == "1d" else Subscription.reminded_3d_at
+    query = select(Subscription).where(
+        Subscription.status == SubscriptionStatus.ACTIVE,
+        Subscription.ends_at > now,
+        Subscription.ends_at <= now + window,
+        column.is_(None),
+    )
+    return (await session.scalars(query)).all()
+
+
+async def count_active(session: AsyncSession, now: datetime) -> int:
+    query = select(func.count()).where(
+        Subscription.status == SubscriptionStatus.ACTIVE, Subscription.ends_at > now
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def tell(
+    outbox: Outbox, session: AsyncSession, *, key: str, user_id: int, text: str, category: str
+) -> bool:
+    """Queue a message about the user's subscription in the caller's transaction."""
+    priority = Priority.REMINDER if category == "reminder" else Priority.NOTIFICATION
+    return await outbox.enqueue(
+        session, key=key, chat_id=user_id, user_id=user_id, category=category,
+        priority=priority, text=text,
+    )  # fmt: skip

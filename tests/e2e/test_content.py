@@ -1,0 +1,128 @@
+"""Channel posts through the real bot and the sandbox: /post, /posts, /cancelpost, publish_due."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.core.clock import ManualClock
+from bot.core.delivery import OutboxMessage, Priority
+from bot.core.events import MessageDelivered
+from bot.core.jobs import JobContext
+from bot.modules.content.events import PostPublished
+from bot.modules.content.models import Post
+from bot.sandbox.flood import FloodLimits
+from tests.conftest import ADMIN
+from tests.e2e.conftest import CHANNEL, Harness
+
+START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+async def run_job(h: Harness, name: str) -> str | None:
+    spec = h.services.jobs.get(name)
+    assert spec is not None
+    return await spec.func(
+        JobContext(h.services, h.app.bot, name, "manual", h.services.clock.now())
+    )
+
+
+async def rows(h: Harness) -> tuple[list[Post], list[OutboxMessage]]:
+    async with h.services.db.session() as session:
+        posts = list(await session.scalars(select(Post).order_by(Post.id)))
+        queued = select(OutboxMessage).where(OutboxMessage.key.startswith("post:"))
+        return posts, list(await session.scalars(queued))
+
+
+async def admin_bot(factory: Callable[..., Any], clock: ManualClock) -> Harness:
+    """A bot whose admin may send many commands in a row (per-chat flood limit lifted)."""
+    h: Harness = await factory(clock=clock)
+    h.sandbox.set_limits(FloodLimits(private=None))
+    return h
+
+
+async def test_post_now_is_queued_once_for_the_channel(harness_factory: Callable[..., Any]) -> None:
+    """/post now queues one outbox row (key post:<id>) for CHANNEL_ID; publish_due adds nothing."""
+    h = await admin_bot(harness_factory, ManualClock(START))
+    assert "on its way" in await h.reply(ADMIN, "/post now Hello channel")
+    assert await run_job(h, "content.publish_due") == "queued 0 post(s) for the channel"
+    posts, queued = await rows(h)
+    assert [(p.status, p.text) for p in posts] == [("queued", "Hello channel")]
+    [row] = queued
+    assert (row.key, row.chat_id, row.category) == (f"post:{posts[0].id}", CHANNEL, "post")
+    assert row.priority == Priority.POST and row.user_id is None
+    assert row.payload == {"text": "Hello channel"}
+
+
+async def test_scheduled_post_waits_for_its_time(harness_factory: Callable[..., Any]) -> None:
+    """A +30m post is not queued before its time and is queued once after it."""
+    clock = ManualClock(START)
+    h = await admin_bot(harness_factory, clock)
+    assert "scheduled for" in await h.reply(ADMIN, "/post +30m Later news")
+    clock.advance(timedelta(minutes=29))
+    assert await run_job(h, "content.publish_due") == "queued 0 post(s) for the channel"
+    clock.advance(timedelta(minutes=2))
+    assert await run_job(h, "content.publish_due") == "queued 1 post(s) for the channel"
+    assert await run_job(h, "content.publish_due") == "queued 0 post(s) for the channel"
+    posts, queued = await rows(h)
+    assert [p.status for p in posts] == ["queued"] and len(queued) == 1
+
+
+async def test_delivery_marks_published(harness_factory: Callable[..., Any]) -> None:
+    """MessageDelivered for post:<id> stores the message id; PostPublished goes out once."""
+    h = await admin_bot(harness_factory, ManualClock(START))
+    await h.reply(ADMIN, "/post now Hi")
+    seen: list[PostPublished] = []
+
+    async def record(event: PostPublished) -> None:
+        seen.append(event)
+
+    h.services.bus.subscribe(PostPublished, record)
+    posts, _ = await rows(h)
+    delivered = MessageDelivered(f"post:{posts[0].id}", CHANNEL, 77)
+    await h.services.bus.publish(delivered)
+    await h.services.bus.publish(delivered)
+    posts, _ = await rows(h)
+    assert (posts[0].status, posts[0].message_id) == ("published", 77)
+    assert seen == [PostPublished(posts[0].id, CHANNEL, 77)]
+
+
+async def test_photo_post(harness_factory: Callable[..., Any]) -> None:
+    """A photo whose caption starts with /post is queued as sendPhoto with that caption."""
+    h = await admin_bot(harness_factory, ManualClock(START))
+    h.sandbox.world.send_photo(ADMIN, "/post now Look at this")
+    await h.wait(lambda: any("on its way" in (m.text or "") for m in h.sandbox.world.to(ADMIN)))
+    _, [row] = await rows(h)
+    assert row.method == "sendPhoto"
+    assert row.payload["caption"] == "Look at this" and row.payload["photo"].startswith("photo-")
+
+
+async def test_posts_list_and_cancel(harness_factory: Callable[..., Any]) -> None:
+    """/posts lists the queue; /cancelpost cancels scheduled posts, refuses others."""
+    h = await admin_bot(harness_factory, ManualClock(START))
+    await h.reply(ADMIN, "/post +2h First")
+    await h.reply(ADMIN, "/post now Second")
+    listing = await h.reply(ADMIN, "/posts")
+    assert "#1" in listing and "First" in listing and "#2" in listing
+    assert "is cancelled" in await h.reply(ADMIN, "/cancelpost 1")
+    assert "already queued" in await h.reply(ADMIN, "/cancelpost 2")
+    assert "no post #99" in await h.reply(ADMIN, "/cancelpost 99")
+    assert "Usage" in await h.reply(ADMIN, "/cancelpost x")
+    assert "#1" not in await h.reply(ADMIN, "/posts")
+
+
+async def test_bad_posts_store_nothing(harness_factory: Callable[..., Any]) -> None:
+    """Past, empty, over-long, badly timed and non-admin posts are refused; none stored."""
+    h = await admin_bot(harness_factory, ManualClock(START))
+    assert "in the past" in await h.reply(ADMIN, "/post 2026-11-20T09:00 Old news")
+    assert "empty" in await h.reply(ADMIN, "/post now")
+    assert "empty" in await h.reply(ADMIN, "/post +1h    ")
+    assert "at most 4096" in await h.reply(ADMIN, "/post now " + "x" * 4097)
+    assert "not a time" in await h.reply(ADMIN, "/post someday text")
+    assert "Usage" in await h.reply(ADMIN, "/post")
+    assert "admins only" in await h.reply(555, "/post now hi")
+    h.sandbox.world.send_photo(ADMIN, "/post now " + "y" * 1025)
+    await h.wait(lambda: any("at most 1024" in (m.text or "") for m in h.sandbox.world.to(ADMIN)))
+    assert await rows(h) == ([], [])

@@ -1,0 +1,134 @@
+"""content.import_feed against feeds served on loopback by aiohttp: backup, dedup, failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.core.jobs import JobContext
+from bot.modules.content.feeds import FeedError
+from bot.modules.content.models import Post
+from tests.e2e.conftest import Harness
+from tests.unit.test_feed_parsing import ATOM, JSON_FEED, RSS
+
+
+class FeedServer:
+    """Serves ``routes[path] = (status, body)``; ``/slow`` never answers in time."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, bytes]] = {}
+        self.hits: list[str] = []
+        self.base = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.hits.append(request.path)
+        if request.path == "/slow":
+            await asyncio.sleep(2)
+        status, body = self.routes.get(request.path, (404, b"not found"))
+        return web.Response(status=status, body=body)
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    server = FeedServer()
+    app = web.Application()
+    app.router.add_get("/{path:.*}", server.handle)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server.base = f"http://127.0.0.1:{port}"
+    yield server
+    await runner.cleanup()
+
+
+async def importer(factory: Callable[..., Any], feeds: list[dict[str, Any]]) -> Harness:
+    h: Harness = await factory(feeds=feeds, feed_timeout_seconds=0.5)
+    return h
+
+
+async def run(h: Harness) -> str | None:
+    spec = h.services.jobs.get("content.import_feed")
+    assert spec is not None
+    return await spec.func(
+        JobContext(h.services, h.app.bot, spec.name, "manual", h.services.clock.now())
+    )
+
+
+async def posts(h: Harness) -> list[Post]:
+    async with h.services.db.session() as session:
+        return list(await session.scalars(select(Post).order_by(Post.id)))
+
+
+async def test_failing_primary_uses_backup(
+    harness_factory: Callable[..., Any], feeds: FeedServer
+) -> None:
+    """A 500 from the primary falls back to the backup; the summary says so; items become posts."""
+    feeds.routes = {"/main": (500, b"oops"), "/mirror": (200, RSS)}
+    feed = {"name": "news", "url": f"{feeds.base}/main", "backup_url": f"{feeds.base}/mirror"}
+    h = await importer(harness_factory, [feed])
+    summary = await run(h)
+    assert summary == "news: backup (primary HTTP 500), 2 new of 2"
+    stored = await posts(h)
+    assert [(p.source, p.source_item_id, p.status) for p in stored] == [
+        ("feed:news", "g1", "scheduled"),
+        ("feed:news", "http://x/2", "scheduled"),
+    ]
+    assert stored[0].text == "One\n\nhttp://x/1"
+
+
+async def test_second_import_adds_nothing_new(
+    harness_factory: Callable[..., Any], feeds: FeedServer
+) -> None:
+    """Items already imported (same guid/id) are not queued again; several formats at once."""
+    feeds.routes = {"/a": (200, ATOM), "/j": (200, JSON_FEED)}
+    atom, json = f"{feeds.base}/a", f"{feeds.base}/j"
+    h = await importer(
+        harness_factory, [{"name": "atom", "url": atom}, {"name": "json", "url": json}]
+    )
+    assert await run(h) == "atom: primary, 1 new of 1; json: primary, 1 new of 1"
+    assert await run(h) == "atom: primary, 0 new of 1; json: primary, 0 new of 1"
+    assert len(await posts(h)) == 2
+
+
+async def test_malformed_and_unreachable_fail_clearly(
+    harness_factory: Callable[..., Any], feeds: FeedServer
+) -> None:
+    """Malformed primary, unreachable backup: the job fails naming both; others import."""
+    feeds.routes = {"/bad": (200, b"<rss><channel>"), "/ok": (200, RSS)}
+    h = await importer(harness_factory, [
+        {"name": "broken", "url": f"{feeds.base}/bad", "backup_url": "http://127.0.0.1:9/feed"},
+        {"name": "fine", "url": f"{feeds.base}/ok"}])  # fmt: skip
+    with pytest.raises(FeedError) as failure:
+        await run(h)
+    message = str(failure.value)
+    assert "broken: primary malformed XML" in message and "backup unreachable" in message
+    assert "fine: primary, 2 new of 2" in message
+    assert {p.source for p in await posts(h)} == {"feed:fine"}
+
+
+async def test_timeout_then_backup(harness_factory: Callable[..., Any], feeds: FeedServer) -> None:
+    """A primary that does not answer within FEED_TIMEOUT_SECONDS falls back to the backup."""
+    feeds.routes = {"/j": (200, JSON_FEED)}
+    feed = {"name": "slow", "url": f"{feeds.base}/slow", "backup_url": f"{feeds.base}/j"}
+    h = await importer(harness_factory, [feed])
+    assert await run(h) == "slow: backup (primary no answer within 0.5s), 1 new of 1"
+
+
+async def test_imported_items_are_published_by_publish_due(
+    harness_factory: Callable[..., Any], feeds: FeedServer
+) -> None:
+    """Imported items are scheduled posts that the next publish_due queues for the channel."""
+    feeds.routes = {"/j": (200, JSON_FEED)}
+    h = await importer(harness_factory, [{"name": "j", "url": f"{feeds.base}/j"}])
+    await run(h)
+    spec = h.services.jobs.get("content.publish_due")
+    assert spec is not None
+    ctx = JobContext(h.services, h.app.bot, spec.name, "manual", h.services.clock.now())
+    assert await spec.func(ctx) == "queued 1 post(s) for the channel"

@@ -1,0 +1,107 @@
+"""Notification preferences: /notifications toggles, /quiet, and the outbox delivery policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.core.clock import ManualClock
+from bot.core.delivery import OutboxMessage, Priority
+from bot.modules.notifications.models import NotificationPrefs
+from bot.modules.notifications.service import PreferencesPolicy
+from bot.sandbox.flood import FloodLimits
+from tests.e2e.conftest import CHANNEL, Harness
+
+NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+USER = 3131
+
+
+async def prefs(h: Harness) -> NotificationPrefs | None:
+    async with h.services.db.session() as session:
+        return await session.get(NotificationPrefs, USER)
+
+
+async def enqueue(h: Harness, category: str, key: str, user_id: int = USER) -> bool:
+    async with h.services.db.session() as session:
+        return await h.services.outbox.enqueue(
+            session, key=key, chat_id=user_id, user_id=user_id, category=category,
+            priority=Priority.MISSION, text="hello",
+        )  # fmt: skip
+
+
+async def test_policy_is_installed(harness: Harness) -> None:
+    """The notifications module installs its policy as the outbox's delivery policy."""
+    assert isinstance(harness.services.outbox.policy, PreferencesPolicy)
+
+
+async def test_toggle_buttons_edit_in_place(harness: Harness) -> None:
+    """/notifications shows three toggles; pressing one flips it and edits the same message."""
+    [shown] = await harness.say(USER, "/notifications")
+    assert "Daily mission: on" in (shown.text or "")
+    fields = [b["callback_data"].rsplit(":", 1)[1] for b in shown.buttons()]
+    assert fields == ["missions", "reminders", "announcements"]
+    harness.sandbox.world.press(USER, shown, "notif:toggle:missions")
+    await harness.wait(lambda: shown.edits == 1)
+    assert "Daily mission: off" in (shown.text or "")
+    assert len(harness.sandbox.world.to(USER)) == 1
+    stored = await prefs(harness)
+    assert stored is not None and not stored.missions and stored.reminders
+
+
+async def test_forged_callback_changes_nothing(harness: Harness) -> None:
+    """Callback data naming no real preference is answered and changes nothing."""
+    [shown] = await harness.say(USER, "/notifications")
+    world = harness.sandbox.world
+    for forged in ("notif:toggle:quiet_start", "notif:toggle:", "notif:drop:missions"):
+        world.press(USER, shown, forged)
+    await harness.wait(lambda: len(world.callback_answers) == 3)
+    assert all("not valid" in a.get("text", "") for a in world.callback_answers)
+    assert shown.edits == 0 and await prefs(harness) is None
+
+
+async def test_muted_missions_are_not_queued(harness: Harness) -> None:
+    """A user who turned missions off gets no mission message; reminders and alerts still go."""
+    [shown] = await harness.say(USER, "/notifications")
+    harness.sandbox.world.press(USER, shown, "notif:toggle:missions")
+    await harness.wait(lambda: shown.edits == 1)
+    assert await enqueue(harness, "mission", "mission:2026-11-21:3131") is False
+    assert await enqueue(harness, "reminder", "r:3131") is True
+    assert await enqueue(harness, "alert", "a:3131") is True
+    assert await enqueue(harness, "mission", "mission:2026-11-21:4000", user_id=4000) is True
+
+
+async def test_quiet_hours_hold_bulk_until_window_ends(harness_factory: Callable[..., Any]) -> None:
+    """In quiet hours (TIMEZONE, wrapping midnight) bulk waits for the end; alerts do not."""
+    clock = ManualClock(datetime(2026, 11, 21, 22, 30, tzinfo=UTC))  # 23:30 in Berlin
+    h: Harness = await harness_factory(clock=clock, timezone="Europe/Berlin")
+    assert "Quiet hours set: 22:00-08:00" in await h.reply(USER, "/quiet 22-08")
+    await enqueue(h, "reminder", "held")
+    await enqueue(h, "alert", "urgent")
+    async with h.services.db.session() as session:
+        query = select(OutboxMessage.key, OutboxMessage.next_attempt_at)
+        due = {key: at for key, at in (await session.execute(query)).all()}
+    assert due["held"] == datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    assert due["urgent"] == clock.now()
+    assert "off" in await h.reply(USER, "/quiet off")
+    stored = await prefs(h)
+    assert stored is not None and stored.quiet_start is None
+
+
+async def test_bad_quiet_hours_get_usage(harness: Harness) -> None:
+    """Malformed /quiet arguments get the usage and store nothing."""
+    harness.sandbox.set_limits(FloodLimits(private=None))  # four replies in a row
+    for bad in ("/quiet", "/quiet 25-08", "/quiet 8-8", "/quiet soon"):
+        assert "Usage: /quiet" in await harness.reply(USER, bad)
+    assert await prefs(harness) is None
+
+
+async def test_channel_posts_ignore_preferences(harness: Harness) -> None:
+    """Channel posts (no user) are never held by preferences."""
+    async with harness.services.db.session() as session:
+        assert await harness.services.outbox.enqueue(
+            session, key="post:x", chat_id=CHANNEL, category="post", priority=Priority.POST,
+            text="hi",
+        )  # fmt: skip

@@ -1,0 +1,158 @@
+"""VIP subscriptions through the real bot and the sandbox: grant, revoke, expiry, reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.core.clock import ManualClock
+from bot.core.delivery import OutboxMessage
+from bot.core.jobs import JobContext
+from bot.modules.subscriptions.models import Subscription
+from bot.sandbox.flood import FloodLimits
+from tests.conftest import ADMIN
+from tests.e2e.conftest import VIP, Harness
+
+START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+USER = 4242
+
+
+async def run_job(h: Harness, name: str) -> str | None:
+    """Run a declared job's function the way the runner would, for a manual trigger."""
+    spec = h.services.jobs.get(name)
+    assert spec is not None
+    ctx = JobContext(h.services, h.app.bot, name, "manual", h.services.clock.now())
+    return await spec.func(ctx)
+
+
+async def outbox(h: Harness, prefix: str) -> list[OutboxMessage]:
+    async with h.services.db.session() as session:
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
+        )
+        return list(rows)
+
+
+async def subscription(h: Harness, user_id: int = USER) -> Subscription | None:
+    async with h.services.db.session() as session:
+        return await session.scalar(select(Subscription).where(Subscription.user_id == user_id))
+
+
+async def started(factory: Callable[..., Any], clock: ManualClock) -> Harness:
+    """A bot with one registered user; the per-chat flood limit is lifted because these
+    tests send an admin many commands in a row (flood behaviour is tested elsewhere)."""
+    h: Harness = await factory(clock=clock)
+    h.sandbox.set_limits(FloodLimits(private=None))
+    await h.reply(USER, "/start")
+    return h
+
+
+async def test_grant_sends_one_person_invite_link(harness_factory: Callable[..., Any]) -> None:
+    """/grant <id> 5s creates a member_limit=1 link to the VIP chat and queues it to the user."""
+    h = await started(harness_factory, ManualClock(START))
+    answer = await h.reply(ADMIN, f"/grant {USER} 5s")
+    assert answer.startswith("Granted")
+    links = h.sandbox.world.invite_links
+    assert len(links) == 1 and links[0]["chat_id"] == VIP and links[0]["member_limit"] == 1
+    assert links[0]["expire_date"] == int((START + timedelta(seconds=5)).timestamp())
+    [message] = await outbox(h, f"subgrant:{USER}:")
+    assert message.chat_id == USER and message.category == "notification"
+    assert links[0]["invite_link"] in message.payload["text"]
+    assert "active until" in await h.reply(USER, "/status")
+
+
+async def test_expiry_removes_and_tells_once(harness_factory: Callable[..., Any]) -> None:
+    """Expire ends it, bans+unbans the user, queues one message; a rerun does nothing."""
+    clock = ManualClock(START)
+    h = await started(harness_factory, clock)
+    await h.reply(ADMIN, f"/grant {USER} 5s")
+    assert await run_job(h, "subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
+    clock.advance(6)
+    assert await run_job(h, "subscriptions.expire") == "expired 1, removed 1 from the VIP chat"
+    assert h.sandbox.world.moderation == [("ban", VIP, USER), ("unban", VIP, USER)]
+    assert h.sandbox.world.calls[-1][1]["only_if_banned"] is True
+    assert len(await outbox(h, f"subend:{USER}:")) == 1
+    assert await run_job(h, "subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
+    assert len(h.sandbox.world.moderation) == 2
+    sub = await subscription(h)
+    assert sub is not None and sub.status == "expired"
+    assert "ended" in await h.reply(USER, "/status")
+
+
+async def test_grant_extends_an_active_subscription(harness_factory: Callable[..., Any]) -> None:
+    """A second grant adds to the current end instead of replacing it; after expiry it restarts."""
+    clock = ManualClock(START)
+    h = await started(harness_factory, clock)
+    await h.reply(ADMIN, f"/grant {USER} 30d")
+    clock.advance(timedelta(days=1))
+    assert (await h.reply(ADMIN, f"/grant {USER} 2w")).startswith("Extended")
+    sub = await subscription(h)
+    assert sub is not None and sub.ends_at == START + timedelta(days=44)
+    clock.advance(timedelta(days=50))
+    await run_job(h, "subscriptions.expire")
+    assert (await h.reply(ADMIN, f"/grant {USER} 1d")).startswith("Granted")
+    sub = await subscription(h)
+    assert (
+        sub is not None
+        and sub.status == "active"
+        and sub.ends_at == clock.now() + timedelta(days=1)
+    )
+    assert len(h.sandbox.world.invite_links) == 3
+
+
+async def test_bad_grants_change_nothing(harness_factory: Callable[..., Any]) -> None:
+    """Unknown users, zero/negative/absurd/malformed durations and non-admins are refused."""
+    h = await started(harness_factory, ManualClock(START))
+    assert "unknown user id" in await h.reply(ADMIN, "/grant 999777 30d")
+    assert "positive" in await h.reply(ADMIN, f"/grant {USER} 0s")
+    assert "positive" in await h.reply(ADMIN, f"/grant {USER} -3d")
+    assert "10 years" in await h.reply(ADMIN, f"/grant {USER} 5000d")
+    assert "not a duration" in await h.reply(ADMIN, f"/grant {USER} forever")
+    assert "Usage" in await h.reply(ADMIN, "/grant abc 30d")
+    assert "Usage" in await h.reply(ADMIN, "/grant")
+    assert "admins only" in await h.reply(USER, f"/grant {USER} 30d")
+    assert await subscription(h) is None and await subscription(h, 999777) is None
+    assert h.sandbox.world.invite_links == []
+    assert await outbox(h, "subgrant:") == []
+
+
+async def test_revoke_removes_at_once(harness_factory: Callable[..., Any]) -> None:
+    """/revoke ends it now, removes and tells the user; a second /revoke changes nothing."""
+    h = await started(harness_factory, ManualClock(START))
+    await h.reply(ADMIN, f"/grant {USER} 30d")
+    assert (await h.reply(ADMIN, f"/revoke {USER}")).startswith("Revoked")
+    assert h.sandbox.world.moderation == [("ban", VIP, USER), ("unban", VIP, USER)]
+    [message] = await outbox(h, f"subend:{USER}:")
+    assert "ended by an admin" in message.payload["text"]
+    assert "no active subscription" in await h.reply(ADMIN, f"/revoke {USER}")
+    assert await run_job(h, "subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
+
+
+async def test_reminders_once_per_threshold(harness_factory: Callable[..., Any]) -> None:
+    """Ending in 2 days -> one 3-day reminder; a day later one 1-day reminder; reruns add none."""
+    clock = ManualClock(START)
+    h = await started(harness_factory, clock)
+    await h.reply(ADMIN, f"/grant {USER} 2d")
+    assert await run_job(h, "subscriptions.remind") == "reminded 1 (3 days) and 0 (1 day)"
+    assert await run_job(h, "subscriptions.remind") == "reminded 0 (3 days) and 0 (1 day)"
+    clock.advance(timedelta(days=1, hours=2))
+    assert await run_job(h, "subscriptions.remind") == "reminded 0 (3 days) and 1 (1 day)"
+    assert await run_job(h, "subscriptions.remind") == "reminded 0 (3 days) and 0 (1 day)"
+    keys = sorted(m.key for m in await outbox(h, f"subremind:{USER}:"))
+    assert [k.rsplit(":", 1)[1] for k in keys] == ["1d", "3d"]
+    assert all(m.category == "reminder" for m in await outbox(h, "subremind:"))
+
+
+async def test_active_subscriptions_stat(harness_factory: Callable[..., Any]) -> None:
+    """The stats provider counts subscriptions that are active now."""
+    clock = ManualClock(START)
+    h = await started(harness_factory, clock)
+    await h.reply(ADMIN, f"/grant {USER} 1h")
+    async with h.services.db.session() as session:
+        assert await h.services.stats.collect(session, START.date()) == {"active_subscriptions": 1}
+    clock.advance(timedelta(hours=2))
+    async with h.services.db.session() as session:
+        assert await h.services.stats.collect(session, START.date()) == {"active_subscriptions": 0}

@@ -10,9 +10,11 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.core.config import FeedSource
 from bot.core.jobs import JobContext
 from bot.modules.content.feeds import FeedError
 from bot.modules.content.models import Post
+from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness
 from tests.unit.test_feed_parsing import ATOM, JSON_FEED, RSS
 
@@ -49,7 +51,10 @@ async def feeds() -> AsyncIterator[FeedServer]:
 
 
 async def importer(factory: Callable[..., Any], feeds: list[dict[str, Any]]) -> Harness:
-    h: Harness = await factory(feeds=feeds, feed_timeout_seconds=0.5)
+    """A bot with these feeds whose schedule does not import by itself (no start-up catch-up):
+    each test runs the import when it wants."""
+    jobs = {"content.import_feed": {"enabled": False}}
+    h: Harness = await factory(feeds=feeds, feed_timeout_seconds=0.5, jobs=jobs)
     return h
 
 
@@ -132,3 +137,19 @@ async def test_imported_items_are_published_by_publish_due(
     assert spec is not None
     ctx = JobContext(h.services, h.app.bot, spec.name, "manual", h.services.clock.now())
     assert await spec.func(ctx) == "queued 1 post(s) for the channel"
+
+
+async def test_runjob_import_reports_the_source(
+    harness_factory: Callable[..., Any], feeds: FeedServer
+) -> None:
+    """/runjob content.import_feed answers with the per-feed source; a dead feed fails the run."""
+    feeds.routes = {"/mirror": (200, RSS)}
+    good = {"name": "news", "url": "http://127.0.0.1:9/rss", "backup_url": f"{feeds.base}/mirror"}
+    dead = {"name": "dead", "url": f"{feeds.base}/gone"}
+    h = await importer(harness_factory, [good])
+    _, done = await h.say(ADMIN, "/runjob content.import_feed", replies=2)
+    assert "news: backup (primary unreachable" in (done.text or "")
+    assert "2 new of 2" in (done.text or "")
+    h.services.settings.feeds = [FeedSource(**dead)]
+    _, failed = await h.say(ADMIN, "/runjob content.import_feed", replies=2, timeout=30)
+    assert "dead: primary HTTP 404; no backup URL" in (failed.text or "")

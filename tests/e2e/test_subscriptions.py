@@ -156,3 +156,18 @@ async def test_active_subscriptions_stat(harness_factory: Callable[..., Any]) ->
     clock.advance(timedelta(hours=2))
     async with h.services.db.session() as session:
         assert (await h.services.stats.collect(session, START.date()))["active_subscriptions"] == 0
+
+
+async def test_runjob_expire_through_the_runner(harness_factory: Callable[..., Any]) -> None:
+    """/grant 5s, later /runjob subscriptions.expire removes the user; a rerun does nothing."""
+    clock = ManualClock(START)
+    h = await started(harness_factory, clock)
+    await h.reply(ADMIN, f"/grant {USER} 5s")
+    clock.advance(10)
+    _, done = await h.say(ADMIN, "/runjob subscriptions.expire", replies=2)
+    assert "expired 1, removed 1 from the VIP chat" in (done.text or "")
+    assert h.sandbox.world.moderation == [("ban", VIP, USER), ("unban", VIP, USER)]
+    clock.advance(1)  # a manual run's slot is "now": the same instant would be one slot
+    _, again = await h.say(ADMIN, "/runjob subscriptions.expire", replies=2)
+    assert "expired 0, removed 0 from the VIP chat" in (again.text or "")
+    assert len(h.sandbox.world.moderation) == 2

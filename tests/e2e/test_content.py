@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from bot.modules.content.events import PostPublished
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
+from tests.e2e.chat import answer
 from tests.e2e.conftest import CHANNEL, Harness
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -46,7 +48,7 @@ async def admin_bot(factory: Callable[..., Any], clock: ManualClock) -> Harness:
 async def test_post_now_is_queued_once_for_the_channel(harness_factory: Callable[..., Any]) -> None:
     """/post now queues one outbox row (key post:<id>) for CHANNEL_ID; publish_due adds nothing."""
     h = await admin_bot(harness_factory, ManualClock(START))
-    assert "on its way" in await h.reply(ADMIN, "/post now Hello channel")
+    await answer(h, ADMIN, "/post now Hello channel", "on its way")
     assert await run_job(h, "content.publish_due") == "queued 0 post(s) for the channel"
     posts, queued = await rows(h)
     assert [(p.status, p.text) for p in posts] == [("queued", "Hello channel")]
@@ -60,7 +62,7 @@ async def test_scheduled_post_waits_for_its_time(harness_factory: Callable[..., 
     """A +30m post is not queued before its time and is queued once after it."""
     clock = ManualClock(START)
     h = await admin_bot(harness_factory, clock)
-    assert "scheduled for" in await h.reply(ADMIN, "/post +30m Later news")
+    await answer(h, ADMIN, "/post +30m Later news", "scheduled for")
     clock.advance(timedelta(minutes=29))
     assert await run_job(h, "content.publish_due") == "queued 0 post(s) for the channel"
     clock.advance(timedelta(minutes=2))
@@ -73,7 +75,7 @@ async def test_scheduled_post_waits_for_its_time(harness_factory: Callable[..., 
 async def test_delivery_marks_published(harness_factory: Callable[..., Any]) -> None:
     """MessageDelivered for post:<id> stores the message id; PostPublished goes out once."""
     h = await admin_bot(harness_factory, ManualClock(START))
-    await h.reply(ADMIN, "/post now Hi")
+    await answer(h, ADMIN, "/post now Hi", "on its way")
     seen: list[PostPublished] = []
 
     async def record(event: PostPublished) -> None:
@@ -102,27 +104,61 @@ async def test_photo_post(harness_factory: Callable[..., Any]) -> None:
 async def test_posts_list_and_cancel(harness_factory: Callable[..., Any]) -> None:
     """/posts lists the queue; /cancelpost cancels scheduled posts, refuses others."""
     h = await admin_bot(harness_factory, ManualClock(START))
-    await h.reply(ADMIN, "/post +2h First")
-    await h.reply(ADMIN, "/post now Second")
-    listing = await h.reply(ADMIN, "/posts")
-    assert "#1" in listing and "First" in listing and "#2" in listing
-    assert "is cancelled" in await h.reply(ADMIN, "/cancelpost 1")
-    assert "already queued" in await h.reply(ADMIN, "/cancelpost 2")
-    assert "no post #99" in await h.reply(ADMIN, "/cancelpost 99")
-    assert "Usage" in await h.reply(ADMIN, "/cancelpost x")
-    assert "#1" not in await h.reply(ADMIN, "/posts")
+    await answer(h, ADMIN, "/post +2h First", "scheduled for")
+    await answer(h, ADMIN, "/post now Second", "on its way")
+    listing = await answer(h, ADMIN, "/posts", "Waiting posts")
+    assert "#1" in listing and "First" in listing
+    await answer(h, ADMIN, "/cancelpost 1", "is cancelled")
+    await answer(h, ADMIN, "/cancelpost 2", "cannot be cancelled")
+    await answer(h, ADMIN, "/cancelpost 99", "no post #99")
+    await answer(h, ADMIN, "/cancelpost x", "Usage")
+    assert "#1" not in await answer(h, ADMIN, "/posts", "posts")
 
 
 async def test_bad_posts_store_nothing(harness_factory: Callable[..., Any]) -> None:
     """Past, empty, over-long, badly timed and non-admin posts are refused; none stored."""
     h = await admin_bot(harness_factory, ManualClock(START))
-    assert "in the past" in await h.reply(ADMIN, "/post 2026-11-20T09:00 Old news")
-    assert "empty" in await h.reply(ADMIN, "/post now")
-    assert "empty" in await h.reply(ADMIN, "/post +1h    ")
-    assert "at most 4096" in await h.reply(ADMIN, "/post now " + "x" * 4097)
-    assert "not a time" in await h.reply(ADMIN, "/post someday text")
-    assert "Usage" in await h.reply(ADMIN, "/post")
-    assert "admins only" in await h.reply(555, "/post now hi")
+    await answer(h, ADMIN, "/post 2026-11-20T09:00 Old news", "in the past")
+    await answer(h, ADMIN, "/post now", "empty")
+    await answer(h, ADMIN, "/post +1h    ", "empty")
+    await answer(h, ADMIN, "/post now " + "x" * 4097, "at most 4096")
+    await answer(h, ADMIN, "/post someday text", "not a time")
+    await answer(h, ADMIN, "/post", "Usage")
+    await answer(h, 555, "/post now hi", "admins only")
     h.sandbox.world.send_photo(ADMIN, "/post now " + "y" * 1025)
     await h.wait(lambda: any("at most 1024" in (m.text or "") for m in h.sandbox.world.to(ADMIN)))
     assert await rows(h) == ([], [])
+
+
+async def test_post_now_reaches_the_channel_once_across_a_restart(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """/post now -> exactly one channel message, its id stored; a restarted bot sends no more."""
+    clock = ManualClock(START)
+    h = await admin_bot(harness_factory, clock)
+    world = h.sandbox.world
+    await answer(h, ADMIN, "/post now Breaking news", "on its way")
+    await h.wait(lambda: world.to(CHANNEL))
+    second = await admin_bot(harness_factory, clock)  # same database, as after a restart
+    assert await run_job(second, "content.publish_due") == "queued 0 post(s) for the channel"
+    await asyncio.sleep(1.0)  # give both senders time to (wrongly) send again
+    assert [m.text for m in world.to(CHANNEL)] == ["Breaking news"]
+    posts, _ = await rows(second)
+    assert posts[0].status == "published" and posts[0].message_id == world.to(CHANNEL)[0].message_id
+
+
+async def test_scheduled_post_reaches_the_channel_at_its_time(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """A +1h post is not in the channel before its time; after it, publish_due sends it once."""
+    clock = ManualClock(START)
+    h = await admin_bot(harness_factory, clock)
+    world = h.sandbox.world
+    await answer(h, ADMIN, "/post +1h On the hour", "scheduled for")
+    assert await run_job(h, "content.publish_due") == "queued 0 post(s) for the channel"
+    await asyncio.sleep(0.3)
+    assert world.to(CHANNEL) == []
+    clock.advance(timedelta(minutes=61))
+    assert await run_job(h, "content.publish_due") == "queued 1 post(s) for the channel"
+    await h.wait(lambda: world.to(CHANNEL))
+    assert [m.text for m in world.to(CHANNEL)] == ["On the hour"]

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.core.clock import Clock, ManualClock
 from bot.core.config import FeedSource
 from bot.core.jobs import JobContext
 from bot.modules.content.feeds import FeedError
 from bot.modules.content.models import Post
 from tests.conftest import ADMIN
+from tests.e2e.chat import answer
 from tests.e2e.conftest import Harness
 from tests.unit.test_feed_parsing import ATOM, JSON_FEED, RSS
 
@@ -50,11 +53,13 @@ async def feeds() -> AsyncIterator[FeedServer]:
     await runner.cleanup()
 
 
-async def importer(factory: Callable[..., Any], feeds: list[dict[str, Any]]) -> Harness:
+async def importer(
+    factory: Callable[..., Any], feeds: list[dict[str, Any]], clock: Clock | None = None
+) -> Harness:
     """A bot with these feeds whose schedule does not import by itself (no start-up catch-up):
     each test runs the import when it wants."""
     jobs = {"content.import_feed": {"enabled": False}}
-    h: Harness = await factory(feeds=feeds, feed_timeout_seconds=0.5, jobs=jobs)
+    h: Harness = await factory(clock=clock, feeds=feeds, feed_timeout_seconds=0.5, jobs=jobs)
     return h
 
 
@@ -146,10 +151,10 @@ async def test_runjob_import_reports_the_source(
     feeds.routes = {"/mirror": (200, RSS)}
     good = {"name": "news", "url": "http://127.0.0.1:9/rss", "backup_url": f"{feeds.base}/mirror"}
     dead = {"name": "dead", "url": f"{feeds.base}/gone"}
-    h = await importer(harness_factory, [good])
-    _, done = await h.say(ADMIN, "/runjob content.import_feed", replies=2)
-    assert "news: backup (primary unreachable" in (done.text or "")
-    assert "2 new of 2" in (done.text or "")
+    clock = ManualClock(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))  # retry backoff: no real wait
+    h = await importer(harness_factory, [good], clock=clock)
+    done = await answer(h, ADMIN, "/runjob content.import_feed", "news: backup")
+    assert "(primary unreachable (ClientConnectorError)), 2 new of 2" in done
     h.services.settings.feeds = [FeedSource(**dead)]
-    _, failed = await h.say(ADMIN, "/runjob content.import_feed", replies=2, timeout=30)
-    assert "dead: primary HTTP 404; no backup URL" in (failed.text or "")
+    clock.advance(1)  # a new manual slot
+    await answer(h, ADMIN, "/runjob content.import_feed", "dead: primary HTTP 404; no backup URL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -10,9 +11,11 @@ from sqlalchemy import select
 
 from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage, Priority
+from bot.core.jobs import JobContext
 from bot.modules.notifications.models import NotificationPrefs
 from bot.modules.notifications.service import PreferencesPolicy
 from bot.sandbox.flood import FloodLimits
+from tests.e2e.chat import answer
 from tests.e2e.conftest import CHANNEL, Harness
 
 NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -77,7 +80,7 @@ async def test_quiet_hours_hold_bulk_until_window_ends(harness_factory: Callable
     """In quiet hours (TIMEZONE, wrapping midnight) bulk waits for the end; alerts do not."""
     clock = ManualClock(datetime(2026, 11, 21, 22, 30, tzinfo=UTC))  # 23:30 in Berlin
     h: Harness = await harness_factory(clock=clock, timezone="Europe/Berlin")
-    assert "Quiet hours set: 22:00-08:00" in await h.reply(USER, "/quiet 22-08")
+    await answer(h, USER, "/quiet 22-08", "Quiet hours set: 22:00-08:00")
     await enqueue(h, "reminder", "held")
     await enqueue(h, "alert", "urgent")
     async with h.services.db.session() as session:
@@ -85,7 +88,7 @@ async def test_quiet_hours_hold_bulk_until_window_ends(harness_factory: Callable
         due = {key: at for key, at in (await session.execute(query)).all()}
     assert due["held"] == datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
     assert due["urgent"] == clock.now()
-    assert "off" in await h.reply(USER, "/quiet off")
+    await answer(h, USER, "/quiet off", "off")
     stored = await prefs(h)
     assert stored is not None and stored.quiet_start is None
 
@@ -94,7 +97,7 @@ async def test_bad_quiet_hours_get_usage(harness: Harness) -> None:
     """Malformed /quiet arguments get the usage and store nothing."""
     harness.sandbox.set_limits(FloodLimits(private=None))  # four replies in a row
     for bad in ("/quiet", "/quiet 25-08", "/quiet 8-8", "/quiet soon"):
-        assert "Usage: /quiet" in await harness.reply(USER, bad)
+        await answer(harness, USER, bad, "Usage: /quiet")
     assert await prefs(harness) is None
 
 
@@ -105,3 +108,23 @@ async def test_channel_posts_ignore_preferences(harness: Harness) -> None:
             session, key="post:x", chat_id=CHANNEL, category="post", priority=Priority.POST,
             text="hi",
         )  # fmt: skip
+
+
+async def test_muted_user_gets_no_daily_mission(harness: Harness) -> None:
+    """Through missions.send_daily: a user who turned missions off gets none, another user does."""
+    world = harness.sandbox.world
+    await harness.reply(USER, "/start")
+    await harness.reply(USER + 1, "/start")
+    [shown] = await harness.say(USER, "/notifications")
+    world.press(USER, shown, "notif:toggle:missions")
+    await harness.wait(lambda: shown.edits == 1)
+    spec = harness.services.jobs.get("missions.send_daily")
+    assert spec is not None
+    now = harness.services.clock.now()
+    summary = await spec.func(
+        JobContext(harness.services, harness.app.bot, spec.name, "manual", now)
+    )
+    assert "queued 1" in (summary or "")
+    await harness.wait(lambda: any("mission" in (m.text or "") for m in world.to(USER + 1)))
+    await asyncio.sleep(0.5)
+    assert not any("Today's mission" in (m.text or "") for m in world.to(USER))

@@ -14,6 +14,7 @@ from bot.core.jobs import JobContext
 from bot.modules.subscriptions.models import Subscription
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
+from tests.e2e.chat import answer
 from tests.e2e.conftest import VIP, Harness
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -53,22 +54,23 @@ async def started(factory: Callable[..., Any], clock: ManualClock) -> Harness:
 async def test_grant_sends_one_person_invite_link(harness_factory: Callable[..., Any]) -> None:
     """/grant <id> 5s creates a member_limit=1 link to the VIP chat and queues it to the user."""
     h = await started(harness_factory, ManualClock(START))
-    answer = await h.reply(ADMIN, f"/grant {USER} 5s")
-    assert answer.startswith("Granted")
+    await answer(h, ADMIN, f"/grant {USER} 5s", "Granted")
     links = h.sandbox.world.invite_links
     assert len(links) == 1 and links[0]["chat_id"] == VIP and links[0]["member_limit"] == 1
     assert links[0]["expire_date"] == int((START + timedelta(seconds=5)).timestamp())
     [message] = await outbox(h, f"subgrant:{USER}:")
     assert message.chat_id == USER and message.category == "notification"
     assert links[0]["invite_link"] in message.payload["text"]
-    assert "active until" in await h.reply(USER, "/status")
+    link, world = links[0]["invite_link"], h.sandbox.world
+    await h.wait(lambda: any(link in (m.text or "") for m in world.to(USER)))  # delivered
+    await answer(h, USER, "/status", "active until")
 
 
 async def test_expiry_removes_and_tells_once(harness_factory: Callable[..., Any]) -> None:
     """Expire ends it, bans+unbans the user, queues one message; a rerun does nothing."""
     clock = ManualClock(START)
     h = await started(harness_factory, clock)
-    await h.reply(ADMIN, f"/grant {USER} 5s")
+    await answer(h, ADMIN, f"/grant {USER} 5s", "subscribed until")
     assert await run_job(h, "subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
     clock.advance(6)
     assert await run_job(h, "subscriptions.expire") == "expired 1, removed 1 from the VIP chat"
@@ -79,21 +81,21 @@ async def test_expiry_removes_and_tells_once(harness_factory: Callable[..., Any]
     assert len(h.sandbox.world.moderation) == 2
     sub = await subscription(h)
     assert sub is not None and sub.status == "expired"
-    assert "ended" in await h.reply(USER, "/status")
+    await answer(h, USER, "/status", "ended on")
 
 
 async def test_grant_extends_an_active_subscription(harness_factory: Callable[..., Any]) -> None:
     """A second grant adds to the current end instead of replacing it; after expiry it restarts."""
     clock = ManualClock(START)
     h = await started(harness_factory, clock)
-    await h.reply(ADMIN, f"/grant {USER} 30d")
+    await answer(h, ADMIN, f"/grant {USER} 30d", "subscribed until")
     clock.advance(timedelta(days=1))
-    assert (await h.reply(ADMIN, f"/grant {USER} 2w")).startswith("Extended")
+    await answer(h, ADMIN, f"/grant {USER} 2w", "Extended")
     sub = await subscription(h)
     assert sub is not None and sub.ends_at == START + timedelta(days=44)
     clock.advance(timedelta(days=50))
     await run_job(h, "subscriptions.expire")
-    assert (await h.reply(ADMIN, f"/grant {USER} 1d")).startswith("Granted")
+    await answer(h, ADMIN, f"/grant {USER} 1d", "Granted")
     sub = await subscription(h)
     assert (
         sub is not None
@@ -106,14 +108,14 @@ async def test_grant_extends_an_active_subscription(harness_factory: Callable[..
 async def test_bad_grants_change_nothing(harness_factory: Callable[..., Any]) -> None:
     """Unknown users, zero/negative/absurd/malformed durations and non-admins are refused."""
     h = await started(harness_factory, ManualClock(START))
-    assert "unknown user id" in await h.reply(ADMIN, "/grant 999777 30d")
-    assert "positive" in await h.reply(ADMIN, f"/grant {USER} 0s")
-    assert "positive" in await h.reply(ADMIN, f"/grant {USER} -3d")
-    assert "10 years" in await h.reply(ADMIN, f"/grant {USER} 5000d")
-    assert "not a duration" in await h.reply(ADMIN, f"/grant {USER} forever")
-    assert "Usage" in await h.reply(ADMIN, "/grant abc 30d")
-    assert "Usage" in await h.reply(ADMIN, "/grant")
-    assert "admins only" in await h.reply(USER, f"/grant {USER} 30d")
+    await answer(h, ADMIN, "/grant 999777 30d", "unknown user id")
+    await answer(h, ADMIN, f"/grant {USER} 0s", "positive")
+    await answer(h, ADMIN, f"/grant {USER} -3d", "positive")
+    await answer(h, ADMIN, f"/grant {USER} 5000d", "10 years")
+    await answer(h, ADMIN, f"/grant {USER} forever", "not a duration")
+    await answer(h, ADMIN, "/grant abc 30d", "Usage")
+    await answer(h, ADMIN, "/grant", "Usage")
+    await answer(h, USER, f"/grant {USER} 30d", "admins only")
     assert await subscription(h) is None and await subscription(h, 999777) is None
     assert h.sandbox.world.invite_links == []
     assert await outbox(h, "subgrant:") == []
@@ -122,12 +124,12 @@ async def test_bad_grants_change_nothing(harness_factory: Callable[..., Any]) ->
 async def test_revoke_removes_at_once(harness_factory: Callable[..., Any]) -> None:
     """/revoke ends it now, removes and tells the user; a second /revoke changes nothing."""
     h = await started(harness_factory, ManualClock(START))
-    await h.reply(ADMIN, f"/grant {USER} 30d")
-    assert (await h.reply(ADMIN, f"/revoke {USER}")).startswith("Revoked")
+    await answer(h, ADMIN, f"/grant {USER} 30d", "subscribed until")
+    await answer(h, ADMIN, f"/revoke {USER}", "Revoked")
     assert h.sandbox.world.moderation == [("ban", VIP, USER), ("unban", VIP, USER)]
     [message] = await outbox(h, f"subend:{USER}:")
     assert "ended by an admin" in message.payload["text"]
-    assert "no active subscription" in await h.reply(ADMIN, f"/revoke {USER}")
+    await answer(h, ADMIN, f"/revoke {USER}", "no active subscription")
     assert await run_job(h, "subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
 
 
@@ -135,7 +137,7 @@ async def test_reminders_once_per_threshold(harness_factory: Callable[..., Any])
     """Ending in 2 days -> one 3-day reminder; a day later one 1-day reminder; reruns add none."""
     clock = ManualClock(START)
     h = await started(harness_factory, clock)
-    await h.reply(ADMIN, f"/grant {USER} 2d")
+    await answer(h, ADMIN, f"/grant {USER} 2d", "subscribed until")
     assert await run_job(h, "subscriptions.remind") == "reminded 1 (3 days) and 0 (1 day)"
     assert await run_job(h, "subscriptions.remind") == "reminded 0 (3 days) and 0 (1 day)"
     clock.advance(timedelta(days=1, hours=2))
@@ -150,7 +152,7 @@ async def test_active_subscriptions_stat(harness_factory: Callable[..., Any]) ->
     """The stats provider counts subscriptions that are active now."""
     clock = ManualClock(START)
     h = await started(harness_factory, clock)
-    await h.reply(ADMIN, f"/grant {USER} 1h")
+    await answer(h, ADMIN, f"/grant {USER} 1h", "subscribed until")
     async with h.services.db.session() as session:
         assert (await h.services.stats.collect(session, START.date()))["active_subscriptions"] == 1
     clock.advance(timedelta(hours=2))
@@ -162,12 +164,10 @@ async def test_runjob_expire_through_the_runner(harness_factory: Callable[..., A
     """/grant 5s, later /runjob subscriptions.expire removes the user; a rerun does nothing."""
     clock = ManualClock(START)
     h = await started(harness_factory, clock)
-    await h.reply(ADMIN, f"/grant {USER} 5s")
+    await answer(h, ADMIN, f"/grant {USER} 5s", "subscribed until")
     clock.advance(10)
-    _, done = await h.say(ADMIN, "/runjob subscriptions.expire", replies=2)
-    assert "expired 1, removed 1 from the VIP chat" in (done.text or "")
+    await answer(h, ADMIN, "/runjob subscriptions.expire", "expired 1, removed 1 from the VIP chat")
     assert h.sandbox.world.moderation == [("ban", VIP, USER), ("unban", VIP, USER)]
     clock.advance(1)  # a manual run's slot is "now": the same instant would be one slot
-    _, again = await h.say(ADMIN, "/runjob subscriptions.expire", replies=2)
-    assert "expired 0, removed 0 from the VIP chat" in (again.text or "")
+    await answer(h, ADMIN, "/runjob subscriptions.expire", "expired 0, removed 0 from the VIP chat")
     assert len(h.sandbox.world.moderation) == 2

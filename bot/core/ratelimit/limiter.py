@@ -75,7 +75,10 @@ class _Waiter:
 
 
 def _seconds(retry_after: timedelta | float) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
+    """Seconds to wait; without PTB_TIMEDELTA, PTB rounds down to whole seconds: wait >= 1."""
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return max(float(retry_after), 1.0)
 
 
 class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):

@@ -19,7 +19,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
+from bot.core.delivery.policy import ALWAYS, Candidate, DeliveryPolicy
 from bot.core.users import User
+
+MUTED = "muted by preferences"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class Claimed:
     method: str
     payload: dict[str, Any]
     attempts: int
+    category: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +69,69 @@ async def claim_due(
         update(o)
         .where(o.id.in_(due.scalar_subquery()))
         .values(attempts=o.attempts + 1, next_attempt_at=now + lease)
-        .returning(o.id, o.key, o.chat_id, o.user_id, o.method, o.payload, o.attempts, o.priority)
+        .returning(
+            o.id,
+            o.key,
+            o.chat_id,
+            o.user_id,
+            o.method,
+            o.payload,
+            o.attempts,
+            o.priority,
+            o.category,
+        )
         .execution_options(synchronize_session=False)
     )
     rows = (await session.execute(claim)).all()
     rows = sorted(rows, key=lambda r: (r.priority, r.id))
     return [
-        Claimed(r.id, r.key, r.chat_id, r.user_id, r.method, r.payload, r.attempts) for r in rows
+        Claimed(r.id, r.key, r.chat_id, r.user_id, r.method, r.payload, r.attempts, r.category)
+        for r in rows
     ]
+
+
+async def review(
+    session: AsyncSession, policy: DeliveryPolicy, rows: list[Claimed], now: datetime
+) -> tuple[list[Claimed], int, int]:
+    """Ask ``policy`` about the claimed rows once, at send time; return those to send now.
+
+    Refused rows become skipped ("muted by preferences"); rows the policy holds go back
+    to pending, due at ``not_before``, with the claim's attempt given back. Rows without
+    a user and categories in :data:`ALWAYS` are not asked about. Returns the rows to
+    send, and how many were muted and held.
+    """
+    candidates = [
+        Candidate(row.id, row.user_id, row.category)
+        for row in rows
+        if row.user_id is not None and row.category not in ALWAYS
+    ]
+    if not candidates:
+        return rows, 0, 0
+    decisions = await policy.review(session, candidates, now)
+    muted = [row_id for row_id, d in decisions.items() if not d.send]
+    held = {
+        row_id: d.not_before
+        for row_id, d in decisions.items()
+        if d.send and d.not_before is not None and d.not_before > now
+    }
+    o = OutboxMessage
+    if muted:
+        await session.execute(
+            update(o)
+            .where(o.id.in_(muted))
+            .values(status=OutboxStatus.SKIPPED, last_error=MUTED)
+            .execution_options(synchronize_session=False)
+        )
+    if held:
+        attempts = {row.id: row.attempts for row in rows}
+        values = [
+            {"id": row_id, "next_attempt_at": at, "attempts": attempts[row_id] - 1}
+            for row_id, at in held.items()
+        ]
+        await session.execute(update(o), values)
+    muted_ids = set(muted)
+    send = [row for row in rows if row.id not in muted_ids and row.id not in held]
+    return send, len(muted_ids), len(held)
 
 
 async def unreachable_among(session: AsyncSession, user_ids: set[int]) -> set[int]:

@@ -84,29 +84,37 @@ class OutboxSender:
         lease = timedelta(seconds=settings.outbox_lease_seconds)
         while True:
             try:
-                rows = await self._claim(settings.outbox_batch_size, lease)
+                fresh, reviewed_away = await self._claim(settings.outbox_batch_size, lease)
             except Exception:
                 log.exception("outbox claim failed")
-                rows = []
-            fresh = [row for row in rows if row.id not in self._held]
+                fresh, reviewed_away = [], 0
             if not fresh:
-                await asyncio.sleep(settings.outbox_poll_seconds)
+                if not reviewed_away:  # nothing due: wait; a muted batch: claim the next one
+                    await asyncio.sleep(settings.outbox_poll_seconds)
                 continue
             self._held.update(row.id for row in fresh)
             for row in fresh:
                 await self._queue.put(row)
 
-    async def _claim(self, limit: int, lease: timedelta) -> list[Claimed]:
+    async def _claim(self, limit: int, lease: timedelta) -> tuple[list[Claimed], int]:
+        """Lease due rows, let the delivery policy mute or hold some; return the rest
+        (never a row this process still holds) and how many the policy took away."""
         async with self.services.db.session() as session:
-            rows = await claims.claim_due(
-                session, now=self.services.clock.now(), limit=limit, lease=lease
-            )
+            now = self.services.clock.now()
+            claimed = await claims.claim_due(session, now=now, limit=limit, lease=lease)
+            # A row this process still holds is not reviewed again: it may be in flight.
+            rows = [row for row in claimed if row.id not in self._held]
+            rows, muted, held = await claims.review(session, self.services.outbox.policy, rows, now)
+            if muted:
+                self.services.metrics.messages_sent.labels("bulk", "skipped").inc(muted)
+            if held:
+                log.debug("outbox rows held by the delivery policy", rows=held)
             wanted = {row.user_id for row in rows if row.user_id is not None}
             self._unreachable |= await claims.unreachable_among(session, wanted)
             if time.monotonic() - self._depth_at > DEPTH_EVERY:
                 self._depth_at = time.monotonic()
                 self.services.metrics.outbox_depth.set(await claims.pending_count(session))
-        return rows
+        return rows, muted + held
 
     async def _work(self) -> None:
         while True:

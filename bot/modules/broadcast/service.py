@@ -20,23 +20,30 @@ class Progress:
     total: int
     sent: int
     failed: int
+    skipped: int = 0  # muted by preferences, or the user became unreachable meanwhile
+
+    @property
+    def finished(self) -> int:
+        return self.sent + self.failed + self.skipped
 
     @property
     def remaining(self) -> int:
-        return max(0, self.total - self.sent - self.failed)
+        return max(0, self.total - self.finished)
 
     @property
     def done(self) -> bool:
         return self.remaining == 0
 
     def render(self) -> str:
-        ratio = (self.sent + self.failed) / self.total if self.total else 1.0
+        ratio = self.finished / self.total if self.total else 1.0
         filled = round(ratio * BAR_WIDTH)
         bar = "█" * filled + "░" * (BAR_WIDTH - filled)
         head = "Broadcast finished" if self.done else "Broadcasting…"
+        skipped = f" · skipped {self.skipped}" if self.skipped else ""
         return (
             f"{head}\n{bar} {ratio:.0%}\n"
-            f"sent {self.sent} · failed {self.failed} · remaining {self.remaining} of {self.total}"
+            f"sent {self.sent} · failed {self.failed}{skipped} · "
+            f"remaining {self.remaining} of {self.total}"
         )
 
 
@@ -76,7 +83,8 @@ async def queue_broadcast(
 
 
 async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
-    """Sent and failed (or skipped) rows of ``broadcast`` so far."""
+    """Sent, failed and skipped rows of ``broadcast`` so far (all three are finished;
+    rows held for quiet hours stay pending, so remaining)."""
     o = OutboxMessage
     query = (
         select(o.status, func.count())
@@ -84,5 +92,9 @@ async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
         .group_by(o.status)
     )
     counts: dict[str, int] = {status: n for status, n in (await session.execute(query)).all()}
-    failed = counts.get(OutboxStatus.FAILED, 0) + counts.get(OutboxStatus.SKIPPED, 0)
-    return Progress(broadcast.total, counts.get(OutboxStatus.SENT, 0), failed)
+    return Progress(
+        broadcast.total,
+        counts.get(OutboxStatus.SENT, 0),
+        counts.get(OutboxStatus.FAILED, 0),
+        counts.get(OutboxStatus.SKIPPED, 0),
+    )

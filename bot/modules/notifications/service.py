@@ -1,18 +1,22 @@
 """Notification preferences and the delivery policy built on them.
 
 The policy is installed as ``services.outbox.policy``: every bulk message to a user
-asks it whether (their toggles) and when (their quiet hours) it may go out.
+asks it whether (their toggles) and when (their quiet hours) it may go out, once when
+it is queued and again, a batch at a time, when the sender is about to send it (so
+/broadcast's ``INSERT ... SELECT`` and preferences changed meanwhile are honoured).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.delivery import Decision, DeliveryPolicy
+from bot.core.delivery import Candidate, Decision, DeliveryPolicy
 from bot.modules.notifications.models import NotificationPrefs
 
 # Message category -> the preference that mutes it.
@@ -105,6 +109,30 @@ class PreferencesPolicy(DeliveryPolicy):
         prefs = await session.get(NotificationPrefs, user_id)
         if prefs is None:
             return Decision(send=True)
+        return self._judge(prefs, category, now)
+
+    async def review(
+        self, session: AsyncSession, rows: Sequence[Candidate], now: datetime
+    ) -> dict[int, Decision]:
+        """At send time, with one query for the whole batch: rows to mute or hold."""
+        asked = [row for row in rows if row.category not in BYPASS]
+        if not asked:
+            return {}
+        query = select(NotificationPrefs).where(
+            NotificationPrefs.user_id.in_({row.user_id for row in asked})
+        )
+        prefs = {p.user_id: p for p in (await session.scalars(query)).all()}
+        decisions = {}
+        for row in asked:
+            user_prefs = prefs.get(row.user_id)
+            if user_prefs is None:
+                continue
+            decision = self._judge(user_prefs, row.category, now)
+            if not decision.send or decision.not_before is not None:
+                decisions[row.row_id] = decision
+        return decisions
+
+    def _judge(self, prefs: NotificationPrefs, category: str, now: datetime) -> Decision:
         toggle_name = TOGGLES.get(category)
         if toggle_name is not None and not getattr(prefs, toggle_name):
             return Decision(send=False)

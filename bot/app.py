@@ -129,6 +129,7 @@ def build_application(
         .concurrent_updates(32)
         .rate_limiter(build_rate_limiter(settings, services.metrics))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     app: App = builder.build()
@@ -160,7 +161,8 @@ def _wire_delivery(app: App, services: Services) -> None:
 @asynccontextmanager
 async def serving(app: App, *, poll_timeout: int = 5) -> AsyncIterator[App]:
     """Run ``app`` (polling included) for the duration of the block; the same order of
-    hooks as ``run_polling``: initialize, post_init, start, ..., stop, post_shutdown."""
+    hooks as ``run_polling``: initialize, post_init, start, ..., stop, post_stop,
+    shutdown, post_shutdown. Every step of the way down runs even if one before failed."""
     await app.initialize()
     try:
         await _post_init(app)
@@ -171,12 +173,32 @@ async def serving(app: App, *, poll_timeout: int = 5) -> AsyncIterator[App]:
         )
         yield app
     finally:
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        await _post_shutdown(app)
+        await _wind_down(app)
+
+
+async def _wind_down(app: App) -> None:
+    """Stop polling, stop (waiting for handlers and job runs in progress), the stop hooks,
+    shutdown (closes the HTTP client), then close the cache and the database. A step
+    that fails is logged and the next one still runs, so nothing is left running."""
+    for step in (_stop_polling, _stop_application, _post_stop, _shutdown, _post_shutdown):
+        try:
+            await step(app)
+        except Exception:
+            log.exception("shutdown step failed", step=step.__name__)
+
+
+async def _stop_polling(app: App) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+
+
+async def _stop_application(app: App) -> None:
+    if app.running:
+        await app.stop()
+
+
+async def _shutdown(app: App) -> None:
+    await app.shutdown()
 
 
 async def _post_init(app: App) -> None:
@@ -187,13 +209,19 @@ async def _post_init(app: App) -> None:
     log.info("bot started", username=app.bot.username, modules=len(MODULES))
 
 
-async def _post_shutdown(app: App) -> None:
+async def _post_stop(app: App) -> None:
+    """The stop hooks (the outbox sender, the HTTP endpoint) while the bot can still send:
+    after ``Application.stop`` and before ``shutdown`` closes its HTTP client."""
     services: Services = app.bot_data["services"]
     for hook in reversed(services.on_stop):
         try:
             await hook(app)
         except Exception:
             log.exception("shutdown hook failed")
+
+
+async def _post_shutdown(app: App) -> None:
+    services: Services = app.bot_data["services"]
     await services.cache.close()
     await services.db.dispose()
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import gc
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from bot.core.config import Settings
+from bot.core.logging import configure_logging
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
 
@@ -26,6 +31,49 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+def _logging() -> None:
+    """Logging is process-global: each test starts from the bot's real configuration, with
+    loggers not cached, so a test that reconfigures structlog cannot break later ones."""
+    configure_logging("WARNING")
+    structlog.configure(cache_logger_on_first_use=False)
+
+
+def _dump_tasks() -> None:
+    """Print the stack of every asyncio task of the running loops (pytest-timeout's thread
+    dump shows only an idle loop when a test hangs on an await)."""
+    loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
+    for loop in loops:
+        if not loop.is_running():
+            continue
+        for task in list(asyncio.all_tasks(loop)):
+            print(f"\n--- asyncio task {task.get_name()} ---", file=sys.__stderr__)
+            task.print_stack(file=sys.__stderr__)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> Iterator[None]:
+    """Shortly before pytest-timeout ends a hung test, dump the asyncio tasks too."""
+    if settings.timeout > 0:
+        timer = threading.Timer(max(settings.timeout - 3, settings.timeout * 0.9), _dump_tasks)
+        timer.daemon = True
+        timer.start()
+        item.stash[_TASK_DUMP] = timer
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_timeout_cancel_timer(item: pytest.Item) -> Iterator[None]:
+    timer = item.stash.get(_TASK_DUMP, None)
+    if timer is not None:
+        timer.cancel()
+        del item.stash[_TASK_DUMP]
+    yield
+
+
+_TASK_DUMP = pytest.StashKey[threading.Timer]()
 
 
 @pytest.fixture

@@ -60,6 +60,9 @@ COUNTED = frozenset(
 )
 
 
+SHUTDOWN_GRACE = 2.0  # seconds a stop waits for requests still being answered
+
+
 class ApiError(Exception):
     """An error answer of the Bot API."""
 
@@ -104,7 +107,10 @@ class SandboxServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # A stop answers open long polls at once (see ``stop``); the grace bounds anything else.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
@@ -113,6 +119,9 @@ class SandboxServer:
         return self.base_url
 
     async def stop(self) -> None:
+        """Stop serving. A ``getUpdates`` long poll whose client went away (a stopped bot)
+        would otherwise hold the shutdown for its whole timeout: it is answered now."""
+        self.world.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -79,6 +79,7 @@ class World:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._new_update = asyncio.Event()
+        self._closed = False
         self._changed = asyncio.Condition()
 
     # -- the people and chats -------------------------------------------------
@@ -178,13 +179,18 @@ class World:
     # -- updates for getUpdates ---------------------------------------------------
     async def take_updates(self, offset: int, limit: int, timeout: float) -> list[JSON]:
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates and timeout > 0:
+        if not self._updates and timeout > 0 and not self._closed:
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), timeout)
             except TimeoutError:
                 return []
         return self._updates[:limit]
+
+    def close(self) -> None:
+        """The server is stopping: answer every open long poll now, and later ones at once."""
+        self._closed = True
+        self._new_update.set()
 
     # -- what the bot did -----------------------------------------------------------
     def record(self, chat_id: int, text: str | None, method: str, params: JSON) -> SentMessage:

@@ -7,21 +7,13 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from telegram.error import RetryAfter
 
-from bot.core.logging import configure_logging
 from bot.core.ratelimit import CompanionRateLimiter, MemoryBackend, RatePolicy, Window
 
 POLICY = RatePolicy(
     total=Window(2, 0.3), private=Window(50, 1.0), group=Window(20, 60.0), paid=Window(100, 1.0)
 )
-
-
-@pytest.fixture(autouse=True)
-def _logging() -> None:
-    """The limiter logs 429s; start from the real configuration whatever ran before."""
-    configure_logging("WARNING")
 
 
 def _limiter(policy: RatePolicy = POLICY) -> CompanionRateLimiter:

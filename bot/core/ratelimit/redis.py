@@ -4,7 +4,9 @@ Each scope is a sorted set of send tokens scored by when their slot expires from
 the window's point of view: ``now + flight`` while the answer is awaited (so a
 process that dies mid-send frees its slots after ``flight``), then the answer's
 time. One Lua script checks and takes the slots of all scopes atomically, on
-Redis's own clock, so processes on different machines agree.
+Redis's own clock, so processes on different machines agree. Times are milliseconds
+with the microseconds kept: rounded to whole milliseconds, a slot could free up to
+1 ms before its period ended.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bot.core.ratelimit.backend import ADMITTED, LimitBackend, Scope, Verdict
 _ACQUIRE = """
 redis.replicate_commands()
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local token, flight = ARGV[1], tonumber(ARGV[2])
 for i, key in ipairs(KEYS) do
   local limit, period = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
@@ -43,7 +45,7 @@ return {0, 0}
 _RELEASE = """
 redis.replicate_commands()
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 for _, key in ipairs(KEYS) do
   redis.call('ZADD', key, 'XX', now, ARGV[1])
 end

@@ -182,7 +182,8 @@ class World:
         if not self._updates and timeout > 0 and not self._closed:
             self._new_update.clear()
             try:
-                await asyncio.wait_for(self._new_update.wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: see ratelimit/limiter.py
+                    await self._new_update.wait()
             except TimeoutError:
                 return []
         return self._updates[:limit]
@@ -234,7 +235,8 @@ class World:
                 if remaining <= 0:
                     raise TimeoutError("sandbox: condition not met in time")
                 try:
-                    await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
+                    async with asyncio.timeout(min(remaining, 0.2)):
+                        await self._changed.wait()
                 except TimeoutError:
                     continue
         return result

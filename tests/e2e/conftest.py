@@ -18,6 +18,9 @@ from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import make_settings
 
 CHANNEL, VIP = -1_001_000_000_001, -1_001_000_000_002
+# Settings for a bot whose replies to one chat are not paced (with the sandbox's per-chat
+# limit lifted too): for tests of commands, not of flood control, which has its own tests.
+UNPACED: dict[str, Any] = {"rate_private_per_second": 100.0, "rate_private_burst": 100}
 
 
 @dataclass

@@ -18,7 +18,7 @@ from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
-from tests.e2e.conftest import CHANNEL, Harness
+from tests.e2e.conftest import CHANNEL, UNPACED, Harness
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -40,7 +40,7 @@ async def rows(h: Harness) -> tuple[list[Post], list[OutboxMessage]]:
 
 async def admin_bot(factory: Callable[..., Any], clock: ManualClock) -> Harness:
     """A bot whose admin may send many commands in a row (per-chat flood limit lifted)."""
-    h: Harness = await factory(clock=clock)
+    h: Harness = await factory(clock=clock, **UNPACED)
     h.sandbox.set_limits(FloodLimits(private=None))
     return h
 

@@ -18,7 +18,7 @@ from bot.modules.missions.models import Mission, MissionAssignment
 from bot.sandbox import SandboxServer, SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import UNPACED, Harness
 
 MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -37,7 +37,7 @@ async def sandbox() -> AsyncIterator[SandboxServer]:
 
 @pytest.fixture
 async def bot(harness_factory: Callable[..., Any]) -> Harness:
-    harness: Harness = await harness_factory(clock=ManualClock(MORNING))
+    harness: Harness = await harness_factory(clock=ManualClock(MORNING), **UNPACED)
     return harness
 
 

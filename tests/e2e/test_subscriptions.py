@@ -15,7 +15,7 @@ from bot.modules.subscriptions.models import Subscription
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
-from tests.e2e.conftest import VIP, Harness
+from tests.e2e.conftest import UNPACED, VIP, Harness
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 USER = 4242
@@ -45,7 +45,7 @@ async def subscription(h: Harness, user_id: int = USER) -> Subscription | None:
 async def started(factory: Callable[..., Any], clock: ManualClock) -> Harness:
     """A bot with one registered user; the per-chat flood limit is lifted because these
     tests send an admin many commands in a row (flood behaviour is tested elsewhere)."""
-    h: Harness = await factory(clock=clock)
+    h: Harness = await factory(clock=clock, **UNPACED)
     h.sandbox.set_limits(FloodLimits(private=None))
     await h.reply(USER, "/start")
     return h

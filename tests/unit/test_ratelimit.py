@@ -103,3 +103,20 @@ async def test_idle_chat_state_is_evicted() -> None:
     await _send(limiter, [], "last", 99_999)
     await limiter.shutdown()
     assert len(backend) <= 3
+
+
+async def test_shutdown_stops_the_dispatcher_even_as_it_is_woken() -> None:
+    """A shutdown in the same instant as a wake-up still ends the dispatcher (a wake-up must
+    not swallow the cancellation and leave shutdown waiting forever)."""
+    limiter = _limiter(
+        RatePolicy(Window(1, 60.0), Window(1, 60.0), Window(1, 60.0), Window(1, 60.0))
+    )
+    await _send(limiter, [], "fill", 1)
+    blocked = asyncio.create_task(_send(limiter, [], "blocked", 2))
+    await asyncio.sleep(0.05)  # the dispatcher now waits for the window, or a wake-up
+    limiter._wake.set()
+    try:
+        await asyncio.wait_for(limiter.shutdown(), 2)
+    finally:
+        blocked.cancel()
+        await asyncio.gather(blocked, return_exceptions=True)

@@ -34,6 +34,7 @@ from bot.core.delivery.transport import Transport, UnknownMethod
 from bot.core.events import ChatMigrated as ChatMigratedEvent
 from bot.core.events import MessageDelivered, MessageFailed, UserBecameUnreachable
 from bot.core.logging import get_logger
+from bot.core.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 FLUSH_EVERY = 0.1  # seconds between writes of outcomes (and the most a crash can double)
@@ -72,9 +73,7 @@ class OutboxSender:
 
     async def stop(self) -> None:
         """Stop sending; rows claimed but not sent are retried when their lease ends."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks, what="outbox sender")
         self._tasks = []
         await self.flush()
 

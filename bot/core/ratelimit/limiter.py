@@ -27,6 +27,7 @@ from telegram.ext import BaseRateLimiter
 from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
 from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Window
+from bot.core.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -106,8 +107,7 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     async def shutdown(self) -> None:
         if self._dispatcher is not None:
-            self._dispatcher.cancel()
-            await asyncio.gather(self._dispatcher, return_exceptions=True)
+            await cancel_and_wait([self._dispatcher], what="rate limiter")
             self._dispatcher = None
         await self.backend.aclose()
 
@@ -171,8 +171,11 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
             if delay is None:
                 await self._wake.wait()
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns normally when
+            # the wake-up and a cancellation land together, so shutdown() waited forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(delay, self.backend.poll_interval))
+                async with asyncio.timeout(min(delay, self.backend.poll_interval)):
+                    await self._wake.wait()
 
     async def _grant(self) -> float | None:
         """Admit every waiter that fits, interactive first; the seconds until one might fit."""

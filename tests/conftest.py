@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import shutil
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -81,10 +82,33 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database with every migration applied, made once per run."""
+    path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def migrate(database_url: str, template: Path) -> None:
+    """Bring a test database to the newest schema: a new SQLite file is a copy of the
+    template (Alembic per test costs seconds over a run), anything else is upgraded."""
+    await asyncio.to_thread(_migrate, database_url, template)
+
+
+def _migrate(database_url: str, template: Path) -> None:
+    prefix = "sqlite+aiosqlite:///"
+    path = Path(database_url.removeprefix(prefix))
+    if database_url.startswith(prefix) and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, path)
+    upgrade(database_url)  # a no-op on a copy of the template
+
+
 @pytest.fixture
-async def migrated(settings: Settings) -> Settings:
+async def migrated(settings: Settings, schema_template: Path) -> Settings:
     """Settings whose database has every migration applied."""
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await migrate(settings.database_url, schema_template)
     return settings
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +12,8 @@ import pytest
 from bot.app import build_application, serving
 from bot.core.clock import Clock
 from bot.core.context import App, Services
-from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer, SentMessage
-from tests.conftest import make_settings
+from tests.conftest import make_settings, migrate
 
 CHANNEL, VIP = -1_001_000_000_001, -1_001_000_000_002
 # Settings for a bot whose replies to one chat are not paced (with the sandbox's per-chat
@@ -55,7 +53,7 @@ class Harness:
 
 @pytest.fixture
 async def harness_factory(
-    tmp_path: Path, sandbox: SandboxServer
+    tmp_path: Path, sandbox: SandboxServer, schema_template: Path
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start bots on one database and one sandbox; each is stopped at the end of the test."""
     sandbox.world.chat(CHANNEL, "channel", "Channel")
@@ -70,7 +68,7 @@ async def harness_factory(
             **overrides,
         }
         settings = make_settings(tmp_path, **values)
-        await asyncio.to_thread(upgrade, settings.database_url)
+        await migrate(settings.database_url, schema_template)
         app = build_application(settings, clock=clock)
         context = serving(app, poll_timeout=1)
         await context.__aenter__()

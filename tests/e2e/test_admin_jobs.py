@@ -13,10 +13,9 @@ from bot.app import build_application, build_services, serving
 from bot.core.clock import ManualClock
 from bot.core.jobs import DailyAt, JobContext, JobSpec
 from bot.core.jobs.models import JobRun
-from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
-from tests.conftest import ADMIN, make_settings
+from tests.conftest import ADMIN, make_settings, migrate
 from tests.e2e.conftest import UNPACED, Harness
 from tests.jobkit import NO_RETRY
 from tests.jobkit import runs as all_runs
@@ -40,12 +39,14 @@ async def explode(ctx: JobContext) -> str:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, sandbox: SandboxServer) -> AsyncIterator[Harness]:
+async def bot(
+    tmp_path: Path, sandbox: SandboxServer, schema_template: Path
+) -> AsyncIterator[Harness]:
     """The bot with two test jobs declared, long-polling the sandbox; replies are not paced
     (flood control has its own tests), so an admin may send several commands in a row."""
     sandbox.set_limits(FloodLimits(private=None))
     settings = make_settings(tmp_path, telegram_api_base_url=sandbox.base_url, **UNPACED)
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await migrate(settings.database_url, schema_template)
     services = build_services(settings, clock=ManualClock(NOON))
     services.jobs.add(
         JobSpec("test.greet", greet, DailyAt(time(3, 0)), retry=NO_RETRY, args={"limit": int})

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import SandboxServer
+from tests.processes import finish, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +33,7 @@ async def _cli(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
+    out, err = await finish(process, 60)
     return process.returncode or 0, out.decode(), err.decode()
 
 
@@ -70,7 +71,7 @@ async def test_run_answers_many_users(tmp_path: Path, sandbox: SandboxServer) ->
         cwd=tmp_path,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,  # a pipe nobody reads could block the bot
     )
     try:
         world = sandbox.world
@@ -79,6 +80,5 @@ async def test_run_answers_many_users(tmp_path: Path, sandbox: SandboxServer) ->
         await world.wait_until(lambda: all(world.to(u) for u in range(2000, 2200)), timeout=90)
         assert all("Welcome" in (world.to(u)[0].text or "") for u in range(2000, 2200))
     finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 30)
+        await stop(process)
     assert sandbox.too_many_requests == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -14,6 +15,7 @@ from bot.core.db import Database
 from bot.core.delivery import Outbox, Priority
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
+from tests.processes import stop
 
 AUDIENCE = range(30_000, 30_150)
 
@@ -51,7 +53,8 @@ async def test_kill_9_mid_broadcast_loses_nothing(tmp_path: Path, sandbox: Sandb
     try:
         await world.wait_until(lambda: len(world.messages) >= 40, timeout=60)
     finally:
-        first.send_signal(signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            first.send_signal(signal.SIGKILL)
         await first.wait()
     killed_at = len(world.messages)
     assert killed_at < len(AUDIENCE)
@@ -60,8 +63,7 @@ async def test_kill_9_mid_broadcast_loses_nothing(tmp_path: Path, sandbox: Sandb
         await world.wait_until(lambda: all(world.to(u) for u in AUDIENCE), timeout=60)
         await asyncio.sleep(1.5)  # a second lease period: nothing else may arrive
     finally:
-        second.terminate()
-        await asyncio.wait_for(second.wait(), 30)
+        await stop(second)
     received = Counter(m.chat_id for m in world.messages)
     assert set(received) == set(AUDIENCE)
     doubled = sum(n - 1 for n in received.values())

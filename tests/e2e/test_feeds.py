@@ -16,24 +16,26 @@ from bot.core.config import FeedSource
 from bot.core.jobs import JobContext
 from bot.modules.content.feeds import FeedError
 from bot.modules.content.models import Post
+from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import UNPACED, Harness
 from tests.unit.test_feed_parsing import ATOM, JSON_FEED, RSS
 
 
 class FeedServer:
-    """Serves ``routes[path] = (status, body)``; ``/slow`` never answers in time."""
+    """Serves ``routes[path] = (status, body)``; ``/slow`` answers only when the server stops."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, bytes]] = {}
         self.hits: list[str] = []
         self.base = ""
+        self.stopping = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
         self.hits.append(request.path)
         if request.path == "/slow":
-            await asyncio.sleep(2)
+            await self.stopping.wait()
         status, body = self.routes.get(request.path, (404, b"not found"))
         return web.Response(status=status, body=body)
 
@@ -50,6 +52,7 @@ async def feeds() -> AsyncIterator[FeedServer]:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     server.base = f"http://127.0.0.1:{port}"
     yield server
+    server.stopping.set()
     await runner.cleanup()
 
 
@@ -57,9 +60,13 @@ async def importer(
     factory: Callable[..., Any], feeds: list[dict[str, Any]], clock: Clock | None = None
 ) -> Harness:
     """A bot with these feeds whose schedule does not import by itself (no start-up catch-up):
-    each test runs the import when it wants."""
+    each test runs the import when it wants. Replies are not paced (flood control is
+    tested elsewhere): an admin's /runjob answers come in a row."""
     jobs = {"content.import_feed": {"enabled": False}}
-    h: Harness = await factory(clock=clock, feeds=feeds, feed_timeout_seconds=0.5, jobs=jobs)
+    h: Harness = await factory(
+        clock=clock, feeds=feeds, feed_timeout_seconds=0.5, jobs=jobs, **UNPACED
+    )
+    h.sandbox.set_limits(FloodLimits(private=None))
     return h
 
 

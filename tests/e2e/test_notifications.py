@@ -16,7 +16,7 @@ from bot.modules.notifications.models import NotificationPrefs
 from bot.modules.notifications.service import PreferencesPolicy
 from bot.sandbox.flood import FloodLimits
 from tests.e2e.chat import answer
-from tests.e2e.conftest import CHANNEL, Harness
+from tests.e2e.conftest import CHANNEL, UNPACED, Harness
 
 NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 USER = 3131
@@ -93,8 +93,9 @@ async def test_quiet_hours_hold_bulk_until_window_ends(harness_factory: Callable
     assert stored is not None and stored.quiet_start is None
 
 
-async def test_bad_quiet_hours_get_usage(harness: Harness) -> None:
+async def test_bad_quiet_hours_get_usage(harness_factory: Callable[..., Any]) -> None:
     """Malformed /quiet arguments get the usage and store nothing."""
+    harness: Harness = await harness_factory(**UNPACED)
     harness.sandbox.set_limits(FloodLimits(private=None))  # four replies in a row
     for bad in ("/quiet", "/quiet 25-08", "/quiet 8-8", "/quiet soon"):
         await answer(harness, USER, bad, "Usage: /quiet")

@@ -69,6 +69,14 @@ class CompanionApplication(Application):  # type: ignore[type-arg]
         ):
             await super().process_update(update)
 
+    async def stop(self) -> None:
+        """Job runs in progress get a grace, then are cancelled, before PTB waits for the
+        tasks it started (a run could otherwise hold the stop for its whole timeout)."""
+        services: Services | None = self.bot_data.get("services")
+        if services is not None:
+            await services.runner.stop()
+        await super().stop()
+
 
 def load_modules(names: Sequence[str] = MODULES) -> list[ModuleType]:
     return [importlib.import_module(f"bot.modules.{name}") for name in names]
@@ -177,7 +185,7 @@ async def serving(app: App, *, poll_timeout: int = 5) -> AsyncIterator[App]:
 
 
 async def _wind_down(app: App) -> None:
-    """Stop polling, stop (waiting for handlers and job runs in progress), the stop hooks,
+    """Stop polling, stop (job runs get a grace, handlers are waited for), the stop hooks,
     shutdown (closes the HTTP client), then close the cache and the database. A step
     that fails is logged and the next one still runs, so nothing is left running."""
     for step in (_stop_polling, _stop_application, _post_stop, _shutdown, _post_shutdown):

@@ -230,3 +230,42 @@ async def test_pause_survives_restart(migrated: Settings) -> None:
     assert await after.runner.run("test.job", trigger="scheduled", scheduled_for=NINE)
     assert len(job.calls) == 2
     await after.db.dispose()
+
+
+async def test_stop_cancels_a_run_that_outlasts_the_grace(migrated: Settings) -> None:
+    """At shutdown a run still going after the grace is cancelled and recorded as failed,
+    and no new run starts until the runner is started again."""
+    job = Recorder()
+    job.release.clear()
+    services = services_with(migrated, ManualClock(NINE), job.spec(timeout=600))
+    runner = services.runner
+    task = asyncio.create_task(runner.run("test.job", trigger="scheduled", scheduled_for=NINE))
+    await job.entered.wait()
+    started = asyncio.get_running_loop().time()
+    await runner.stop(grace=0.2)
+    assert asyncio.get_running_loop().time() - started < 5 and task.cancelled()
+    [row] = await runs(services)
+    assert row.status == "failed" and row.error == "cancelled (the bot was stopping)"
+    tomorrow = NINE + timedelta(days=1)
+    assert await runner.run("test.job", trigger="scheduled", scheduled_for=tomorrow) is None
+    assert len(job.calls) == 1
+    runner.start()
+    job.release.set()
+    assert await runner.run("test.job", trigger="scheduled", scheduled_for=tomorrow)
+    await services.db.dispose()
+
+
+async def test_stop_lets_a_run_finish_within_the_grace(migrated: Settings) -> None:
+    """A run that ends within the grace is not cancelled: it succeeds and stop returns."""
+    job = Recorder()
+    job.release.clear()
+    services = services_with(migrated, ManualClock(NINE), job.spec(timeout=600))
+    task = asyncio.create_task(
+        services.runner.run("test.job", trigger="scheduled", scheduled_for=NINE)
+    )
+    await job.entered.wait()
+    asyncio.get_running_loop().call_later(0.1, job.release.set)
+    await services.runner.stop(grace=30)
+    record = await task
+    assert record is not None and record.status == "succeeded"
+    await services.db.dispose()

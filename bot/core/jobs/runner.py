@@ -27,6 +27,7 @@ from bot.core.jobs.schedule import last_fire
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.store import JobRunRecord
 from bot.core.logging import get_logger
+from bot.core.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 ALERT_QUIET = timedelta(hours=1)  # one alert per failing job per hour, however often it fails
+STOP_GRACE = 15.0  # seconds runs in progress get to finish when the bot stops
 
 
 class UnknownJobError(KeyError):
@@ -59,13 +61,15 @@ def backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
 class JobRunner:
     """Runs declared jobs once per slot; see the module docstring."""
 
-    __slots__ = ("_locks", "bot", "rng", "services")
+    __slots__ = ("_locks", "_running", "_stopping", "bot", "rng", "services")
 
     def __init__(self, services: Services, *, rng: random.Random | None = None) -> None:
         self.services = services
         self.bot: Bot | None = None  # bound by build_application
         self.rng = rng or random.Random()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._running: set[asyncio.Task[Any]] = set()
+        self._stopping = False
 
     def validate(self) -> None:
         """Apply the settings overrides; :class:`~bot.core.config.ConfigError` if any is bad."""
@@ -98,6 +102,9 @@ class JobRunner:
             if lock.locked():
                 await self._overlapped(spec, trigger, scheduled_for)
                 return None
+            if self._stopping:
+                log.info("bot stopping, slot left for catch-up", slot=scheduled_for.isoformat())
+                return None
             async with lock:
                 run_id = await self._claim(spec, trigger, scheduled_for, requested_by)
                 if run_id is None:
@@ -106,7 +113,29 @@ class JobRunner:
                     self.services, self._bot(), name, trigger, scheduled_for,
                     dict(args or {}), requested_by,
                 )  # fmt: skip
-                return await self._execute(spec, run_id, context)
+                task = asyncio.current_task()
+                if task is not None:
+                    self._running.add(task)
+                try:
+                    return await self._execute(spec, run_id, context)
+                finally:
+                    self._running.discard(task)
+
+    def start(self) -> None:
+        """Accept runs (again, if this runner was stopped); the bot's start hook calls it."""
+        self._stopping = False
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """At shutdown: no new runs; runs in progress get ``grace`` seconds to finish, then
+        are cancelled (recorded as failed, "the bot was stopping"). Without this, the
+        application's stop waits for a run up to its timeout (an hour for cleanup)."""
+        self._stopping = True
+        running = [task for task in self._running if not task.done()]
+        if not running:
+            return
+        log.info("waiting for job runs to finish", runs=len(running), grace=grace)
+        _done, pending = await asyncio.wait(running, timeout=grace)
+        await cancel_and_wait(pending, what="job runs")
 
     async def _claim(
         self, spec: JobSpec, trigger: str, slot: datetime, requested_by: int | None

@@ -91,6 +91,7 @@ async def start_jobs(app: App) -> None:
     """The on_start hook: validate, catch up after downtime, then schedule."""
     services: Services = app.bot_data["services"]
     services.runner.validate()
+    services.runner.start()
     await services.runner.catch_up()
     count = schedule_jobs(app, services)
     log.info("jobs scheduled", count=count, known=len(services.jobs))

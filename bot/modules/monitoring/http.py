@@ -18,6 +18,7 @@ from bot.core.logging import get_logger
 log = get_logger(__name__)
 
 HOST = "127.0.0.1"
+SHUTDOWN_GRACE = 5.0
 
 
 async def problems(app: App, services: Services) -> list[str]:
@@ -50,7 +51,8 @@ class HealthServer:
         web_app = web.Application()
         web_app.router.add_get("/healthz", self.healthz)
         web_app.router.add_get("/metrics", self.metrics)
-        self._runner = web.AppRunner(web_app, access_log=None)
+        # A scrape still running at stop gets a few seconds, not aiohttp's default minute.
+        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
         await self._runner.setup()
         await web.TCPSite(self._runner, HOST, self.port).start()
         log.info("http endpoint listening", url=f"http://{HOST}:{self.port}/healthz")

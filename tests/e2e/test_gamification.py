@@ -122,14 +122,17 @@ async def test_admin_catalogue_commands_and_bad_input(bot: Harness) -> None:
 
 
 async def test_runjob_send_daily_queues_one_mission_per_user_once(bot: Harness) -> None:
-    """/runjob missions.send_daily: one mission per reachable user (a blocked one is skipped);
-    a second run queues nothing."""
-    for user_id in (800, 801, 802, 803):
+    """/runjob missions.send_daily: every reachable user receives exactly one mission message
+    with the Done button of their assignment (a blocked one gets none); a second run sends
+    nothing new."""
+    reachable = (800, 801, 802)
+    for user_id in (*reachable, 803):
         await bot.reply(user_id, "/start")
     bot.sandbox.world.block(803)
     await _until_unreachable(bot, 803)
     _, first = await bot.say(ADMIN, "/runjob missions.send_daily", replies=2)
     assert "assigned 3, queued 3, already had one 0" in (first.text or "")
+    await bot.wait(lambda: all(len(_missions_to(bot, u)) == 1 for u in reachable), timeout=15)
     clock = bot.services.clock
     assert isinstance(clock, ManualClock)
     clock.advance(60)  # a manual run is claimed per instant; the frozen clock must move
@@ -137,9 +140,21 @@ async def test_runjob_send_daily_queues_one_mission_per_user_once(bot: Harness) 
     assert "assigned 0, queued 0, already had one 3" in (second.text or "")
     async with bot.services.db.session() as session:
         keys = list(await session.scalars(select(OutboxMessage.key).order_by(OutboxMessage.key)))
-        assignments = list(await session.scalars(select(MissionAssignment.user_id)))
-    assert sorted(assignments) == [800, 801, 802]
-    assert keys == [f"mission:2026-11-21:{u}" for u in (800, 801, 802)]
+        assigned = dict((await session.execute(select(MissionAssignment.user_id,
+                                                      MissionAssignment.id))).all())  # fmt: skip
+    assert sorted(assigned) == list(reachable)
+    assert keys == [f"mission:2026-11-21:{u}" for u in reachable]
+    await asyncio.sleep(1.5)  # the sender polls every 0.5 s: anything new would be out by now
+    for user_id in reachable:
+        [message] = _missions_to(bot, user_id)
+        [done] = message.buttons()
+        assert done["callback_data"] == f"mission:done:{assigned[user_id]}"
+    assert _missions_to(bot, 803) == []
+
+
+def _missions_to(bot: Harness, user_id: int) -> list[SentMessage]:
+    """Mission messages the sandbox received for ``user_id`` (not the /start greeting)."""
+    return [m for m in bot.sandbox.world.to(user_id) if "Today's mission" in (m.text or "")]
 
 
 async def _until_unreachable(bot: Harness, user_id: int) -> None:

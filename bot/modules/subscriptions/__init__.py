@@ -32,6 +32,7 @@ def register(app: App, services: Services) -> None:
         return {"active_subscriptions": await service.count_active(session, services.clock.now())}
 
     services.stats.add("subscriptions", active_subscriptions)
+    services.purgers.add("subscriptions.invite_links", service.purge_expired_links)
 
 
 __all__ = ["register"]

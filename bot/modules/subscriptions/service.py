@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Outbox, Priority
+from bot.core.retention import PurgeRequest, delete_in_batches
 from bot.core.users import User
 from bot.modules.subscriptions.models import InviteLink, Subscription, SubscriptionStatus
 
@@ -87,6 +88,16 @@ async def record_link(
     session: AsyncSession, *, link: str, user_id: int, expires_at: datetime, now: datetime
 ) -> None:
     session.add(InviteLink(link=link, user_id=user_id, expires_at=expires_at, created_at=now))
+
+
+async def purge_expired_links(request: PurgeRequest) -> int:
+    """Delete invite links past their expiry (Telegram refuses them by then), in batches;
+    registered in ``services.purgers`` and run by ``cleanup.daily``."""
+    purged = await delete_in_batches(
+        request.db, InviteLink.id, InviteLink.expires_at <= request.now,
+        batch_size=request.batch_size,
+    )  # fmt: skip
+    return purged.rows
 
 
 async def end(session: AsyncSession, sub_id: int, now: datetime, *, revoked: bool) -> bool:

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     feed_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     # Hours a one-person VIP invite link stays valid (capped at the subscription's end).
     vip_invite_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # /subscribe: price in Telegram Stars (0 = not on sale) of VIP_STARS_DAYS days of access.
+    vip_stars_price: int = Field(default=0, ge=0, le=100_000)
+    vip_stars_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("log_level", mode="before")
     @classmethod

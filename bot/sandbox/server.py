@@ -263,6 +263,11 @@ class SandboxServer:
         return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendPhoto", p))
 
     async def m_sendInvoice(self, p: JSON) -> JSON:
+        prices = p.get("prices")
+        if not isinstance(prices, list) or not prices:
+            raise ApiError(400, "Bad Request: PRICES_INVALID")
+        if p.get("currency") == "XTR" and (p.get("provider_token") or len(prices) != 1):
+            raise ApiError(400, "Bad Request: Stars invoices take one price and no provider token")
         message = self.world.record(int(p["chat_id"]), str(p.get("title", "")), "sendInvoice", p)
         return self._message_json(message)
 
@@ -301,7 +306,14 @@ class SandboxServer:
         return True
 
     async def m_answerPreCheckoutQuery(self, p: JSON) -> bool:
+        query_id = str(p.get("pre_checkout_query_id", ""))
+        if query_id not in self.world.checkouts:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        ok = p.get("ok") in (True, "true", "True")
+        if not ok and not p.get("error_message"):
+            raise ApiError(400, "Bad Request: error_message is required when ok is false")
         self.world.callback_answers.append({"pre_checkout": True, **p})
+        self.world.checkout_answered(query_id, ok)
         return True
 
     async def m_getChat(self, p: JSON) -> JSON:

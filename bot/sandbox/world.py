@@ -75,6 +75,9 @@ class World:
         self.commands: dict[str, list[JSON]] = {}
         self.callback_answers: list[JSON] = []
         self.listeners: list[Callable[[SentMessage], None]] = []
+        # Stars payments: pre-checkout queries waiting for an answer, and the completed ones.
+        self.checkouts: dict[str, JSON] = {}
+        self.payments: list[JSON] = []
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -138,6 +141,36 @@ class World:
         query = {"id": query_id, "from": user.as_user(), "chat_instance": "ci", "data": data}
         self.push({"callback_query": {**query, "message": bot_message}})
         return query_id
+
+    def pay(self, user_id: int, invoice: SentMessage) -> str:
+        """The user pays ``invoice`` (a sendInvoice message): Telegram sends the bot a
+        ``pre_checkout_query``; answered ok, a ``successful_payment`` message follows."""
+        user, params = self.user(user_id), invoice.params
+        amount = sum(int(price["amount"]) for price in params.get("prices") or [])
+        query_id = f"pcq{next(self._update_ids)}"
+        query = {
+            "id": query_id, "from": user.as_user(), "currency": params.get("currency", ""),
+            "total_amount": amount, "invoice_payload": params.get("payload", ""),
+        }  # fmt: skip
+        self.checkouts[query_id] = query
+        self.push({"pre_checkout_query": query})
+        return query_id
+
+    def checkout_answered(self, query_id: str, ok: bool) -> None:
+        """What Telegram does after the bot answers a pre-checkout query."""
+        query = self.checkouts.pop(query_id, None)
+        if query is not None and ok:
+            user = self.user(int(query["from"]["id"]))
+            payment = {
+                "currency": query["currency"], "total_amount": query["total_amount"],
+                "invoice_payload": query["invoice_payload"],
+                "telegram_payment_charge_id": f"stxSANDBOX{len(self.payments) + 1:06d}",
+                "provider_payment_charge_id": "",
+            }  # fmt: skip
+            message = self._user_message(user, successful_payment=payment)
+            self.payments.append(message)
+            self.push({"message": message})
+        asyncio.get_running_loop().create_task(self._wake())
 
     def block(self, user_id: int, blocked: bool = True) -> None:
         """The user blocks (or unblocks) the bot; Telegram sends ``my_chat_member``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.ext import CommandHandler
+from telegram.ext import CommandHandler, MessageHandler, PreCheckoutQueryHandler, filters
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
@@ -14,6 +14,7 @@ from bot.modules.subscriptions.jobs import JOBS
 
 COMMANDS = (
     Command("status", "see your VIP subscription and when it ends"),
+    Command("subscribe", "buy VIP access with Telegram Stars"),
     Command("grant", "grant or extend a VIP subscription", "<user_id> <duration>", admin=True),
     Command("revoke", "end a VIP subscription now", "<user_id>", admin=True),
 )
@@ -27,6 +28,9 @@ def register(app: App, services: Services) -> None:
     app.add_handler(CommandHandler("status", handlers.status))
     app.add_handler(CommandHandler("grant", handlers.grant))
     app.add_handler(CommandHandler("revoke", handlers.revoke))
+    app.add_handler(CommandHandler("subscribe", handlers.subscribe))
+    app.add_handler(PreCheckoutQueryHandler(handlers.pre_checkout))
+    app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, handlers.paid))
 
     async def active_subscriptions(session: AsyncSession, _day: date) -> dict[str, int]:
         return {"active_subscriptions": await service.count_active(session, services.clock.now())}

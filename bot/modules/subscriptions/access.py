@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.core.context import Services
 from bot.core.logging import get_logger
-from bot.modules.subscriptions import service
+from bot.modules.subscriptions import payments, service
 from bot.modules.subscriptions.events import SubscriptionExpired, SubscriptionGranted
 
 log = get_logger(__name__)
@@ -25,6 +25,19 @@ class AccessError(Exception):
     """The VIP chat cannot be managed (not configured, or Telegram refused)."""
 
 
+class AlreadyPaid(Exception):
+    """This Stars payment was applied before (Telegram delivered it again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """The Stars payment a grant is for; recorded in the grant's transaction."""
+
+    charge_id: str
+    offer: payments.Offer
+    stars: int
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     grant: service.Grant
@@ -32,14 +45,23 @@ class Outcome:
     link_expires_at: datetime
 
 
-async def grant_access(services: Services, bot: Bot, user_id: int, duration: timedelta) -> Outcome:
-    """Create a one-person invite link, then grant and queue the link to the user."""
+async def grant_access(
+    services: Services, bot: Bot, user_id: int, duration: timedelta, *,
+    payment: Payment | None = None,
+) -> Outcome:  # fmt: skip
+    """Create a one-person invite link, then grant and queue the link to the user.
+
+    With ``payment``, the payment is recorded in the same transaction as the grant, and
+    :class:`AlreadyPaid` is raised (nothing granted) if its charge id was seen before.
+    """
     chat_id = services.settings.vip_chat_id
     if chat_id is None:
         raise AccessError("VIP_CHAT_ID is not set, so there is no chat to invite to")
     now = services.clock.now()
     ttl = timedelta(hours=services.settings.vip_invite_ttl_hours)
     async with services.db.session() as session:
+        if payment is not None and await payments.seen(session, payment.charge_id):
+            raise AlreadyPaid(payment.charge_id)
         current = await service.get(session, user_id)
     base = (
         current.ends_at if current and current.status == "active" and current.ends_at > now else now
@@ -52,6 +74,11 @@ async def grant_access(services: Services, bot: Bot, user_id: int, duration: tim
     except TelegramError as exc:
         raise AccessError(f"Telegram refused to create an invite link: {exc}") from exc
     async with services.db.session() as session:
+        if payment is not None and not await payments.record(
+            session, charge_id=payment.charge_id, offer=payment.offer, amount=payment.stars,
+            now=now,
+        ):  # fmt: skip
+            raise AlreadyPaid(payment.charge_id)  # a concurrent delivery won the race
         result = await service.grant(session, user_id, duration, now)
         await service.record_link(
             session, link=invite.invite_link, user_id=user_id, expires_at=expires_at, now=now

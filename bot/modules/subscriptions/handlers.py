@@ -1,13 +1,16 @@
-"""Thin PTB callbacks: /grant, /revoke (admins) and /status."""
+"""Thin PTB callbacks: /grant, /revoke (admins), /status, and /subscribe paid with Stars."""
 
 from __future__ import annotations
 
-from telegram import Update
+from datetime import timedelta
 
+from telegram import LabeledPrice, Update
+
+from bot.core.alerts import alert_admins
 from bot.core.commands import admin_only
 from bot.core.context import BotContext
 from bot.core.logging import get_logger
-from bot.modules.subscriptions import access, service
+from bot.modules.subscriptions import access, payments, service
 
 log = get_logger(__name__)
 
@@ -94,3 +97,76 @@ async def status(update: Update, context: BotContext) -> None:
     else:
         text = "You have no VIP subscription."
     await message.reply_text(text)
+
+
+def _offer(context: BotContext, user_id: int) -> payments.Offer:
+    settings = context.services.settings
+    return payments.Offer(user_id, settings.vip_stars_days, settings.vip_stars_price)
+
+
+async def subscribe(update: Update, context: BotContext) -> None:
+    """Send a Telegram Stars invoice for ``VIP_STARS_DAYS`` days of VIP access."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    settings = context.services.settings
+    if settings.vip_stars_price == 0 or settings.vip_chat_id is None:
+        await message.reply_text("VIP subscriptions cannot be bought here; ask an admin.")
+        return
+    offer = _offer(context, user.id)
+    await message.reply_invoice(
+        title="VIP subscription",
+        description=f"{offer.days} days of access to the VIP chat.",
+        payload=offer.payload(),
+        currency=payments.CURRENCY,
+        prices=[LabeledPrice(f"VIP, {offer.days} days", offer.stars)],
+    )  # no provider token: Stars payments take none
+
+
+async def pre_checkout(update: Update, context: BotContext) -> None:
+    """Accept the payment only for the payer's own, current, correctly priced invoice."""
+    query = update.pre_checkout_query
+    if query is None:
+        return
+    try:
+        payments.check(
+            query.invoice_payload, payer=query.from_user.id, currency=query.currency,
+            amount=query.total_amount, current=_offer(context, query.from_user.id),
+        )  # fmt: skip
+        if context.services.settings.vip_chat_id is None:
+            raise payments.PaymentError("VIP subscriptions are not on sale at the moment.")
+    except payments.PaymentError as exc:
+        log.info("pre-checkout refused", user_id=query.from_user.id, reason=str(exc))
+        await query.answer(ok=False, error_message=str(exc))
+        return
+    await query.answer(ok=True)
+
+
+async def paid(update: Update, context: BotContext) -> None:
+    """A successful Stars payment: grant or extend, once per charge id."""
+    message, user = update.effective_message, update.effective_user
+    payment = message.successful_payment if message else None
+    if message is None or user is None or payment is None:
+        return
+    charge = payment.telegram_payment_charge_id
+    try:
+        offer = payments.parse_payload(payment.invoice_payload)
+        outcome = await access.grant_access(
+            context.services, context.bot, user.id, timedelta(days=offer.days),
+            payment=access.Payment(charge, offer, payment.total_amount),
+        )  # fmt: skip
+    except access.AlreadyPaid:
+        log.info("payment delivered again; already applied", charge_id=charge)
+        return
+    except (payments.PaymentError, access.AccessError) as exc:
+        log.error("paid but not granted", user_id=user.id, charge_id=charge, error=str(exc))
+        await message.reply_text(
+            "Your payment arrived but access could not be granted yet; the admins have been "
+            f"told. Payment id: {charge}"
+        )
+        async with context.services.db.session() as session:
+            text = f"Stars payment {charge} by {user.id} not granted: {exc}"
+            await alert_admins(context.services, session, f"stars:{charge}", text)
+        return
+    ends = service.local(outcome.grant.ends_at, context.services.settings.tz)
+    await message.reply_text(f"Thank you! VIP until {ends}; your invite link follows.")

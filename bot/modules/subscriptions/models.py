@@ -49,3 +49,17 @@ class InviteLink(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StarPayment(Base):
+    """A Telegram Stars payment for VIP, once per ``telegram_payment_charge_id`` (the charge
+    id is what a refund needs, so it is kept)."""
+
+    __tablename__ = "vip_star_payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    charge_id: Mapped[str] = mapped_column(String(255), unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    days: Mapped[int] = mapped_column(Integer)
+    stars: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

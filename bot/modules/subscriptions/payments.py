@@ -1,0 +1,84 @@
+"""Paying for VIP with Telegram Stars: the invoice payload, its checks, and the payment record.
+
+The payload names who pays for what (``vip:<user>:<days>:<stars>``), so the
+pre-checkout query can be checked against the current offer without any state, and
+the successful payment says what to grant. A payment is recorded by its
+``telegram_payment_charge_id`` (unique) in the transaction that grants, so a payment
+Telegram delivers twice extends the subscription once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.modules.subscriptions.models import StarPayment
+
+CURRENCY = "XTR"  # Telegram Stars
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What one /subscribe invoice sells."""
+
+    user_id: int
+    days: int
+    stars: int
+
+    def payload(self) -> str:
+        return f"vip:{self.user_id}:{self.days}:{self.stars}"
+
+
+class PaymentError(ValueError):
+    """A pre-checkout query or payment that must be refused; the message is for the payer."""
+
+
+def parse_payload(payload: str) -> Offer:
+    """``vip:<user>:<days>:<stars>`` -> :class:`Offer`; PaymentError for anything else."""
+    parts = payload.split(":")
+    if len(parts) != 4 or parts[0] != "vip" or not all(p.isdigit() for p in parts[1:]):
+        raise PaymentError("This invoice is not valid. Send /subscribe for a new one.")
+    return Offer(int(parts[1]), int(parts[2]), int(parts[3]))
+
+
+def check(payload: str, *, payer: int, currency: str, amount: int, current: Offer) -> Offer:
+    """The offer a pre-checkout query pays for, if it is still the one on sale to ``payer``."""
+    offer = parse_payload(payload)
+    if offer.user_id != payer:
+        raise PaymentError("This invoice was made for someone else. Send /subscribe yourself.")
+    if currency != CURRENCY or amount != offer.stars:
+        raise PaymentError("The amount does not match the invoice. Send /subscribe again.")
+    if (offer.days, offer.stars) != (current.days, current.stars):
+        raise PaymentError("The price has changed since this invoice. Send /subscribe again.")
+    return offer
+
+
+async def record(
+    session: AsyncSession, *, charge_id: str, offer: Offer, amount: int, now: datetime
+) -> bool:
+    """Record a successful payment; False if this charge id was recorded before."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(StarPayment)
+        .values(
+            charge_id=charge_id,
+            user_id=offer.user_id,
+            days=offer.days,
+            stars=amount,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["charge_id"])
+    )
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def seen(session: AsyncSession, charge_id: str) -> bool:
+    """Whether a payment with this charge id was recorded."""
+    query = select(StarPayment.id).where(StarPayment.charge_id == charge_id)
+    return await session.scalar(query) is not None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,11 @@ import pytest
 from bot.app import build_application, serving
 from bot.core.clock import Clock
 from bot.core.context import App, Services
+from bot.core.delivery.backlog import pending_count
 from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import make_settings, migrate
 
+SECOND = timedelta(seconds=1)
 CHANNEL, VIP = -1_001_000_000_001, -1_001_000_000_002
 # Settings for a bot whose replies to one chat are not paced (with the sandbox's per-chat
 # limit lifted too): for tests of commands, not of flood control, which has its own tests.
@@ -49,6 +53,21 @@ class Harness:
 
     async def wait(self, predicate: Callable[[], Any], timeout: float = 10) -> Any:
         return await self.sandbox.world.wait_until(predicate, timeout)
+
+
+async def settle(h: Harness, timeout: float = 10) -> None:
+    """Wait until the outbox has sent everything due, e.g. alerts queued at start-up, so
+    that a test's exchange with a chat is not interleaved with them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with h.services.db.session() as session:
+            due = await pending_count(session, due_before=h.services.clock.now() + SECOND)
+        if not due:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"the outbox still has {due} due message(s)")
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bot.core.jobs.models import JobRun
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN, make_settings, migrate
-from tests.e2e.conftest import UNPACED, Harness
+from tests.e2e.conftest import UNPACED, Harness, settle
 from tests.jobkit import NO_RETRY
 from tests.jobkit import runs as all_runs
 
@@ -54,7 +54,9 @@ async def bot(
     services.jobs.add(JobSpec("test.explode", explode, DailyAt(time(4, 0)), retry=NO_RETRY))
     app = build_application(settings, services=services)
     async with serving(app, poll_timeout=1):
-        yield Harness(app, sandbox)
+        harness = Harness(app, sandbox)
+        await settle(harness)  # start-up alerts (e.g. publish_due without CHANNEL_ID) sent
+        yield harness
 
 
 async def test_admin_runjob_reports_start_and_summary(bot: Harness) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from telegram import Message, Update
 from telegram.error import BadRequest
@@ -36,14 +37,26 @@ async def broadcast(update: Update, context: BotContext) -> None:
     log.info("broadcast queued", broadcast_id=queued.id, total=queued.total)
     first = service.Progress(queued.total, 0, 0)
     status = await message.reply_text(first.render())
+    application = context.application
     context.application.create_task(
-        follow(services, queued, status, first.render()), name=f"broadcast-{queued.id}"
+        follow(services, queued, status, first.render(), lambda: application.running),
+        name=f"broadcast-{queued.id}",
     )
 
 
-async def follow(services: Services, broadcast: Broadcast, status: Message, shown: str) -> None:
-    """Edit the progress message every ``EDIT_EVERY`` seconds, only when it changed."""
-    while True:
+async def follow(
+    services: Services,
+    broadcast: Broadcast,
+    status: Message,
+    shown: str,
+    running: Callable[[], bool] = lambda: True,
+) -> None:
+    """Edit the progress message every ``EDIT_EVERY`` seconds, only when it changed.
+
+    It stops when the broadcast is done or the application stops (PTB awaits this task
+    on stop, and a broadcast held by quiet hours may take hours; the outbox carries on
+    after a restart, only the live progress message stops)."""
+    while running():
         async with services.db.session() as session:
             now = await service.progress(session, broadcast)
         text = now.render()

@@ -18,11 +18,15 @@ class ContentConfigError(Exception):
 async def queue_due(services: Services) -> int:
     """Move every due scheduled post into the outbox; how many were queued."""
     channel_id = services.settings.channel_id
-    if channel_id is None:
-        raise ContentConfigError("CHANNEL_ID is not set, so posts have nowhere to go")
     queued = 0
     async with services.db.session() as session:
-        for post in await service.due(session, services.clock.now(), BATCH):
+        due = await service.due(session, services.clock.now(), BATCH)
+        if channel_id is None:
+            # Without a channel there is nothing to do until a post is due; then it is an error.
+            if due:
+                raise ContentConfigError("CHANNEL_ID is not set, so due posts have nowhere to go")
+            return 0
+        for post in due:
             queued += await service.queue(services.outbox, session, post, channel_id)
     return queued
 

@@ -34,6 +34,7 @@ from bot.core.jobs.scheduling import start_jobs
 from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
 from bot.core.ratelimit import build_rate_limiter
+from bot.core.updates import ChatOrderedUpdateProcessor
 
 log = get_logger(__name__)
 
@@ -134,7 +135,7 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(tzinfo=settings.tz))
-        .concurrent_updates(32)
+        .concurrent_updates(ChatOrderedUpdateProcessor(64))
         .rate_limiter(build_rate_limiter(settings, services.metrics))
         .post_init(_post_init)
         .post_stop(_post_stop)

@@ -7,6 +7,8 @@ makes an alert idempotent: the same incident is queued once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
@@ -15,15 +17,32 @@ from bot.core.delivery import Priority
 
 async def alert_admins(services: Services, session: AsyncSession, key: str, text: str) -> int:
     """Queue ``text`` to every admin once per ``key``; how many were queued."""
+    return await to_admins(services, session, f"alert:{key}", Priority.ALERT, text=text[:4000])
+
+
+async def to_admins(
+    services: Services,
+    session: AsyncSession,
+    key: str,
+    priority: int,
+    *,
+    text: str | None = None,
+    method: str = "sendMessage",
+    payload: dict[str, Any] | None = None,
+) -> int:
+    """Queue one message per admin (key ``<key>:<admin_id>``) in the ``alert`` category,
+    which preferences never mute; how many were new."""
     queued = 0
     for admin_id in services.settings.admin_ids:
         queued += await services.outbox.enqueue(
             session,
-            key=f"alert:{key}:{admin_id}",
+            key=f"{key}:{admin_id}",
             chat_id=admin_id,
             user_id=admin_id,
             category="alert",
-            priority=Priority.ALERT,
-            text=text[:4000],
+            priority=priority,
+            text=text,
+            method=method,
+            payload=payload,
         )
     return queued

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import time, timedelta
 
+from bot.core.alerts import to_admins
 from bot.core.context import Services
 from bot.core.delivery import Priority
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
@@ -39,20 +40,11 @@ async def daily_report(ctx: JobContext) -> str:
 
 
 async def _send_to_admins(services: Services, key: str, photo: str, caption: str) -> int:
-    queued = 0
     async with services.db.session() as session:
-        for admin_id in services.settings.admin_ids:
-            queued += await services.outbox.enqueue(
-                session,
-                key=f"{key}:{admin_id}",
-                chat_id=admin_id,
-                user_id=admin_id,
-                category="alert",
-                priority=Priority.NOTIFICATION,
-                method="sendPhoto",
-                payload={"photo": photo, "caption": caption[:1024]},
-            )
-    return queued
+        return await to_admins(
+            services, session, key, Priority.NOTIFICATION,
+            method="sendPhoto", payload={"photo": photo, "caption": caption[:1024]},
+        )  # fmt: skip
 
 
 SPECS = (

@@ -4,11 +4,14 @@
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": N, ...}``.
 It enforces Telegram's flood limits (429 with ``retry_after``), answers 403 for
 users who blocked the bot, 400 for unknown chats, over-long texts and migrated
-groups, and can inject 5xx faults.
+groups, and can inject faults: 5xx answers (``fault_rate``), a delay before every
+counted call (``delay``, or ``slow`` for one method), and connections dropped without
+an answer (``drop_rate``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
@@ -89,6 +92,9 @@ class SandboxServer:
         self.world = World()
         self.gate = FloodGate(limits or FloodLimits())
         self.fault_rate = fault_rate
+        self.drop_rate = 0.0  # share of counted calls whose connection is cut, unanswered
+        self.delay = 0.0  # seconds every counted call takes before it is answered
+        self.slow: dict[str, float] = {}  # extra seconds per method
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
@@ -138,6 +144,11 @@ class SandboxServer:
         self.stats[method] += 1
         params = await self._params(request)
         self.world.calls.append((method, params))
+        if method in COUNTED and self.drop_rate and self.random.random() < self.drop_rate:
+            self.stats["dropped"] += 1
+            if request.transport is not None:
+                request.transport.abort()  # the client sees a reset, never an answer
+            raise web.HTTPInternalServerError  # not seen: the connection is gone
         try:
             result = await self._call(method, params)
         except ApiError as exc:
@@ -153,6 +164,9 @@ class SandboxServer:
         if handler is None:
             raise ApiError(404, "Not Found")
         if method in COUNTED:
+            pause = self.delay + self.slow.get(method, 0.0)
+            if pause > 0:
+                await asyncio.sleep(pause)
             if self.fault_rate and self.random.random() < self.fault_rate:
                 raise ApiError(502, "Bad Gateway")
             self._check_chat(params)

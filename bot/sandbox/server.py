@@ -44,6 +44,7 @@ _STRING_FIELDS = frozenset(
         "url",
         "start_parameter",
         "provider_token",
+        "telegram_payment_charge_id",
     }
 )
 COUNTED = frozenset(
@@ -352,6 +353,7 @@ class SandboxServer:
 
     async def m_banChatMember(self, p: JSON) -> bool:
         self.world.moderation.append(("ban", int(p["chat_id"]), int(p["user_id"])))
+        self.world.members.get(int(p["chat_id"]), set()).discard(int(p["user_id"]))
         return True
 
     async def m_unbanChatMember(self, p: JSON) -> bool:
@@ -362,10 +364,13 @@ class SandboxServer:
         chat_id = int(p["chat_id"])
         if self.world.chat_json(chat_id) is None:
             raise ApiError(400, "Bad Request: chat not found")
+        joins = p.get("creates_join_request") in (True, "true", "True")
+        if joins and p.get("member_limit") is not None:
+            raise ApiError(400, "Bad Request: can't combine member limit with join requests")
         link = {
             "invite_link": f"https://t.me/+sandbox{len(self.world.invite_links) + 1:06d}",
             "creator": {**bot_user(), "id": BOT_ID},
-            "creates_join_request": False,
+            "creates_join_request": joins,
             "is_primary": False,
             "is_revoked": False,
         }
@@ -381,3 +386,33 @@ class SandboxServer:
                 link["is_revoked"] = True
                 return {k: v for k, v in link.items() if k != "chat_id"}
         raise ApiError(400, "Bad Request: invite link not found")
+
+    async def m_approveChatJoinRequest(self, p: JSON) -> bool:
+        chat_id, user_id = self._join_request(p)
+        self.world.join_decisions.append(("approve", chat_id, user_id))
+        self.world.join_chat(user_id, chat_id)
+        return True
+
+    async def m_declineChatJoinRequest(self, p: JSON) -> bool:
+        chat_id, user_id = self._join_request(p)
+        self.world.join_decisions.append(("decline", chat_id, user_id))
+        return True
+
+    def _join_request(self, p: JSON) -> tuple[int, int]:
+        key = (int(p.get("chat_id", 0)), int(p.get("user_id", 0)))
+        if self.world.join_requests.pop(key, None) is None:
+            raise ApiError(400, "Bad Request: HIDE_REQUESTER_MISSING")
+        return key
+
+    async def m_refundStarPayment(self, p: JSON) -> bool:
+        user_id, charge_id = int(p.get("user_id", 0)), str(p.get("telegram_payment_charge_id"))
+        paid = {
+            (int(m["from"]["id"]), m["successful_payment"]["telegram_payment_charge_id"])
+            for m in self.world.payments
+        }
+        if (user_id, charge_id) not in paid:
+            raise ApiError(400, "Bad Request: CHARGE_NOT_FOUND")
+        if (user_id, charge_id) in self.world.refunds:
+            raise ApiError(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
+        self.world.refunds.append((user_id, charge_id))
+        return True

@@ -78,6 +78,11 @@ class World:
         # Stars payments: pre-checkout queries waiting for an answer, and the completed ones.
         self.checkouts: dict[str, JSON] = {}
         self.payments: list[JSON] = []
+        self.refunds: list[tuple[int, str]] = []  # (user_id, telegram_payment_charge_id)
+        # VIP-style chats: who is in them, join requests waiting, and the bot's decisions.
+        self.members: dict[int, set[int]] = {}
+        self.join_requests: dict[tuple[int, int], JSON] = {}
+        self.join_decisions: list[tuple[str, int, int]] = []
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -187,6 +192,31 @@ class World:
             "new_chat_member": new,
         }
         self.push({"my_chat_member": change})
+
+    def request_join(self, user_id: int, chat_id: int, invite_link: str) -> int:
+        """The user opens an invite link made with ``creates_join_request``: Telegram sends
+        the bot a ``chat_join_request`` (the link as the bot created it) to decide."""
+        user, chat = self.user(user_id), self.chat_json(chat_id)
+        unknown = {"invite_link": invite_link, "creator": bot_user(), "is_primary": False,
+                   "creates_join_request": True, "is_revoked": False}  # fmt: skip
+        made = (dict(x) for x in self.invite_links if x["invite_link"] == invite_link)
+        link = next(made, unknown)
+        link.pop("chat_id", None)
+        request = {"chat": chat, "from": user.as_user(), "user_chat_id": user_id,
+                   "date": int(time.time()), "invite_link": link}  # fmt: skip
+        self.join_requests[(chat_id, user_id)] = request
+        return self.push({"chat_join_request": request})
+
+    def join_chat(self, user_id: int, chat_id: int) -> int:
+        """The user is now a member of the chat (approved, or added some other way):
+        Telegram sends a ``chat_member`` update (``left`` -> ``member``)."""
+        user = self.user(user_id)
+        self.members.setdefault(chat_id, set()).add(user_id)
+        left = {"status": "left", "user": user.as_user()}
+        member = {"status": "member", "user": user.as_user()}
+        change = {"chat": self.chat_json(chat_id), "from": user.as_user(), "date": int(time.time()),
+                  "old_chat_member": left, "new_chat_member": member}  # fmt: skip
+        return self.push({"chat_member": change})
 
     def push(self, update: JSON) -> int:
         update_id = next(self._update_ids)

@@ -52,11 +52,12 @@ async def started(factory: Callable[..., Any], clock: ManualClock) -> Harness:
 
 
 async def test_grant_sends_one_person_invite_link(harness_factory: Callable[..., Any]) -> None:
-    """/grant <id> 5s creates a member_limit=1 link to the VIP chat and queues it to the user."""
+    """/grant <id> 5s creates a join-request link to the VIP chat and queues it to the user."""
     h = await started(harness_factory, ManualClock(START))
     await answer(h, ADMIN, f"/grant {USER} 5s", "Granted")
     links = h.sandbox.world.invite_links
-    assert len(links) == 1 and links[0]["chat_id"] == VIP and links[0]["member_limit"] == 1
+    assert len(links) == 1 and links[0]["chat_id"] == VIP and links[0]["creates_join_request"]
+    assert "member_limit" not in links[0]
     assert links[0]["expire_date"] == int((START + timedelta(seconds=5)).timestamp())
     [message] = await outbox(h, f"subgrant:{USER}:")
     assert message.chat_id == USER and message.category == "notification"

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.ext import CommandHandler, MessageHandler, PreCheckoutQueryHandler, filters
+from telegram.ext import (
+    ChatJoinRequestHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    PreCheckoutQueryHandler,
+    filters,
+)
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
@@ -17,6 +24,7 @@ COMMANDS = (
     Command("subscribe", "buy VIP access with Telegram Stars"),
     Command("grant", "grant or extend a VIP subscription", "<user_id> <duration>", admin=True),
     Command("revoke", "end a VIP subscription now", "<user_id>", admin=True),
+    Command("refund", "refund a Stars payment and end what it bought", "<charge_id>", admin=True),
 )
 
 
@@ -31,6 +39,9 @@ def register(app: App, services: Services) -> None:
     app.add_handler(CommandHandler("subscribe", handlers.subscribe))
     app.add_handler(PreCheckoutQueryHandler(handlers.pre_checkout))
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, handlers.paid))
+    app.add_handler(CommandHandler("refund", handlers.refund))
+    app.add_handler(ChatJoinRequestHandler(handlers.join_request))
+    app.add_handler(ChatMemberHandler(handlers.member_changed, ChatMemberHandler.CHAT_MEMBER))
 
     async def active_subscriptions(session: AsyncSession, _day: date) -> dict[str, int]:
         return {"active_subscriptions": await service.count_active(session, services.clock.now())}

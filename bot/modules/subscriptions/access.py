@@ -1,4 +1,4 @@
-"""The VIP chat side of a subscription: invite links in, ban+unban out.
+"""The VIP chat side of a subscription: personal invite links in, ban+unban out.
 
 Telegram calls happen outside database transactions; the state they depend on is
 committed before (grant) or recorded after (``removed_at``), so a failure is retried
@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.core.context import Services
 from bot.core.logging import get_logger
-from bot.modules.subscriptions import payments, service
+from bot.modules.subscriptions import charges, links, service
 from bot.modules.subscriptions.events import SubscriptionExpired, SubscriptionGranted
 
 log = get_logger(__name__)
@@ -25,17 +25,8 @@ class AccessError(Exception):
     """The VIP chat cannot be managed (not configured, or Telegram refused)."""
 
 
-class AlreadyPaid(Exception):
-    """This Stars payment was applied before (Telegram delivered it again)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Payment:
-    """The Stars payment a grant is for; recorded in the grant's transaction."""
-
-    charge_id: str
-    offer: payments.Offer
-    stars: int
+class AlreadyGranted(Exception):
+    """This Stars charge is not waiting any more (granted by another try, or refunded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,49 +38,70 @@ class Outcome:
 
 async def grant_access(
     services: Services, bot: Bot, user_id: int, duration: timedelta, *,
-    payment: Payment | None = None,
+    charge_id: str | None = None,
 ) -> Outcome:  # fmt: skip
-    """Create a one-person invite link, then grant and queue the link to the user.
-
-    With ``payment``, the payment is recorded in the same transaction as the grant, and
-    :class:`AlreadyPaid` is raised (nothing granted) if its charge id was seen before.
-    """
+    """Create a personal invite link, then grant and queue the link to the user, in one
+    transaction. With ``charge_id``, that transaction also marks the charge granted, and
+    :class:`AlreadyGranted` is raised (nothing granted) if it was not waiting any more."""
     chat_id = services.settings.vip_chat_id
     if chat_id is None:
         raise AccessError("VIP_CHAT_ID is not set, so there is no chat to invite to")
     now = services.clock.now()
-    ttl = timedelta(hours=services.settings.vip_invite_ttl_hours)
-    async with services.db.session() as session:
-        if payment is not None and await payments.seen(session, payment.charge_id):
-            raise AlreadyPaid(payment.charge_id)
-        current = await service.get(session, user_id)
-    base = (
-        current.ends_at if current and current.status == "active" and current.ends_at > now else now
-    )
-    expires_at = min(now + ttl, base + duration)
+    expires_at = await _link_expiry(services, user_id, duration, now)
     try:
         invite = await bot.create_chat_invite_link(
-            chat_id, member_limit=1, expire_date=expires_at, name=f"vip:{user_id}"
+            chat_id, expire_date=expires_at, name=f"vip:{user_id}", creates_join_request=True
         )
     except TelegramError as exc:
         raise AccessError(f"Telegram refused to create an invite link: {exc}") from exc
+    try:
+        result = await _record_grant(services, user_id, duration, invite.invite_link,
+                                     expires_at, charge_id)  # fmt: skip
+    except Exception:
+        await _drop_link(bot, chat_id, invite.invite_link)
+        raise
+    await services.bus.publish(SubscriptionGranted(user_id, result.ends_at, result.extended))
+    return Outcome(result, invite.invite_link, expires_at)
+
+
+async def _link_expiry(
+    services: Services, user_id: int, duration: timedelta, now: datetime
+) -> datetime:
+    """``VIP_INVITE_TTL_HOURS`` from now, never beyond the (expected) end; only the link's
+    life depends on this read, the end itself is computed by the grant's statement."""
     async with services.db.session() as session:
-        if payment is not None and not await payments.record(
-            session, charge_id=payment.charge_id, offer=payment.offer, amount=payment.stars,
-            now=now,
-        ):  # fmt: skip
-            raise AlreadyPaid(payment.charge_id)  # a concurrent delivery won the race
+        current = await service.get(session, user_id)
+    base = current.ends_at if service.is_active(current, now) and current else now
+    return min(now + timedelta(hours=services.settings.vip_invite_ttl_hours), base + duration)
+
+
+async def _record_grant(
+    services: Services, user_id: int, duration: timedelta, link: str,
+    expires_at: datetime, charge_id: str | None,
+) -> service.Grant:  # fmt: skip
+    now = services.clock.now()
+    async with services.db.session() as session:
+        if charge_id is not None and not await charges.claim_grant(session, charge_id, now):
+            raise AlreadyGranted(charge_id)
         result = await service.grant(session, user_id, duration, now)
         await service.record_link(
-            session, link=invite.invite_link, user_id=user_id, expires_at=expires_at, now=now
+            session, link=link, user_id=user_id, expires_at=expires_at, now=now
         )
         await service.tell(
             services.outbox, session, category="notification", user_id=user_id,
             key=f"subgrant:{user_id}:{result.ends_at.isoformat()}",
-            text=granted_text(result, invite.invite_link, expires_at, services),
+            text=granted_text(result, link, expires_at, services),
         )  # fmt: skip
-    await services.bus.publish(SubscriptionGranted(user_id, result.ends_at, result.extended))
-    return Outcome(result, invite.invite_link, expires_at)
+    return result
+
+
+async def _drop_link(bot: Bot, chat_id: int, link: str) -> None:
+    """A link whose grant did not commit is revoked (best effort; unrecorded links are
+    declined anyway, since nobody is on record for them)."""
+    try:
+        await bot.revoke_chat_invite_link(chat_id, link)
+    except TelegramError as exc:
+        log.warning("unused invite link not revoked", error=str(exc))
 
 
 def granted_text(
@@ -99,7 +111,7 @@ def granted_text(
     head = "extended" if result.extended else "is active"
     return (
         f"Your VIP subscription {head} until {service.local(result.ends_at, tz)}.\n"
-        f"Join the VIP chat with this personal link (one person, valid until "
+        f"Join the VIP chat with this personal link (it works for you only, valid until "
         f"{service.local(link_expires_at, tz)}):\n{link}"
     )
 
@@ -143,3 +155,32 @@ async def remove_ended(services: Services, bot: Bot, limit: int = 500) -> int:
             await service.mark_removed(session, sub_id, services.clock.now())
         removed += 1
     return removed
+
+
+async def revoke_links(services: Services, bot: Bot, limit: int = 500) -> int:
+    """Revoke the live links of users without a running subscription (revoked or
+    expired); a link Telegram no longer knows counts as revoked, a network error is
+    retried by the next expire run."""
+    chat_id = services.settings.vip_chat_id
+    if chat_id is None:
+        return 0
+    async with services.db.session() as session:
+        pending = await links.to_revoke(session, services.clock.now(), limit)
+    revoked = 0
+    for link, user_id in pending:
+        try:
+            await bot.revoke_chat_invite_link(chat_id, link)
+        except BadRequest as exc:
+            log.warning("invite link not revocable", user_id=user_id, error=str(exc))
+        except TelegramError as exc:
+            log.warning("invite link revocation failed, will retry", error=str(exc))
+            continue
+        async with services.db.session() as session:
+            await links.mark_revoked(session, link, services.clock.now())
+        revoked += 1
+    return revoked
+
+
+async def close_out(services: Services, bot: Bot) -> tuple[int, int]:
+    """After subscriptions ended: revoke their links, remove them from the VIP chat."""
+    return await revoke_links(services, bot), await remove_ended(services, bot)

@@ -1,21 +1,23 @@
-"""Thin PTB callbacks: /grant, /revoke (admins), /status, and /subscribe paid with Stars."""
+"""Thin PTB callbacks: /grant, /revoke, /refund (admins), /status, /subscribe paid with
+Stars, and the VIP chat's join requests and member changes."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
 
 from telegram import LabeledPrice, Update
 
-from bot.core.alerts import alert_admins
 from bot.core.commands import admin_only
 from bot.core.context import BotContext
 from bot.core.logging import get_logger
-from bot.modules.subscriptions import access, payments, service
+from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
 
 log = get_logger(__name__)
 
 GRANT_USAGE = "Usage: /grant <user_id> <duration>, e.g. /grant 123456789 30d (s, m, h, d or w)."
 REVOKE_USAGE = "Usage: /revoke <user_id>"
+REFUND_USAGE = "Usage: /refund <charge_id> (the payment id the payer and the admins were given)"
+_CHARGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,255}", re.ASCII)
 
 
 def _user_id(text: str) -> int | None:
@@ -75,7 +77,7 @@ async def revoke(update: Update, context: BotContext) -> None:
         await message.reply_text(f"User {user_id} has no active subscription; nothing changed.")
         return
     await access.end_subscription(services, sub.id, user_id, sub.ends_at, revoked=True)
-    await access.remove_ended(services, context.bot)
+    await access.close_out(services, context.bot)
     log.info("subscription revoked", user_id=user_id)
     await message.reply_text(f"Revoked: user {user_id} no longer has VIP access.")
 
@@ -143,30 +145,47 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
 
 
 async def paid(update: Update, context: BotContext) -> None:
-    """A successful Stars payment: grant or extend, once per charge id."""
+    """A successful Stars payment: stored first, then granted, once per charge id."""
     message, user = update.effective_message, update.effective_user
     payment = message.successful_payment if message else None
     if message is None or user is None or payment is None:
         return
-    charge = payment.telegram_payment_charge_id
-    try:
-        offer = payments.parse_payload(payment.invoice_payload)
-        outcome = await access.grant_access(
-            context.services, context.bot, user.id, timedelta(days=offer.days),
-            payment=access.Payment(charge, offer, payment.total_amount),
-        )  # fmt: skip
-    except access.AlreadyPaid:
-        log.info("payment delivered again; already applied", charge_id=charge)
+    charge = charges.Charge(
+        payment.telegram_payment_charge_id, user.id, payment.total_amount,
+        payment.currency, payment.invoice_payload,
+    )  # fmt: skip
+    answer = await settle.receive(context.services, context.bot, charge)
+    if answer is not None:
+        await message.reply_text(answer)
+
+
+@admin_only
+async def refund(update: Update, context: BotContext) -> None:
+    """Refund a Stars payment and take back the access it bought."""
+    message, args = update.effective_message, context.args or []
+    if message is None:
         return
-    except (payments.PaymentError, access.AccessError) as exc:
-        log.error("paid but not granted", user_id=user.id, charge_id=charge, error=str(exc))
-        await message.reply_text(
-            "Your payment arrived but access could not be granted yet; the admins have been "
-            f"told. Payment id: {charge}"
-        )
-        async with context.services.db.session() as session:
-            text = f"Stars payment {charge} by {user.id} not granted: {exc}"
-            await alert_admins(context.services, session, f"stars:{charge}", text)
+    if len(args) != 1 or not _CHARGE_ID.fullmatch(args[0]):
+        await message.reply_text(REFUND_USAGE)
         return
-    ends = service.local(outcome.grant.ends_at, context.services.settings.tz)
-    await message.reply_text(f"Thank you! VIP until {ends}; your invite link follows.")
+    await message.reply_text(await refunds.refund(context.services, context.bot, args[0]))
+
+
+async def join_request(update: Update, context: BotContext) -> None:
+    """Someone asks to join the VIP chat through an invite link."""
+    request = update.chat_join_request
+    if request is None:
+        return
+    link = request.invite_link.invite_link if request.invite_link else None
+    await gate.decide_join(
+        context.services, context.bot, request.chat.id, request.from_user.id, link
+    )
+
+
+async def member_changed(update: Update, context: BotContext) -> None:
+    """Someone's membership of a chat changed: an unexpected VIP member is removed."""
+    change = update.chat_member
+    if change is None or not gate.joined(change.old_chat_member, change.new_chat_member):
+        return
+    user_id = change.new_chat_member.user.id
+    await gate.check_member(context.services, context.bot, change.chat.id, user_id)

@@ -1,11 +1,12 @@
-"""Periodic work of subscriptions: reminders before the end, expiry after it."""
+"""Periodic work of subscriptions: reminders before the end, expiry after it, and the
+retried grant of Stars payments that were stored but not granted."""
 
 from __future__ import annotations
 
 from datetime import time, timedelta
 
-from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
-from bot.modules.subscriptions import access, service
+from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
+from bot.modules.subscriptions import access, service, settle
 
 BATCH = 500
 
@@ -39,8 +40,19 @@ async def expire(ctx: JobContext) -> str:
     ended = 0
     for sub_id, user_id, ends_at in due:
         ended += await access.end_subscription(services, sub_id, user_id, ends_at, revoked=False)
-    removed = await access.remove_ended(services, ctx.bot)
-    return f"expired {ended}, removed {removed} from the VIP chat"
+    revoked, removed = await access.close_out(services, ctx.bot)
+    links = f", revoked {revoked} invite links" if revoked else ""
+    return f"expired {ended}, removed {removed} from the VIP chat{links}"
+
+
+async def settle_payments(ctx: JobContext) -> str:
+    """Grant the Stars payments that were stored but not granted (exactly once each);
+    the run fails, so the admins hear of it, while any is still not granted."""
+    granted, waiting, failures = await settle.settle_waiting(ctx.services, ctx.bot, BATCH)
+    summary = f"granted {granted} of {waiting} waiting payments"
+    if failures:
+        raise RuntimeError(f"{summary}; still waiting: {'; '.join(failures)}"[:1000])
+    return summary
 
 
 JOBS = (
@@ -56,6 +68,15 @@ JOBS = (
         Every(300),
         description="end expired subscriptions and remove them from the VIP chat",
         timeout=120.0,
+        catchup=float(timedelta(hours=1).total_seconds()),
+    ),
+    JobSpec(
+        "subscriptions.settle_payments",
+        settle_payments,
+        Every(60),
+        description="grant Stars payments that were stored but could not be granted yet",
+        timeout=120.0,
+        retry=RetryPolicy(attempts=1),
         catchup=float(timedelta(hours=1).total_seconds()),
     ),
 )

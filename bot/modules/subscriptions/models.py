@@ -39,8 +39,18 @@ class Subscription(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ChargeState(StrEnum):
+    """Where a Stars charge is: stored on arrival, granted once, or refunded."""
+
+    RECEIVED = "received"  # stored, access not granted yet (settle_payments retries)
+    GRANTED = "granted"
+    UNUSABLE = "unusable"  # its payload names nothing to grant; the admins were told
+    REFUNDED = "refunded"
+
+
 class InviteLink(Base):
-    """A one-person invite link to the VIP chat (kept so expired links can be cleaned up)."""
+    """A personal invite link to the VIP chat: the join requests it brings are approved
+    only for ``user_id``; ``revoked_at`` records that Telegram was told to end it."""
 
     __tablename__ = "vip_invite_links"
 
@@ -49,11 +59,17 @@ class InviteLink(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StarPayment(Base):
-    """A Telegram Stars payment for VIP, once per ``telegram_payment_charge_id`` (the charge
-    id is what a refund needs, so it is kept)."""
+    """A Telegram Stars charge for VIP, once per ``telegram_payment_charge_id``.
+
+    Stored in its own transaction the moment it arrives (Telegram never delivers it
+    again), before anything is granted; ``state`` moves to ``granted`` in the grant's own
+    transaction, so a charge is granted exactly once however often the grant is retried.
+    ``created_at`` is when it was received; ``days`` is what it bought (0 if unusable).
+    """
 
     __tablename__ = "vip_star_payments"
 
@@ -63,3 +79,10 @@ class StarPayment(Base):
     days: Mapped[int] = mapped_column(Integer)
     stars: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    currency: Mapped[str] = mapped_column(String(8))
+    payload: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), index=True, default=ChargeState.RECEIVED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,21 +2,13 @@
 
 The payload names who pays for what (``vip:<user>:<days>:<stars>``), so the
 pre-checkout query can be checked against the current offer without any state, and
-the successful payment says what to grant. A payment is recorded by its
-``telegram_payment_charge_id`` (unique) in the transaction that grants, so a payment
-Telegram delivers twice extends the subscription once.
+the successful payment says what to grant. The charge itself is kept by
+``charges.py`` (stored first, granted once).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.modules.subscriptions.models import StarPayment
 
 CURRENCY = "XTR"  # Telegram Stars
 
@@ -55,30 +47,3 @@ def check(payload: str, *, payer: int, currency: str, amount: int, current: Offe
     if (offer.days, offer.stars) != (current.days, current.stars):
         raise PaymentError("The price has changed since this invoice. Send /subscribe again.")
     return offer
-
-
-async def record(
-    session: AsyncSession, *, charge_id: str, offer: Offer, amount: int, now: datetime
-) -> bool:
-    """Record a successful payment; False if this charge id was recorded before."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(StarPayment)
-        .values(
-            charge_id=charge_id,
-            user_id=offer.user_id,
-            days=offer.days,
-            stars=amount,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["charge_id"])
-    )
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
-
-
-async def seen(session: AsyncSession, charge_id: str) -> bool:
-    """Whether a payment with this charge id was recorded."""
-    query = select(StarPayment.id).where(StarPayment.charge_id == charge_id)
-    return await session.scalar(query) is not None

@@ -1,6 +1,7 @@
 """Subscription rules: durations, grant/extend, revoke, expiry and reminders.
 
-Every state change is a single-row ``UPDATE ... WHERE`` on the expected state, and the
+Every state change is a single-row ``UPDATE ... WHERE`` on the expected state (an end
+time moves inside that statement, never read-modify-write), and the
 message that tells the user about it is queued in the outbox in the same transaction,
 so a crash never loses or doubles it.
 """
@@ -11,11 +12,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.db import dialect_insert
 from bot.core.delivery import Outbox, Priority
 from bot.core.retention import PurgeRequest, delete_in_batches
 from bot.core.users import User
@@ -65,23 +68,73 @@ async def get(session: AsyncSession, user_id: int) -> Subscription | None:
     return await session.scalar(select(Subscription).where(Subscription.user_id == user_id))
 
 
+def shifted(session: AsyncSession, column: Any, seconds: int) -> Any:
+    """``column`` moved by whole ``seconds``, computed by the database in the statement
+    that writes it (so concurrent changes all count). On SQLite the stored text
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` keeps its microseconds: only the seconds part moves."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+    moved = func.strftime("%Y-%m-%d %H:%M:%S", func.substr(column, 1, 19),
+                          f"{seconds:+d} seconds", type_=String())  # fmt: skip
+    return moved.concat(func.substr(column, 20))
+
+
+def _whole_seconds(duration: timedelta) -> int:
+    seconds = int(duration.total_seconds())
+    if seconds <= 0 or timedelta(seconds=seconds) != duration:
+        raise DurationError("a subscription moves by whole seconds only")
+    return seconds
+
+
 async def grant(session: AsyncSession, user_id: int, duration: timedelta, now: datetime) -> Grant:
-    """Start a subscription, or extend an active one from its current end."""
-    sub = await get(session, user_id)
-    if sub is None:
-        sub = Subscription(user_id=user_id, starts_at=now, ends_at=now + duration)
-        session.add(sub)
-        extended = False
-    else:
-        extended = sub.status == SubscriptionStatus.ACTIVE and sub.ends_at > now
-        if not extended:
-            sub.starts_at, sub.ends_at = now, now + duration
-        else:
-            sub.ends_at = sub.ends_at + duration
-    sub.status, sub.updated_at = SubscriptionStatus.ACTIVE, now
-    sub.reminded_3d_at = sub.reminded_1d_at = sub.removed_at = None
-    await session.flush()
-    return Grant(user_id, sub.ends_at, extended)
+    """Start a subscription, or extend an active one from its current end, in ONE statement
+    (``INSERT ... ON CONFLICT DO UPDATE`` computing the end in SQL): two grants at once
+    (an admin's /grant and a Stars payment) both count, none is lost."""
+    seconds = _whole_seconds(duration)
+    fresh_end = now + timedelta(seconds=seconds)
+    insert = dialect_insert(session, Subscription).values(
+        user_id=user_id, starts_at=now, ends_at=fresh_end,
+        status=SubscriptionStatus.ACTIVE, updated_at=now,
+    )  # fmt: skip
+    running = and_(Subscription.status == SubscriptionStatus.ACTIVE, Subscription.ends_at > now)
+    ends_at = case((running, shifted(session, Subscription.ends_at, seconds)),
+                   else_=insert.excluded.ends_at)  # fmt: skip
+    starts_at = case((running, Subscription.starts_at), else_=insert.excluded.starts_at)
+    await session.execute(insert.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={"ends_at": ends_at, "starts_at": starts_at, "status": SubscriptionStatus.ACTIVE,
+              "updated_at": now, "reminded_3d_at": None, "reminded_1d_at": None,
+              "removed_at": None},
+    ))  # fmt: skip
+    new_end = await _ends_at(session, user_id)
+    assert new_end is not None  # just written in this transaction
+    return Grant(user_id, new_end, extended=new_end != fresh_end)
+
+
+async def shorten(
+    session: AsyncSession, user_id: int, duration: timedelta, now: datetime
+) -> datetime | None:
+    """Take ``duration`` off an active subscription in one statement (a refund); the new
+    end, or None if there was no active subscription to shorten."""
+    seconds = _whole_seconds(duration)
+    result = await session.execute(
+        update(Subscription)
+        .where(Subscription.user_id == user_id, Subscription.status == SubscriptionStatus.ACTIVE)
+        .values(ends_at=shifted(session, Subscription.ends_at, -seconds), updated_at=now,
+                reminded_3d_at=None, reminded_1d_at=None)
+    )  # fmt: skip
+    if not getattr(result, "rowcount", 0):
+        return None
+    return await _ends_at(session, user_id)
+
+
+async def _ends_at(session: AsyncSession, user_id: int) -> datetime | None:
+    query = select(Subscription.ends_at).where(Subscription.user_id == user_id)
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+def is_active(sub: Subscription | None, now: datetime) -> bool:
+    return sub is not None and sub.status == SubscriptionStatus.ACTIVE and sub.ends_at > now
 
 
 async def record_link(

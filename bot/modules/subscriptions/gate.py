@@ -1,0 +1,84 @@
+"""Who gets into the VIP chat: join requests decided, unexpected members removed.
+
+Links are made with ``creates_join_request=True``, so using one only asks to join.
+A request is approved when the link was made for the requester, is still live, and
+the requester's subscription runs; everyone else is declined (a friend given the
+link, a revoked or expired subscriber). Anyone who appears in the chat some other
+way without a running subscription is removed (ban, then unban so they may come
+back after subscribing).
+"""
+
+from __future__ import annotations
+
+from telegram import Bot, ChatMember
+from telegram.error import TelegramError
+
+from bot.core.context import Services
+from bot.core.logging import get_logger
+from bot.modules.subscriptions import links, service
+
+log = get_logger(__name__)
+
+_IN = frozenset({ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER})
+_STAFF = frozenset({ChatMember.ADMINISTRATOR, ChatMember.OWNER})
+
+
+async def may_join(services: Services, user_id: int, link: str | None) -> bool:
+    """Whether ``user_id`` asking to join through ``link`` is its subscriber, in time."""
+    if link is None:
+        return False
+    now = services.clock.now()
+    async with services.db.session() as session:
+        record = await links.owner(session, link)
+        sub = await service.get(session, user_id)
+    return links.usable_by(record, user_id, now) and service.is_active(sub, now)
+
+
+async def decide_join(
+    services: Services, bot: Bot, chat_id: int, user_id: int, link: str | None
+) -> bool | None:
+    """Approve or decline a join request to the VIP chat; True/False as decided, None for
+    another chat or when Telegram did not take the answer."""
+    if chat_id != services.settings.vip_chat_id:
+        return None
+    approve = await may_join(services, user_id, link)
+    try:
+        if approve:
+            await bot.approve_chat_join_request(chat_id, user_id)
+        else:
+            await bot.decline_chat_join_request(chat_id, user_id)
+    except TelegramError as exc:
+        log.warning("join request not answered", user_id=user_id, error=str(exc))
+        return None
+    log.info("VIP join request", user_id=user_id, approved=approve)
+    return approve
+
+
+def joined(old: ChatMember, new: ChatMember) -> bool:
+    """Whether a chat_member change shows someone arriving as an ordinary member."""
+
+    def inside(member: ChatMember) -> bool:
+        return member.status in _IN or bool(getattr(member, "is_member", False))
+
+    return not inside(old) and inside(new) and new.status not in _STAFF
+
+
+async def check_member(services: Services, bot: Bot, chat_id: int, user_id: int) -> bool:
+    """Remove someone who just appeared in the VIP chat without a running subscription
+    (the bot's admins stay); True if they were removed."""
+    settings = services.settings
+    if chat_id != settings.vip_chat_id or settings.is_admin(user_id) or user_id == bot.id:
+        return False
+    now = services.clock.now()
+    async with services.db.session() as session:
+        sub = await service.get(session, user_id)
+    if service.is_active(sub, now):
+        return False
+    try:
+        await bot.ban_chat_member(chat_id, user_id)
+        await bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+    except TelegramError as exc:
+        log.warning("VIP intruder not removed", user_id=user_id, error=str(exc))
+        return False
+    log.warning("removed from the VIP chat: no subscription", user_id=user_id)
+    return True

@@ -1,0 +1,108 @@
+"""``/refund <charge_id>``: give the Stars back and take back the access they bought.
+
+Telegram refunds first (``refundStarPayment``); only then, in one transaction, the
+charge is marked refunded, the days it bought come off the subscription (ending it if
+none are left) and the payer's message is queued. A refund Telegram already made
+(the bot stopped before recording it) is recorded when asked again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+from telegram.error import BadRequest, TelegramError
+
+from bot.core.context import Services
+from bot.core.logging import get_logger
+from bot.modules.subscriptions import access, charges, service
+from bot.modules.subscriptions.events import SubscriptionExpired
+from bot.modules.subscriptions.models import ChargeState, StarPayment
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Refunded:
+    """What a recorded refund did to the subscription."""
+
+    ends_at: datetime | None  # the new end, None if nothing was taken back
+    ended: bool
+
+
+async def refund(services: Services, bot: Bot, charge_id: str) -> str:
+    """Refund one charge; the answer for the admin (a refusal changes nothing)."""
+    async with services.db.session() as session:
+        row = await charges.get(session, charge_id)
+    if row is None:
+        return f"No Stars payment with charge id {charge_id}; nothing changed."
+    if row.state == ChargeState.REFUNDED:
+        return f"Payment {charge_id} was refunded already; nothing changed."
+    try:
+        await bot.refund_star_payment(row.user_id, charge_id)
+    except BadRequest as exc:
+        if "ALREADY_REFUNDED" not in str(exc).upper():
+            return f"Telegram refused to refund {charge_id}: {exc}; nothing changed."
+    except TelegramError as exc:
+        return f"The refund of {charge_id} failed ({exc}); nothing changed, try again."
+    done = await _record(services, row)
+    if done is None:
+        return f"Payment {charge_id} was refunded already; nothing changed."
+    log.info("Stars payment refunded", charge_id=charge_id, user_id=row.user_id)
+    if done.ended:
+        await services.bus.publish(SubscriptionExpired(row.user_id, revoked=True))
+        await access.close_out(services, bot)
+    return f"Refunded {charge_id}: {row.stars} Stars to user {row.user_id}; " + _effect(
+        services, done
+    )
+
+
+def _effect(services: Services, done: Refunded) -> str:
+    if done.ended:
+        return "their subscription has ended."
+    if done.ends_at is None:
+        return "no subscription time to take back."
+    return f"their subscription now ends {service.local(done.ends_at, services.settings.tz)}."
+
+
+async def _record(services: Services, row: StarPayment) -> Refunded | None:
+    """Mark refunded from the state last seen (a concurrent grant moves it: look again),
+    shorten, tell the payer; None if a concurrent refund recorded it first."""
+    seen = row.state
+    now = services.clock.now()
+    async with services.db.session() as session:
+        while not await charges.mark_refunded(session, row.charge_id, seen, now):
+            current = await charges.get(session, row.charge_id)
+            if current is None or current.state == ChargeState.REFUNDED:
+                return None
+            seen = current.state
+        done = await _take_back(session, row, now) if seen == ChargeState.GRANTED else None
+        done = done or Refunded(None, ended=False)
+        await service.tell(
+            services.outbox, session, category="notification", user_id=row.user_id,
+            key=f"refund:{row.charge_id}", text=_payer_text(services, row, done),
+        )  # fmt: skip
+    return done
+
+
+async def _take_back(session: AsyncSession, row: StarPayment, now: datetime) -> Refunded | None:
+    ends_at = await service.shorten(session, row.user_id, timedelta(days=row.days), now)
+    if ends_at is None:
+        return None
+    if ends_at > now:
+        return Refunded(ends_at, ended=False)
+    sub = await service.get(session, row.user_id)
+    ended = sub is not None and await service.end(session, sub.id, now, revoked=False)
+    return Refunded(ends_at, ended=ended)
+
+
+def _payer_text(services: Services, row: StarPayment, done: Refunded) -> str:
+    head = f"Your payment {row.charge_id} ({row.stars} Stars) was refunded"
+    if done.ended:
+        return f"{head}, so your VIP subscription has ended."
+    if done.ends_at is not None:
+        ends = service.local(done.ends_at, services.settings.tz)
+        return f"{head}; your VIP subscription now ends {ends}."
+    return f"{head}."

@@ -1,0 +1,134 @@
+"""A Stars payment that cannot be lost: stored first, granted after, retried until granted.
+
+``successful_payment`` is delivered once. So the charge is written in its own
+transaction before anything else; the grant follows and marks the charge granted in
+the grant's transaction. When the grant fails, for whatever reason (the database
+locked or gone, Telegram refusing the invite link, a bug), the payer gets the charge
+id, the admins an alert, and ``subscriptions.settle_payments`` retries every minute.
+When even storing fails, every field of the charge is logged at ERROR for a manual
+grant, and the payer and the admins are told.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.core.alerts import alert_admins
+from bot.core.context import Services
+from bot.core.logging import get_logger
+from bot.modules.subscriptions import access, charges, service
+from bot.modules.subscriptions.charges import Charge
+from bot.modules.subscriptions.models import ChargeState
+
+log = get_logger(__name__)
+
+
+async def receive(services: Services, bot: Bot, charge: Charge) -> str | None:
+    """Store, then grant, one arrived charge; the answer for the payer (None when the
+    same charge arrived again and was granted before: nothing to say twice)."""
+    try:
+        async with services.db.session() as session:
+            row = await charges.store(session, charge, services.clock.now())
+            state = row.state
+    except Exception as exc:
+        log.error("Stars payment NOT STORED; grant it by hand", error=repr(exc), **charge.fields())
+        await alert(services, bot, f"stars-unstored:{charge.charge_id}",
+                    f"Stars payment {charge.charge_id} NOT STORED (grant by hand): "
+                    f"{charge.fields()}: {exc!r}")  # fmt: skip
+        return ("Your payment arrived, but it could not be recorded just now; the admins "
+                "have been told and will grant your access. "
+                f"Payment id: {charge.charge_id}")  # fmt: skip
+    if state == ChargeState.UNUSABLE:
+        return await _unusable(services, bot, charge)
+    if state != ChargeState.RECEIVED:
+        log.info("payment delivered again; already settled", charge_id=charge.charge_id)
+        return None
+    return await _grant_now(services, bot, charge)
+
+
+async def _grant_now(services: Services, bot: Bot, charge: Charge) -> str | None:
+    try:
+        outcome = await grant_paid(services, bot, charge.charge_id)
+    except Exception as exc:
+        log.exception("paid but not granted yet; will retry", charge_id=charge.charge_id)
+        await _note(services, charge.charge_id, str(exc))
+        await alert(services, bot, f"stars:{charge.charge_id}",
+                    f"Stars payment {charge.charge_id} by {charge.user_id} stored but not "
+                    f"granted yet (retried every minute): {exc}")  # fmt: skip
+        return ("Your payment arrived and is safely recorded, but access could not be "
+                "granted yet; it will be granted automatically, and the admins have been "
+                f"told. Payment id: {charge.charge_id}")  # fmt: skip
+    if outcome is None:
+        return None  # a concurrent try granted it and told the user
+    ends = service.local(outcome.grant.ends_at, services.settings.tz)
+    return f"Thank you! VIP until {ends}; your invite link follows."
+
+
+async def _unusable(services: Services, bot: Bot, charge: Charge) -> str:
+    log.error("Stars payment names nothing to grant", **charge.fields())
+    await alert(services, bot, f"stars-unusable:{charge.charge_id}",
+                f"Stars payment {charge.charge_id} by {charge.user_id} has an unusable "
+                f"payload {charge.payload!r}: grant by hand, or "
+                f"/refund {charge.charge_id}")  # fmt: skip
+    return ("Your payment arrived, but its invoice was not valid; the admins have been "
+            f"told and will sort it out. Payment id: {charge.charge_id}")  # fmt: skip
+
+
+async def grant_paid(services: Services, bot: Bot, charge_id: str) -> access.Outcome | None:
+    """Grant what a stored charge bought; None if it is not waiting (granted already or
+    refunded). Raises whatever stopped the grant (the charge stays waiting)."""
+    async with services.db.session() as session:
+        row = await charges.get(session, charge_id)
+    if row is None or row.state != ChargeState.RECEIVED:
+        return None
+    try:
+        outcome = await access.grant_access(
+            services, bot, row.user_id, timedelta(days=row.days), charge_id=charge_id
+        )
+    except access.AlreadyGranted:
+        return None
+    log.info("Stars payment granted", charge_id=charge_id, user_id=row.user_id,
+             ends_at=outcome.grant.ends_at.isoformat())  # fmt: skip
+    return outcome
+
+
+async def settle_waiting(services: Services, bot: Bot, limit: int) -> tuple[int, int, list[str]]:
+    """Retry the grant of every waiting charge: (granted, waiting, failures)."""
+    async with services.db.session() as session:
+        waiting = await charges.waiting(session, limit)
+    granted, failures = 0, []
+    for charge_id in waiting:
+        try:
+            granted += await grant_paid(services, bot, charge_id) is not None
+        except Exception as exc:
+            log.warning("waiting payment still not granted", charge_id=charge_id, error=str(exc))
+            failures.append(f"{charge_id}: {exc}")
+            await _note(services, charge_id, str(exc))
+    return granted, len(waiting), failures
+
+
+async def _note(services: Services, charge_id: str, error: str) -> None:
+    try:
+        async with services.db.session() as session:
+            await charges.note_failure(session, charge_id, error)
+    except Exception as exc:  # the database itself may be what fails
+        log.warning("grant failure not recorded", charge_id=charge_id, error=str(exc))
+
+
+async def alert(services: Services, bot: Bot, key: str, text: str) -> None:
+    """Alert the admins through the outbox; if the database cannot take it (often the
+    very trouble being reported), send it to them directly."""
+    try:
+        async with services.db.session() as session:
+            await alert_admins(services, session, key, text)
+        return
+    except Exception as exc:
+        log.warning("alert not queued; sending it directly", key=key, error=str(exc))
+    for admin_id in services.settings.admin_ids:
+        try:
+            await bot.send_message(admin_id, text[:4000])
+        except TelegramError as exc:
+            log.error("alert not delivered", key=key, admin_id=admin_id, error=str(exc))

@@ -96,6 +96,9 @@ class SandboxServer:
         self.drop_rate = 0.0  # share of counted calls whose connection is cut, unanswered
         self.delay = 0.0  # seconds every counted call takes before it is answered
         self.slow: dict[str, float] = {}  # extra seconds per method
+        # Called with a method's parameters just before it is answered: a test's way to
+        # change the world at that exact moment (e.g. lock the bot's database).
+        self.before: dict[str, Callable[[JSON], Awaitable[None] | None]] = {}
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
@@ -164,6 +167,10 @@ class SandboxServer:
         handler = self._methods.get(method)
         if handler is None:
             raise ApiError(404, "Not Found")
+        if method in self.before:
+            waiting = self.before[method](params)
+            if waiting is not None:
+                await waiting
         if method in COUNTED:
             pause = self.delay + self.slow.get(method, 0.0)
             if pause > 0:

@@ -37,7 +37,7 @@ async def receive(services: Services, bot: Bot, charge: Charge) -> str | None:
         log.error("Stars payment NOT STORED; grant it by hand", error=repr(exc), **charge.fields())
         await alert(services, bot, f"stars-unstored:{charge.charge_id}",
                     f"Stars payment {charge.charge_id} NOT STORED (grant by hand): "
-                    f"{charge.fields()}: {exc!r}")  # fmt: skip
+                    f"{charge.fields()}: {brief(exc)}")  # fmt: skip
         return ("Your payment arrived, but it could not be recorded just now; the admins "
                 "have been told and will grant your access. "
                 f"Payment id: {charge.charge_id}")  # fmt: skip
@@ -54,10 +54,10 @@ async def _grant_now(services: Services, bot: Bot, charge: Charge) -> str | None
         outcome = await grant_paid(services, bot, charge.charge_id)
     except Exception as exc:
         log.exception("paid but not granted yet; will retry", charge_id=charge.charge_id)
-        await _note(services, charge.charge_id, str(exc))
+        await _note(services, charge.charge_id, brief(exc))
         await alert(services, bot, f"stars:{charge.charge_id}",
                     f"Stars payment {charge.charge_id} by {charge.user_id} stored but not "
-                    f"granted yet (retried every minute): {exc}")  # fmt: skip
+                    f"granted yet (retried every minute): {brief(exc)}")  # fmt: skip
         return ("Your payment arrived and is safely recorded, but access could not be "
                 "granted yet; it will be granted automatically, and the admins have been "
                 f"told. Payment id: {charge.charge_id}")  # fmt: skip
@@ -105,8 +105,8 @@ async def settle_waiting(services: Services, bot: Bot, limit: int) -> tuple[int,
             granted += await grant_paid(services, bot, charge_id) is not None
         except Exception as exc:
             log.warning("waiting payment still not granted", charge_id=charge_id, error=str(exc))
-            failures.append(f"{charge_id}: {exc}")
-            await _note(services, charge_id, str(exc))
+            failures.append(f"{charge_id}: {brief(exc)}")
+            await _note(services, charge_id, brief(exc))
     return granted, len(waiting), failures
 
 
@@ -116,6 +116,12 @@ async def _note(services: Services, charge_id: str, error: str) -> None:
             await charges.note_failure(session, charge_id, error)
     except Exception as exc:  # the database itself may be what fails
         log.warning("grant failure not recorded", charge_id=charge_id, error=str(exc))
+
+
+def brief(exc: BaseException) -> str:
+    """The first line of an error (a database error's text goes on with its SQL)."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:300]
 
 
 async def alert(services: Services, bot: Bot, key: str, text: str) -> None:

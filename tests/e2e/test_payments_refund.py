@@ -1,0 +1,88 @@
+"""/refund <charge_id>: the Stars go back and the access they bought ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.modules.subscriptions.models import InviteLink
+from tests.conftest import ADMIN
+from tests.e2e.chat import answer
+from tests.e2e.conftest import VIP
+from tests.e2e.stars import START, USER, charge_row, pay, selling, subscription, told
+
+
+async def test_refund_ends_the_access_it_bought(harness_factory: Callable[..., Any]) -> None:
+    """Refunding the only payment refunds at Telegram, ends the subscription, removes the
+    user from the VIP chat, revokes their link and tells them; a second /refund does nothing."""
+    h = await selling(harness_factory)
+    charge = await pay(h)
+    await told(h, USER, "Thank you! VIP until")
+    world = h.sandbox.world
+    reply = await answer(h, ADMIN, f"/refund {charge}", "Refunded")
+    assert f"50 Stars to user {USER}" in reply and "has ended" in reply
+    assert world.refunds == [(USER, charge)]
+    row = await charge_row(h, charge)
+    assert row is not None and row.state == "refunded" and row.refunded_at is not None
+    sub = await subscription(h)
+    assert sub is not None and sub.status != "active" and sub.ends_at == START
+    assert world.moderation == [("ban", VIP, USER), ("unban", VIP, USER)]
+    assert all(link["is_revoked"] for link in world.invite_links)
+    async with h.services.db.session() as session:
+        link = await session.get(InviteLink, 1)
+    assert link is not None and link.revoked_at is not None
+    await told(h, USER, f"Your payment {charge} (50 Stars) was refunded", "has ended")
+
+    await answer(h, ADMIN, f"/refund {charge}", "refunded already; nothing changed")
+    assert world.refunds == [(USER, charge)] and len(world.moderation) == 2
+
+
+async def test_refund_takes_back_only_the_days_it_bought(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """With 10 granted days on top of a 30-day payment, a refund leaves the 10 days."""
+    h = await selling(harness_factory)
+    await answer(h, ADMIN, f"/grant {USER} 10d", "Granted")
+    charge = await pay(h)
+    await told(h, USER, "Thank you! VIP until")
+    reply = await answer(h, ADMIN, f"/refund {charge}", "Refunded")
+    assert "now ends 2026-12-01 09:00" in reply
+    sub = await subscription(h)
+    assert sub is not None and sub.status == "active"
+    assert sub.ends_at == START + timedelta(days=10)
+    assert h.sandbox.world.moderation == []
+    await told(h, USER, "was refunded; your VIP subscription now ends 2026-12-01 09:00")
+
+
+async def test_bad_refunds_change_nothing(harness_factory: Callable[..., Any]) -> None:
+    """An unknown charge id, a malformed or missing argument and a non-admin are refused:
+    no refund at Telegram, the payment and the subscription as they were."""
+    h = await selling(harness_factory)
+    charge = await pay(h)
+    await told(h, USER, "Thank you! VIP until")
+    await answer(h, ADMIN, "/refund stxNOSUCHCHARGE", "No Stars payment with charge id")
+    await answer(h, ADMIN, "/refund", "Usage: /refund <charge_id>")
+    await answer(h, ADMIN, f"/refund {charge} {charge}", "Usage: /refund <charge_id>")
+    await answer(h, ADMIN, "/refund st/x", "Usage: /refund <charge_id>")
+    await answer(h, USER, f"/refund {charge}", "admins only")
+    assert h.sandbox.world.refunds == []
+    row = await charge_row(h, charge)
+    assert row is not None and row.state == "granted"
+    sub = await subscription(h)
+    assert sub is not None and sub.ends_at == START + timedelta(days=30)
+
+
+async def test_a_refund_telegram_refuses_changes_nothing(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """Telegram refusing the refund (it does not know the charge) leaves it granted."""
+    h = await selling(harness_factory)
+    charge = await pay(h)
+    await told(h, USER, "Thank you! VIP until")
+    h.sandbox.world.payments.clear()  # Telegram no longer knows this charge
+    await answer(h, ADMIN, f"/refund {charge}", "Telegram refused to refund")
+    row = await charge_row(h, charge)
+    assert row is not None and row.state == "granted"
+    sub = await subscription(h)
+    assert sub is not None and sub.ends_at == START + timedelta(days=30)

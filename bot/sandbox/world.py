@@ -177,6 +177,18 @@ class World:
             self.push({"message": message})
         asyncio.get_running_loop().create_task(self._wake())
 
+    def deliver_payment(
+        self, user_id: int, charge_id: str, payload: str, amount: int, currency: str = "XTR"
+    ) -> JSON:
+        """A ``successful_payment`` exactly as given (say, a payload the bot never made)."""
+        payment = {"currency": currency, "total_amount": amount, "invoice_payload": payload,
+                   "telegram_payment_charge_id": charge_id,
+                   "provider_payment_charge_id": ""}  # fmt: skip
+        message = self._user_message(self.user(user_id), successful_payment=payment)
+        self.payments.append(message)
+        self.push({"message": message})
+        return message
+
     def block(self, user_id: int, blocked: bool = True) -> None:
         """The user blocks (or unblocks) the bot; Telegram sends ``my_chat_member``."""
         user = self.user(user_id)

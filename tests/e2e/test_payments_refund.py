@@ -11,6 +11,7 @@ from tests.conftest import ADMIN
 from tests.e2e.chat import answer
 from tests.e2e.conftest import VIP
 from tests.e2e.stars import START, USER, charge_row, pay, selling, subscription, told
+from tests.e2e.test_subscriptions import run_job
 
 
 async def test_refund_ends_the_access_it_bought(harness_factory: Callable[..., Any]) -> None:
@@ -86,3 +87,37 @@ async def test_a_refund_telegram_refuses_changes_nothing(
     assert row is not None and row.state == "granted"
     sub = await subscription(h)
     assert sub is not None and sub.ends_at == START + timedelta(days=30)
+
+
+async def test_refunding_a_waiting_charge_means_it_is_never_granted(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """A charge still waiting for its grant (Telegram refusing the link) can be refunded;
+    the settle job then has nothing to grant, even once the link works again."""
+    h = await selling(harness_factory)
+    world = h.sandbox.world
+    vip = world.chats.pop(VIP)
+    charge = await pay(h)
+    await told(h, USER, "safely recorded", charge)
+    reply = await answer(h, ADMIN, f"/refund {charge}", "Refunded")
+    assert "no subscription time to take back" in reply and world.refunds == [(USER, charge)]
+    world.chats[VIP] = vip
+    assert await run_job(h, "subscriptions.settle_payments") == "granted 0 of 0 waiting payments"
+    assert await subscription(h) is None and world.invite_links == []
+
+
+async def test_an_unusable_payload_is_kept_reported_and_refundable(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """A payment whose payload names nothing is stored as unusable, the payer and admins
+    are told, nothing is granted or retried, and /refund gives the Stars back."""
+    h = await selling(harness_factory)
+    world = h.sandbox.world
+    world.deliver_payment(USER, "stxODD1", "vip:garbage", 50)
+    await told(h, USER, "invoice was not valid", "stxODD1")
+    await told(h, ADMIN, "stxODD1", "unusable payload")
+    row = await charge_row(h, "stxODD1")
+    assert row is not None and row.state == "unusable" and row.days == 0
+    assert await run_job(h, "subscriptions.settle_payments") == "granted 0 of 0 waiting payments"
+    await answer(h, ADMIN, "/refund stxODD1", "Refunded stxODD1: 50 Stars")
+    assert world.refunds == [(USER, "stxODD1")] and await subscription(h) is None

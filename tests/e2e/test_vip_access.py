@@ -45,9 +45,12 @@ async def _decided(h: Harness, user_id: int) -> str:
 
 
 async def test_the_subscriber_is_approved(harness_factory: Callable[..., Any]) -> None:
-    """The subscriber opening their own link is approved and stays in the chat."""
+    """The bot asks Telegram for join requests and member changes; the subscriber opening
+    their own link is approved and stays in the chat."""
     h, link = await _vip(harness_factory)
     world = h.sandbox.world
+    [asked, *_] = [p["allowed_updates"] for m, p in world.calls if m == "getUpdates"]
+    assert {"chat_join_request", "chat_member"} <= set(asked)
     world.request_join(USER, VIP, link)
     assert await _decided(h, USER) == "approve"
     world.join_chat(STRANGER, VIP)  # handled after the approval's own chat_member update

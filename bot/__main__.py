@@ -8,8 +8,6 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 
-from telegram import Update
-
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.jobs.schedule import describe
 from bot.core.logging import configure_logging, get_logger
@@ -21,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Companion Telegram bot")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("start", help="run with BOT_TOKEN, else start the offline sandbox")
-    sub.add_parser("run", help="long-poll the Bot API (needs BOT_TOKEN)")
+    sub.add_parser(
+        "run", help="take updates (long polling by one leader, or WEBHOOK_URL) (needs BOT_TOKEN)"
+    )
     sandbox = sub.add_parser("sandbox", help="the bot against an offline Bot API, in this terminal")
     sandbox.add_argument("--users", type=int, default=0, help="simulated users who pressed /start")
     sub.add_parser("check", help="validate the configuration and print what will run")
@@ -69,12 +69,12 @@ def cmd_run(settings: Settings) -> int:
     if settings.token() is None:
         print("BOT_TOKEN is not set: set it (or use `python -m bot sandbox`)", file=sys.stderr)
         return 2
-    from bot.app import build_application
+    from bot.app import build_application, serve_until_signalled
     from bot.core.migrate import upgrade
 
     upgrade(settings.database_url)
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+    asyncio.run(serve_until_signalled(app))
     return 0
 
 

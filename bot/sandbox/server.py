@@ -22,7 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox.flood import FloodGate, FloodLimits
-from bot.sandbox.world import BOT_ID, JSON, SentMessage, World, bot_user
+from bot.sandbox.webhook import WebhookDelivery
+from bot.sandbox.world import BOT_ID, JSON, PollConflict, SentMessage, World, bot_user
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024
 _STRING_FIELDS = frozenset(
@@ -44,6 +45,7 @@ _STRING_FIELDS = frozenset(
         "url",
         "start_parameter",
         "provider_token",
+        "secret_token",
     }
 )
 COUNTED = frozenset(
@@ -95,6 +97,7 @@ class SandboxServer:
         self.drop_rate = 0.0  # share of counted calls whose connection is cut, unanswered
         self.delay = 0.0  # seconds every counted call takes before it is answered
         self.slow: dict[str, float] = {}  # extra seconds per method
+        self.webhook: WebhookDelivery | None = None
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
@@ -128,6 +131,8 @@ class SandboxServer:
         """Stop serving. A ``getUpdates`` long poll whose client went away (a stopped bot)
         would otherwise hold the shutdown for its whole timeout: it is answered now."""
         self.world.close()
+        if self.webhook is not None:
+            await self.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -236,17 +241,46 @@ class SandboxServer:
         }
 
     async def m_getUpdates(self, p: JSON) -> list[JSON]:
-        return await self.world.take_updates(
-            int(p.get("offset", 0) or 0),
-            int(p.get("limit", 100) or 100),
-            float(p.get("timeout", 0) or 0),
-        )
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        try:
+            return await self.world.take_updates(
+                int(p.get("offset", 0) or 0),
+                int(p.get("limit", 100) or 100),
+                float(p.get("timeout", 0) or 0),
+            )
+        except PollConflict:
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one "
+                "bot instance is running",
+            ) from None
 
-    async def m_deleteWebhook(self, _p: JSON) -> bool:
+    async def m_setWebhook(self, p: JSON) -> bool:
+        url = str(p.get("url") or "")
+        if not url:
+            return await self.m_deleteWebhook(p)
+        await self.m_deleteWebhook({})
+        self.webhook = WebhookDelivery(
+            self.world, url, p.get("secret_token"), int(p.get("max_connections") or 40)
+        )
+        self.webhook.start()
+        return True
+
+    async def m_deleteWebhook(self, p: JSON) -> bool:
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+        if p.get("drop_pending_updates"):
+            self.world.confirm_all()
         return True
 
     async def m_getWebhookInfo(self, _p: JSON) -> JSON:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return {
+            "url": self.webhook.url if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.world.pending_updates(0)),
+        }
 
     async def m_setMyCommands(self, p: JSON) -> bool:
         scope = json.dumps(p.get("scope") or {"type": "default"}, sort_keys=True)

@@ -154,8 +154,12 @@ class Webhook(Intake):
     async def start(self, app: AnyApp) -> None:
         from aiohttp import web  # only a webhook needs the server
 
+        async def receive(request: web.Request) -> web.Response:
+            response: web.Response = await self._receive(app, request)
+            return response
+
         server = web.Application(client_max_size=1024 * 1024)
-        server.router.add_post(self.path, lambda request: self._receive(app, request))
+        server.router.add_post(self.path, receive)
         self._runner = web.AppRunner(server, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.listen, self.port).start()

@@ -85,6 +85,7 @@ async def test_two_processes_answer_each_user_once_and_survive_the_leader(
             world.send_text(user_id, "/start")
         await world.wait_until(lambda: len(_welcomes(sandbox, LATER)) == len(LATER), 30)
         took = time.monotonic() - killed
+        print(f"polling resumed {took:.1f}s after the leader died")
         assert took < 10, f"polling resumed {took:.1f}s after the leader died"
         assert await _leader_pid(url) != leader
     finally:

@@ -32,6 +32,7 @@ class SentMessage:
     photo: bool = False
     edits: int = 0
     params: JSON = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when the sandbox recorded it
 
     def buttons(self) -> list[JSON]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])

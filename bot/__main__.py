@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.jobs.schedule import describe
@@ -24,7 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox = sub.add_parser("sandbox", help="the bot against an offline Bot API, in this terminal")
     sandbox.add_argument("--users", type=int, default=0, help="simulated users who pressed /start")
-    sub.add_parser("check", help="validate the configuration and print what will run")
+    check = sub.add_parser("check", help="validate the configuration and print what will run")
+    check.add_argument(
+        "--online", action="store_true", help="also ask the Bot API: token, rights in the chats"
+    )
     jobs = sub.add_parser("jobs", help="list the jobs, or run one now")
     jobs_sub = jobs.add_subparsers(dest="action", required=True)
     jobs_sub.add_parser("list", help="every job: schedule, next run, last result")
@@ -36,10 +40,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_check(settings: Settings) -> int:
+def cmd_check(online: bool) -> int:
+    """Every mistake at once, one line each (exit 2); warnings for keys nothing reads."""
     from bot.app import build_application
+    from bot.core.config import read_settings, unknown_keys
+    from bot.core.preflight import token_problems
 
-    app = build_application(settings)
+    settings, errors = read_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    for warning in unknown_keys():
+        print(f"warning: {warning}", file=sys.stderr)
+    errors += token_problems(settings)
+    try:
+        app = build_application(settings)
+    except ConfigError as exc:
+        errors += str(exc).splitlines()
+    if errors:
+        print("configuration error:\n" + "\n".join(errors), file=sys.stderr)
+        return 2
+    _describe(app, settings)
+    return asyncio.run(_check_online(app, settings)) if online else 0
+
+
+async def _check_online(app: Any, settings: Settings) -> int:
+    from bot.core.preflight import online_report
+
+    async with app.bot:
+        good, bad = await online_report(app.bot, settings)
+    for line in good:
+        print(f"  online:       {line}")
+    for line in bad:
+        print(f"online check failed: {line}", file=sys.stderr)
+    return 2 if bad else 0
+
+
+def _describe(app: Any, settings: Settings) -> None:
     services = app.bot_data["services"]
     token = "set" if settings.token() else "not set (the sandbox will be used)"
     print("configuration OK")
@@ -54,7 +89,6 @@ def cmd_check(settings: Settings) -> int:
     for spec in services.jobs:
         state = "" if services.jobs.enabled(spec.name) else "  (disabled)"
         print(f"    {spec.name:<24} {describe(spec.schedule)}{state}")
-    return 0
 
 
 def cmd_db(settings: Settings) -> int:
@@ -104,6 +138,12 @@ def cmd_jobs(settings: Settings, action: str, name: str = "", words: Sequence[st
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "check":
+        try:
+            return cmd_check(args.online)
+        except ConfigError as exc:
+            print(f"configuration error:\n{exc}", file=sys.stderr)
+            return 2
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -111,7 +151,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     commands: dict[str, Callable[[], int]] = {
-        "check": lambda: cmd_check(settings),
         "db": lambda: cmd_db(settings),
         "jobs": lambda: cmd_jobs(
             settings, args.action, getattr(args, "name", ""), getattr(args, "args", ())

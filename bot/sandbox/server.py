@@ -65,6 +65,15 @@ COUNTED = frozenset(
 )
 
 
+_ADMIN_RIGHTS = {
+    name: True
+    for name in (
+        "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+        "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+        "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+        "can_delete_stories", "can_post_messages", "can_edit_messages", "can_pin_messages",
+    )
+}  # fmt: skip
 SHUTDOWN_GRACE = 2.0  # seconds a stop waits for requests still being answered
 
 
@@ -381,7 +390,15 @@ class SandboxServer:
         }
 
     async def m_getChatMember(self, p: JSON) -> JSON:
-        user = self.world.user(int(p.get("user_id", 0)))
+        user_id = int(p.get("user_id", 0))
+        chat = self.world.chats.get(int(p.get("chat_id", 0)))
+        if user_id == BOT_ID:
+            if chat is None:
+                raise ApiError(400, "Bad Request: chat not found")
+            if not chat.bot_admin:
+                return {"status": "member", "user": bot_user()}
+            return {"status": "administrator", "user": bot_user(), **_ADMIN_RIGHTS}
+        user = self.world.user(user_id)
         return {"status": "member", "user": user.as_user()}
 
     async def m_banChatMember(self, p: JSON) -> bool:

@@ -63,6 +63,7 @@ class SandboxChat:
     type: str  # "group" | "supergroup" | "channel"
     title: str
     migrated_to: int | None = None
+    bot_admin: bool = True  # the bot is an administrator with every right here
 
     def as_chat(self) -> JSON:
         return {"id": self.id, "type": self.type, "title": self.title}

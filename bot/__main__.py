@@ -92,10 +92,11 @@ def _describe(app: Any, settings: Settings) -> None:
 
 
 def cmd_db(settings: Settings) -> int:
-    from bot.core.migrate import upgrade
+    from bot.core.db import ensure_sqlite_directory
+    from bot.core.migrate import upgrade_and_describe
 
-    upgrade(settings.database_url)
-    print("database is up to date")
+    ensure_sqlite_directory(settings.database_url)
+    print(upgrade_and_describe(settings.database_url))
     return 0
 
 
@@ -103,10 +104,13 @@ def cmd_run(settings: Settings) -> int:
     if settings.token() is None:
         print("BOT_TOKEN is not set: set it (or use `python -m bot sandbox`)", file=sys.stderr)
         return 2
-    from bot.app import build_application, serve_until_signalled
-    from bot.core.migrate import upgrade
+    from bot.core.migrate import upgrade_in_child
 
-    upgrade(settings.database_url)
+    if code := upgrade_in_child(settings.database_url):
+        print("the database could not be migrated (see above)", file=sys.stderr)
+        return code
+    from bot.app import build_application, serve_until_signalled
+
     app = build_application(settings)
     asyncio.run(serve_until_signalled(app))
     return 0

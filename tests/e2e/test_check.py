@@ -53,3 +53,11 @@ async def test_online_check_reports_token_and_rights(
     assert "token works: @" in out
     assert "CHANNEL_ID -100500: administrator with can_post_messages" in out
     assert code == 2 and "VIP_CHAT_ID -100600: the bot is member, not an administrator" in err
+
+
+async def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
+    """`db upgrade` on a new database says it created it, a second time that it is current."""
+    code, out, _err = await _cli(tmp_path, "db", "upgrade")
+    assert code == 0 and out.startswith("database created at revision ")
+    code, out, _err = await _cli(tmp_path, "db", "upgrade")
+    assert code == 0 and out.startswith("database is up to date (revision ")

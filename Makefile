@@ -1,18 +1,19 @@
 # Companion: `make run` starts the bot (the offline sandbox without BOT_TOKEN),
-# `make test` runs lint, types and the whole test suite.
+# `make test` runs lint, types and the whole test suite on SQLite, then the database tests
+# again on a throw-away PostgreSQL.
 VENV   ?= .venv
 PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint bench install redis clean
+.PHONY: run test test-sqlite test-postgres lint bench install redis postgres clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,postgres]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -33,13 +34,31 @@ redis:
 	    echo "install it (e.g. 'sudo apt-get install redis-server'); the Redis tests will fail without it"; \
 	  fi; }
 
+# PostgreSQL's server binaries, for the PostgreSQL run of the tests (tests/postgres.sh starts
+# and stops a throw-away server in a temporary folder).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing postgresql (needed by the PostgreSQL run of the tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "PostgreSQL is missing and cannot be installed here (not root or no apt-get):"; \
+	    echo "install it (e.g. 'sudo apt-get install postgresql'); the PostgreSQL run will fail without it"; \
+	  fi; }
+
 lint: install
 	$(VENV)/bin/ruff check bot tests migrations benchmarks
 	$(VENV)/bin/ruff format --check bot tests migrations benchmarks
 	$(VENV)/bin/mypy
 
-test: install redis lint
+test: install redis postgres lint test-sqlite test-postgres
+
+test-sqlite: install redis
 	$(VENV)/bin/pytest -q
+
+# The tests that touch a database, on PostgreSQL (SQLite-only checks are marked sqlite_only).
+test-postgres: install postgres
+	bash tests/postgres.sh $(VENV)/bin/pytest -q --db=postgres tests/integration tests/e2e
 
 bench: install
 	$(PY) -m benchmarks $(BENCH)

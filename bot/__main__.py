@@ -7,8 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
-
-from telegram import Update
+from typing import Any
 
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.jobs.schedule import describe
@@ -21,10 +20,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Companion Telegram bot")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("start", help="run with BOT_TOKEN, else start the offline sandbox")
-    sub.add_parser("run", help="long-poll the Bot API (needs BOT_TOKEN)")
+    sub.add_parser(
+        "run", help="take updates (long polling by one leader, or WEBHOOK_URL) (needs BOT_TOKEN)"
+    )
     sandbox = sub.add_parser("sandbox", help="the bot against an offline Bot API, in this terminal")
     sandbox.add_argument("--users", type=int, default=0, help="simulated users who pressed /start")
-    sub.add_parser("check", help="validate the configuration and print what will run")
+    check = sub.add_parser("check", help="validate the configuration and print what will run")
+    check.add_argument(
+        "--online", action="store_true", help="also ask the Bot API: token, rights in the chats"
+    )
     jobs = sub.add_parser("jobs", help="list the jobs, or run one now")
     jobs_sub = jobs.add_subparsers(dest="action", required=True)
     jobs_sub.add_parser("list", help="every job: schedule, next run, last result")
@@ -36,10 +40,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_check(settings: Settings) -> int:
+def cmd_check(online: bool) -> int:
+    """Every mistake at once, one line each (exit 2); warnings for keys nothing reads."""
     from bot.app import build_application
+    from bot.core.config import read_settings, unknown_keys
+    from bot.core.preflight import token_problems
 
-    app = build_application(settings)
+    settings, errors = read_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    for warning in unknown_keys():
+        print(f"warning: {warning}", file=sys.stderr)
+    errors += token_problems(settings)
+    try:
+        app = build_application(settings)
+    except ConfigError as exc:
+        errors += str(exc).splitlines()
+    if errors:
+        print("configuration error:\n" + "\n".join(errors), file=sys.stderr)
+        return 2
+    _describe(app, settings)
+    return asyncio.run(_check_online(app, settings)) if online else 0
+
+
+async def _check_online(app: Any, settings: Settings) -> int:
+    from bot.core.preflight import online_report
+
+    async with app.bot:
+        good, bad = await online_report(app.bot, settings)
+    for line in good:
+        print(f"  online:       {line}")
+    for line in bad:
+        print(f"online check failed: {line}", file=sys.stderr)
+    return 2 if bad else 0
+
+
+def _describe(app: Any, settings: Settings) -> None:
     services = app.bot_data["services"]
     token = "set" if settings.token() else "not set (the sandbox will be used)"
     print("configuration OK")
@@ -54,14 +89,14 @@ def cmd_check(settings: Settings) -> int:
     for spec in services.jobs:
         state = "" if services.jobs.enabled(spec.name) else "  (disabled)"
         print(f"    {spec.name:<24} {describe(spec.schedule)}{state}")
-    return 0
 
 
 def cmd_db(settings: Settings) -> int:
-    from bot.core.migrate import upgrade
+    from bot.core.db import ensure_sqlite_directory
+    from bot.core.migrate import upgrade_and_describe
 
-    upgrade(settings.database_url)
-    print("database is up to date")
+    ensure_sqlite_directory(settings.database_url)
+    print(upgrade_and_describe(settings.database_url))
     return 0
 
 
@@ -69,12 +104,15 @@ def cmd_run(settings: Settings) -> int:
     if settings.token() is None:
         print("BOT_TOKEN is not set: set it (or use `python -m bot sandbox`)", file=sys.stderr)
         return 2
-    from bot.app import build_application
-    from bot.core.migrate import upgrade
+    from bot.core.migrate import upgrade_in_child
 
-    upgrade(settings.database_url)
+    if code := upgrade_in_child(settings.database_url):
+        print("the database could not be migrated (see above)", file=sys.stderr)
+        return code
+    from bot.app import build_application, serve_until_signalled
+
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+    asyncio.run(serve_until_signalled(app))
     return 0
 
 
@@ -104,6 +142,12 @@ def cmd_jobs(settings: Settings, action: str, name: str = "", words: Sequence[st
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "check":
+        try:
+            return cmd_check(args.online)
+        except ConfigError as exc:
+            print(f"configuration error:\n{exc}", file=sys.stderr)
+            return 2
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -111,7 +155,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     commands: dict[str, Callable[[], int]] = {
-        "check": lambda: cmd_check(settings),
         "db": lambda: cmd_db(settings),
         "jobs": lambda: cmd_jobs(
             settings, args.action, getattr(args, "name", ""), getattr(args, "args", ())

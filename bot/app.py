@@ -8,7 +8,9 @@ runs at import time.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from types import ModuleType
@@ -29,11 +31,14 @@ from bot.core.db import Base, Database
 from bot.core.delivery import Outbox
 from bot.core.delivery.sender import OutboxSender
 from bot.core.events import EventBus
+from bot.core.intake import Intake, LeaderPolling, Webhook
 from bot.core.jobs.runner import JobRunner
 from bot.core.jobs.scheduling import start_jobs
+from bot.core.lease import LeaseKeeper
 from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
 from bot.core.ratelimit import build_rate_limiter
+from bot.core.received import first_time, purge_received
 from bot.core.updates import ChatOrderedUpdateProcessor
 
 log = get_logger(__name__)
@@ -64,6 +69,12 @@ class CompanionApplication(Application):  # type: ignore[type-arg]
         if not isinstance(update, Update):
             await super().process_update(update)
             return
+        services: Services = self.bot_data["services"]
+        if services.settings.webhook_url and not await first_time(
+            services.db, update.update_id, services.clock.now()
+        ):
+            log.info("update already handled by this cluster", update_id=update.update_id)
+            return
         chat = update.effective_chat
         with structlog.contextvars.bound_contextvars(
             update_id=update.update_id, chat_id=chat.id if chat else None
@@ -88,6 +99,8 @@ def load_models(names: Sequence[str] = MODULES) -> MetaData:
     importlib.import_module("bot.core.users")
     importlib.import_module("bot.core.delivery.outbox")
     importlib.import_module("bot.core.jobs.models")
+    importlib.import_module("bot.core.lease")
+    importlib.import_module("bot.core.received")
     for name in names:
         try:
             importlib.import_module(f"bot.modules.{name}.models")
@@ -146,6 +159,8 @@ def build_application(
     _wire_delivery(app, services)
     for module in load_modules(modules):
         module.register(app, services)
+    if settings.webhook_url:
+        services.purgers.add("core.received_updates", purge_received)
     services.runner.bot = app.bot
     services.runner.validate()  # unknown job in JOBS__..., bad cron, ...: stop here
     services.on_start.append(start_jobs)
@@ -167,37 +182,62 @@ def _wire_delivery(app: App, services: Services) -> None:
     services.on_stop.append(stop_sender)
 
 
+def build_intake(services: Services, *, poll_timeout: int) -> Intake:
+    """A webhook when ``WEBHOOK_URL`` is set, else long polling by the lease holder."""
+    settings = services.settings
+    if settings.webhook_url and settings.webhook_secret:
+        return Webhook(
+            settings.webhook_url, settings.webhook_secret.get_secret_value(),
+            listen=settings.webhook_listen, port=settings.webhook_port,
+        )  # fmt: skip
+    keeper = LeaseKeeper(services.db, "updates", settings.polling_lease_seconds)
+    return LeaderPolling(keeper, poll_timeout=poll_timeout)
+
+
 @asynccontextmanager
 async def serving(app: App, *, poll_timeout: int = 5) -> AsyncIterator[App]:
-    """Run ``app`` (polling included) for the duration of the block; the same order of
-    hooks as ``run_polling``: initialize, post_init, start, ..., stop, post_stop,
+    """Run ``app`` (taking updates included) for the duration of the block; the same order
+    of hooks as ``run_polling``: initialize, post_init, start, ..., stop, post_stop,
     shutdown, post_shutdown. Every step of the way down runs even if one before failed."""
+    services: Services = app.bot_data["services"]
     await app.initialize()
     try:
         await _post_init(app)
         await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
-        )
+        services.intake = build_intake(services, poll_timeout=poll_timeout)
+        await services.intake.start(app)
         yield app
     finally:
         await _wind_down(app)
 
 
+async def serve_until_signalled(app: App, *, poll_timeout: int = 10) -> None:
+    """``python -m bot run``: serve until SIGINT or SIGTERM, then stop cleanly."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    async with serving(app, poll_timeout=poll_timeout):
+        await stopping.wait()
+        log.info("stopping on signal")
+
+
 async def _wind_down(app: App) -> None:
-    """Stop polling, stop (job runs get a grace, handlers are waited for), the stop hooks,
-    shutdown (closes the HTTP client), then close the cache and the database. A step
+    """Stop taking updates, stop (job runs get a grace, handlers are waited for), the stop
+    hooks, shutdown (closes the HTTP client), then close the cache and the database. A step
     that fails is logged and the next one still runs, so nothing is left running."""
-    for step in (_stop_polling, _stop_application, _post_stop, _shutdown, _post_shutdown):
+    for step in (_stop_intake, _stop_application, _post_stop, _shutdown, _post_shutdown):
         try:
             await step(app)
         except Exception:
             log.exception("shutdown step failed", step=step.__name__)
 
 
-async def _stop_polling(app: App) -> None:
-    if app.updater is not None and app.updater.running:
+async def _stop_intake(app: App) -> None:
+    services: Services = app.bot_data["services"]
+    if services.intake is not None:
+        await services.intake.stop(app)
+    elif app.updater is not None and app.updater.running:
         await app.updater.stop()
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
+import os
 import shutil
 import sys
 import threading
@@ -13,6 +15,7 @@ from typing import Any
 
 import pytest
 import structlog
+from sqlalchemy.engine import make_url
 
 from bot.core.config import Settings
 from bot.core.logging import configure_logging
@@ -20,12 +23,63 @@ from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
 
 ADMIN = 1
+POSTGRES_URL_VARIABLE = "COMPANION_TEST_POSTGRES_URL"
+PG_TEMPLATE = "companion_template"
+
+
+class _Backend:
+    """Which database the tests run on (``--db``), and the PostgreSQL databases made."""
+
+    name = "sqlite"
+    server_url = ""
+    created: list[str] = []  # noqa: RUF012 - process-wide on purpose
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="database of the tests: a SQLite file each (default) or a PostgreSQL database "
+        f"each on the server named by ${POSTGRES_URL_VARIABLE} (tests/postgres.sh starts one)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _Backend.name = config.getoption("--db")
+    if _Backend.name == "postgres":
+        _Backend.server_url = os.environ.get(POSTGRES_URL_VARIABLE, "")
+        if not _Backend.server_url:
+            raise pytest.UsageError(f"--db=postgres needs ${POSTGRES_URL_VARIABLE}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, SQLite-only checks are left to the SQLite run (deselected, not skipped)."""
+    if _Backend.name != "postgres":
+        return
+    deselected = [item for item in items if item.get_closest_marker("sqlite_only")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
+
+
+def on_postgres() -> bool:
+    return _Backend.name == "postgres"
+
+
+def database_url(tmp_path: Path) -> str:
+    """The test's own database: a SQLite file in ``tmp_path``, or a PostgreSQL database
+    named after ``tmp_path`` (made from the migrated template by :func:`migrate`)."""
+    if _Backend.name != "postgres":
+        return f"sqlite+aiosqlite:///{tmp_path}/companion.sqlite3"
+    name = "t_" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:20]
+    return make_url(_Backend.server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings isolated from the environment and `.env`, on a database in ``tmp_path``."""
     values: dict[str, Any] = {
-        "database_url": f"sqlite+aiosqlite:///{tmp_path}/companion.sqlite3",
+        "database_url": database_url(tmp_path),
         "admin_ids": str(ADMIN),
         "bot_token": "123456:TEST-token",
         "media_dir": tmp_path / "media",
@@ -84,15 +138,19 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database with every migration applied, made once per run."""
+    """A database with every migration applied, made once per run: a SQLite file (and, on
+    PostgreSQL, the template database every test's database is created from)."""
     path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
     upgrade(f"sqlite+aiosqlite:///{path}")
+    if on_postgres():
+        _in_thread(_pg_recreate(PG_TEMPLATE, template=None))
+        upgrade(make_url(_Backend.server_url).set(database=PG_TEMPLATE).render_as_string(False))
     return path
 
 
 async def migrate(database_url: str, template: Path) -> None:
-    """Bring a test database to the newest schema: a new SQLite file is a copy of the
-    template (Alembic per test costs seconds over a run), anything else is upgraded."""
+    """Bring a test database to the newest schema: a new database is a copy of the template
+    (Alembic per test costs seconds over a run), anything else is upgraded."""
     await asyncio.to_thread(_migrate, database_url, template)
 
 
@@ -102,7 +160,76 @@ def _migrate(database_url: str, template: Path) -> None:
     if database_url.startswith(prefix) and not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template, path)
+    elif database_url.startswith("postgresql"):
+        name = make_url(database_url).database
+        if name and name not in _Backend.created:
+            asyncio.run(_pg_recreate(name, template=PG_TEMPLATE))
+            _Backend.created.append(name)
+            return
     upgrade(database_url)  # a no-op on a copy of the template
+
+
+async def upgrade_fresh(database_url: str) -> None:
+    """Run every migration on a new, empty database (what ``db upgrade`` does on a first
+    start); on PostgreSQL the empty database is created first."""
+    await asyncio.to_thread(_upgrade_fresh, database_url)
+
+
+def _upgrade_fresh(database_url: str) -> None:
+    name = make_url(database_url).database
+    if database_url.startswith("postgresql") and name and name not in _Backend.created:
+        asyncio.run(_pg_recreate(name, template=None))
+        _Backend.created.append(name)
+    upgrade(database_url)
+
+
+async def _pg_admin(*statements: str) -> None:
+    import asyncpg
+
+    url = make_url(_Backend.server_url)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password,
+        database=url.database,
+    )  # fmt: skip
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _pg_recreate(name: str, *, template: str | None) -> None:
+    source = f' TEMPLATE "{template}"' if template else ""
+    await _pg_admin(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{source}'
+    )
+
+
+def _in_thread(coroutine: Any) -> None:
+    """Run ``coroutine`` on a loop of its own (callers may be inside a running loop)."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as exc:  # reported in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """The PostgreSQL databases a test made are dropped after it (connections still open
+    are ended), so a run's disk use does not grow with the number of tests."""
+    yield
+    if _Backend.created:
+        names, _Backend.created[:] = list(_Backend.created), []
+        _in_thread(_pg_admin(*(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names)))
 
 
 @pytest.fixture

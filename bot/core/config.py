@@ -6,15 +6,22 @@ one line naming the setting (see :func:`describe_errors`), never a traceback.
 
 from __future__ import annotations
 
+import difflib
+import json
+import os
+import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from dotenv import dotenv_values
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -106,10 +113,19 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
 
+    # Several processes: long polling by the holder of a lease in the database (the default;
+    # the others take over within POLLING_LEASE_SECONDS when it dies), or, with WEBHOOK_URL,
+    # a webhook served by every replica on WEBHOOK_LISTEN:WEBHOOK_PORT.
+    polling_lease_seconds: float = Field(default=6.0, ge=1, le=300)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     jobs: dict[str, JobOverride] = Field(default_factory=dict)
-    feeds: list[FeedSource] = Field(default_factory=list)
+    feeds: Annotated[list[FeedSource], NoDecode] = Field(default_factory=list)
     # Seconds one feed download may take before the backup URL is tried.
     feed_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     # Hours a one-person VIP invite link stays valid (capped at the subscription's end).
@@ -117,6 +133,16 @@ class Settings(BaseSettings):
     # /subscribe: price in Telegram Stars (0 = not on sale) of VIP_STARS_DAYS days of access.
     vip_stars_price: int = Field(default=0, ge=0, le=100_000)
     vip_stars_days: int = Field(default=30, ge=1, le=3650)
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else []
+        except ValueError as exc:
+            raise ValueError(f"not valid JSON ({exc}); expected a list of {{name, url}}") from None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -181,6 +207,38 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_webhook_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("Telegram posts only to https:// URLs (http:// on loopback only)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_URL needs WEBHOOK_SECRET (every replica the same), so that only "
+                "Telegram can post updates"
+            )
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -201,11 +259,83 @@ class ConfigError(Exception):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings from the environment (and `.env`), raising :class:`ConfigError`."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        raise ConfigError(describe_errors(exc)) from None
+    """Read settings from the environment (and `.env`), raising :class:`ConfigError` that
+    names every bad setting at once."""
+    settings, errors = read_settings(**overrides)
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return settings
+
+
+_UNPARSABLE = re.compile(r'error parsing value for field "(\w+)"')
+
+
+def read_settings(**overrides: Any) -> tuple[Settings, list[str]]:
+    """Settings and one line per problem; each bad setting is replaced by its default so
+    the others are still checked (``check`` reports every mistake in one go)."""
+    errors: list[str] = []
+    fixed: dict[str, Any] = {}
+    for _ in range(len(Settings.model_fields) + 2):
+        try:
+            return Settings(**overrides, **fixed), errors
+        except SettingsError as exc:  # a JSON value that does not parse (FEEDS=[{...)
+            match = _UNPARSABLE.search(str(exc))
+            if match is None or match.group(1) in fixed:
+                raise ConfigError(f"settings: {exc}") from None
+            name = match.group(1)
+            errors.append(f"{name.upper()}: not valid JSON ({exc.__cause__ or exc})")
+            fixed[name] = _default(name)
+        except ValidationError as exc:
+            errors.extend(describe_errors(exc).splitlines())
+            for error in exc.errors():
+                # a whole-settings rule (no field named) is the webhook's: its URL goes
+                name = str(error["loc"][0]) if error["loc"] else "webhook_url"
+                fixed[name] = _default(name)
+    raise ConfigError("\n".join(errors) or "settings: cannot be read")
+
+
+def _default(name: str) -> Any:
+    field = Settings.model_fields[name]
+    return field.get_default(call_default_factory=True)
+
+
+def unknown_keys(env_file: str | Path = ".env") -> list[str]:
+    """Warnings for keys in ``env_file`` that no setting reads, with the closest name, and
+    for environment variables one letter away from a setting (``TIMEZON``)."""
+    known = {name.upper() for name in Settings.model_fields}
+    nested = {name.upper() for name, f in Settings.model_fields.items() if _nested(f.annotation)}
+    lines: list[str] = []
+    path = Path(env_file)
+    keys = list(dotenv_values(path)) if path.is_file() else []
+    for key in keys:
+        top = key.upper().split("__", 1)[0]
+        if top in known and (top == key.upper() or top in nested):
+            continue
+        lines.append(f"{key} (in {path}): no such setting{_suggest(key, known)}")
+    for key in os.environ:
+        upper = key.upper()
+        if (
+            upper in known
+            or upper.split("__", 1)[0] in nested
+            or upper in {k.upper() for k in keys}
+        ):
+            continue
+        close = difflib.get_close_matches(upper, known, n=1, cutoff=0.88)
+        if close:
+            lines.append(f"{key} (environment): no such setting; did you mean {close[0]}?")
+    return lines
+
+
+def _nested(annotation: Any) -> bool:
+    """Whether a setting is written as ``NAME__KEY=...`` (a model or a mapping)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return get_origin(annotation) is dict
+
+
+def _suggest(key: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(key.upper(), known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def describe_errors(exc: ValidationError) -> str:

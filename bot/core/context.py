@@ -15,6 +15,7 @@ from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.delivery import Outbox
 from bot.core.events import EventBus
+from bot.core.intake import Intake
 from bot.core.jobs import JobRegistry
 from bot.core.metrics import Metrics
 from bot.core.retention import PurgerRegistry
@@ -44,6 +45,7 @@ class Services:
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
     runner: JobRunner = field(init=False)  # set by build_services (needs the services)
+    intake: Intake | None = None  # how updates arrive; set when the bot starts serving
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

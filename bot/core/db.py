@@ -118,3 +118,14 @@ def dialect_insert(session: AsyncSession, entity: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(entity)
     return sqlite.insert(entity)
+
+
+async def insert_missing(session: AsyncSession, entity: Any, **values: Any) -> bool:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of one row: True when this call created it.
+
+    Get-or-create for rows that two processes (or two updates) may create at once: a
+    read followed by an insert lets both read "missing" and one insert fail.
+    """
+    statement = dialect_insert(session, entity).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))

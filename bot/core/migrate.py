@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,6 +21,46 @@ def alembic_config(database_url: str) -> Config:
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.attributes["database_url"] = database_url
     return config
+
+
+def upgrade_and_describe(database_url: str) -> str:
+    """Upgrade, and say truthfully what happened: created, upgraded from X to Y, up to date."""
+    before = applied(database_url)
+    upgrade(database_url)
+    after = applied(database_url)
+    if not before:
+        return f"database created at revision {_show(after)}"
+    if before == after:
+        return f"database is up to date (revision {_show(after)})"
+    return f"database upgraded from revision {_show(before)} to {_show(after)}"
+
+
+def _show(revisions: tuple[str, ...]) -> str:
+    return "+".join(revisions) or "none"
+
+
+def applied(database_url: str) -> tuple[str, ...]:
+    """The revisions recorded in the database (empty for a new database)."""
+    return asyncio.run(_applied(database_url))
+
+
+async def _applied(database_url: str) -> tuple[str, ...]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            if not await conn.run_sync(lambda c: inspect(c).has_table("alembic_version")):
+                return ()
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            return tuple(sorted(str(row[0]) for row in rows))
+    finally:
+        await engine.dispose()
+
+
+def upgrade_in_child(database_url: str) -> int:
+    """``db upgrade`` in a short-lived child process, so that Alembic (and Mako) never stay
+    in the memory of the long-running bot; the child's exit code."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env).returncode
 
 
 def upgrade(database_url: str, revision: str = "heads") -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.db import Base, UTCDateTime
+from bot.core.db import Base, UTCDateTime, insert_missing
 
 
 class User(Base):
@@ -54,29 +54,33 @@ async def register(
     known user, and never for self-referral or a two-user cycle.
     """
     user = await session.get(User, user_id)
-    if user is not None:
-        user.first_name, user.username, user.last_seen_at = first_name, username, now
-        if not user.reachable:
-            user.reachable, user.unreachable_reason = True, None
-        return user, False
-    referrer_id = parse_referrer(payload, user_id)
-    if referrer_id is not None:
-        inviter = await session.get(User, referrer_id)
-        if inviter is None or inviter.referrer_id == user_id:
-            referrer_id = None
-    user = User(
-        id=user_id,
-        first_name=first_name,
-        username=username,
-        language_code=language_code,
-        referrer_id=referrer_id,
-        reachable=True,
-        created_at=now,
-        last_seen_at=now,
-    )
-    session.add(user)
-    await session.flush()
-    return user, True
+    if user is None:
+        referrer_id = await _valid_referrer(session, parse_referrer(payload, user_id), user_id)
+        created = await insert_missing(
+            session, User, id=user_id, first_name=first_name, username=username,
+            language_code=language_code, referrer_id=referrer_id, reachable=True,
+            created_at=now, last_seen_at=now,
+        )  # fmt: skip
+        user = await session.get(User, user_id, populate_existing=True)
+        assert user is not None
+        if created:  # else the same user's other update (or process) created it just now
+            return user, True
+    user.first_name, user.username, user.last_seen_at = first_name, username, now
+    if not user.reachable:
+        user.reachable, user.unreachable_reason = True, None
+    return user, False
+
+
+async def _valid_referrer(
+    session: AsyncSession, referrer_id: int | None, user_id: int
+) -> int | None:
+    """``referrer_id`` if it names a known user who was not invited by ``user_id``."""
+    if referrer_id is None:
+        return None
+    inviter = await session.get(User, referrer_id)
+    if inviter is None or inviter.referrer_id == user_id:
+        return None
+    return referrer_id
 
 
 async def set_reachable(

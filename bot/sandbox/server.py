@@ -22,7 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox.flood import FloodGate, FloodLimits
-from bot.sandbox.world import BOT_ID, JSON, SentMessage, World, bot_user
+from bot.sandbox.webhook import WebhookDelivery
+from bot.sandbox.world import BOT_ID, JSON, PollConflict, SentMessage, World, bot_user
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024
 _STRING_FIELDS = frozenset(
@@ -45,6 +46,7 @@ _STRING_FIELDS = frozenset(
         "start_parameter",
         "provider_token",
         "telegram_payment_charge_id",
+        "secret_token",
     }
 )
 COUNTED = frozenset(
@@ -64,6 +66,15 @@ COUNTED = frozenset(
 )
 
 
+_ADMIN_RIGHTS = {
+    name: True
+    for name in (
+        "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+        "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+        "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+        "can_delete_stories", "can_post_messages", "can_edit_messages", "can_pin_messages",
+    )
+}  # fmt: skip
 SHUTDOWN_GRACE = 2.0  # seconds a stop waits for requests still being answered
 
 
@@ -99,6 +110,7 @@ class SandboxServer:
         # Called with a method's parameters just before it is answered: a test's way to
         # change the world at that exact moment (e.g. lock the bot's database).
         self.before: dict[str, Callable[[JSON], Awaitable[None] | None]] = {}
+        self.webhook: WebhookDelivery | None = None
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
@@ -132,6 +144,8 @@ class SandboxServer:
         """Stop serving. A ``getUpdates`` long poll whose client went away (a stopped bot)
         would otherwise hold the shutdown for its whole timeout: it is answered now."""
         self.world.close()
+        if self.webhook is not None:
+            await self.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -244,17 +258,46 @@ class SandboxServer:
         }
 
     async def m_getUpdates(self, p: JSON) -> list[JSON]:
-        return await self.world.take_updates(
-            int(p.get("offset", 0) or 0),
-            int(p.get("limit", 100) or 100),
-            float(p.get("timeout", 0) or 0),
-        )
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        try:
+            return await self.world.take_updates(
+                int(p.get("offset", 0) or 0),
+                int(p.get("limit", 100) or 100),
+                float(p.get("timeout", 0) or 0),
+            )
+        except PollConflict:
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one "
+                "bot instance is running",
+            ) from None
 
-    async def m_deleteWebhook(self, _p: JSON) -> bool:
+    async def m_setWebhook(self, p: JSON) -> bool:
+        url = str(p.get("url") or "")
+        if not url:
+            return await self.m_deleteWebhook(p)
+        await self.m_deleteWebhook({})
+        self.webhook = WebhookDelivery(
+            self.world, url, p.get("secret_token"), int(p.get("max_connections") or 40)
+        )
+        self.webhook.start()
+        return True
+
+    async def m_deleteWebhook(self, p: JSON) -> bool:
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+        if p.get("drop_pending_updates"):
+            self.world.confirm_all()
         return True
 
     async def m_getWebhookInfo(self, _p: JSON) -> JSON:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return {
+            "url": self.webhook.url if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.world.pending_updates(0)),
+        }
 
     async def m_setMyCommands(self, p: JSON) -> bool:
         scope = json.dumps(p.get("scope") or {"type": "default"}, sort_keys=True)
@@ -355,7 +398,15 @@ class SandboxServer:
         }
 
     async def m_getChatMember(self, p: JSON) -> JSON:
-        user = self.world.user(int(p.get("user_id", 0)))
+        user_id = int(p.get("user_id", 0))
+        chat = self.world.chats.get(int(p.get("chat_id", 0)))
+        if user_id == BOT_ID:
+            if chat is None:
+                raise ApiError(400, "Bad Request: chat not found")
+            if not chat.bot_admin:
+                return {"status": "member", "user": bot_user()}
+            return {"status": "administrator", "user": bot_user(), **_ADMIN_RIGHTS}
+        user = self.world.user(user_id)
         return {"status": "member", "user": user.as_user()}
 
     async def m_banChatMember(self, p: JSON) -> bool:

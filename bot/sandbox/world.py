@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JSON = dict[str, Any]
+
+
+class PollConflict(Exception):
+    """A newer ``getUpdates`` ended this one, as Telegram does (answered 409)."""
+
+
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "companion_sandbox_bot"
 
@@ -26,6 +32,7 @@ class SentMessage:
     photo: bool = False
     edits: int = 0
     params: JSON = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when the sandbox recorded it
 
     def buttons(self) -> list[JSON]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -56,6 +63,7 @@ class SandboxChat:
     type: str  # "group" | "supergroup" | "channel"
     title: str
     migrated_to: int | None = None
+    bot_admin: bool = True  # the bot is an administrator with every right here
 
     def as_chat(self) -> JSON:
         return {"id": self.id, "type": self.type, "title": self.title}
@@ -87,6 +95,7 @@ class World:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._new_update = asyncio.Event()
+        self._poll = 0  # the generation of the open long poll; a newer one ends the older
         self._closed = False
         self._changed = asyncio.Condition()
 
@@ -253,15 +262,45 @@ class World:
 
     # -- updates for getUpdates ---------------------------------------------------
     async def take_updates(self, offset: int, limit: int, timeout: float) -> list[JSON]:
+        """Telegram's ``getUpdates``: confirm below ``offset``, wait up to ``timeout`` for
+        news. Only one may be open: a newer call ends this one with :class:`PollConflict`
+        (two processes polling one token fight this way, and both see the updates)."""
+        self._poll += 1
+        mine = self._poll
+        self._wake_polls()  # ends an older poll still waiting
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates and timeout > 0 and not self._closed:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._updates and not self._closed and loop.time() < deadline:
             self._new_update.clear()
             try:
-                async with asyncio.timeout(timeout):  # not wait_for: see ratelimit/limiter.py
+                async with asyncio.timeout(deadline - loop.time()):  # not wait_for: see limiter
                     await self._new_update.wait()
             except TimeoutError:
-                return []
+                break
+            if self._poll != mine:
+                raise PollConflict
         return self._updates[:limit]
+
+    def _wake_polls(self) -> None:
+        self._new_update.set()
+
+    def pending_updates(self, after: int) -> list[JSON]:
+        """Updates with an id above ``after`` (the webhook delivers them)."""
+        return [u for u in self._updates if u["update_id"] > after]
+
+    def confirm(self, update_id: int) -> None:
+        """A webhook answered 2xx for ``update_id``: Telegram forgets it."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
+
+    def confirm_all(self) -> None:
+        self._updates = []
+
+    async def next_update(self) -> None:
+        """Wait until an update is pushed (or the world closes)."""
+        self._new_update.clear()
+        if not self._closed:
+            await self._new_update.wait()
 
     def close(self) -> None:
         """The server is stopping: answer every open long poll now, and later ones at once."""

@@ -50,7 +50,8 @@ async def test_check_fails_clearly(tmp_path: Path, name: str, value: str) -> Non
 
 async def test_check_passes_and_describes(tmp_path: Path) -> None:
     """`check` with good settings exits 0 and prints what will run, never the token."""
-    code, out, _err = await _cli(tmp_path, "check", BOT_TOKEN="123:secret-value", ADMIN_IDS="5")
+    token = "123456789:AAE-secret-value-of-35-characters__"
+    code, out, _err = await _cli(tmp_path, "check", BOT_TOKEN=token, ADMIN_IDS="5")
     assert code == 0 and "configuration OK" in out and "secret-value" not in out
 
 

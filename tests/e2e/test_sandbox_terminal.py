@@ -6,15 +6,14 @@ import asyncio
 import io
 from pathlib import Path
 
-from bot.core.migrate import upgrade
 from bot.sandbox.terminal import run_sandbox, sandbox_settings
-from tests.conftest import make_settings
+from tests.conftest import make_settings, upgrade_fresh
 
 
 async def test_terminal_chat(tmp_path: Path) -> None:
     """Typed lines reach the bot; answers to every chat are printed with their chat."""
     settings = make_settings(tmp_path, bot_token="")
-    await asyncio.to_thread(upgrade, sandbox_settings(settings, "").database_url)
+    await upgrade_fresh(sandbox_settings(settings, "").database_url)
     printed: list[str] = []
     stream = io.StringIO("/start\n/help\n:as 4242 /start\n:nonsense\n:quit\n")
     await asyncio.wait_for(run_sandbox(settings, users=2, stream=stream, say=printed.append), 60)

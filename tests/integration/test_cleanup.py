@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from bot.core.config import Settings
-from bot.core.migrate import upgrade
 from bot.core.retention import PurgeRequest
 from bot.modules.cleanup import jobs, service
-from tests.conftest import make_settings
+from tests.conftest import make_settings, upgrade_fresh
 from tests.integration.ops_support import build, job_context, outbox_rows, queue, set_status
 
 
 async def _migrated(tmp_path: Path, **overrides: Any) -> Settings:
     settings = make_settings(tmp_path, **overrides)
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await upgrade_fresh(settings.database_url)
     return settings
 
 
@@ -90,6 +89,7 @@ async def test_registered_purgers_run_and_are_reported(tmp_path: Path) -> None:
     await services.db.dispose()
 
 
+@pytest.mark.sqlite_only
 async def test_optimize_vacuums_sqlite_and_reports_sizes(tmp_path: Path) -> None:
     """VACUUM runs (outside a transaction) and the file shrinks after many rows are deleted."""
     settings = await _migrated(tmp_path, retention={"outbox_days": 1, "batch_size": 500})

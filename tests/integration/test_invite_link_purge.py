@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.core.migrate import upgrade
 from bot.core.retention import PurgeRequest
 from bot.modules.cleanup import jobs
 from bot.modules.subscriptions.models import InviteLink
 from bot.modules.subscriptions.service import purge_expired_links
-from tests.conftest import make_settings
+from tests.conftest import make_settings, upgrade_fresh
 from tests.integration.ops_support import build, job_context
 
 
 async def test_cleanup_deletes_expired_invite_links_in_batches(tmp_path: Path) -> None:
     """Expired links go (six, with a batch size of 2), the valid one stays; a rerun removes none."""
     settings = make_settings(tmp_path, retention={"batch_size": 2})
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await upgrade_fresh(settings.database_url)
     services, clock, bot = build(settings)
     now = clock.now()
     ages = {f"https://t.me/+old{n}": -timedelta(hours=n + 1) for n in range(5)}

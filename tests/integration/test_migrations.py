@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
@@ -32,6 +33,7 @@ async def test_upgrade_twice_is_harmless(migrated: Settings) -> None:
     await asyncio.to_thread(upgrade, migrated.database_url)
 
 
+@pytest.mark.sqlite_only
 async def test_missing_database_folder_is_created(settings: Settings, tmp_path: object) -> None:
     """A DATABASE_URL in a folder that does not exist yet works."""
     url = settings.database_url.replace("companion.sqlite3", "deep/er/db.sqlite3")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -31,3 +32,15 @@ async def test_delay_holds_counted_calls_only(sandbox: SandboxServer) -> None:
         started = time.monotonic()
         await client.post(f"{sandbox.base_url}T/sendMessage", data={"chat_id": 1, "text": "x"})
         assert time.monotonic() - started >= 0.3
+
+
+async def test_second_long_poll_ends_the_first_with_409(sandbox: SandboxServer) -> None:
+    """As Telegram does: a newer getUpdates terminates the open one (409 Conflict)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        url = f"{sandbox.base_url}T/getUpdates"
+        first = asyncio.create_task(client.post(url, data={"timeout": 5}))
+        await asyncio.sleep(0.3)
+        second = asyncio.create_task(client.post(url, data={"timeout": 1}))
+        answer = await first
+        assert answer.status_code == 409 and "Conflict" in answer.json()["description"]
+        assert (await second).status_code == 200

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.db import insert_missing
 from bot.core.jobs.models import JobRun, JobState, RunStatus
 
 
@@ -108,10 +109,10 @@ async def latest(session: AsyncSession) -> dict[str, JobRunRecord]:
 async def state(session: AsyncSession, job: str) -> JobState:
     """The state row of ``job``, created on first use."""
     row = await session.get(JobState, job)
-    if row is None:
-        row = JobState(job=job, paused=False, consecutive_failures=0)
-        session.add(row)
-        await session.flush()
+    if row is None:  # another process may create it at the same moment
+        await insert_missing(session, JobState, job=job, paused=False, consecutive_failures=0)
+        row = await session.get(JobState, job, populate_existing=True)
+        assert row is not None
     return row
 
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import dialect_insert
+from bot.core.db import dialect_insert, insert_missing
 from bot.core.events import EventBus
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.events import MissionAssigned, MissionCompleted, MissionMissed
@@ -169,8 +169,9 @@ async def _refusal(session: AsyncSession, user_id: int, assignment_id: int) -> R
 async def _advance_streak(session: AsyncSession, user_id: int, day: date) -> int:
     streak = await session.get(Streak, user_id)
     if streak is None:
-        streak = Streak(user_id=user_id, current=0, best=0, last_completed_day=None)
-        session.add(streak)
+        await insert_missing(session, Streak, user_id=user_id, current=0, best=0)
+        streak = await session.get(Streak, user_id, populate_existing=True)
+        assert streak is not None
     streak.current = next_streak(streak.current, streak.last_completed_day, day)
     streak.best = max(streak.best, streak.current)
     streak.last_completed_day = day

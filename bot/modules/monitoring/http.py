@@ -24,7 +24,10 @@ SHUTDOWN_GRACE = 5.0
 async def problems(app: App, services: Services) -> list[str]:
     """Why the bot is not healthy; empty when it polls, its database answers and jobs run."""
     reasons = []
-    if app.updater is not None and not app.updater.running:
+    intake = services.intake
+    if intake is not None and not intake.receiving(app):
+        reasons.append(f"not taking updates from Telegram ({intake.role})")
+    elif intake is None and app.updater is not None and not app.updater.running:
         reasons.append("not polling Telegram for updates")
     if not app.running:
         reasons.append("application is not running")

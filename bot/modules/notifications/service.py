@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.db import insert_missing
 from bot.core.delivery import Candidate, Decision, DeliveryPolicy
 from bot.modules.notifications.models import NotificationPrefs
 
@@ -71,9 +72,16 @@ async def get(session: AsyncSession, user_id: int) -> NotificationPrefs:
 
 
 async def _stored(session: AsyncSession, user_id: int) -> NotificationPrefs:
-    prefs = await get(session, user_id)
-    if prefs not in session:
-        session.add(prefs)
+    """The user's stored row, created with the defaults if missing (by one statement, so
+    two updates of one user at once cannot both insert it)."""
+    prefs = await session.get(NotificationPrefs, user_id)
+    if prefs is None:
+        await insert_missing(
+            session, NotificationPrefs, user_id=user_id, missions=True, reminders=True,
+            announcements=True,
+        )  # fmt: skip
+        prefs = await session.get(NotificationPrefs, user_id, populate_existing=True)
+        assert prefs is not None
     return prefs
 
 

@@ -1,0 +1,95 @@
+"""Several bot processes on one database: one poller at a time, every user answered once,
+and a standby that takes over polling when the leader is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.core.db import Database
+from bot.core.lease import Holder, Lease
+from bot.sandbox import SandboxServer
+from tests.conftest import database_url, upgrade_fresh
+from tests.processes import stop
+
+FIRST = range(50_000, 50_060)
+LATER = range(51_000, 51_010)
+
+
+async def _start_bot(
+    tmp_path: Path, sandbox: SandboxServer, url: str
+) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
+    env.update(
+        BOT_TOKEN="123:replicas", TELEGRAM_API_BASE_URL=sandbox.base_url, DATABASE_URL=url,
+        LOG_LEVEL="WARNING",
+    )  # fmt: skip
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def _leader_pid(url: str) -> int | None:
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            holder = await session.scalar(select(Lease.holder).where(Lease.name == "updates"))
+    finally:
+        await db.dispose()
+    parsed = Holder.parse(holder) if holder else None
+    return parsed.pid if parsed else None
+
+
+def _welcomes(sandbox: SandboxServer, users: range) -> Counter[int]:
+    wanted = set(users)
+    return Counter(
+        m.chat_id
+        for m in sandbox.world.messages
+        if m.chat_id in wanted and (m.text or "").startswith("Welcome")
+    )
+
+
+async def test_two_processes_answer_each_user_once_and_survive_the_leader(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """Two `run` processes: 60 users each welcomed exactly once, no 409 from Telegram; after
+    kill -9 of the polling leader the other process answers within 10 s."""
+    url = database_url(tmp_path)
+    await upgrade_fresh(url)
+    world = sandbox.world
+    bots = [await _start_bot(tmp_path, sandbox, url) for _ in range(2)]
+    try:
+        await world.wait_until(lambda: sandbox.stats["getUpdates"] >= 1, timeout=60)
+        for user_id in FIRST:
+            world.send_text(user_id, "/start")
+        await world.wait_until(lambda: len(_welcomes(sandbox, FIRST)) == len(FIRST), 60)
+        await asyncio.sleep(2)  # a duplicate would arrive meanwhile
+        assert set(_welcomes(sandbox, FIRST).values()) == {1}
+        assert sandbox.stats["409"] == 0
+
+        leader = await _leader_pid(url)
+        [victim] = [p for p in bots if p.pid == leader]
+        victim.send_signal(signal.SIGKILL)
+        await victim.wait()
+        killed = time.monotonic()
+        for user_id in LATER:
+            world.send_text(user_id, "/start")
+        await world.wait_until(lambda: len(_welcomes(sandbox, LATER)) == len(LATER), 30)
+        took = time.monotonic() - killed
+        print(f"polling resumed {took:.1f}s after the leader died")
+        assert took < 10, f"polling resumed {took:.1f}s after the leader died"
+        assert await _leader_pid(url) != leader
+    finally:
+        for process in bots:
+            with contextlib.suppress(ProcessLookupError):
+                await stop(process)
+    assert set(_welcomes(sandbox, LATER).values()) == {1}

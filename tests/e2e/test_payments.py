@@ -40,6 +40,7 @@ async def _charges(h: Harness) -> int:
         return int(await session.scalar(select(func.count()).select_from(StarPayment)) or 0)
 
 
+@pytest.mark.sqlite_only  # the fault is a SQLite lock taken from outside
 async def test_locked_database_at_grant_is_settled_once_by_the_job(
     harness_factory: Callable[..., Any],
 ) -> None:
@@ -78,6 +79,7 @@ async def test_locked_database_at_grant_is_settled_once_by_the_job(
     assert _grant_messages(h) == 1 and await _charges(h) == 1
 
 
+@pytest.mark.sqlite_only  # the fault is a SQLite lock taken from outside
 async def test_a_charge_that_cannot_be_stored_is_logged_and_reported(
     harness_factory: Callable[..., Any],
 ) -> None:

@@ -4,20 +4,33 @@
 VENV   ?= .venv
 PYTHON ?= python3
 PY      = $(VENV)/bin/python
-STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HASH    = $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+STAMP   = $(VENV)/.installed-run-$(HASH)
+DEV     = $(VENV)/.installed-dev-$(HASH)
 
-.PHONY: run test test-sqlite test-postgres lint bench install redis postgres clean
+.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# `make install`: what the bot needs to run (SQLite and PostgreSQL drivers), and its data folder.
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,postgres]'
-	rm -f $(VENV)/.installed-*
+	$(PY) -m pip install -q -e '.[postgres]'
+	rm -f $(VENV)/.installed-run-*
 	touch $(STAMP)
 
+# `make dev`: the above plus the test, lint and benchmark tools.
+$(DEV): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[dev,postgres]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP) $(DEV)
+
 install: $(STAMP)
+	mkdir -p data
+
+dev: $(DEV)
+	mkdir -p data
 
 run: install
 	$(PY) -m bot db upgrade
@@ -46,21 +59,21 @@ postgres:
 	    echo "install it (e.g. 'sudo apt-get install postgresql'); the PostgreSQL run will fail without it"; \
 	  fi; }
 
-lint: install
+lint: dev
 	$(VENV)/bin/ruff check bot tests migrations benchmarks
 	$(VENV)/bin/ruff format --check bot tests migrations benchmarks
 	$(VENV)/bin/mypy
 
-test: install redis postgres lint test-sqlite test-postgres
+test: dev redis postgres lint test-sqlite test-postgres
 
-test-sqlite: install redis
+test-sqlite: dev redis
 	$(VENV)/bin/pytest -q
 
 # The tests that touch a database, on PostgreSQL (SQLite-only checks are marked sqlite_only).
-test-postgres: install postgres
+test-postgres: dev postgres
 	bash tests/postgres.sh $(VENV)/bin/pytest -q --db=postgres tests/integration tests/e2e
 
-bench: install
+bench: dev redis postgres
 	$(PY) -m benchmarks $(BENCH)
 
 clean:

@@ -12,11 +12,15 @@ an answer (``drop_rate``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
 import random
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -111,6 +115,9 @@ class SandboxServer:
         # change the world at that exact moment (e.g. lock the bot's database).
         self.before: dict[str, Callable[[JSON], Awaitable[None] | None]] = {}
         self.webhook: WebhookDelivery | None = None
+        # Files the bot uploads (photos from MEDIA_DIR) are kept here, so they can be looked at.
+        self.files_dir = Path(tempfile.gettempdir()) / f"companion-sandbox-{os.getpid()}"
+        self._file_ids = itertools.count(1)
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
@@ -201,8 +208,16 @@ class SandboxServer:
         form = await request.post()
         params: JSON = {}
         for key, value in form.items():
-            params[key] = _decode(value, key) if isinstance(value, str) else "<file>"
+            params[key] = _decode(value, key) if isinstance(value, str) else self._keep(value)
         return params
+
+    def _keep(self, upload: Any) -> str:
+        """Save an uploaded file under ``files_dir``; its path stands for it in the params."""
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        name = Path(str(getattr(upload, "filename", "") or "upload")).name
+        path = self.files_dir / f"{next(self._file_ids)}-{name}"
+        path.write_bytes(upload.file.read())
+        return str(path)
 
     def _check_chat(self, params: JSON) -> None:
         chat_id = int(params.get("chat_id", 0))

@@ -58,11 +58,21 @@ def describe(message: SentMessage, world: World) -> str:
     )
     verb = "edited" if message.edits else ("photo" if message.photo else "message")
     text = message.text or ""
+    if message.photo:
+        picture = str(message.params.get("photo", ""))
+        text = f"({_where(picture)}) {text}".rstrip()
     if message.chat_id != YOU and message.chat_id >= SIMULATED_BASE:
         text = text.splitlines()[0][:80] if text else ""
     buttons = " ".join(f"[{i}: {b.get('text')}]" for i, b in enumerate(message.buttons(), 1))
     body = text + (f"\n    {buttons}" if buttons else "")
     return f"[{verb} → {who} {message.chat_id}] {body}"
+
+
+def _where(picture: str) -> str:
+    """Where the picture of a photo message can be seen."""
+    if picture.startswith("/"):
+        return f"picture saved at {picture}"
+    return f"picture {picture}" if picture else "picture"
 
 
 def _stdin_lines(loop: asyncio.AbstractEventLoop, stream: TextIO) -> asyncio.Queue[str | None]:
@@ -81,31 +91,74 @@ def _latest_with_buttons(world: World, chat_id: int) -> SentMessage | None:
     return next((m for m in reversed(world.to(chat_id)) if m.buttons()), None)
 
 
+def _user_id(text: str) -> int | None:
+    """A positive user id in ASCII digits (``²`` and ``١٢`` are digits to Python, not ids)."""
+    if text.isascii() and text.isdigit() and 0 < len(text) <= 15:
+        return int(text)
+    return None
+
+
 def sandbox_command(line: str, server: SandboxServer, say: Callable[[str], None]) -> bool:
-    """Act on a ``:`` line; False when the user asked to quit."""
-    world = server.world
+    """Act on a ``:`` line and say what was done (or why not); False when asked to quit."""
     verb, _, rest = line[1:].partition(" ")
-    args = rest.split()
     if verb == "quit":
         return False
-    if verb == "as" and len(args) >= 2 and args[0].isdigit():
-        world.send_text(int(args[0]), rest.split(maxsplit=1)[1])
-    elif verb == "press" and args and args[0].isdigit():
-        chat = int(args[1]) if len(args) > 1 and args[1].isdigit() else YOU
-        message = _latest_with_buttons(world, chat)
-        buttons = message.buttons() if message else []
-        index = int(args[0]) - 1
-        if message is None or not 0 <= index < len(buttons):
-            say("no such button")
-        else:
-            world.press(chat, message, str(buttons[index].get("callback_data", "")))
-    elif verb in ("block", "unblock") and args and args[0].isdigit():
-        world.block(int(args[0]), blocked=verb == "block")
-    elif verb == "fault" and args:
-        server.fault_rate = max(0.0, min(1.0, float(args[0])))
+    action = _ACTIONS.get(verb)
+    if action is None:
+        say(f"unknown sandbox command :{verb}\n{SANDBOX_HELP}" if verb != "help" else SANDBOX_HELP)
     else:
-        say(SANDBOX_HELP)
+        say(action(server, rest.split(), rest))
     return True
+
+
+def _as(server: SandboxServer, args: list[str], rest: str) -> str:
+    user_id = _user_id(args[0]) if args else None
+    if user_id is None or len(args) < 2:
+        return "usage: :as <user_id> <text>   (user_id: digits, e.g. :as 42 /start)"
+    server.world.send_text(user_id, rest.split(maxsplit=1)[1])
+    return f"sent as user {user_id}"
+
+
+def _press(server: SandboxServer, args: list[str], _rest: str) -> str:
+    number = _user_id(args[0]) if args else None
+    chat = _user_id(args[1]) if len(args) > 1 else YOU
+    if number is None or chat is None:
+        return "usage: :press <n> [user_id]   (n: the button's number, from 1)"
+    message = _latest_with_buttons(server.world, chat)
+    buttons = message.buttons() if message else []
+    if message is None or not 0 < number <= len(buttons):
+        return f"no button {number} on the newest message with buttons to {chat}"
+    server.world.press(chat, message, str(buttons[number - 1].get("callback_data", "")))
+    return f"pressed [{number}: {buttons[number - 1].get('text')}]"
+
+
+def _block(server: SandboxServer, args: list[str], _rest: str, *, blocked: bool = True) -> str:
+    user_id = _user_id(args[0]) if args else None
+    verb = "block" if blocked else "unblock"
+    if user_id is None:
+        return f"usage: :{verb} <user_id>"
+    server.world.block(user_id, blocked=blocked)
+    return f"user {user_id} {'blocked' if blocked else 'unblocked'} the bot"
+
+
+def _fault(server: SandboxServer, args: list[str], _rest: str) -> str:
+    try:
+        share = float(args[0]) if len(args) == 1 else -1.0
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:  # NaN fails this too
+        return "usage: :fault <share from 0 to 1>   (e.g. :fault 0.2 fails a fifth of sends)"
+    server.fault_rate = share
+    return f"{share:.0%} of sends now fail with 502" if share else "sends no longer fail"
+
+
+_ACTIONS: dict[str, Callable[[SandboxServer, list[str], str], str]] = {
+    "as": _as,
+    "press": _press,
+    "block": _block,
+    "unblock": lambda server, args, rest: _block(server, args, rest, blocked=False),
+    "fault": _fault,
+}
 
 
 async def run_sandbox(

@@ -1,0 +1,61 @@
+"""The terminal sandbox's ``:`` commands confirm what they did, refuse bad values with their
+usage, and never crash on any line."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.sandbox import SandboxServer
+from bot.sandbox.terminal import describe, sandbox_command
+
+
+def _run(server: SandboxServer, line: str) -> str:
+    said: list[str] = []
+    assert sandbox_command(line, server, said.append) is True
+    return "\n".join(said)
+
+
+def test_each_command_confirms() -> None:
+    """:as, :block, :unblock and :fault say what they did."""
+    server = SandboxServer()
+    assert _run(server, ":as 42 hello") == "sent as user 42"
+    assert _run(server, ":block 42") == "user 42 blocked the bot"
+    assert server.world.users[42].blocked
+    assert _run(server, ":unblock 42") == "user 42 unblocked the bot"
+    assert _run(server, ":fault 0.2") == "20% of sends now fail with 502"
+    assert server.fault_rate == 0.2
+    assert _run(server, ":fault 0") == "sends no longer fail"
+
+
+def test_bad_values_get_the_usage_and_change_nothing() -> None:
+    """:fault 2, :fault abc, :as abc hi, :as ² hi and :press x are refused with their usage."""
+    server = SandboxServer()
+    for line in (":fault 2", ":fault abc", ":fault nan", ":fault"):
+        assert _run(server, line).startswith("usage: :fault")
+    assert server.fault_rate == 0.0
+    for line in (":as abc hi", ":as ² hi", ":as 42"):
+        assert _run(server, line).startswith("usage: :as <user_id> <text>")
+    assert not server.world.users
+    assert _run(server, ":press x").startswith("usage: :press")
+    assert _run(server, ":press 3").startswith("no button 3")
+    assert _run(server, ":nonsense").startswith("unknown sandbox command :nonsense")
+
+
+async def test_a_photo_says_where_its_picture_is() -> None:
+    """A photo the bot uploaded is shown with the path the sandbox saved it at."""
+    server = SandboxServer()
+    server.world.user(1)
+    message = server.world.record(1, "caption", "sendPhoto", {"photo": "/tmp/x/1-cat.png"})
+    assert "(picture saved at /tmp/x/1-cat.png) caption" in describe(message, server.world)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_line_is_answered(text: str) -> None:
+    """Whatever follows the colon, the sandbox answers and does not raise."""
+    server = SandboxServer()
+    line = ":" + text
+    if line.split(" ")[0] == ":quit":
+        return
+    assert _run(server, line)

@@ -1,16 +1,18 @@
 """The 14-day trend as a PNG, drawn with matplotlib's Agg backend.
 
 A ``Figure`` with its own Agg canvas (no ``pyplot``): no global state, no
-display needed, safe to call from a worker thread (``asyncio.to_thread``).
+display needed. The bot draws it in a short-lived child process
+(:func:`render_in_child`, ``python -m bot.modules.analytics.chart``): matplotlib
+costs about 30 MB that would otherwise stay in the bot for a chart drawn once a day.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
 from datetime import date
 from pathlib import Path
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 Points = list[tuple[date, dict[str, int]]]
 
@@ -24,6 +26,9 @@ DAILY_BARS = (
 
 def render_trend(points: Points, path: Path, *, title: str = "Companion, last 14 days") -> Path:
     """Draw users (lines) and daily activity (bars) per day into ``path``; returns it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(8, 5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True)
@@ -48,3 +53,38 @@ def render_trend(points: Points, path: Path, *, title: str = "Companion, last 14
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png")
     return path
+
+
+class ChartError(Exception):
+    """The child process could not draw the chart."""
+
+
+async def render_in_child(points: Points, path: Path, *, timeout: float = 120) -> Path:
+    """:func:`render_trend` in a child process; ``path`` once it is written."""
+    data = json.dumps([[day.isoformat(), figures] for day, figures in points]).encode()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.modules.analytics.chart", str(path),
+        stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(timeout):
+            _, err = await child.communicate(data)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+        raise ChartError(f"drawing the chart took over {timeout:g}s") from None
+    if child.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise ChartError(lines[-1] if lines else f"exit code {child.returncode}")
+    return path
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m bot.modules.analytics.chart PATH`` with ``[[day, figures], ...]`` on stdin."""
+    points = [(date.fromisoformat(day), figures) for day, figures in json.load(sys.stdin)]
+    render_trend(points, Path(argv[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

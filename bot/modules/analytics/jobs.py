@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import time, timedelta
 
 from bot.core.alerts import to_admins
@@ -10,7 +9,7 @@ from bot.core.context import Services
 from bot.core.delivery import Priority
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
 from bot.modules.analytics import service
-from bot.modules.analytics.chart import render_trend
+from bot.modules.analytics.chart import render_in_child
 
 
 async def quick_stats(ctx: JobContext) -> str:
@@ -31,7 +30,7 @@ async def daily_report(ctx: JobContext) -> str:
         points = await service.trend(session, yesterday)
     media = services.settings.media_dir.resolve()
     path = media / "reports" / f"daily-{yesterday.isoformat()}.png"
-    await asyncio.to_thread(render_trend, points, path)
+    await render_in_child(points, path)
     caption = "\n".join(
         [f"Daily report for {yesterday:%A %d %B %Y}", *service.format_figures(figures)]
     )

@@ -127,6 +127,41 @@ class World:
         self.push({"message": message})
         return int(message["message_id"])
 
+    def send_in_chat(self, chat_id: int, user_id: int, text: str) -> int:
+        """The user writes ``text`` in the group ``chat_id``; the message id."""
+        message = self._user_message(self.user(user_id), text=text)
+        message["chat"] = self.chat(chat_id).as_chat()
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def edit_text(self, user_id: int, message_id: int, text: str) -> int:
+        """The user edits their message ``message_id`` (in their private chat) to ``text``;
+        Telegram sends an ``edited_message`` update. The update id."""
+        message = self._user_message(self.user(user_id), text=text)
+        message["message_id"], message["edit_date"] = message_id, int(time.time())
+        return self.push({"edited_message": message})
+
+    def forward(self, user_id: int, text: str, from_user_id: int) -> int:
+        """The user forwards to the bot a message ``from_user_id`` wrote; the message id."""
+        message = self._user_message(self.user(user_id), text=text)
+        origin = self.user(from_user_id).as_user()
+        message["forward_origin"] = {"type": "user", "date": message["date"], "sender_user": origin}
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def post_in_channel(self, chat_id: int, text: str) -> int:
+        """A ``channel_post`` in the channel ``chat_id`` (no sender user); the message id."""
+        channel = self.chat(chat_id, "channel").as_chat()
+        message: JSON = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": channel, "sender_chat": channel, "text": text,
+        }  # fmt: skip
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        self.push({"channel_post": message})
+        return int(message["message_id"])
+
     def press(self, user_id: int, message: SentMessage, data: str) -> str:
         """The user presses an inline button carrying ``data`` under ``message``."""
         user = self.user(user_id)

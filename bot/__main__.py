@@ -8,7 +8,8 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import InvalidToken, TelegramError
 
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.jobs.schedule import describe
@@ -72,10 +73,27 @@ def cmd_run(settings: Settings) -> int:
     from bot.app import build_application
     from bot.core.migrate import upgrade
 
+    if not asyncio.run(_token_accepted(settings)):
+        print(f"BOT_TOKEN was rejected by {settings.telegram_api_base_url}", file=sys.stderr)
+        return 2
     upgrade(settings.database_url)
     app = build_application(settings)
     app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
     return 0
+
+
+async def _token_accepted(settings: Settings) -> bool:
+    """Ask the Bot API (``getMe``) before starting: PTB's start-up retry loop would log a
+    rejected token as an error with a traceback. Only a rejection counts: a network
+    problem is left to that loop, which retries."""
+    bot = Bot(settings.token() or "", base_url=settings.telegram_api_base_url)
+    try:
+        async with bot:
+            return True
+    except InvalidToken:
+        return False
+    except TelegramError:
+        return True
 
 
 def cmd_sandbox(settings: Settings, users: int) -> int:
@@ -83,7 +101,8 @@ def cmd_sandbox(settings: Settings, users: int) -> int:
     from bot.sandbox.terminal import run_sandbox, sandbox_settings
 
     if "log_level" not in settings.model_fields_set:
-        configure_logging("WARNING", settings.log_format)  # keep the chat readable
+        # keep the chat readable
+        configure_logging("WARNING", settings.log_format, settings.secrets())
     upgrade(sandbox_settings(settings, "").database_url)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_sandbox(settings, users=users))
@@ -109,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.secrets())
     commands: dict[str, Callable[[], int]] = {
         "check": lambda: cmd_check(settings),
         "db": lambda: cmd_db(settings),

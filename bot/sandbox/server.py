@@ -95,6 +95,7 @@ class SandboxServer:
         self.drop_rate = 0.0  # share of counted calls whose connection is cut, unanswered
         self.delay = 0.0  # seconds every counted call takes before it is answered
         self.slow: dict[str, float] = {}  # extra seconds per method
+        self.tokens: set[str] | None = None  # when set, any other token is answered 401
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
@@ -142,6 +143,9 @@ class SandboxServer:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.stats[method] += 1
+        if self.tokens is not None and request.match_info["token"] not in self.tokens:
+            refusal = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            return web.json_response(refusal, status=401)  # what Telegram says to a bad token
         params = await self._params(request)
         self.world.calls.append((method, params))
         if method in COUNTED and self.drop_rate and self.random.random() < self.drop_rate:

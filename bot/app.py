@@ -28,6 +28,7 @@ from bot.core.context import App, BotContext, Services
 from bot.core.db import Base, Database
 from bot.core.delivery import Outbox
 from bot.core.delivery.sender import OutboxSender
+from bot.core.errors import ErrorReporter
 from bot.core.events import EventBus
 from bot.core.jobs.runner import JobRunner
 from bot.core.jobs.scheduling import start_jobs
@@ -146,6 +147,7 @@ def build_application(
     _wire_delivery(app, services)
     for module in load_modules(modules):
         module.register(app, services)
+    app.add_error_handler(ErrorReporter(services))
     services.runner.bot = app.bot
     services.runner.validate()  # unknown job in JOBS__..., bad cron, ...: stop here
     services.on_start.append(start_jobs)

@@ -74,6 +74,11 @@ class ApiError(Exception):
         self.code, self.description, self.parameters = code, description, parameters
 
 
+def utf16_len(text: str) -> int:
+    """A text's length as Telegram measures it (characters beyond the BMP count twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _decode(value: str, key: str) -> Any:
     if key in _STRING_FIELDS:
         return value
@@ -270,13 +275,13 @@ class SandboxServer:
         text = str(p.get("text", ""))
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if len(text) > MAX_TEXT:
+        if utf16_len(text) > MAX_TEXT:  # Telegram counts UTF-16 units
             raise ApiError(400, "Bad Request: message is too long")
         return self._message_json(self.world.record(int(p["chat_id"]), text, "sendMessage", p))
 
     async def m_sendPhoto(self, p: JSON) -> JSON:
         caption = p.get("caption")
-        if caption and len(str(caption)) > MAX_CAPTION:
+        if caption and utf16_len(str(caption)) > MAX_CAPTION:
             raise ApiError(400, "Bad Request: message caption is too long")
         return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendPhoto", p))
 
@@ -294,7 +299,7 @@ class SandboxServer:
         text, markup = str(p.get("text", "")), p.get("reply_markup")
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if len(text) > MAX_TEXT:
+        if utf16_len(text) > MAX_TEXT:  # Telegram counts UTF-16 units
             raise ApiError(400, "Bad Request: message is too long")
         if text == message.text and markup == message.reply_markup:
             raise ApiError(400, "Bad Request: message is not modified")

@@ -196,8 +196,13 @@ class Settings(BaseSettings):
         return self.bot_token.get_secret_value() if self.bot_token else None
 
     def secrets(self) -> list[str]:
-        """What logs must never show: the token and the passwords in the server URLs."""
-        found = [self.token() or ""]
+        """What logs must never show: every ``SecretStr`` setting (the token, a webhook
+        secret) and the passwords in the server URLs."""
+        found = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
         for url in (self.database_url, self.redis_url):
             try:
                 found.append((make_url(url).password or "") if url else "")

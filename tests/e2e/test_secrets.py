@@ -13,6 +13,7 @@ import pytest
 
 from bot.core.logging import RedactingFilter, configure_logging, get_logger, redact
 from bot.sandbox import SandboxServer
+from tests.conftest import make_settings
 from tests.processes import finish, stop
 
 TOKEN = "987654321:AAH7-secretPart_9xQzW"
@@ -103,3 +104,15 @@ def test_filter_redacts_for_plain_stdlib_handlers() -> None:
     finally:
         logger.removeHandler(handler)
     assert SECRET not in stream.getvalue() and "ValueError" in stream.getvalue()
+
+
+def test_passwords_in_server_urls_are_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Redis password (and every secret setting) is masked like the token."""
+    settings = make_settings(tmp_path, redis_url="redis://:hunter2-redis@127.0.0.1:6379/0")
+    configure_logging("INFO", "json", settings.secrets())
+    get_logger("bot.test").warning("connecting", url=settings.redis_url, token=None)
+    logging.getLogger("redis").warning("token %s", settings.token())
+    err = capsys.readouterr().err
+    assert "hunter2-redis" not in err and "TEST-token" not in err and err.count("***") >= 2

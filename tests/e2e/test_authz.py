@@ -16,6 +16,7 @@ from bot.core.commands import ADMIN_REFUSAL
 from bot.core.db import Base
 from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
+from bot.sandbox.world import World
 from tests.conftest import ADMIN, make_settings
 from tests.e2e.conftest import CHANNEL, UNPACED, Harness
 
@@ -53,13 +54,14 @@ async def _dump(h: Harness) -> Dump:
         }
 
 
-def _scenarios(text: str) -> list[tuple[str, Callable[[Harness], object]]]:
+def _scenarios(world: World, text: str, photo: bool) -> list[Callable[[], object]]:
+    """The command (as a text, or as a photo's caption) where it must not run."""
     return [
-        ("non-admin in private", lambda h: h.sandbox.world.send_text(USER, text)),
-        ("admin in a group", lambda h: h.sandbox.world.send_in_chat(GROUP, ADMIN, text)),
-        ("edited message", lambda h: h.sandbox.world.edit_text(ADMIN, 1, text)),
-        ("forwarded message", lambda h: h.sandbox.world.forward(ADMIN, text, OTHER)),
-        ("channel post", lambda h: h.sandbox.world.post_in_channel(CHANNEL, text)),
+        lambda: world.send_photo(USER, text) if photo else world.send_text(USER, text),
+        lambda: world.send_in_chat(GROUP, ADMIN, text, photo=photo),
+        lambda: world.edit_text(ADMIN, 1, text, photo=photo),
+        lambda: world.forward(ADMIN, text, OTHER, photo=photo),
+        lambda: world.post_in_channel(CHANNEL, text, photo=photo),
     ]
 
 
@@ -98,17 +100,17 @@ async def test_admin_commands_run_only_for_an_admin_in_private(
     world, problems = h.sandbox.world, []
     admin_commands = [c for c in h.services.commands if c.admin]
     assert len(admin_commands) >= 15
-    for command in admin_commands:
+    cases = [(c, False) for c in admin_commands] + [(c, True) for c in admin_commands if c.caption]
+    for command, photo in cases:
         text = f"/{command.name} {EXAMPLES.get(command.name, '')}".strip()
         before, sent_before, seen_before = await _dump(h), len(world.messages), len(processed)
-        for _name, act in _scenarios(text):
-            act(h)
+        for act in _scenarios(world, text, photo):
+            act()
         await h.wait(_count_reaches(processed, seen_before + 5))
-        sent = _unexpected(world.messages[sent_before:])
-        problems += [f"/{command.name}: sent {p}" for p in sent]
+        name = f"/{command.name}" + (" (photo)" if photo else "")
+        problems += [f"{name}: sent {p}" for p in _unexpected(world.messages[sent_before:])]
         after = await _dump(h)
-        changed = [t for t in before if before[t] != after[t]]
-        problems += [f"/{command.name}: table {t} changed" for t in changed]
+        problems += [f"{name}: table {t} changed" for t in before if before[t] != after[t]]
     assert problems == []
 
 

@@ -61,7 +61,11 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, dict):  # structlog's own: redacted by its processors
             return True
-        record.msg, record.args = redact(record.getMessage()), ()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a bad format string must not print the raw args
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = redact(message), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True

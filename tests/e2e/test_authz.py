@@ -35,6 +35,8 @@ EXAMPLES = {
     "post": "now Hello channel",
     "cancelpost": "1",
     "refund": "stxSANDBOX000001",
+    "start": f"ref_{OTHER}",
+    "quiet": "22-08",
 }
 Dump = dict[str, list[tuple[Any, ...]]]
 
@@ -121,3 +123,23 @@ async def test_every_admin_command_answers_an_admin_in_private(
     h, _processed = await _start(harness_factory, tmp_path)
     for command in (c for c in h.services.commands if c.admin):
         assert (await h.say(ADMIN, f"/{command.name}"))[0].text, command.name
+
+
+async def test_no_command_runs_on_an_edit_a_forward_or_a_channel_post(
+    harness_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Every command of the catalogue, for everyone, runs on a new message only: an edited,
+    forwarded or channel-posted copy sends nothing and changes no row."""
+    h, processed = await _start(harness_factory, tmp_path)
+    world, problems = h.sandbox.world, []
+    for command in h.services.commands:
+        text = f"/{command.name} {EXAMPLES.get(command.name, '')}".strip()
+        before, sent_before, seen_before = await _dump(h), len(world.messages), len(processed)
+        world.edit_text(USER, 1, text)
+        world.forward(USER, text, OTHER)
+        world.post_in_channel(CHANNEL, text)
+        await h.wait(_count_reaches(processed, seen_before + 3))
+        problems += [f"/{command.name}: sent {m.text!r}" for m in world.messages[sent_before:]]
+        after = await _dump(h)
+        problems += [f"/{command.name}: {t} changed" for t in before if before[t] != after[t]]
+    assert problems == []

@@ -12,11 +12,13 @@ whatever the logger and the level.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -41,7 +43,9 @@ class Redactor:
     def set(self, secrets: Iterable[str]) -> None:
         found: set[str] = set()
         for secret in secrets:
-            found.add(secret.split(":", 1)[1] if ":" in secret else secret)
+            secret = secret.split(":", 1)[1] if ":" in secret else secret
+            # as written, inside a JSON line, and in a URL
+            found |= {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
         usable = (s for s in found if len(s) >= _MIN_SECRET)
         self._secrets = tuple(sorted(usable, key=len, reverse=True))
 

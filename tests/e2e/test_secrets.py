@@ -109,10 +109,16 @@ def test_filter_redacts_for_plain_stdlib_handlers() -> None:
 def test_passwords_in_server_urls_are_masked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The Redis password (and every secret setting) is masked like the token."""
-    settings = make_settings(tmp_path, redis_url="redis://:hunter2-redis@127.0.0.1:6379/0")
+    """The Redis password (and every secret setting) is masked like the token: as written,
+    URL-encoded, and escaped inside a JSON line."""
+    url = "redis://:hunter%222-redis@127.0.0.1:6379/0"  # the password is hunter"2-redis
+    settings = make_settings(tmp_path, redis_url=url)
     configure_logging("INFO", "json", settings.secrets())
     get_logger("bot.test").warning("connecting", url=settings.redis_url, token=None)
     logging.getLogger("redis").warning("token %s", settings.token())
+    try:
+        raise ConnectionError('AUTH hunter"2-redis refused')
+    except ConnectionError:
+        logging.getLogger("redis").exception("connection failed")
     err = capsys.readouterr().err
-    assert "hunter2-redis" not in err and "TEST-token" not in err and err.count("***") >= 2
+    assert "hunter" not in err and "TEST-token" not in err and err.count("***") >= 4

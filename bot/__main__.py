@@ -9,6 +9,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
+
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.jobs.schedule import describe
 from bot.core.logging import configure_logging, get_logger
@@ -47,7 +50,7 @@ def cmd_check(online: bool) -> int:
     from bot.core.preflight import token_problems
 
     settings, errors = read_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.secrets())
     for warning in unknown_keys():
         print(f"warning: {warning}", file=sys.stderr)
     errors += token_problems(settings)
@@ -104,6 +107,9 @@ def cmd_run(settings: Settings) -> int:
     if settings.token() is None:
         print("BOT_TOKEN is not set: set it (or use `python -m bot sandbox`)", file=sys.stderr)
         return 2
+    if not asyncio.run(_token_accepted(settings)):
+        print(f"BOT_TOKEN was rejected by {settings.telegram_api_base_url}", file=sys.stderr)
+        return 2
     from bot.core.migrate import upgrade_in_child
 
     if code := upgrade_in_child(settings.database_url):
@@ -116,12 +122,27 @@ def cmd_run(settings: Settings) -> int:
     return 0
 
 
+async def _token_accepted(settings: Settings) -> bool:
+    """Ask the Bot API (``getMe``) before starting: PTB's start-up retry loop would log a
+    rejected token as an error with a traceback. Only a rejection counts: a network
+    problem is left to that loop, which retries."""
+    bot = Bot(settings.token() or "", base_url=settings.telegram_api_base_url)
+    try:
+        async with bot:
+            return True
+    except InvalidToken:
+        return False
+    except TelegramError:
+        return True
+
+
 def cmd_sandbox(settings: Settings, users: int) -> int:
     from bot.core.migrate import upgrade
     from bot.sandbox.terminal import run_sandbox, sandbox_settings
 
     if "log_level" not in settings.model_fields_set:
-        configure_logging("WARNING", settings.log_format)  # keep the chat readable
+        # keep the chat readable
+        configure_logging("WARNING", settings.log_format, settings.secrets())
     upgrade(sandbox_settings(settings, "").database_url)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_sandbox(settings, users=users))
@@ -153,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.secrets())
     commands: dict[str, Callable[[], int]] = {
         "db": lambda: cmd_db(settings),
         "jobs": lambda: cmd_jobs(

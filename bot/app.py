@@ -22,6 +22,7 @@ from sqlalchemy import MetaData
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
 
 from bot.core.cache import Cache, MemoryCache, RedisCache
 from bot.core.clock import Clock, SystemClock
@@ -30,6 +31,7 @@ from bot.core.context import App, BotContext, Services
 from bot.core.db import Base, Database
 from bot.core.delivery import Outbox
 from bot.core.delivery.sender import OutboxSender
+from bot.core.errors import ErrorReporter
 from bot.core.events import EventBus
 from bot.core.intake import Intake, LeaderPolling, Webhook
 from bot.core.jobs.runner import JobRunner
@@ -39,6 +41,7 @@ from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
 from bot.core.ratelimit import build_rate_limiter
 from bot.core.received import first_time, purge_received
+from bot.core.replies import CompanionBot
 from bot.core.updates import ChatOrderedUpdateProcessor
 
 log = get_logger(__name__)
@@ -144,12 +147,9 @@ def build_application(
     builder: Any = (
         ApplicationBuilder()
         .application_class(CompanionApplication)
-        .token(settings.token() or SANDBOX_TOKEN)
-        .base_url(settings.telegram_api_base_url)
+        .bot(build_bot(settings, services))
         .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(tzinfo=settings.tz))
         .concurrent_updates(ChatOrderedUpdateProcessor(64))
-        .rate_limiter(build_rate_limiter(settings, services.metrics))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -161,10 +161,24 @@ def build_application(
         module.register(app, services)
     if settings.webhook_url:
         services.purgers.add("core.received_updates", purge_received)
+    app.add_error_handler(ErrorReporter(services))
     services.runner.bot = app.bot
     services.runner.validate()  # unknown job in JOBS__..., bad cron, ...: stop here
     services.on_start.append(start_jobs)
     return app
+
+
+def build_bot(settings: Settings, services: Services) -> CompanionBot:
+    """The bot, built here rather than by the builder so that it is a :class:`CompanionBot`
+    (replies split to Telegram's limits); the HTTP pools are the builder's defaults."""
+    return CompanionBot(
+        token=settings.token() or SANDBOX_TOKEN,
+        base_url=settings.telegram_api_base_url,
+        defaults=Defaults(tzinfo=settings.tz),
+        rate_limiter=build_rate_limiter(settings, services.metrics),
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+    )
 
 
 def _wire_delivery(app: App, services: Services) -> None:

@@ -1,13 +1,21 @@
-"""The catalogue of chat commands: /help, the Telegram command menu, and the admin guard."""
+"""The catalogue of chat commands: /help, the Telegram command menu, and where commands run.
+
+A command is declared once, as data, with its callback; ``CommandCatalog.register``
+builds its handler. Every command matches new messages only: an edited message, a
+channel post or a forwarded message never runs one again (an admin fixing a typo in
+``/broadcast`` must not broadcast twice). Admin commands run only in a private chat
+with an admin: in a group nothing runs and nothing is shown to its members.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import Update
+from telegram.ext import Application, BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.core.logging import get_logger
 
@@ -19,19 +27,42 @@ log = get_logger(__name__)
 R = TypeVar("R")
 Callback = Callable[[Update, "BotContext"], Coroutine[Any, Any, R]]
 
+# A message that was typed now: not an edit, not a channel post, not a forward.
+NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.FORWARDED
+PRIVATE_NEW_MESSAGE = NEW_MESSAGE & filters.ChatType.PRIVATE
+ADMIN_REFUSAL = "Sorry, this command is for the bot's admins only."
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A command as users see it in /help and in Telegram's menu."""
+    """A command as users see it in /help and in Telegram's menu, and what runs it.
+
+    ``caption``: the command is also accepted as the caption of a photo (``/post``).
+    """
 
     name: str
     description: str
     usage: str = ""
     admin: bool = False
+    callback: Callback[Any] = field(kw_only=True, compare=False)
+    caption: bool = field(default=False, kw_only=True)
 
     def line(self) -> str:
         head = f"/{self.name}" + (f" {self.usage}" if self.usage else "")
         return f"{head} — {self.description}"
+
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        """The PTB handlers of this command, with the filters that say where it runs."""
+        where = PRIVATE_NEW_MESSAGE if self.admin else NEW_MESSAGE
+        callback = admin_only(self.callback) if self.admin else self.callback
+        built: list[BaseHandler[Update, Any, Any]] = [
+            CommandHandler(self.name, callback, filters=where)
+        ]
+        if self.caption:
+            pattern = rf"^/{self.name}(@\w+)?(\s|$)"
+            photo = filters.PHOTO & filters.CaptionRegex(pattern) & where
+            built.append(MessageHandler(photo, callback))
+        return built
 
 
 class CommandCatalog:
@@ -47,32 +78,45 @@ class CommandCatalog:
             raise ValueError(f"command /{command.name} declared twice")
         self._commands[command.name] = command
 
+    def register(self, app: Application[Any, Any, Any, Any, Any, Any], *commands: Command) -> None:
+        """Declare ``commands`` and add their handlers to ``app``: the one place a command
+        handler is built, so every command gets the same rules of where it runs."""
+        for command in commands:
+            self.add(command)
+            for handler in command.handlers():
+                app.add_handler(handler)
+
     def known(self, name: str) -> bool:
         return name.lower() in self._commands
 
     def visible_to(self, is_admin: bool) -> list[Command]:
         return [c for c in self._commands.values() if is_admin or not c.admin]
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Command]:
         return iter(self._commands.values())
 
 
 def admin_only(callback: Callback[R]) -> Callback[R | None]:
-    """Run ``callback`` only for ``ADMIN_IDS``; refuse everyone else and log the attempt."""
+    """Run ``callback`` only for ``ADMIN_IDS`` in their private chat with the bot, on a
+    new message; refuse anyone else in private, stay silent anywhere else."""
+    if getattr(callback, "__admin_only__", False):
+        return callback
 
     @functools.wraps(callback)
     async def guarded(update: Update, context: BotContext) -> R | None:
-        user = update.effective_user
-        if context.services.settings.is_admin(user.id if user else None):
+        user, chat, message = update.effective_user, update.effective_chat, update.message
+        user_id = user.id if user else None
+        if message is None or message.forward_origin is not None or chat is None:
+            log.warning("admin command ignored: not a new message", user_id=user_id)
+            return None
+        if chat.type != chat.PRIVATE:
+            log.warning("admin command ignored outside a private chat", user_id=user_id)
+            return None
+        if context.services.settings.is_admin(user_id):
             return await callback(update, context)
-        message = update.effective_message
-        log.warning(
-            "admin command refused",
-            user_id=user.id if user else None,
-            text=message.text if message else None,
-        )
-        if message is not None:
-            await message.reply_text("Sorry, this command is for the bot's admins only.")
+        log.warning("admin command refused", user_id=user_id, text=message.text)
+        await message.reply_text(ADMIN_REFUSAL)
         return None
 
+    guarded.__admin_only__ = True  # type: ignore[attr-defined]
     return guarded

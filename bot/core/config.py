@@ -253,6 +253,21 @@ class Settings(BaseSettings):
     def token(self) -> str | None:
         return self.bot_token.get_secret_value() if self.bot_token else None
 
+    def secrets(self) -> list[str]:
+        """What logs must never show: every ``SecretStr`` setting (the token, a webhook
+        secret) and the passwords in the server URLs."""
+        found = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        for url in (self.database_url, self.redis_url):
+            try:
+                found.append((make_url(url).password or "") if url else "")
+            except ArgumentError:
+                continue
+        return [secret for secret in found if secret]
+
 
 class ConfigError(Exception):
     """Configuration that cannot be run; the message is one line per problem."""

@@ -2,28 +2,98 @@
 
 Context (``update_id``, ``chat_id``, ``job``) travels in contextvars, so every
 line logged while handling an update or running a job carries it.
+
+Secrets never reach the output: the bot token sits in every Bot API URL, and
+python-telegram-bot and httpx log those URLs at DEBUG (PTB also puts the token
+into the text of ``InvalidToken``). So every line is redacted as the very last
+step, after it was rendered: message, arguments, exception text and traceback,
+whatever the logger and the level.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from collections.abc import Iterable
+from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 _SECRET_KEYS = frozenset({"token", "bot_token", "password", "secret"})
+MASK = "***"
+_MIN_SECRET = 6  # shorter strings would mask ordinary words
+
+
+class Redactor:
+    """Replaces every known secret in a text by ``***``.
+
+    A bot token ``<bot id>:<secret>`` is masked by its secret part, so the public
+    bot id stays readable and the secret goes whichever way the token is written.
+    """
+
+    __slots__ = ("_secrets",)
+
+    def __init__(self) -> None:
+        self._secrets: tuple[str, ...] = ()
+
+    def set(self, secrets: Iterable[str]) -> None:
+        found: set[str] = set()
+        for secret in secrets:
+            secret = secret.split(":", 1)[1] if ":" in secret else secret
+            # as written, inside a JSON line, and in a URL
+            found |= {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
+        usable = (s for s in found if len(s) >= _MIN_SECRET)
+        self._secrets = tuple(sorted(usable, key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+
+redact = Redactor()  # process-wide, like logging itself; filled by configure_logging
+
+
+class RedactingFilter(logging.Filter):
+    """For any stdlib handler: the record's message and exception text, redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, dict):  # structlog's own: redacted by its processors
+            return True
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a bad format string must not print the raw args
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = redact(message), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
 
 
 def _redact_secrets(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
     for key in _SECRET_KEYS & event_dict.keys():
-        event_dict[key] = "***"
+        event_dict[key] = MASK
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = redact(value)
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
+def _redact_line(_logger: WrappedLogger, _name: str, line: Any) -> Any:
+    """The rendered line (traceback included), redacted: the last step of every record."""
+    return redact(line) if isinstance(line, str) else line
+
+
+def configure_logging(
+    level: str = "INFO", fmt: str = "console", secrets: Iterable[str] = ()
+) -> None:
     """Configure structlog and route the standard library's loggers through it."""
+    redact.set(secrets)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -31,11 +101,6 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact_secrets,
     ]
-    renderer: Processor = (
-        structlog.processors.JSONRenderer()
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -43,24 +108,44 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info if fmt == "json" else _identity,
-                renderer,
-            ],
-        )
-    )
+    handler.setFormatter(_formatter(fmt, shared))
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    _quiet_libraries(level)
+    sys.excepthook = _log_uncaught
+
+
+def _formatter(fmt: str, shared: list[Processor]) -> logging.Formatter:
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info if fmt == "json" else _identity,
+            renderer,
+            _redact_line,
+        ],
+    )
+
+
+def _quiet_libraries(level: str) -> None:
+    """httpx logs a line per request (one per send), useful only when debugging."""
+    logging.getLogger("httpx").setLevel(logging.INFO if level == "DEBUG" else logging.WARNING)
+    for name in ("httpcore", "apscheduler", "alembic", "aiohttp.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """An exception nobody caught is logged (redacted) instead of printed raw."""
+    logging.getLogger("bot").critical("uncaught exception", exc_info=(kind, exc, tb))
 
 
 def _identity(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:

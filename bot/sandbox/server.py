@@ -90,6 +90,11 @@ class ApiError(Exception):
         self.code, self.description, self.parameters = code, description, parameters
 
 
+def utf16_len(text: str) -> int:
+    """A text's length as Telegram measures it (characters beyond the BMP count twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _decode(value: str, key: str) -> Any:
     if key in _STRING_FIELDS:
         return value
@@ -118,6 +123,7 @@ class SandboxServer:
         # Files the bot uploads (photos from MEDIA_DIR) are kept here, so they can be looked at.
         self.files_dir = Path(tempfile.gettempdir()) / f"companion-sandbox-{os.getpid()}"
         self._file_ids = itertools.count(1)
+        self.tokens: set[str] | None = None  # when set, any other token is answered 401
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
@@ -167,6 +173,9 @@ class SandboxServer:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.stats[method] += 1
+        if self.tokens is not None and request.match_info["token"] not in self.tokens:
+            refusal = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            return web.json_response(refusal, status=401)  # what Telegram says to a bad token
         params = await self._params(request)
         self.world.calls.append((method, params))
         if method in COUNTED and self.drop_rate and self.random.random() < self.drop_rate:
@@ -332,13 +341,13 @@ class SandboxServer:
         text = str(p.get("text", ""))
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if len(text) > MAX_TEXT:
+        if utf16_len(text) > MAX_TEXT:  # Telegram counts UTF-16 units
             raise ApiError(400, "Bad Request: message is too long")
         return self._message_json(self.world.record(int(p["chat_id"]), text, "sendMessage", p))
 
     async def m_sendPhoto(self, p: JSON) -> JSON:
         caption = p.get("caption")
-        if caption and len(str(caption)) > MAX_CAPTION:
+        if caption and utf16_len(str(caption)) > MAX_CAPTION:
             raise ApiError(400, "Bad Request: message caption is too long")
         return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendPhoto", p))
 
@@ -356,7 +365,7 @@ class SandboxServer:
         text, markup = str(p.get("text", "")), p.get("reply_markup")
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if len(text) > MAX_TEXT:
+        if utf16_len(text) > MAX_TEXT:  # Telegram counts UTF-16 units
             raise ApiError(400, "Bad Request: message is too long")
         if text == message.text and markup == message.reply_markup:
             raise ApiError(400, "Bad Request: message is not modified")

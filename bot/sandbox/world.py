@@ -141,6 +141,47 @@ class World:
         self.push({"message": message})
         return int(message["message_id"])
 
+    def send_in_chat(self, chat_id: int, user_id: int, text: str, *, photo: bool = False) -> int:
+        """The user writes ``text`` (or sends a photo with it as caption) in the group
+        ``chat_id``; the message id."""
+        message = self._typed(self.user(user_id), text, photo)
+        message["chat"] = self.chat(chat_id).as_chat()
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def edit_text(self, user_id: int, message_id: int, text: str, *, photo: bool = False) -> int:
+        """The user edits their message ``message_id`` (in their private chat) to ``text``;
+        Telegram sends an ``edited_message`` update. The update id."""
+        message = self._typed(self.user(user_id), text, photo)
+        message["message_id"], message["edit_date"] = message_id, int(time.time())
+        return self.push({"edited_message": message})
+
+    def forward(self, user_id: int, text: str, from_user_id: int, *, photo: bool = False) -> int:
+        """The user forwards to the bot a message ``from_user_id`` wrote; the message id."""
+        message = self._typed(self.user(user_id), text, photo)
+        origin = self.user(from_user_id).as_user()
+        message["forward_origin"] = {"type": "user", "date": message["date"], "sender_user": origin}
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def post_in_channel(self, chat_id: int, text: str, *, photo: bool = False) -> int:
+        """A ``channel_post`` in the channel ``chat_id`` (no sender user); the message id."""
+        channel = self.chat(chat_id, "channel").as_chat()
+        message = self._typed(SandboxUser(chat_id, "channel"), text, photo)  # not a user
+        del message["from"]
+        message["chat"], message["sender_chat"] = channel, channel
+        self.push({"channel_post": message})
+        return int(message["message_id"])
+
+    def _typed(self, user: SandboxUser, text: str, photo: bool) -> JSON:
+        """A message with ``text``, or a photo with ``text`` as its caption."""
+        if not photo:
+            return self._user_message(user, text=text)
+        message = self._user_message(user, caption=text)
+        size = {"file_id": f"photo-{message['message_id']}", "file_unique_id": "u"}
+        message["photo"] = [{**size, "width": 640, "height": 480}]
+        return message
+
     def press(self, user_id: int, message: SentMessage, data: str) -> str:
         """The user presses an inline button carrying ``data`` under ``message``."""
         user = self.user(user_id)

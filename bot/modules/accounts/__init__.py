@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
-from bot.core.commands import Command
+from bot.core.commands import PRIVATE_NEW_MESSAGE, Command
 from bot.core.context import App, Services
 from bot.modules.accounts import handlers
 
 COMMANDS = (
-    Command("start", "register and see what this bot does"),
-    Command("help", "list the commands you can use"),
+    Command("start", "register and see what this bot does", callback=handlers.start),
+    Command("help", "list the commands you can use", callback=handlers.help_command),
 )
 
 
 def register(app: App, services: Services) -> None:
-    for command in COMMANDS:
-        services.commands.add(command)
-    app.add_handler(CommandHandler("start", handlers.start))
-    app.add_handler(CommandHandler("help", handlers.help_command))
+    services.commands.register(app, *COMMANDS)
     app.add_handler(
         ChatMemberHandler(handlers.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )
-    # In a late group, so it sees only commands that no module claimed.
-    app.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command), group=100)
+    # In a late group, so it sees only commands that no module claimed; private chats only
+    # (in a group, a command meant for another bot is none of this one's business).
+    unknown = filters.COMMAND & PRIVATE_NEW_MESSAGE
+    app.add_handler(MessageHandler(unknown, handlers.unknown_command), group=100)
 
 
 __all__ = ["register"]

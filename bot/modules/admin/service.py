@@ -10,8 +10,11 @@ from bot.core.jobs import store
 from bot.core.jobs.schedule import describe, first_fire
 from bot.core.jobs.spec import JobSpec
 from bot.core.jobs.store import JobRunRecord
+from bot.core.replies import shorten
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
+# A job's error can be a page long: a reply shows its start (the log and job_runs keep it all).
+DETAIL_MAX, HISTORY_DETAIL_MAX = 1000, 300
 
 
 def local(instant: datetime | None, tz: ZoneInfo) -> str:
@@ -31,7 +34,7 @@ def finished_text(record: JobRunRecord) -> str:
     detail = record.summary if record.status == "succeeded" else record.error
     return (
         f"{record.job} finished: {record.status} in {seconds(record.duration)} "
-        f"after {record.attempts} attempt(s) — {detail or 'no summary'}"
+        f"after {record.attempts} attempt(s) — {shorten(detail or 'no summary', DETAIL_MAX)}"
     )
 
 
@@ -72,6 +75,7 @@ async def history_text(services: Services, name: str, limit: int) -> str:
     lines = [f"Last {len(runs)} run(s) of {name}:"]
     for run in runs:
         detail = run.summary if run.status == "succeeded" else run.error
+        detail = shorten(detail, HISTORY_DETAIL_MAX) if detail else None
         lines.append(
             f"#{run.id} {local(run.scheduled_for, tz)} {run.trigger} {run.status} "
             f"{seconds(run.duration)} ×{run.attempts}" + (f" — {detail}" if detail else "")

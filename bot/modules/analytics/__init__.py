@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from telegram.ext import CommandHandler
-
 from bot.core.commands import Command
 from bot.core.context import App, Services
 from bot.modules.analytics import handlers
 from bot.modules.analytics.jobs import SPECS
 
+COMMANDS = (
+    Command("stats", "users, missions and outbox backlog now", admin=True,
+            callback=handlers.stats),
+)  # fmt: skip
+
 
 def register(app: App, services: Services) -> None:
-    services.commands.add(Command("stats", "users, missions and outbox backlog now", admin=True))
-    app.add_handler(CommandHandler("stats", handlers.stats))
+    services.commands.register(app, *COMMANDS)
     for spec in SPECS:
         services.jobs.add(spec)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from telegram.ext import CommandHandler, MessageHandler, filters
-
 from bot.core.commands import Command
 from bot.core.context import App, Services
 from bot.core.events import MessageDelivered
@@ -16,23 +14,19 @@ log = get_logger(__name__)
 
 COMMANDS = (
     Command("post", "schedule a channel post (text, or a photo with this caption)",
-            "<now|+30m|+2h|+1d|2026-12-01T09:00> <text>", admin=True),
-    Command("posts", "list the channel posts waiting to go out", admin=True),
-    Command("cancelpost", "cancel a scheduled channel post", "<id>", admin=True),
+            "<now|+30m|+2h|+1d|2026-12-01T09:00> <text>", admin=True,
+            callback=handlers.post, caption=True),
+    Command("posts", "list the channel posts waiting to go out", admin=True,
+            callback=handlers.posts),
+    Command("cancelpost", "cancel a scheduled channel post", "<id>", admin=True,
+            callback=handlers.cancelpost),
 )  # fmt: skip
 
 
 def register(app: App, services: Services) -> None:
-    for command in COMMANDS:
-        services.commands.add(command)
+    services.commands.register(app, *COMMANDS)
     for spec in JOBS:
         services.jobs.add(spec)
-    app.add_handler(CommandHandler("post", handlers.post))
-    app.add_handler(
-        MessageHandler(filters.PHOTO & filters.CaptionRegex(r"^/post(@\w+)?(\s|$)"), handlers.post)
-    )
-    app.add_handler(CommandHandler("posts", handlers.posts))
-    app.add_handler(CommandHandler("cancelpost", handlers.cancelpost))
 
     async def on_delivered(event: MessageDelivered) -> None:
         """Record Telegram's message id of a published post and announce it."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
@@ -11,23 +11,21 @@ from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
 
 COMMANDS = (
-    Command("mission", "today's mission, with its Done button"),
-    Command("missions", "list the mission catalogue", admin=True),
-    Command("addmission", "add a mission", usage="<points> <title> | <description>", admin=True),
-    Command("retiremission", "stop assigning a mission", usage="<id>", admin=True),
-)
+    Command("mission", "today's mission, with its Done button", callback=handlers.mission),
+    Command("missions", "list the mission catalogue", admin=True,
+            callback=handlers.list_missions),
+    Command("addmission", "add a mission", usage="<points> <title> | <description>",
+            admin=True, callback=handlers.add_mission),
+    Command("retiremission", "stop assigning a mission", usage="<id>", admin=True,
+            callback=handlers.retire_mission),
+)  # fmt: skip
 
 
 def register(app: App, services: Services) -> None:
-    for command in COMMANDS:
-        services.commands.add(command)
+    services.commands.register(app, *COMMANDS)
     for spec in JOBS:
         services.jobs.add(spec)
     services.stats.add("missions", day_figures)
-    app.add_handler(CommandHandler("mission", handlers.mission))
-    app.add_handler(CommandHandler("missions", handlers.list_missions))
-    app.add_handler(CommandHandler("addmission", handlers.add_mission))
-    app.add_handler(CommandHandler("retiremission", handlers.retire_mission))
     app.add_handler(CallbackQueryHandler(handlers.done_pressed, pattern=r"^mission:"))
 
 

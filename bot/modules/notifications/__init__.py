@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
@@ -10,17 +10,14 @@ from bot.modules.notifications import handlers
 from bot.modules.notifications.service import PreferencesPolicy
 
 COMMANDS = (
-    Command("notifications", "choose which messages you get"),
-    Command("quiet", "set quiet hours for bulk messages", "<22-08|off>"),
+    Command("notifications", "choose which messages you get", callback=handlers.show),
+    Command("quiet", "set quiet hours for bulk messages", "<22-08|off>", callback=handlers.quiet),
 )
 
 
 def register(app: App, services: Services) -> None:
-    for command in COMMANDS:
-        services.commands.add(command)
+    services.commands.register(app, *COMMANDS)
     services.outbox.policy = PreferencesPolicy(services.settings.tz)
-    app.add_handler(CommandHandler("notifications", handlers.show))
-    app.add_handler(CommandHandler("quiet", handlers.quiet))
     app.add_handler(CallbackQueryHandler(handlers.pressed, pattern=r"^notif:"))
 
 

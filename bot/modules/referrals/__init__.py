@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from telegram.ext import CommandHandler
-
 from bot.core.commands import Command
 from bot.core.context import App, Services
 from bot.modules.missions.events import MissionCompleted
 from bot.modules.referrals import handlers
 from bot.modules.referrals.jobs import JOBS
 
+COMMANDS = (
+    Command("invite", "your invite link and the friends who joined", callback=handlers.invite),
+)
+
 
 def register(app: App, services: Services) -> None:
-    services.commands.add(Command("invite", "your invite link and the friends who joined"))
+    services.commands.register(app, *COMMANDS)
     for spec in JOBS:
         services.jobs.add(spec)
     reactions = handlers.ReferralHandlers(services)
     services.bus.subscribe_in_transaction(MissionCompleted, reactions.record)
     services.bus.subscribe(MissionCompleted, reactions.pay)
-    app.add_handler(CommandHandler("invite", handlers.invite))
 
 
 __all__ = ["register"]

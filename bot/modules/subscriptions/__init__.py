@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import (
     ChatJoinRequestHandler,
     ChatMemberHandler,
-    CommandHandler,
     MessageHandler,
     PreCheckoutQueryHandler,
     filters,
@@ -20,26 +19,23 @@ from bot.modules.subscriptions import handlers, service
 from bot.modules.subscriptions.jobs import JOBS
 
 COMMANDS = (
-    Command("status", "see your VIP subscription and when it ends"),
-    Command("subscribe", "buy VIP access with Telegram Stars"),
-    Command("grant", "grant or extend a VIP subscription", "<user_id> <duration>", admin=True),
-    Command("revoke", "end a VIP subscription now", "<user_id>", admin=True),
-    Command("refund", "refund a Stars payment and end what it bought", "<charge_id>", admin=True),
-)
+    Command("status", "see your VIP subscription and when it ends", callback=handlers.status),
+    Command("subscribe", "buy VIP access with Telegram Stars", callback=handlers.subscribe),
+    Command("grant", "grant or extend a VIP subscription", "<user_id> <duration>", admin=True,
+            callback=handlers.grant),
+    Command("revoke", "end a VIP subscription now", "<user_id>", admin=True,
+            callback=handlers.revoke),
+    Command("refund", "refund a Stars payment and end what it bought", "<charge_id>",
+            admin=True, callback=handlers.refund),
+)  # fmt: skip
 
 
 def register(app: App, services: Services) -> None:
-    for command in COMMANDS:
-        services.commands.add(command)
+    services.commands.register(app, *COMMANDS)
     for spec in JOBS:
         services.jobs.add(spec)
-    app.add_handler(CommandHandler("status", handlers.status))
-    app.add_handler(CommandHandler("grant", handlers.grant))
-    app.add_handler(CommandHandler("revoke", handlers.revoke))
-    app.add_handler(CommandHandler("subscribe", handlers.subscribe))
     app.add_handler(PreCheckoutQueryHandler(handlers.pre_checkout))
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, handlers.paid))
-    app.add_handler(CommandHandler("refund", handlers.refund))
     app.add_handler(ChatJoinRequestHandler(handlers.join_request))
     app.add_handler(ChatMemberHandler(handlers.member_changed, ChatMemberHandler.CHAT_MEMBER))
 

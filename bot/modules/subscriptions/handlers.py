@@ -10,6 +10,7 @@ from bot.core.alerts import alert_admins
 from bot.core.commands import admin_only
 from bot.core.context import BotContext
 from bot.core.logging import get_logger
+from bot.core.parse import USER_ID_MAX, ascii_int
 from bot.modules.subscriptions import access, payments, service
 
 log = get_logger(__name__)
@@ -19,7 +20,7 @@ REVOKE_USAGE = "Usage: /revoke <user_id>"
 
 
 def _user_id(text: str) -> int | None:
-    return int(text) if text.isdigit() and 0 < len(text) <= 15 else None
+    return ascii_int(text, 1, USER_ID_MAX)
 
 
 @admin_only

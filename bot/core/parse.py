@@ -28,4 +28,3 @@ def ascii_int(text: str | None, lo: int, hi: int) -> int | None:
         return None
     value = -int(digits) if negative else int(digits)
     return value if lo <= value <= hi else None
-

@@ -1,4 +1,4 @@
-"""RSS 2.0, RDF, Atom and JSON Feed parsing, items without text, and refusal of what is not a feed."""
+"""RSS 2.0, RDF, Atom and JSON Feed parsing, items without text, refusal of what is no feed."""
 
 from __future__ import annotations
 

@@ -60,17 +60,15 @@ def test_truncated_or_corrupted_real_feeds(feed: bytes, cut: int, junk: bytes) -
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=30,
 )
+FIELDS = ("id", "title", "url", "external_url", "summary", "content_text", "content_html",
+          "date_published", "date_modified")  # fmt: skip
 JSON_ITEMS = st.lists(
-    st.fixed_dictionaries(
-        {},
-        optional={key: JSON_VALUES for key in (
-            "id", "title", "url", "external_url", "summary", "content_text", "content_html",
-            "date_published", "date_modified")},  # fmt: skip
-    )
-    | JSON_VALUES,
+    st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, JSON_VALUES)) | JSON_VALUES,
     max_size=8,
 )
 

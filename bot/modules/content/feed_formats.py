@@ -61,10 +61,10 @@ class Parsed:
     skipped: int = 0
 
 
-def parse(body: bytes, url: str = "", content_type: str | None = None) -> Parsed:
+def parse(body: bytes, content_type: str | None = None) -> Parsed:
     """RSS, RDF, Atom or JSON Feed, recognised by content; :class:`FeedError` for anything else."""
     try:
-        entries = _json_feed(body) if _looks_like_json(body) else _xml_feed(body, url, content_type)
+        entries = _json_feed(body) if _looks_like_json(body) else _xml_feed(body, content_type)
     except FeedError:
         raise
     except RecursionError:
@@ -87,15 +87,15 @@ def _looks_like_json(body: bytes) -> bool:
     return body.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"[")
 
 
-def _xml_feed(body: bytes, url: str, content_type: str | None) -> list[FeedItem | None]:
+def _xml_feed(body: bytes, content_type: str | None) -> list[FeedItem | None]:
     if not body.strip():
         raise FeedError("empty document")
     prolog = body[: m.start()] if (m := _PROLOG_END.search(body)) else body
     if _ENTITY.search(prolog):
         raise FeedError("malformed XML (declares entities)")
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # No content-location: feedparser would resolve relative guids against the URL, and an
+    # item's id must not change with the source (primary or backup) that served it.
+    headers = {"content-type": content_type} if content_type else {}
     result = feedparser.parse(io.BytesIO(body), response_headers=headers)
     entries = [_xml_item(entry) for entry in result.get("entries") or []]
     problem = result.get("bozo_exception") if result.get("bozo") else None

@@ -32,7 +32,7 @@ class Fetched:
 async def fetch(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> Parsed:
     """Download and parse one URL; :class:`FeedError` for anything but a usable feed."""
     body, content_type = await download(url, timeout, max_bytes)
-    return await asyncio.to_thread(parse, body, url, content_type)
+    return await asyncio.to_thread(parse, body, content_type)
 
 
 async def download(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:

@@ -61,7 +61,7 @@ def test_ascii_int_bounds() -> None:
 def test_start_payload_is_total(payload: str, user_id: int) -> None:
     """Any /start payload: None or someone else's valid user id."""
     referrer = parse_referrer(payload, user_id)
-    assert referrer is None or 1 <= referrer <= USER_ID_MAX and referrer != user_id
+    assert referrer is None or (1 <= referrer <= USER_ID_MAX and referrer != user_id)
 
 
 @FAST

@@ -8,6 +8,7 @@ sandbox itself (``:help`` lists them).
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -15,12 +16,14 @@ from typing import TextIO
 
 from bot.app import build_application, serving
 from bot.core.config import Settings
+from bot.core.parse import ID_MAX, USER_ID_MAX, ascii_int
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.world import SentMessage, World
 
 YOU = 1
 SIMULATED_BASE = 100_001
 CHANNEL, VIP = -1_001_000_000_001, -1_001_000_000_002
+_FRACTION = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?|\.[0-9]{1,6}")  # :fault 0.2 (ASCII digits)
 SANDBOX_HELP = """Sandbox commands:
   :as <user_id> <text>   send <text> as another user (created on first use)
   :press <n> [user_id]   press button n of the newest message with buttons (to you, or user_id)
@@ -88,21 +91,21 @@ def sandbox_command(line: str, server: SandboxServer, say: Callable[[str], None]
     args = rest.split()
     if verb == "quit":
         return False
-    if verb == "as" and len(args) >= 2 and args[0].isdigit():
-        world.send_text(int(args[0]), rest.split(maxsplit=1)[1])
-    elif verb == "press" and args and args[0].isdigit():
-        chat = int(args[1]) if len(args) > 1 and args[1].isdigit() else YOU
+    number = ascii_int(args[0], 1, USER_ID_MAX) if args else None
+    if verb == "as" and len(args) >= 2 and number is not None:
+        world.send_text(number, rest.split(maxsplit=1)[1])
+    elif verb == "press" and number is not None:
+        chat = (ascii_int(args[1], -ID_MAX, ID_MAX) if len(args) > 1 else None) or YOU
         message = _latest_with_buttons(world, chat)
         buttons = message.buttons() if message else []
-        index = int(args[0]) - 1
-        if message is None or not 0 <= index < len(buttons):
+        if message is None or not 1 <= number <= len(buttons):
             say("no such button")
         else:
-            world.press(chat, message, str(buttons[index].get("callback_data", "")))
-    elif verb in ("block", "unblock") and args and args[0].isdigit():
-        world.block(int(args[0]), blocked=verb == "block")
-    elif verb == "fault" and args:
-        server.fault_rate = max(0.0, min(1.0, float(args[0])))
+            world.press(chat, message, str(buttons[number - 1].get("callback_data", "")))
+    elif verb in ("block", "unblock") and number is not None:
+        world.block(number, blocked=verb == "block")
+    elif verb == "fault" and args and _FRACTION.fullmatch(args[0]):
+        server.fault_rate = min(1.0, float(args[0]))
     else:
         say(SANDBOX_HELP)
     return True

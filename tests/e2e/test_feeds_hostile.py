@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.core.jobs import JobContext
-from bot.modules.content.feeds import FeedError
+from bot.modules.content.feeds import FeedError, parse_apart
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
 from tests.e2e.conftest import CHANNEL, UNPACED, Harness
@@ -202,3 +202,21 @@ async def test_same_items_from_primary_and_backup_are_one_post(
     assert await run(h) == "n: primary, 2 new of 2"
     del server.routes["/main"]
     assert await run(h) == "n: backup (primary HTTP 404), 0 new of 2"
+
+
+async def test_a_document_that_takes_too_long_to_parse_is_cut_off() -> None:
+    """Parsing runs in a child process with a time budget: a document that keeps feedparser's
+    lenient parser busy for many seconds is a feed error after the budget, and the bot's own
+    event loop stays free meanwhile."""
+    pathological = b"<rss>" + b"<x>" * 400_000  # about 10 s of CPU in the lenient parser
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    parsing = asyncio.ensure_future(parse_apart(pathological, "", budget=1.5))
+    ticks = 0
+    while not parsing.done():
+        await asyncio.sleep(0.05)
+        ticks += 1
+    with pytest.raises(FeedError, match=r"not parsed within 1\.5s"):
+        await parsing
+    assert loop.time() - started < 6.0
+    assert ticks >= 10  # the loop kept running while the child worked

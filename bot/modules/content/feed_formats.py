@@ -196,3 +196,21 @@ def _clean(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def worker() -> None:
+    """Child-process mode (see ``feeds.parse_apart``): the body on stdin, JSON on stdout."""
+    import sys
+
+    try:
+        parsed = parse(sys.stdin.buffer.read(), sys.argv[1] if len(sys.argv) > 1 else None)
+    except FeedError as exc:
+        result: dict[str, Any] = {"error": str(exc)}
+    else:
+        items = [[i.id, i.title, i.link, i.summary, i.published] for i in parsed.items]
+        result = {"items": items, "skipped": parsed.skipped}
+    sys.stdout.write(json.dumps(result))
+
+
+if __name__ == "__main__":
+    worker()

@@ -77,8 +77,7 @@ def parse(body: bytes, content_type: str | None = None) -> Parsed:
 
 def newest_first(items: list[FeedItem]) -> list[FeedItem]:
     """By date when every item has one, else in document order (feeds list newest first)."""
-    dated = [item.published for item in items if item.published is not None]
-    if len(dated) != len(items):
+    if any(item.published is None for item in items):
         return items
     return sorted(items, key=lambda item: -(item.published or 0.0))
 

@@ -188,10 +188,17 @@ async def import_feed_items(
     fresh, older = unseen[:cap], unseen[cap:]
     queued = 0
     for item_id, text in reversed(fresh):
-        queued += await _insert_item(session, source, item_id, text, PostStatus.SCHEDULED, now)
+        queued += await add_feed_item(session, source=source, item_id=item_id, text=text, now=now)
     for item_id, _ in older:
         await _insert_item(session, source, item_id, "", PostStatus.SEEN, now)
     return FeedImport(queued, len(older))
+
+
+async def add_feed_item(
+    session: AsyncSession, *, source: str, item_id: str, text: str, now: datetime
+) -> bool:
+    """Queue a feed item as a scheduled post unless it was imported before; True if new."""
+    return await _insert_item(session, source, item_id, text, PostStatus.SCHEDULED, now)
 
 
 async def _unseen(

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.jobs.args import ArgsError, parse_args
@@ -19,7 +19,7 @@ from bot.modules.content.service import MAX_AHEAD, PostError, parse_when
 from bot.modules.notifications.service import QuietHoursError, parse_quiet
 from bot.modules.subscriptions.service import MAX_DURATION, DurationError, parse_duration
 
-FAST = settings(max_examples=300, deadline=None)
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 ZONES = [ZoneInfo(name) for name in ("UTC", "Europe/Berlin", "America/New_York",
                                      "Pacific/Kiritimati", "Pacific/Pago_Pago")]  # fmt: skip

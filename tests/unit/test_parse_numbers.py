@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.config import ConfigError, Settings
@@ -13,7 +13,7 @@ from bot.modules.missions.catalogue import InvalidMission, NewMission, parse_new
 from bot.modules.missions.render import done_keyboard, parse_done
 from bot.modules.subscriptions.payments import Offer, PaymentError, parse_payload
 
-FAST = settings(max_examples=300, deadline=None)
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 UNICODE_DIGITS = ["²", "¹²", "١٢", "١", "３０", "߁", "𝟙", "৩", "Ⅻ", "½"]
 BOUNDS = st.integers(-(2**64), 2**64)
 # Text that looks like numbers: ASCII and other digits, signs and separators.

@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.core.parse import ID_MAX, ascii_int
+
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 _ASYNC_DRIVERS = {
@@ -128,6 +130,8 @@ class Settings(BaseSettings):
     feeds: Annotated[list[FeedSource], NoDecode] = Field(default_factory=list)
     # Seconds one feed download may take before the backup URL is tried.
     feed_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # New items of one feed queued per import run (the newest); the others are marked seen.
+    feed_max_new_per_run: int = Field(default=5, ge=1, le=100)
     # Hours a one-person VIP invite link stays valid (capped at the subscription's end).
     vip_invite_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     # /subscribe: price in Telegram Stars (0 = not on sale) of VIP_STARS_DAYS days of access.
@@ -157,10 +161,11 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         parts = [part.strip() for part in value.split(",") if part.strip()]
-        bad = [part for part in parts if not part.lstrip("-").isdigit()]
+        ids = [ascii_int(part, -ID_MAX, ID_MAX) for part in parts]
+        bad = [part for part, value in zip(parts, ids, strict=True) if value is None]
         if bad:
             raise ValueError(f"expected comma-separated Telegram user ids, got {bad[0]!r}")
-        return tuple(int(part) for part in parts)
+        return tuple(value for value in ids if value is not None)
 
     @field_validator("timezone")
     @classmethod

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.db import Base, UTCDateTime, insert_missing
+from bot.core.parse import USER_ID_MAX, ascii_int
 
 
 class User(Base):
@@ -31,11 +32,8 @@ def parse_referrer(payload: str | None, user_id: int) -> int | None:
     """The inviter named by a ``ref_<id>`` start payload; None if invalid or self."""
     if not payload or not payload.startswith("ref_"):
         return None
-    digits = payload.removeprefix("ref_")
-    if not digits.isdigit() or len(digits) > 15:
-        return None
-    referrer = int(digits)
-    return None if referrer in (0, user_id) else referrer
+    referrer = ascii_int(payload.removeprefix("ref_"), 1, USER_ID_MAX)
+    return None if referrer in (None, user_id) else referrer
 
 
 async def register(

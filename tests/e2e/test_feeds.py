@@ -94,10 +94,10 @@ async def test_failing_primary_uses_backup(
     assert summary == "news: backup (primary HTTP 500), 2 new of 2"
     stored = await posts(h)
     assert [(p.source, p.source_item_id, p.status) for p in stored] == [
+        ("feed:news", "http://x/2", "scheduled"),  # the feed lists newest first: oldest posts first
         ("feed:news", "g1", "scheduled"),
-        ("feed:news", "http://x/2", "scheduled"),
     ]
-    assert stored[0].text == "One\n\nhttp://x/1"
+    assert stored[1].text == "One\n\nhttp://x/1"
 
 
 async def test_second_import_adds_nothing_new(

@@ -1,6 +1,8 @@
-"""RSS 2.0, Atom and JSON Feed parsing, and refusal of what is not a feed."""
+"""RSS 2.0, RDF, Atom and JSON Feed parsing, items without text, refusal of what is no feed."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -13,11 +15,38 @@ ATOM = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title
 <entry><id>urn:a1</id><title>A</title><link rel="alternate" href="http://a/1"/></entry></feed>"""
 JSON_FEED = b"""{"version": "https://jsonfeed.org/version/1.1", "title": "t",
 "items": [{"id": "j1", "title": "J", "url": "http://j/1"}]}"""
+RDF = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="http://r/"><title>t</title><link>http://r/</link><description>d</description>
+</channel>
+<item rdf:about="http://r/1"><title>Older</title><link>http://r/1</link>
+<dc:date>2026-11-19T10:00:00+01:00</dc:date></item>
+<item rdf:about="http://r/2"><title>Newer &amp; better</title><link>http://r/2</link>
+<dc:date>2026-11-20T10:00:00+01:00</dc:date></item>
+</rdf:RDF>"""
+PREFIXED_ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<a:feed xmlns:a="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
+<a:title>t</a:title>
+<a:entry><a:id>tag:x,2026:1</a:id><a:title type="html">&lt;b&gt;Bold&lt;/b&gt; news</a:title>
+<a:link rel="enclosure" href="http://a/file.mp3"/><a:link href="http://a/page"/>
+<a:updated>2026-11-20T08:00:00Z</a:updated><media:thumbnail url="http://a/t.jpg"/></a:entry>
+</a:feed>"""
+LATIN1 = (
+    b'<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title>'
+    b"<item><title>Caf\xe9</title><link>http://l/1</link></item></channel></rss>"
+)
+WITHOUT_TEXT = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><guid isPermaLink="false">only-an-id</guid></item>
+<item><guid>not-a-url</guid></item>
+<item><title>Kept</title><guid>k1</guid></item>
+<item><description>&lt;p&gt;Just a summary&lt;/p&gt;</description></item>
+</channel></rss>"""
 
 
 def test_rss_items_use_guid_then_link() -> None:
     """RSS items are identified by guid, else by link."""
-    items = parse(RSS)
+    items = parse(RSS).items
     assert [(i.id, i.title, i.link) for i in items] == [
         ("g1", "One", "http://x/1"),
         ("http://x/2", "Two", "http://x/2"),
@@ -27,21 +56,75 @@ def test_rss_items_use_guid_then_link() -> None:
 
 def test_atom_and_json_feed() -> None:
     """Atom entries and JSON Feed items are read with their id, title and link."""
-    assert [(i.id, i.link) for i in parse(ATOM)] == [("urn:a1", "http://a/1")]
-    assert [(i.id, i.title) for i in parse(JSON_FEED)] == [("j1", "J")]
+    assert [(i.id, i.link) for i in parse(ATOM).items] == [("urn:a1", "http://a/1")]
+    assert [(i.id, i.title) for i in parse(JSON_FEED).items] == [("j1", "J")]
+
+
+def test_rss_1_0_rdf_with_namespaces_newest_first() -> None:
+    """RSS 1.0 (RDF) items are read with their rdf:about id and dc:date, newest first."""
+    items = parse(RDF).items
+    assert [(i.id, i.title) for i in items] == [
+        ("http://r/2", "Newer & better"),
+        ("http://r/1", "Older"),
+    ]
+
+
+def test_prefixed_atom_with_extensions() -> None:
+    """Atom under a namespace prefix with media extensions: the alternate link, HTML stripped."""
+    (item,) = parse(PREFIXED_ATOM).items
+    assert (item.id, item.title, item.link) == ("tag:x,2026:1", "Bold news", "http://a/page")
+
+
+def test_declared_encoding_is_honoured() -> None:
+    """A feed declared ISO-8859-1 is decoded as such."""
+    assert parse(LATIN1).items[0].title == "Café"
+
+
+def test_items_without_text_are_skipped_and_counted() -> None:
+    """An item with only an id (or a guid that is no URL) is skipped and counted; a summary
+    alone is text."""
+    parsed = parse(WITHOUT_TEXT)
+    assert parsed.skipped == 2
+    assert [i.as_post() for i in parsed.items] == ["Kept", "Just a summary"]
+
+
+def test_json_feed_items_without_text_or_not_objects_are_skipped() -> None:
+    """JSON Feed items that are not objects or have no title, url or text are skipped."""
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
+        {"id": "only-id"}, 42, {"id": 7, "content_text": "hello", "date_published": "2026-11-20"},
+        {"id": "t", "title": {"nested": "object"}, "url": ["list"]},
+    ]}).encode()  # fmt: skip
+    parsed = parse(body)
+    assert parsed.skipped == 3
+    assert [(i.id, i.as_post()) for i in parsed.items] == [("7", "hello")]
+
+
+def test_text_is_cleaned_for_the_database() -> None:
+    """NUL characters and lone surrogates never reach a post's text."""
+    body = json.dumps({"version": "https://jsonfeed.org/version/1", "items": [
+        {"id": "x\u0000y", "title": "a\u0000b\ud800c", "url": "http://j/1"}]}).encode()  # fmt: skip
+    (item,) = parse(body).items
+    assert (item.id, item.title) == ("xy", "ab?c")
+
+
+def test_deeply_nested_json_is_a_feed_error() -> None:
+    """JSON nested beyond the recursion limit is a FeedError, not a RecursionError."""
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * 100_000
+    with pytest.raises(FeedError, match="nested too deeply"):
+        parse(body + b"]" * 100_000 + b"}")
 
 
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
         (b"<rss><channel><item>", "malformed XML"),
-        (b"<html><body>hi</body></html>", "not RSS or Atom"),
+        (b"<html><body>hi</body></html>", "not RSS, RDF or Atom"),
         (b"{not json", "malformed JSON"),
         (b'{"items": []}', "not a JSON Feed"),
-        (b"", "malformed XML"),
+        (b"", "empty document"),
         (
             b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><rss>&a;</rss>',
-            "malformed XML",
+            "declares entities",
         ),
     ],
 )

@@ -1,11 +1,23 @@
-"""Arguments of a manual run: ``key=value`` words read by the types a job declares."""
+"""Arguments of a manual run: ``key=value`` words read by the types a job declares.
+
+Numbers, dates and times take ASCII digits only (``int('١٢')`` is 12, ``int('²')``
+raises) and ints stay within a BIGINT; any other declared type that refuses the text
+is reported the same way. Nothing but :class:`ArgsError` leaves :func:`parse_args`.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from bot.core.parse import ID_MAX, ascii_int
+
+_FLOAT = re.compile(
+    r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:e[+-]?[0-9]{1,3})?", re.IGNORECASE
+)
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
@@ -28,7 +40,7 @@ def parse_args(declared: Mapping[str, type], words: Sequence[str]) -> dict[str, 
             raise ArgsError(f"unexpected argument {word!r}; accepts: {accepted(declared)}")
         try:
             values[key] = _convert(kind, raw)
-        except ValueError:
+        except (ValueError, TypeError, OverflowError):
             raise ArgsError(
                 f"{key} must be {kind.__name__}, got {raw!r}; accepts: {accepted(declared)}"
             ) from None
@@ -40,8 +52,25 @@ def _convert(kind: type, raw: str) -> Any:
         if raw.lower() in _TRUE | _FALSE:
             return raw.lower() in _TRUE
         raise ValueError(raw)
+    if kind is int:
+        value = ascii_int(raw, -ID_MAX, ID_MAX)
+        if value is None:
+            raise ValueError(raw)
+        return value
+    if kind is float:
+        return _float(raw)
+    if kind in (date, datetime) and not raw.isascii():
+        raise ValueError(raw)
     if kind is datetime:
         return datetime.fromisoformat(raw)
     if kind is date:
         return date.fromisoformat(raw)
     return kind(raw)
+
+
+def _float(raw: str) -> float:
+    """A finite decimal number; ``nan``, ``inf``, ``1_0`` and non-ASCII digits are refused."""
+    value = float(raw) if _FLOAT.fullmatch(raw) else math.nan
+    if not math.isfinite(value):
+        raise ValueError(raw)
+    return value

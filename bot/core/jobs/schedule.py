@@ -19,8 +19,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.jobs.spec import Cron, DailyAt, Every, Schedule
 
-_EVERY = re.compile(r"^every\s+(\d+(?:\.\d+)?)\s*([smh])$")
-_DAILY = re.compile(r"^(?:daily\s+)?(\d{1,2}):(\d{2})$")
+# ASCII digits only (int('²') raises), few enough that the interval stays finite.
+_EVERY = re.compile(r"every\s+([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*([smh])")
+_DAILY = re.compile(r"(?:daily\s+)?([0-9]{1,2}):([0-9]{2})")
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 _EPOCH = datetime(2000, 1, 3)  # a Monday: interval slots are aligned to it, not to start-up
 
@@ -32,9 +33,9 @@ class ScheduleError(ValueError):
 def parse_schedule(text: str) -> Schedule:
     """``"0 9 * * *"`` -> Cron, ``"daily 09:00"`` or ``"09:00"`` -> DailyAt, ``"every 5m"``."""
     value = " ".join(text.strip().lower().split())
-    if match := _EVERY.match(value):
+    if match := _EVERY.fullmatch(value):
         return Every(float(match[1]) * _UNITS[match[2]])
-    if match := _DAILY.match(value):
+    if match := _DAILY.fullmatch(value):
         hour, minute = int(match[1]), int(match[2])
         if hour > 23 or minute > 59:
             raise ScheduleError(f"no such time of day {text.strip()!r}")

@@ -9,6 +9,7 @@ from bot.core.context import BotContext, Services
 from bot.core.jobs.args import ArgsError, parse_args
 from bot.core.jobs.models import Trigger
 from bot.core.logging import get_logger
+from bot.core.parse import ascii_int
 from bot.modules.admin import service
 
 log = get_logger(__name__)
@@ -89,10 +90,13 @@ async def jobhistory(update: Update, context: BotContext) -> None:
             await message.reply_text(str(found))
         return
     words = (context.args or [])[1:]
-    if len(words) > 1 or (words and not words[0].isdigit()):
-        await message.reply_text("Usage: /jobhistory <name> [N], N a whole number (at most 50)")
+    limit = ascii_int(words[0], 1, service.HISTORY_MAX) if len(words) == 1 else None
+    if words and limit is None:
+        await message.reply_text(
+            f"Usage: /jobhistory <name> [N], N a whole number from 1 to {service.HISTORY_MAX}"
+        )
         return
-    limit = int(words[0]) if words else service.HISTORY_DEFAULT
+    limit = limit or service.HISTORY_DEFAULT
     await message.reply_text(await service.history_text(context.services, found[1], limit))
 
 

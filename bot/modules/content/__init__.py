@@ -6,6 +6,7 @@ from bot.core.commands import Command
 from bot.core.context import App, Services
 from bot.core.events import MessageDelivered
 from bot.core.logging import get_logger
+from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.content import handlers, service
 from bot.modules.content.events import PostPublished
 from bot.modules.content.jobs import JOBS
@@ -31,13 +32,14 @@ def register(app: App, services: Services) -> None:
     async def on_delivered(event: MessageDelivered) -> None:
         """Record Telegram's message id of a published post and announce it."""
         kind, _, ident = event.key.partition(":")
-        if kind != "post" or not ident.isdigit():
+        post_id = ascii_int(ident, 1, SERIAL_MAX) if kind == "post" else None
+        if post_id is None:
             return
         async with services.db.session() as session:
-            changed = await service.mark_published(session, int(ident), event.message_id)
+            changed = await service.mark_published(session, post_id, event.message_id)
         if changed:
-            log.info("post published", post_id=int(ident), message_id=event.message_id)
-            await services.bus.publish(PostPublished(int(ident), event.chat_id, event.message_id))
+            log.info("post published", post_id=post_id, message_id=event.message_id)
+            await services.bus.publish(PostPublished(post_id, event.chat_id, event.message_id))
 
     services.bus.subscribe(MessageDelivered, on_delivered)
 

@@ -10,6 +10,7 @@ from telegram import Message, Update
 from bot.core.commands import admin_only
 from bot.core.context import BotContext, Services
 from bot.core.logging import get_logger
+from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.content import service
 from bot.modules.content.jobs import queue_due
 
@@ -94,13 +95,14 @@ async def cancelpost(update: Update, context: BotContext) -> None:
     message, args = update.effective_message, context.args or []
     if message is None:
         return
-    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 12:
+    post_id = ascii_int(args[0], 1, SERIAL_MAX) if len(args) == 1 else None
+    if post_id is None:
         await message.reply_text("Usage: /cancelpost <id> (see /posts)")
         return
     async with context.services.db.session() as session:
-        found = await service.cancel(session, int(args[0]))
+        found = await service.cancel(session, post_id)
     if found is None:
-        text = f"There is no post #{args[0]}."
+        text = f"There is no post #{post_id}."
     elif found.status == "cancelled":
         text = f"Post #{found.id} is cancelled."
     else:

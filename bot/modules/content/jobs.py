@@ -45,21 +45,31 @@ async def import_feed(ctx: JobContext) -> str:
                 feed.url, feed.backup_url, services.settings.feed_timeout_seconds
             )
         except feeds.FeedError as exc:
+            log.warning("feed failed", feed=feed.name, error=str(exc))
             failures.append(f"{feed.name}: {exc}")
             continue
-        new = 0
-        async with services.db.session() as session:
-            for item in fetched.items:
-                new += await service.add_feed_item(
-                    session, source=f"feed:{feed.name}", item_id=item.id,
-                    text=item.as_post(), now=services.clock.now(),
-                )  # fmt: skip
-        note = f" ({fetched.note})" if fetched.note else ""
-        lines.append(f"{feed.name}: {fetched.source}{note}, {new} new of {len(fetched.items)}")
-        log.info("feed imported", feed=feed.name, source=fetched.source, new=new)
+        lines.append(await _store(services, feed.name, fetched))
     if failures:
         raise feeds.FeedError("; ".join(failures + lines))
     return "; ".join(lines) or "no feeds configured (FEEDS)"
+
+
+async def _store(services: Services, name: str, fetched: feeds.Fetched) -> str:
+    """Queue the newest new items of one feed (at most FEED_MAX_NEW_PER_RUN); its summary."""
+    async with services.db.session() as session:
+        done = await service.import_feed_items(
+            session, source=f"feed:{name}", items=[(i.id, i.as_post()) for i in fetched.items],
+            cap=services.settings.feed_max_new_per_run, now=services.clock.now(),
+        )  # fmt: skip
+    log.info("feed imported", feed=name, source=fetched.source, new=done.queued,
+             seen=done.seen, skipped=fetched.skipped)  # fmt: skip
+    note = f" ({fetched.note})" if fetched.note else ""
+    line = f"{name}: {fetched.source}{note}, {done.queued} new of {len(fetched.items)}"
+    if done.seen:
+        line += f", {done.seen} older marked seen"
+    if fetched.skipped:
+        line += f", {fetched.skipped} without text skipped"
+    return line
 
 
 JOBS = (

@@ -16,6 +16,7 @@ class PostStatus(StrEnum):
     QUEUED = "queued"  # in the outbox (key ``post:<id>``)
     PUBLISHED = "published"  # Telegram answered with message_id
     CANCELLED = "cancelled"
+    SEEN = "seen"  # a feed item past FEED_MAX_NEW_PER_RUN: remembered, never posted
 
 
 class Post(Base):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,8 +23,10 @@ from bot.modules.content.models import Post, PostStatus
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024
 MAX_AHEAD = timedelta(days=366)
-_RELATIVE = re.compile(r"^\+(\d{1,6})([mhd])$")
+_RELATIVE = re.compile(r"\+([0-9]{1,6})([mhd])")  # ASCII digits: int('²') raises
+_NOT_A_TIME = "{!r} is not a time: use now, +30m, +2h, +1d or 2026-12-01T09:00"
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
+_ID_BATCH = 500  # item ids per IN (...) query, well inside SQLite's parameter limit
 
 
 class PostError(ValueError):
@@ -31,28 +34,39 @@ class PostError(ValueError):
 
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
-    """``now``, ``+30m``/``+2h``/``+1d`` or a local ``2026-12-01T09:00`` -> aware UTC instant."""
+    """``now``, ``+30m``/``+2h``/``+1d`` or a local ``2026-12-01T09:00`` -> aware UTC instant.
+
+    Anything else, the past and more than a year ahead raise :class:`PostError`.
+    """
     text = text.strip()
     if text.lower() == "now":
         return now
-    if match := _RELATIVE.match(text.lower()):
+    if match := _RELATIVE.fullmatch(text.lower()):
         amount = int(match.group(1)) * _UNITS[match.group(2)]
         if amount <= 0:
             raise PostError("the delay must be positive, e.g. +30m")
         when = now + timedelta(seconds=amount)
     else:
-        try:
-            naive = datetime.strptime(text, "%Y-%m-%dT%H:%M")
-        except ValueError:
-            raise PostError(
-                f"{text!r} is not a time: use now, +30m, +2h, +1d or 2026-12-01T09:00"
-            ) from None
-        when = naive.replace(tzinfo=tz).astimezone(now.tzinfo)
+        when = _local_instant(text, now, tz)
         if when <= now:
             raise PostError(f"{text} ({tz.key}) is in the past")
     if when - now > MAX_AHEAD:
         raise PostError("that is more than a year ahead; that looks like a typo")
     return when
+
+
+def _local_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """A local ``YYYY-MM-DDTHH:MM`` in ``tz`` as an instant in ``now``'s zone."""
+    if not text.isascii():  # strptime reads '٢٠٢٦' as 2026
+        raise PostError(_NOT_A_TIME.format(text))
+    try:
+        naive = datetime.strptime(text, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise PostError(_NOT_A_TIME.format(text)) from None
+    try:
+        return naive.replace(tzinfo=tz).astimezone(now.tzinfo)
+    except OverflowError:  # 0001-01-01T00:00 in Europe/Berlin is before year 1 in UTC
+        raise PostError(f"{text} ({tz.key}) is out of range") from None
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:
@@ -148,12 +162,67 @@ async def pending(session: AsyncSession, limit: int = 30) -> Sequence[Post]:
     return (await session.scalars(query)).all()
 
 
+@dataclass(frozen=True, slots=True)
+class FeedImport:
+    """What one import of a feed did: items queued as posts, older new items marked seen."""
+
+    queued: int
+    seen: int
+
+
+async def import_feed_items(
+    session: AsyncSession,
+    *,
+    source: str,
+    items: Sequence[tuple[str, str]],
+    cap: int,
+    now: datetime,
+) -> FeedImport:
+    """Queue the newest ``cap`` unseen ``(item_id, text)`` (given newest first) as posts.
+
+    The other unseen items are recorded as seen, so a first import of a 500-item feed
+    posts 5, not 500, and they never come back. The queued ones get ids oldest first,
+    so the channel shows them in the feed's order.
+    """
+    unseen = await _unseen(session, source, items)
+    fresh, older = unseen[:cap], unseen[cap:]
+    queued = 0
+    for item_id, text in reversed(fresh):
+        queued += await add_feed_item(session, source=source, item_id=item_id, text=text, now=now)
+    for item_id, _ in older:
+        await _insert_item(session, source, item_id, "", PostStatus.SEEN, now)
+    return FeedImport(queued, len(older))
+
+
 async def add_feed_item(
     session: AsyncSession, *, source: str, item_id: str, text: str, now: datetime
 ) -> bool:
     """Queue a feed item as a scheduled post unless it was imported before; True if new."""
+    return await _insert_item(session, source, item_id, text, PostStatus.SCHEDULED, now)
+
+
+async def _unseen(
+    session: AsyncSession, source: str, items: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """``items`` without those imported before (and without repeats), in their order."""
+    first: dict[str, str] = {}
+    for item_id, text in items:
+        first.setdefault(item_id, text)
+    ids, known = list(first), set[str]()
+    for start in range(0, len(ids), _ID_BATCH):
+        query = select(Post.source_item_id).where(
+            Post.source == source, Post.source_item_id.in_(ids[start : start + _ID_BATCH])
+        )
+        known.update(str(found) for found in await session.scalars(query))
+    return [(item_id, text) for item_id, text in first.items() if item_id not in known]
+
+
+async def _insert_item(
+    session: AsyncSession, source: str, item_id: str, text: str, status: str, now: datetime
+) -> bool:
+    """One feed item as a post row unless ``(source, item_id)`` exists; True if inserted."""
     values = {
-        "text": text, "photo": None, "publish_at": now, "status": PostStatus.SCHEDULED,
+        "text": text, "photo": None, "publish_at": now, "status": status,
         "source": source, "source_item_id": item_id, "created_at": now,
     }  # fmt: skip
     dialect = session.get_bind().dialect.name

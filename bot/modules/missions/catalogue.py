@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.parse import ascii_int
 from bot.modules.missions.models import DESCRIPTION_MAX, TITLE_MAX, Mission
 
 POINTS_MAX = 1000
@@ -31,7 +32,8 @@ def parse_new_mission(text: str) -> NewMission:
     points_text, _, title = head.strip().partition(" ")
     if not sep or not points_text:
         raise InvalidMission(USAGE)
-    if not points_text.isdigit() or not 1 <= int(points_text) <= POINTS_MAX:
+    points = ascii_int(points_text, 1, POINTS_MAX)
+    if points is None:
         raise InvalidMission(f"Points must be a whole number from 1 to {POINTS_MAX}.")
     title, description = " ".join(title.split()), description.strip()
     if not title or not description:
@@ -41,7 +43,7 @@ def parse_new_mission(text: str) -> NewMission:
             f"Too long: the title may have {TITLE_MAX} characters, "
             f"the description {DESCRIPTION_MAX}."
         )
-    return NewMission(int(points_text), title, description)
+    return NewMission(points, title, description)
 
 
 async def add_mission(session: AsyncSession, new: NewMission, now: datetime) -> Mission:

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.core.commands import admin_only
 from bot.core.context import BotContext
 from bot.core.logging import get_logger
+from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.missions import catalogue, service
 from bot.modules.missions.jobs import local_day
 from bot.modules.missions.models import AssignmentStatus
@@ -115,12 +116,13 @@ async def retire_mission(update: Update, context: BotContext) -> None:
     if message is None:
         return
     args = context.args or []
-    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 12:
+    mission_id = ascii_int(args[0], 1, SERIAL_MAX) if len(args) == 1 else None
+    if mission_id is None:
         await message.reply_text("Usage: /retiremission <id> (see /missions for the ids)")
         return
     async with context.services.db.session() as session:
-        retired = await catalogue.retire_mission(session, int(args[0]))
+        retired = await catalogue.retire_mission(session, mission_id)
     if retired is None:
-        await message.reply_text(f"There is no mission #{args[0]}. See /missions.")
+        await message.reply_text(f"There is no mission #{mission_id}. See /missions.")
         return
     await message.reply_text(f"Mission #{retired.id} ({retired.title}) is retired.")

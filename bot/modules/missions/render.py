@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.missions.models import Mission
 
 DONE_PREFIX = "mission:done:"
@@ -35,7 +36,4 @@ def parse_done(data: str | None) -> int | None:
     """The assignment id in ``mission:done:<id>`` callback data; None if malformed."""
     if not data or not data.startswith(DONE_PREFIX):
         return None
-    digits = data.removeprefix(DONE_PREFIX)
-    if not digits.isdigit() or len(digits) > 12:
-        return None
-    return int(digits)
+    return ascii_int(data.removeprefix(DONE_PREFIX), 1, SERIAL_MAX)

@@ -25,7 +25,7 @@ TOGGLES = {"mission": "missions", "reminder": "reminders", "announcement": "anno
 LABELS = {"missions": "Daily mission", "reminders": "Reminders", "announcements": "Announcements"}
 # Categories never held or muted (admin alerts, channel posts).
 BYPASS = frozenset({"alert", "post"})
-_QUIET = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+_QUIET = re.compile(r"([0-9]{1,2})-([0-9]{1,2})")  # ASCII digits: int('²') raises
 
 
 class QuietHoursError(ValueError):
@@ -37,7 +37,7 @@ def parse_quiet(text: str) -> tuple[int, int] | None:
     text = text.strip().lower()
     if text == "off":
         return None
-    match = _QUIET.match(text)
+    match = _QUIET.fullmatch(text)
     if match is None:
         raise QuietHoursError(text)
     start, end = int(match.group(1)), int(match.group(2))

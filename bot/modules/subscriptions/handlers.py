@@ -10,6 +10,7 @@ from telegram import LabeledPrice, Update
 from bot.core.commands import admin_only
 from bot.core.context import BotContext
 from bot.core.logging import get_logger
+from bot.core.parse import USER_ID_MAX, ascii_int
 from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
 
 log = get_logger(__name__)
@@ -21,7 +22,7 @@ _CHARGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,255}", re.ASCII)
 
 
 def _user_id(text: str) -> int | None:
-    return int(text) if text.isdigit() and 0 < len(text) <= 15 else None
+    return ascii_int(text, 1, USER_ID_MAX)
 
 
 @admin_only

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.parse import USER_ID_MAX, ascii_int
+
 CURRENCY = "XTR"  # Telegram Stars
+# The largest offer a payload may name (VIP_STARS_DAYS and VIP_STARS_PRICE stay within them).
+DAYS_MAX, STARS_MAX = 3650, 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +36,13 @@ class PaymentError(ValueError):
 def parse_payload(payload: str) -> Offer:
     """``vip:<user>:<days>:<stars>`` -> :class:`Offer`; PaymentError for anything else."""
     parts = payload.split(":")
-    if len(parts) != 4 or parts[0] != "vip" or not all(p.isdigit() for p in parts[1:]):
-        raise PaymentError("This invoice is not valid. Send /subscribe for a new one.")
-    return Offer(int(parts[1]), int(parts[2]), int(parts[3]))
+    if len(parts) == 4 and parts[0] == "vip":
+        user_id = ascii_int(parts[1], 1, USER_ID_MAX)
+        days = ascii_int(parts[2], 1, DAYS_MAX)
+        stars = ascii_int(parts[3], 1, STARS_MAX)
+        if user_id is not None and days is not None and stars is not None:
+            return Offer(user_id, days, stars)
+    raise PaymentError("This invoice is not valid. Send /subscribe for a new one.")
 
 
 def check(payload: str, *, payer: int, currency: str, amount: int, current: Offer) -> Offer:

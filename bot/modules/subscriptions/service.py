@@ -26,7 +26,7 @@ from bot.modules.subscriptions.models import InviteLink, Subscription, Subscript
 
 MAX_DURATION = timedelta(days=3650)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^([+-]?\d{1,12})([smhdw])$")
+_DURATION = re.compile(r"([+-]?[0-9]{1,12})([smhdw])")  # ASCII digits: int('²') raises
 THRESHOLDS = (("1d", timedelta(days=1)), ("3d", timedelta(days=3)))
 
 
@@ -36,7 +36,7 @@ class DurationError(ValueError):
 
 def parse_duration(text: str) -> timedelta:
     """``90s``, ``12h``, ``30d``, ``2w`` -> timedelta; zero, negative and > 10 years refused."""
-    match = _DURATION.match(text.strip().lower())
+    match = _DURATION.fullmatch(text.strip().lower())
     if match is None:
         raise DurationError(f"{text!r} is not a duration: use e.g. 90s, 12h, 30d or 2w")
     amount, unit = int(match.group(1)), match.group(2)

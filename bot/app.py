@@ -135,7 +135,13 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(tzinfo=settings.tz))
-        .concurrent_updates(ChatOrderedUpdateProcessor(64))
+        .concurrent_updates(
+            ChatOrderedUpdateProcessor(
+                64,
+                backlog=settings.updates_chat_backlog,
+                on_drop=services.metrics.updates_dropped.inc,
+            )
+        )
         .rate_limiter(build_rate_limiter(settings, services.metrics))
         .post_init(_post_init)
         .post_stop(_post_stop)

@@ -51,9 +51,10 @@ def _run_together(cases: dict[str, list[str]]) -> dict[str, Result]:
         )
         for name, command in cases.items()
     }
-    results = {}
+    results, started = {}, time.monotonic()
     for name, process in running.items():
         out, err = process.communicate()
+        print(f"  ({name}: {time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
         if process.returncode != 0 or not out.strip():
             raise RuntimeError(f"case {name} failed ({process.returncode}):\n{err[-3000:]}")
         results[name] = json.loads(out.strip().splitlines()[-1])
@@ -79,19 +80,26 @@ def _cell(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _ratio(ours: float | None, theirs: float | None) -> str:
-    if ours is None or theirs is None:
+def _ratio(ours: Result, theirs: Result, key: str) -> str:
+    """How many times longer the baseline waited; "> N x" when its figure is censored (some
+    of its probes were never answered), "—" when ours is censored too."""
+    if ours[key] is None or theirs[key] is None or ours[key] <= 0 or _censored(ours, key):
         return "—"
-    return f"{theirs / ours:.1f}x" if ours > 0 else "—"
+    ratio = f"{theirs[key] / ours[key]:.1f}x"
+    return f"> {ratio}" if _censored(theirs, key) else ratio
+
+
+def _censored(result: Result, key: str) -> bool:
+    return bool(result["unanswered"]) and result[key] >= result["timeout"]
 
 
 def _latency(result: Result, key: str) -> str:
     value = result[key]
     if value is None:
         return "—"
-    if result["unanswered"] and value >= result["timeout"]:
+    if _censored(result, key):
         return f"> {result['timeout']:g} s"
-    return f"{value:.2f} s"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
 def report_crash(r: dict[str, Result]) -> None:
@@ -135,7 +143,7 @@ def report_slow(r: dict[str, Result]) -> None:
 
 
 def _wait_row(label: str, key: str, ours: Result, plain: Result) -> list[object]:
-    return [label, _latency(ours, key), _latency(plain, key), _ratio(ours[key], plain[key])]
+    return [label, _latency(ours, key), _latency(plain, key), _ratio(ours, plain, key)]
 
 
 def _pair(result: Result) -> str:
@@ -158,7 +166,7 @@ def report_flood(r: dict[str, Result]) -> None:
     _table(["", *names], rows)
     ours = r[COMPANION]
     for name in names[1:]:
-        print(f"p99 {name}: {_ratio(ours['p99'], r[name]['p99'])} Companion's")
+        print(f"other users' p99 with {name}: {_ratio(ours, r[name], 'p99')} Companion's")
 
 
 def main() -> None:

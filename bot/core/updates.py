@@ -138,6 +138,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
             chat.queued -= 1
             if chat.queued == 0:
                 del self._chats[chat_id]
+                self._forget_warnings(time.monotonic())
 
     async def _run(self, coroutine: Awaitable[Any]) -> None:
         async with self._slots:
@@ -160,18 +161,22 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
             await self.slow_down(update)
 
     def _may_warn(self, chat_id: int) -> bool:
-        """One slow-down answer per chat per ``WARN_EVERY``; forgets older ones (insertion
-        order is time order, so the expired ones are at the front)."""
+        """One slow-down answer per chat per ``WARN_EVERY``."""
         now = time.monotonic()
-        while self._warned:
-            first = next(iter(self._warned))
-            if self._warned[first] > now - WARN_EVERY:
-                break
-            del self._warned[first]
+        self._forget_warnings(now)
         if chat_id in self._warned:
             return False
         self._warned[chat_id] = now
         return True
+
+    def _forget_warnings(self, now: float) -> None:
+        """Drop slow-down times older than ``WARN_EVERY`` (insertion order is time order, so
+        the expired ones are at the front: usually one look)."""
+        while self._warned:
+            first = next(iter(self._warned))
+            if self._warned[first] > now - WARN_EVERY:
+                return
+            del self._warned[first]
 
     async def initialize(self) -> None:
         """Nothing to allocate."""

@@ -133,7 +133,7 @@ def report_slow(r: dict[str, Result]) -> None:
         [
             ["429 answers", ours["too_many_requests"], plain["too_many_requests"], "—"],
             ["delivered once", ours["once"], plain["once"], "—"],
-            ["lost / doubled", _pair(ours), _pair(plain), "—"],
+            ["not delivered when the case ended / doubled", _pair(ours), _pair(plain), "—"],
             ["first → last delivered (s)", ours["seconds"], plain["seconds"], "—"],
             ["/help answers measured", ours["probes"], plain["probes"], "—"],
             _wait_row("/help wait p50", "p50", ours, plain),

@@ -114,12 +114,19 @@ def report_crash(r: dict[str, Result]) -> None:
             ["sent before the kill", ours["killed_at"], plain["killed_at"]],
             ["restart → first getUpdates (s)", ours["first_poll"], plain["first_poll"]],
             ["restart → first resumed send (s)", ours["first_resumed"], plain["first_resumed"]],
+            ["first getUpdates → first resumed send (s)", _after_poll(ours), _after_poll(plain)],
             ["restart → everyone has it (s)", ours["all_after"], plain["all_after"]],
             ["still waiting 10 s after the restart", ours["waiting_10s"], plain["waiting_10s"]],
             ["lost", ours["lost"], plain["lost"]],
             ["doubled", ours["doubled"], plain["doubled"]],
         ],
     )
+
+
+def _after_poll(result: Result) -> float | None:
+    if result["first_resumed"] is None or result["first_poll"] is None:
+        return None
+    return float(result["first_resumed"] - result["first_poll"])
 
 
 def report_slow(r: dict[str, Result]) -> None:

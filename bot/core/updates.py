@@ -80,10 +80,12 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
 
     State exists only while a chat has updates in (plus a slow-down timestamp for
     ``WARN_EVERY`` seconds), so memory follows active chats, not every chat ever seen.
+    PTB's ``max_concurrent_updates`` is the bound of its own semaphore (admit all);
+    ``current_concurrent_updates`` counts the updates actually being handled.
     """
 
     __slots__ = (
-        "_chats", "_limit", "_running", "_slots", "_warned", "backlog", "on_drop", "slow_down",
+        "_chats", "_running", "_slots", "_warned", "backlog", "on_drop", "slow_down",
     )  # fmt: skip
 
     def __init__(
@@ -97,7 +99,6 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         if max_concurrent_updates < 1 or backlog < 1:
             raise ValueError("max_concurrent_updates and backlog must be positive")
         super().__init__(_ADMIT_ALL)
-        self._limit = max_concurrent_updates
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._running = 0
         self._chats: dict[int, _Chat] = {}
@@ -107,16 +108,12 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         self.slow_down = slow_down
 
     @property
-    def running_limit(self) -> int:
-        """Updates handled at once, across chats."""
-        return self._limit
-
-    @property
     def active_chats(self) -> int:
         return len(self._chats)
 
     @property
     def current_concurrent_updates(self) -> int:
+        """Updates being handled now (not those waiting for their chat's turn)."""
         return self._running
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:

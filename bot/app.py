@@ -149,7 +149,13 @@ def build_application(
         .application_class(CompanionApplication)
         .bot(build_bot(settings, services))
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(ChatOrderedUpdateProcessor(64))
+        .concurrent_updates(
+            ChatOrderedUpdateProcessor(
+                64,
+                backlog=settings.updates_chat_backlog,
+                on_drop=services.metrics.updates_dropped.inc,
+            )
+        )
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     outbox_retry_seconds: float = Field(default=2.0, gt=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # Updates of one chat that may wait for their turn; beyond it, chatter is dropped.
+    updates_chat_backlog: int = Field(default=20, ge=1, le=10_000)
 
     # Several processes: long polling by the holder of a lease in the database (the default;
     # the others take over within POLLING_LEASE_SECONDS when it dies), or, with WEBHOOK_URL,

@@ -17,6 +17,7 @@ class Metrics:
         "registry",
         "telegram_errors",
         "too_many_requests",
+        "updates_dropped",
     )
 
     def __init__(self) -> None:
@@ -41,5 +42,9 @@ class Metrics:
         self.outbox_depth = Gauge("companion_outbox_depth", "Pending outbox rows", registry=r)
         self.event_handler_failures = Counter(
             "companion_event_handler_failures", "Failed event handlers by event", ["event"],
+            registry=r,
+        )  # fmt: skip
+        self.updates_dropped = Counter(
+            "companion_updates_dropped", "Updates dropped: their chat was over its backlog",
             registry=r,
         )  # fmt: skip

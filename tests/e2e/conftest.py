@@ -60,6 +60,8 @@ async def settle(h: Harness, timeout: float = 10) -> None:
     that a test's exchange with a chat is not interleaved with them."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    async with asyncio.timeout(timeout):  # catch-up runs in the background after the start
+        await h.services.runner.caught_up()
     while True:
         async with h.services.db.session() as session:
             due = await pending_count(session, due_before=h.services.clock.now() + SECOND)

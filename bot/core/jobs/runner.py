@@ -61,7 +61,9 @@ def backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
 class JobRunner:
     """Runs declared jobs once per slot; see the module docstring."""
 
-    __slots__ = ("_locks", "_running", "_stopping", "bot", "rng", "services")
+    __slots__ = (
+        "_catchup", "_caught_up", "_locks", "_running", "_stopping", "bot", "rng", "services",
+    )  # fmt: skip
 
     def __init__(self, services: Services, *, rng: random.Random | None = None) -> None:
         self.services = services
@@ -70,6 +72,9 @@ class JobRunner:
         self._locks: dict[str, asyncio.Lock] = {}
         self._running: set[asyncio.Task[Any]] = set()
         self._stopping = False
+        self._catchup: asyncio.Task[list[JobRunRecord]] | None = None
+        self._caught_up = asyncio.Event()
+        self._caught_up.set()
 
     def validate(self) -> None:
         """Apply the settings overrides; :class:`~bot.core.config.ConfigError` if any is bad."""
@@ -122,15 +127,22 @@ class JobRunner:
                     self._running.discard(task)
 
     def start(self) -> None:
-        """Accept runs (again, if this runner was stopped); the bot's start hook calls it."""
+        """Accept runs (again, if this runner was stopped); the bot's start hook calls it,
+        then starts the catch-up (:meth:`caught_up` waits for it)."""
         self._stopping = False
+        self._caught_up.clear()
+
+    async def caught_up(self) -> None:
+        """Wait until the catch-up after :meth:`start` has finished (or failed, or stopped)."""
+        await self._caught_up.wait()
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """At shutdown: no new runs; runs in progress get ``grace`` seconds to finish, then
         are cancelled (recorded as failed, "the bot was stopping"). Without this, the
         application's stop waits for a run up to its timeout (an hour for cleanup)."""
         self._stopping = True
-        running = [task for task in self._running if not task.done()]
+        self._caught_up.set()  # nothing more will be caught up
+        running = [task for task in (*self._running, self._catchup) if task and not task.done()]
         if not running:
             return
         log.info("waiting for job runs to finish", runs=len(running), grace=grace)
@@ -276,18 +288,32 @@ class JobRunner:
             )  # fmt: skip
         self.services.metrics.job_runs.labels(spec.name, RunStatus.MISSED).inc()
 
+    def catch_up_in_background(self) -> None:
+        """Start :meth:`catch_up` as a task this runner owns: the bot answers users while
+        missed slots run, and :meth:`stop` gives it the runs' grace, then cancels it."""
+        if self._stopping:
+            self._caught_up.set()
+            return
+        task = asyncio.create_task(self.catch_up(), name="jobs:catch-up")
+        task.add_done_callback(_log_failure)
+        task.add_done_callback(lambda _task: self._caught_up.set())
+        self._catchup = task
+
     async def catch_up(self) -> list[JobRunRecord]:
-        """At start-up: run the last missed slot of each job within its window, once."""
+        """At start-up: run the last missed slot of each job within its window, once.
+        "Now" is read per job: when catch-up runs beside the scheduler, a slot the scheduler
+        already ran is taken, not replayed after a newer one."""
         self.validate()
-        now = self.services.clock.now()
         async with self.services.db.session() as session:
             paused = await store.paused_jobs(session)
         records = []
         for spec in sorted(self.services.jobs, key=lambda s: s.priority):
+            if self._stopping:
+                break
             if not self.services.jobs.enabled(spec.name) or spec.name in paused:
                 continue
             await self.reap(spec)
-            record = await self._catch_up_one(spec, now)
+            record = await self._catch_up_one(spec, self.services.clock.now())
             if record is not None:
                 records.append(record)
         return records
@@ -326,3 +352,8 @@ class JobRunner:
         if self.bot is None:
             raise RuntimeError("the runner has no bot: build_application binds one")
         return self.bot
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("catch-up failed", error=f"{type(error).__name__}: {error}", exc_info=error)

@@ -88,10 +88,19 @@ def _job_data(data: object) -> tuple[str, SlotClock]:
 
 
 async def start_jobs(app: App) -> None:
-    """The on_start hook: validate, catch up after downtime, then schedule."""
+    """The on_start hook: validate, schedule, and have the JobQueue start the catch-up
+    of missed slots as soon as it runs, i.e. once the bot is started and polling: a
+    long catch-up (a daily broadcast after a restart at 09:30) never keeps users waiting."""
     services: Services = app.bot_data["services"]
     services.runner.validate()
     services.runner.start()
-    await services.runner.catch_up()
     count = schedule_jobs(app, services)
+    assert app.job_queue is not None
+    app.job_queue.run_once(_catch_up, 0, name="jobs:catch-up")
     log.info("jobs scheduled", count=count, known=len(services.jobs))
+
+
+async def _catch_up(context: BotContext) -> None:
+    """A JobQueue fire: hand the catch-up to the runner, which owns it (``stop`` ends it)."""
+    runner: JobRunner = context.services.runner
+    runner.catch_up_in_background()

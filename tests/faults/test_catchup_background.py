@@ -1,0 +1,78 @@
+"""Catch-up after downtime runs in the background: users are answered while it runs, and a
+stop ends it within the runner's grace."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import build_application, build_services, serving
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.core.jobs import DailyAt
+from bot.sandbox import SandboxServer
+from tests.conftest import make_settings, migrate
+from tests.jobkit import Recorder, runs, services_with
+
+NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+ELEVEN = NOON - timedelta(hours=1)  # a slot that fell while the bot was down
+USER = 4_242
+
+
+async def test_start_answered_while_a_slow_catch_up_runs(
+    tmp_path: Path, sandbox: SandboxServer, schema_template: Path
+) -> None:
+    """A missed slot whose run blocks does not hold start-up: /start sent right after the
+    start is answered within 3 s while the catch-up run is still going."""
+    settings = make_settings(tmp_path, telegram_api_base_url=sandbox.base_url)
+    await migrate(settings.database_url, schema_template)
+    slow = Recorder()
+    slow.release.clear()
+    services = build_services(settings, clock=ManualClock(NOON))
+    services.jobs.add(slow.spec("test.slow", schedule=DailyAt(ELEVEN.time())))
+    app = build_application(settings, services=services)
+    context = serving(app, poll_timeout=1)
+    entering = asyncio.create_task(context.__aenter__())
+    try:
+        await asyncio.wait_for(slow.entered.wait(), timeout=10)
+        world, sent = sandbox.world, time.monotonic()
+        world.send_text(USER, "/start")
+        await world.wait_until(lambda: world.to(USER), timeout=3)
+        assert time.monotonic() - sent < 3
+        assert (world.to(USER)[0].text or "").startswith("Welcome to Companion")
+        [row] = await runs(services, "test.slow")
+        assert row.trigger == "catchup" and row.status == "running"
+    finally:
+        slow.release.set()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(entering, timeout=10)
+        await context.__aexit__(None, None, None)
+    [row] = await runs(services, "test.slow")
+    assert row.status == "succeeded" and row.scheduled_for.replace(tzinfo=UTC) == ELEVEN
+
+
+async def test_stop_cancels_the_background_catch_up(migrated: Settings) -> None:
+    """A stop while catch-up runs: the run is cancelled after the grace and recorded failed,
+    the jobs after it are not caught up, and waiting for the catch-up returns."""
+    slow, later = Recorder(), Recorder()
+    slow.release.clear()
+    services = services_with(
+        migrated, ManualClock(NOON),
+        slow.spec("test.slow", schedule=DailyAt(ELEVEN.time()), priority=0),
+        later.spec("test.later", schedule=DailyAt(ELEVEN.time()), priority=9),
+    )  # fmt: skip
+    runner = services.runner
+    runner.start()
+    runner.catch_up_in_background()
+    await asyncio.wait_for(slow.entered.wait(), timeout=10)
+    started = time.monotonic()
+    await runner.stop(grace=0.2)
+    await asyncio.wait_for(runner.caught_up(), timeout=1)
+    assert time.monotonic() - started < 5
+    [row] = await runs(services, "test.slow")
+    assert row.status == "failed" and row.error == "cancelled (the bot was stopping)"
+    assert later.calls == [] and await runs(services, "test.later") == []
+    await services.db.dispose()

@@ -1,0 +1,101 @@
+"""One user floods the real bot with commands; everyone else is still answered at once."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application, serving
+from bot.core.updates import SLOW_DOWN, ChatOrderedUpdateProcessor
+from bot.sandbox import FloodLimits, SandboxServer, SentMessage
+from tests.conftest import make_settings, migrate
+from tests.e2e.conftest import Harness, settle
+
+FLOODER, OTHER = 5_001, 5_002
+FLOOD, FLOOD_SECONDS = 100, 2.0
+# The flooder's answers are paced by the per-chat limit (5/s here, Telegram allows about 1/s),
+# so their updates pile up as they would in production; the sandbox does not 429 them.
+PACED = {"rate_private_per_second": 5.0, "rate_private_burst": 3}
+
+
+@pytest.fixture
+async def updates_bot(
+    tmp_path: Path, sandbox: SandboxServer, schema_template: Path
+) -> AsyncIterator[Harness]:
+    """The whole bot long-polling the sandbox, every module registered."""
+    sandbox.set_limits(FloodLimits(private=None))
+    settings = make_settings(tmp_path, telegram_api_base_url=sandbox.base_url, **PACED)
+    await migrate(settings.database_url, schema_template)
+    app = build_application(settings)
+    async with serving(app, poll_timeout=1):
+        harness = Harness(app, sandbox)
+        await settle(harness)
+        yield harness
+
+
+async def _flood(bot: Harness, texts: list[str], then: asyncio.Event) -> None:
+    """Type ``texts`` over FLOOD_SECONDS; ``then`` is set after nine tenths of them."""
+    for index, text in enumerate(texts):
+        bot.sandbox.world.send_text(FLOODER, text)
+        if index == len(texts) * 9 // 10:
+            then.set()
+        await asyncio.sleep(FLOOD_SECONDS / len(texts))
+
+
+def _dropped(bot: Harness) -> int:
+    value = bot.services.metrics.registry.get_sample_value("companion_updates_dropped_total")
+    return int(value or 0)
+
+
+async def _all_handled(bot: Harness) -> list[SentMessage]:
+    """Wait until every flooded update was answered or dropped; the flooder's messages."""
+    world = bot.sandbox.world
+
+    def answered() -> int:
+        return sum(1 for m in world.to(FLOODER) if m.text != SLOW_DOWN)
+
+    await bot.wait(lambda: answered() + _dropped(bot) == FLOOD, timeout=30)
+    await bot.wait(lambda: any(m.text == SLOW_DOWN for m in world.to(FLOODER)))
+    return world.to(FLOODER)
+
+
+async def test_flood_of_help_does_not_delay_other_users(updates_bot: Harness) -> None:
+    """100 × /help in 2 s from one user: another user's /help is answered within 1.5 s,
+    the flooder gets one slow-down answer, the excess is dropped and counted."""
+    bot, late = updates_bot, asyncio.Event()
+    flood = asyncio.create_task(_flood(bot, ["/help"] * FLOOD, late))
+    await late.wait()
+    started = time.monotonic()
+    (answer,) = await bot.say(OTHER, "/help", timeout=15)
+    waited = time.monotonic() - started
+    await flood
+    assert answer.text is not None and answer.text.startswith("Commands you can use")
+    assert waited < 1.5, f"the other user waited {waited:.2f} s"
+    messages = await _all_handled(bot)
+    assert [m.text for m in messages].count(SLOW_DOWN) == 1
+    assert _dropped(bot) >= FLOOD // 2  # 21 waiting at most, a few answered meanwhile
+    processor = bot.app.update_processor
+    assert isinstance(processor, ChatOrderedUpdateProcessor)
+    await bot.wait(lambda: processor.active_chats == 0)
+
+
+async def test_flooder_first_commands_answered_in_order(updates_bot: Harness) -> None:
+    """The answers the flooder gets follow the order of their commands, the first 20 all
+    answered; what was skipped is skipped, never answered out of turn."""
+    bot = updates_bot
+    texts = [f"/n{i}" for i in range(FLOOD)]
+    await _flood(bot, texts, asyncio.Event())
+    messages = await _all_handled(bot)
+    numbers = [
+        int(found.group(1))
+        for m in messages
+        if (found := re.search(r"/n(\d+)", m.text or "")) is not None
+    ]
+    assert numbers[:20] == list(range(20))
+    assert numbers == sorted(set(numbers))
+    assert len(numbers) == FLOOD - _dropped(bot)

@@ -14,6 +14,9 @@ class Metrics:
         "job_runs",
         "messages_sent",
         "outbox_depth",
+        "ratelimit_rate",
+        "redis_degraded",
+        "redis_degraded_seconds",
         "registry",
         "telegram_errors",
         "too_many_requests",
@@ -41,5 +44,17 @@ class Metrics:
         self.outbox_depth = Gauge("companion_outbox_depth", "Pending outbox rows", registry=r)
         self.event_handler_failures = Counter(
             "companion_event_handler_failures", "Failed event handlers by event", ["event"],
+            registry=r,
+        )  # fmt: skip
+        self.ratelimit_rate = Gauge(
+            "companion_ratelimit_rate", "Sends per second the limiter admits, learned from 429s "
+            "(private, group: the lowest chat)", ["scope"], registry=r,
+        )  # fmt: skip
+        self.redis_degraded = Gauge(
+            "companion_redis_degraded", "1 while Redis is unreachable and the in-memory "
+            "fallback serves the limiter and the cache", registry=r,
+        )  # fmt: skip
+        self.redis_degraded_seconds = Counter(
+            "companion_redis_degraded_seconds", "Seconds spent on the in-memory fallback",
             registry=r,
         )  # fmt: skip

@@ -31,9 +31,7 @@ async def _register(h: Harness, user_ids: range) -> None:
             )  # fmt: skip
 
 
-async def _ask_help(
-    h: Harness, latencies: list[tuple[float, float]], stop: asyncio.Event
-) -> None:
+async def _ask_help(h: Harness, latencies: list[tuple[float, float]], stop: asyncio.Event) -> None:
     """Users ask /help one after another while the broadcast runs: (asked at, waited)."""
     loop = asyncio.get_running_loop()
     began = loop.time()

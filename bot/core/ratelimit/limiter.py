@@ -285,4 +285,3 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
             return
         waiter.granted.set_result(None)
         self.pacer.took(total, time.monotonic())  # replies count: bulk fills what they leave
-

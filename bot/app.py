@@ -15,13 +15,13 @@ from types import ModuleType
 from typing import Any
 
 import structlog
-from redis.asyncio import Redis
 from sqlalchemy import MetaData
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot.core.cache import Cache, MemoryCache, RedisCache
+from bot.core.breaker import CircuitBreaker
+from bot.core.cache import Cache, FailoverCache, MemoryCache, redis_client
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.context import App, BotContext, Services
@@ -97,23 +97,28 @@ def load_models(names: Sequence[str] = MODULES) -> MetaData:
     return Base.metadata
 
 
-def build_cache(settings: Settings) -> Cache:
+def build_cache(settings: Settings, breaker: CircuitBreaker | None = None) -> Cache:
     if settings.redis_url:
-        return RedisCache(Redis.from_url(settings.redis_url))
+        breaker = breaker or CircuitBreaker("redis", settings.redis_retry_seconds)
+        return FailoverCache(redis_client(settings.redis_url), breaker)
     return MemoryCache()
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     metrics = Metrics()
+    breaker = None
+    if settings.redis_url:  # one breaker for Redis: the cache and the limiter agree on it
+        breaker = CircuitBreaker("redis", settings.redis_retry_seconds, metrics)
     services = Services(
         settings=settings,
         db=Database(settings.database_url),
         bus=EventBus(lambda event: metrics.event_handler_failures.labels(event).inc()),
         metrics=metrics,
         clock=clock,
-        cache=build_cache(settings),
+        cache=build_cache(settings, breaker),
         outbox=Outbox(clock),
+        redis_breaker=breaker,
     )
     services.runner = JobRunner(services)
     return services
@@ -136,7 +141,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(tzinfo=settings.tz))
         .concurrent_updates(ChatOrderedUpdateProcessor(64))
-        .rate_limiter(build_rate_limiter(settings, services.metrics))
+        .rate_limiter(build_rate_limiter(settings, services.metrics, services.redis_breaker))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

@@ -1,10 +1,11 @@
 """The limiter's failover backend on a real redis-server: a release that fails after a
-successful send is not raised (the send is not made again), and the windows move back to
-Redis when it answers again."""
+successful send is not raised (the send is not made again), the windows move back to
+Redis when it answers again, and a learned rate is applied to the shared window."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,25 @@ async def test_windows_return_to_redis_when_it_answers_again(
         await probe.aclose()
         await cache.close()
         await limiter.shutdown()
+
+
+async def test_a_learned_rate_applies_to_the_shared_window(
+    limiter_redis_server: RedisServer,
+) -> None:
+    """With Redis, a process that learned a lower rate counts every process's sends."""
+    learned = _limiter(limiter_redis_server, CircuitBreaker("redis"))
+    other = _limiter(limiter_redis_server, CircuitBreaker("redis"))
+    learned.adaptive.decrease(learned.policy.scopes({})[0], time.monotonic())  # 30/s -> 15/s
+
+    async def send() -> bool:
+        return True
+
+    for chat in range(100, 115):  # the other process fills 15 slots of the shared window
+        await other.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, None)
+    started = time.monotonic()
+    await other.process_request(send, (), {}, "sendMessage", {"chat_id": 200}, None)
+    assert time.monotonic() - started < 0.3  # 16 of 30: the other still has room
+    await learned.process_request(send, (), {}, "sendMessage", {"chat_id": 201}, None)
+    assert time.monotonic() - started >= 0.5  # 16 of its 15: waited for the window
+    await learned.shutdown()
+    await other.shutdown()

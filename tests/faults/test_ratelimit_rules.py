@@ -125,3 +125,28 @@ async def test_bulk_sends_are_spaced_out_not_burst() -> None:
     await limiter.shutdown()
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= 0.09
+
+
+async def test_a_long_429_to_an_idle_chat_closes_only_that_chat() -> None:
+    """A 429 asking for a long pause is the chat's (a global pause that long stops everyone)."""
+    limiter = CompanionRateLimiter(POLICY, MemoryBackend())
+    calls = 0
+
+    async def call() -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RetryAfter(timedelta(seconds=30))
+        return {"ok": True}
+
+    long_wait = asyncio.create_task(
+        limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 12}, None)
+    )
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    await _send(limiter, 13, fail_first=False)
+    assert time.monotonic() - started < 0.5  # another chat is not held
+    assert limiter.adaptive.rate("global", 30) == 30
+    long_wait.cancel()
+    await asyncio.gather(long_wait, return_exceptions=True)
+    await limiter.shutdown()

@@ -44,6 +44,10 @@ _LIMITED = frozenset(
     {"copyMessage", "copyMessages", "forwardMessage", "forwardMessages", "stopPoll"}
 )
 RECENT_CHATS = 4096  # chats whose last admission is remembered (to attribute a 429)
+# A 429 asking for a longer pause than this counts for the chat even if it looked idle (sent
+# to by another process, or before a restart): closing the global scope that long would stop
+# every chat, while a chat wrongly closed costs one chat.
+CHAT_RETRY_AFTER = 10.0
 Callback = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
 
 
@@ -188,7 +192,8 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self, scopes: tuple[Scope, ...], seconds: float, endpoint: str, admission: _Admission
     ) -> None:
         """Close the scope the 429 enforces, learn a lower rate for it, and retry."""
-        scope = scopes[-1] if admission.chat_busy else scopes[0]
+        chat = admission.chat_busy or seconds > CHAT_RETRY_AFTER
+        scope = scopes[-1] if chat else scopes[0]
         kind = scope.key.split(":", 1)[0]
         if self.metrics is not None:
             self.metrics.too_many_requests.labels(kind).inc()

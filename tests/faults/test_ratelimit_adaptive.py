@@ -16,7 +16,7 @@ from tests.e2e.conftest import Harness, harness_factory, settle
 
 __all__ = ["harness_factory"]  # the e2e fixture, used here
 
-AUDIENCE = range(30_000, 30_080)  # about 10 s of sending at 10/s, with the replies
+AUDIENCE = range(30_000, 30_075)  # about 10 s of sending at 10/s, with the replies
 ASKERS = range(40_000, 40_040)  # each asks /help once (their own chat's window stays open)
 LEARN = 6.0  # seconds the limiter may take to learn the enforced rate
 
@@ -41,7 +41,7 @@ async def _ask_help(h: Harness, latencies: list[tuple[float, float]], stop: asyn
         started = loop.time()
         await h.say(user_id, "/help", timeout=15)
         latencies.append((started - began, loop.time() - started))
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.35)
 
 
 async def _count_429s(h: Harness, timeline: list[tuple[float, int]], stop: asyncio.Event) -> None:

@@ -20,7 +20,7 @@ import itertools
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -167,8 +167,12 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
             return await callback(*args, **kwargs)
         lane = BULK if (rate_limit_args or {}).get("lane") == BULK else INTERACTIVE
         scopes = self.policy.scopes(data)
+        busy: bool | None = None  # a retry's own first attempt does not make its chat busy
         while True:
             admission = await self._admit(lane, scopes)
+            if busy is None:
+                busy = admission.chat_busy
+            admission = replace(admission, chat_busy=busy)
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as exc:

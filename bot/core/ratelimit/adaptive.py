@@ -20,7 +20,7 @@ from bot.core.ratelimit.backend import Scope, Window
 DECREASE = 0.5  # rate multiplier on a 429
 FLOOR = 0.1  # lowest rate, as a share of the configured one
 FAST = 0.1  # increase per second of successful sending, as a share of the configured rate
-SLOW = 1 / 600  # the same near the rate that earned the last 429 (about 5% a minute)
+SLOW = 1 / 600  # the same near the rate that earned the last 429 (a tenth a minute)
 NEAR = 0.75  # "near": this share of that rate (the 429 may come after some overshoot)
 MAX_SCOPES = 4096  # per-chat states kept (least recently changed dropped first)
 

@@ -91,6 +91,7 @@ async def test_windows_return_to_redis_when_it_answers_again(
                 break
             await asyncio.sleep(0.05)
         assert not breaker.degraded
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 12}, None)
         assert await probe.exists("companion:rl:global")
     finally:
         await probe.aclose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import signal
 import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -163,3 +164,26 @@ async def test_bot_starts_and_answers_with_redis_unreachable(
     assert "help" in (await h.reply(4, "/help", timeout=5)).lower()
     body = await _wait_health(http, "degraded")
     assert body["status"] == "degraded" and "Connect" in body["degraded"][0]
+
+
+async def test_hung_redis_holds_replies_for_a_timeout_at_most(
+    harness_factory: Callable[..., Any], limiter_redis: RedisServer
+) -> None:
+    """Redis frozen (SIGSTOP, no answers, no resets): replies keep coming, the first within
+    the client's timeout, the next ones at once although Redis is probed meanwhile."""
+    h: Harness = await harness_factory(redis_url=limiter_redis.url, redis_retry_seconds=RETRY)
+    await settle(h)
+    assert limiter_redis.process is not None
+    limiter_redis.process.send_signal(signal.SIGSTOP)
+    try:
+        loop = asyncio.get_running_loop()
+        assert "help" in (await h.reply(5, "/help", timeout=10)).lower()
+        waits = []
+        for user_id in range(6, 12):
+            started = loop.time()
+            assert "help" in (await h.reply(user_id, "/help", timeout=10)).lower()
+            waits.append(loop.time() - started)
+            await asyncio.sleep(RETRY / 2)
+        assert max(waits) < 0.8, waits  # the probes (each waits 1 s for Redis) block nobody
+    finally:
+        limiter_redis.process.kill()

@@ -18,7 +18,7 @@ __all__ = ["harness_factory"]  # the e2e fixture, used here
 
 AUDIENCE = range(30_000, 30_075)  # about 10 s of sending at 10/s, with the replies
 ASKERS = range(40_000, 40_040)  # each asks /help once (their own chat's window stays open)
-LEARN = 6.0  # seconds the limiter may take to learn the enforced rate
+LEARN = 7.0  # seconds the limiter may take to learn the enforced rate
 
 
 async def _register(h: Harness, user_ids: range) -> None:

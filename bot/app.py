@@ -17,14 +17,14 @@ from types import ModuleType
 from typing import Any
 
 import structlog
-from redis.asyncio import Redis
 from sqlalchemy import MetaData
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
-from bot.core.cache import Cache, MemoryCache, RedisCache
+from bot.core.breaker import CircuitBreaker
+from bot.core.cache import Cache, FailoverCache, MemoryCache, redis_client
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.context import App, BotContext, Services
@@ -113,23 +113,28 @@ def load_models(names: Sequence[str] = MODULES) -> MetaData:
     return Base.metadata
 
 
-def build_cache(settings: Settings) -> Cache:
+def build_cache(settings: Settings, breaker: CircuitBreaker | None = None) -> Cache:
     if settings.redis_url:
-        return RedisCache(Redis.from_url(settings.redis_url))
+        breaker = breaker or CircuitBreaker("redis", settings.redis_retry_seconds)
+        return FailoverCache(redis_client(settings.redis_url), breaker)
     return MemoryCache()
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     metrics = Metrics()
+    breaker = None
+    if settings.redis_url:  # one breaker for Redis: the cache and the limiter agree on it
+        breaker = CircuitBreaker("redis", settings.redis_retry_seconds, metrics)
     services = Services(
         settings=settings,
         db=Database(settings.database_url),
         bus=EventBus(lambda event: metrics.event_handler_failures.labels(event).inc()),
         metrics=metrics,
         clock=clock,
-        cache=build_cache(settings),
+        cache=build_cache(settings, breaker),
         outbox=Outbox(clock),
+        redis_breaker=breaker,
     )
     services.runner = JobRunner(services)
     return services
@@ -181,7 +186,7 @@ def build_bot(settings: Settings, services: Services) -> CompanionBot:
         token=settings.token() or SANDBOX_TOKEN,
         base_url=settings.telegram_api_base_url,
         defaults=Defaults(tzinfo=settings.tz),
-        rate_limiter=build_rate_limiter(settings, services.metrics),
+        rate_limiter=build_rate_limiter(settings, services.metrics, services.redis_breaker),
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
     )

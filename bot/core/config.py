@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = DEFAULT_API_BASE_URL
     database_url: str = "sqlite+aiosqlite:///./data/companion.sqlite3"
     redis_url: str | None = None
+    redis_retry_seconds: float = Field(default=5.0, gt=0, le=300)
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     timezone: str = "UTC"
     channel_id: int | None = None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.core.breaker import CircuitBreaker
 from bot.core.cache import Cache
 from bot.core.clock import Clock
 from bot.core.commands import CommandCatalog
@@ -44,6 +45,7 @@ class Services:
     purgers: PurgerRegistry = field(default_factory=PurgerRegistry)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
+    redis_breaker: CircuitBreaker | None = None  # with REDIS_URL: Redis reachable or not
     runner: JobRunner = field(init=False)  # set by build_services (needs the services)
     intake: Intake | None = None  # how updates arrive; set when the bot starts serving
 

@@ -14,6 +14,9 @@ class Metrics:
         "job_runs",
         "messages_sent",
         "outbox_depth",
+        "ratelimit_rate",
+        "redis_degraded",
+        "redis_degraded_seconds",
         "registry",
         "telegram_errors",
         "too_many_requests",
@@ -46,5 +49,17 @@ class Metrics:
         )  # fmt: skip
         self.updates_dropped = Counter(
             "companion_updates_dropped", "Updates dropped: their chat was over its backlog",
+            registry=r,
+        )  # fmt: skip
+        self.ratelimit_rate = Gauge(
+            "companion_ratelimit_rate", "Sends per second the limiter admits, learned from 429s "
+            "(private, group: the lowest chat)", ["scope"], registry=r,
+        )  # fmt: skip
+        self.redis_degraded = Gauge(
+            "companion_redis_degraded", "1 while Redis is unreachable and the in-memory "
+            "fallback serves the limiter and the cache", registry=r,
+        )  # fmt: skip
+        self.redis_degraded_seconds = Counter(
+            "companion_redis_degraded_seconds", "Seconds spent on the in-memory fallback",
             registry=r,
         )  # fmt: skip

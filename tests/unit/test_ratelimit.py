@@ -45,8 +45,8 @@ async def test_interactive_requests_overtake_waiting_bulk() -> None:
     await asyncio.gather(*bulk, *replies)
     await limiter.shutdown()
     order = [name for name, _ in log]
-    assert order[:2] == ["b0", "b1"]
-    assert order[2:4] == ["r0", "r1"]
+    assert order[0] == "b0"  # bulk may go while no reply waits
+    assert {"r0", "r1"} <= set(order[:4])  # then replies before the six bulk still waiting
 
 
 async def test_global_window_is_respected() -> None:

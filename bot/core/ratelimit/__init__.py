@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
+from bot.core.breaker import CircuitBreaker
+from bot.core.cache import redis_client
 from bot.core.config import Settings
 from bot.core.metrics import Metrics
 from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Verdict, Window
+from bot.core.ratelimit.failover import FailoverBackend
 from bot.core.ratelimit.limiter import BULK, INTERACTIVE, CompanionRateLimiter, RatePolicy
 from bot.core.ratelimit.redis import RedisBackend
 
@@ -24,12 +25,17 @@ def policy_from_settings(settings: Settings) -> RatePolicy:
     )
 
 
-def build_rate_limiter(settings: Settings, metrics: Metrics | None = None) -> CompanionRateLimiter:
-    """In memory, or shared through Redis when ``REDIS_URL`` is set."""
+def build_rate_limiter(
+    settings: Settings, metrics: Metrics | None = None, breaker: CircuitBreaker | None = None
+) -> CompanionRateLimiter:
+    """In memory, or shared through Redis when ``REDIS_URL`` is set (with the memory
+    backend behind ``breaker`` while Redis is unreachable)."""
     margin = settings.rate_margin_seconds
     backend: LimitBackend = MemoryBackend(margin)
     if settings.redis_url:
-        backend = RedisBackend(Redis.from_url(settings.redis_url), margin=margin)
+        shared = RedisBackend(redis_client(settings.redis_url), margin=margin)
+        breaker = breaker or CircuitBreaker("redis", settings.redis_retry_seconds, metrics)
+        backend = FailoverBackend(shared, MemoryBackend(margin), breaker)
     return CompanionRateLimiter(policy_from_settings(settings), backend, metrics)
 
 
@@ -38,6 +44,7 @@ __all__ = [
     "GLOBAL",
     "INTERACTIVE",
     "CompanionRateLimiter",
+    "FailoverBackend",
     "LimitBackend",
     "MemoryBackend",
     "RatePolicy",

@@ -112,14 +112,15 @@ class MemoryBackend(LimitBackend):
 
     def __init__(self, margin: float = 0.0) -> None:
         self.margin = margin
-        # One table per window shape: in a table, least recently used = soonest idle.
-        self._tables: dict[Window, OrderedDict[str, _Log]] = {}
+        # One table per window period (learned rates change a window's limit, never its
+        # period): in a table, least recently used = soonest idle.
+        self._tables: dict[float, OrderedDict[str, _Log]] = {}
 
     def __len__(self) -> int:
         return sum(len(table) for table in self._tables.values())
 
     def _log(self, scope: Scope) -> _Log:
-        table = self._tables.setdefault(scope.window, OrderedDict())
+        table = self._tables.setdefault(scope.window.period, OrderedDict())
         log = table.get(scope.key)
         if log is None:
             log = table[scope.key] = _Log(scope.window.period + self.margin)

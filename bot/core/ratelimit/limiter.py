@@ -6,7 +6,10 @@ chat's window (private or group/channel) before it goes out; other requests
 Interactive requests (the default: a user is waiting) are always admitted before
 waiting bulk requests (``rate_limit_args={"lane": "bulk"}``, used by the outbox
 sender). A 429 closes the scope it hit for ``retry_after`` and the request is
-retried, so callers never see it.
+retried, so callers never see it; it also lowers that scope's rate (see
+``adaptive.py``). Telegram does not say which limit a 429 enforces: it is the chat's
+when the chat had another send within its window, else the global one (a chat's
+first message cannot break the chat's limit).
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram._utils.types import JSONDict
@@ -26,7 +31,9 @@ from telegram.ext import BaseRateLimiter
 
 from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
+from bot.core.ratelimit.adaptive import AdaptiveRates
 from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Window
+from bot.core.ratelimit.pacing import Pacer
 from bot.core.tasks import cancel_and_wait
 
 log = get_logger(__name__)
@@ -36,6 +43,11 @@ _FREE = frozenset({"sendChatAction"})
 _LIMITED = frozenset(
     {"copyMessage", "copyMessages", "forwardMessage", "forwardMessages", "stopPoll"}
 )
+RECENT_CHATS = 4096  # chats whose last admission is remembered (to attribute a 429)
+# A 429 asking for a longer pause than this counts for the chat even if it looked idle (sent
+# to by another process, or before a restart): closing the global scope that long would stop
+# every chat, while a chat wrongly closed costs one chat.
+CHAT_RETRY_AFTER = 10.0
 Callback = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
 
 
@@ -75,6 +87,15 @@ class _Waiter:
     granted: asyncio.Future[None]
 
 
+@dataclass(frozen=True, slots=True)
+class _Admission:
+    """A granted send: its token, when, and whether its chat had another send in its window."""
+
+    token: str
+    at: float
+    chat_busy: bool
+
+
 def _seconds(retry_after: timedelta | float) -> float:
     """Seconds to wait; without PTB_TIMEDELTA, PTB rounds down to whole seconds: wait >= 1."""
     if isinstance(retry_after, timedelta):
@@ -85,7 +106,10 @@ def _seconds(retry_after: timedelta | float) -> float:
 class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
     """Admits requests in lane order against a :class:`LimitBackend` (memory or Redis)."""
 
-    __slots__ = ("_dispatcher", "_ids", "_lanes", "_wake", "backend", "metrics", "policy")
+    __slots__ = (
+        "_dispatcher", "_failing", "_ids", "_lanes", "_recent", "_wake", "adaptive", "backend",
+        "metrics", "pacer", "policy",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -96,10 +120,26 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self.policy = policy
         self.backend = backend if backend is not None else MemoryBackend()
         self.metrics = metrics
+        self.adaptive = AdaptiveRates()
+        self.pacer = Pacer()
         self._lanes: dict[str, deque[_Waiter]] = {INTERACTIVE: deque(), BULK: deque()}
         self._wake = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         self._ids = itertools.count()
+        self._recent: OrderedDict[str, float] = OrderedDict()
+        self._failing = False
+        if metrics is not None:
+            self._export_rates(metrics)
+
+    def _export_rates(self, metrics: Metrics) -> None:
+        """The learned rates as gauges, read at each scrape."""
+        gauge, adaptive = metrics.ratelimit_rate, self.adaptive
+        for key, window in ((GLOBAL, self.policy.total), ("paid", self.policy.paid)):
+            ceiling = window.limit / window.period
+            gauge.labels(key).set_function(partial(adaptive.rate, key, ceiling))
+        for kind, window in (("private", self.policy.private), ("group", self.policy.group)):
+            ceiling = window.limit / window.period
+            gauge.labels(kind).set_function(partial(adaptive.lowest, kind, ceiling))
 
     async def initialize(self) -> None:
         if self._dispatcher is None:
@@ -127,26 +167,64 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
             return await callback(*args, **kwargs)
         lane = BULK if (rate_limit_args or {}).get("lane") == BULK else INTERACTIVE
         scopes = self.policy.scopes(data)
+        busy: bool | None = None  # a retry's own first attempt does not make its chat busy
         while True:
-            token = await self._admit(lane, scopes)
+            admission = await self._admit(lane, scopes)
+            if busy is None:
+                busy = admission.chat_busy
+            admission = replace(admission, chat_busy=busy)
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
             except RetryAfter as exc:
-                await self._on_429(scopes, _seconds(exc.retry_after), endpoint)
+                await self._on_429(scopes, _seconds(exc.retry_after), endpoint, admission)
+            else:
+                for scope in scopes:
+                    self.adaptive.succeeded(scope)
+                return result
             finally:
-                await self.backend.release(scopes, token)
-                self._wake.set()
+                await self._release(scopes, admission.token)
 
-    async def _on_429(self, scopes: tuple[Scope, ...], seconds: float, endpoint: str) -> None:
-        """Close the chat's scope (the global one for chat-less requests) and retry."""
-        scope = scopes[-1]
+    async def _release(self, scopes: tuple[Scope, ...], token: str) -> None:
+        """Never raises: the send it follows has happened, and must not be made again."""
+        try:
+            await self.backend.release(scopes, token)
+        except Exception as exc:
+            log.warning("rate limiter release failed", error=str(exc))
+        self._wake.set()
+
+    async def _on_429(
+        self, scopes: tuple[Scope, ...], seconds: float, endpoint: str, admission: _Admission
+    ) -> None:
+        """Close the scope the 429 enforces, learn a lower rate for it, and retry."""
+        chat = admission.chat_busy or seconds > CHAT_RETRY_AFTER
+        scope = scopes[-1] if chat else scopes[0]
         kind = scope.key.split(":", 1)[0]
         if self.metrics is not None:
             self.metrics.too_many_requests.labels(kind).inc()
-        log.warning("429 from Telegram", scope=scope.key, retry_after=seconds, endpoint=endpoint)
+        lowered = self.adaptive.decrease(scope, admission.at)
+        log.warning(
+            "429 from Telegram", scope=scope.key, retry_after=seconds, endpoint=endpoint,
+            **({"rate": round(self.adaptive.rate(scope.key, 0.0), 2)} if lowered else {}),
+        )  # fmt: skip
         await self.backend.close(scope, seconds)
 
-    async def _admit(self, lane: str, scopes: tuple[Scope, ...]) -> str:
+    def _effective(self, scopes: tuple[Scope, ...]) -> tuple[Scope, ...]:
+        return tuple(self.adaptive.effective(scope) for scope in scopes)
+
+    def _admitted(self, scopes: tuple[Scope, ...], token: str) -> _Admission:
+        """Remember when the chat was last sent to (bounded), to attribute a later 429."""
+        now = time.monotonic()
+        chat = scopes[-1]
+        if len(scopes) < 2:
+            return _Admission(token, now, False)
+        previous = self._recent.pop(chat.key, None)
+        self._recent[chat.key] = now
+        if len(self._recent) > RECENT_CHATS:
+            self._recent.popitem(last=False)
+        busy = previous is not None and now - previous < chat.window.period
+        return _Admission(token, now, busy)
+
+    async def _admit(self, lane: str, scopes: tuple[Scope, ...]) -> _Admission:
         if self._dispatcher is None:  # used before initialize(): start lazily
             await self.initialize()
         waiter = _Waiter(scopes, f"{id(self)}-{next(self._ids)}", asyncio.Future())
@@ -156,9 +234,9 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
             await waiter.granted
         except asyncio.CancelledError:
             if waiter.granted.done() and not waiter.granted.cancelled():
-                await self.backend.release(scopes, waiter.token)
+                await self._release(scopes, waiter.token)
             raise
-        return waiter.token
+        return self._admitted(scopes, waiter.token)
 
     async def _dispatch(self) -> None:
         while True:
@@ -166,8 +244,13 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
             try:
                 delay = await self._grant()
             except Exception:
-                log.exception("rate limiter backend failed; retrying")
-                delay = 1.0
+                if not self._failing:  # once per failure, not every retry
+                    log.exception("rate limiter backend failed; retrying every second")
+                self._failing, delay = True, 1.0
+            else:
+                if self._failing:
+                    log.info("rate limiter backend answers again")
+                self._failing = False
             if delay is None:
                 await self._wake.wait()
                 continue
@@ -187,18 +270,27 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 if waiter.granted.done():
                     queue.remove(waiter)
                     continue
-                if waiter.scopes[-1].key in blocked:
+                scopes = self._effective(waiter.scopes)
+                if scopes[0].key in blocked or scopes[-1].key in blocked:
                     continue
-                verdict = await self.backend.acquire(waiter.scopes, waiter.token)
+                if lane == BULK and (pause := self.pacer.wait(scopes[0], time.monotonic())):
+                    soonest = pause if soonest is None else min(soonest, pause)
+                    blocked.add(scopes[0].key)  # bulk sends are spaced out, replies are not
+                    continue
+                verdict = await self.backend.acquire(scopes, waiter.token)
                 if verdict.scope is None:
                     queue.remove(waiter)
-                    if waiter.granted.cancelled():
-                        await self.backend.release(waiter.scopes, waiter.token)
-                    else:
-                        waiter.granted.set_result(None)
+                    await self._granted(waiter, scopes[0])
                     continue
                 soonest = verdict.wait if soonest is None else min(soonest, verdict.wait)
-                if verdict.scope is waiter.scopes[0]:
+                if verdict.scope is scopes[0]:
                     return soonest  # the global window is full: nobody else may go
                 blocked.add(verdict.scope.key)
         return soonest
+
+    async def _granted(self, waiter: _Waiter, total: Scope) -> None:
+        if waiter.granted.cancelled():
+            await self._release(waiter.scopes, waiter.token)
+            return
+        waiter.granted.set_result(None)
+        self.pacer.took(total, time.monotonic())  # replies count: bulk fills what they leave

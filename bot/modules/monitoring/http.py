@@ -1,7 +1,10 @@
 """``/healthz`` and ``/metrics`` on 127.0.0.1:``HTTP_PORT`` (off unless the port is set).
 
 For a process supervisor or load balancer (``/healthz``: 200 or 503 with the
-reasons as JSON) and for Prometheus (``/metrics``, the text format).
+reasons as JSON) and for Prometheus (``/metrics``, the text format). With ``REDIS_URL``
+set, ``/healthz`` also says ``"redis": "ok"`` or ``"degraded"`` (with the reason under
+``degraded``): an unreachable Redis degrades the bot (limiter and cache run in memory),
+it does not stop it, so the answer stays 200.
 """
 
 from __future__ import annotations
@@ -68,12 +71,20 @@ class HealthServer:
     async def healthz(self, _request: web.Request) -> web.Response:
         assert self._app is not None
         reasons = await problems(self._app, self.services)
-        body = {"status": "unavailable" if reasons else "ok", "reasons": reasons}
+        body: dict[str, Any] = {"status": "unavailable" if reasons else "ok", "reasons": reasons}
+        breaker = self.services.redis_breaker
+        if breaker is not None:
+            body["redis"] = "degraded" if breaker.degraded else "ok"
+            if breaker.degraded:
+                body["degraded"] = [f"redis {breaker.describe()}"]
+                body["status"] = "unavailable" if reasons else "degraded"
         return web.json_response(body, status=503 if reasons else 200)
 
     async def metrics(self, _request: web.Request) -> web.Response:
         """Gauges read from the database are refreshed on each scrape."""
         metrics = self.services.metrics
+        if self.services.redis_breaker is not None:
+            self.services.redis_breaker.account()
         try:
             async with self.services.db.session() as session:
                 metrics.outbox_depth.set(await pending_count(session))

@@ -1,0 +1,121 @@
+"""The limiter's failover backend on a real redis-server: a release that fails after a
+successful send is not raised (the send is not made again), the windows move back to
+Redis when it answers again, and a learned rate is applied to the shared window."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.core.breaker import CircuitBreaker
+from bot.core.cache import FailoverCache, redis_client
+from bot.core.ratelimit import (
+    CompanionRateLimiter,
+    FailoverBackend,
+    MemoryBackend,
+    RatePolicy,
+    RedisBackend,
+    Window,
+)
+from tests.faults.test_redis_outage import RedisServer
+from tests.processes import stop
+
+pytestmark = pytest.mark.redis
+POLICY = RatePolicy(Window(30, 1.0), Window(3, 3.0), Window(20, 60.0), Window(100, 1.0))
+
+
+@pytest.fixture
+async def limiter_redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    await server.start()
+    try:
+        yield server
+    finally:
+        if server.process is not None:
+            await stop(server.process, grace=5)
+
+
+def _limiter(server: RedisServer, breaker: CircuitBreaker) -> CompanionRateLimiter:
+    backend = FailoverBackend(RedisBackend(redis_client(server.url)), MemoryBackend(), breaker)
+    return CompanionRateLimiter(POLICY, backend)
+
+
+async def test_redis_dying_during_a_send_does_not_fail_the_send(
+    limiter_redis_server: RedisServer,
+) -> None:
+    """Redis killed while a message is in flight: the caller gets the answer, once."""
+    breaker = CircuitBreaker("redis", retry_seconds=0.2)
+    limiter = _limiter(limiter_redis_server, breaker)
+    calls = 0
+
+    async def send() -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        await limiter_redis_server.kill()
+        return {"ok": True}
+
+    result = await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 9}, None)
+    assert (result, calls) == ({"ok": True}, 1)
+    assert breaker.degraded
+    await limiter.shutdown()
+
+
+async def test_windows_return_to_redis_when_it_answers_again(
+    limiter_redis_server: RedisServer,
+) -> None:
+    """Down: sends are admitted in memory; back: the next sends are counted in Redis."""
+    breaker = CircuitBreaker("redis", retry_seconds=0.2)
+    limiter = _limiter(limiter_redis_server, breaker)
+    cache = FailoverCache(redis_client(limiter_redis_server.url), breaker)
+
+    async def send() -> bool:
+        return True
+
+    await cache.set("kept", "before")
+    await limiter_redis_server.kill()
+    await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 10}, None)
+    assert breaker.degraded
+    assert await cache.get("kept") == "before"  # the last value this process wrote
+    await limiter_redis_server.start()
+    probe = Redis(port=limiter_redis_server.port)
+    try:
+        for _ in range(100):
+            await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 11}, None)
+            if not breaker.degraded:
+                break
+            await asyncio.sleep(0.05)
+        assert not breaker.degraded
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 12}, None)
+        assert await probe.exists("companion:rl:global")
+    finally:
+        await probe.aclose()
+        await cache.close()
+        await limiter.shutdown()
+
+
+async def test_a_learned_rate_applies_to_the_shared_window(
+    limiter_redis_server: RedisServer,
+) -> None:
+    """With Redis, a process that learned a lower rate counts every process's sends."""
+    learned = _limiter(limiter_redis_server, CircuitBreaker("redis"))
+    other = _limiter(limiter_redis_server, CircuitBreaker("redis"))
+    learned.adaptive.decrease(learned.policy.scopes({})[0], time.monotonic())  # 30/s -> 15/s
+
+    async def send() -> bool:
+        return True
+
+    for chat in range(100, 115):  # the other process fills 15 slots of the shared window
+        await other.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, None)
+    started = time.monotonic()
+    await other.process_request(send, (), {}, "sendMessage", {"chat_id": 200}, None)
+    assert time.monotonic() - started < 0.3  # 16 of 30: the other still has room
+    await learned.process_request(send, (), {}, "sendMessage", {"chat_id": 201}, None)
+    assert time.monotonic() - started >= 0.5  # 16 of its 15: waited for the window
+    await learned.shutdown()
+    await other.shutdown()

@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     outbox_retry_seconds: float = Field(default=2.0, gt=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    outbox_claim_seconds: float = Field(default=2.0, gt=0, le=60)
+    outbox_stop_grace_seconds: float = Field(default=5.0, ge=0, le=120)
+    instance_heartbeat_seconds: float = Field(default=1.0, gt=0, le=60)
+    instance_stale_seconds: float = Field(default=5.0, gt=0, le=600)
 
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)

@@ -35,7 +35,7 @@ from bot.core.logging import get_logger
 from bot.core.tasks import cancel_and_wait
 
 log = get_logger(__name__)
-FLUSH_EVERY = 0.1  # seconds between writes of outcomes (and the most a crash can double)
+FLUSH_RETRY = 0.5  # seconds before recording outcomes again after a database error
 DEPTH_EVERY = 5.0  # seconds between counts of pending rows for the outbox_depth gauge
 PER_CHAT = 2  # rows of one chat held in memory at most (one in flight, one next)
 
@@ -44,8 +44,8 @@ class OutboxSender:
     """Runs while the bot runs; ``start()`` from an on_start hook, ``stop()`` on shutdown."""
 
     __slots__ = (
-        "_depth_at", "_done", "_room", "_tasks", "_workers", "bot", "deliverer", "instance",
-        "queues", "services", "sizer",
+        "_depth_at", "_done", "_finished", "_room", "_tasks", "_workers", "bot", "deliverer",
+        "instance", "queues", "services", "sizer",
     )  # fmt: skip
 
     def __init__(self, services: Services, bot: ExtBot[Any]) -> None:
@@ -62,7 +62,8 @@ class OutboxSender:
         self.instance.on_beat.append(self._renew)
         self.instance.on_lost.append(self._lost)
         self._done: list[Outcome] = []
-        self._room = asyncio.Event()
+        self._room = asyncio.Event()  # a row finished: there may be room to claim
+        self._finished = asyncio.Event()  # an outcome waits to be recorded
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: list[asyncio.Task[None]] = []
         self._depth_at = 0.0
@@ -187,6 +188,7 @@ class OutboxSender:
                 self._room.set()
             if outcome is not None:
                 self._done.append(outcome)
+                self._finished.set()
 
     async def _attempt(self, row: Claimed) -> Outcome | None:
         """Send ``row`` unless its claim is void; never send while this instance's
@@ -209,12 +211,17 @@ class OutboxSender:
 
     # -- recording ----------------------------------------------------------------------
     async def _flush_forever(self) -> None:
+        """Record outcomes as soon as there are some (those that finish meanwhile are
+        written together next): sent but unrecorded is what a crash can double."""
         while True:
-            await asyncio.sleep(FLUSH_EVERY)
+            await self._finished.wait()
+            self._finished.clear()
             try:
                 await self.flush()
             except Exception:
                 log.exception("recording outbox outcomes failed; will retry")
+                self._finished.set()
+                await asyncio.sleep(FLUSH_RETRY)
 
     async def flush(self) -> None:
         """Write finished outcomes (those whose claim still holds), then publish them."""

@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -59,19 +60,30 @@ async def queue(
     priority: int = Priority.BROADCAST,
     category: str = "announcement",
 ) -> None:
-    """One row per chat, keyed ``<tag>:<chat>``; private chats get a sandbox user."""
+    """One row per entry of ``chat_ids`` (a chat may repeat), keyed ``<tag>:<index>``;
+    private chats get a sandbox user."""
     db = Database(database_url)
     outbox = Outbox(SystemClock())
     async with db.session() as session:
-        for chat_id in chat_ids:
+        for index, chat_id in enumerate(chat_ids):
             if sandbox is not None and chat_id > 0:
                 sandbox.world.user(chat_id)
             await outbox.enqueue(
-                session, key=f"{tag}:{chat_id}", chat_id=chat_id,
+                session, key=f"{tag}:{index}", chat_id=chat_id,
                 user_id=chat_id if chat_id > 0 else None, category=category,
                 priority=priority, text=f"{tag} {chat_id}",
             )  # fmt: skip
     await db.dispose()
+
+
+async def eventually(probe: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait until ``await probe()`` is true (a database state, say), at most ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await probe():
+            return
+        assert asyncio.get_running_loop().time() < deadline, "state did not change in time"
+        await asyncio.sleep(0.05)
 
 
 def doubled(sandbox: SandboxServer, chat_ids: list[int] | range) -> int:

@@ -82,8 +82,9 @@ class OutboxSender:
     async def stop(self) -> None:
         """Stop claiming; sends in flight get ``OUTBOX_STOP_GRACE_SECONDS`` to finish and
         are recorded; rows claimed but not sent are given back, due at once."""
-        await cancel_and_wait(self._tasks, what="outbox sender")
-        self._tasks = []
+        producer, flusher = self._tasks or (None, None)
+        if producer is not None:
+            await cancel_and_wait([producer], what="outbox producer")
         self.queues.close()
         self.queues.drain()
         if self._workers:
@@ -93,6 +94,9 @@ class OutboxSender:
                 log.warning("sends still in flight after the grace, cancelled", sends=len(late))
             await cancel_and_wait(late, what="outbox workers")
             self._workers = []
+        if flusher is not None:
+            await cancel_and_wait([flusher], what="outbox recorder")
+        self._tasks = []
         try:
             await self.flush()
             await self._give_back_all()
@@ -231,7 +235,7 @@ class OutboxSender:
         try:
             async with self.services.db.session() as session:
                 lost = await claims.record(session, done)
-        except Exception:
+        except BaseException:  # cancelled too: the outcomes must not be forgotten
             self._done[:0] = done
             raise
         if lost:

@@ -1,0 +1,56 @@
+"""SIGTERM mid-broadcast: sends in flight finish and are recorded, the rest is given back."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.core.db import Database
+from bot.core.delivery import OutboxMessage, OutboxStatus
+from bot.core.migrate import upgrade
+from bot.sandbox import SandboxServer
+from tests.faults.outbox_kit import doubled, queue, start_process
+from tests.processes import stop
+
+AUDIENCE = range(70_000, 70_060)
+
+
+async def _counts(url: str) -> tuple[int, int]:
+    """(rows still claimed by someone, rows sent) in the database."""
+    o = OutboxMessage
+    db = Database(url)
+    async with db.session() as session:
+        claimed = await session.scalar(select(func.count()).where(o.claimed_by.is_not(None)))
+        sent = await session.scalar(select(func.count()).where(o.status == OutboxStatus.SENT))
+    await db.dispose()
+    return int(claimed or 0), int(sent or 0)
+
+
+async def test_clean_stop_mid_broadcast_sends_nothing_twice(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """Each send slowed to 0.5 s; SIGTERM after ~15 sends: what was in flight is recorded,
+    nothing stays claimed, and a restart sends the rest at once: each user gets exactly one."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/stop.sqlite3"
+    await asyncio.to_thread(upgrade, url)
+    await queue(url, AUDIENCE, sandbox=sandbox)
+    sandbox.slow["sendMessage"] = 0.5
+    world = sandbox.world
+    first = await start_process(tmp_path, sandbox, url)
+    try:
+        await world.wait_until(lambda: len(world.messages) >= 15, timeout=60)
+    finally:
+        assert await stop(first) == 0
+    stopped_at = len(world.messages)
+    claimed, sent = await _counts(url)
+    assert stopped_at < len(AUDIENCE)
+    assert (claimed, sent) == (0, stopped_at)
+    second = await start_process(tmp_path, sandbox, url)
+    try:
+        await world.wait_until(lambda: all(world.to(u) for u in AUDIENCE), timeout=30)
+    finally:
+        await stop(second)
+    assert doubled(sandbox, AUDIENCE) == 0
+    assert await _counts(url) == (0, len(AUDIENCE))

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from bot.core import instances
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.delivery import OutboxMessage, OutboxStatus, claims, leases
 from bot.core.delivery.claims import Outcome
-from bot.core.instances import InstanceRow
+from bot.core.instances import Instance, InstanceRow
 from bot.sandbox import SandboxServer
 from tests.faults.outbox_kit import OutboxBots, doubled, queue
 
@@ -114,3 +115,26 @@ async def _until_all_recorded(db: Database, count: int, timeout: float = 20) -> 
             if len(done) == count:
                 return
             await asyncio.sleep(0.1)
+
+
+async def test_instance_presumed_dead_learns_it_and_registers_again(
+    outbox_db: Database,
+) -> None:
+    """When a sibling deleted this instance's row (its heartbeat went stale), the next
+    heartbeat reports the loss (its claims are void) and registers under a new id."""
+    instance = Instance(outbox_db, heartbeat=60, stale=5)
+    lost: list[str] = []
+
+    async def on_lost(owner: str) -> None:
+        lost.append(owner)
+
+    instance.on_lost.append(on_lost)
+    await instance.start()
+    first = instance.id
+    async with outbox_db.session() as session:
+        assert await instances.forget_stale(session, -60, keep="b") == 2  # a and this one
+    await instance.beat()
+    assert lost == [first] and instance.id != first and instance.fresh
+    async with outbox_db.session() as session:
+        assert await session.get(InstanceRow, instance.id) is not None
+    await instance.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import instances
@@ -35,12 +35,13 @@ async def release_stale(
     o = OutboxMessage
     result = await session.execute(
         update(o)
-        .where(
-            o.claimed_by.is_not(None),
-            o.claimed_by.not_in(select(InstanceRow.id)),
-            o.status == OutboxStatus.PENDING,
+        # No condition on status: that would make SQLite scan every pending row by the
+        # due index instead of the few claimed ones by ix_outbox_claimed_by.
+        .where(o.claimed_by.is_not(None), o.claimed_by.not_in(select(InstanceRow.id)))
+        .values(
+            next_attempt_at=case((o.status == OutboxStatus.PENDING, now), else_=o.next_attempt_at),
+            **UNCLAIMED,
         )
-        .values(next_attempt_at=now, **UNCLAIMED)
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result)

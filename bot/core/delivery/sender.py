@@ -35,6 +35,7 @@ from bot.core.logging import get_logger
 from bot.core.tasks import cancel_and_wait
 
 log = get_logger(__name__)
+FLUSH_GAP = 0.02  # seconds at least between two writes of outcomes
 FLUSH_RETRY = 0.5  # seconds before recording outcomes again after a database error
 DEPTH_EVERY = 5.0  # seconds between counts of pending rows for the outbox_depth gauge
 PER_CHAT = 2  # rows of one chat held in memory at most (one in flight, one next)
@@ -226,6 +227,7 @@ class OutboxSender:
                 log.exception("recording outbox outcomes failed; will retry")
                 self._finished.set()
                 await asyncio.sleep(FLUSH_RETRY)
+            await asyncio.sleep(FLUSH_GAP)  # at a high rate, outcomes gather meanwhile
 
     async def flush(self) -> None:
         """Write finished outcomes (those whose claim still holds), then publish them."""

@@ -16,7 +16,7 @@ from bot.sandbox import SandboxServer
 from tests.faults.outbox_kit import doubled, queue, start_process
 from tests.processes import stop
 
-AUDIENCE = range(40_000, 40_270)
+AUDIENCE = range(40_000, 40_150)
 
 
 async def _claimed(url: str) -> int:
@@ -48,7 +48,7 @@ async def test_restart_after_kill_9_resumes_within_5_s_of_polling(
     world, loop = sandbox.world, asyncio.get_running_loop()
     first = await start_process(tmp_path, sandbox, url)
     try:
-        await world.wait_until(lambda: len(world.messages) >= 60, timeout=60)
+        await world.wait_until(lambda: len(world.messages) >= 40, timeout=60)
     finally:
         with contextlib.suppress(ProcessLookupError):
             first.send_signal(signal.SIGKILL)

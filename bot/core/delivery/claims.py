@@ -64,7 +64,7 @@ class Outcome:
     tried: bool = True
 
 
-def _candidates(now: datetime, limit: int, exclude: Collection[int]) -> Any:
+def _candidates(now: datetime, limit: int, exclude: Collection[int], private_only: bool) -> Any:
     o = OutboxMessage
     query = (
         select(o.id, o.chat_id)
@@ -74,6 +74,8 @@ def _candidates(now: datetime, limit: int, exclude: Collection[int]) -> Any:
     )
     if exclude:
         query = query.where(o.chat_id.not_in(list(exclude)))
+    if private_only:
+        query = query.where(o.chat_id > 0)
     return query
 
 
@@ -99,14 +101,16 @@ async def claim_due(
     owner: str,
     per_chat: int | None = None,
     held: Mapping[int, int] | None = None,
+    private_only: bool = False,
 ) -> list[Claimed]:
     """Lease up to ``limit`` due, unowned rows in (priority, next_attempt_at, id) order for
-    ``owner``, at most ``per_chat`` per chat (counting the ``held`` rows per chat)."""
+    ``owner``, at most ``per_chat`` per chat (counting the ``held`` rows per chat), only
+    to private chats if ``private_only``."""
     o = OutboxMessage
     held = held or {}
     per_chat = per_chat or limit
     full = [chat_id for chat_id, n in held.items() if n >= per_chat]
-    query = _candidates(now, limit * 2, full)
+    query = _candidates(now, limit * 2, full, private_only)
     if session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update(skip_locked=True)
     picked = _pick((await session.execute(query)).all(), limit, per_chat, held)

@@ -52,9 +52,16 @@ class ScopeQueues:
 
     @property
     def soon(self) -> int:
-        """Rows that can go now or are going: in flight, plus queued in idle chats."""
-        idle = sum(len(rows) for chat, rows in self._queues.items() if chat not in self._busy)
-        return len(self._busy) + idle
+        """Private-chat rows held (in flight or queued): what the global rate will send in
+        the next seconds. Group rows go at 20 per minute a chat; they are bounded apart."""
+        busy = sum(1 for chat in self._busy if chat > 0)
+        return busy + sum(len(rows) for chat, rows in self._queues.items() if chat > 0)
+
+    @property
+    def groups_full(self) -> bool:
+        """Group and channel rows held fill their slots twice over: claim no more of them."""
+        queued = sum(len(rows) for chat, rows in self._queues.items() if chat <= 0)
+        return self._groups_busy + queued >= 2 * self.group_slots
 
     @property
     def in_flight(self) -> int:

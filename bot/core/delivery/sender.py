@@ -142,6 +142,7 @@ class OutboxSender:
             claimed = await claims.claim_due(
                 session, now=now, limit=room, owner=owner, per_chat=PER_CHAT,
                 lease=timedelta(seconds=settings.outbox_lease_seconds), held=self.queues.held(),
+                private_only=self.queues.groups_full,
             )  # fmt: skip
             rows = await self._review(session, claimed, now)
             await self.deliverer.refresh(session, rows)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -179,6 +179,17 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_token_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
+
+    @field_validator("instance_stale_seconds")
+    @classmethod
+    def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
+        beat = info.data.get("instance_heartbeat_seconds")
+        if beat is not None and value < 3 * beat:
+            raise ValueError(
+                f"must be at least 3 heartbeats (INSTANCE_HEARTBEAT_SECONDS={beat:g}), or a "
+                "slow heartbeat would let another process take over live work"
+            )
+        return value
 
     @field_validator("channel_id", "vip_chat_id", "http_port", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,8 +45,8 @@ class OutboxSender:
     """Runs while the bot runs; ``start()`` from an on_start hook, ``stop()`` on shutdown."""
 
     __slots__ = (
-        "_depth_at", "_done", "_finished", "_room", "_tasks", "_workers", "bot", "deliverer",
-        "instance", "queues", "services", "sizer",
+        "_depth_at", "_done", "_finished", "_room", "_swept_at", "_tasks", "_workers", "bot",
+        "deliverer", "instance", "queues", "services", "sizer",
     )  # fmt: skip
 
     def __init__(self, services: Services, bot: ExtBot[Any]) -> None:
@@ -67,7 +67,7 @@ class OutboxSender:
         self._finished = asyncio.Event()  # an outcome waits to be recorded
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: list[asyncio.Task[None]] = []
-        self._depth_at = 0.0
+        self._depth_at = self._swept_at = 0.0
 
     async def start(self) -> None:
         await self.instance.start()
@@ -90,7 +90,7 @@ class OutboxSender:
         self.queues.drain()
         if self._workers:
             grace = self.services.settings.outbox_stop_grace_seconds
-            _, late = await asyncio.wait(self._workers, timeout=grace or None)
+            _, late = await asyncio.wait(self._workers, timeout=grace)
             if late:
                 log.warning("sends still in flight after the grace, cancelled", sends=len(late))
             await cancel_and_wait(late, what="outbox workers")
@@ -129,14 +129,14 @@ class OutboxSender:
         """Release the rows of dead instances; lease up to ``room`` due rows, let the
         delivery policy mute or hold some, queue the rest. Returns how many were leased."""
         settings = self.services.settings
+        sweep = time.monotonic() - self._swept_at >= settings.outbox_poll_seconds
+        if room <= 0 and not sweep:
+            return 0
         owner = self.instance.id
         async with self.services.db.session() as session:
             now = self.services.clock.now()
-            released = await leases.release_stale(
-                session, keep=owner, stale_seconds=settings.instance_stale_seconds, now=now
-            )
-            if released:
-                log.info("outbox rows of a stopped instance released", rows=released)
+            if sweep:
+                await self._sweep(session, now)
             if room <= 0 or not self.instance.fresh:
                 return 0
             claimed = await claims.claim_due(
@@ -150,7 +150,19 @@ class OutboxSender:
         self.queues.put(rows)
         return len(claimed)
 
-    async def _review(self, session: AsyncSession, rows: list[Claimed], now: Any) -> list[Claimed]:
+    async def _sweep(self, session: AsyncSession, now: datetime) -> None:
+        """Release the rows of instances presumed dead (once per poll interval at most)."""
+        self._swept_at = time.monotonic()
+        stale = self.services.settings.instance_stale_seconds
+        released = await leases.release_stale(
+            session, keep=self.instance.id, stale_seconds=stale, now=now
+        )
+        if released:
+            log.info("outbox rows of a stopped instance released", rows=released)
+
+    async def _review(
+        self, session: AsyncSession, rows: list[Claimed], now: datetime
+    ) -> list[Claimed]:
         rows, muted, held = await claims.review(session, self.services.outbox.policy, rows, now)
         if muted:
             self.services.metrics.messages_sent.labels("bulk", "skipped").inc(muted)

@@ -55,6 +55,7 @@ MODULES: tuple[str, ...] = (
 )
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"
+_STOP_HOOKS_RAN = "companion.stop_hooks_ran"
 
 
 class CompanionApplication(Application):  # type: ignore[type-arg]
@@ -77,6 +78,14 @@ class CompanionApplication(Application):  # type: ignore[type-arg]
         if services is not None:
             await services.runner.stop()
         await super().stop()
+
+    async def shutdown(self) -> None:
+        """A stop signal during start-up skips ``stop`` and ``post_stop`` in PTB's
+        ``run_polling``: the stop hooks (the outbox sender's graceful stop) run here then,
+        while the bot can still send and record."""
+        if "services" in self.bot_data and not self.bot_data.get(_STOP_HOOKS_RAN):
+            await _post_stop(self)
+        await super().shutdown()
 
 
 def load_modules(names: Sequence[str] = MODULES) -> list[ModuleType]:
@@ -223,6 +232,7 @@ async def _post_stop(app: App) -> None:
     """The stop hooks (the outbox sender, the HTTP endpoint) while the bot can still send:
     after ``Application.stop`` and before ``shutdown`` closes its HTTP client."""
     services: Services = app.bot_data["services"]
+    app.bot_data[_STOP_HOOKS_RAN] = True
     for hook in reversed(services.on_stop):
         try:
             await hook(app)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.app import _post_init, _post_shutdown, build_application
 from bot.core.db import Database
 from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
+from tests.conftest import make_settings, migrate
 from tests.faults.outbox_kit import doubled, queue, start_process
 from tests.processes import stop
 
@@ -41,6 +43,7 @@ async def test_clean_stop_mid_broadcast_sends_nothing_twice(
     first = await start_process(tmp_path, sandbox, url)
     try:
         await world.wait_until(lambda: len(world.messages) >= 15, timeout=60)
+        await world.wait_until(lambda: sandbox.stats["getUpdates"] > 0, timeout=30)
     finally:
         assert await stop(first) == 0
     stopped_at = len(world.messages)
@@ -54,3 +57,25 @@ async def test_clean_stop_mid_broadcast_sends_nothing_twice(
         await stop(second)
     assert doubled(sandbox, AUDIENCE) == 0
     assert await _counts(url) == (0, len(AUDIENCE))
+
+
+async def test_stop_signal_during_start_up_still_stops_the_sender_gracefully(
+    tmp_path: Path, sandbox: SandboxServer, schema_template: Path
+) -> None:
+    """PTB's run_polling skips stop and post_stop when the stop signal comes during start-up
+    (before polling): shutdown still stops the sender, records what was sent, gives back
+    the rest."""
+    settings = make_settings(tmp_path, telegram_api_base_url=sandbox.base_url)
+    await migrate(settings.database_url, schema_template)
+    url, world = settings.database_url, sandbox.world
+    await queue(url, range(71_000, 71_040), sandbox=sandbox)
+    sandbox.slow["sendMessage"] = 0.3
+    app = build_application(settings)
+    await app.initialize()
+    try:
+        await _post_init(app)  # the sender is running; polling never starts
+        await world.wait_until(lambda: len(world.messages) >= 5, timeout=30)
+    finally:
+        await app.shutdown()  # what run_polling does on SIGTERM at this point
+        await _post_shutdown(app)
+    assert await _counts(url) == (0, len(world.messages))

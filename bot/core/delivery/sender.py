@@ -82,10 +82,12 @@ class OutboxSender:
 
     async def stop(self) -> None:
         """Stop claiming; sends in flight get ``OUTBOX_STOP_GRACE_SECONDS`` to finish and
-        are recorded; rows claimed but not sent are given back, due at once."""
-        producer, flusher = self._tasks or (None, None)
-        if producer is not None:
-            await cancel_and_wait([producer], what="outbox producer")
+        are recorded; rows claimed but not sent are given back, due at once. Does nothing
+        if not started (or already stopped)."""
+        if not self._tasks:
+            return
+        producer, flusher = self._tasks
+        await cancel_and_wait([producer], what="outbox producer")
         self.queues.close()
         self.queues.drain()
         if self._workers:
@@ -95,8 +97,7 @@ class OutboxSender:
                 log.warning("sends still in flight after the grace, cancelled", sends=len(late))
             await cancel_and_wait(late, what="outbox workers")
             self._workers = []
-        if flusher is not None:
-            await cancel_and_wait([flusher], what="outbox recorder")
+        await cancel_and_wait([flusher], what="outbox recorder")
         self._tasks = []
         try:
             await self.flush()

@@ -79,3 +79,15 @@ async def test_stop_signal_during_start_up_still_stops_the_sender_gracefully(
         await app.shutdown()  # what run_polling does on SIGTERM at this point
         await _post_shutdown(app)
     assert await _counts(url) == (0, len(world.messages))
+    assert await _charged(url) == 0  # the rest was given back, not failed on a closed client
+
+
+async def _charged(url: str) -> int:
+    """Pending rows that were charged an attempt (a send tried and failed)."""
+    o = OutboxMessage
+    db = Database(url)
+    async with db.session() as session:
+        query = select(func.count()).where(o.status == OutboxStatus.PENDING, o.attempts > 0)
+        charged = await session.scalar(query)
+    await db.dispose()
+    return int(charged or 0)

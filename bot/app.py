@@ -63,6 +63,7 @@ MODULES: tuple[str, ...] = (
 )
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"
+_STOP_HOOKS_RAN = "companion.stop_hooks_ran"
 
 
 class CompanionApplication(Application):  # type: ignore[type-arg]
@@ -92,6 +93,14 @@ class CompanionApplication(Application):  # type: ignore[type-arg]
             await services.runner.stop()
         await super().stop()
 
+    async def shutdown(self) -> None:
+        """A stop signal during start-up skips ``stop`` and ``post_stop`` in PTB's
+        ``run_polling``: the stop hooks (the outbox sender's graceful stop) run here then,
+        while the bot can still send and record."""
+        if "services" in self.bot_data and not self.bot_data.get(_STOP_HOOKS_RAN):
+            await _post_stop(self)
+        await super().shutdown()
+
 
 def load_modules(names: Sequence[str] = MODULES) -> list[ModuleType]:
     return [importlib.import_module(f"bot.modules.{name}") for name in names]
@@ -101,6 +110,7 @@ def load_models(names: Sequence[str] = MODULES) -> MetaData:
     """Import every table definition (core and modules); the metadata Alembic compares."""
     importlib.import_module("bot.core.users")
     importlib.import_module("bot.core.delivery.outbox")
+    importlib.import_module("bot.core.instances")
     importlib.import_module("bot.core.jobs.models")
     importlib.import_module("bot.core.lease")
     importlib.import_module("bot.core.received")
@@ -287,6 +297,7 @@ async def _post_stop(app: App) -> None:
     """The stop hooks (the outbox sender, the HTTP endpoint) while the bot can still send:
     after ``Application.stop`` and before ``shutdown`` closes its HTTP client."""
     services: Services = app.bot_data["services"]
+    app.bot_data[_STOP_HOOKS_RAN] = True
     for hook in reversed(services.on_stop):
         try:
             await hook(app)

@@ -16,7 +16,15 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -115,6 +123,10 @@ class Settings(BaseSettings):
     outbox_retry_seconds: float = Field(default=2.0, gt=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    outbox_claim_seconds: float = Field(default=2.0, gt=0, le=60)
+    outbox_stop_grace_seconds: float = Field(default=5.0, ge=0, le=120)
+    instance_heartbeat_seconds: float = Field(default=1.0, gt=0, le=60)
+    instance_stale_seconds: float = Field(default=5.0, gt=0, le=600)
     # Updates of one chat that may wait for their turn; beyond it, chatter is dropped.
     updates_chat_backlog: int = Field(default=20, ge=1, le=10_000)
 
@@ -209,6 +221,17 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_token_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
+
+    @field_validator("instance_stale_seconds")
+    @classmethod
+    def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
+        beat = info.data.get("instance_heartbeat_seconds")
+        if beat is not None and value < 3 * beat:
+            raise ValueError(
+                f"must be at least 3 heartbeats (INSTANCE_HEARTBEAT_SECONDS={beat:g}), or a "
+                "slow heartbeat would let another process take over live work"
+            )
+        return value
 
     @field_validator("channel_id", "vip_chat_id", "http_port", mode="before")
     @classmethod

@@ -67,14 +67,16 @@ async def _queue(db: Database) -> None:
 
 async def _claim_and_review(db: Database, policy: DeliveryPolicy) -> list[str]:
     async with db.session() as session:
-        rows = await claims.claim_due(session, now=NOW, limit=10, lease=timedelta(seconds=60))
+        rows = await claims.claim_due(
+            session, now=NOW, limit=10, lease=timedelta(seconds=60), owner="test"
+        )
         send, _, _ = await claims.review(session, policy, rows, NOW)
     return sorted(row.key for row in send)
 
 
 async def test_review_mutes_and_holds_claimed_rows(migrated: Settings) -> None:
-    """Muted rows become skipped, held rows pending at not_before with the attempt given back;
-    alerts and rows without a user are never asked about."""
+    """Muted rows become skipped, held rows pending and unclaimed at not_before; a claim
+    charges no attempt; alerts and rows without a user are never asked about."""
     db = Database(migrated.database_url)
     await _queue(db)
     policy = Scripted()
@@ -87,7 +89,8 @@ async def test_review_mutes_and_holds_claimed_rows(migrated: Settings) -> None:
     assert rows["a:2"].last_error == "muted by preferences"
     held = rows["a:3"]
     assert (held.status, held.attempts, held.next_attempt_at) == (OutboxStatus.PENDING, 0, LATER)
-    assert rows["a:1"].attempts == 1
+    assert (held.claimed_by, held.claim_token) == (None, None)
+    assert (rows["a:1"].attempts, rows["a:1"].claimed_by) == (0, "test")
     await db.dispose()
 
 

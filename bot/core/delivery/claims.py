@@ -1,21 +1,27 @@
-"""Claiming due outbox rows and recording what became of them, in batches.
+"""Claiming due outbox rows and recording what became of them, fenced by a claim token.
 
-A claim is one ``UPDATE ... WHERE id IN (SELECT ... ORDER BY priority,
-next_attempt_at, id LIMIT n) RETURNING ...``: it takes the next rows of the
-due index (a keyset read: never more than ``n`` rows in memory) and leases them
-by moving ``next_attempt_at`` forward. A process that dies mid-send leaves its
-rows leased; they fall due again when the lease ends and are sent then, so only
-the few in flight can be doubled and nothing is lost.
+A claim selects the next due, unowned rows of the due index (a keyset read, never more
+than a few times ``limit`` rows) and marks them with the claiming instance's id, a fresh
+token and a lease (``next_attempt_at`` moved forward, renewed while the rows wait; see
+``leases.py``). A row held by a live instance is never claimed by another one; the rows
+of an instance whose heartbeat went stale are released at once (``leases.release_stale``).
+
+``record`` writes an outcome only where the row still carries the token it was claimed
+with, so a late answer from a process presumed dead can never overwrite a newer state.
+Attempts are counted when a send is tried, not when a row is claimed: a row that only
+waited, or whose lease was lost, keeps its attempts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
@@ -23,11 +29,12 @@ from bot.core.delivery.policy import ALWAYS, Candidate, DeliveryPolicy
 from bot.core.users import User
 
 MUTED = "muted by preferences"
+UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_token": None}
 
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """One leased row, detached from any session."""
+    """One leased row, detached from any session; ``attempts`` were made before this claim."""
 
     id: int
     key: str
@@ -37,11 +44,15 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     category: str = ""
+    priority: int = 0
+    token: str = ""
+    owner: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What happened to a claimed row; ``retry_at`` set means: pending again."""
+    """What happened to a claimed row; ``retry_at`` set means: pending again.
+    ``tried`` is False when no send was attempted (the row is not charged an attempt)."""
 
     row: Claimed
     status: OutboxStatus
@@ -50,25 +61,71 @@ class Outcome:
     message_id: int | None = None
     error: str | None = None
     retry_at: datetime | None = None
+    tried: bool = True
 
 
-async def claim_due(
-    session: AsyncSession, *, now: datetime, limit: int, lease: timedelta
-) -> list[Claimed]:
-    """Lease up to ``limit`` due rows in (priority, next_attempt_at, id) order."""
+def _candidates(now: datetime, limit: int, exclude: Collection[int], private_only: bool) -> Any:
     o = OutboxMessage
-    due = (
-        select(o.id)
-        .where(o.status == OutboxStatus.PENDING, o.next_attempt_at <= now)
+    query = (
+        select(o.id, o.chat_id)
+        .where(o.status == OutboxStatus.PENDING, o.next_attempt_at <= now, o.claimed_by.is_(None))
         .order_by(o.priority, o.next_attempt_at, o.id)
         .limit(limit)
     )
+    if exclude:
+        query = query.where(o.chat_id.not_in(list(exclude)))
+    if private_only:
+        query = query.where(o.chat_id > 0)
+    return query
+
+
+def _pick(rows: Sequence[Any], limit: int, per_chat: int, held: Mapping[int, int]) -> list[int]:
+    """At most ``limit`` ids, at most ``per_chat`` rows per chat counting those held."""
+    taken: Counter[int] = Counter(held)
+    picked: list[int] = []
+    for row_id, chat_id in rows:
+        if taken[chat_id] < per_chat:
+            taken[chat_id] += 1
+            picked.append(row_id)
+            if len(picked) == limit:
+                break
+    return picked
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    owner: str,
+    per_chat: int | None = None,
+    held: Mapping[int, int] | None = None,
+    private_only: bool = False,
+) -> list[Claimed]:
+    """Lease up to ``limit`` due, unowned rows in (priority, next_attempt_at, id) order for
+    ``owner``, at most ``per_chat`` per chat (counting the ``held`` rows per chat), only
+    to private chats if ``private_only``."""
+    o = OutboxMessage
+    held = held or {}
+    per_chat = per_chat or limit
+    full = [chat_id for chat_id, n in held.items() if n >= per_chat]
+    query = _candidates(now, limit * 2, full, private_only)
     if session.get_bind().dialect.name != "sqlite":
-        due = due.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True)
+    picked = _pick((await session.execute(query)).all(), limit, per_chat, held)
+    if not picked:
+        return []
+    token = uuid.uuid4().hex
     claim = (
         update(o)
-        .where(o.id.in_(due.scalar_subquery()))
-        .values(attempts=o.attempts + 1, next_attempt_at=now + lease)
+        .where(
+            o.id.in_(picked),
+            o.status == OutboxStatus.PENDING,
+            o.claimed_by.is_(None),
+            o.next_attempt_at <= now,
+        )
+        .values(claimed_by=owner, claim_token=token, next_attempt_at=now + lease)
         .returning(
             o.id,
             o.key,
@@ -82,10 +139,21 @@ async def claim_due(
         )
         .execution_options(synchronize_session=False)
     )
-    rows = (await session.execute(claim)).all()
-    rows = sorted(rows, key=lambda r: (r.priority, r.id))
+    rows = sorted((await session.execute(claim)).all(), key=lambda r: (r.priority, r.id))
     return [
-        Claimed(r.id, r.key, r.chat_id, r.user_id, r.method, r.payload, r.attempts, r.category)
+        Claimed(
+            r.id,
+            r.key,
+            r.chat_id,
+            r.user_id,
+            r.method,
+            r.payload,
+            r.attempts,
+            r.category,
+            r.priority,
+            token,
+            owner,
+        )
         for r in rows
     ]
 
@@ -96,7 +164,7 @@ async def review(
     """Ask ``policy`` about the claimed rows once, at send time; return those to send now.
 
     Refused rows become skipped ("muted by preferences"); rows the policy holds go back
-    to pending, due at ``not_before``, with the claim's attempt given back. Rows without
+    to pending, unclaimed, due at ``not_before`` (no attempt is charged). Rows without
     a user and categories in :data:`ALWAYS` are not asked about. Returns the rows to
     send, and how many were muted and held.
     """
@@ -119,15 +187,11 @@ async def review(
         await session.execute(
             update(o)
             .where(o.id.in_(muted))
-            .values(status=OutboxStatus.SKIPPED, last_error=MUTED)
+            .values(status=OutboxStatus.SKIPPED, last_error=MUTED, **UNCLAIMED)
             .execution_options(synchronize_session=False)
         )
     if held:
-        attempts = {row.id: row.attempts for row in rows}
-        values = [
-            {"id": row_id, "next_attempt_at": at, "attempts": attempts[row_id] - 1}
-            for row_id, at in held.items()
-        ]
+        values = [{"id": row_id, "next_attempt_at": at, **UNCLAIMED} for row_id, at in held.items()]
         await session.execute(update(o), values)
     muted_ids = set(muted)
     send = [row for row in rows if row.id not in muted_ids and row.id not in held]
@@ -142,23 +206,49 @@ async def unreachable_among(session: AsyncSession, user_ids: set[int]) -> set[in
     return set((await session.scalars(query)).all())
 
 
-async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
-    """Write every outcome in one statement (an executemany by primary key)."""
+def _record_statement() -> Any:
+    table = cast(Table, OutboxMessage.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.claim_token == bindparam("b_token"))
+        .values(
+            status=bindparam("b_status"),
+            chat_id=bindparam("b_chat_id"),
+            message_id=bindparam("b_message_id"),
+            last_error=bindparam("b_error"),
+            sent_at=bindparam("b_sent_at"),
+            next_attempt_at=bindparam("b_next"),
+            attempts=bindparam("b_attempts"),
+            claimed_by=None,
+        )
+    )
+
+
+async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> set[int]:
+    """Write every outcome whose claim still holds (one executemany); return the ids of
+    the rows whose claim was lost meanwhile (their outcome was not written)."""
     if not outcomes:
-        return
+        return set()
     values = [
         {
-            "id": out.row.id,
-            "status": out.status,
-            "chat_id": out.chat_id,
-            "message_id": out.message_id,
-            "last_error": out.error,
-            "sent_at": out.at if out.status == OutboxStatus.SENT else None,
-            "next_attempt_at": out.retry_at or out.at,
+            "b_id": out.row.id,
+            "b_token": out.row.token,
+            "b_status": out.status.value,
+            "b_chat_id": out.chat_id,
+            "b_message_id": out.message_id,
+            "b_error": out.error,
+            "b_sent_at": out.at if out.status == OutboxStatus.SENT else None,
+            "b_next": out.retry_at or out.at,
+            "b_attempts": out.row.attempts + int(out.tried),
         }
         for out in outcomes
     ]
-    await session.execute(update(OutboxMessage), values)
+    await session.execute(_record_statement(), values)
+    o = OutboxMessage
+    tokens = {out.row.id: out.row.token for out in outcomes}
+    now_held = await session.execute(select(o.id, o.claim_token).where(o.id.in_(list(tokens))))
+    kept = {row_id for row_id, token in now_held.all() if token == tokens[row_id]}
+    return set(tokens) - kept
 
 
 async def skip_pending_for_chat(session: AsyncSession, chat_id: int, reason: str) -> int:
@@ -167,7 +257,7 @@ async def skip_pending_for_chat(session: AsyncSession, chat_id: int, reason: str
     result = await session.execute(
         update(o)
         .where(o.chat_id == chat_id, o.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SKIPPED, last_error=reason)
+        .values(status=OutboxStatus.SKIPPED, last_error=reason, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0))

@@ -43,7 +43,10 @@ class OutboxMessage(Base):
     """One message to send; ``payload`` holds the Bot API parameters besides ``chat_id``."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),
+        Index("ix_outbox_claimed_by", "claimed_by"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -60,6 +63,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The instance holding the row (NULL: nobody) and the token of its claim; an outcome is
+    # written only while its token still matches (see claims.py).
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claim_token: Mapped[str | None] = mapped_column(String(32))
 
 
 def _insert_ignoring_duplicates(session: AsyncSession) -> Any:

@@ -1,152 +1,264 @@
-"""The outbox sender: drains due rows through the bot's bulk lane and acts on the answers.
+"""The outbox sender: drains due rows through the bot's bulk lane and records the answers.
 
-One producer claims batches of due rows (see ``claims.py``) into a bounded
-queue; ``outbox_concurrency`` workers send them (the rate limiter paces them to
-the global limit); outcomes are written back in batches, then announced as
-``MessageDelivered`` / ``MessageFailed``. Telegram's answers decide what happens:
-403 -> the user is unreachable (never retried, their later rows skipped),
-migrated group -> new chat id and resend, 5xx/time-outs -> backoff, 400 -> failed.
+One producer claims about as many due rows as can be sent in the next couple of seconds
+(``sizing.py``) for this process's instance (``bot/core/instances.py``), releasing on
+every poll the rows of instances whose heartbeat stopped; the rows wait in one queue
+per chat (``scopes.py``), so a slow chat holds only its own rows; ``outbox_concurrency``
+workers send them (the rate limiter paces them) and Telegram's answers decide each
+row's fate (``answers.py``). Outcomes are written back in batches, fenced by the claim
+token, then announced as ``MessageDelivered`` / ``MessageFailed``. The leases of rows
+held in memory are renewed at every heartbeat. On stop, sends in flight get a grace
+to finish and be recorded, and every row claimed but not sent is given back at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    TelegramError,
-    TimedOut,
-)
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import ExtBot
 
-from bot.core import users
 from bot.core.context import Services
-from bot.core.delivery import claims
+from bot.core.delivery import claims, leases
+from bot.core.delivery.answers import Deliverer
 from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
-from bot.core.delivery.transport import Transport, UnknownMethod
-from bot.core.events import ChatMigrated as ChatMigratedEvent
-from bot.core.events import MessageDelivered, MessageFailed, UserBecameUnreachable
+from bot.core.delivery.scopes import Closed, ScopeQueues
+from bot.core.delivery.sizing import ClaimSizer
+from bot.core.events import MessageDelivered, MessageFailed
+from bot.core.instances import Instance
 from bot.core.logging import get_logger
 from bot.core.tasks import cancel_and_wait
 
 log = get_logger(__name__)
-FLUSH_EVERY = 0.1  # seconds between writes of outcomes (and the most a crash can double)
-MAX_BACKOFF = 3600.0
+FLUSH_GAP = 0.02  # seconds at least between two writes of outcomes
+FLUSH_RETRY = 0.5  # seconds before recording outcomes again after a database error
 DEPTH_EVERY = 5.0  # seconds between counts of pending rows for the outbox_depth gauge
+PER_CHAT = 2  # rows of one chat held in memory at most (one in flight, one next)
 
 
 class OutboxSender:
     """Runs while the bot runs; ``start()`` from an on_start hook, ``stop()`` on shutdown."""
 
     __slots__ = (
-        "_depth_at", "_done", "_held", "_queue", "_tasks", "_unreachable",
-        "bot", "services", "transport",
+        "_depth_at", "_done", "_finished", "_room", "_swept_at", "_tasks", "_workers", "bot",
+        "deliverer", "instance", "queues", "services", "sizer",
     )  # fmt: skip
 
     def __init__(self, services: Services, bot: ExtBot[Any]) -> None:
         settings = services.settings
         self.services, self.bot = services, bot
-        self.transport = Transport(bot, settings.media_dir, paid=settings.allow_paid_broadcast)
-        self._queue: asyncio.Queue[Claimed] = asyncio.Queue(maxsize=settings.outbox_batch_size)
+        self.deliverer = Deliverer(services, bot)
+        self.queues = ScopeQueues(group_slots=settings.outbox_concurrency // 2)
+        self.sizer = ClaimSizer(settings)
+        self.instance = Instance(
+            services.db,
+            heartbeat=settings.instance_heartbeat_seconds,
+            stale=settings.instance_stale_seconds,
+        )
+        self.instance.on_beat.append(self._renew)
+        self.instance.on_lost.append(self._lost)
         self._done: list[Outcome] = []
-        self._unreachable: set[int] = set()
+        self._room = asyncio.Event()  # a row finished: there may be room to claim
+        self._finished = asyncio.Event()  # an outcome waits to be recorded
         self._tasks: list[asyncio.Task[None]] = []
-        self._depth_at = 0.0
-        # Rows this process holds (queued, sending, or not yet recorded): a lease that ends
-        # while a row waits here must not make this process send it a second time.
-        self._held: set[int] = set()
+        self._workers: list[asyncio.Task[None]] = []
+        self._depth_at = self._swept_at = 0.0
 
     async def start(self) -> None:
-        workers = self.services.settings.outbox_concurrency
-        self._tasks = [asyncio.create_task(self._produce(), name="outbox-producer")]
-        self._tasks += [
-            asyncio.create_task(self._work(), name="outbox-worker") for _ in range(workers)
+        await self.instance.start()
+        self._tasks = [
+            asyncio.create_task(self._produce(), name="outbox-producer"),
+            asyncio.create_task(self._flush_forever(), name="outbox-flush"),
         ]
-        self._tasks.append(asyncio.create_task(self._flush_forever(), name="outbox-flush"))
+        self._workers = [
+            asyncio.create_task(self._work(), name="outbox-worker")
+            for _ in range(self.services.settings.outbox_concurrency)
+        ]
 
     async def stop(self) -> None:
-        """Stop sending; rows claimed but not sent are retried when their lease ends."""
-        await cancel_and_wait(self._tasks, what="outbox sender")
+        """Stop claiming; sends in flight get ``OUTBOX_STOP_GRACE_SECONDS`` to finish and
+        are recorded; rows claimed but not sent are given back, due at once. Does nothing
+        if not started (or already stopped)."""
+        if not self._tasks:
+            return
+        producer, flusher = self._tasks
+        await cancel_and_wait([producer], what="outbox producer")
+        self.queues.close()
+        self.queues.drain()
+        if self._workers:
+            grace = self.services.settings.outbox_stop_grace_seconds
+            _, late = await asyncio.wait(self._workers, timeout=grace)
+            if late:
+                log.warning("sends still in flight after the grace, cancelled", sends=len(late))
+            await cancel_and_wait(late, what="outbox workers")
+            self._workers = []
+        await cancel_and_wait([flusher], what="outbox recorder")
         self._tasks = []
-        await self.flush()
+        try:
+            await self.flush()
+            await self._give_back_all()
+        finally:
+            await self.instance.stop()
 
-    # -- the pipeline ---------------------------------------------------------------
+    # -- claiming -------------------------------------------------------------------
     async def _produce(self) -> None:
-        settings = self.services.settings
-        lease = timedelta(seconds=settings.outbox_lease_seconds)
+        poll = self.services.settings.outbox_poll_seconds
         while True:
+            target, soon = self.sizer.target(), self.queues.soon
+            room = target - soon if soon <= target // 2 else 0
             try:
-                fresh, reviewed_away = await self._claim(settings.outbox_batch_size, lease)
+                got = await self._claim(room)
             except Exception:
                 log.exception("outbox claim failed")
-                fresh, reviewed_away = [], 0
-            if not fresh:
-                if not reviewed_away:  # nothing due: wait; a muted batch: claim the next one
-                    await asyncio.sleep(settings.outbox_poll_seconds)
+                got = 0
+            if room > 0 and got:
+                continue  # more may be due
+            self._room.clear()
+            if room > 0:
+                await asyncio.sleep(poll)  # nothing due
                 continue
-            self._held.update(row.id for row in fresh)
-            for row in fresh:
-                await self._queue.put(row)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(poll):
+                    await self._room.wait()
 
-    async def _claim(self, limit: int, lease: timedelta) -> tuple[list[Claimed], int]:
-        """Lease due rows, let the delivery policy mute or hold some; return the rest
-        (never a row this process still holds) and how many the policy took away."""
+    async def _claim(self, room: int) -> int:
+        """Release the rows of dead instances; lease up to ``room`` due rows, let the
+        delivery policy mute or hold some, queue the rest. Returns how many were leased."""
+        settings = self.services.settings
+        sweep = time.monotonic() - self._swept_at >= settings.outbox_poll_seconds
+        if room <= 0 and not sweep:
+            return 0
+        owner = self.instance.id
         async with self.services.db.session() as session:
             now = self.services.clock.now()
-            claimed = await claims.claim_due(session, now=now, limit=limit, lease=lease)
-            # A row this process still holds is not reviewed again: it may be in flight.
-            rows = [row for row in claimed if row.id not in self._held]
-            rows, muted, held = await claims.review(session, self.services.outbox.policy, rows, now)
-            if muted:
-                self.services.metrics.messages_sent.labels("bulk", "skipped").inc(muted)
-            if held:
-                log.debug("outbox rows held by the delivery policy", rows=held)
-            wanted = {row.user_id for row in rows if row.user_id is not None}
-            self._unreachable |= await claims.unreachable_among(session, wanted)
-            if time.monotonic() - self._depth_at > DEPTH_EVERY:
-                self._depth_at = time.monotonic()
-                self.services.metrics.outbox_depth.set(await claims.pending_count(session))
-        return rows, muted + held
+            if sweep:
+                await self._sweep(session, now)
+            if room <= 0 or not self.instance.fresh:
+                return 0
+            claimed = await claims.claim_due(
+                session, now=now, limit=room, owner=owner, per_chat=PER_CHAT,
+                lease=timedelta(seconds=settings.outbox_lease_seconds), held=self.queues.held(),
+                private_only=self.queues.groups_full,
+            )  # fmt: skip
+            rows = await self._review(session, claimed, now)
+            await self.deliverer.refresh(session, rows)
+            await self._gauge_depth(session)
+        self.queues.put(rows)
+        return len(claimed)
 
+    async def _sweep(self, session: AsyncSession, now: datetime) -> None:
+        """Release the rows of instances presumed dead (once per poll interval at most)."""
+        self._swept_at = time.monotonic()
+        stale = self.services.settings.instance_stale_seconds
+        released = await leases.release_stale(
+            session, keep=self.instance.id, stale_seconds=stale, now=now
+        )
+        if released:
+            log.info("outbox rows of a stopped instance released", rows=released)
+
+    async def _review(
+        self, session: AsyncSession, rows: list[Claimed], now: datetime
+    ) -> list[Claimed]:
+        rows, muted, held = await claims.review(session, self.services.outbox.policy, rows, now)
+        if muted:
+            self.services.metrics.messages_sent.labels("bulk", "skipped").inc(muted)
+        if held:
+            log.debug("outbox rows held by the delivery policy", rows=held)
+        return rows
+
+    async def _gauge_depth(self, session: AsyncSession) -> None:
+        if time.monotonic() - self._depth_at > DEPTH_EVERY:
+            self._depth_at = time.monotonic()
+            self.services.metrics.outbox_depth.set(await claims.pending_count(session))
+
+    # -- leases -----------------------------------------------------------------------
+    async def _renew(self, session: AsyncSession, owner: str) -> None:
+        """At every heartbeat: the rows this instance holds stay leased to it."""
+        lease = timedelta(seconds=self.services.settings.outbox_lease_seconds)
+        await leases.renew(session, owner, self.services.clock.now() + lease)
+
+    async def _lost(self, _owner: str) -> None:
+        """A sibling presumed this instance dead and took its rows: drop the queued ones."""
+        dropped = self.queues.drain()
+        log.warning("outbox rows dropped: taken over by another instance", rows=len(dropped))
+
+    async def _give_back_all(self) -> None:
+        async with self.services.db.session() as session:
+            given = await leases.give_back(session, self.instance.id, self.services.clock.now())
+        if given:
+            log.info("outbox rows given back on stop", rows=given)
+
+    # -- sending ------------------------------------------------------------------------
     async def _work(self) -> None:
         while True:
-            row = await self._queue.get()
             try:
-                outcome = await self.deliver(row)
-            except Exception as exc:  # a bug must not kill the worker or lose the row
-                log.exception("outbox delivery crashed", key=row.key)
-                outcome = self._retry(row, row.chat_id, repr(exc))
-            self._done.append(outcome)
+                row = await self.queues.take()
+            except Closed:
+                return
+            try:
+                outcome = await self._attempt(row)
+            finally:
+                self.queues.done(row)
+                self._room.set()
+            if outcome is not None:
+                self._done.append(outcome)
+                self._finished.set()
 
+    async def _attempt(self, row: Claimed) -> Outcome | None:
+        """Send ``row`` unless its claim is void; never send while this instance's
+        heartbeat is late (a sibling may be about to take its rows)."""
+        await self.instance.until_fresh()
+        if row.owner != self.instance.id:
+            return None
+        try:
+            outcome = await self.deliverer.deliver(row)
+        except Exception as exc:  # a bug must not kill the worker or lose the row
+            log.exception("outbox delivery crashed", key=row.key)
+            outcome = self.deliverer.retry(row, row.chat_id, repr(exc))
+        if outcome.tried:
+            self.sizer.sent()
+        return outcome
+
+    async def deliver(self, row: Claimed) -> Outcome:
+        """Send ``row`` and decide its fate from Telegram's answer."""
+        return await self.deliverer.deliver(row)
+
+    # -- recording ----------------------------------------------------------------------
     async def _flush_forever(self) -> None:
+        """Record outcomes as soon as there are some (those that finish meanwhile are
+        written together next): sent but unrecorded is what a crash can double."""
         while True:
-            await asyncio.sleep(FLUSH_EVERY)
+            await self._finished.wait()
+            self._finished.clear()
             try:
                 await self.flush()
             except Exception:
                 log.exception("recording outbox outcomes failed; will retry")
+                self._finished.set()
+                await asyncio.sleep(FLUSH_RETRY)
+            await asyncio.sleep(FLUSH_GAP)  # at a high rate, outcomes gather meanwhile
 
     async def flush(self) -> None:
-        """Write finished outcomes, then publish them."""
+        """Write finished outcomes (those whose claim still holds), then publish them."""
         done, self._done = self._done, []
         if not done:
             return
         try:
             async with self.services.db.session() as session:
-                await claims.record(session, done)
-        except Exception:
+                lost = await claims.record(session, done)
+        except BaseException:  # cancelled too: the outcomes must not be forgotten
             self._done[:0] = done
             raise
-        self._held.difference_update(outcome.row.id for outcome in done)
+        if lost:
+            log.warning("outcomes not recorded: their rows were taken over", rows=len(lost))
         for outcome in done:
-            await self._announce(outcome)
+            if outcome.row.id not in lost:
+                await self._announce(outcome)
 
     async def _announce(self, outcome: Outcome) -> None:
         self.services.metrics.messages_sent.labels("bulk", outcome.status.value).inc()
@@ -159,68 +271,3 @@ class OutboxSender:
             await self.services.bus.publish(
                 MessageFailed(row.key, outcome.chat_id, outcome.error or "")
             )
-
-    # -- one row ----------------------------------------------------------------------
-    async def deliver(self, row: Claimed) -> Outcome:
-        """Send ``row`` and decide its fate from Telegram's answer."""
-        if row.user_id is not None and row.user_id in self._unreachable:
-            return self._final(row, row.chat_id, OutboxStatus.SKIPPED, "recipient unreachable")
-        chat_id = row.chat_id
-        for _ in range(3):  # a group can migrate once; allow a spare
-            try:
-                message_id = await self.transport.send(row.method, chat_id, row.payload)
-            except ChatMigrated as exc:
-                self._error("migrated")
-                await self._migrated(chat_id, int(exc.new_chat_id))
-                chat_id = int(exc.new_chat_id)
-                continue
-            except Forbidden as exc:
-                self._error("forbidden")
-                await self._blocked(row, chat_id, exc.message)
-                return self._final(row, chat_id, OutboxStatus.FAILED, exc.message)
-            except BadRequest as exc:
-                self._error("bad_request")
-                return self._final(row, chat_id, OutboxStatus.FAILED, exc.message)
-            except (TimedOut, NetworkError) as exc:
-                self._error("timed_out" if isinstance(exc, TimedOut) else "network")
-                return self._retry(row, chat_id, f"{type(exc).__name__}: {exc.message}")
-            except (TelegramError, UnknownMethod, TypeError) as exc:
-                self._error("other")
-                return self._final(row, chat_id, OutboxStatus.FAILED, repr(exc))
-            return Outcome(row, OutboxStatus.SENT, chat_id, self.services.clock.now(), message_id)
-        return self._final(row, chat_id, OutboxStatus.FAILED, "chat migrated repeatedly")
-
-    def _final(self, row: Claimed, chat_id: int, status: OutboxStatus, error: str) -> Outcome:
-        return Outcome(row, status, chat_id, self.services.clock.now(), error=error)
-
-    def _retry(self, row: Claimed, chat_id: int, error: str) -> Outcome:
-        settings = self.services.settings
-        if row.attempts >= settings.outbox_max_attempts:
-            return self._final(row, chat_id, OutboxStatus.FAILED, f"gave up: {error}")
-        delay = min(MAX_BACKOFF, settings.outbox_retry_seconds * 2 ** (row.attempts - 1))
-        now = self.services.clock.now()
-        retry_at = now + timedelta(seconds=delay)
-        return Outcome(row, OutboxStatus.PENDING, chat_id, now, error=error, retry_at=retry_at)
-
-    def _error(self, kind: str) -> None:
-        self.services.metrics.telegram_errors.labels(kind).inc()
-
-    async def _blocked(self, row: Claimed, chat_id: int, reason: str) -> None:
-        """A private chat refused us: the user is unreachable until they come back."""
-        user_id = row.user_id if row.user_id is not None else chat_id
-        if chat_id <= 0 or user_id != chat_id:
-            return
-        self._unreachable.add(user_id)
-        if len(self._unreachable) > 100_000:  # the database remembers; this is a shortcut
-            self._unreachable = {user_id}
-        async with self.services.db.session() as session:
-            changed = await users.set_reachable(session, user_id, False, reason)
-            await claims.skip_pending_for_chat(session, chat_id, "recipient unreachable")
-        if changed:
-            await self.services.bus.publish(UserBecameUnreachable(user_id, reason))
-
-    async def _migrated(self, old_chat_id: int, new_chat_id: int) -> None:
-        async with self.services.db.session() as session:
-            await claims.move_chat(session, old_chat_id, new_chat_id)
-        log.info("chat migrated", old_chat_id=old_chat_id, new_chat_id=new_chat_id)
-        await self.services.bus.publish(ChatMigratedEvent(old_chat_id, new_chat_id))

@@ -1,0 +1,75 @@
+"""Who holds which outbox rows: renewing, giving back and taking over leases.
+
+A claimed row carries its owner (an instance id, see ``bot/core/instances.py``) and a
+lease (``next_attempt_at`` in the future). The owner renews the lease of every row it
+still holds at each heartbeat, however long the rate limiter keeps a row waiting. Rows
+whose owner is gone (its heartbeat stale, or its instance row deleted) are released at
+once: due now, unclaimed, their attempts untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import instances
+from bot.core.delivery.claims import UNCLAIMED
+from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
+from bot.core.instances import InstanceRow
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def release_stale(
+    session: AsyncSession, *, keep: str, stale_seconds: float, now: datetime
+) -> int:
+    """Forget instances whose heartbeat is stale and release every row held by an
+    instance that is no longer registered; how many rows were released. Runs a write
+    first, so on SQLite the transaction holds the write lock from here on."""
+    await instances.forget_stale(session, stale_seconds, keep=keep)
+    o = OutboxMessage
+    result = await session.execute(
+        update(o)
+        # No condition on status: that would make SQLite scan every pending row by the
+        # due index instead of the few claimed ones by ix_outbox_claimed_by.
+        .where(o.claimed_by.is_not(None), o.claimed_by.not_in(select(InstanceRow.id)))
+        .values(
+            next_attempt_at=case((o.status == OutboxStatus.PENDING, now), else_=o.next_attempt_at),
+            **UNCLAIMED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
+async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
+    """Extend the lease of every pending row ``owner`` holds to ``until``."""
+    o = OutboxMessage
+    result = await session.execute(
+        update(o)
+        .where(o.claimed_by == owner, o.status == OutboxStatus.PENDING)
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
+async def give_back(
+    session: AsyncSession, owner: str, now: datetime, ids: Collection[int] | None = None
+) -> int:
+    """Release rows ``owner`` holds (all of them, or ``ids``): due now, attempts untouched."""
+    o = OutboxMessage
+    query = update(o).where(o.claimed_by == owner, o.status == OutboxStatus.PENDING)
+    if ids is not None:
+        if not ids:
+            return 0
+        query = query.where(o.id.in_(list(ids)))
+    result = await session.execute(
+        query.values(next_attempt_at=now, **UNCLAIMED).execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)

@@ -1,0 +1,107 @@
+"""Helpers for the outbox fault tests: bots started and stopped one by one, a queue
+filler, and bot processes for kill -9 / SIGTERM cases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application, serving
+from bot.core.clock import SystemClock
+from bot.core.db import Database
+from bot.core.delivery import Outbox, Priority
+from bot.sandbox import SandboxServer
+from tests.conftest import make_settings, migrate
+from tests.e2e.conftest import CHANNEL, Harness
+
+
+class OutboxBots:
+    """Bots on one database and one sandbox; ``stop`` stops one early, ``close`` the rest."""
+
+    __slots__ = ("_running", "sandbox", "template", "tmp_path")
+
+    def __init__(self, tmp_path: Path, sandbox: SandboxServer, template: Path) -> None:
+        self.tmp_path, self.sandbox, self.template = tmp_path, sandbox, template
+        self._running: dict[int, tuple[Harness, AbstractAsyncContextManager[Any]]] = {}
+        sandbox.world.chat(CHANNEL, "channel", "Channel")
+
+    async def start(self, **overrides: Any) -> Harness:
+        values = {"telegram_api_base_url": self.sandbox.base_url, "channel_id": CHANNEL}
+        settings = make_settings(self.tmp_path, **{**values, **overrides})
+        await migrate(settings.database_url, self.template)
+        app = build_application(settings)
+        context = serving(app, poll_timeout=1)
+        await context.__aenter__()
+        harness = Harness(app, self.sandbox)
+        self._running[id(harness)] = (harness, context)
+        return harness
+
+    async def stop(self, harness: Harness) -> None:
+        _, context = self._running.pop(id(harness))
+        await context.__aexit__(None, None, None)
+
+    async def close(self) -> None:
+        for harness, _ in list(self._running.values()):
+            await self.stop(harness)
+
+
+async def queue(
+    database_url: str,
+    chat_ids: list[int] | range,
+    *,
+    sandbox: SandboxServer | None = None,
+    tag: str = "news",
+    priority: int = Priority.BROADCAST,
+    category: str = "announcement",
+) -> None:
+    """One row per entry of ``chat_ids`` (a chat may repeat), keyed ``<tag>:<index>``;
+    private chats get a sandbox user."""
+    db = Database(database_url)
+    outbox = Outbox(SystemClock())
+    async with db.session() as session:
+        for index, chat_id in enumerate(chat_ids):
+            if sandbox is not None and chat_id > 0:
+                sandbox.world.user(chat_id)
+            await outbox.enqueue(
+                session, key=f"{tag}:{index}", chat_id=chat_id,
+                user_id=chat_id if chat_id > 0 else None, category=category,
+                priority=priority, text=f"{tag} {chat_id}",
+            )  # fmt: skip
+    await db.dispose()
+
+
+async def eventually(probe: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait until ``await probe()`` is true (a database state, say), at most ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await probe():
+            return
+        assert asyncio.get_running_loop().time() < deadline, "state did not change in time"
+        await asyncio.sleep(0.05)
+
+
+def doubled(sandbox: SandboxServer, chat_ids: list[int] | range) -> int:
+    """How many messages to ``chat_ids`` arrived more than once."""
+    received = Counter(m.chat_id for m in sandbox.world.messages if m.chat_id in set(chat_ids))
+    return sum(n - 1 for n in received.values())
+
+
+async def start_process(
+    tmp_path: Path, sandbox: SandboxServer, url: str, **env_overrides: str
+) -> asyncio.subprocess.Process:
+    """``python -m bot run`` against the sandbox, on ``url``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
+    env.update(
+        BOT_TOKEN="123:loopback", TELEGRAM_API_BASE_URL=sandbox.base_url, DATABASE_URL=url,
+        LOG_LEVEL="WARNING", **env_overrides,
+    )  # fmt: skip
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip

@@ -47,8 +47,9 @@ def _all_jobs_disabled(tmp_path: Path) -> dict[str, Any]:
     return {name: {"enabled": False} for name in probe.bot_data["services"].jobs.names()}
 
 
-# Liveness bookkeeping that changes every few seconds whatever users do: the polling lease.
-LIVENESS = frozenset({"leases"})
+# Liveness bookkeeping that changes every second whatever users do: the polling lease and
+# the instances' heartbeats.
+LIVENESS = frozenset({"leases", "instances"})
 
 
 async def _dump(h: Harness) -> Dump:

@@ -41,6 +41,7 @@ _STRING_FIELDS = frozenset(
         "invite_link",
         "parse_mode",
         "photo",
+        "video",
         "url",
         "start_parameter",
         "provider_token",
@@ -275,6 +276,12 @@ class SandboxServer:
         if caption and len(str(caption)) > MAX_CAPTION:
             raise ApiError(400, "Bad Request: message caption is too long")
         return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendPhoto", p))
+
+    async def m_sendVideo(self, p: JSON) -> JSON:
+        caption = p.get("caption")
+        if caption and len(str(caption)) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendVideo", p))
 
     async def m_sendInvoice(self, p: JSON) -> JSON:
         prices = p.get("prices")

@@ -1,0 +1,89 @@
+"""Moderation: users suggest channel posts, automatic checks first, moderators decide in chat."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.core.commands import Command
+from bot.core.context import App, Services
+from bot.core.events import MessageDelivered
+from bot.modules.content.events import PostPublished, PostScheduled
+from bot.modules.moderation import cards, handlers, records, review, service
+from bot.modules.moderation.jobs import JOBS
+
+COMMANDS = (
+    Command("suggest", "suggest a channel post (text, or a photo/video with this caption)",
+            "<text>"),
+    Command("mysuggestions", "your suggestions and their state"),
+    Command("withdraw", "withdraw a suggestion still waiting for review", "<id>"),
+    Command("modqueue", "suggestions waiting for review, oldest first (moderators)"),
+)  # fmt: skip
+REPLY_GROUP = 5  # after every module's own handlers: replies to review cards, then
+FOLLOW_UP_GROUP = 6  # the message after a bare /suggest
+_CAPTION = filters.CaptionRegex(r"^/suggest(@\w+)?(\s|$)")
+
+
+def register(app: App, services: Services) -> None:
+    for command in COMMANDS:
+        services.commands.add(command)
+    for spec in JOBS:
+        services.jobs.add(spec)
+    services.stats.add("moderation", records.day_figures)
+    services.purgers.add(
+        "moderation.submissions", records.purger(services.settings.moderation.retention_days)
+    )
+    # -- commands (today's style: declared above, handlers added here) ---------------
+    app.add_handler(CommandHandler("suggest", handlers.suggest))
+    app.add_handler(MessageHandler((filters.PHOTO | filters.VIDEO) & _CAPTION, handlers.suggest))
+    app.add_handler(CommandHandler("mysuggestions", handlers.mysuggestions))
+    app.add_handler(CommandHandler("withdraw", handlers.withdraw))
+    app.add_handler(CommandHandler("modqueue", review.modqueue))
+    # -- buttons, replies to cards, the message after a bare /suggest -----------------
+    app.add_handler(CallbackQueryHandler(review.card_pressed, pattern=r"^mod:"))
+    app.add_handler(CallbackQueryHandler(handlers.withdraw_pressed, pattern=r"^modw:"))
+    replies = filters.REPLY & filters.TEXT & ~filters.COMMAND
+    app.add_handler(MessageHandler(replies, review.reply_reason), group=REPLY_GROUP)
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    app.add_handler(MessageHandler(private, handlers.follow_up), group=FOLLOW_UP_GROUP)
+    _subscribe(services)
+
+
+def _subscribe(services: Services) -> None:
+    async def on_delivered(event: MessageDelivered) -> None:
+        """Remember where a review card landed, to edit it when decided."""
+        if event.key.startswith(f"{cards.CARD_KEY}:"):
+            async with services.db.session() as session:
+                await cards.card_delivered(
+                    services, session, event.key, event.chat_id, event.message_id
+                )
+
+    async def on_scheduled(event: PostScheduled, session: AsyncSession) -> None:
+        """Approved -> scheduled in the approving transaction; the author gets the time."""
+        if event.source != "moderation" or not event.source_item_id.isdigit():
+            return
+        submission = await service.mark_scheduled(
+            session, services.bus, int(event.source_item_id), event.post_id, event.publish_at
+        )
+        if submission is not None:
+            when = cards.local(services, event.publish_at)
+            text = f"Your suggestion #{submission.id} was approved; it will appear at {when}."
+            await cards.tell_author(services, session, submission, text)
+
+    async def on_published(event: PostPublished) -> None:
+        async with services.db.session() as session:
+            submission = await service.mark_published(
+                session, services.bus, event.post_id, event.chat_id, event.message_id
+            )
+            if submission is not None:
+                link = cards.post_link(event.chat_id, event.message_id)
+                text = f"Your suggestion #{submission.id} is in the channel: {link}"
+                await cards.tell_author(services, session, submission, text)
+        await services.bus.publish_committed(session)
+
+    services.bus.subscribe(MessageDelivered, on_delivered)
+    services.bus.subscribe_in_transaction(PostScheduled, on_scheduled)
+    services.bus.subscribe(PostPublished, on_published)
+
+
+__all__ = ["register"]

@@ -127,6 +127,33 @@ class World:
         self.push({"message": message})
         return int(message["message_id"])
 
+    def send_media(
+        self, user_id: int, kind: str, caption: str | None, unique_id: str
+    ) -> int:
+        """The user sends a ``photo`` or ``video`` (``file_unique_id`` ``unique_id``)."""
+        user = self.user(user_id)
+        content = {"caption": caption} if caption is not None else {}
+        message = self._user_message(user, **content)
+        file = {"file_id": f"{kind}-{message['message_id']}", "file_unique_id": unique_id}
+        if kind == "photo":
+            message["photo"] = [{**file, "width": 640, "height": 480}]
+        else:
+            message[kind] = {**file, "width": 640, "height": 480, "duration": 5}
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def send_reply(self, user_id: int, to: SentMessage, text: str) -> int:
+        """The user answers ``to`` (a bot message in a private chat or a group) with ``text``."""
+        user = self.user(user_id)
+        message = self._user_message(user, text=text)
+        message["chat"] = self.chat_json(to.chat_id)
+        message["reply_to_message"] = {
+            "message_id": to.message_id, "date": int(time.time()),
+            "chat": self.chat_json(to.chat_id), "from": bot_user(), "text": to.text or "",
+        }  # fmt: skip
+        self.push({"message": message})
+        return int(message["message_id"])
+
     def press(self, user_id: int, message: SentMessage, data: str) -> str:
         """The user presses an inline button carrying ``data`` under ``message``."""
         user = self.user(user_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
@@ -16,6 +16,7 @@ from bot.modules.moderation.models import State, Submission
 log = get_logger(__name__)
 
 CARD_DATA = re.compile(r"^mod:([arb]):(\d{1,12})(?::(\d{1,2}))?$")
+CARD_HEAD = re.compile(r"^Suggestion #(\d{1,12})\b")
 MAX_REASON = 300
 
 
@@ -91,9 +92,8 @@ async def reply_reason(update: Update, context: BotContext) -> None:
     message, services = update.effective_message, context.services
     if message is None or message.reply_to_message is None or message.from_user is None:
         return
-    async with services.db.session() as session:
-        card = await cards.card_at(session, message.chat_id, message.reply_to_message.message_id)
-    if card is None:
+    submission_id = await _card_submission(services, message.reply_to_message, context.bot.id)
+    if submission_id is None:
         return  # a reply to something else: not ours
     if not _is_moderator(services, message.from_user.id):
         raise ApplicationHandlerStop
@@ -102,8 +102,22 @@ async def reply_reason(update: Update, context: BotContext) -> None:
         await message.reply_text(f"A reason needs 1 to {MAX_REASON} characters; nothing changed.")
         raise ApplicationHandlerStop
     by = service.Moderator(message.from_user.id, message.from_user.full_name)
-    await message.reply_text(await decide(services, card.submission_id, "r", by, reason))
+    await message.reply_text(await decide(services, submission_id, "r", by, reason))
     raise ApplicationHandlerStop
+
+
+async def _card_submission(services: Services, replied: Message, bot_id: int) -> int | None:
+    """The submission of the card replied to: its recorded card, or (if its delivery is not
+    recorded yet) the id at the head of a card the bot sent to a reviewers' chat."""
+    async with services.db.session() as session:
+        card = await cards.card_at(session, replied.chat_id, replied.message_id)
+    if card is not None:
+        return card.submission_id
+    head = CARD_HEAD.match(replied.text or "")
+    from_bot = replied.from_user is not None and replied.from_user.id == bot_id
+    if head and from_bot and replied.chat_id in cards.reviewers(services):
+        return int(head[1])
+    return None
 
 
 async def modqueue(update: Update, context: BotContext) -> None:

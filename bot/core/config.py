@@ -218,9 +218,7 @@ class Settings(BaseSettings):
     def _empty_token_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
 
-    @field_validator(
-        "channel_id", "vip_chat_id", "http_port", "moderation_chat_id", mode="before"
-    )
+    @field_validator("channel_id", "vip_chat_id", "http_port", "moderation_chat_id", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

@@ -127,9 +127,7 @@ class World:
         self.push({"message": message})
         return int(message["message_id"])
 
-    def send_media(
-        self, user_id: int, kind: str, caption: str | None, unique_id: str
-    ) -> int:
+    def send_media(self, user_id: int, kind: str, caption: str | None, unique_id: str) -> int:
         """The user sends a ``photo`` or ``video`` (``file_unique_id`` ``unique_id``)."""
         user = self.user(user_id)
         content = {"caption": caption} if caption is not None else {}

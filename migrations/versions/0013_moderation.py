@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("message_id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_moderation_cards")),
-        sa.UniqueConstraint(
-            "submission_id", "chat_id", name="uq_moderation_cards_submission_chat"
-        ),
+        sa.UniqueConstraint("submission_id", "chat_id", name="uq_moderation_cards_submission_chat"),
     )
     op.create_index(
         "ix_moderation_cards_chat_message", "moderation_cards", ["chat_id", "message_id"]

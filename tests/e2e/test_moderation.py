@@ -13,7 +13,6 @@ from tests.e2e.conftest import CHANNEL
 from tests.e2e.moderation_support import (
     AUTHOR,
     START,
-    author_notices,
     card_for,
     moderated_bot,
     posts,
@@ -45,7 +44,9 @@ async def test_suggest_approve_publish_tells_the_author(
     [published] = await h.wait(lambda: h.sandbox.world.to(CHANNEL))
     assert published.text == "Hello channel\nsecond line"
     link = f"https://t.me/c/{str(CHANNEL).removeprefix('-100')}/{published.message_id}"
-    assert await told(h, AUTHOR, "in the channel") == f"Your suggestion #1 is in the channel: {link}"
+    assert (
+        await told(h, AUTHOR, "in the channel") == f"Your suggestion #1 is in the channel: {link}"
+    )
     [submission] = await submissions(h)
     assert (submission.state, submission.message_id) == ("published", published.message_id)
 

@@ -36,7 +36,10 @@ async def test_blocked_word_with_a_lookalike_letter_is_auto_rejected(
     text = await answer(h, AUTHOR, "/suggest Best САSINO in town", "not accepted")
     assert text == "Suggestion #1 was not accepted: it contains a blocked word (casino)."
     [submission] = await submissions(h)
-    assert (submission.state, submission.reason) == ("auto_rejected", "it contains a blocked word (casino)")
+    assert (submission.state, submission.reason) == (
+        "auto_rejected",
+        "it contains a blocked word (casino)",
+    )
     assert not any((m.text or "").startswith("Suggestion") for m in h.sandbox.world.to(ADMIN))
 
 
@@ -52,7 +55,10 @@ async def test_too_many_pending_and_duplicates_are_auto_rejected(
     full = await answer(h, AUTHOR, "/suggest And birds", "not accepted")
     assert "you already have 2 suggestion(s) waiting" in full
     assert [s.state for s in await submissions(h)] == [
-        "pending", "auto_rejected", "pending", "auto_rejected"
+        "pending",
+        "auto_rejected",
+        "pending",
+        "auto_rejected",
     ]
 
 
@@ -63,7 +69,9 @@ async def test_daily_quota_and_links(harness_factory: Callable[..., Any]) -> Non
     assert link.endswith("links are not allowed.")
     await answer(h, AUTHOR, "/suggest One", "waits for review")
     await press(h, ADMIN, await card_for(h, ADMIN, 2), "mod:r:2:1")
-    assert "at most 1 suggestion(s) a day" in await answer(h, AUTHOR, "/suggest Two", "not accepted")
+    assert "at most 1 suggestion(s) a day" in await answer(
+        h, AUTHOR, "/suggest Two", "not accepted"
+    )
 
 
 async def test_bad_input_gets_an_answer_and_stores_nothing(
@@ -72,7 +80,9 @@ async def test_bad_input_gets_an_answer_and_stores_nothing(
     """4,096+ characters and a photo without caption: a clear answer, no row, no card."""
     h = await moderated_bot(harness_factory)
     long_text = await answer(h, AUTHOR, "/suggest " + "x" * 4100, "Not accepted")
-    assert long_text == "Not accepted: the text has 4100 characters; at most 4096. Nothing was saved."
+    assert (
+        long_text == "Not accepted: the text has 4100 characters; at most 4096. Nothing was saved."
+    )
     await answer(h, AUTHOR, "/suggest", "Send the post now")
     h.sandbox.world.send_media(AUTHOR, "photo", None, "bare")
     assert "Nothing was saved" in await told(h, AUTHOR, "the post needs a caption")
@@ -156,7 +166,9 @@ async def test_ban_rejects_the_pending_and_refuses_new(harness_factory: Callable
 async def test_sla_digest_and_backlog_alert(harness_factory: Callable[..., Any]) -> None:
     """After MODERATION__SLA_MINUTES the digest lists the late ones; the backlog alerts once."""
     clock = ManualClock(START)
-    h = await moderated_bot(harness_factory, clock, moderation={"sla_minutes": 30, "backlog_alert": 2})
+    h = await moderated_bot(
+        harness_factory, clock, moderation={"sla_minutes": 30, "backlog_alert": 2}
+    )
     await answer(h, AUTHOR, "/suggest Old one", "waits for review")
     clock.advance(timedelta(minutes=20))
     await answer(h, AUTHOR, "/suggest Newer one", "waits for review")

@@ -17,7 +17,9 @@ from bot.modules.moderation.checks import (
     normalise,
 )
 
-RULES = ModerationSettings(blocked_words=["casino", "free money"], blocked_patterns=[r"\bbuy\s+now\b"])
+RULES = ModerationSettings(
+    blocked_words=["casino", "free money"], blocked_patterns=[r"\bbuy\s+now\b"]
+)
 # Characters a user can write a Latin letter with: upper case, full width, Cyrillic lookalikes.
 _VARIANTS = {
     "a": "aAａＡа", "c": "cCｃＣс", "e": "eEｅＥе", "o": "oOｏＯо", "p": "pPｐＰр", "x": "xXｘＸх",
@@ -84,7 +86,10 @@ def test_words_match_whole_words_only() -> None:
 def test_media_rules() -> None:
     """Captions have their own limit, a type not in MEDIA_TYPES is refused, media hash by id."""
     assert check_content(Draft("photo", "x" * 1025, "u1"), RULES).reason.endswith("at most 1024")
-    assert check_content(Draft("document", "hi", "u2"), RULES).reason == "document posts are not accepted"
+    assert (
+        check_content(Draft("document", "hi", "u2"), RULES).reason
+        == "document posts are not accepted"
+    )
     assert check_content(Draft("photo", "", "u1"), RULES).reason == "the post needs a caption"
     assert content_hash(Draft("photo", "a", "u1")) == content_hash(Draft("photo", "b", "u1"))
 

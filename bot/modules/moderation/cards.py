@@ -104,7 +104,8 @@ async def show_decision(services: Services, session: AsyncSession, submission: S
 async def _edit_card(
     services: Services, session: AsyncSession, submission: Submission, card: ReviewCard
 ) -> None:
-    text = f"{card_text(submission)}\n\n{outcome_line(submission, local(services, submission.decided_at))}"
+    outcome = outcome_line(submission, local(services, submission.decided_at))
+    text = f"{card_text(submission)}\n\n{outcome}"
     await services.outbox.enqueue(
         session, key=f"{CARD_KEY}-edit:{submission.id}:{card.chat_id}", chat_id=card.chat_id,
         category="alert", priority=Priority.NOTIFICATION, method="editMessageText",

@@ -70,7 +70,9 @@ def normalise(text: str) -> str:
 
 def content_hash(draft: Draft) -> str:
     """The duplicate key: the media's ``file_unique_id``, else the normalised text."""
-    basis = f"media:{draft.file_unique_id}" if draft.file_unique_id else f"text:{normalise(draft.text)}"
+    basis = (
+        f"media:{draft.file_unique_id}" if draft.file_unique_id else f"text:{normalise(draft.text)}"
+    )
     return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -96,7 +98,9 @@ def check_history(history: History, rules: ModerationSettings) -> Verdict:
     if history.duplicate:
         return Verdict(False, "the same post was suggested before")
     if history.pending >= rules.max_pending_per_author:
-        return Verdict(False, f"you already have {history.pending} suggestion(s) waiting for review")
+        return Verdict(
+            False, f"you already have {history.pending} suggestion(s) waiting for review"
+        )
     if history.today >= rules.max_per_day:
         return Verdict(False, f"at most {rules.max_per_day} suggestion(s) a day")
     return PASS

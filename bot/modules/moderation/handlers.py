@@ -66,7 +66,9 @@ async def follow_up(update: Update, context: BotContext) -> None:
     if await cache.get(_awaiting(user.id)) is None:
         return
     await cache.delete(_awaiting(user.id))
-    await _submit(context.services, message, draft_of(message, message.text or message.caption or ""))
+    await _submit(
+        context.services, message, draft_of(message, message.text or message.caption or "")
+    )
     raise ApplicationHandlerStop
 
 
@@ -114,7 +116,9 @@ async def mysuggestions(update: Update, context: BotContext) -> None:
         reason = f" ({item.reason})" if item.reason else ""
         lines.append(f"#{item.id} {item.state.replace('_', '-')}{reason}: {preview}")
         if item.state == State.PENDING:
-            buttons.append([{"text": f"Withdraw #{item.id}", "callback_data": f"{WITHDRAW_PREFIX}{item.id}"}])
+            buttons.append(
+                [{"text": f"Withdraw #{item.id}", "callback_data": f"{WITHDRAW_PREFIX}{item.id}"}]
+            )
     markup = {"inline_keyboard": buttons} if buttons else None
     await message.reply_text("\n".join(lines), reply_markup=markup)  # type: ignore[arg-type]
 

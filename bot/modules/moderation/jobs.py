@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.core.alerts import alert_admins
-from bot.core.jobs import Every, JobContext, JobSpec
 from bot.core.delivery import Priority
+from bot.core.jobs import Every, JobContext, JobSpec
 from bot.modules.moderation.cards import local, reviewers
 from bot.modules.moderation.models import State, Submission
 
@@ -24,7 +24,9 @@ async def sla_digest(ctx: JobContext) -> str:
     async with services.db.session() as session:
         backlog = int(
             await session.scalar(
-                select(func.count()).select_from(Submission).where(Submission.state == State.PENDING)
+                select(func.count())
+                .select_from(Submission)
+                .where(Submission.state == State.PENDING)
             )
             or 0
         )

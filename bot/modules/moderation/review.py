@@ -51,7 +51,9 @@ async def decide(
     now = services.clock.now()
     async with services.db.session() as session:
         if action == "b":
-            outcome, others = await service.ban(session, services.bus, submission_id, by=by, now=now)
+            outcome, others = await service.ban(
+                session, services.bus, submission_id, by=by, now=now
+            )
         else:
             outcome, others = await service.decide(
                 session, services.bus, submission_id, approve=action == "a", by=by,

@@ -219,9 +219,7 @@ async def mark_published(
     session: AsyncSession, bus: EventBus, post_id: int, chat_id: int, message_id: int
 ) -> Submission | None:
     submission = await session.scalar(
-        select(Submission).where(
-            Submission.post_id == post_id, Submission.state == State.SCHEDULED
-        )
+        select(Submission).where(Submission.post_id == post_id, Submission.state == State.SCHEDULED)
     )
     if submission is None:
         return None

@@ -140,6 +140,12 @@ class World:
         self.push({"message": message})
         return int(message["message_id"])
 
+    def edit_text(self, user_id: int, message_id: int, text: str) -> None:
+        """The user edits their message ``message_id``; Telegram sends ``edited_message``."""
+        message = self._user_message(self.user(user_id), text=text)
+        message["message_id"], message["edit_date"] = message_id, int(time.time())
+        self.push({"edited_message": message})
+
     def send_reply(self, user_id: int, to: SentMessage, text: str) -> int:
         """The user answers ``to`` (a bot message in a private chat or a group) with ``text``."""
         user = self.user(user_id)

@@ -145,3 +145,40 @@ async def test_video_with_caption_is_published_as_video(
     [sent] = await h.wait(lambda: h.sandbox.world.to(CHANNEL))
     assert (sent.method, sent.text, sent.params["video"]) == ("sendVideo", "Our clip", "video-1")
     await told(h, AUTHOR, "in the channel")
+
+
+async def test_edit_after_the_decision_changes_nothing(harness_factory: Callable[..., Any]) -> None:
+    """Editing the /suggest message is answered; the decided text is what the channel gets."""
+    clock = ManualClock(START)
+    h = await moderated_bot(harness_factory, clock)
+    sent = h.sandbox.world.send_text(AUTHOR, "/suggest The original")
+    await told(h, AUTHOR, "waits for review")
+    await press(h, ADMIN, await card_for(h, ADMIN, 1), "mod:a:1")
+    h.sandbox.world.edit_text(AUTHOR, sent, "/suggest Something else entirely")
+    assert "Edits do not change a suggestion" in await told(h, AUTHOR, "Edits")
+    clock.advance(timedelta(hours=1))
+    await run_job(h, "content.publish_due")
+    [published] = await h.wait(lambda: h.sandbox.world.to(CHANNEL))
+    assert published.text == "The original"
+    assert len(await submissions(h)) == 1
+
+
+async def test_cancelpost_of_an_approved_suggestion(harness_factory: Callable[..., Any]) -> None:
+    """/cancelpost on a suggestion's post: nothing is published and the author is told."""
+    clock = ManualClock(START)
+    h = await moderated_bot(harness_factory, clock)
+    await answer(h, AUTHOR, "/suggest Short-lived", "waits for review")
+    await press(h, ADMIN, await card_for(h, ADMIN, 1), "mod:a:1")
+    [post] = await posts(h)
+    assert "cancelled" in await answer(h, ADMIN, f"/cancelpost {post.id}", f"#{post.id}")
+    notice = await told(h, AUTHOR, "will not appear")
+    assert notice == (
+        "Your suggestion #1 will not appear after all: an admin cancelled the scheduled post."
+    )
+    clock.advance(timedelta(hours=1))
+    assert await run_job(h, "content.publish_due") == "queued 0 post(s) for the channel"
+    [submission] = await submissions(h)
+    assert (submission.state, submission.reason) == (
+        "rejected",
+        "an admin cancelled the scheduled post",
+    )

@@ -26,3 +26,12 @@ class PostScheduled(Event):
     source: str
     source_item_id: str
     publish_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostCancelled(Event):
+    """An admin cancelled a scheduled post (``/cancelpost``)."""
+
+    post_id: int
+    source: str
+    source_item_id: str

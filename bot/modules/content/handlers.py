@@ -11,6 +11,7 @@ from bot.core.commands import admin_only
 from bot.core.context import BotContext, Services
 from bot.core.logging import get_logger
 from bot.modules.content import service
+from bot.modules.content.events import PostCancelled
 from bot.modules.content.jobs import queue_due
 
 log = get_logger(__name__)
@@ -97,8 +98,13 @@ async def cancelpost(update: Update, context: BotContext) -> None:
     if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 12:
         await message.reply_text("Usage: /cancelpost <id> (see /posts)")
         return
+    bus = context.services.bus
     async with context.services.db.session() as session:
         found = await service.cancel(session, int(args[0]))
+        if found is not None and found.status == "cancelled":
+            cancelled = PostCancelled(found.id, found.source, found.source_item_id or "")
+            await bus.publish_in_transaction(session, cancelled)
+    await bus.publish_committed(session)
     if found is None:
         text = f"There is no post #{args[0]}."
     elif found.status == "cancelled":

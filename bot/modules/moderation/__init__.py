@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.core.commands import Command
 from bot.core.context import App, Services
 from bot.core.events import MessageDelivered
-from bot.modules.content.events import PostPublished, PostScheduled
+from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
 from bot.modules.moderation import cards, handlers, records, review, service
 from bot.modules.moderation.jobs import JOBS
 
@@ -21,7 +21,8 @@ COMMANDS = (
 )  # fmt: skip
 REPLY_GROUP = 5  # after every module's own handlers: replies to review cards, then
 FOLLOW_UP_GROUP = 6  # the message after a bare /suggest
-_CAPTION = filters.CaptionRegex(r"^/suggest(@\w+)?(\s|$)")
+_SUGGEST = r"^/suggest(@\w+)?(\s|$)"
+_CAPTION = filters.CaptionRegex(_SUGGEST)
 
 
 def register(app: App, services: Services) -> None:
@@ -34,15 +35,19 @@ def register(app: App, services: Services) -> None:
         "moderation.submissions", records.purger(services.settings.moderation.retention_days)
     )
     # -- commands (today's style: declared above, handlers added here) ---------------
-    app.add_handler(CommandHandler("suggest", handlers.suggest))
-    app.add_handler(MessageHandler((filters.PHOTO | filters.VIDEO) & _CAPTION, handlers.suggest))
+    new = filters.UpdateType.MESSAGE  # an edited /suggest is not a second suggestion
+    app.add_handler(CommandHandler("suggest", handlers.suggest, filters=new))
+    media = (filters.PHOTO | filters.VIDEO) & _CAPTION & new
+    app.add_handler(MessageHandler(media, handlers.suggest))
+    edited = filters.UpdateType.EDITED_MESSAGE & (filters.Regex(_SUGGEST) | _CAPTION)
+    app.add_handler(MessageHandler(edited, handlers.edited))
     app.add_handler(CommandHandler("mysuggestions", handlers.mysuggestions))
     app.add_handler(CommandHandler("withdraw", handlers.withdraw))
     app.add_handler(CommandHandler("modqueue", review.modqueue))
     # -- buttons, replies to cards, the message after a bare /suggest -----------------
     app.add_handler(CallbackQueryHandler(review.card_pressed, pattern=r"^mod:"))
     app.add_handler(CallbackQueryHandler(handlers.withdraw_pressed, pattern=r"^modw:"))
-    replies = filters.REPLY & filters.TEXT & ~filters.COMMAND
+    replies = filters.REPLY & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(replies, review.reply_reason), group=REPLY_GROUP)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND
     app.add_handler(MessageHandler(private, handlers.follow_up), group=FOLLOW_UP_GROUP)
@@ -70,6 +75,19 @@ def _subscribe(services: Services) -> None:
             text = f"Your suggestion #{submission.id} was approved; it will appear at {when}."
             await cards.tell_author(services, session, submission, text)
 
+    async def on_cancelled(event: PostCancelled, session: AsyncSession) -> None:
+        """/cancelpost of a suggestion's post: it ends rejected and the author is told."""
+        if event.source != "moderation" or not event.source_item_id.isdigit():
+            return
+        submission = await service.mark_cancelled(
+            session, services.bus, int(event.source_item_id), event.post_id
+        )
+        if submission is not None:
+            text = (
+                f"Your suggestion #{submission.id} will not appear after all: {submission.reason}."
+            )
+            await cards.tell_author(services, session, submission, text)
+
     async def on_published(event: PostPublished) -> None:
         async with services.db.session() as session:
             submission = await service.mark_published(
@@ -83,6 +101,7 @@ def _subscribe(services: Services) -> None:
 
     services.bus.subscribe(MessageDelivered, on_delivered)
     services.bus.subscribe_in_transaction(PostScheduled, on_scheduled)
+    services.bus.subscribe_in_transaction(PostCancelled, on_cancelled)
     services.bus.subscribe(PostPublished, on_published)
 
 

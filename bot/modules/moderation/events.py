@@ -79,6 +79,14 @@ class SubmissionPublished(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class SubmissionCancelled(Event):
+    """An admin cancelled the scheduled post of an approved suggestion (``/cancelpost``)."""
+
+    submission_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorBanned(Event):
     """A moderator banned an author; their pending suggestions were rejected."""
 

@@ -57,6 +57,16 @@ async def suggest(update: Update, context: BotContext) -> None:
     await _submit(context.services, message, draft_of(message, body))
 
 
+async def edited(update: Update, context: BotContext) -> None:
+    """An edit of a /suggest message changes nothing: what was sent is what is reviewed."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(
+            "Edits do not change a suggestion: the text as first sent is what is reviewed and "
+            "published. Withdraw it (/mysuggestions) and suggest again to change it."
+        )
+
+
 async def follow_up(update: Update, context: BotContext) -> None:
     """The message after a bare /suggest; any other message passes by untouched."""
     message, user = update.effective_message, update.effective_user

@@ -21,6 +21,7 @@ from bot.modules.moderation.events import (
     AuthorBanned,
     SubmissionApproved,
     SubmissionAutoRejected,
+    SubmissionCancelled,
     SubmissionCreated,
     SubmissionPublished,
     SubmissionRejected,
@@ -32,6 +33,7 @@ from bot.modules.moderation.models import BannedAuthor, State, Submission
 # States that count for the duplicate check: what a moderator saw or may still see.
 _SEEN = (State.PENDING, State.APPROVED, State.REJECTED, State.SCHEDULED, State.PUBLISHED)
 BANNED_REASON = "the author was banned"
+CANCELLED_REASON = "an admin cancelled the scheduled post"
 
 
 class Refused(ValueError):
@@ -213,6 +215,29 @@ async def mark_scheduled(
         session, SubmissionScheduled(submission_id, post_id, publish_at)
     )
     return await session.get(Submission, submission_id, populate_existing=True)
+
+
+async def mark_cancelled(
+    session: AsyncSession, bus: EventBus, submission_id: int, post_id: int
+) -> Submission | None:
+    """The scheduled post was cancelled by an admin: the submission ends rejected."""
+    result = await session.execute(
+        update(Submission)
+        .where(
+            Submission.id == submission_id,
+            Submission.post_id == post_id,
+            Submission.state == State.SCHEDULED,
+        )
+        .values(state=State.REJECTED, reason=CANCELLED_REASON)
+    )
+    if not getattr(result, "rowcount", 0):
+        return None
+    submission = await session.get(Submission, submission_id, populate_existing=True)
+    if submission is not None:
+        await bus.publish_in_transaction(
+            session, SubmissionCancelled(submission_id, submission.author_id)
+        )
+    return submission
 
 
 async def mark_published(

@@ -45,6 +45,7 @@ _STRING_FIELDS = frozenset(
         "url",
         "start_parameter",
         "provider_token",
+        "comment",
     }
 )
 COUNTED = frozenset(
@@ -335,6 +336,37 @@ class SandboxServer:
             raise ApiError(400, "Bad Request: error_message is required when ok is false")
         self.world.callback_answers.append({"pre_checkout": True, **p})
         self.world.checkout_answered(query_id, ok)
+        return True
+
+    def _pending_suggestion(self, p: JSON) -> tuple[tuple[int, int], JSON]:
+        key = (int(p.get("chat_id", 0)), int(p.get("message_id", 0)))
+        suggestion = self.world.suggested.get(key)
+        if suggestion is None:
+            raise ApiError(400, "Bad Request: message not found")
+        if suggestion["suggested_post_info"]["state"] != "pending":
+            raise ApiError(400, "Bad Request: SUGGESTED_POST_ALREADY_DECIDED")
+        return key, suggestion
+
+    async def m_approveSuggestedPost(self, p: JSON) -> bool:
+        """Approve: the post goes to the channel (at ``send_date``; the sandbox posts it now)."""
+        key, suggestion = self._pending_suggestion(p)
+        send_date = int(p.get("send_date") or time.time())
+        if send_date > time.time() + 30 * 86400:
+            raise ApiError(400, "Bad Request: SUGGESTED_POST_SEND_DATE_INVALID")
+        suggestion["suggested_post_info"]["state"] = "approved"
+        channel = self.world.chats[key[0]].direct_messages_of
+        if channel is not None:
+            self.world.record(
+                channel, suggestion.get("text"), "sendMessage", {"send_date": send_date}
+            )
+        self.world.suggested_decided(key, {"suggested_post_approved": {"send_date": send_date}})
+        return True
+
+    async def m_declineSuggestedPost(self, p: JSON) -> bool:
+        key, suggestion = self._pending_suggestion(p)
+        suggestion["suggested_post_info"]["state"] = "declined"
+        comment = {"comment": str(p["comment"])} if p.get("comment") else {}
+        self.world.suggested_decided(key, {"suggested_post_declined": comment})
         return True
 
     async def m_getChat(self, p: JSON) -> JSON:

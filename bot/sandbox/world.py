@@ -56,9 +56,13 @@ class SandboxChat:
     type: str  # "group" | "supergroup" | "channel"
     title: str
     migrated_to: int | None = None
+    direct_messages_of: int | None = None  # the channel whose direct-messages chat this is
 
     def as_chat(self) -> JSON:
-        return {"id": self.id, "type": self.type, "title": self.title}
+        chat: JSON = {"id": self.id, "type": self.type, "title": self.title}
+        if self.direct_messages_of is not None:
+            chat["is_direct_messages"] = True
+        return chat
 
 
 class World:
@@ -78,6 +82,8 @@ class World:
         # Stars payments: pre-checkout queries waiting for an answer, and the completed ones.
         self.checkouts: dict[str, JSON] = {}
         self.payments: list[JSON] = []
+        # Suggested posts in channels' direct-messages chats, by (chat_id, message_id).
+        self.suggested: dict[tuple[int, int], JSON] = {}
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -145,6 +151,33 @@ class World:
         message = self._user_message(self.user(user_id), text=text)
         message["message_id"], message["edit_date"] = message_id, int(time.time())
         self.push({"edited_message": message})
+
+    def direct_messages(self, channel_id: int) -> SandboxChat:
+        """The direct-messages chat of ``channel_id`` (turned on by the channel's admins)."""
+        chat = self.chat(channel_id - 1_000, "supergroup", f"{self.chat(channel_id).title} DMs")
+        chat.direct_messages_of = channel_id
+        return chat
+
+    def suggest_post(self, user_id: int, dm_chat_id: int, text: str) -> int:
+        """The user suggests a post in a channel's direct messages (``suggested_post_info``)."""
+        message = self._user_message(self.user(user_id), text=text)
+        message["chat"] = self.chat_json(dm_chat_id)
+        message["suggested_post_info"] = {"state": "pending"}
+        self.suggested[(dm_chat_id, int(message["message_id"]))] = message
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def suggested_decided(self, key: tuple[int, int], service: JSON) -> None:
+        """Telegram's service message in the direct-messages chat after a decision."""
+        original = self.suggested[key]
+        bodies = {name: {"suggested_post_message": original, **b} for name, b in service.items()}
+        message: JSON = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": original["chat"], "from": original["from"],
+            **bodies,
+        }  # fmt: skip
+        self.push({"message": message})
+        asyncio.get_running_loop().create_task(self._wake())
 
     def send_reply(self, user_id: int, to: SentMessage, text: str) -> int:
         """The user answers ``to`` (a bot message in a private chat or a group) with ``text``."""

@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column("post_id", sa.Integer(), nullable=True),
         sa.Column("publish_at", sa.DateTime(), nullable=True),
         sa.Column("message_id", sa.BigInteger(), nullable=True),
+        sa.Column("dm_chat_id", sa.BigInteger(), nullable=True),
+        sa.Column("dm_message_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
     )

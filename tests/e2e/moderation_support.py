@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -86,3 +87,16 @@ async def author_notices(h: Harness, submission_id: int) -> list[OutboxMessage]:
             OutboxMessage.key.startswith(f"moderation:{submission_id}:")
         )
         return list(await session.scalars(query))
+
+
+async def states(h: Harness, expected: list[str], timeout: float = 10) -> list[Submission]:
+    """Wait until the submissions' states are ``expected`` (in id order); the rows."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        rows = await submissions(h)
+        if [s.state for s in rows] == expected:
+            return rows
+        if loop.time() > deadline:
+            raise AssertionError(f"states {[s.state for s in rows]}, expected {expected}")
+        await asyncio.sleep(0.05)

@@ -17,6 +17,7 @@ from tests.e2e.moderation_support import (
     moderated_bot,
     posts,
     press,
+    states,
     submissions,
     told,
 )
@@ -182,3 +183,46 @@ async def test_cancelpost_of_an_approved_suggestion(harness_factory: Callable[..
         "rejected",
         "an admin cancelled the scheduled post",
     )
+
+
+async def test_post_suggested_in_direct_messages_approved(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """A suggested post in the channel's DMs: card → Approve → approveSuggestedPost with the
+    next slot as send date → Telegram's confirmation marks it scheduled; no second post."""
+    h = await moderated_bot(harness_factory)
+    dm = h.sandbox.world.direct_messages(CHANNEL)
+    h.sandbox.world.suggest_post(AUTHOR, dm.id, "From the DMs")
+    card = await card_for(h, ADMIN, 1)
+    assert await press(h, ADMIN, card, "mod:a:1") == "Suggestion #1 approved."
+    [sent] = await h.wait(lambda: h.sandbox.world.to(CHANNEL))
+    assert sent.text == "From the DMs"
+    assert sent.params["send_date"] == int((START + timedelta(hours=1)).timestamp())
+    await h.wait(lambda: h.sandbox.stats["approveSuggestedPost"] == 1)
+    [submission] = await states(h, ["scheduled"])
+    assert submission.publish_at == START + timedelta(hours=1)
+    assert await posts(h) == []
+
+
+async def test_post_suggested_in_direct_messages_declined(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """Reject on a DM suggestion calls declineSuggestedPost with the reason as comment;
+    one that fails the automatic checks is declined at once, without a card."""
+    h = await moderated_bot(harness_factory, moderation={"blocked_words": ["casino"]})
+    world = h.sandbox.world
+    dm = world.direct_messages(CHANNEL)
+    first = world.suggest_post(AUTHOR, dm.id, "Not for us")
+    await press(h, ADMIN, await card_for(h, ADMIN, 1), "mod:r:1:1")
+    world.suggest_post(AUTHOR, dm.id, "Best саsino")
+    await states(h, ["rejected", "auto_rejected"])
+    declines = await h.wait(
+        lambda: (
+            [p for m, p in world.calls if m == "declineSuggestedPost"][1:]
+            and [p for m, p in world.calls if m == "declineSuggestedPost"]
+        )
+    )
+    assert (declines[0]["message_id"], declines[0]["comment"]) == (first, "low quality")
+    assert declines[1]["comment"] == "it contains a blocked word (casino)"
+    assert world.suggested[(dm.id, first)]["suggested_post_info"]["state"] == "declined"
+    assert world.to(CHANNEL) == []

@@ -46,6 +46,8 @@ async def schedule_approved(
     services: Services, session: AsyncSession, event: SubmissionApproved
 ) -> None:
     """Queue the approved text/media once (the submission id is the feed-style item id)."""
+    if event.in_direct_messages:
+        return  # Telegram itself publishes posts suggested in the channel's direct messages
     now = services.clock.now()
     every = timedelta(minutes=services.settings.moderation.slot_minutes)
     publish_at = await next_free_slot(session, now, every)

@@ -9,7 +9,7 @@ from bot.core.commands import Command
 from bot.core.context import App, Services
 from bot.core.events import MessageDelivered
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
-from bot.modules.moderation import cards, handlers, records, review, service
+from bot.modules.moderation import cards, direct, handlers, records, review, service
 from bot.modules.moderation.jobs import JOBS
 
 COMMANDS = (
@@ -44,6 +44,9 @@ def register(app: App, services: Services) -> None:
     app.add_handler(CommandHandler("mysuggestions", handlers.mysuggestions))
     app.add_handler(CommandHandler("withdraw", handlers.withdraw))
     app.add_handler(CommandHandler("modqueue", review.modqueue))
+    # -- posts suggested in the channel's direct messages, and Telegram's confirmation ----
+    app.add_handler(MessageHandler(direct.SUGGESTED & new, direct.suggested))
+    app.add_handler(MessageHandler(direct.APPROVED, direct.approved))
     # -- buttons, replies to cards, the message after a bare /suggest -----------------
     app.add_handler(CallbackQueryHandler(review.card_pressed, pattern=r"^mod:"))
     app.add_handler(CallbackQueryHandler(handlers.withdraw_pressed, pattern=r"^modw:"))

@@ -32,7 +32,9 @@ class SubmissionAutoRejected(Event):
 
 @dataclass(frozen=True, slots=True)
 class SubmissionApproved(Event):
-    """A moderator approved a suggestion: what is to be posted (the decided text)."""
+    """A moderator approved a suggestion: what is to be posted (the decided text).
+    ``in_direct_messages``: suggested in the channel's direct messages, so Telegram
+    publishes it (``approveSuggestedPost``) and nobody else should."""
 
     submission_id: int
     author_id: int
@@ -40,6 +42,7 @@ class SubmissionApproved(Event):
     text: str
     photo: str | None
     video: str | None
+    in_direct_messages: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +65,11 @@ class SubmissionWithdrawn(Event):
 
 @dataclass(frozen=True, slots=True)
 class SubmissionScheduled(Event):
-    """An approved suggestion became channel post ``post_id``, due at ``publish_at``."""
+    """An approved suggestion became channel post ``post_id``, due at ``publish_at``
+    (``post_id`` is None when Telegram publishes it: a direct-messages suggestion)."""
 
     submission_id: int
-    post_id: int
+    post_id: int | None
     publish_at: datetime
 
 

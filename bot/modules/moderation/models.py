@@ -49,6 +49,9 @@ class Submission(Base):
     post_id: Mapped[int | None] = mapped_column(Integer, index=True)
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A post suggested in the channel's direct messages: Telegram's message there.
+    dm_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    dm_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

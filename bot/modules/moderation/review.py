@@ -10,7 +10,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
 from bot.core.logging import get_logger
-from bot.modules.moderation import cards, service
+from bot.modules.moderation import cards, direct, service
 from bot.modules.moderation.models import State, Submission
 
 log = get_logger(__name__)
@@ -68,8 +68,12 @@ async def decide(
 
 async def _announce(services: Services, session: AsyncSession, submission: Submission) -> None:
     """Edit the cards; a rejection is told to the author now (an approval once it has its
-    time, by the scheduling handler)."""
+    time, by the scheduling handler). Telegram carries out the decision on a post suggested
+    in the channel's direct messages, and tells its author itself."""
     await cards.show_decision(services, session, submission)
+    if submission.dm_chat_id is not None:
+        await direct.carry_out(services, session, submission)
+        return
     if submission.state == State.REJECTED:
         text = f"Your suggestion #{submission.id} was not accepted: {submission.reason}."
         await cards.tell_author(services, session, submission, text)

@@ -62,8 +62,10 @@ async def submit(
     author: Moderator,
     draft: checks.Draft,
     now: datetime,
+    origin: tuple[int, int] | None = None,
 ) -> Submission:
-    """Store a pending (or auto-rejected) submission; :class:`Refused` stores nothing."""
+    """Store a pending (or auto-rejected) submission; :class:`Refused` stores nothing.
+    ``origin`` is the (chat, message) of a post suggested in the channel's direct messages."""
     if await session.get(BannedAuthor, author.id) is not None:
         raise Refused("you can no longer suggest posts")
     shape = checks.check_shape(draft, rules)
@@ -79,6 +81,7 @@ async def submit(
         state=State.PENDING if verdict.ok else State.AUTO_REJECTED,
         reason=None if verdict.ok else verdict.reason,
         decided_at=None if verdict.ok else now, created_at=now,
+        dm_chat_id=origin[0] if origin else None, dm_message_id=origin[1] if origin else None,
     )  # fmt: skip
     session.add(submission)
     await session.flush()
@@ -137,8 +140,9 @@ def _decided(submission: Submission, moderator_id: int) -> Event:
         photo = submission.file_id if submission.kind == "photo" else None
         video = submission.file_id if submission.kind == "video" else None
         return SubmissionApproved(
-            submission.id, submission.author_id, moderator_id, submission.text, photo, video
-        )
+            submission.id, submission.author_id, moderator_id, submission.text, photo, video,
+            in_direct_messages=submission.dm_chat_id is not None,
+        )  # fmt: skip
     return SubmissionRejected(
         submission.id, submission.author_id, moderator_id, submission.reason or ""
     )
@@ -201,9 +205,14 @@ async def _transition(
 
 
 async def mark_scheduled(
-    session: AsyncSession, bus: EventBus, submission_id: int, post_id: int, publish_at: datetime
+    session: AsyncSession,
+    bus: EventBus,
+    submission_id: int,
+    post_id: int | None,
+    publish_at: datetime,
 ) -> Submission | None:
-    """The content module made the approved submission a post (same transaction)."""
+    """The content module made the approved submission a post (same transaction), or
+    Telegram confirmed a direct-messages suggestion for ``publish_at`` (no post id)."""
     result = await session.execute(
         update(Submission)
         .where(Submission.id == submission_id, Submission.state == State.APPROVED)

@@ -226,3 +226,20 @@ async def test_post_suggested_in_direct_messages_declined(
     assert declines[1]["comment"] == "it contains a blocked word (casino)"
     assert world.suggested[(dm.id, first)]["suggested_post_info"]["state"] == "declined"
     assert world.to(CHANNEL) == []
+
+
+async def test_approve_for_a_chosen_time(harness_factory: Callable[..., Any]) -> None:
+    """/approve <id> +3h schedules at that time; bad times and non-moderators change nothing."""
+    h = await moderated_bot(harness_factory)
+    await answer(h, AUTHOR, "/suggest Timed", "waits for review")
+    card = await card_for(h, ADMIN, 1)
+    assert "more than 30 days" in await answer(h, ADMIN, "/approve 1 +31d", "Nothing changed")
+    assert "not a time" in await answer(h, ADMIN, "/approve 1 soon", "Nothing changed")
+    assert "moderators only" in await answer(h, AUTHOR, "/approve 1", "moderators")
+    assert await submissions(h) and (await submissions(h))[0].state == "pending"
+    assert await answer(h, ADMIN, "/approve 1 +3h", "approved") == "Suggestion #1 approved."
+    await h.wait(lambda: "Approved by" in (card.text or ""))
+    [post] = await posts(h)
+    assert post.publish_at == START + timedelta(hours=3)
+    assert "2026-11-21 12:00 UTC" in await told(h, AUTHOR, "will appear at")
+    assert "Already decided by" in await answer(h, ADMIN, "/approve 1", "decided")

@@ -50,7 +50,7 @@ async def schedule_approved(
         return  # Telegram itself publishes posts suggested in the channel's direct messages
     now = services.clock.now()
     every = timedelta(minutes=services.settings.moderation.slot_minutes)
-    publish_at = await next_free_slot(session, now, every)
+    publish_at = event.publish_at or await next_free_slot(session, now, every)
     values = {
         "text": event.text, "photo": event.photo, "video": event.video,
         "publish_at": publish_at, "status": PostStatus.SCHEDULED, "source": SOURCE,

@@ -18,6 +18,7 @@ COMMANDS = (
     Command("mysuggestions", "your suggestions and their state"),
     Command("withdraw", "withdraw a suggestion still waiting for review", "<id>"),
     Command("modqueue", "suggestions waiting for review, oldest first (moderators)"),
+    Command("approve", "approve a suggestion for a time (moderators)", "<id> [+2h|<time>]"),
 )  # fmt: skip
 REPLY_GROUP = 5  # after every module's own handlers: replies to review cards, then
 FOLLOW_UP_GROUP = 6  # the message after a bare /suggest
@@ -44,6 +45,7 @@ def register(app: App, services: Services) -> None:
     app.add_handler(CommandHandler("mysuggestions", handlers.mysuggestions))
     app.add_handler(CommandHandler("withdraw", handlers.withdraw))
     app.add_handler(CommandHandler("modqueue", review.modqueue))
+    app.add_handler(CommandHandler("approve", review.approve))
     # -- posts suggested in the channel's direct messages, and Telegram's confirmation ----
     app.add_handler(MessageHandler(direct.SUGGESTED & new, direct.suggested))
     app.add_handler(MessageHandler(direct.APPROVED, direct.approved))

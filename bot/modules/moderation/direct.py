@@ -86,7 +86,7 @@ async def carry_out(services: Services, session: AsyncSession, submission: Submi
             session, key=f"moderation:tg:{submission.id}", chat_id=submission.dm_chat_id,
             category="post", priority=Priority.POST, method="approveSuggestedPost",
             payload={"message_id": submission.dm_message_id,
-                     "send_date": int(send_date(services).timestamp())},
+                     "send_date": int((submission.publish_at or send_date(services)).timestamp())},
         )  # fmt: skip
         return
     origin = (submission.dm_chat_id, submission.dm_message_id)

@@ -34,7 +34,8 @@ class SubmissionAutoRejected(Event):
 class SubmissionApproved(Event):
     """A moderator approved a suggestion: what is to be posted (the decided text).
     ``in_direct_messages``: suggested in the channel's direct messages, so Telegram
-    publishes it (``approveSuggestedPost``) and nobody else should."""
+    publishes it (``approveSuggestedPost``) and nobody else should. ``publish_at``: the
+    time the moderator chose, or None for the next free slot."""
 
     submission_id: int
     author_id: int
@@ -43,6 +44,7 @@ class SubmissionApproved(Event):
     photo: str | None
     video: str | None
     in_direct_messages: bool = False
+    publish_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
@@ -10,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
 from bot.core.logging import get_logger
-from bot.modules.moderation import cards, direct, service
+from bot.modules.moderation import cards, direct, service, timing
 from bot.modules.moderation.models import State, Submission
 
 log = get_logger(__name__)
@@ -18,6 +19,10 @@ log = get_logger(__name__)
 CARD_DATA = re.compile(r"^mod:([arb]):(\d{1,12})(?::(\d{1,2}))?$")
 CARD_HEAD = re.compile(r"^Suggestion #(\d{1,12})\b")
 MAX_REASON = 300
+APPROVE_USAGE = (
+    "Usage: /approve <id> [when] — when is +30m, +2h, +1d or a local time like "
+    "2026-12-01T09:00, at most 30 days ahead; without it, the next free slot."
+)
 
 
 def _is_moderator(services: Services, user_id: int | None) -> bool:
@@ -45,7 +50,12 @@ async def card_pressed(update: Update, context: BotContext) -> None:
 
 
 async def decide(
-    services: Services, submission_id: int, action: str, by: service.Moderator, reason: str
+    services: Services,
+    submission_id: int,
+    action: str,
+    by: service.Moderator,
+    reason: str,
+    publish_at: datetime | None = None,
 ) -> str:
     """Carry out one decision; the answer for the moderator who asked for it."""
     now = services.clock.now()
@@ -57,7 +67,7 @@ async def decide(
         else:
             outcome, others = await service.decide(
                 session, services.bus, submission_id, approve=action == "a", by=by,
-                reason=reason, now=now,
+                reason=reason, now=now, publish_at=publish_at,
             ), []  # fmt: skip
         for decided in ([outcome.submission] if outcome.won else []) + others:
             if decided is not None:
@@ -124,6 +134,31 @@ async def _card_submission(services: Services, replied: Message, bot_id: int) ->
     if head and from_bot and replied.chat_id in cards.reviewers(services):
         return int(head[1])
     return None
+
+
+async def approve(update: Update, context: BotContext) -> None:
+    """/approve <id> [+30m|+2h|+1d|2026-12-01T09:00]: approve for a chosen time (moderators)."""
+    message, services, user = update.effective_message, context.services, update.effective_user
+    if message is None or user is None:
+        return
+    if not _is_moderator(services, user.id):
+        await message.reply_text("Sorry, /approve is for moderators only.")
+        return
+    args = context.args or []
+    if not 1 <= len(args) <= 2 or not args[0].isdigit() or len(args[0]) > 12:
+        await message.reply_text(APPROVE_USAGE)
+        return
+    try:
+        when = (
+            timing.parse(args[1], services.clock.now(), services.settings.tz)
+            if len(args) == 2
+            else None
+        )
+    except ValueError as exc:
+        await message.reply_text(f"Nothing changed: {exc}.")
+        return
+    by = service.Moderator(user.id, user.full_name)
+    await message.reply_text(await decide(services, int(args[0]), "a", by, "", when))
 
 
 async def modqueue(update: Update, context: BotContext) -> None:

@@ -122,12 +122,15 @@ async def decide(
     by: Moderator,
     reason: str,
     now: datetime,
+    publish_at: datetime | None = None,
 ) -> Outcome:
-    """Approve or reject a pending submission; the first decision wins."""
+    """Approve (at ``publish_at``, else the next free slot) or reject a pending submission;
+    the first decision wins."""
     state = State.APPROVED if approve else State.REJECTED
     won = await _transition(
         session, submission_id, state, reason=None if approve else reason,
         decided_by=by.id, decided_by_name=by.name[:128], decided_at=now,
+        publish_at=publish_at if approve else None,
     )  # fmt: skip
     submission = await session.get(Submission, submission_id, populate_existing=True)
     if won and submission is not None:
@@ -142,6 +145,7 @@ def _decided(submission: Submission, moderator_id: int) -> Event:
         return SubmissionApproved(
             submission.id, submission.author_id, moderator_id, submission.text, photo, video,
             in_direct_messages=submission.dm_chat_id is not None,
+            publish_at=submission.publish_at,
         )  # fmt: skip
     return SubmissionRejected(
         submission.id, submission.author_id, moderator_id, submission.reason or ""

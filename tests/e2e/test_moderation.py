@@ -243,3 +243,18 @@ async def test_approve_for_a_chosen_time(harness_factory: Callable[..., Any]) ->
     assert post.publish_at == START + timedelta(hours=3)
     assert "2026-11-21 12:00 UTC" in await told(h, AUTHOR, "will appear at")
     assert "Already decided by" in await answer(h, ADMIN, "/approve 1", "decided")
+
+
+async def test_withdrawn_dm_suggestion_is_declined(harness_factory: Callable[..., Any]) -> None:
+    """Withdrawing a post suggested in the DMs declines it in Telegram too."""
+    h = await moderated_bot(harness_factory)
+    world = h.sandbox.world
+    dm = world.direct_messages(CHANNEL)
+    message_id = world.suggest_post(AUTHOR, dm.id, "Second thoughts")
+    await card_for(h, ADMIN, 1)
+    assert "withdrawn" in await answer(h, AUTHOR, "/withdraw 1", "Suggestion #1")
+    await h.wait(
+        lambda: world.suggested[(dm.id, message_id)]["suggested_post_info"]["state"] == "declined"
+    )
+    [params] = [p for m, p in world.calls if m == "declineSuggestedPost"]
+    assert params["comment"] == "withdrawn by the author"

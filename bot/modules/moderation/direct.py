@@ -20,7 +20,7 @@ from bot.core.context import BotContext, Services
 from bot.core.delivery import Priority
 from bot.core.logging import get_logger
 from bot.modules.moderation import cards, service
-from bot.modules.moderation.handlers import draft_of
+from bot.modules.moderation.drafts import draft_of
 from bot.modules.moderation.models import State, Submission
 
 log = get_logger(__name__)
@@ -90,7 +90,8 @@ async def carry_out(services: Services, session: AsyncSession, submission: Submi
         )  # fmt: skip
         return
     origin = (submission.dm_chat_id, submission.dm_message_id)
-    await _decline(services, session, origin, submission.reason or "", submission.id)
+    reason = submission.reason or "withdrawn by the author"
+    await _decline(services, session, origin, reason, submission.id)
 
 
 async def _decline(

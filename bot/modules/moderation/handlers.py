@@ -10,8 +10,9 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
 from bot.core.logging import get_logger
-from bot.modules.moderation import cards, service
+from bot.modules.moderation import cards, direct, service
 from bot.modules.moderation.checks import Draft
+from bot.modules.moderation.drafts import draft_of
 from bot.modules.moderation.models import State
 
 log = get_logger(__name__)
@@ -27,21 +28,6 @@ SUGGEST_HELP = (
 
 def _awaiting(user_id: int) -> str:
     return f"moderation:awaiting:{user_id}"
-
-
-def draft_of(message: Message, body: str) -> Draft:
-    """The submission a message carries; media is named by its Bot API type."""
-    entities = (*message.entities, *message.caption_entities)
-    links = any(entity.type in ("url", "text_link", "mention") for entity in entities)
-    if message.photo:
-        size = message.photo[-1]
-        return Draft("photo", body, size.file_unique_id, size.file_id, links)
-    attachment = message.effective_attachment
-    if message.text is not None or attachment is None:
-        return Draft("text", body, None, None, links)
-    kind = "video" if message.video else type(attachment).__name__.lower()
-    unique = getattr(attachment, "file_unique_id", None)
-    return Draft(kind, body, unique, getattr(attachment, "file_id", None), links)
 
 
 async def suggest(update: Update, context: BotContext) -> None:
@@ -162,6 +148,8 @@ async def _withdraw(services: Services, submission_id: int, author_id: int) -> s
         )
         if outcome.won and outcome.submission is not None:
             await cards.show_decision(services, session, outcome.submission)
+            if outcome.submission.dm_chat_id is not None:
+                await direct.carry_out(services, session, outcome.submission)
     await services.bus.publish_committed(session)
     if outcome.submission is None:
         return f"You have no suggestion #{submission_id}."

@@ -17,8 +17,9 @@ COMMANDS = (
             "<text>"),
     Command("mysuggestions", "your suggestions and their state"),
     Command("withdraw", "withdraw a suggestion still waiting for review", "<id>"),
-    Command("modqueue", "suggestions waiting for review, oldest first (moderators)"),
-    Command("approve", "approve a suggestion for a time (moderators)", "<id> [+2h|<time>]"),
+    Command("modqueue", "suggestions waiting for review, oldest first (moderators)", admin=True),
+    Command("approve", "approve a suggestion for a time (moderators)", "<id> [+2h|<time>]",
+            admin=True),
 )  # fmt: skip
 REPLY_GROUP = 5  # after every module's own handlers: replies to review cards, then
 FOLLOW_UP_GROUP = 6  # the message after a bare /suggest

@@ -90,8 +90,9 @@ def check_shape(draft: Draft, rules: ModerationSettings) -> Verdict:
 
 def check_policy(draft: Draft, rules: ModerationSettings) -> Verdict:
     """Links and blocked words: a refusal that is recorded as auto-rejected."""
-    links = _links(draft, rules)
-    return _blocked(draft, rules) if links.ok else links
+    text = normalise(draft.text)
+    links = _links(draft, rules, text)
+    return _blocked(rules, text) if links.ok else links
 
 
 def check_history(history: History, rules: ModerationSettings) -> Verdict:
@@ -122,16 +123,15 @@ def _length(draft: Draft, rules: ModerationSettings) -> Verdict:
     return PASS
 
 
-def _links(draft: Draft, rules: ModerationSettings) -> Verdict:
+def _links(draft: Draft, rules: ModerationSettings, text: str) -> Verdict:
     if rules.allow_links:
         return PASS
-    if draft.has_link_entity or _LINK.search(normalise(draft.text)):
+    if draft.has_link_entity or _LINK.search(text):
         return Verdict(False, "links are not allowed")
     return PASS
 
 
-def _blocked(draft: Draft, rules: ModerationSettings) -> Verdict:
-    text = normalise(draft.text)
+def _blocked(rules: ModerationSettings, text: str) -> Verdict:
     for word, matcher in _word_matchers(tuple(rules.blocked_words)):
         if matcher.search(text):
             return Verdict(False, f"it contains a blocked word ({word})")

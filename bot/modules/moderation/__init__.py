@@ -38,15 +38,16 @@ def register(app: App, services: Services) -> None:
     )
     # -- commands (today's style: declared above, handlers added here) ---------------
     new = filters.UpdateType.MESSAGE  # an edited /suggest is not a second suggestion
-    app.add_handler(CommandHandler("suggest", handlers.suggest, filters=new))
-    media = (filters.PHOTO | filters.VIDEO) & _CAPTION & new
+    private = new & filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("suggest", handlers.suggest, filters=private))
+    media = (filters.PHOTO | filters.VIDEO) & _CAPTION & private
     app.add_handler(MessageHandler(media, handlers.suggest))
     edited = filters.UpdateType.EDITED_MESSAGE & (filters.Regex(_SUGGEST) | _CAPTION)
     app.add_handler(MessageHandler(edited, handlers.edited))
-    app.add_handler(CommandHandler("mysuggestions", handlers.mysuggestions))
-    app.add_handler(CommandHandler("withdraw", handlers.withdraw))
-    app.add_handler(CommandHandler("modqueue", review.modqueue))
-    app.add_handler(CommandHandler("approve", review.approve))
+    app.add_handler(CommandHandler("mysuggestions", handlers.mysuggestions, filters=private))
+    app.add_handler(CommandHandler("withdraw", handlers.withdraw, filters=private))
+    app.add_handler(CommandHandler("modqueue", review.modqueue, filters=new))
+    app.add_handler(CommandHandler("approve", review.approve, filters=new))
     # -- posts suggested in the channel's direct messages, and Telegram's confirmation ----
     app.add_handler(MessageHandler(direct.SUGGESTED & new, direct.suggested))
     app.add_handler(MessageHandler(direct.APPROVED, direct.approved))
@@ -55,8 +56,9 @@ def register(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(handlers.withdraw_pressed, pattern=r"^modw:"))
     replies = filters.REPLY & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(replies, review.reply_reason), group=REPLY_GROUP)
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND
-    app.add_handler(MessageHandler(private, handlers.follow_up), group=FOLLOW_UP_GROUP)
+    app.add_handler(
+        MessageHandler(private & ~filters.COMMAND, handlers.follow_up), group=FOLLOW_UP_GROUP
+    )
     _subscribe(services)
 
 

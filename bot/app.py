@@ -60,6 +60,7 @@ MODULES: tuple[str, ...] = (
     "subscriptions",
     "content",
     "notifications",
+    "moderation",
 )
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"

@@ -20,6 +20,7 @@ from telegram.ext import Application, BaseHandler, CommandHandler, MessageHandle
 from bot.core.logging import get_logger
 
 if TYPE_CHECKING:
+    from bot.core.config import Settings
     from bot.core.context import BotContext
 
 log = get_logger(__name__)
@@ -46,6 +47,11 @@ class Command:
     admin: bool = False
     callback: Callback[Any] = field(kw_only=True, compare=False)
     caption: bool = field(default=False, kw_only=True)
+    # A user command that only makes sense in a private chat (a group ignores it).
+    private: bool = field(default=False, kw_only=True)
+    # Who may run an admin command: ADMIN_IDS unless told otherwise (moderators).
+    staff: Callable[[Settings, int], bool] | None = field(default=None, kw_only=True, compare=False)
+    refusal: str = field(default=ADMIN_REFUSAL, kw_only=True)  # what anyone else is told
 
     def line(self) -> str:
         head = f"/{self.name}" + (f" {self.usage}" if self.usage else "")
@@ -53,8 +59,10 @@ class Command:
 
     def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
         """The PTB handlers of this command, with the filters that say where it runs."""
-        where = PRIVATE_NEW_MESSAGE if self.admin else NEW_MESSAGE
-        callback = admin_only(self.callback) if self.admin else self.callback
+        where = PRIVATE_NEW_MESSAGE if self.admin or self.private else NEW_MESSAGE
+        callback = (
+            admin_only(self.callback, self.staff, self.refusal) if self.admin else self.callback
+        )
         built: list[BaseHandler[Update, Any, Any]] = [
             CommandHandler(self.name, callback, filters=where)
         ]
@@ -96,7 +104,11 @@ class CommandCatalog:
         return iter(self._commands.values())
 
 
-def admin_only(callback: Callback[R]) -> Callback[R | None]:
+def admin_only(
+    callback: Callback[R],
+    staff: Callable[[Settings, int], bool] | None = None,
+    refusal: str = ADMIN_REFUSAL,
+) -> Callback[R | None]:
     """Run ``callback`` only for ``ADMIN_IDS`` in their private chat with the bot, on a
     new message; refuse anyone else in private, stay silent anywhere else."""
     if getattr(callback, "__admin_only__", False):
@@ -112,10 +124,12 @@ def admin_only(callback: Callback[R]) -> Callback[R | None]:
         if chat.type != chat.PRIVATE:
             log.warning("admin command ignored outside a private chat", user_id=user_id)
             return None
-        if context.services.settings.is_admin(user_id):
+        settings = context.services.settings
+        allowed = staff or (lambda s, uid: s.is_admin(uid))
+        if user_id is not None and allowed(settings, user_id):
             return await callback(update, context)
         log.warning("admin command refused", user_id=user_id, text=message.text)
-        await message.reply_text(ADMIN_REFUSAL)
+        await message.reply_text(refusal)
         return None
 
     guarded.__admin_only__ = True  # type: ignore[attr-defined]

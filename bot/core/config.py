@@ -83,6 +83,43 @@ class MonitoringSettings(BaseModel):
     error_rate_per_check: int = Field(default=20, ge=1)
 
 
+class ModerationSettings(BaseModel):
+    """Rules of the automatic checks on /suggest and of the review that follows."""
+
+    max_text_length: int = Field(default=4096, ge=1, le=4096)
+    max_caption_length: int = Field(default=1024, ge=1, le=1024)
+    media_types: list[Literal["photo", "video"]] = Field(default=["photo", "video"])
+    allow_links: bool = False
+    blocked_words: list[str] = Field(default_factory=list)
+    blocked_patterns: list[str] = Field(default_factory=list)
+    max_pending_per_author: int = Field(default=3, ge=1, le=1000)
+    max_per_day: int = Field(default=5, ge=1, le=10_000)
+    reject_reasons: list[str] = Field(
+        default=["off-topic", "low quality", "spam"], min_length=1, max_length=6
+    )
+    sla_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    backlog_alert: int = Field(default=20, ge=1)
+    slot_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    retention_days: int = Field(default=90, ge=1, le=3650)
+
+    @field_validator("blocked_patterns")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"blocked pattern {pattern!r} is not a regex: {exc}") from None
+        return value
+
+    @field_validator("reject_reasons")
+    @classmethod
+    def _short_reasons(cls, value: list[str]) -> list[str]:
+        if any(not 0 < len(reason.strip()) <= 40 for reason in value):
+            raise ValueError("each reject reason needs 1 to 40 characters")
+        return value
+
+
 class Settings(BaseSettings):
     """All configuration of one Companion process."""
 
@@ -141,6 +178,10 @@ class Settings(BaseSettings):
 
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    # Who reviews /suggest submissions (default: ADMIN_IDS), and their group chat if any.
+    moderator_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    moderation_chat_id: int | None = None
     jobs: dict[str, JobOverride] = Field(default_factory=dict)
     feeds: Annotated[list[FeedSource], NoDecode] = Field(default_factory=list)
     # Seconds one feed download may take before the backup URL is tried.
@@ -168,7 +209,7 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("admin_ids", mode="before")
+    @field_validator("admin_ids", "moderator_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: Any) -> Any:
         if isinstance(value, int):
@@ -233,7 +274,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("channel_id", "vip_chat_id", "http_port", mode="before")
+    @field_validator("channel_id", "vip_chat_id", "http_port", "moderation_chat_id", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -280,6 +321,10 @@ class Settings(BaseSettings):
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
+
+    @property
+    def moderators(self) -> tuple[int, ...]:
+        return self.moderator_ids or self.admin_ids
 
     def token(self) -> str | None:
         return self.bot_token.get_secret_value() if self.bot_token else None

@@ -46,11 +46,13 @@ _STRING_FIELDS = frozenset(
         "invite_link",
         "parse_mode",
         "photo",
+        "video",
         "url",
         "start_parameter",
         "provider_token",
         "telegram_payment_charge_id",
         "secret_token",
+        "comment",
     }
 )
 COUNTED = frozenset(
@@ -351,6 +353,12 @@ class SandboxServer:
             raise ApiError(400, "Bad Request: message caption is too long")
         return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendPhoto", p))
 
+    async def m_sendVideo(self, p: JSON) -> JSON:
+        caption = p.get("caption")
+        if caption and len(str(caption)) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendVideo", p))
+
     async def m_sendInvoice(self, p: JSON) -> JSON:
         prices = p.get("prices")
         if not isinstance(prices, list) or not prices:
@@ -403,6 +411,37 @@ class SandboxServer:
             raise ApiError(400, "Bad Request: error_message is required when ok is false")
         self.world.callback_answers.append({"pre_checkout": True, **p})
         self.world.checkout_answered(query_id, ok)
+        return True
+
+    def _pending_suggestion(self, p: JSON) -> tuple[tuple[int, int], JSON]:
+        key = (int(p.get("chat_id", 0)), int(p.get("message_id", 0)))
+        suggestion = self.world.suggested.get(key)
+        if suggestion is None:
+            raise ApiError(400, "Bad Request: message not found")
+        if suggestion["suggested_post_info"]["state"] != "pending":
+            raise ApiError(400, "Bad Request: SUGGESTED_POST_ALREADY_DECIDED")
+        return key, suggestion
+
+    async def m_approveSuggestedPost(self, p: JSON) -> bool:
+        """Approve: the post goes to the channel (at ``send_date``; the sandbox posts it now)."""
+        key, suggestion = self._pending_suggestion(p)
+        send_date = int(p.get("send_date") or time.time())
+        if send_date > time.time() + 30 * 86400:
+            raise ApiError(400, "Bad Request: SUGGESTED_POST_SEND_DATE_INVALID")
+        suggestion["suggested_post_info"]["state"] = "approved"
+        channel = self.world.chats[key[0]].direct_messages_of
+        if channel is not None:
+            self.world.record(
+                channel, suggestion.get("text"), "sendMessage", {"send_date": send_date}
+            )
+        self.world.suggested_decided(key, {"suggested_post_approved": {"send_date": send_date}})
+        return True
+
+    async def m_declineSuggestedPost(self, p: JSON) -> bool:
+        key, suggestion = self._pending_suggestion(p)
+        suggestion["suggested_post_info"]["state"] = "declined"
+        comment = {"comment": str(p["comment"])} if p.get("comment") else {}
+        self.world.suggested_decided(key, {"suggested_post_declined": comment})
         return True
 
     async def m_getChat(self, p: JSON) -> JSON:

@@ -25,7 +25,8 @@ SANDBOX_HELP = """Sandbox commands:
   :as <user_id> <text>   send <text> as another user (created on first use)
   :press <n> [user_id]   press button n of the newest message with buttons (to you, or user_id)
   :block <user_id>       that user blocks the bot     :unblock <user_id>   ...and unblocks it
-  :fault <0..1>          fail that share of sends with 502   :quit   stop (or Ctrl-D)"""
+  :fault <0..1>          fail that share of sends with 502   :quit   stop (or Ctrl-D)
+  :wait                  wait until the bot is quiet (for input piped in)"""
 
 
 def sandbox_settings(settings: Settings, base_url: str) -> Settings:
@@ -220,7 +221,9 @@ async def _chat(
         line = line.strip()
         if not line:
             continue
-        if line.startswith(":"):
+        if line == ":wait":
+            await _quiet(server.world, seconds=0.5)
+        elif line.startswith(":"):
             if not sandbox_command(line, server, say):
                 return
         else:

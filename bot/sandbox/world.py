@@ -64,9 +64,13 @@ class SandboxChat:
     title: str
     migrated_to: int | None = None
     bot_admin: bool = True  # the bot is an administrator with every right here
+    direct_messages_of: int | None = None  # the channel whose direct-messages chat this is
 
     def as_chat(self) -> JSON:
-        return {"id": self.id, "type": self.type, "title": self.title}
+        chat: JSON = {"id": self.id, "type": self.type, "title": self.title}
+        if self.direct_messages_of is not None:
+            chat["is_direct_messages"] = True
+        return chat
 
 
 class World:
@@ -91,6 +95,8 @@ class World:
         self.members: dict[int, set[int]] = {}
         self.join_requests: dict[tuple[int, int], JSON] = {}
         self.join_decisions: list[tuple[str, int, int]] = []
+        # Suggested posts in channels' direct-messages chats, by (chat_id, message_id).
+        self.suggested: dict[tuple[int, int], JSON] = {}
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -181,6 +187,58 @@ class World:
         size = {"file_id": f"photo-{message['message_id']}", "file_unique_id": "u"}
         message["photo"] = [{**size, "width": 640, "height": 480}]
         return message
+
+    def send_media(self, user_id: int, kind: str, caption: str | None, unique_id: str) -> int:
+        """The user sends a ``photo`` or ``video`` (``file_unique_id`` ``unique_id``)."""
+        user = self.user(user_id)
+        content = {"caption": caption} if caption is not None else {}
+        message = self._user_message(user, **content)
+        file = {"file_id": f"{kind}-{message['message_id']}", "file_unique_id": unique_id}
+        if kind == "photo":
+            message["photo"] = [{**file, "width": 640, "height": 480}]
+        else:
+            message[kind] = {**file, "width": 640, "height": 480, "duration": 5}
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def direct_messages(self, channel_id: int) -> SandboxChat:
+        """The direct-messages chat of ``channel_id`` (turned on by the channel's admins)."""
+        chat = self.chat(channel_id - 1_000, "supergroup", f"{self.chat(channel_id).title} DMs")
+        chat.direct_messages_of = channel_id
+        return chat
+
+    def suggest_post(self, user_id: int, dm_chat_id: int, text: str) -> int:
+        """The user suggests a post in a channel's direct messages (``suggested_post_info``)."""
+        message = self._user_message(self.user(user_id), text=text)
+        message["chat"] = self.chat_json(dm_chat_id)
+        message["suggested_post_info"] = {"state": "pending"}
+        self.suggested[(dm_chat_id, int(message["message_id"]))] = message
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def suggested_decided(self, key: tuple[int, int], service: JSON) -> None:
+        """Telegram's service message in the direct-messages chat after a decision."""
+        original = self.suggested[key]
+        bodies = {name: {"suggested_post_message": original, **b} for name, b in service.items()}
+        message: JSON = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": original["chat"], "from": original["from"],
+            **bodies,
+        }  # fmt: skip
+        self.push({"message": message})
+        asyncio.get_running_loop().create_task(self._wake())
+
+    def send_reply(self, user_id: int, to: SentMessage, text: str) -> int:
+        """The user answers ``to`` (a bot message in a private chat or a group) with ``text``."""
+        user = self.user(user_id)
+        message = self._user_message(user, text=text)
+        message["chat"] = self.chat_json(to.chat_id)
+        message["reply_to_message"] = {
+            "message_id": to.message_id, "date": int(time.time()),
+            "chat": self.chat_json(to.chat_id), "from": bot_user(), "text": to.text or "",
+        }  # fmt: skip
+        self.push({"message": message})
+        return int(message["message_id"])
 
     def press(self, user_id: int, message: SentMessage, data: str) -> str:
         """The user presses an inline button carrying ``data`` under ``message``."""

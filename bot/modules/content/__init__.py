@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.commands import Command
 from bot.core.context import App, Services
 from bot.core.events import MessageDelivered
@@ -10,6 +12,8 @@ from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.content import handlers, service
 from bot.modules.content.events import PostPublished
 from bot.modules.content.jobs import JOBS
+from bot.modules.content.suggested import schedule_approved
+from bot.modules.moderation.events import SubmissionApproved
 
 log = get_logger(__name__)
 
@@ -42,6 +46,12 @@ def register(app: App, services: Services) -> None:
             await services.bus.publish(PostPublished(post_id, event.chat_id, event.message_id))
 
     services.bus.subscribe(MessageDelivered, on_delivered)
+
+    async def on_approved(event: SubmissionApproved, session: AsyncSession) -> None:
+        """An approved suggestion is scheduled in the approving transaction."""
+        await schedule_approved(services, session, event)
+
+    services.bus.subscribe_in_transaction(SubmissionApproved, on_approved)
 
 
 __all__ = ["register"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.core.events import Event
 
@@ -14,3 +15,23 @@ class PostPublished(Event):
     post_id: int
     chat_id: int
     message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostScheduled(Event):
+    """A post was put in the queue for ``publish_at``; ``source_item_id`` names its origin
+    within ``source`` (for ``moderation``: the submission id)."""
+
+    post_id: int
+    source: str
+    source_item_id: str
+    publish_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostCancelled(Event):
+    """An admin cancelled a scheduled post (``/cancelpost``)."""
+
+    post_id: int
+    source: str
+    source_item_id: str

@@ -12,6 +12,7 @@ from bot.core.context import BotContext, Services
 from bot.core.logging import get_logger
 from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.content import service
+from bot.modules.content.events import PostCancelled
 from bot.modules.content.jobs import queue_due
 
 log = get_logger(__name__)
@@ -99,8 +100,13 @@ async def cancelpost(update: Update, context: BotContext) -> None:
     if post_id is None:
         await message.reply_text("Usage: /cancelpost <id> (see /posts)")
         return
+    bus = context.services.bus
     async with context.services.db.session() as session:
         found = await service.cancel(session, post_id)
+        if found is not None and found.status == "cancelled":
+            cancelled = PostCancelled(found.id, found.source, found.source_item_id or "")
+            await bus.publish_in_transaction(session, cancelled)
+    await bus.publish_committed(session)
     if found is None:
         text = f"There is no post #{post_id}."
     elif found.status == "cancelled":

@@ -31,6 +31,7 @@ class Post(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     text: Mapped[str] = mapped_column(Text, default="")
     photo: Mapped[str | None] = mapped_column(String(255))
+    video: Mapped[str | None] = mapped_column(String(255))  # a file_id (suggested posts)
     publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=PostStatus.SCHEDULED)
     source: Mapped[str] = mapped_column(String(100), default="admin")

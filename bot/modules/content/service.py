@@ -115,6 +115,8 @@ async def queue(outbox: Outbox, session: AsyncSession, post: Post, channel_id: i
 
 
 def _message(post: Post) -> tuple[str, dict[str, Any]]:
+    if post.video:
+        return "sendVideo", {"video": post.video, "caption": post.text}
     if post.photo:
         body: dict[str, Any] = {"photo": post.photo}
         if post.text:

@@ -1,0 +1,121 @@
+"""Moderation: users suggest channel posts, automatic checks first, moderators decide in chat."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot.core.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
+from bot.core.config import Settings
+from bot.core.context import App, Services
+from bot.core.events import MessageDelivered
+from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
+from bot.modules.moderation import cards, direct, handlers, records, review, service
+from bot.modules.moderation.jobs import JOBS
+
+MODERATORS_ONLY = "Sorry, this command is for moderators only."
+
+
+def _moderator(settings: Settings, user_id: int) -> bool:
+    return user_id in settings.moderators
+
+
+COMMANDS = (
+    Command("suggest", "suggest a channel post (text, or a photo/video with this caption)",
+            "<text>", callback=handlers.suggest, private=True),
+    Command("mysuggestions", "your suggestions and their state",
+            callback=handlers.mysuggestions, private=True),
+    Command("withdraw", "withdraw a suggestion still waiting for review", "<id>",
+            callback=handlers.withdraw, private=True),
+    Command("modqueue", "suggestions waiting for review, oldest first (moderators)", admin=True,
+            callback=review.modqueue, staff=_moderator, refusal=MODERATORS_ONLY),
+    Command("approve", "approve a suggestion for a time (moderators)", "<id> [+2h|<time>]",
+            admin=True, callback=review.approve, staff=_moderator, refusal=MODERATORS_ONLY),
+)  # fmt: skip
+REPLY_GROUP = 5  # after every module's own handlers: replies to review cards, then
+FOLLOW_UP_GROUP = 6  # the message after a bare /suggest
+_SUGGEST = r"^/suggest(@\w+)?(\s|$)"
+_CAPTION = filters.CaptionRegex(_SUGGEST)
+
+
+def register(app: App, services: Services) -> None:
+    services.commands.register(app, *COMMANDS)
+    for spec in JOBS:
+        services.jobs.add(spec)
+    services.stats.add("moderation", records.day_figures)
+    services.purgers.add(
+        "moderation.submissions", records.purger(services.settings.moderation.retention_days)
+    )
+    # -- /suggest as the caption of a photo or video; an edited /suggest is answered -----
+    new = NEW_MESSAGE  # an edited /suggest is not a second suggestion
+    private = PRIVATE_NEW_MESSAGE
+    media = (filters.PHOTO | filters.VIDEO) & _CAPTION & private
+    app.add_handler(MessageHandler(media, handlers.suggest))
+    edited = filters.UpdateType.EDITED_MESSAGE & (filters.Regex(_SUGGEST) | _CAPTION)
+    app.add_handler(MessageHandler(edited, handlers.edited))
+    # -- posts suggested in the channel's direct messages, and Telegram's confirmation ----
+    app.add_handler(MessageHandler(direct.SUGGESTED & new, direct.suggested))
+    app.add_handler(MessageHandler(direct.APPROVED, direct.approved))
+    # -- buttons, replies to cards, the message after a bare /suggest -----------------
+    app.add_handler(CallbackQueryHandler(review.card_pressed, pattern=r"^mod:"))
+    app.add_handler(CallbackQueryHandler(handlers.withdraw_pressed, pattern=r"^modw:"))
+    replies = filters.REPLY & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(replies, review.reply_reason), group=REPLY_GROUP)
+    app.add_handler(
+        MessageHandler(private & ~filters.COMMAND, handlers.follow_up), group=FOLLOW_UP_GROUP
+    )
+    _subscribe(services)
+
+
+def _subscribe(services: Services) -> None:
+    async def on_delivered(event: MessageDelivered) -> None:
+        """Remember where a review card landed, to edit it when decided."""
+        if event.key.startswith(f"{cards.CARD_KEY}:"):
+            async with services.db.session() as session:
+                await cards.card_delivered(
+                    services, session, event.key, event.chat_id, event.message_id
+                )
+
+    async def on_scheduled(event: PostScheduled, session: AsyncSession) -> None:
+        """Approved -> scheduled in the approving transaction; the author gets the time."""
+        if event.source != "moderation" or not event.source_item_id.isdigit():
+            return
+        submission = await service.mark_scheduled(
+            session, services.bus, int(event.source_item_id), event.post_id, event.publish_at
+        )
+        if submission is not None:
+            when = cards.local(services, event.publish_at)
+            text = f"Your suggestion #{submission.id} was approved; it will appear at {when}."
+            await cards.tell_author(services, session, submission, text)
+
+    async def on_cancelled(event: PostCancelled, session: AsyncSession) -> None:
+        """/cancelpost of a suggestion's post: it ends rejected and the author is told."""
+        if event.source != "moderation" or not event.source_item_id.isdigit():
+            return
+        submission = await service.mark_cancelled(
+            session, services.bus, int(event.source_item_id), event.post_id
+        )
+        if submission is not None:
+            text = (
+                f"Your suggestion #{submission.id} will not appear after all: {submission.reason}."
+            )
+            await cards.tell_author(services, session, submission, text)
+
+    async def on_published(event: PostPublished) -> None:
+        async with services.db.session() as session:
+            submission = await service.mark_published(
+                session, services.bus, event.post_id, event.chat_id, event.message_id
+            )
+            if submission is not None:
+                link = cards.post_link(event.chat_id, event.message_id)
+                text = f"Your suggestion #{submission.id} is in the channel: {link}"
+                await cards.tell_author(services, session, submission, text)
+        await services.bus.publish_committed(session)
+
+    services.bus.subscribe(MessageDelivered, on_delivered)
+    services.bus.subscribe_in_transaction(PostScheduled, on_scheduled)
+    services.bus.subscribe_in_transaction(PostCancelled, on_cancelled)
+    services.bus.subscribe(PostPublished, on_published)
+
+
+__all__ = ["register"]

@@ -1,0 +1,136 @@
+"""What moderators and authors are sent: review cards, their edits, and decision notices.
+
+Everything goes through the outbox in the caller's transaction, under keys that make
+each message once-only: ``modcard:<id>:<chat>`` (a card), ``modcard-edit:<id>:<chat>``
+(the card showing the decision), ``moderation:<id>:<state>`` (the author's notice).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Services
+from bot.core.delivery import Priority
+from bot.modules.moderation.models import ReviewCard, State, Submission
+
+PREFIX = "mod"
+CARD_KEY = "modcard"
+PREVIEW = 3000  # characters of the submission shown on a card (a card holds 4096)
+
+
+def reviewers(services: Services) -> tuple[int, ...]:
+    """Where cards go: the moderators' group if set, else each moderator privately."""
+    chat_id = services.settings.moderation_chat_id
+    return (chat_id,) if chat_id is not None else services.settings.moderators
+
+
+def card_text(submission: Submission) -> str:
+    kind = "" if submission.kind == "text" else f" [{submission.kind}]"
+    body = submission.text if len(submission.text) <= PREVIEW else submission.text[:PREVIEW] + "…"
+    return (
+        f"Suggestion #{submission.id}{kind} from {submission.author_name} "
+        f"(id {submission.author_id}):\n\n{body}"
+    )
+
+
+def card_keyboard(submission_id: int, reasons: list[str]) -> dict[str, Any]:
+    """Approve and Ban on the first row, one Reject button per preset reason below."""
+    data = f"{PREFIX}:{{}}:{submission_id}"
+    first = [
+        {"text": "✅ Approve", "callback_data": data.format("a")},
+        {"text": "⛔ Ban author", "callback_data": data.format("b")},
+    ]
+    rejects = [
+        [{"text": f"❌ {reason}", "callback_data": f"{data.format('r')}:{index}"}]
+        for index, reason in enumerate(reasons)
+    ]
+    return {"inline_keyboard": [first, *rejects]}
+
+
+def outcome_line(submission: Submission, tz_format: str) -> str:
+    who = submission.decided_by_name or str(submission.decided_by)
+    if submission.state == State.WITHDRAWN:
+        return f"↩️ Withdrawn by the author at {tz_format}"
+    if submission.state == State.REJECTED:
+        return f"❌ Rejected by {who} at {tz_format}: {submission.reason}"
+    return f"✅ Approved by {who} at {tz_format}"
+
+
+def local(services: Services, moment: datetime | None) -> str:
+    moment = moment or services.clock.now()
+    return moment.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+async def send_cards(services: Services, session: AsyncSession, submission: Submission) -> int:
+    """Queue the review card to every reviewer; reply to it with text to reject with it."""
+    queued = 0
+    markup = card_keyboard(submission.id, services.settings.moderation.reject_reasons)
+    text = card_text(submission) + "\n\nReply to this card with a reason to reject with it."
+    for chat_id in reviewers(services):
+        queued += await services.outbox.enqueue(
+            session, key=f"{CARD_KEY}:{submission.id}:{chat_id}", chat_id=chat_id,
+            category="alert", priority=Priority.NOTIFICATION, text=text,
+            payload={"reply_markup": markup},
+        )  # fmt: skip
+    return queued
+
+
+async def card_delivered(
+    services: Services, session: AsyncSession, key: str, chat_id: int, message_id: int
+) -> None:
+    """Remember the card's message id; a card delivered after the decision is edited now."""
+    _, submission_id, _ = key.split(":", 2)
+    card = ReviewCard(submission_id=int(submission_id), chat_id=chat_id, message_id=message_id)
+    session.add(card)
+    await session.flush()
+    submission = await session.get(Submission, int(submission_id))
+    if submission is not None and submission.state != State.PENDING:
+        await _edit_card(services, session, submission, card)
+
+
+async def show_decision(services: Services, session: AsyncSession, submission: Submission) -> None:
+    """Edit every delivered card of ``submission`` to show who decided what and when."""
+    cards = await session.scalars(
+        select(ReviewCard).where(ReviewCard.submission_id == submission.id)
+    )
+    for card in list(cards):
+        await _edit_card(services, session, submission, card)
+
+
+async def _edit_card(
+    services: Services, session: AsyncSession, submission: Submission, card: ReviewCard
+) -> None:
+    outcome = outcome_line(submission, local(services, submission.decided_at))
+    text = f"{card_text(submission)}\n\n{outcome}"
+    await services.outbox.enqueue(
+        session, key=f"{CARD_KEY}-edit:{submission.id}:{card.chat_id}", chat_id=card.chat_id,
+        category="alert", priority=Priority.NOTIFICATION, method="editMessageText",
+        text=text, payload={"message_id": card.message_id},
+    )  # fmt: skip
+
+
+async def card_at(session: AsyncSession, chat_id: int, message_id: int) -> ReviewCard | None:
+    return await session.scalar(
+        select(ReviewCard).where(ReviewCard.chat_id == chat_id, ReviewCard.message_id == message_id)
+    )
+
+
+async def tell_author(
+    services: Services, session: AsyncSession, submission: Submission, text: str
+) -> bool:
+    """The author's notice of the submission's current state, once per state."""
+    return await services.outbox.enqueue(
+        session, key=f"moderation:{submission.id}:{submission.state}",
+        chat_id=submission.author_id, user_id=submission.author_id, category="moderation",
+        priority=Priority.NOTIFICATION, text=text,
+    )  # fmt: skip
+
+
+def post_link(chat_id: int, message_id: int) -> str:
+    """``https://t.me/c/<id>/<message>`` for a channel id ``-100<id>``."""
+    internal = str(chat_id).removeprefix("-100")
+    return f"https://t.me/c/{internal}/{message_id}"

@@ -1,0 +1,159 @@
+"""Thin PTB callbacks of the authors: /suggest (and the message after it), /mysuggestions,
+/withdraw and its button. The moderators' side is in ``review.py``."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message, Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.core.context import BotContext, Services
+from bot.core.logging import get_logger
+from bot.modules.moderation import cards, direct, service
+from bot.modules.moderation.checks import Draft
+from bot.modules.moderation.drafts import draft_of
+from bot.modules.moderation.models import State
+
+log = get_logger(__name__)
+
+_COMMAND = re.compile(r"^/suggest(@\w+)?(\s+|$)")
+AWAIT_TTL = 600.0
+WITHDRAW_PREFIX = "modw:"
+SUGGEST_HELP = (
+    "Send the post now: a text, or a photo or video with a caption. "
+    "(Or in one go: /suggest <text>.)"
+)
+
+
+def _awaiting(user_id: int) -> str:
+    return f"moderation:awaiting:{user_id}"
+
+
+async def suggest(update: Update, context: BotContext) -> None:
+    """/suggest <text> (or as a caption) submits; a bare /suggest waits for the next message."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    body = _COMMAND.sub("", message.text or message.caption or "", count=1)
+    if message.text is not None and not body.strip():
+        await context.services.cache.set(_awaiting(user.id), "1", ttl=AWAIT_TTL)
+        await message.reply_text(SUGGEST_HELP)
+        return
+    await _submit(context.services, message, draft_of(message, body))
+
+
+async def edited(update: Update, context: BotContext) -> None:
+    """An edit of a /suggest message changes nothing: what was sent is what is reviewed."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(
+            "Edits do not change a suggestion: the text as first sent is what is reviewed and "
+            "published. Withdraw it (/mysuggestions) and suggest again to change it."
+        )
+
+
+async def follow_up(update: Update, context: BotContext) -> None:
+    """The message after a bare /suggest; any other message passes by untouched."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    cache = context.services.cache
+    if await cache.get(_awaiting(user.id)) is None:
+        return
+    await cache.delete(_awaiting(user.id))
+    await _submit(
+        context.services, message, draft_of(message, message.text or message.caption or "")
+    )
+    raise ApplicationHandlerStop
+
+
+async def _submit(services: Services, message: Message, draft: Draft) -> None:
+    user = message.from_user
+    if user is None:
+        return
+    author = service.Moderator(user.id, user.full_name)
+    try:
+        async with services.db.session() as session:
+            submission = await service.submit(
+                session, services.bus, services.settings.moderation, author=author,
+                draft=draft, now=services.clock.now(),
+            )  # fmt: skip
+            if submission.state == State.PENDING:
+                await cards.send_cards(services, session, submission)
+    except service.Refused as exc:
+        await message.reply_text(f"Not accepted: {exc}. Nothing was saved.")
+        return
+    await services.bus.publish_committed(session)
+    log.info("submission", submission_id=submission.id, state=submission.state)
+    if submission.state == State.AUTO_REJECTED:
+        text = f"Suggestion #{submission.id} was not accepted: {submission.reason}."
+    else:
+        text = (
+            f"Thanks! Suggestion #{submission.id} waits for review; you will be told the "
+            "decision. /mysuggestions lists yours."
+        )
+    await message.reply_text(text)
+
+
+async def mysuggestions(update: Update, context: BotContext) -> None:
+    """The author's latest submissions, with a Withdraw button for each pending one."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    async with context.services.db.session() as session:
+        mine = await service.of_author(session, user.id)
+    if not mine:
+        await message.reply_text("You have not suggested anything yet. Try /suggest <text>.")
+        return
+    lines, buttons = ["Your suggestions:"], []
+    for item in mine:
+        preview = item.text.replace("\n", " ")[:50]
+        reason = f" ({item.reason})" if item.reason else ""
+        lines.append(f"#{item.id} {item.state.replace('_', '-')}{reason}: {preview}")
+        if item.state == State.PENDING:
+            buttons.append(
+                [{"text": f"Withdraw #{item.id}", "callback_data": f"{WITHDRAW_PREFIX}{item.id}"}]
+            )
+    markup = {"inline_keyboard": buttons} if buttons else None
+    await message.reply_text("\n".join(lines), reply_markup=markup)  # type: ignore[arg-type]
+
+
+async def withdraw(update: Update, context: BotContext) -> None:
+    """/withdraw <id>."""
+    message, user, args = update.effective_message, update.effective_user, context.args or []
+    if message is None or user is None:
+        return
+    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 12:
+        await message.reply_text("Usage: /withdraw <id> (see /mysuggestions)")
+        return
+    await message.reply_text(await _withdraw(context.services, int(args[0]), user.id))
+
+
+async def withdraw_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    ident = (query.data or "").removeprefix(WITHDRAW_PREFIX)
+    if not ident.isdigit() or len(ident) > 12:
+        await query.answer("Unknown button.")
+        return
+    await query.answer(await _withdraw(context.services, int(ident), query.from_user.id))
+
+
+async def _withdraw(services: Services, submission_id: int, author_id: int) -> str:
+    async with services.db.session() as session:
+        outcome = await service.withdraw(
+            session, services.bus, submission_id, author_id, services.clock.now()
+        )
+        if outcome.won and outcome.submission is not None:
+            await cards.show_decision(services, session, outcome.submission)
+            if outcome.submission.dm_chat_id is not None:
+                await direct.carry_out(services, session, outcome.submission)
+    await services.bus.publish_committed(session)
+    if outcome.submission is None:
+        return f"You have no suggestion #{submission_id}."
+    if outcome.won:
+        return f"Suggestion #{submission_id} is withdrawn."
+    state = outcome.submission.state.replace("_", "-")
+    return f"Suggestion #{submission_id} is already {state}; it cannot be withdrawn."

@@ -1,0 +1,183 @@
+"""The moderators' side: card buttons, a reply to a card as a free-text reason, /modqueue."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Message, Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.core.context import BotContext, Services
+from bot.core.logging import get_logger
+from bot.modules.moderation import cards, direct, service, timing
+from bot.modules.moderation.models import State, Submission
+
+log = get_logger(__name__)
+
+CARD_DATA = re.compile(r"^mod:([arb]):(\d{1,12})(?::(\d{1,2}))?$")
+CARD_HEAD = re.compile(r"^Suggestion #(\d{1,12})\b")
+MAX_REASON = 300
+APPROVE_USAGE = (
+    "Usage: /approve <id> [when] — when is +30m, +2h, +1d or a local time like "
+    "2026-12-01T09:00, at most 30 days ahead; without it, the next free slot."
+)
+
+
+def _is_moderator(services: Services, user_id: int | None) -> bool:
+    return user_id is not None and user_id in services.settings.moderators
+
+
+async def card_pressed(update: Update, context: BotContext) -> None:
+    """Approve / Reject <reason> / Ban: the first decision wins, later presses are told who."""
+    query, services = update.callback_query, context.services
+    if query is None or query.from_user is None:
+        return
+    if not _is_moderator(services, query.from_user.id):
+        log.warning("moderation button refused", user_id=query.from_user.id, data=query.data)
+        await query.answer("Only moderators can decide suggestions.", show_alert=True)
+        return
+    match = CARD_DATA.match(query.data or "")
+    reasons = services.settings.moderation.reject_reasons
+    if match is None or (match[1] == "r" and (match[3] is None or int(match[3]) >= len(reasons))):
+        await query.answer("Unknown button.")
+        return
+    action, submission_id = match[1], int(match[2])
+    reason = reasons[int(match[3])] if action == "r" else ""
+    by = service.Moderator(query.from_user.id, query.from_user.full_name)
+    await query.answer(await decide(services, submission_id, action, by, reason))
+
+
+async def decide(
+    services: Services,
+    submission_id: int,
+    action: str,
+    by: service.Moderator,
+    reason: str,
+    publish_at: datetime | None = None,
+) -> str:
+    """Carry out one decision; the answer for the moderator who asked for it."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        if action == "b":
+            outcome, others = await service.ban(
+                session, services.bus, submission_id, by=by, now=now
+            )
+        else:
+            outcome, others = await service.decide(
+                session, services.bus, submission_id, approve=action == "a", by=by,
+                reason=reason, now=now, publish_at=publish_at,
+            ), []  # fmt: skip
+        for decided in ([outcome.submission] if outcome.won else []) + others:
+            if decided is not None:
+                await _announce(services, session, decided)
+    await services.bus.publish_committed(session)
+    return _answer(outcome, submission_id, action, len(others))
+
+
+async def _announce(services: Services, session: AsyncSession, submission: Submission) -> None:
+    """Edit the cards; a rejection is told to the author now (an approval once it has its
+    time, by the scheduling handler). Telegram carries out the decision on a post suggested
+    in the channel's direct messages, and tells its author itself."""
+    await cards.show_decision(services, session, submission)
+    if submission.dm_chat_id is not None:
+        await direct.carry_out(services, session, submission)
+        return
+    if submission.state == State.REJECTED:
+        text = f"Your suggestion #{submission.id} was not accepted: {submission.reason}."
+        await cards.tell_author(services, session, submission, text)
+
+
+def _answer(outcome: service.Outcome, submission_id: int, action: str, others: int) -> str:
+    submission = outcome.submission
+    if submission is None:
+        return f"Suggestion #{submission_id} does not exist (any more)."
+    if not outcome.won:
+        who = submission.decided_by_name or str(submission.decided_by)
+        return f"Already decided by {who} ({submission.state.replace('_', '-')})."
+    if action == "a":
+        return f"Suggestion #{submission_id} approved."
+    if action == "b":
+        return f"Author banned; #{submission_id} and {others} other(s) rejected."
+    return f"Suggestion #{submission_id} rejected: {submission.reason}."
+
+
+async def reply_reason(update: Update, context: BotContext) -> None:
+    """A moderator's reply to a card rejects with the reply's text as the reason."""
+    message, services = update.effective_message, context.services
+    if message is None or message.reply_to_message is None or message.from_user is None:
+        return
+    submission_id = await _card_submission(services, message.reply_to_message, context.bot.id)
+    if submission_id is None:
+        return  # a reply to something else: not ours
+    if not _is_moderator(services, message.from_user.id):
+        raise ApplicationHandlerStop
+    reason = (message.text or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        await message.reply_text(f"A reason needs 1 to {MAX_REASON} characters; nothing changed.")
+        raise ApplicationHandlerStop
+    by = service.Moderator(message.from_user.id, message.from_user.full_name)
+    await message.reply_text(await decide(services, submission_id, "r", by, reason))
+    raise ApplicationHandlerStop
+
+
+async def _card_submission(services: Services, replied: Message, bot_id: int) -> int | None:
+    """The submission of the card replied to: its recorded card, or (if its delivery is not
+    recorded yet) the id at the head of a card the bot sent to a reviewers' chat."""
+    async with services.db.session() as session:
+        card = await cards.card_at(session, replied.chat_id, replied.message_id)
+    if card is not None:
+        return card.submission_id
+    head = CARD_HEAD.match(replied.text or "")
+    from_bot = replied.from_user is not None and replied.from_user.id == bot_id
+    if head and from_bot and replied.chat_id in cards.reviewers(services):
+        return int(head[1])
+    return None
+
+
+async def approve(update: Update, context: BotContext) -> None:
+    """/approve <id> [+30m|+2h|+1d|2026-12-01T09:00]: approve for a chosen time (moderators)."""
+    message, services, user = update.effective_message, context.services, update.effective_user
+    if message is None or user is None:
+        return
+    if not _is_moderator(services, user.id):
+        await message.reply_text("Sorry, /approve is for moderators only.")
+        return
+    args = context.args or []
+    if not 1 <= len(args) <= 2 or not args[0].isdigit() or len(args[0]) > 12:
+        await message.reply_text(APPROVE_USAGE)
+        return
+    try:
+        when = (
+            timing.parse(args[1], services.clock.now(), services.settings.tz)
+            if len(args) == 2
+            else None
+        )
+    except ValueError as exc:
+        await message.reply_text(f"Nothing changed: {exc}.")
+        return
+    by = service.Moderator(user.id, user.full_name)
+    await message.reply_text(await decide(services, int(args[0]), "a", by, "", when))
+
+
+async def modqueue(update: Update, context: BotContext) -> None:
+    """/modqueue: what waits for review, oldest first (moderators only)."""
+    message, services = update.effective_message, context.services
+    user = update.effective_user
+    if message is None:
+        return
+    if not _is_moderator(services, user.id if user else None):
+        await message.reply_text("Sorry, /modqueue is for moderators only.")
+        return
+    async with services.db.session() as session:
+        queue = await service.waiting(session)
+    if not queue:
+        await message.reply_text("Nothing waits for review.")
+        return
+    lines = ["Waiting for review (oldest first):"]
+    for item in queue:
+        preview = item.text.replace("\n", " ")[:60]
+        since = cards.local(services, item.created_at)
+        lines.append(f"#{item.id} since {since} from {item.author_name}: {preview}")
+    await message.reply_text("\n".join(lines))

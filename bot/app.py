@@ -39,6 +39,7 @@ from bot.core.jobs.scheduling import start_jobs
 from bot.core.lease import LeaseKeeper
 from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
+from bot.core.outage import UpdateRetries, database_unreachable
 from bot.core.ratelimit import build_rate_limiter
 from bot.core.received import first_time, purge_received
 from bot.core.replies import CompanionBot
@@ -68,23 +69,61 @@ _STOP_HOOKS_RAN = "companion.stop_hooks_ran"
 
 
 class CompanionApplication(Application):  # type: ignore[type-arg]
-    """PTB's Application, binding ``update_id``/``chat_id`` to every log line of an update."""
+    """PTB's Application, binding ``update_id``/``chat_id`` to every log line of an update,
+    handling a webhook cluster's updates once, and handling again (a few times, seconds
+    apart) an update that failed because the database did not answer."""
+
+    @property
+    def retries(self) -> UpdateRetries:
+        """Tries left for updates that met a database outage (one table per application)."""
+        retries: UpdateRetries | None = self.__dict__.get("_retries")
+        if retries is None:
+            retries = self.__dict__["_retries"] = UpdateRetries()
+        return retries
 
     async def process_update(self, update: object) -> None:
         if not isinstance(update, Update):
             await super().process_update(update)
             return
-        services: Services = self.bot_data["services"]
-        if services.settings.webhook_url and not await first_time(
-            services.db, update.update_id, services.clock.now()
-        ):
-            log.info("update already handled by this cluster", update_id=update.update_id)
-            return
         chat = update.effective_chat
         with structlog.contextvars.bound_contextvars(
             update_id=update.update_id, chat_id=chat.id if chat else None
         ):
-            await super().process_update(update)
+            if await self._first_time(update):
+                await self._handle(update)
+
+    async def _first_time(self, update: Update) -> bool:
+        services: Services = self.bot_data["services"]
+        if not services.settings.webhook_url:
+            return True
+        try:
+            first = await first_time(services.db, update.update_id, services.clock.now())
+        except Exception as exc:
+            if database_unreachable(exc) and self._again(update):
+                return False
+            raise
+        if not first:
+            log.info("update already handled by this cluster", update_id=update.update_id)
+        return first
+
+    async def _handle(self, update: Update) -> None:
+        tried = self.retries.tried(update.update_id)
+        await super().process_update(update)
+        if self.retries.tried(update.update_id) == tried:  # handled: no new try was scheduled
+            self.retries.done(update.update_id)
+
+    def _again(self, update: Update) -> bool:
+        return self.retries.later(update.update_id, lambda: self._handle(update), self.create_task)
+
+    async def process_error(
+        self, update: object | None, error: Exception, job: Any = None, coroutine: Any = None
+    ) -> bool:
+        """A handler that failed because the database is away runs again a little later;
+        the error handlers (and the user's "try again") come only when the tries ran out."""
+        outage = job is None and isinstance(update, Update) and database_unreachable(error)
+        if outage and isinstance(update, Update) and self._again(update):
+            return True  # stop this update's other handlers: it will be handled anew
+        return await super().process_error(update, error, job, coroutine)
 
     async def stop(self) -> None:
         """Job runs in progress get a grace, then are cancelled, before PTB waits for the

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+import socket
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
 
 
 class Metrics:
@@ -63,3 +68,33 @@ class Metrics:
             "companion_redis_degraded_seconds", "Seconds spent on the in-memory fallback",
             registry=r,
         )  # fmt: skip
+
+
+def instance_label() -> str:
+    """``host:pid``: which process of a cluster a figure comes from."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class _Labelled:
+    """The samples of ``registry`` with ``instance`` added: every process of a cluster can
+    be scraped into one Prometheus and its figures told apart (or summed)."""
+
+    __slots__ = ("instance", "registry")
+
+    def __init__(self, registry: CollectorRegistry, instance: str) -> None:
+        self.registry, self.instance = registry, instance
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.registry.collect():
+            labelled = Metric(family.name, family.documentation, family.type, family.unit)
+            for sample in family.samples:
+                labels = {**sample.labels, "instance": self.instance}
+                labelled.add_sample(
+                    sample.name, labels, sample.value, sample.timestamp, sample.exemplar
+                )
+            yield labelled
+
+
+def exposition(metrics: Metrics, instance: str | None = None) -> bytes:
+    """The Prometheus text of ``metrics``, every sample labelled with its ``instance``."""
+    return generate_latest(_Labelled(metrics.registry, instance or instance_label()))

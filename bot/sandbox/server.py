@@ -175,6 +175,8 @@ class SandboxServer:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.stats[method] += 1
+        if method in COUNTED:  # which bot process sent it, when each uses its own token
+            self.stats[f"sent-with:{request.match_info['token']}"] += 1
         if self.tokens is not None and request.match_info["token"] not in self.tokens:
             refusal = {"ok": False, "error_code": 401, "description": "Unauthorized"}
             return web.json_response(refusal, status=401)  # what Telegram says to a bad token

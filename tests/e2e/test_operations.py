@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +81,9 @@ async def test_metrics_parse_and_report_outbox_depth(harness_factory: Callable[.
     assert families["companion_outbox_depth"].samples[0].value == 1
     assert families["companion_telegram_429"].samples[0].value == 1
     assert "companion_job_runs" in families and "companion_messages" in families
+    instance = f"{socket.gethostname()}:{os.getpid()}"  # which process of a cluster
+    samples = [s for f in families.values() for s in f.samples]
+    assert samples and all(s.labels["instance"] == instance for s in samples)
 
 
 async def test_operations_jobs_run_through_runjob(harness_factory: Callable[..., Any]) -> None:

@@ -92,3 +92,26 @@ async def test_missed_slot_alerts_until_it_runs(migrated: Settings) -> None:
     summary = await monitoring.health(job_context(services, bot, "monitoring.health"))
     assert "job-missed:monitoring.health" not in summary
     await services.db.dispose()
+
+
+async def test_a_slot_lost_between_two_runs_is_reported_once(migrated: Settings) -> None:
+    """A slot with no run between slots that ran (lost in a database outage) is reported
+    by the next check although the job's last slot ran, and clears at the check after."""
+    services, clock, bot = build(migrated)
+    services.runner.validate()
+    await mark_started(services)
+    grace = migrated.monitoring.missed_grace_seconds
+    clock.advance(timedelta(seconds=grace + 180))
+    newest = (clock.now() - timedelta(seconds=grace)).replace(second=0, microsecond=0)
+    for minutes in (1, 2, 4):  # the slot three minutes before `newest` never ran
+        await _run(services, "monitoring.health", newest - timedelta(minutes=minutes))
+    await _run(services, "monitoring.health", newest)
+    ctx = lambda: job_context(services, bot, "monitoring.health")  # noqa: E731
+    lost = newest - timedelta(minutes=3)
+    summary = await monitoring.health(ctx())
+    assert "job-missed:monitoring.health" in summary
+    assert "job-missed:monitoring.health" not in await monitoring.health(ctx())
+    alerts = await _incident_alerts(services)
+    keys = [k for k in alerts if "job-missed:monitoring.health" in k]
+    assert [k.split(":")[-2] for k in keys] == ["open", "clear"], (keys, lost)
+    await services.db.dispose()

@@ -27,6 +27,7 @@ from bot.core.jobs.schedule import last_fire
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.store import JobRunRecord
 from bot.core.logging import get_logger
+from bot.core.outage import database_unreachable
 from bot.core.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from bot.core.context import Services
 
 log = get_logger(__name__)
+OUTAGE_FIRST_DELAY, OUTAGE_MAX_DELAY = 0.5, 30.0  # retrying a claim the database refused
 
 ALERT_QUIET = timedelta(hours=1)  # one alert per failing job per hour, however often it fails
 STOP_GRACE = 15.0  # seconds runs in progress get to finish when the bot stops
@@ -111,9 +113,12 @@ class JobRunner:
                 log.info("bot stopping, slot left for catch-up", slot=scheduled_for.isoformat())
                 return None
             async with lock:
-                run_id = await self._claim(spec, trigger, scheduled_for, requested_by)
-                if run_id is None:
+                claimed = await self._claim_through_outage(
+                    spec, trigger, scheduled_for, requested_by
+                )
+                if claimed is None:
                     return None
+                run_id, trigger = claimed
                 context = JobContext(
                     self.services, self._bot(), name, trigger, scheduled_for,
                     dict(args or {}), requested_by,
@@ -148,6 +153,32 @@ class JobRunner:
         log.info("waiting for job runs to finish", runs=len(running), grace=grace)
         _done, pending = await asyncio.wait(running, timeout=grace)
         await cancel_and_wait(pending, what="job runs")
+
+    async def _claim_through_outage(
+        self, spec: JobSpec, trigger: str, slot: datetime, requested_by: int | None
+    ) -> tuple[int, str] | None:
+        """Claim the slot; while the database does not answer, keep trying (backing off to
+        30 s) so that a scheduled slot is not lost to a blip: it runs late (trigger
+        ``catchup``) within the job's catch-up window, and is recorded ``missed`` after it."""
+        delay, tries = OUTAGE_FIRST_DELAY, 0
+        while True:
+            late = (self.services.clock.now() - slot).total_seconds()
+            try:
+                if tries and late > spec.catchup:
+                    await self.record_missed(spec, trigger, slot, "the database was unreachable")
+                    return None
+                run_id = await self._claim(spec, trigger, slot, requested_by)
+                return None if run_id is None else (run_id, trigger)
+            except Exception as exc:
+                if trigger == Trigger.MANUAL or self._stopping or not database_unreachable(exc):
+                    raise
+                if not tries:
+                    log.warning("database unreachable; the slot waits for it",
+                                slot=slot.isoformat(), error=str(exc)[:200])  # fmt: skip
+            tries += 1
+            trigger = Trigger.CATCHUP
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, OUTAGE_MAX_DELAY)
 
     async def _claim(
         self, spec: JobSpec, trigger: str, slot: datetime, requested_by: int | None

@@ -57,8 +57,13 @@ async def follow(
     on stop, and a broadcast held by quiet hours may take hours; the outbox carries on
     after a restart, only the live progress message stops)."""
     while running():
-        async with services.db.session() as session:
-            now = await service.progress(session, broadcast)
+        try:
+            async with services.db.session() as session:
+                now = await service.progress(session, broadcast)
+        except Exception as exc:  # a database blip: the broadcast goes on, so does this
+            log.warning("broadcast progress not read; will retry", error=str(exc)[:200])
+            await asyncio.sleep(EDIT_EVERY)
+            continue
         text = now.render()
         if text != shown:
             try:

@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.core.context import App, Services
 from bot.core.delivery.backlog import pending_count
 from bot.core.logging import get_logger
+from bot.core.metrics import exposition
 
 log = get_logger(__name__)
 
@@ -90,5 +91,5 @@ class HealthServer:
                 metrics.outbox_depth.set(await pending_count(session))
         except Exception as exc:  # still serve the counters when the database is down
             log.warning("outbox depth not refreshed", error=str(exc))
-        body = generate_latest(metrics.registry)
+        body = exposition(metrics)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -7,13 +7,15 @@ Fire times come from the same triggers the runner schedules with
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.jobs import store
 from bot.core.jobs.models import JobRun, RunStatus
-from bot.core.jobs.schedule import last_fire
+from bot.core.jobs.schedule import first_fire, next_fire
 from bot.modules.monitoring.service import Findings, State
 
 STARTED_KEY = "monitoring:started"
@@ -40,27 +42,70 @@ async def check_stuck_jobs(services: Services, now: datetime, state: State) -> F
     return findings
 
 
-async def check_missed_slots(services: Services, now: datetime, state: State) -> Findings:
-    """The last slot of each enabled, unpaused job, due over the grace period ago, has no run.
+LOOK_BACK = timedelta(hours=24)
+MAX_SLOTS = 2000  # fire times looked at per job and check (a job every minute: 1440 a day)
 
-    Only slots since this process started count: earlier ones are the
-    runner's catch-up business (it records them as run or missed).
+
+async def check_missed_slots(services: Services, now: datetime, state: State) -> Findings:
+    """Every slot of each enabled, unpaused job in the last day (since this process started,
+    due over the grace period ago) that has no run.
+
+    Every slot counts, not only the last: a slot lost while the database was away is
+    reported once even when the next one ran, and the incident clears when a later slot
+    has succeeded. Slots before this process started are the runner's catch-up business
+    (it records them as run or missed).
     """
     started = datetime.fromisoformat(await services.cache.get(STARTED_KEY) or now.isoformat())
-    grace = timedelta(seconds=services.settings.monitoring.missed_grace_seconds)
+    until = now - timedelta(seconds=services.settings.monitoring.missed_grace_seconds)
+    since = max(started, now - LOOK_BACK)
     findings: Findings = {}
     async with services.db.session() as session:
         paused = await store.paused_jobs(session)
         for spec in services.jobs:
             if not services.jobs.enabled(spec.name) or spec.name in paused:
                 continue
-            slot = last_fire(services.jobs.trigger(spec.name), now - grace)
-            if slot is None or slot < started or await store.slot_taken(session, spec.name, slot):
+            slots = _fires(services.jobs.trigger(spec.name), since, until)
+            if not slots:
                 continue
+            runs = await _runs_since(session, spec.name, slots[0])
+            missing = [slot for slot in slots if slot not in runs]
+            if not missing:
+                continue
+            seen_key = f"missed-seen:{spec.name}"
+            new = missing[-1].isoformat() > str(state.get(seen_key, ""))
+            state[seen_key] = missing[-1].isoformat()
+            recovered = any(
+                slot > missing[-1] and status == RunStatus.SUCCEEDED
+                for slot, status in runs.items()
+            )
+            if recovered and not new:  # reported once; a later slot has run since
+                continue
+            shown = ", ".join(f"{slot:%Y-%m-%d %H:%M}" for slot in missing[-3:])
+            more = f" (and {len(missing) - 3} earlier)" if len(missing) > 3 else ""
             findings[f"job-missed:{spec.name}"] = (
-                f"Job {spec.name} did not run its {slot:%Y-%m-%d %H:%M} UTC slot."
+                f"Job {spec.name} did not run its {shown} UTC slot{'s' if len(missing) > 1 else ''}"
+                f"{more}."
             )
     return findings
+
+
+def _fires(trigger: Any, since: datetime, until: datetime) -> list[datetime]:
+    """The trigger's fire times in ``[since, until]`` (the newest MAX_SLOTS)."""
+    fires: list[datetime] = []
+    fire = first_fire(trigger, since)
+    while fire is not None and fire <= until:
+        fires.append(fire)
+        fire = next_fire(trigger, fire)
+    return fires[-MAX_SLOTS:]
+
+
+async def _runs_since(session: AsyncSession, job: str, since: datetime) -> dict[datetime, str]:
+    rows = await session.execute(
+        select(JobRun.scheduled_for, JobRun.status).where(
+            JobRun.job == job, JobRun.scheduled_for >= since
+        )
+    )
+    return {slot: status for slot, status in rows.all()}
 
 
 async def mark_started(services: Services) -> None:

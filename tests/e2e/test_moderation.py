@@ -90,7 +90,9 @@ async def test_reject_with_a_reply_to_the_card(harness_factory: Callable[..., An
     assert not any((m.text or "").startswith("Suggestion") for m in h.sandbox.world.to(ADMIN))
     h.sandbox.world.send_reply(ADMIN, card, "too blurry, sorry")
     assert "too blurry" in await told(h, AUTHOR, "not accepted")
-    await h.wait(lambda: "Rejected by" in (card.text or "") and "too blurry" in (card.text or ""))
+    await h.wait(
+        lambda: "Rejected by" in (card.text or "") and "too blurry" in (card.text or ""), 30
+    )
     [submission] = await submissions(h)
     assert (submission.state, submission.reason) == ("rejected", "too blurry, sorry")
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.migrate import upgrade
 from bot.sandbox.terminal import run_sandbox, sandbox_settings
-from tests.conftest import make_settings
+from tests.conftest import make_settings, upgrade_fresh
 from tests.e2e.test_cli import _cli
 
 
@@ -43,7 +42,7 @@ async def test_check_lists_the_moderation_job(tmp_path: Path) -> None:
 async def test_terminal_suggest_and_approve(tmp_path: Path) -> None:
     """`:as 5 /suggest hello` then `:press 1` (Approve on your card): the author is told."""
     settings = make_settings(tmp_path, bot_token="")
-    await asyncio.to_thread(upgrade, sandbox_settings(settings, "").database_url)
+    await upgrade_fresh(sandbox_settings(settings, "").database_url)
     printed: list[str] = []
     lines = ":as 5 /suggest hello from the terminal\n:wait\n:press 1\n:wait\n:quit\n"
     stream = io.StringIO(lines)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.core.context import Services
-from bot.core.migrate import upgrade
 from bot.modules.cleanup import jobs
 from bot.modules.moderation.checks import Draft
 from bot.modules.moderation.models import ReviewCard, Submission
 from bot.modules.moderation.service import Moderator, decide, submit, withdraw
-from tests.conftest import make_settings
+from tests.conftest import make_settings, upgrade_fresh
 from tests.integration.ops_support import build, job_context
 
 MOD = Moderator(1, "Mod")
@@ -31,7 +29,7 @@ async def _suggest(services: Services, text: str, author: int = 5) -> Submission
 async def test_day_figures_count_decisions_and_the_median_wait(tmp_path: Path) -> None:
     """Submitted, approved, rejected, auto-rejected, pending, and the median time to decide."""
     settings = make_settings(tmp_path, moderation={"blocked_words": ["spam"]})
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await upgrade_fresh(settings.database_url)
     services, clock, _bot = build(settings)
     for text in ("one", "two", "three", "spam it"):
         await _suggest(services, text)
@@ -53,7 +51,7 @@ async def test_day_figures_count_decisions_and_the_median_wait(tmp_path: Path) -
 async def test_cleanup_removes_old_decided_submissions_only(tmp_path: Path) -> None:
     """After MODERATION__RETENTION_DAYS decided ones (and their cards) go; pending ones stay."""
     settings = make_settings(tmp_path, moderation={"retention_days": 30})
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await upgrade_fresh(settings.database_url)
     services, clock, bot = build(settings)
     for text in ("kept pending", "old withdrawn", "recent withdrawn"):
         await _suggest(services, text)

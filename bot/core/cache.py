@@ -46,6 +46,11 @@ class Cache(ABC):
     @abstractmethod
     async def delete(self, key: str) -> None: ...
 
+    @abstractmethod
+    async def add(self, key: str, amount: float) -> float:
+        """Add ``amount`` to the number at ``key`` (0 if none), atomically; the new value.
+        Processes sharing a Redis add to one total (cluster-wide figures)."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections, if any."""
 
@@ -75,6 +80,11 @@ class MemoryCache(Cache):
     async def delete(self, key: str) -> None:
         self._items.pop(key, None)
 
+    async def add(self, key: str, amount: float) -> float:
+        total = float(await self.get(key) or 0) + amount
+        await self.set(key, repr(total))
+        return total
+
 
 class RedisCache(Cache):
     """Keys live in Redis under the ``companion:`` prefix, shared by every process."""
@@ -94,6 +104,9 @@ class RedisCache(Cache):
 
     async def delete(self, key: str) -> None:
         await self.redis.delete(KEY_PREFIX + key)
+
+    async def add(self, key: str, amount: float) -> float:
+        return float(await self.redis.incrbyfloat(KEY_PREFIX + key, amount))
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -139,6 +152,18 @@ class FailoverCache(RedisCache):
                 self.breaker.failed(exc)
             else:
                 self.breaker.succeeded()
+
+    async def add(self, key: str, amount: float) -> float:
+        """Redis's shared total; while it is away, this process's own (counted from 0)."""
+        if self.breaker.allow():
+            try:
+                value = await super().add(key, amount)
+            except REDIS_ERRORS as exc:
+                self.breaker.failed(exc)
+            else:
+                self.breaker.succeeded()
+                return value
+        return await self.fallback.add(key, amount)
 
     async def close(self) -> None:
         with contextlib.suppress(*REDIS_ERRORS):  # nothing to free on a connection that is gone

@@ -14,6 +14,7 @@ class Metrics:
     """The counters every subsystem updates; exposed at ``/metrics`` when ``HTTP_PORT`` is set."""
 
     __slots__ = (
+        "errors_reported",
         "event_handler_failures",
         "job_duration",
         "job_runs",
@@ -30,6 +31,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.errors_reported = 0.0  # 429/5xx answers already added to the cluster's total
         r = self.registry
         self.job_runs = Counter(
             "companion_job_runs", "Job runs by job and final status", ["job", "status"], registry=r

@@ -20,12 +20,22 @@ log = get_logger(__name__)
 DELAYS = (0.5, 1.0, 2.0)  # seconds before each new try: about 3.5 s in all
 
 
+# What drivers say when the database is away or busy (never for a missing table, a
+# constraint or bad SQL, which fail the same way the next time).
+_OUTAGE = (
+    "database is locked", "unable to open database", "disk i/o error", "connection",
+    "could not connect", "the database system is", "terminating", "server closed",
+    "too many clients", "timeout", "timed out",
+)  # fmt: skip
+
+
 def database_unreachable(error: BaseException) -> bool:
     """Whether ``error`` says the database is away or busy (worth another try soon)."""
-    if isinstance(error, OperationalError | InterfaceError):
-        return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
+    if isinstance(error, OperationalError | InterfaceError):
+        text = str(getattr(error, "orig", None) or error).lower()
+        return any(words in text for words in _OUTAGE)
     return isinstance(error, ConnectionError | OSError) and not isinstance(error, TimeoutError)
 
 

@@ -3,20 +3,31 @@ the optional /healthz and /metrics endpoint."""
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.core.context import App, Services
+from bot.core.tasks import cancel_and_wait
 from bot.modules.monitoring.http import HealthServer
 from bot.modules.monitoring.jobchecks import mark_started
 from bot.modules.monitoring.jobs import SPECS
+from bot.modules.monitoring.service import report_forever
 
 
 def register(app: App, services: Services) -> None:
     for spec in SPECS:
         services.jobs.add(spec)
 
+    reporter: list[asyncio.Task[None]] = []
+
     async def started(_app: App) -> None:
         await mark_started(services)
+        reporter.append(asyncio.create_task(report_forever(services), name="errors-report"))
+
+    async def stopped(_app: App) -> None:
+        await cancel_and_wait(reporter, what="errors report")
 
     services.on_start.append(started)
+    services.on_stop.append(stopped)
     port = services.settings.http_port
     if port is not None:
         server = HealthServer(services, port)

@@ -7,6 +7,7 @@ state lives in the cache, so it survives a restart with Redis.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -54,12 +55,36 @@ def counter_total(metric: Any, skip: frozenset[str] = frozenset()) -> float:
     )
 
 
-async def check_errors(services: Services, now: datetime, state: State) -> Findings:
-    """More 429 and server-side errors since the previous check than the threshold allows."""
+ERRORS_KEY = "monitoring:telegram_errors"  # the cluster's 429/5xx answers, every process's
+REPORT_EVERY = 15.0  # seconds between two processes' reports of their errors
+
+
+async def report_errors(services: Services) -> float:
+    """Add this process's 429/5xx answers since its last report to the shared total (in the
+    cache: Redis for a cluster); the shared total. Every process reports every
+    REPORT_EVERY seconds, and the one running ``monitoring.health`` just before its check,
+    so the check sees the cluster's figure."""
     metrics = services.metrics
-    total = counter_total(metrics.too_many_requests) + counter_total(
+    mine = counter_total(metrics.too_many_requests) + counter_total(
         metrics.telegram_errors, CLIENT_ERRORS
     )
+    delta, metrics.errors_reported = mine - metrics.errors_reported, mine
+    return await services.cache.add(ERRORS_KEY, delta)
+
+
+async def report_forever(services: Services) -> None:
+    while True:
+        await asyncio.sleep(REPORT_EVERY)
+        try:
+            await report_errors(services)
+        except Exception as exc:  # the cache is away: the next report carries the delta
+            log.warning("errors not reported to the cluster total", error=str(exc)[:200])
+
+
+async def check_errors(services: Services, now: datetime, state: State) -> Findings:
+    """More 429 and server-side errors since the previous check than the threshold allows,
+    counted over every process of the cluster."""
+    total = await report_errors(services)
     previous = state.get("telegram_errors")
     state["telegram_errors"] = total
     limit = services.settings.monitoring.error_rate_per_check

@@ -25,6 +25,7 @@ from bot.sandbox import SandboxServer
 ROUNDS = 3
 SETTLE = 10.0  # seconds after the spawn when the resident set is read
 TOKEN = "123456:LEAN-BENCH"
+ROOT = str(Path(__file__).resolve().parents[1])
 
 
 class _TimedSandbox(SandboxServer):
@@ -59,7 +60,9 @@ def _env(base_url: str, database_url: str) -> dict[str, str]:
     return env
 
 
-async def _round(sandbox: _TimedSandbox, argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
+async def _round(
+    sandbox: _TimedSandbox, argv: list[str], env: dict[str, str], cwd: str
+) -> tuple[float, float]:
     """Seconds to the first ``getUpdates`` and MB resident SETTLE seconds after the spawn."""
     sandbox.first_poll = None
     start = time.perf_counter()
@@ -86,13 +89,12 @@ async def measure(rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
         "python -m bot run": [sys.executable, "-m", "bot", "run"],
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in bots}
-    root = str(Path(__file__).resolve().parents[1])
     try:
         with tempfile.TemporaryDirectory() as folder:
             database_url = f"sqlite+aiosqlite:///{folder}/lean.sqlite3"
             await asyncio.to_thread(upgrade, database_url)
             env = _env(base_url, database_url)
-            env["PYTHONPATH"] = root
+            env["PYTHONPATH"] = ROOT
             for _ in range(rounds):
                 for name, argv in bots.items():
                     samples[name].append(await _round(sandbox, argv, env, folder))

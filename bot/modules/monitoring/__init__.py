@@ -4,7 +4,6 @@ the optional /healthz and /metrics endpoint."""
 from __future__ import annotations
 
 from bot.core.context import App, Services
-from bot.modules.monitoring.http import HealthServer
 from bot.modules.monitoring.jobchecks import mark_started
 from bot.modules.monitoring.jobs import SPECS
 
@@ -19,6 +18,8 @@ def register(app: App, services: Services) -> None:
     services.on_start.append(started)
     port = services.settings.http_port
     if port is not None:
+        from bot.modules.monitoring.http import HealthServer  # aiohttp only with HTTP_PORT
+
         server = HealthServer(services, port)
         services.on_start.append(server.start)
         services.on_stop.append(server.stop)

@@ -19,6 +19,7 @@ from bot.core.config import Settings
 settings = Settings(
     _env_file=None, database_url=sys.argv[1], bot_token="123456:LEAN", **json.loads(sys.argv[2])
 )
+import bot.__main__, bot.core.migrate  # the command line of `run`, its migration check
 from bot.app import build_application
 build_application(settings)
 print(json.dumps(sorted(name for name in {heavy} if name in sys.modules)))
@@ -40,7 +41,7 @@ def _loaded(tmp_path: Path, **settings: object) -> list[str]:
 
 def test_plain_bot_loads_no_optional_library(tmp_path: Path) -> None:
     """Without Redis, feeds, HTTP_PORT or a webhook: no matplotlib, Alembic, Redis, aiohttp,
-    feedparser in memory after the application is built."""
+    feedparser in memory after the command line is loaded and the application is built."""
     assert _loaded(tmp_path) == []
 
 

@@ -73,17 +73,20 @@ def script_heads(folder: Path = ROOT / "migrations" / "versions") -> tuple[str, 
     parents: set[str] = set()
     for path in folder.glob("*.py"):
         values = _assignments(path, ("revision", "down_revision"))
-        if isinstance(values.get("revision"), str):
-            revisions.add(values["revision"])
-        down = values.get("down_revision")
-        parents.update([down] if isinstance(down, str) else down or ())
+        revision, down = values.get("revision"), values.get("down_revision")
+        if isinstance(revision, str):
+            revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, list | tuple):
+            parents.update(str(item) for item in down)
     return tuple(sorted(revisions - parents))
 
 
 def _assignments(path: Path, names: tuple[str, ...]) -> dict[str, object]:
     found: dict[str, object] = {}
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        target = node.target if isinstance(node, ast.AnnAssign) else None
+        target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
         value = getattr(node, "value", None)

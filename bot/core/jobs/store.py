@@ -58,7 +58,8 @@ def _insert_new(session: AsyncSession) -> Any:
 async def claim(session: AsyncSession, **values: Any) -> int | None:
     """Insert the row of a slot; its id, or None when the slot was already claimed."""
     statement = _insert_new(session).values(**values).returning(JobRun.id)
-    return (await _core(session, statement)).scalar_one_or_none()
+    run_id: int | None = (await _core(session, statement)).scalar_one_or_none()
+    return run_id
 
 
 _COLUMNS = (

@@ -110,9 +110,9 @@ def cmd_run(settings: Settings) -> int:
     if not asyncio.run(_token_accepted(settings)):
         print(f"BOT_TOKEN was rejected by {settings.telegram_api_base_url}", file=sys.stderr)
         return 2
-    from bot.core.migrate import upgrade_in_child
+    from bot.core.migrate import at_head, upgrade_in_child
 
-    if code := upgrade_in_child(settings.database_url):
+    if not at_head(settings.database_url) and (code := upgrade_in_child(settings.database_url)):
         print("the database could not be migrated (see above)", file=sys.stderr)
         return code
     from bot.app import build_application, serve_until_signalled

@@ -24,7 +24,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.core.breaker import CircuitBreaker
-from bot.core.cache import Cache, FailoverCache, MemoryCache, redis_client
+from bot.core.cache import Cache, MemoryCache
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.context import App, BotContext, Services
@@ -165,6 +165,8 @@ def load_models(names: Sequence[str] = MODULES) -> MetaData:
 
 def build_cache(settings: Settings, breaker: CircuitBreaker | None = None) -> Cache:
     if settings.redis_url:
+        from bot.core.rediscache import FailoverCache, redis_client  # Redis only when set
+
         breaker = breaker or CircuitBreaker("redis", settings.redis_retry_seconds)
         return FailoverCache(redis_client(settings.redis_url), breaker)
     return MemoryCache()

@@ -1,22 +1,32 @@
-"""Apply Alembic migrations from code (CLI ``db upgrade``, ``make run``, tests)."""
+"""Apply Alembic migrations from code (CLI ``db upgrade``, ``make run``, tests).
+
+Alembic is imported only where a migration runs: ``python -m bot run`` compares the
+database's ``alembic_version`` with the heads of ``migrations/versions`` (read from the
+files, without Alembic) and starts the migrating child process only when they differ.
+"""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def alembic_config(database_url: str) -> Config:
+    from alembic.config import Config
+
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.attributes["database_url"] = database_url
@@ -56,6 +66,45 @@ async def _applied(database_url: str) -> tuple[str, ...]:
         await engine.dispose()
 
 
+def script_heads(folder: Path = ROOT / "migrations" / "versions") -> tuple[str, ...]:
+    """The heads of the migration scripts: revisions that no script names as its
+    ``down_revision``, read from the files' module-level assignments (no import)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in folder.glob("*.py"):
+        values = _assignments(path, ("revision", "down_revision"))
+        revision, down = values.get("revision"), values.get("down_revision")
+        if isinstance(revision, str):
+            revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, list | tuple):
+            parents.update(str(item) for item in down)
+    return tuple(sorted(revisions - parents))
+
+
+def _assignments(path: Path, names: tuple[str, ...]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and target.id in names and value is not None:
+            found[target.id] = ast.literal_eval(value)
+    return found
+
+
+def at_head(database_url: str) -> bool:
+    """True when the database records exactly the scripts' heads (nothing to migrate).
+    Anything else (a new database, an older one, one that cannot be read) is False: the
+    migrating child then runs, and reports what it finds."""
+    try:
+        return applied(database_url) == script_heads()
+    except Exception:
+        return False
+
+
 def upgrade_in_child(database_url: str) -> int:
     """``db upgrade`` in a short-lived child process, so that Alembic (and Mako) never stay
     in the memory of the long-running bot; the child's exit code."""
@@ -69,4 +118,6 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
     Synchronous (Alembic's async env runs its own event loop): call it before
     the bot's loop starts, or through ``asyncio.to_thread``.
     """
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), revision)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from bot.core.ratelimit import CompanionRateLimiter, RatePolicy, RedisBackend, Window
+from bot.core.ratelimit import CompanionRateLimiter, RatePolicy, Window
+from bot.core.ratelimit.redis import RedisBackend
 
 pytestmark = pytest.mark.redis
 POLICY = RatePolicy(

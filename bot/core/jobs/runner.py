@@ -183,14 +183,16 @@ class JobRunner:
     async def _claim(
         self, spec: JobSpec, trigger: str, slot: datetime, requested_by: int | None
     ) -> int | None:
-        """One transaction: reap stale rows, check pause and live runs, insert the slot."""
+        """One transaction: check pause, live and stale runs in one query, reap stale rows
+        (only when there are some), insert the slot."""
         now = self.services.clock.now()
         run_id, why = None, "slot already claimed"
         async with self.services.db.session() as session:
-            stale = await self._reap_in(session, spec, now)
-            if trigger != Trigger.MANUAL and (await store.state(session, spec.name)).paused:
+            paused, live, old = await store.blockers(session, spec.name, now, spec.timeout)
+            stale = await self._reap_in(session, spec, now) if old else []
+            if trigger != Trigger.MANUAL and paused:
                 why = "job paused, slot skipped"
-            elif await store.live_run(session, spec.name, now, spec.timeout):
+            elif live:
                 why = "job already running elsewhere, slot skipped"
             else:
                 run_id = await store.claim(
@@ -262,7 +264,12 @@ class JobRunner:
         return record
 
     async def _update_streak(self, session: AsyncSession, record: JobRunRecord) -> None:
-        """Failure alerts: the first of a streak, then at most one an hour; one on recovery."""
+        """Failure alerts: the first of a streak, then at most one an hour; one on recovery.
+        A success with no streak to end reads one row and writes nothing."""
+        if record.status == RunStatus.SUCCEEDED:
+            current = await store.streak(session, record.job)
+            if current is None or (current[0] == 0 and current[1] is None):
+                return
         state = await store.state(session, record.job)
         now = self.services.clock.now()
         if record.status == RunStatus.SUCCEEDED:

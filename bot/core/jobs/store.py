@@ -40,6 +40,12 @@ class JobRunRecord:
         )  # fmt: skip
 
 
+async def _core(session: AsyncSession, statement: Any) -> Any:
+    """Execute on the session's connection, in its transaction, without the ORM's
+    statement handling (no objects are loaded or synchronised): the runner's hot path."""
+    return await (await session.connection()).execute(statement)
+
+
 def _insert_new(session: AsyncSession) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -52,16 +58,57 @@ def _insert_new(session: AsyncSession) -> Any:
 async def claim(session: AsyncSession, **values: Any) -> int | None:
     """Insert the row of a slot; its id, or None when the slot was already claimed."""
     statement = _insert_new(session).values(**values).returning(JobRun.id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    run_id: int | None = (await _core(session, statement)).scalar_one_or_none()
+    return run_id
+
+
+_COLUMNS = (
+    JobRun.id, JobRun.job, JobRun.trigger, JobRun.scheduled_for, JobRun.status, JobRun.attempts,
+    JobRun.started_at, JobRun.finished_at, JobRun.duration, JobRun.error, JobRun.summary,
+    JobRun.requested_by,
+)  # fmt: skip
 
 
 async def finish(session: AsyncSession, run_id: int, **values: Any) -> JobRunRecord:
-    """Write the outcome of a run; the row as it now stands."""
+    """Write the outcome of a run; the row as it now stands. One statement (``UPDATE ...
+    RETURNING``, or a ``SELECT`` without values), no ORM object: this is the runner's hot path."""
     if values:
-        await session.execute(update(JobRun).where(JobRun.id == run_id).values(**values))
-    row = await session.get(JobRun, run_id, populate_existing=True)
-    assert row is not None
-    return JobRunRecord.of(row)
+        statement: Any = update(JobRun).where(JobRun.id == run_id).values(**values)
+        statement = statement.returning(*_COLUMNS)
+    else:
+        statement = select(*_COLUMNS).where(JobRun.id == run_id)
+    row = (await _core(session, statement)).one()
+    return JobRunRecord(*row)
+
+
+async def blockers(
+    session: AsyncSession, job: str, now: datetime, timeout: float
+) -> tuple[bool, bool, bool]:
+    """``(paused, running, stale)`` of ``job`` in one query: the pause switch (no state row:
+    not paused), whether a ``running`` row started less than ``timeout`` ago, and whether one
+    started longer ago (to reap: the write is skipped when there is none)."""
+    since = now - timedelta(seconds=timeout)
+    paused = select(JobState.paused).where(JobState.job == job).scalar_subquery()
+    live = select(func.count()).where(
+        JobRun.job == job, JobRun.status == RunStatus.RUNNING, JobRun.started_at > since
+    )
+    stale = (
+        select(func.count())
+        .where(JobRun.job == job, JobRun.status == RunStatus.RUNNING, JobRun.started_at <= since)
+        .scalar_subquery()
+    )
+    row = (await _core(session, select(paused, live.scalar_subquery(), stale))).one()
+    return bool(row[0]), bool(row[1]), bool(row[2])
+
+
+async def streak(session: AsyncSession, job: str) -> tuple[int, datetime | None] | None:
+    """``(consecutive_failures, last_alert_at)`` of ``job``; None before its state row exists.
+    A plain row read: a success after a success changes nothing and writes nothing."""
+    statement = select(JobState.consecutive_failures, JobState.last_alert_at).where(
+        JobState.job == job
+    )
+    row = (await _core(session, statement)).first()
+    return None if row is None else (int(row[0] or 0), row[1])
 
 
 async def live_run(session: AsyncSession, job: str, now: datetime, timeout: float) -> bool:

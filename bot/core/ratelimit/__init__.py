@@ -1,15 +1,15 @@
-"""The rate limiter that keeps every send inside Telegram's flood limits."""
+"""The rate limiter that keeps every send inside Telegram's flood limits.
+
+The Redis backends (:mod:`.redis`, :mod:`.failover`) are imported from their modules.
+"""
 
 from __future__ import annotations
 
 from bot.core.breaker import CircuitBreaker
-from bot.core.cache import redis_client
 from bot.core.config import Settings
 from bot.core.metrics import Metrics
 from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Verdict, Window
-from bot.core.ratelimit.failover import FailoverBackend
 from bot.core.ratelimit.limiter import BULK, INTERACTIVE, CompanionRateLimiter, RatePolicy
-from bot.core.ratelimit.redis import RedisBackend
 
 
 def policy_from_settings(settings: Settings) -> RatePolicy:
@@ -32,7 +32,11 @@ def build_rate_limiter(
     backend behind ``breaker`` while Redis is unreachable)."""
     margin = settings.rate_margin_seconds
     backend: LimitBackend = MemoryBackend(margin)
-    if settings.redis_url:
+    if settings.redis_url:  # the Redis client is imported only then
+        from bot.core.ratelimit.failover import FailoverBackend
+        from bot.core.ratelimit.redis import RedisBackend
+        from bot.core.rediscache import redis_client
+
         shared = RedisBackend(redis_client(settings.redis_url), margin=margin)
         breaker = breaker or CircuitBreaker("redis", settings.redis_retry_seconds, metrics)
         backend = FailoverBackend(shared, MemoryBackend(margin), breaker)
@@ -44,11 +48,9 @@ __all__ = [
     "GLOBAL",
     "INTERACTIVE",
     "CompanionRateLimiter",
-    "FailoverBackend",
     "LimitBackend",
     "MemoryBackend",
     "RatePolicy",
-    "RedisBackend",
     "Scope",
     "Verdict",
     "Window",

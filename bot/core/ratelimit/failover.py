@@ -15,9 +15,9 @@ import contextlib
 from collections.abc import Sequence
 
 from bot.core.breaker import CircuitBreaker
-from bot.core.cache import REDIS_ERRORS
 from bot.core.ratelimit.backend import LimitBackend, MemoryBackend, Scope, Verdict
 from bot.core.ratelimit.redis import RedisBackend
+from bot.core.rediscache import REDIS_ERRORS
 from bot.core.tasks import cancel_and_wait
 
 

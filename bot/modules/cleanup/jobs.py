@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from bot.core.cache import RedisCache
+from bot.core.context import Services
 from bot.core.jobs import Cron, DailyAt, JobContext, JobSpec, RetryPolicy
 from bot.core.logging import get_logger
 from bot.core.retention import PurgeRequest
@@ -36,12 +36,8 @@ async def daily(ctx: JobContext) -> str:
         services.settings.media_dir, before=now - rules.media_days * DAY
     )
     parts.append(f"media {media.count} files ({service.human_bytes(media.bytes)})")
-    if isinstance(services.cache, RedisCache):
-        idle = rules.redis_idle_days * 86_400
-        keys = await service.purge_redis(
-            services.cache.redis, idle_seconds=idle, batch_size=rules.batch_size
-        )
-        parts.append(f"redis {keys} keys")
+    if services.settings.redis_url:
+        parts += await _purge_redis(services)
     request = PurgeRequest(services.db, now, rules.batch_size)
     for name, purger in services.purgers:
         parts.append(f"{name} {await purger(request)}")
@@ -76,3 +72,17 @@ SPECS = (
         retry=RetryPolicy(attempts=1),
     ),
 )
+
+
+async def _purge_redis(services: Services) -> list[str]:
+    """Stale keys of the Redis cache, when the cache is one (Redis is imported only then)."""
+    from bot.core.rediscache import RedisCache
+
+    if not isinstance(services.cache, RedisCache):
+        return []
+    rules = services.settings.retention
+    keys = await service.purge_redis(
+        services.cache.redis, idle_seconds=rules.redis_idle_days * 86_400,
+        batch_size=rules.batch_size,
+    )  # fmt: skip
+    return [f"redis {keys} keys"]

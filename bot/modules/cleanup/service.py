@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -21,6 +21,9 @@ from bot.core.db import Database
 from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.jobs.models import JobRun, RunStatus
 from bot.core.retention import Purged, delete_in_batches
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 # Pending rows are work still to do: retention never touches them.
 FINISHED_OUTBOX = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED)

@@ -22,14 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
-
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _PROLOG_END = re.compile(rb"<[A-Za-z_]")  # the first element: entity declarations come before
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
-# What feedparser reports about a readable document (a missing or contradicted Content-Type).
-_HARMLESS = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 TEXT_MAX, ITEM_ID_MAX = 1000, 500  # characters of a title or summary; of an id (the column)
 
 
@@ -92,13 +88,17 @@ def _xml_feed(body: bytes, content_type: str | None) -> list[FeedItem | None]:
     prolog = body[: m.start()] if (m := _PROLOG_END.search(body)) else body
     if _ENTITY.search(prolog):
         raise FeedError("malformed XML (declares entities)")
+    import feedparser  # only where a document is parsed: the child process, the tests
+
+    # What feedparser reports about a readable document (a missing or contradicted type).
+    harmless = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
     # No content-location: feedparser would resolve relative guids against the URL, and an
     # item's id must not change with the source (primary or backup) that served it.
     headers = {"content-type": content_type} if content_type else {}
     result = feedparser.parse(io.BytesIO(body), response_headers=headers)
     entries = [_xml_item(entry) for entry in result.get("entries") or []]
     problem = result.get("bozo_exception") if result.get("bozo") else None
-    if problem is not None and not isinstance(problem, _HARMLESS) and not any(entries):
+    if problem is not None and not isinstance(problem, harmless) and not any(entries):
         raise FeedError(f"malformed XML ({problem})")  # a broken feed that still has items is read
     if not result.get("version") and not any(entries):
         raise FeedError("not RSS, RDF or Atom")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.logging import get_logger
-from bot.modules.content import feeds, service
+from bot.modules.content import service
+
+if TYPE_CHECKING:
+    from bot.modules.content.feeds import Fetched
 
 log = get_logger(__name__)
 BATCH = 100
@@ -37,6 +42,8 @@ async def publish_due(ctx: JobContext) -> str:
 
 async def import_feed(ctx: JobContext) -> str:
     """Import new items of every feed; fails (after importing the others) if a feed is unusable."""
+    from bot.modules.content import feeds  # aiohttp only where feeds are imported
+
     services = ctx.services
     lines, failures = [], []
     for feed in services.settings.feeds:
@@ -54,7 +61,7 @@ async def import_feed(ctx: JobContext) -> str:
     return "; ".join(lines) or "no feeds configured (FEEDS)"
 
 
-async def _store(services: Services, name: str, fetched: feeds.Fetched) -> str:
+async def _store(services: Services, name: str, fetched: Fetched) -> str:
     """Queue the newest new items of one feed (at most FEED_MAX_NEW_PER_RUN); its summary."""
     async with services.db.session() as session:
         done = await service.import_feed_items(

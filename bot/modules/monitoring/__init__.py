@@ -7,7 +7,6 @@ import asyncio
 
 from bot.core.context import App, Services
 from bot.core.tasks import cancel_and_wait
-from bot.modules.monitoring.http import HealthServer
 from bot.modules.monitoring.jobchecks import mark_started
 from bot.modules.monitoring.jobs import SPECS
 from bot.modules.monitoring.service import report_forever
@@ -30,6 +29,8 @@ def register(app: App, services: Services) -> None:
     services.on_stop.append(stopped)
     port = services.settings.http_port
     if port is not None:
+        from bot.modules.monitoring.http import HealthServer  # aiohttp only with HTTP_PORT
+
         server = HealthServer(services, port)
         services.on_start.append(server.start)
         services.on_stop.append(server.stop)

@@ -1,0 +1,116 @@
+"""Footprint: idle memory and start-up of ``python -m bot run`` beside a plain PTB bot.
+
+``python -m benchmarks lean``. The sandbox Bot API runs in this process; each bot is a
+child process started with only the settings it needs (SQLite, no Redis, no feeds, no
+HTTP port, no webhook) against a database migrated beforehand. Start-up is the time from
+spawning the process to its first ``getUpdates``; idle memory is the process's resident
+set (``VmRSS``) SETTLE seconds after the spawn. ROUNDS rounds, medians.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.core.migrate import upgrade
+from bot.sandbox import SandboxServer
+
+ROUNDS = 3
+SETTLE = 10.0  # seconds after the spawn when the resident set is read
+TOKEN = "123456:LEAN-BENCH"
+ROOT = str(Path(__file__).resolve().parents[1])
+
+
+class _TimedSandbox(SandboxServer):
+    """The sandbox, noting when the first ``getUpdates`` of a round arrives."""
+
+    first_poll: float | None = None
+
+    async def m_getUpdates(self, p: Any) -> Any:
+        if self.first_poll is None:
+            self.first_poll = time.perf_counter()
+        return await super().m_getUpdates(p)
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident set in MB (10^6 bytes), from ``/proc``."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _env(base_url: str, database_url: str) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=base_url,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+async def _round(
+    sandbox: _TimedSandbox, argv: list[str], env: dict[str, str], cwd: str
+) -> tuple[float, float]:
+    """Seconds to the first ``getUpdates`` and MB resident SETTLE seconds after the spawn."""
+    sandbox.first_poll = None
+    start = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env=env, cwd=cwd, stdout=asyncio.subprocess.DEVNULL
+    )
+    try:
+        await asyncio.sleep(SETTLE)  # the measured interval itself, not a wait for a condition
+        if proc.returncode is not None or sandbox.first_poll is None:
+            raise RuntimeError(f"{argv} did not start polling within {SETTLE:g} s")
+        return sandbox.first_poll - start, rss_mb(proc.pid)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 30)
+
+
+async def measure(rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
+    """Median start-up (s) and idle RSS (MB) of each bot, measured alternately."""
+    sandbox = _TimedSandbox()
+    base_url = await sandbox.start()
+    bots = {
+        "plain PTB bot": [sys.executable, "-m", "benchmarks._plain_ptb"],
+        "python -m bot run": [sys.executable, "-m", "bot", "run"],
+    }
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in bots}
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            database_url = f"sqlite+aiosqlite:///{folder}/lean.sqlite3"
+            await asyncio.to_thread(upgrade, database_url)
+            env = _env(base_url, database_url)
+            env["PYTHONPATH"] = ROOT
+            for _ in range(rounds):
+                for name, argv in bots.items():
+                    samples[name].append(await _round(sandbox, argv, env, folder))
+    finally:
+        await sandbox.stop()
+    return {
+        name: (statistics.median(s for s, _ in rows), statistics.median(m for _, m in rows))
+        for name, rows in samples.items()
+    }
+
+
+async def main() -> None:
+    results = await measure()
+    print(f"SQLite, no Redis, sandbox Bot API; medians of {ROUNDS} starts")
+    print(f"{'':<22}{'start-up (s)':>14}{f'RSS at {SETTLE:g} s (MB)':>20}")
+    for name, (startup, rss) in results.items():
+        print(f"{name:<22}{startup:>14.2f}{rss:>20.1f}")
+    (plain_s, plain_mb), (bot_s, bot_mb) = results.values()
+    print(f"ratio (bot / plain):  {bot_s / plain_s:>13.1f}x{bot_mb / plain_mb:>19.1f}x")

@@ -21,7 +21,7 @@ from bot.core.delivery import Outbox, Priority
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
 
-USERS = int(os.environ.get("CLUSTER_USERS", "900"))
+USERS = int(os.environ.get("CLUSTER_USERS", "1800"))
 COUNTS = tuple(int(n) for n in os.environ.get("CLUSTER_PROCESSES", "1,2,4").split(","))
 BASE = 2_000_000
 GLOBAL = 30.0

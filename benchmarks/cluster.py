@@ -6,7 +6,7 @@ PostgreSQL (``tests/postgres.sh``) and a redis-server, then for each process cou
 one broadcast of CLUSTER_USERS rows and starts the processes. Printed per count: the
 delivered rate as a share of the global limit (the first to the last message), lost
 (never arrived), doubled (arrived twice) and 429s, and how many processes sent. About a
-minute and a half; ``CLUSTER_USERS=300`` for a quick look.
+about three and a half minutes; ``CLUSTER_USERS=300`` for a quick look.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.delivery import Priority
+from bot.core.delivery import Category, Priority
 from bot.core.jobs import DailyAt, JobContext, JobSpec
 from bot.core.users import User
 from bot.modules.missions import service
@@ -94,7 +94,7 @@ async def _assign_batch(
             key=f"mission:{day.isoformat()}:{user_id}",
             chat_id=user_id,
             user_id=user_id,
-            category="mission",
+            category=Category.MISSION,
             priority=Priority.MISSION,
             text=mission_text(mission),
             payload={"reply_markup": done_keyboard(assignment.id)},

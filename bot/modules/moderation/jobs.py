@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.core.alerts import alert_admins
-from bot.core.delivery import Priority
+from bot.core.delivery import Category, Priority
 from bot.core.jobs import Every, JobContext, JobSpec
 from bot.modules.moderation.cards import local, reviewers
 from bot.modules.moderation.models import State, Submission
@@ -44,7 +44,7 @@ async def sla_digest(ctx: JobContext) -> str:
             for chat_id in reviewers(services):
                 await services.outbox.enqueue(
                     session, key=f"moderation:sla:{ctx.scheduled_for.isoformat()}:{chat_id}",
-                    chat_id=chat_id, category="alert", priority=Priority.NOTIFICATION,
+                    chat_id=chat_id, category=Category.ALERT, priority=Priority.NOTIFICATION,
                     text="\n".join(lines),
                 )  # fmt: skip
         if backlog >= rules.backlog_alert:

@@ -19,7 +19,7 @@ from sqlalchemy import String, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.db import dialect_insert
-from bot.core.delivery import Outbox, Priority
+from bot.core.delivery import Category, Outbox, Priority
 from bot.core.retention import PurgeRequest, delete_in_batches
 from bot.core.users import User
 from bot.modules.subscriptions.models import InviteLink, Subscription, SubscriptionStatus
@@ -235,10 +235,10 @@ async def count_active(session: AsyncSession, now: datetime) -> int:
 
 
 async def tell(
-    outbox: Outbox, session: AsyncSession, *, key: str, user_id: int, text: str, category: str
+    outbox: Outbox, session: AsyncSession, *, key: str, user_id: int, text: str, category: Category
 ) -> bool:
     """Queue a message about the user's subscription in the caller's transaction."""
-    priority = Priority.REMINDER if category == "reminder" else Priority.NOTIFICATION
+    priority = Priority.REMINDER if category == Category.REMINDER else Priority.NOTIFICATION
     return await outbox.enqueue(
         session, key=key, chat_id=user_id, user_id=user_id, category=category,
         priority=priority, text=text,

@@ -20,7 +20,8 @@ from bot.modules.subscriptions.jobs import JOBS
 
 COMMANDS = (
     Command("status", "see your VIP subscription and when it ends", callback=handlers.status),
-    Command("subscribe", "buy VIP access with Telegram Stars", callback=handlers.subscribe),
+    Command("subscribe", "buy VIP access with Telegram Stars", callback=handlers.subscribe,
+            available=lambda settings: settings.vip_stars_price > 0),
     Command("grant", "grant or extend a VIP subscription", "<user_id> <duration>", admin=True,
             callback=handlers.grant),
     Command("revoke", "end a VIP subscription now", "<user_id>", admin=True,

@@ -112,5 +112,5 @@ async def test_resume_and_history(bot: Harness) -> None:
     assert await bot.reply(ADMIN, "/jobhistory test.greet") == "test.greet has not run yet."
     await bot.say(ADMIN, "/runjob test.greet", replies=2)
     history = await bot.reply(ADMIN, "/jobhistory test.greet 5")
-    assert "Last 1 run(s) of test.greet" in history and "manual succeeded" in history
+    assert "Last 1 run of test.greet" in history and "manual succeeded" in history
     assert "Usage" in await bot.reply(ADMIN, "/jobhistory test.greet x")

@@ -255,7 +255,7 @@ async def test_reconcile_reports_mismatch_and_changes_no_history(bot: Bot) -> No
     """A tampered balance is reported to the admins once per day; ledger and balance stay."""
     await bot.join(10)
     await bot.press(10, (await bot.mission(10)).id)
-    assert "1 balance(s), 0 mismatch" in await bot.run(reconcile, "economy.reconcile")
+    assert "1 balance, 0 mismatches" in await bot.run(reconcile, "economy.reconcile")
     async with bot.services.db.session() as session:
         await session.execute(update(Balance).values(points=Balance.points + 1000))
     ledger_before = [(r.id, r.amount) for r in await bot.rows(select(LedgerEntry))]

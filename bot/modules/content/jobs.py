@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.logging import get_logger
+from bot.core.plural import plural
 from bot.modules.content import feeds, service
 
 log = get_logger(__name__)
@@ -32,7 +33,7 @@ async def queue_due(services: Services) -> int:
 
 
 async def publish_due(ctx: JobContext) -> str:
-    return f"queued {await queue_due(ctx.services)} post(s) for the channel"
+    return f"queued {plural(await queue_due(ctx.services), 'post')} for the channel"
 
 
 async def import_feed(ctx: JobContext) -> str:

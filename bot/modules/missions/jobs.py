@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.jobs import DailyAt, JobContext, JobSpec
+from bot.core.plural import plural
 from bot.core.users import User
 from bot.modules.missions import service
 from bot.modules.missions.catalogue import active_missions
@@ -119,7 +120,7 @@ async def expire(ctx: JobContext) -> str:
         closed += batch
         if batch < BATCH:
             break
-    return f"closed {closed} open mission(s) before {today} as missed"
+    return f"closed {plural(closed, 'open mission')} before {today} as missed"
 
 
 JOBS = (

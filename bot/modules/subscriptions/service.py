@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, func, select, update
+from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.db import dialect_insert
@@ -230,6 +230,18 @@ async def due_reminders(
 async def count_active(session: AsyncSession, now: datetime) -> int:
     query = select(func.count()).where(
         Subscription.status == SubscriptionStatus.ACTIVE, Subscription.ends_at > now
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def count_active_at(session: AsyncSession, at: datetime) -> int:
+    """Subscriptions running at ``at`` (a past instant too: started by then, ending after,
+    not revoked by then; a renewal after a lapse counts from its new start)."""
+    revoked_by_then = and_(
+        Subscription.status == SubscriptionStatus.REVOKED, Subscription.updated_at <= at
+    )
+    query = select(func.count()).where(
+        Subscription.starts_at <= at, Subscription.ends_at > at, not_(revoked_by_then)
     )
     return int(await session.scalar(query) or 0)
 

@@ -221,7 +221,7 @@ async def test_referral_reward_paid_once_with_notification(bot: Bot) -> None:
     assert [(r.amount, r.reason, r.reference) for r in ledger] == [(100, "referral", "21")]
     assert await _points(bot, 20) == 100
     note = await bot.rows(select(OutboxMessage).where(OutboxMessage.key == "referral:21"))
-    assert len(note) == 1 and note[0].chat_id == 20 and note[0].category == "notification"
+    assert len(note) == 1 and note[0].chat_id == 20 and note[0].category == "reward"
 
 
 async def test_sweep_pays_a_reward_left_unpaid_by_a_crash(bot: Bot) -> None:

@@ -355,11 +355,14 @@ async def _post_shutdown(app: App) -> None:
 
 async def _publish_command_menu(app: App, services: Services) -> None:
     """Telegram's command menu: public commands for all, every command for admins."""
-    public = [BotCommand(c.name, c.description[:256]) for c in services.commands.visible_to(False)]
-    every = [BotCommand(c.name, c.description[:256]) for c in services.commands.visible_to(True)]
+
+    def menu(user_id: int | None) -> list[BotCommand]:
+        visible = services.commands.visible_to(services.settings, user_id)
+        return [BotCommand(c.name, c.description[:256]) for c in visible]
+
     try:
-        await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
+        await app.bot.set_my_commands(menu(None), scope=BotCommandScopeDefault())
         for admin_id in services.settings.admin_ids:
-            await app.bot.set_my_commands(every, scope=BotCommandScopeChat(admin_id))
+            await app.bot.set_my_commands(menu(admin_id), scope=BotCommandScopeChat(admin_id))
     except TelegramError as exc:  # an admin who never opened the chat is not fatal
         log.warning("command menu not fully published", error=str(exc))

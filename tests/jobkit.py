@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery.outbox import OutboxMessage
-from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
+from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy, store
 from bot.core.jobs.models import JobRun
 
 NO_RETRY = RetryPolicy(attempts=1)
@@ -70,3 +70,9 @@ async def alerts(services: Services) -> list[str]:
             .order_by(OutboxMessage.id)
         )
         return [row.payload["text"] for row in rows.scalars()]
+
+
+async def installed(services: Services, at: datetime) -> None:
+    """Record that the bot first started on this database at ``at`` (an older install)."""
+    async with services.db.session() as session:
+        await store.first_start(session, at)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.delivery import Priority
+from bot.core.delivery import Category, Priority
 
 
 async def alert_admins(services: Services, session: AsyncSession, key: str, text: str) -> int:
@@ -39,7 +39,7 @@ async def to_admins(
             key=f"{key}:{admin_id}",
             chat_id=admin_id,
             user_id=admin_id,
-            category="alert",
+            category=Category.ALERT,
             priority=priority,
             text=text,
             method=method,

@@ -52,6 +52,18 @@ class Command:
     # Who may run an admin command: ADMIN_IDS unless told otherwise (moderators).
     staff: Callable[[Settings, int], bool] | None = field(default=None, kw_only=True, compare=False)
     refusal: str = field(default=ADMIN_REFUSAL, kw_only=True)  # what anyone else is told
+    # Whether the configuration lets the command do anything (/subscribe with a price):
+    # /help and the menu leave it out otherwise.
+    available: Callable[[Settings], bool] | None = field(default=None, kw_only=True, compare=False)
+
+    def usable_by(self, settings: Settings, user_id: int | None) -> bool:
+        """Whether ``user_id`` (None: anyone) can use this command now."""
+        if self.available is not None and not self.available(settings):
+            return False
+        if not self.admin:
+            return True
+        allowed = self.staff or (lambda s, uid: s.is_admin(uid))
+        return user_id is not None and allowed(settings, user_id)
 
     def line(self) -> str:
         head = f"/{self.name}" + (f" {self.usage}" if self.usage else "")
@@ -97,8 +109,9 @@ class CommandCatalog:
     def known(self, name: str) -> bool:
         return name.lower() in self._commands
 
-    def visible_to(self, is_admin: bool) -> list[Command]:
-        return [c for c in self._commands.values() if is_admin or not c.admin]
+    def visible_to(self, settings: Settings, user_id: int | None) -> list[Command]:
+        """The commands ``user_id`` (None: any user) can use with this configuration."""
+        return [c for c in self._commands.values() if c.usable_by(settings, user_id)]
 
     def __iter__(self) -> Iterator[Command]:
         return iter(self._commands.values())

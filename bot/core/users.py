@@ -93,8 +93,13 @@ async def set_reachable(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def count_users(session: AsyncSession, *, reachable_only: bool = False) -> int:
+async def count_users(
+    session: AsyncSession, *, reachable_only: bool = False, before: datetime | None = None
+) -> int:
+    """Registered users (``before``: those who had registered by then)."""
     query = select(func.count()).select_from(User)
+    if before is not None:
+        query = query.where(User.created_at < before)
     if reachable_only:
         query = query.where(User.reachable.is_(True))
     return int(await session.scalar(query) or 0)

@@ -21,11 +21,11 @@ from tests.jobkit import NO_RETRY
 from tests.jobkit import runs as all_runs
 
 USER = 42
-NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # today's 03:00 and 04:00 slots were missed
+NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # first start, after the 03:00 and 04:00 slots
 
 
 async def manual_runs(bot: Harness, job: str) -> list[JobRun]:
-    """Manual runs only (start-up records today's earlier slot as missed)."""
+    """Manual runs only."""
     return [row for row in await all_runs(bot.services, job) if row.trigger == "manual"]
 
 
@@ -96,18 +96,21 @@ async def test_runjob_unknown_and_bad_args(bot: Harness) -> None:
 
 
 async def test_jobs_lists_and_pause_shows(bot: Harness) -> None:
-    """/jobs lists each job with schedule, next run and last status; a pause shows there."""
+    """/jobs lists each job with schedule, next run and last status (a fresh install: never
+    run, not missed); a pause shows there."""
     listing = await bot.reply(ADMIN, "/jobs")
-    assert "test.greet — daily 03:00 — next 2026-11-22 03:00 — last missed" in listing
+    assert "test.greet — daily 03:00 — next 2026-11-22 03:00 — last never run" in listing
+    assert "missed" not in listing
     assert await bot.reply(ADMIN, "/pausejob test.greet") == "test.greet paused."
     assert "test.greet — daily 03:00 — next paused" in await bot.reply(ADMIN, "/jobs")
 
 
 async def test_resume_and_history(bot: Harness) -> None:
-    """/resumejob of a running job says so; /jobhistory lists the runs, newest first."""
+    """/resumejob of a running job says so; /jobhistory on a fresh install says the job has
+    not run yet (no "the bot was not running"), then lists the runs."""
     assert await bot.reply(ADMIN, "/resumejob test.greet") == "test.greet was already resumed."
+    assert await bot.reply(ADMIN, "/jobhistory test.greet") == "test.greet has not run yet."
     await bot.say(ADMIN, "/runjob test.greet", replies=2)
     history = await bot.reply(ADMIN, "/jobhistory test.greet 5")
-    assert "Last 2 run(s) of test.greet" in history
-    assert history.index("manual succeeded") < history.index("catchup missed")
+    assert "Last 1 run of test.greet" in history and "manual succeeded" in history
     assert "Usage" in await bot.reply(ADMIN, "/jobhistory test.greet x")

@@ -3,6 +3,7 @@ and change nothing (``'²'.isdigit()`` is true and ``int('²')`` raises)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -52,6 +53,8 @@ async def bot(harness_factory: Callable[..., Any]) -> Harness:
         **UNPACED,
     )  # fmt: skip
     await h.reply(USER, "/start")
+    async with asyncio.timeout(10):  # start-up bookkeeping (catch-up, first start) is done
+        await h.services.runner.caught_up()
     return h
 
 

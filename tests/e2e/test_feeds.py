@@ -148,7 +148,7 @@ async def test_imported_items_are_published_by_publish_due(
     spec = h.services.jobs.get("content.publish_due")
     assert spec is not None
     ctx = JobContext(h.services, h.app.bot, spec.name, "manual", h.services.clock.now())
-    assert await spec.func(ctx) == "queued 1 post(s) for the channel"
+    assert await spec.func(ctx) == "queued 1 post for the channel"
 
 
 async def test_runjob_import_reports_the_source(

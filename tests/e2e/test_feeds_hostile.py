@@ -166,7 +166,7 @@ async def test_items_without_text_are_skipped_and_never_posted(
     )
     h = await importer(harness_factory, [{"name": "f", "url": f"{server.base}/f"}])
     assert await run(h) == "f: primary, 1 new of 1, 2 without text skipped"
-    assert await run(h, "content.publish_due") == "queued 1 post(s) for the channel"
+    assert await run(h, "content.publish_due") == "queued 1 post for the channel"
     await h.wait(lambda: h.sandbox.world.to(CHANNEL))
     assert [m.text for m in h.sandbox.world.to(CHANNEL)] == ["Real news"]
 
@@ -186,7 +186,7 @@ async def test_every_run_queues_at_most_the_newest_five(
     server.routes["/f"] = Route(rss(10, first=501))  # 2 seen before, 8 new
     assert await run(h) == "f: primary, 5 new of 10, 3 older marked seen"
     assert (await stored(h, "scheduled"))[-5:] == [f"g{i}" for i in range(506, 511)]
-    assert await run(h, "content.publish_due") == "queued 13 post(s) for the channel"
+    assert await run(h, "content.publish_due") == "queued 13 posts for the channel"
     await h.wait(lambda: len(h.sandbox.world.to(CHANNEL)) == 13, timeout=30)
     texts = {(m.text or "").split("\n")[0] for m in h.sandbox.world.to(CHANNEL)}
     assert texts == {f"Item {i}" for i in [*range(495, 503), *range(506, 511)]}

@@ -57,7 +57,7 @@ async def test_jobhistory_of_50_long_errors_arrives_in_parts(
     parts = world.to(ADMIN)[before:]
     assert len(parts) >= 2 and _fits(parts)
     joined = "\n".join(m.text or "" for m in parts)
-    assert joined.startswith("Last 50 run(s) of content.publish_due:")
+    assert joined.startswith("Last 50 runs of content.publish_due:")
     assert joined.count(" failed 0.50s ×3 — FeedError") == 50
 
 

@@ -41,7 +41,7 @@ async def test_suggest_approve_publish_tells_the_author(
     [post] = await posts(h)
     assert (post.source, post.source_item_id, post.status) == ("moderation", "1", "scheduled")
     clock.advance(timedelta(hours=1))
-    assert await run_job(h, "content.publish_due") == "queued 1 post(s) for the channel"
+    assert await run_job(h, "content.publish_due") == "queued 1 post for the channel"
     [published] = await h.wait(lambda: h.sandbox.world.to(CHANNEL))
     assert published.text == "Hello channel\nsecond line"
     link = f"https://t.me/c/{str(CHANNEL).removeprefix('-100')}/{published.message_id}"
@@ -179,7 +179,7 @@ async def test_cancelpost_of_an_approved_suggestion(harness_factory: Callable[..
         "Your suggestion #1 will not appear after all: an admin cancelled the scheduled post."
     )
     clock.advance(timedelta(hours=1))
-    assert await run_job(h, "content.publish_due") == "queued 0 post(s) for the channel"
+    assert await run_job(h, "content.publish_due") == "queued 0 posts for the channel"
     [submission] = await submissions(h)
     assert (submission.state, submission.reason) == (
         "rejected",

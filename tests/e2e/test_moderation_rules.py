@@ -53,7 +53,7 @@ async def test_too_many_pending_and_duplicates_are_auto_rejected(
     assert dup == "Suggestion #2 was not accepted: the same post was suggested before."
     await answer(h, AUTHOR, "/suggest Dogs too", "waits for review")
     full = await answer(h, AUTHOR, "/suggest And birds", "not accepted")
-    assert "you already have 2 suggestion(s) waiting" in full
+    assert "you already have 2 suggestions waiting" in full
     assert [s.state for s in await submissions(h)] == [
         "pending",
         "auto_rejected",
@@ -69,9 +69,7 @@ async def test_daily_quota_and_links(harness_factory: Callable[..., Any]) -> Non
     assert link.endswith("links are not allowed.")
     await answer(h, AUTHOR, "/suggest One", "waits for review")
     await press(h, ADMIN, await card_for(h, ADMIN, 2), "mod:r:2:1")
-    assert "at most 1 suggestion(s) a day" in await answer(
-        h, AUTHOR, "/suggest Two", "not accepted"
-    )
+    assert "at most 1 suggestion a day" in await answer(h, AUTHOR, "/suggest Two", "not accepted")
 
 
 async def test_bad_input_gets_an_answer_and_stores_nothing(
@@ -157,7 +155,7 @@ async def test_ban_rejects_the_pending_and_refuses_new(harness_factory: Callable
     await answer(h, AUTHOR, "/suggest Spam one", "waits for review")
     await answer(h, AUTHOR, "/suggest Spam two", "waits for review")
     banned = await press(h, ADMIN, await card_for(h, ADMIN, 1), "mod:b:1")
-    assert banned == "Author banned; #1 and 1 other(s) rejected."
+    assert banned == "Author banned; #1 and 1 other rejected."
     assert [s.state for s in await submissions(h)] == ["rejected", "rejected"]
     refused = await answer(h, AUTHOR, "/suggest Spam three", "Not accepted")
     assert refused == "Not accepted: you can no longer suggest posts. Nothing was saved."
@@ -174,9 +172,9 @@ async def test_sla_digest_and_backlog_alert(harness_factory: Callable[..., Any])
     await answer(h, AUTHOR, "/suggest Newer one", "waits for review")
     clock.advance(timedelta(minutes=15))
     assert await run_job(h, "moderation.sla_digest") == "1 late of 2 pending"
-    digest = await told(h, ADMIN, "wait longer than 30 min")
+    digest = await told(h, ADMIN, "waiting longer than 30 min")
     assert "#1 since 2026-11-21 09:00 UTC" in digest and "#2" not in digest
-    await told(h, ADMIN, "Moderation backlog: 2 suggestion(s)")
+    await told(h, ADMIN, "Moderation backlog: 2 suggestions")
     await run_job(h, "moderation.sla_digest")
     backlog = [m for m in h.sandbox.world.to(ADMIN) if "Moderation backlog" in (m.text or "")]
     assert len(backlog) == 1

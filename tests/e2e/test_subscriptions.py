@@ -60,7 +60,7 @@ async def test_grant_sends_one_person_invite_link(harness_factory: Callable[...,
     assert "member_limit" not in links[0]
     assert links[0]["expire_date"] == int((START + timedelta(seconds=5)).timestamp())
     [message] = await outbox(h, f"subgrant:{USER}:")
-    assert message.chat_id == USER and message.category == "notification"
+    assert message.chat_id == USER and message.category == "access"
     assert links[0]["invite_link"] in message.payload["text"]
     link, world = links[0]["invite_link"], h.sandbox.world
     await h.wait(lambda: any(link in (m.text or "") for m in world.to(USER)))  # delivered

@@ -15,7 +15,7 @@ from bot.core.config import Settings
 from bot.core.jobs import DailyAt
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
-from tests.jobkit import Recorder, runs, services_with
+from tests.jobkit import Recorder, installed, runs, services_with
 
 NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ELEVEN = NOON - timedelta(hours=1)  # a slot that fell while the bot was down
@@ -33,6 +33,7 @@ async def test_start_answered_while_a_slow_catch_up_runs(
     slow.release.clear()
     services = build_services(settings, clock=ManualClock(NOON))
     services.jobs.add(slow.spec("test.slow", schedule=DailyAt(ELEVEN.time())))
+    await installed(services, NOON - timedelta(days=1))
     app = build_application(settings, services=services)
     context = serving(app, poll_timeout=1)
     entering = asyncio.create_task(context.__aenter__())
@@ -64,6 +65,7 @@ async def test_stop_cancels_the_background_catch_up(migrated: Settings) -> None:
         slow.spec("test.slow", schedule=DailyAt(ELEVEN.time()), priority=0),
         later.spec("test.later", schedule=DailyAt(ELEVEN.time()), priority=9),
     )  # fmt: skip
+    await installed(services, NOON - timedelta(days=1))
     runner = services.runner
     runner.start()
     runner.catch_up_in_background()

@@ -221,7 +221,7 @@ async def test_referral_reward_paid_once_with_notification(bot: Bot) -> None:
     assert [(r.amount, r.reason, r.reference) for r in ledger] == [(100, "referral", "21")]
     assert await _points(bot, 20) == 100
     note = await bot.rows(select(OutboxMessage).where(OutboxMessage.key == "referral:21"))
-    assert len(note) == 1 and note[0].chat_id == 20 and note[0].category == "notification"
+    assert len(note) == 1 and note[0].chat_id == 20 and note[0].category == "reward"
 
 
 async def test_sweep_pays_a_reward_left_unpaid_by_a_crash(bot: Bot) -> None:
@@ -255,7 +255,7 @@ async def test_reconcile_reports_mismatch_and_changes_no_history(bot: Bot) -> No
     """A tampered balance is reported to the admins once per day; ledger and balance stay."""
     await bot.join(10)
     await bot.press(10, (await bot.mission(10)).id)
-    assert "1 balance(s), 0 mismatch" in await bot.run(reconcile, "economy.reconcile")
+    assert "1 balance, 0 mismatches" in await bot.run(reconcile, "economy.reconcile")
     async with bot.services.db.session() as session:
         await session.execute(update(Balance).values(points=Balance.points + 1000))
     ledger_before = [(r.id, r.amount) for r in await bot.rows(select(LedgerEntry))]

@@ -11,7 +11,7 @@ from bot.core.config import Settings
 from bot.core.events import JobFailed
 from bot.core.jobs import RetryPolicy
 from bot.core.jobs.models import JobRun
-from tests.jobkit import Recorder, alerts, runs, services_with
+from tests.jobkit import Recorder, alerts, installed, runs, services_with
 
 NINE = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -84,6 +84,7 @@ async def test_catch_up_within_window_runs_once(migrated: Settings) -> None:
     clock = ManualClock(NINE + timedelta(minutes=30))
     job = Recorder()
     services = services_with(migrated, clock, job.spec(catchup=3600))
+    await installed(services, NINE - timedelta(days=1))
     (record,) = await services.runner.catch_up()
     assert record.trigger == "catchup" and record.scheduled_for == NINE
     assert await services.runner.catch_up() == []
@@ -97,9 +98,38 @@ async def test_catch_up_beyond_window_records_missed(migrated: Settings) -> None
     clock = ManualClock(NINE + timedelta(hours=2))
     job = Recorder()
     services = services_with(migrated, clock, job.spec(catchup=3600))
+    await installed(services, NINE - timedelta(days=1))
     assert await services.runner.catch_up() == []
     (row,) = await runs(services)
     assert row.status == "missed" and row.scheduled_for == NINE and job.calls == []
+    await services.db.dispose()
+
+
+async def test_fresh_install_neither_catches_up_nor_misses(migrated: Settings) -> None:
+    """First start at 11:00 on a new database: the 09:00 slot (within or beyond the window)
+    is neither run nor recorded missed, and a restart later does not revisit it."""
+    clock = ManualClock(NINE + timedelta(hours=2))
+    near, far = Recorder(), Recorder()
+    services = services_with(
+        migrated, clock, near.spec("test.near", catchup=3 * 3600), far.spec("test.far"),
+    )  # fmt: skip
+    assert await services.runner.catch_up() == []
+    clock.advance(timedelta(minutes=30))
+    assert await services.runner.catch_up() == []
+    assert near.calls == far.calls == []
+    assert await runs(services, "test.near") == await runs(services, "test.far") == []
+    await services.db.dispose()
+
+
+async def test_slots_after_the_first_start_are_caught_up(migrated: Settings) -> None:
+    """Installed at 08:00, down over 09:00, back at 09:30: the 09:00 slot runs (catch-up)."""
+    clock = ManualClock(NINE - timedelta(hours=1))
+    job = Recorder()
+    services = services_with(migrated, clock, job.spec(catchup=3600))
+    assert await services.runner.catch_up() == []
+    clock.advance(timedelta(minutes=90))
+    (record,) = await services.runner.catch_up()
+    assert record.trigger == "catchup" and record.scheduled_for == NINE
     await services.db.dispose()
 
 
@@ -219,6 +249,7 @@ async def test_pause_survives_restart(migrated: Settings) -> None:
     clock = ManualClock(NINE + timedelta(minutes=10))
     job = Recorder()
     before = services_with(migrated, clock, job.spec(catchup=3600))
+    await installed(before, NINE - timedelta(days=1))
     assert await before.runner.pause("test.job")
     await before.db.dispose()
     after = services_with(migrated, clock, job.spec(catchup=3600))

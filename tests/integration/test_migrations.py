@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select, text
 
 from bot.app import load_models
 from bot.core.config import Settings
 from bot.core.db import Database
+from bot.core.jobs.models import Installation
 from bot.core.migrate import upgrade
 
 
@@ -40,4 +42,25 @@ async def test_missing_database_folder_is_created(settings: Settings, tmp_path: 
     await asyncio.to_thread(upgrade, url)
     db = Database(url)
     assert await db.ping()
+    await db.dispose()
+
+
+@pytest.mark.sqlite_only
+async def test_an_upgraded_database_counts_from_its_first_job_run(settings: Settings) -> None:
+    """Upgrading a database that already ran jobs dates the first start at its first run,
+    so its catch-up goes on as before."""
+    url = settings.database_url
+    for revision in ("0003", "0008"):  # job_runs, and what 0014 follows
+        await asyncio.to_thread(upgrade, url, revision)
+    db = Database(url)
+    async with db.session() as session:
+        for job, started in (("a.job", "2026-01-02 03:00:00"), ("b.job", "2026-01-01 09:00:00")):
+            await session.execute(text(
+                "INSERT INTO job_runs (job, scheduled_for, trigger, status, attempts, started_at)"
+                f" VALUES ('{job}', '{started}', 'scheduled', 'succeeded', 1, '{started}')"
+            ))  # fmt: skip
+    await asyncio.to_thread(upgrade, url)
+    async with db.session() as session:
+        first = await session.scalar(select(Installation.started_at))
+    assert first == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
     await db.dispose()

@@ -24,8 +24,9 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.delivery.categories import optional
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
-from bot.core.delivery.policy import ALWAYS, Candidate, DeliveryPolicy
+from bot.core.delivery.policy import Candidate, DeliveryPolicy
 from bot.core.users import User
 
 MUTED = "muted by preferences"
@@ -165,13 +166,13 @@ async def review(
 
     Refused rows become skipped ("muted by preferences"); rows the policy holds go back
     to pending, unclaimed, due at ``not_before`` (no attempt is charged). Rows without
-    a user and categories in :data:`ALWAYS` are not asked about. Returns the rows to
+    a user and transactional categories are not asked about. Returns the rows to
     send, and how many were muted and held.
     """
     candidates = [
         Candidate(row.id, row.user_id, row.category)
         for row in rows
-        if row.user_id is not None and row.category not in ALWAYS
+        if row.user_id is not None and optional(row.category)
     ]
     if not candidates:
         return rows, 0, 0

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.clock import Clock
 from bot.core.db import Base, UTCDateTime
-from bot.core.delivery.policy import ALWAYS, AllowAll, DeliveryPolicy
+from bot.core.delivery.categories import Category, optional
+from bot.core.delivery.policy import AllowAll, DeliveryPolicy
 
 
 class Priority:
@@ -93,7 +94,7 @@ class Outbox:
         *,
         key: str,
         chat_id: int,
-        category: str,
+        category: Category,
         priority: int,
         text: str | None = None,
         method: str = "sendMessage",
@@ -102,9 +103,10 @@ class Outbox:
         not_before: datetime | None = None,
     ) -> bool:
         """Queue one message in ``session``'s transaction; False if the key exists or the
-        policy says this user does not want this category."""
+        policy says this user does not want this category (only optional categories
+        are asked: transactional ones always go, at once)."""
         now = self.clock.now()
-        if user_id is not None and category not in ALWAYS:
+        if user_id is not None and optional(category):
             decision = await self.policy.decide(
                 session, user_id=user_id, category=category, now=now
             )

@@ -10,9 +10,6 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Categories that bypass every preference (admins must hear about failures).
-ALWAYS = frozenset({"alert", "reply"})
-
 
 @dataclass(frozen=True, slots=True)
 class Decision:

@@ -66,3 +66,13 @@ class JobState(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Installation(Base):
+    """One row: when the bot first started on this database. Slots before it fell before
+    the bot existed, so they are neither caught up nor reported missed."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)

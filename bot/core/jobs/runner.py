@@ -338,12 +338,14 @@ class JobRunner:
         self._catchup = task
 
     async def catch_up(self) -> list[JobRunRecord]:
-        """At start-up: run the last missed slot of each job within its window, once.
+        """At start-up: run the last missed slot of each job within its window, once
+        (slots before the first start on this database are not missed: none ran then).
         "Now" is read per job: when catch-up runs beside the scheduler, a slot the scheduler
         already ran is taken, not replayed after a newer one."""
         self.validate()
         async with self.services.db.session() as session:
             paused = await store.paused_jobs(session)
+            installed = await store.first_start(session, self.services.clock.now())
         records = []
         for spec in sorted(self.services.jobs, key=lambda s: s.priority):
             if self._stopping:
@@ -351,14 +353,18 @@ class JobRunner:
             if not self.services.jobs.enabled(spec.name) or spec.name in paused:
                 continue
             await self.reap(spec)
-            record = await self._catch_up_one(spec, self.services.clock.now())
+            record = await self._catch_up_one(spec, self.services.clock.now(), installed)
             if record is not None:
                 records.append(record)
         return records
 
-    async def _catch_up_one(self, spec: JobSpec, now: datetime) -> JobRunRecord | None:
+    async def _catch_up_one(
+        self, spec: JobSpec, now: datetime, installed: datetime
+    ) -> JobRunRecord | None:
+        """A slot before the bot's first start on this database fell before it existed:
+        a fresh install neither runs nor reports it."""
         slot = last_fire(self.services.jobs.trigger(spec.name), now)
-        if slot is None:
+        if slot is None or slot < installed:
             return None
         async with self.services.db.session() as session:
             if await store.slot_taken(session, spec.name, slot):

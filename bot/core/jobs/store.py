@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.db import insert_missing
-from bot.core.jobs.models import JobRun, JobState, RunStatus
+from bot.core.jobs.models import Installation, JobRun, JobState, RunStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +166,12 @@ async def state(session: AsyncSession, job: str) -> JobState:
 async def paused_jobs(session: AsyncSession) -> set[str]:
     statement = select(JobState.job).where(JobState.paused.is_(True))
     return set((await session.execute(statement)).scalars())
+
+
+async def first_start(session: AsyncSession, now: datetime) -> datetime:
+    """When the bot first started on this database; ``now`` is recorded if it never did
+    (one statement, so processes starting together agree on the first)."""
+    await insert_missing(session, Installation, id=1, started_at=now)
+    started = await session.scalar(select(Installation.started_at).where(Installation.id == 1))
+    assert started is not None
+    return started

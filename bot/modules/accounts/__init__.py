@@ -8,6 +8,7 @@ from bot.core.commands import PRIVATE_NEW_MESSAGE, Command
 from bot.core.context import App, Services
 from bot.modules.accounts import handlers
 
+POINTER_GROUP = 101  # after every module, and after the unknown-command answer (100)
 COMMANDS = (
     Command("start", "register and see what this bot does", callback=handlers.start),
     Command("help", "list the commands you can use", callback=handlers.help_command),
@@ -23,6 +24,10 @@ def register(app: App, services: Services) -> None:
     # (in a group, a command meant for another bot is none of this one's business).
     unknown = filters.COMMAND & PRIVATE_NEW_MESSAGE
     app.add_handler(MessageHandler(unknown, handlers.unknown_command), group=100)
+    # Later still: plain text that no module's handler took (moderation's, in groups 5
+    # and 6, stop the update when they take a message), private chats only.
+    text = filters.TEXT & ~filters.COMMAND & PRIVATE_NEW_MESSAGE
+    app.add_handler(MessageHandler(text, handlers.plain_text), group=POINTER_GROUP)
 
 
 __all__ = ["register"]

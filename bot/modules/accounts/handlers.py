@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from telegram import ChatMember, Update
 
 from bot.core import users
@@ -17,6 +19,8 @@ WELCOME = (
     "Send /help to see what you can do."
 )
 WELCOME_BACK = "Welcome back, {name}! Send /help to see what you can do."
+POINTER = "I answer commands only. Send /help to see what you can do."
+POINTER_EVERY = timedelta(minutes=1)
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -52,10 +56,8 @@ async def help_command(update: Update, context: BotContext) -> None:
     if update.effective_message is None:
         return
     services = context.services
-    is_admin = services.settings.is_admin(
-        update.effective_user.id if update.effective_user else None
-    )
-    visible = services.commands.visible_to(is_admin)
+    user_id = update.effective_user.id if update.effective_user else None
+    visible = services.commands.visible_to(services.settings, user_id)
     lines = ["Commands you can use:"]
     lines += [c.line() for c in visible if not c.admin]
     admin = [c.line() for c in visible if c.admin]
@@ -73,6 +75,21 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     if context.services.commands.known(name):
         return
     await message.reply_text(f"I don't know /{name}. Send /help to see the commands you can use.")
+
+
+async def plain_text(update: Update, context: BotContext) -> None:
+    """Text no handler took, in a private chat: a pointer to /help, at most once a minute
+    per chat (so a chatty user is not answered every line)."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    services, key = context.services, f"pointer:{chat.id}"
+    now = services.clock.now()
+    last = await services.cache.get(key)
+    if last is not None and now - datetime.fromisoformat(last) < POINTER_EVERY:
+        return
+    await services.cache.set(key, now.isoformat(), ttl=POINTER_EVERY.total_seconds())
+    await message.reply_text(POINTER)
 
 
 async def membership_changed(update: Update, context: BotContext) -> None:

@@ -10,6 +10,7 @@ from bot.core.jobs import store
 from bot.core.jobs.schedule import describe, first_fire
 from bot.core.jobs.spec import JobSpec
 from bot.core.jobs.store import JobRunRecord
+from bot.core.plural import plural
 from bot.core.replies import shorten
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
@@ -34,7 +35,8 @@ def finished_text(record: JobRunRecord) -> str:
     detail = record.summary if record.status == "succeeded" else record.error
     return (
         f"{record.job} finished: {record.status} in {seconds(record.duration)} "
-        f"after {record.attempts} attempt(s) — {shorten(detail or 'no summary', DETAIL_MAX)}"
+        f"after {plural(record.attempts, 'attempt')} — "
+        f"{shorten(detail or 'no summary', DETAIL_MAX)}"
     )
 
 
@@ -72,7 +74,7 @@ async def history_text(services: Services, name: str, limit: int) -> str:
     if not runs:
         return f"{name} has not run yet."
     tz = services.settings.tz
-    lines = [f"Last {len(runs)} run(s) of {name}:"]
+    lines = [f"Last {plural(len(runs), 'run')} of {name}:"]
     for run in runs:
         detail = run.summary if run.status == "succeeded" else run.error
         detail = shorten(detail, HISTORY_DETAIL_MAX) if detail else None

@@ -8,6 +8,7 @@ from bot.core.alerts import to_admins
 from bot.core.context import Services
 from bot.core.delivery import Priority
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
+from bot.core.plural import plural
 from bot.modules.analytics import service
 from bot.modules.analytics.chart import render_in_child
 
@@ -16,7 +17,7 @@ async def quick_stats(ctx: JobContext) -> str:
     """Refresh the cached figures (and today's snapshot)."""
     entry = await service.refresh(ctx.services)
     figures = entry["figures"]
-    return f"{figures['users_total']} users, backlog {figures['outbox_backlog']}"
+    return f"{plural(figures['users_total'], 'user')}, backlog {figures['outbox_backlog']}"
 
 
 async def daily_report(ctx: JobContext) -> str:
@@ -25,7 +26,10 @@ async def daily_report(ctx: JobContext) -> str:
     now, tz = services.clock.now(), services.settings.tz
     yesterday = service.local_day(now, tz) - timedelta(days=1)
     async with services.db.session() as session:
-        figures = await service.compute(session, services.stats, yesterday, tz)
+        # The day's last refresh keeps what only it could see (the backlog then); the
+        # rest is counted again as of the day's end.
+        figures = await service.snapshot(session, yesterday)
+        figures.update(await service.compute(session, services.stats, yesterday, tz, now))
         await service.save_snapshot(session, yesterday, figures, now)
         points = await service.trend(session, yesterday)
     media = services.settings.media_dir.resolve()
@@ -35,7 +39,8 @@ async def daily_report(ctx: JobContext) -> str:
         [f"Daily report for {yesterday:%A %d %B %Y}", *service.format_figures(figures)]
     )
     queued = await _send_to_admins(services, f"report:{yesterday.isoformat()}", str(path), caption)
-    return f"report for {yesterday}: chart of {len(points)} days, queued to {queued} admins"
+    chart, admins = plural(len(points), "day"), plural(queued, "admin")
+    return f"report for {yesterday}: chart of {chart}, queued to {admins}"
 
 
 async def _send_to_admins(services: Services, key: str, photo: str, caption: str) -> int:

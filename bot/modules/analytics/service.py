@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import users
 from bot.core.context import Services
 from bot.core.delivery.backlog import pending_count
-from bot.core.stats import StatsRegistry
+from bot.core.stats import StatsRegistry, as_of
 from bot.modules.analytics.models import DailySnapshot
 
 CACHE_KEY = "analytics:quick_stats"
 CACHE_TTL = 3 * 3600.0  # several missed refreshes later, /stats recomputes instead
 TREND_DAYS = 14
+FRESH = timedelta(seconds=60)  # /stats answers from the cache up to this old
 
 LABELS = {
     "users_total": "Users",
@@ -44,18 +45,30 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 async def compute(
-    session: AsyncSession, stats: StatsRegistry, day: date, tz: ZoneInfo
+    session: AsyncSession, stats: StatsRegistry, day: date, tz: ZoneInfo, now: datetime
 ) -> dict[str, int]:
-    """Core figures plus whatever the modules' stats providers report for ``day``."""
+    """Core figures plus whatever the modules' stats providers report for ``day``, as
+    they stood at its end (or now, for today): users who had registered by then, not
+    today's total. Reachability keeps no history, so a past day counts its users who
+    are reachable now; the outbox backlog is only known now (today's figures)."""
     start, end = day_bounds(day, tz)
+    at = as_of(day, tz, now)
+    before = None if at == now else at  # today: everyone registered so far
     figures = {
-        "users_total": await users.count_users(session),
-        "users_reachable": await users.count_users(session, reachable_only=True),
+        "users_total": await users.count_users(session, before=before),
+        "users_reachable": await users.count_users(session, reachable_only=True, before=before),
         "users_new": await users.count_new_users(session, start, end),
-        "outbox_backlog": await pending_count(session),
     }
+    if at == now:
+        figures["outbox_backlog"] = await pending_count(session)
     figures.update(await stats.collect(session, day))
     return figures
+
+
+async def snapshot(session: AsyncSession, day: date) -> dict[str, int]:
+    """The stored figures of ``day`` (the last refresh of that day), or none."""
+    query = select(DailySnapshot.figures).where(DailySnapshot.day == day)
+    return dict(await session.scalar(query) or {})
 
 
 async def save_snapshot(
@@ -88,7 +101,7 @@ async def refresh(services: Services) -> dict[str, Any]:
     now, tz = services.clock.now(), services.settings.tz
     today = local_day(now, tz)
     async with services.db.session() as session:
-        figures = await compute(session, services.stats, today, tz)
+        figures = await compute(session, services.stats, today, tz, now)
         await save_snapshot(session, today, figures, now)
     entry = {"day": today.isoformat(), "at": now.isoformat(), "figures": figures}
     await services.cache.set(CACHE_KEY, json.dumps(entry), ttl=CACHE_TTL)
@@ -96,13 +109,15 @@ async def refresh(services: Services) -> dict[str, Any]:
 
 
 async def cached_or_fresh(services: Services) -> dict[str, Any]:
-    """The cached figures, or (cache empty) computed once now."""
+    """The cached figures if at most :data:`FRESH` old, else computed now (so /stats never
+    misses the users who joined since the last quick_stats run)."""
     raw = await services.cache.get(CACHE_KEY)
     if raw is not None:
         try:
             entry: dict[str, Any] = json.loads(raw)
-            return entry
-        except ValueError:
+            if services.clock.now() - datetime.fromisoformat(entry["at"]) <= FRESH:
+                return entry
+        except (ValueError, KeyError, TypeError):
             pass  # a damaged entry is simply recomputed
     return await refresh(services)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, String, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.delivery import OutboxMessage, OutboxStatus, Priority
+from bot.core.delivery import Category, OutboxMessage, OutboxStatus, Priority
 from bot.core.users import User
 from bot.modules.broadcast.models import Broadcast
 
@@ -64,7 +64,7 @@ async def queue_broadcast(
         literal(_prefix(broadcast.id)) + cast(User.id, String),
         User.id,
         User.id,
-        literal("announcement"),
+        literal(Category.ANNOUNCEMENT.value),
         literal("sendMessage"),
         literal({"text": text}, JSON),
         literal(Priority.BROADCAST),

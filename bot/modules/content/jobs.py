@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.logging import get_logger
+from bot.core.plural import plural
 from bot.modules.content import service
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ async def queue_due(services: Services) -> int:
 
 
 async def publish_due(ctx: JobContext) -> str:
-    return f"queued {await queue_due(ctx.services)} post(s) for the channel"
+    return f"queued {plural(await queue_due(ctx.services), 'post')} for the channel"
 
 
 async def import_feed(ctx: JobContext) -> str:

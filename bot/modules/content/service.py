@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.delivery import Outbox, Priority
+from bot.core.delivery import Category, Outbox, Priority
 from bot.modules.content.models import Post, PostStatus
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024
@@ -108,7 +108,7 @@ async def queue(outbox: Outbox, session: AsyncSession, post: Post, channel_id: i
         return False
     method, payload = _message(post)
     await outbox.enqueue(
-        session, key=f"post:{post.id}", chat_id=channel_id, category="post",
+        session, key=f"post:{post.id}", chat_id=channel_id, category=Category.POST,
         priority=Priority.POST, method=method, payload=payload,
     )  # fmt: skip
     return True

@@ -6,6 +6,7 @@ from datetime import time
 
 from bot.core.alerts import alert_admins
 from bot.core.jobs import DailyAt, JobContext, JobSpec
+from bot.core.plural import plural
 from bot.modules.economy import service
 
 BATCH = 500
@@ -31,7 +32,7 @@ async def reconcile(ctx: JobContext) -> str:
         after = last
     if found:
         await _report(ctx, found)
-    return f"checked {checked} balance(s), {len(found)} mismatch(es)"
+    return f"checked {plural(checked, 'balance')}, {plural(len(found), 'mismatch', 'mismatches')}"
 
 
 async def _report(ctx: JobContext, found: list[service.Mismatch]) -> None:
@@ -39,7 +40,11 @@ async def _report(ctx: JobContext, found: list[service.Mismatch]) -> None:
     day = services.clock.now().astimezone(services.settings.tz).date()
     lines = [f"user {m.user_id}: stored {m.stored}, ledger {m.ledger}" for m in found[:SHOWN]]
     more = f"\n… and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
-    text = f"⚠️ {len(found)} balance(s) differ from the ledger:\n" + "\n".join(lines) + more
+    text = (
+        f"⚠️ {plural(len(found), 'balance differs', 'balances differ')} from the ledger:\n"
+        + "\n".join(lines)
+        + more
+    )
     async with services.db.session() as session:
         await alert_admins(services, session, f"reconcile:{day.isoformat()}", text)
 

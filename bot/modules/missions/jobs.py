@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.delivery import Priority
+from bot.core.delivery import Category, Priority
 from bot.core.jobs import DailyAt, JobContext, JobSpec
+from bot.core.plural import plural
 from bot.core.users import User
 from bot.modules.missions import service
 from bot.modules.missions.catalogue import active_missions
@@ -18,6 +19,7 @@ from bot.modules.missions.models import Mission, MissionAssignment
 from bot.modules.missions.render import done_keyboard, mission_text
 
 BATCH = 200
+USERS_MAX = 2**52  # Telegram's bound on user ids, so more than any audience
 
 
 def local_day(services: Services) -> date:
@@ -25,20 +27,26 @@ def local_day(services: Services) -> date:
 
 
 async def send_daily(ctx: JobContext) -> str:
-    """Assign every reachable user today's mission and queue its message, batch by batch.
+    """Assign every reachable user today's mission and queue its message, batch by batch;
+    ``limit=N`` (a manual run) stops after the first N reachable users, e.g. to try a new
+    mission on a few (a later run the same day goes on with the others).
 
     Each assignment and its outbox row (key ``mission:<day>:<user>``) share a
     transaction, so a second run the same day finds both and sends nothing new.
     """
     services, day = ctx.services, local_day(ctx.services)
+    limit: int = ctx.args.get("limit", USERS_MAX)
+    if limit < 1:
+        return f"{day}: limit must be at least 1, got {limit}; nothing assigned"
     counts: Counter[str] = Counter()
     after = 0
-    while True:
+    while counts["assigned"] + counts["already"] < limit:
         async with services.db.session() as session:
             catalogue = await active_missions(session)
             if not catalogue:
                 return f"{day}: no active missions in the catalogue; nothing assigned"
-            user_ids = await _reachable_after(session, after)
+            room = limit - counts["assigned"] - counts["already"]
+            user_ids = await _reachable_after(session, after, min(BATCH, room))
             if user_ids:
                 await _assign_batch(session, services, user_ids, day, catalogue, counts)
         await services.bus.publish_committed(session)
@@ -51,12 +59,12 @@ async def send_daily(ctx: JobContext) -> str:
     )
 
 
-async def _reachable_after(session: AsyncSession, after: int) -> list[int]:
+async def _reachable_after(session: AsyncSession, after: int, size: int) -> list[int]:
     rows = await session.scalars(
         select(User.id)
         .where(User.reachable.is_(True), User.id > after)
         .order_by(User.id)
-        .limit(BATCH)
+        .limit(size)
     )
     return list(rows)
 
@@ -94,7 +102,7 @@ async def _assign_batch(
             key=f"mission:{day.isoformat()}:{user_id}",
             chat_id=user_id,
             user_id=user_id,
-            category="mission",
+            category=Category.MISSION,
             priority=Priority.MISSION,
             text=mission_text(mission),
             payload={"reply_markup": done_keyboard(assignment.id)},
@@ -112,7 +120,7 @@ async def expire(ctx: JobContext) -> str:
         closed += batch
         if batch < BATCH:
             break
-    return f"closed {closed} open mission(s) before {today} as missed"
+    return f"closed {plural(closed, 'open mission')} before {today} as missed"
 
 
 JOBS = (
@@ -122,6 +130,7 @@ JOBS = (
         DailyAt(time(9, 0)),
         description="assign and send each reachable user today's mission",
         catchup=6 * 3600,
+        args={"limit": int},
     ),
     JobSpec(
         "missions.expire",

@@ -20,13 +20,20 @@ def _moderator(settings: Settings, user_id: int) -> bool:
     return user_id in settings.moderators
 
 
+def _usable(settings: Settings) -> bool:
+    """Suggestions lead somewhere: a channel to publish in and someone to review them."""
+    return settings.channel_id is not None and bool(
+        settings.moderation_chat_id is not None or settings.moderators
+    )
+
+
 COMMANDS = (
     Command("suggest", "suggest a channel post (text, or a photo/video with this caption)",
-            "<text>", callback=handlers.suggest, private=True),
+            "<text>", callback=handlers.suggest, private=True, available=_usable),
     Command("mysuggestions", "your suggestions and their state",
-            callback=handlers.mysuggestions, private=True),
+            callback=handlers.mysuggestions, private=True, available=_usable),
     Command("withdraw", "withdraw a suggestion still waiting for review", "<id>",
-            callback=handlers.withdraw, private=True),
+            callback=handlers.withdraw, private=True, available=_usable),
     Command("modqueue", "suggestions waiting for review, oldest first (moderators)", admin=True,
             callback=review.modqueue, staff=_moderator, refusal=MODERATORS_ONLY),
     Command("approve", "approve a suggestion for a time (moderators)", "<id> [+2h|<time>]",

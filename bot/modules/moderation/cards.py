@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.delivery import Priority
+from bot.core.delivery import Category, Priority
 from bot.modules.moderation.models import ReviewCard, State, Submission
 
 PREFIX = "mod"
@@ -73,7 +73,7 @@ async def send_cards(services: Services, session: AsyncSession, submission: Subm
     for chat_id in reviewers(services):
         queued += await services.outbox.enqueue(
             session, key=f"{CARD_KEY}:{submission.id}:{chat_id}", chat_id=chat_id,
-            category="alert", priority=Priority.NOTIFICATION, text=text,
+            category=Category.ALERT, priority=Priority.NOTIFICATION, text=text,
             payload={"reply_markup": markup},
         )  # fmt: skip
     return queued
@@ -108,7 +108,7 @@ async def _edit_card(
     text = f"{card_text(submission)}\n\n{outcome}"
     await services.outbox.enqueue(
         session, key=f"{CARD_KEY}-edit:{submission.id}:{card.chat_id}", chat_id=card.chat_id,
-        category="alert", priority=Priority.NOTIFICATION, method="editMessageText",
+        category=Category.ALERT, priority=Priority.NOTIFICATION, method="editMessageText",
         text=text, payload={"message_id": card.message_id},
     )  # fmt: skip
 
@@ -125,7 +125,7 @@ async def tell_author(
     """The author's notice of the submission's current state, once per state."""
     return await services.outbox.enqueue(
         session, key=f"moderation:{submission.id}:{submission.state}",
-        chat_id=submission.author_id, user_id=submission.author_id, category="moderation",
+        chat_id=submission.author_id, user_id=submission.author_id, category=Category.MODERATION,
         priority=Priority.NOTIFICATION, text=text,
     )  # fmt: skip
 

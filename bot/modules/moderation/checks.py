@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.core.config import ModerationSettings
+from bot.core.plural import plural
 
 # Cyrillic and Greek letters that look like Latin ones (after case folding).
 _LOOKALIKES = str.maketrans(
@@ -100,10 +101,10 @@ def check_history(history: History, rules: ModerationSettings) -> Verdict:
         return Verdict(False, "the same post was suggested before")
     if history.pending >= rules.max_pending_per_author:
         return Verdict(
-            False, f"you already have {history.pending} suggestion(s) waiting for review"
+            False, f"you already have {plural(history.pending, 'suggestion')} waiting for review"
         )
     if history.today >= rules.max_per_day:
-        return Verdict(False, f"at most {rules.max_per_day} suggestion(s) a day")
+        return Verdict(False, f"at most {plural(rules.max_per_day, 'suggestion')} a day")
     return PASS
 
 

@@ -17,7 +17,7 @@ from telegram import Message, Update
 from telegram.ext import filters
 
 from bot.core.context import BotContext, Services
-from bot.core.delivery import Priority
+from bot.core.delivery import Category, Priority
 from bot.core.logging import get_logger
 from bot.modules.moderation import cards, service
 from bot.modules.moderation.drafts import draft_of
@@ -84,7 +84,7 @@ async def carry_out(services: Services, session: AsyncSession, submission: Submi
     if submission.state == State.APPROVED:
         await services.outbox.enqueue(
             session, key=f"moderation:tg:{submission.id}", chat_id=submission.dm_chat_id,
-            category="post", priority=Priority.POST, method="approveSuggestedPost",
+            category=Category.POST, priority=Priority.POST, method="approveSuggestedPost",
             payload={"message_id": submission.dm_message_id,
                      "send_date": int((submission.publish_at or send_date(services)).timestamp())},
         )  # fmt: skip
@@ -103,7 +103,7 @@ async def _decline(
 ) -> None:
     ident = submission_id if submission_id is not None else f"{origin[0]}:{origin[1]}"
     await services.outbox.enqueue(
-        session, key=f"moderation:tg:{ident}", chat_id=origin[0], category="post",
+        session, key=f"moderation:tg:{ident}", chat_id=origin[0], category=Category.POST,
         priority=Priority.POST, method="declineSuggestedPost",
         payload={"message_id": origin[1], "comment": reason[:128]},
     )  # fmt: skip

@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.core.alerts import alert_admins
-from bot.core.delivery import Priority
+from bot.core.delivery import Category, Priority
 from bot.core.jobs import Every, JobContext, JobSpec
+from bot.core.plural import plural
 from bot.modules.moderation.cards import local, reviewers
 from bot.modules.moderation.models import State, Submission
 
@@ -38,18 +39,21 @@ async def sla_digest(ctx: JobContext) -> str:
             )
         )
         if late:
-            lines = [f"{len(late)} suggestion(s) wait longer than {rules.sla_minutes} min:"]
+            lines = [
+                f"{plural(len(late), 'suggestion')} waiting longer than {rules.sla_minutes} min:"
+            ]
             lines += [f"#{s.id} since {local(services, s.created_at)}" for s in late[:DIGEST_LINES]]
             lines.append("/modqueue lists them.")
             for chat_id in reviewers(services):
                 await services.outbox.enqueue(
                     session, key=f"moderation:sla:{ctx.scheduled_for.isoformat()}:{chat_id}",
-                    chat_id=chat_id, category="alert", priority=Priority.NOTIFICATION,
+                    chat_id=chat_id, category=Category.ALERT, priority=Priority.NOTIFICATION,
                     text="\n".join(lines),
                 )  # fmt: skip
         if backlog >= rules.backlog_alert:
             day = now.astimezone(services.settings.tz).date().isoformat()
-            text = f"Moderation backlog: {backlog} suggestion(s) wait for review (/modqueue)."
+            waiting = plural(backlog, "suggestion")
+            text = f"Moderation backlog: {waiting} waiting for review (/modqueue)."
             await alert_admins(services, session, f"moderation-backlog:{day}", text)
     return f"{len(late)} late of {backlog} pending"
 

@@ -11,6 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
 from bot.core.logging import get_logger
+from bot.core.plural import plural
 from bot.modules.moderation import cards, direct, service, timing
 from bot.modules.moderation.models import State, Submission
 
@@ -99,7 +100,7 @@ def _answer(outcome: service.Outcome, submission_id: int, action: str, others: i
     if action == "a":
         return f"Suggestion #{submission_id} approved."
     if action == "b":
-        return f"Author banned; #{submission_id} and {others} other(s) rejected."
+        return f"Author banned; #{submission_id} and {plural(others, 'other')} rejected."
     return f"Suggestion #{submission_id} rejected: {submission.reason}."
 
 

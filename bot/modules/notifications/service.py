@@ -17,14 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.db import insert_missing
-from bot.core.delivery import Candidate, Decision, DeliveryPolicy
+from bot.core.delivery import Candidate, Category, Decision, DeliveryPolicy
+from bot.core.delivery.categories import optional
 from bot.modules.notifications.models import NotificationPrefs
 
-# Message category -> the preference that mutes it.
-TOGGLES = {"mission": "missions", "reminder": "reminders", "announcement": "announcements"}
+# Optional message category -> the preference that mutes it (transactional ones,
+# `bot/core/delivery/categories.py`, are never muted nor held).
+TOGGLES: dict[str, str] = {
+    Category.MISSION: "missions", Category.REMINDER: "reminders",
+    Category.ANNOUNCEMENT: "announcements",
+}  # fmt: skip
 LABELS = {"missions": "Daily mission", "reminders": "Reminders", "announcements": "Announcements"}
-# Categories never held or muted (admin alerts, channel posts).
-BYPASS = frozenset({"alert", "post"})
 _QUIET = re.compile(r"([0-9]{1,2})-([0-9]{1,2})")  # ASCII digits: int('²') raises
 
 
@@ -102,7 +105,8 @@ async def set_quiet(session: AsyncSession, user_id: int, window: tuple[int, int]
 
 
 class PreferencesPolicy(DeliveryPolicy):
-    """Mutes categories the user turned off; holds the rest until their quiet hours end."""
+    """Mutes optional categories the user turned off and holds the others until their quiet
+    hours end; transactional messages are never asked about."""
 
     __slots__ = ("tz",)
 
@@ -112,7 +116,7 @@ class PreferencesPolicy(DeliveryPolicy):
     async def decide(
         self, session: AsyncSession, *, user_id: int, category: str, now: datetime
     ) -> Decision:
-        if category in BYPASS:
+        if not optional(category):
             return Decision(send=True)
         prefs = await session.get(NotificationPrefs, user_id)
         if prefs is None:
@@ -123,7 +127,7 @@ class PreferencesPolicy(DeliveryPolicy):
         self, session: AsyncSession, rows: Sequence[Candidate], now: datetime
     ) -> dict[int, Decision]:
         """At send time, with one query for the whole batch: rows to mute or hold."""
-        asked = [row for row in rows if row.category not in BYPASS]
+        asked = [row for row in rows if optional(row.category)]
         if not asked:
             return {}
         query = select(NotificationPrefs).where(

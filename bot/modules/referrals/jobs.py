@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.jobs import Every, JobContext, JobSpec
+from bot.core.plural import plural
 from bot.modules.referrals import service
 
 BATCH = 200
@@ -21,7 +22,7 @@ async def process(ctx: JobContext) -> str:
         if len(due) < BATCH:
             break
         after = due[-1][0]
-    return f"paid {paid} overdue referral reward(s)"
+    return f"paid {plural(paid, 'overdue referral reward')}"
 
 
 JOBS = (

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.db import dialect_insert
-from bot.core.delivery import Priority
+from bot.core.delivery import Category, Priority
 from bot.core.users import User, count_invited
 from bot.modules.referrals.events import ReferralRewarded
 from bot.modules.referrals.models import ReferralReward
@@ -71,7 +71,7 @@ async def pay(session: AsyncSession, services: Services, invitee_id: int) -> boo
         key=f"referral:{invitee_id}",
         chat_id=reward.inviter_id,
         user_id=reward.inviter_id,
-        category="notification",
+        category=Category.REWARD,
         priority=Priority.NOTIFICATION,
         text=await _notification(session, invitee_id, reward.points),
     )

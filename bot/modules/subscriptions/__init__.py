@@ -15,12 +15,14 @@ from telegram.ext import (
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
+from bot.core.stats import as_of
 from bot.modules.subscriptions import handlers, service
 from bot.modules.subscriptions.jobs import JOBS
 
 COMMANDS = (
     Command("status", "see your VIP subscription and when it ends", callback=handlers.status),
-    Command("subscribe", "buy VIP access with Telegram Stars", callback=handlers.subscribe),
+    Command("subscribe", "buy VIP access with Telegram Stars", callback=handlers.subscribe,
+            available=lambda settings: settings.vip_stars_price > 0),
     Command("grant", "grant or extend a VIP subscription", "<user_id> <duration>", admin=True,
             callback=handlers.grant),
     Command("revoke", "end a VIP subscription now", "<user_id>", admin=True,
@@ -39,8 +41,9 @@ def register(app: App, services: Services) -> None:
     app.add_handler(ChatJoinRequestHandler(handlers.join_request))
     app.add_handler(ChatMemberHandler(handlers.member_changed, ChatMemberHandler.CHAT_MEMBER))
 
-    async def active_subscriptions(session: AsyncSession, _day: date) -> dict[str, int]:
-        return {"active_subscriptions": await service.count_active(session, services.clock.now())}
+    async def active_subscriptions(session: AsyncSession, day: date) -> dict[str, int]:
+        at = as_of(day, services.settings.tz, services.clock.now())
+        return {"active_subscriptions": await service.count_active_at(session, at)}
 
     services.stats.add("subscriptions", active_subscriptions)
     services.purgers.add("subscriptions.invite_links", service.purge_expired_links)

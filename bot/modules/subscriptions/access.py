@@ -14,6 +14,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.core.context import Services
+from bot.core.delivery import Category
 from bot.core.logging import get_logger
 from bot.modules.subscriptions import charges, links, service
 from bot.modules.subscriptions.events import SubscriptionExpired, SubscriptionGranted
@@ -88,7 +89,7 @@ async def _record_grant(
             session, link=link, user_id=user_id, expires_at=expires_at, now=now
         )
         await service.tell(
-            services.outbox, session, category="notification", user_id=user_id,
+            services.outbox, session, category=Category.ACCESS, user_id=user_id,
             key=f"subgrant:{user_id}:{result.ends_at.isoformat()}",
             text=granted_text(result, link, expires_at, services),
         )  # fmt: skip
@@ -126,7 +127,7 @@ async def end_subscription(
             return False
         why = "was ended by an admin" if revoked else "has ended"
         await service.tell(
-            services.outbox, session, category="notification", user_id=user_id,
+            services.outbox, session, category=Category.ACCESS, user_id=user_id,
             key=f"subend:{user_id}:{ends_at.isoformat()}",
             text=f"Your VIP subscription {why}, so you no longer have access to the VIP chat.",
         )  # fmt: skip

@@ -11,6 +11,7 @@ from bot.core.commands import admin_only
 from bot.core.context import BotContext
 from bot.core.logging import get_logger
 from bot.core.parse import USER_ID_MAX, ascii_int
+from bot.core.plural import plural
 from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
 
 log = get_logger(__name__)
@@ -122,7 +123,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
         description=f"{offer.days} days of access to the VIP chat.",
         payload=offer.payload(),
         currency=payments.CURRENCY,
-        prices=[LabeledPrice(f"VIP, {offer.days} days", offer.stars)],
+        prices=[LabeledPrice(f"VIP, {plural(offer.days, 'day')}", offer.stars)],
     )  # no provider token: Stars payments take none
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+from bot.core.delivery import Category
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
 from bot.modules.subscriptions import access, service, settle
 
@@ -23,7 +24,7 @@ async def remind(ctx: JobContext) -> str:
                     continue
                 left = "tomorrow" if threshold == "1d" else "in less than 3 days"
                 sent[threshold] += await service.tell(
-                    services.outbox, session, category="reminder", user_id=sub.user_id,
+                    services.outbox, session, category=Category.REMINDER, user_id=sub.user_id,
                     key=f"subremind:{sub.user_id}:{sub.ends_at.isoformat()}:{threshold}",
                     text=f"Your VIP subscription ends {left}, on "
                     f"{service.local(sub.ends_at, tz)}. Ask an admin to renew it.",

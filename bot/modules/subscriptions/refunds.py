@@ -16,6 +16,7 @@ from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from bot.core.context import Services
+from bot.core.delivery import Category
 from bot.core.logging import get_logger
 from bot.modules.subscriptions import access, charges, service
 from bot.modules.subscriptions.events import SubscriptionExpired
@@ -81,7 +82,7 @@ async def _record(services: Services, row: StarPayment) -> Refunded | None:
         done = await _take_back(session, row, now) if seen == ChargeState.GRANTED else None
         done = done or Refunded(None, ended=False)
         await service.tell(
-            services.outbox, session, category="notification", user_id=row.user_id,
+            services.outbox, session, category=Category.RECEIPT, user_id=row.user_id,
             key=f"refund:{row.charge_id}", text=_payer_text(services, row, done),
         )  # fmt: skip
     return done

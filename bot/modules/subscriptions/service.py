@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, func, select, update
+from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.db import dialect_insert
-from bot.core.delivery import Outbox, Priority
+from bot.core.delivery import Category, Outbox, Priority
 from bot.core.retention import PurgeRequest, delete_in_batches
 from bot.core.users import User
 from bot.modules.subscriptions.models import InviteLink, Subscription, SubscriptionStatus
@@ -234,11 +234,23 @@ async def count_active(session: AsyncSession, now: datetime) -> int:
     return int(await session.scalar(query) or 0)
 
 
+async def count_active_at(session: AsyncSession, at: datetime) -> int:
+    """Subscriptions running at ``at`` (a past instant too: started by then, ending after,
+    not revoked by then; a renewal after a lapse counts from its new start)."""
+    revoked_by_then = and_(
+        Subscription.status == SubscriptionStatus.REVOKED, Subscription.updated_at <= at
+    )
+    query = select(func.count()).where(
+        Subscription.starts_at <= at, Subscription.ends_at > at, not_(revoked_by_then)
+    )
+    return int(await session.scalar(query) or 0)
+
+
 async def tell(
-    outbox: Outbox, session: AsyncSession, *, key: str, user_id: int, text: str, category: str
+    outbox: Outbox, session: AsyncSession, *, key: str, user_id: int, text: str, category: Category
 ) -> bool:
     """Queue a message about the user's subscription in the caller's transaction."""
-    priority = Priority.REMINDER if category == "reminder" else Priority.NOTIFICATION
+    priority = Priority.REMINDER if category == Category.REMINDER else Priority.NOTIFICATION
     return await outbox.enqueue(
         session, key=key, chat_id=user_id, user_id=user_id, category=category,
         priority=priority, text=text,

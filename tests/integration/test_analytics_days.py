@@ -1,0 +1,75 @@
+"""/stats is fresh within a minute; the daily report shows the figures of its own day."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.core import users
+from bot.core.config import Settings
+from bot.core.context import Services
+from bot.core.delivery import OutboxMessage
+from bot.core.plural import plural
+from bot.modules.analytics import jobs, service
+from bot.modules.subscriptions import service as subscriptions
+from tests.integration.ops_support import build, job_context
+
+DAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # the day reported on; TIMEZONE=UTC
+
+
+async def _add_user(services: Services, user_id: int) -> None:
+    async with services.db.session() as session:
+        await users.register(
+            session, user_id=user_id, first_name="U", username=None, language_code=None,
+            payload=None, now=services.clock.now(),
+        )  # fmt: skip
+
+
+async def _grant(services: Services, user_id: int, duration: timedelta) -> None:
+    async with services.db.session() as session:
+        await subscriptions.grant(session, user_id, duration, services.clock.now())
+
+
+def test_plural_counts_nouns() -> None:
+    """One thing is singular, anything else (0 too) plural; irregular plurals given."""
+    assert plural(1, "day") == "1 day" and plural(0, "day") == "0 days"
+    assert plural(2, "mismatch", "mismatches") == "2 mismatches"
+
+
+async def test_stats_are_at_most_a_minute_old(migrated: Settings) -> None:
+    """A user who joined after the last quick_stats run shows in /stats a minute later."""
+    services, clock, bot = build(migrated, DAY)
+    await _add_user(services, 10)
+    await jobs.quick_stats(job_context(services, bot, "analytics.quick_stats"))
+    await _add_user(services, 11)
+    assert (await service.cached_or_fresh(services))["figures"]["users_total"] == 1
+    clock.advance(timedelta(seconds=61))
+    entry = await service.cached_or_fresh(services)
+    assert entry["figures"]["users_total"] == entry["figures"]["users_new"] == 2
+    assert entry["at"] == clock.now().isoformat()
+    await services.db.dispose()
+
+
+async def test_daily_report_counts_that_day_not_today(migrated: Settings) -> None:
+    """Yesterday's report counts the users and subscriptions that existed yesterday: users
+    who joined today and a subscription granted today are not in it, one that ran
+    yesterday and has ended since is."""
+    services, clock, bot = build(migrated, DAY)
+    for user_id in (20, 21):
+        await _add_user(services, user_id)
+    await _grant(services, 20, timedelta(hours=14))  # runs past midnight, ends tomorrow 02:00
+    clock.advance(timedelta(hours=21))  # today, 09:00
+    for user_id in (22, 23, 24):
+        await _add_user(services, user_id)
+    await _grant(services, 22, timedelta(days=30))
+    summary = await jobs.daily_report(job_context(services, bot, "analytics.daily_report"))
+    async with services.db.session() as session:
+        [report] = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.method == "sendPhoto")
+        )
+    caption = report.payload["caption"].splitlines()
+    assert "Users: 2" in caption and "New users: 2" in caption
+    assert "Active subscriptions: 1" in caption
+    assert summary.endswith("chart of 1 day, queued to 1 admin")
+    await services.db.dispose()

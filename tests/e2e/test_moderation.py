@@ -76,7 +76,7 @@ async def test_reject_with_a_preset_reason(harness_factory: Callable[..., Any]) 
     assert await told(h, AUTHOR, "not accepted") == (
         "Your suggestion #1 was not accepted: off-topic."
     )
-    await h.wait(lambda: "Rejected by" in (card.text or ""))
+    await h.wait(lambda: "Rejected by" in (card.text or ""), 30)
     assert await posts(h) == []
 
 
@@ -106,7 +106,7 @@ async def test_withdraw_by_button_and_command(harness_factory: Callable[..., Any
     listing = h.sandbox.world.to(AUTHOR)[-1]
     assert [b["callback_data"] for b in listing.buttons()] == ["modw:1"]
     assert await press(h, AUTHOR, listing, "modw:1") == "Suggestion #1 is withdrawn."
-    await h.wait(lambda: "Withdrawn by the author" in (card.text or ""))
+    await h.wait(lambda: "Withdrawn by the author" in (card.text or ""), 30)
     assert "already withdrawn" in await answer(h, AUTHOR, "/withdraw 1", "Suggestion #1")
     assert "no suggestion #9" in await answer(h, AUTHOR, "/withdraw 9", "#9")
     assert "Already decided by" in await press(h, ADMIN, card, "mod:a:1")
@@ -240,7 +240,7 @@ async def test_approve_for_a_chosen_time(harness_factory: Callable[..., Any]) ->
     assert "moderators only" in await answer(h, AUTHOR, "/approve 1", "moderators")
     assert await submissions(h) and (await submissions(h))[0].state == "pending"
     assert await answer(h, ADMIN, "/approve 1 +3h", "approved") == "Suggestion #1 approved."
-    await h.wait(lambda: "Approved by" in (card.text or ""))
+    await h.wait(lambda: "Approved by" in (card.text or ""), 30)
     [post] = await posts(h)
     assert post.publish_at == START + timedelta(hours=3)
     assert "2026-11-21 12:00 UTC" in await told(h, AUTHOR, "will appear at")

@@ -84,6 +84,13 @@ async def card_delivered(
 ) -> None:
     """Remember the card's message id; a card delivered after the decision is edited now."""
     _, submission_id, _ = key.split(":", 2)
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the submission first (SQLite serialises writers anyway): a decision committed
+        # meanwhile is then seen below, or it sees this card. Without the lock each could
+        # miss the other and the card would never show the decision.
+        await session.execute(
+            select(Submission.id).where(Submission.id == int(submission_id)).with_for_update()
+        )
     card = ReviewCard(submission_id=int(submission_id), chat_id=chat_id, message_id=message_id)
     session.add(card)
     await session.flush()

@@ -100,9 +100,22 @@ def at_head(database_url: str) -> bool:
     Anything else (a new database, an older one, one that cannot be read) is False: the
     migrating child then runs, and reports what it finds."""
     try:
-        return applied(database_url) == script_heads()
+        return applied(database_url) == recorded_heads()
     except Exception:
         return False
+
+
+def recorded_heads(folder: Path = ROOT / "migrations" / "versions") -> tuple[str, ...]:
+    """What ``alembic_version`` holds once every migration ran: the heads, less those a
+    later script ``depends_on`` (Alembic records the dependent script instead)."""
+    needed: set[str] = set()
+    for path in folder.glob("*.py"):
+        depends = _assignments(path, ("depends_on",)).get("depends_on")
+        if isinstance(depends, str):
+            needed.add(depends)
+        elif isinstance(depends, list | tuple):
+            needed.update(str(item) for item in depends)
+    return tuple(head for head in script_heads(folder) if head not in needed)
 
 
 def upgrade_in_child(database_url: str) -> int:

@@ -79,6 +79,10 @@ async def test_done_once_pays_points_and_the_inviter(bot: Harness) -> None:
     assert [row[2] for row in ledger] == ["mission", "referral"] and ledger[1][0] == 500
     balance = await bot.reply(501, "/balance")
     assert f"Points: {ledger[0][1]}" in balance and "Streak: 1 day" in balance
+    # The inviter's notice comes through the outbox; let it land first, so the next message
+    # to 500 is the /balance answer.
+    world = bot.sandbox.world
+    await bot.wait(lambda: any("you earned 100 points" in (m.text or "") for m in world.to(500)))
     assert "Points: 100" in await bot.reply(500, "/balance")
 
 

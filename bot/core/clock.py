@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 
 class Clock(ABC):
@@ -15,6 +16,14 @@ class Clock(ABC):
     @abstractmethod
     def now(self) -> datetime:
         """The current instant, aware, in UTC."""
+
+    def local_now(self, tz: ZoneInfo) -> datetime:
+        """The current instant as a wall-clock time in ``tz``."""
+        return self.now().astimezone(tz)
+
+    def today(self, tz: ZoneInfo) -> date:
+        """The calendar date now in ``tz`` (the bot's ``TIMEZONE`` or a user's own zone)."""
+        return self.local_now(tz).date()
 
     async def sleep(self, seconds: float) -> None:
         """Wait; a manual clock may return at once."""

@@ -33,9 +33,12 @@ from bot.core.delivery import Outbox
 from bot.core.delivery.sender import OutboxSender
 from bot.core.errors import ErrorReporter
 from bot.core.events import EventBus
+from bot.core.i18n import configure as configure_language
+from bot.core.i18n import languages, speaking, tag
 from bot.core.intake import Intake, LeaderPolling, Webhook
 from bot.core.jobs.runner import JobRunner
 from bot.core.jobs.scheduling import start_jobs
+from bot.core.languages import for_user
 from bot.core.lease import LeaseKeeper
 from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
@@ -62,6 +65,7 @@ MODULES: tuple[str, ...] = (
     "content",
     "notifications",
     "moderation",
+    "language",
 )
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"
@@ -90,7 +94,16 @@ class CompanionApplication(Application):  # type: ignore[type-arg]
             update_id=update.update_id, chat_id=chat.id if chat else None
         ):
             if await self._first_time(update):
-                await self._handle(update)
+                with speaking(await self._language(update)):
+                    await self._handle(update)
+
+    async def _language(self, update: Update) -> str | None:
+        """The language of the update's user: replies and texts are written in it."""
+        user = update.effective_user
+        if user is None:
+            return None
+        services: Services = self.bot_data["services"]
+        return await for_user(services.db, services.cache, user.id, user.language_code)
 
     async def _first_time(self, update: Update) -> bool:
         services: Services = self.bot_data["services"]
@@ -174,6 +187,7 @@ def build_cache(settings: Settings, breaker: CircuitBreaker | None = None) -> Ca
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
+    configure_language(settings.default_language)
     metrics = Metrics()
     breaker = None
     if settings.redis_url:  # one breaker for Redis: the cache and the limiter agree on it
@@ -354,15 +368,23 @@ async def _post_shutdown(app: App) -> None:
 
 
 async def _publish_command_menu(app: App, services: Services) -> None:
-    """Telegram's command menu: public commands for all, every command for admins."""
-
-    def menu(user_id: int | None) -> list[BotCommand]:
-        visible = services.commands.visible_to(services.settings, user_id)
-        return [BotCommand(c.name, c.description[:256]) for c in visible]
-
+    """Telegram's command menu: public commands for all, every command for admins; in the
+    default language for any client, and in each language for clients set to it."""
     try:
-        await app.bot.set_my_commands(menu(None), scope=BotCommandScopeDefault())
-        for admin_id in services.settings.admin_ids:
-            await app.bot.set_my_commands(menu(admin_id), scope=BotCommandScopeChat(admin_id))
+        for language in (None, *languages()):
+            await _publish_menu(app, services, language)
     except TelegramError as exc:  # an admin who never opened the chat is not fatal
         log.warning("command menu not fully published", error=str(exc))
+
+
+async def _publish_menu(app: App, services: Services, language: str | None) -> None:
+    def menu(user_id: int | None) -> list[BotCommand]:
+        with speaking(language):
+            visible = services.commands.visible_to(services.settings, user_id)
+            return [BotCommand(c.name, c.summary()[:256]) for c in visible]
+
+    code = tag(language) if language else None
+    await app.bot.set_my_commands(menu(None), scope=BotCommandScopeDefault(), language_code=code)
+    for admin_id in services.settings.admin_ids:
+        scope = BotCommandScopeChat(admin_id)
+        await app.bot.set_my_commands(menu(admin_id), scope=scope, language_code=code)

@@ -7,17 +7,30 @@ makes an alert idempotent: the same incident is queued once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
+from bot.core.languages import language_of, speaking_to
+
+# A text as written in the current language: a callable is called in each admin's own.
+Text = str | Callable[[], str]
 
 
-async def alert_admins(services: Services, session: AsyncSession, key: str, text: str) -> int:
+async def alert_admins(services: Services, session: AsyncSession, key: str, text: Text) -> int:
     """Queue ``text`` to every admin once per ``key``; how many were queued."""
-    return await to_admins(services, session, f"alert:{key}", Priority.ALERT, text=text[:4000])
+    return await to_admins(services, session, f"alert:{key}", Priority.ALERT, text=text)
+
+
+async def admins_by_language(services: Services, session: AsyncSession) -> dict[str, list[int]]:
+    """The admins grouped by the language they read (for texts drawn once per language)."""
+    groups: dict[str, list[int]] = {}
+    for admin_id in services.settings.admin_ids:
+        groups.setdefault(await language_of(session, admin_id), []).append(admin_id)
+    return groups
 
 
 async def to_admins(
@@ -26,14 +39,17 @@ async def to_admins(
     key: str,
     priority: int,
     *,
-    text: str | None = None,
+    text: Text | None = None,
     method: str = "sendMessage",
     payload: dict[str, Any] | None = None,
+    admin_ids: Iterable[int] | None = None,
 ) -> int:
     """Queue one message per admin (key ``<key>:<admin_id>``) in the ``alert`` category,
-    which preferences never mute; how many were new."""
+    which preferences never mute; how many were new. ``admin_ids``: only these admins."""
     queued = 0
-    for admin_id in services.settings.admin_ids:
+    for admin_id in services.settings.admin_ids if admin_ids is None else admin_ids:
+        async with speaking_to(session, admin_id):
+            written = text() if callable(text) else text
         queued += await services.outbox.enqueue(
             session,
             key=f"{key}:{admin_id}",
@@ -41,7 +57,7 @@ async def to_admins(
             user_id=admin_id,
             category=Category.ALERT,
             priority=priority,
-            text=text,
+            text=written[:4000] if written is not None else None,
             method=method,
             payload=payload,
         )

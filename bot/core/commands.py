@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from telegram import Update
 from telegram.ext import Application, BaseHandler, CommandHandler, MessageHandler, filters
 
+from bot.core.i18n import N_, _
 from bot.core.logging import get_logger
 
 if TYPE_CHECKING:
@@ -31,12 +32,15 @@ Callback = Callable[[Update, "BotContext"], Coroutine[Any, Any, R]]
 # A message that was typed now: not an edit, not a channel post, not a forward.
 NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.FORWARDED
 PRIVATE_NEW_MESSAGE = NEW_MESSAGE & filters.ChatType.PRIVATE
-ADMIN_REFUSAL = "Sorry, this command is for the bot's admins only."
+ADMIN_REFUSAL = N_("Sorry, this command is for the bot's admins only.")
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
     """A command as users see it in /help and in Telegram's menu, and what runs it.
+
+    ``description``, ``usage`` and ``refusal`` are English marked with ``N_``: they are
+    translated where they are shown, into the reader's language.
 
     ``caption``: the command is also accepted as the caption of a photo (``/post``).
     """
@@ -65,9 +69,13 @@ class Command:
         allowed = self.staff or (lambda s, uid: s.is_admin(uid))
         return user_id is not None and allowed(settings, user_id)
 
+    def summary(self) -> str:
+        """The description in the current language."""
+        return _(self.description)
+
     def line(self) -> str:
-        head = f"/{self.name}" + (f" {self.usage}" if self.usage else "")
-        return f"{head} — {self.description}"
+        head = f"/{self.name}" + (f" {_(self.usage)}" if self.usage else "")
+        return f"{head} — {self.summary()}"
 
     def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
         """The PTB handlers of this command, with the filters that say where it runs."""
@@ -142,7 +150,7 @@ def admin_only(
         if user_id is not None and allowed(settings, user_id):
             return await callback(update, context)
         log.warning("admin command refused", user_id=user_id, text=message.text)
-        await message.reply_text(refusal)
+        await message.reply_text(_(refusal))
         return None
 
     guarded.__admin_only__ = True  # type: ignore[attr-defined]

@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     redis_retry_seconds: float = Field(default=5.0, gt=0, le=300)
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     timezone: str = "UTC"
+    # The language of users whose Telegram language has no catalogue (and of jobs' texts).
+    default_language: str = "en"
     channel_id: int | None = None
     vip_chat_id: int | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -230,6 +232,15 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from bot.core.i18n import languages  # the catalogues on disk
+
+        if value not in languages():
+            raise ValueError(f"no catalogue for {value!r}; available: {', '.join(languages())}")
         return value
 
     @field_validator("database_url")

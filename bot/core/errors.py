@@ -23,11 +23,12 @@ from telegram.error import TelegramError
 from bot.core.alerts import to_admins
 from bot.core.context import BotContext, Services
 from bot.core.delivery import Priority
+from bot.core.i18n import N_, _, ngettext
 from bot.core.logging import get_logger, redact
 
 log = get_logger(__name__)
 
-REPLY = "Something went wrong on our side (ref {ref}). The admins have been told."
+REPLY = N_("Something went wrong on our side (ref {ref}). The admins have been told.")
 ALERT_QUIET = timedelta(hours=1)
 
 
@@ -67,7 +68,7 @@ class ErrorReporter:
 
     async def _answer(self, update: Update, context: BotContext, ref: str) -> None:
         """A pressed button is answered, a payment check refused, a message replied to."""
-        text = REPLY.format(ref=ref)
+        text = _(REPLY).format(ref=ref)
         chat, user = update.effective_chat, update.effective_user
         try:
             if update.callback_query is not None:
@@ -87,9 +88,19 @@ class ErrorReporter:
             return
         self._last_alert[kind] = now
         more = self._quiet.pop(kind, 0)
-        text = f"⚠️ Unhandled error (ref {ref}): {kind}\n{redact(str(error))[:500]}"
-        if more:
-            text += f"\n{more} more of this kind since the last alert (see the log)."
+        detail = redact(str(error))[:500]
+
+        def text() -> str:
+            head = _("⚠️ Unhandled error (ref {ref}): {kind}").format(ref=ref, kind=kind)
+            if not more:
+                return f"{head}\n{detail}"
+            tail = ngettext(
+                "{count} more of this kind since the last alert (see the log).",
+                "{count} more of this kind since the last alert (see the log).",
+                more,
+            )
+            return f"{head}\n{detail}\n{tail.format(count=more)}"
+
         try:
             async with self.services.db.session() as session:
                 await to_admins(self.services, session, f"error:{ref}", Priority.ALERT, text=text)

@@ -21,6 +21,7 @@ class User(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     first_name: Mapped[str] = mapped_column(String(128), default="")
     language_code: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(16))  # /language; NULL: language_code
     referrer_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     unreachable_reason: Mapped[str | None] = mapped_column(String(200))
@@ -64,6 +65,7 @@ async def register(
         if created:  # else the same user's other update (or process) created it just now
             return user, True
     user.first_name, user.username, user.last_seen_at = first_name, username, now
+    user.language_code = language_code or user.language_code
     if not user.reachable:
         user.reachable, user.unreachable_reason = True, None
     return user, False

@@ -329,6 +329,8 @@ class SandboxServer:
 
     async def m_setMyCommands(self, p: JSON) -> bool:
         scope = json.dumps(p.get("scope") or {"type": "default"}, sort_keys=True)
+        if p.get("language_code"):
+            scope += f"|{p['language_code']}"
         self.world.commands[scope] = list(p.get("commands") or [])
         return True
 

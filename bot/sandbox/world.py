@@ -46,11 +46,14 @@ class SandboxUser:
     username: str | None = None
     blocked: bool = False
     deactivated: bool = False
+    language_code: str | None = None  # what the user's Telegram app is set to (IETF tag)
 
     def as_user(self) -> JSON:
         user: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}
         if self.username:
             user["username"] = self.username
+        if self.language_code:
+            user["language_code"] = self.language_code
         return user
 
     def as_chat(self) -> JSON:
@@ -84,6 +87,7 @@ class World:
         self.calls: list[tuple[str, JSON]] = []
         self.moderation: list[tuple[str, int, int]] = []
         self.invite_links: list[JSON] = []
+        # The command menus by scope (JSON), with "|<language_code>" for a language's own.
         self.commands: dict[str, list[JSON]] = {}
         self.callback_answers: list[JSON] = []
         self.listeners: list[Callable[[SentMessage], None]] = []
@@ -107,13 +111,20 @@ class World:
 
     # -- the people and chats -------------------------------------------------
     def user(
-        self, user_id: int, first_name: str | None = None, username: str | None = None
+        self,
+        user_id: int,
+        first_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
     ) -> SandboxUser:
-        """The sandbox user with this id, created on first use."""
+        """The sandbox user with this id, created on first use (``language_code``: set on
+        the user whether new or not, as when they change their app's language)."""
         existing = self.users.get(user_id)
         if existing is None:
             existing = SandboxUser(user_id, first_name or f"User{user_id}", username)
             self.users[user_id] = existing
+        if language_code is not None:
+            existing.language_code = language_code
         return existing
 
     def chat(

@@ -10,6 +10,7 @@ what makes a ``running`` row older than the timeout provably stale.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ from telegram import Bot
 
 from bot.core.alerts import alert_admins
 from bot.core.events import JobFailed
+from bot.core.i18n import N_, _, ngettext
 from bot.core.jobs import store
-from bot.core.jobs.models import RunStatus, Trigger
+from bot.core.jobs.models import JobRun, RunStatus, Trigger
 from bot.core.jobs.schedule import last_fire
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.store import JobRunRecord
@@ -274,20 +276,13 @@ class JobRunner:
         now = self.services.clock.now()
         if record.status == RunStatus.SUCCEEDED:
             if state.consecutive_failures and state.last_alert_at is not None:
-                text = (
-                    f"✅ Job {record.job} recovered after {state.consecutive_failures} "
-                    f"failed run(s) (run #{record.id})."
-                )
+                text = functools.partial(_recovered, record, state.consecutive_failures)
                 await alert_admins(self.services, session, f"job:{record.job}:ok:{record.id}", text)
             state.consecutive_failures, state.last_alert_at = 0, None
             return
         state.consecutive_failures += 1
         if state.last_alert_at is None or now - state.last_alert_at >= ALERT_QUIET:
-            text = (
-                f"⚠️ Job {record.job} {record.status.replace('_', ' ')} after "
-                f"{record.attempts} attempt(s) (run #{record.id}, {record.trigger}): "
-                f"{record.error}. Consecutive failures: {state.consecutive_failures}."
-            )
+            text = functools.partial(_failed, record, state.consecutive_failures)
             await alert_admins(self.services, session, f"job:{record.job}:fail:{record.id}", text)
             state.last_alert_at = now
 
@@ -401,3 +396,32 @@ class JobRunner:
 def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and (error := task.exception()) is not None:
         log.error("catch-up failed", error=f"{type(error).__name__}: {error}", exc_info=error)
+
+
+def _recovered(record: JobRun, failures: int) -> str:
+    text = ngettext(
+        "✅ Job {job} recovered after {failures} failed run (run #{run}).",
+        "✅ Job {job} recovered after {failures} failed runs (run #{run}).",
+        failures,
+    )
+    return text.format(job=record.job, failures=failures, run=record.id)
+
+
+def _failed(record: JobRun, failures: int) -> str:
+    attempts = ngettext("{count} attempt", "{count} attempts", record.attempts)
+    text = _(
+        "⚠️ Job {job} {status} after {attempts} (run #{run}, {trigger}): {error}. "
+        "Consecutive failures: {failures}."
+    )
+    return text.format(
+        job=record.job, status=_(STATUS_WORDS.get(record.status, record.status)),
+        attempts=attempts.format(count=record.attempts), run=record.id,
+        trigger=record.trigger, error=record.error, failures=failures,
+    )  # fmt: skip
+
+
+STATUS_WORDS = {
+    "failed": N_("failed"),
+    "timed_out": N_("timed out"),
+    "missed": N_("missed"),
+}

@@ -6,12 +6,13 @@ from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
 from bot.core.commands import PRIVATE_NEW_MESSAGE, Command
 from bot.core.context import App, Services
+from bot.core.i18n import N_
 from bot.modules.accounts import handlers
 
 POINTER_GROUP = 101  # after every module, and after the unknown-command answer (100)
 COMMANDS = (
-    Command("start", "register and see what this bot does", callback=handlers.start),
-    Command("help", "list the commands you can use", callback=handlers.help_command),
+    Command("start", N_("register and see what this bot does"), callback=handlers.start),
+    Command("help", N_("list the commands you can use"), callback=handlers.help_command),
 )
 
 

@@ -9,17 +9,18 @@ from telegram import ChatMember, Update
 from bot.core import users
 from bot.core.context import BotContext
 from bot.core.events import UserBecameReachable, UserBecameUnreachable, UserRegistered
+from bot.core.i18n import N_, _
 from bot.core.logging import get_logger
 
 log = get_logger(__name__)
 
-WELCOME = (
+WELCOME = N_(
     "Welcome to Companion, {name}!\n"
     "Every day you get a small mission; complete it to earn points and keep your streak.\n"
     "Send /help to see what you can do."
 )
-WELCOME_BACK = "Welcome back, {name}! Send /help to see what you can do."
-POINTER = "I answer commands only. Send /help to see what you can do."
+WELCOME_BACK = N_("Welcome back, {name}! Send /help to see what you can do.")
+POINTER = N_("I answer commands only. Send /help to see what you can do.")
 POINTER_EVERY = timedelta(minutes=1)
 
 
@@ -29,7 +30,7 @@ async def start(update: Update, context: BotContext) -> None:
     if user is None or message is None or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":
-        await message.reply_text("Talk to me in a private chat to register.")
+        await message.reply_text(_("Talk to me in a private chat to register."))
         return
     services = context.services
     payload = context.args[0] if context.args else None
@@ -48,7 +49,7 @@ async def start(update: Update, context: BotContext) -> None:
         log.info("user registered", user_id=user.id, referrer_id=referrer_id)
         await services.bus.publish(UserRegistered(user.id, referrer_id))
     template = WELCOME if created else WELCOME_BACK
-    await message.reply_text(template.format(name=user.first_name))
+    await message.reply_text(_(template).format(name=user.first_name))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -58,11 +59,11 @@ async def help_command(update: Update, context: BotContext) -> None:
     services = context.services
     user_id = update.effective_user.id if update.effective_user else None
     visible = services.commands.visible_to(services.settings, user_id)
-    lines = ["Commands you can use:"]
+    lines = [_("Commands you can use:")]
     lines += [c.line() for c in visible if not c.admin]
     admin = [c.line() for c in visible if c.admin]
     if admin:
-        lines += ["", "Admin commands:", *admin]
+        lines += ["", _("Admin commands:"), *admin]
     await update.effective_message.reply_text("\n".join(lines))
 
 
@@ -74,7 +75,9 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     name = message.text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0]
     if context.services.commands.known(name):
         return
-    await message.reply_text(f"I don't know /{name}. Send /help to see the commands you can use.")
+    await message.reply_text(
+        _("I don't know /{name}. Send /help to see the commands you can use.").format(name=name)
+    )
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
@@ -89,7 +92,7 @@ async def plain_text(update: Update, context: BotContext) -> None:
     if last is not None and now - datetime.fromisoformat(last) < POINTER_EVERY:
         return
     await services.cache.set(key, now.isoformat(), ttl=POINTER_EVERY.total_seconds())
-    await message.reply_text(POINTER)
+    await message.reply_text(_(POINTER))
 
 
 async def membership_changed(update: Update, context: BotContext) -> None:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
+from bot.core.i18n import N_
 from bot.modules.admin import handlers
 
 COMMANDS = (
-    Command("jobs", "every job: schedule, next run, last result", admin=True,
+    Command("jobs", N_("every job: schedule, next run, last result"), admin=True,
             callback=handlers.jobs_command),
-    Command("runjob", "run a job now", "<name> [key=value ...]", admin=True,
+    Command("runjob", N_("run a job now"), N_("<name> [key=value ...]"), admin=True,
             callback=handlers.runjob),
-    Command("jobhistory", "the last runs of a job", "<name> [N]", admin=True,
+    Command("jobhistory", N_("the last runs of a job"), N_("<name> [N]"), admin=True,
             callback=handlers.jobhistory),
-    Command("pausejob", "stop a job's scheduled runs", "<name>", admin=True,
+    Command("pausejob", N_("stop a job's scheduled runs"), N_("<name>"), admin=True,
             callback=handlers.pausejob),
-    Command("resumejob", "resume a paused job", "<name>", admin=True,
+    Command("resumejob", N_("resume a paused job"), N_("<name>"), admin=True,
             callback=handlers.resumejob),
 )  # fmt: skip
 

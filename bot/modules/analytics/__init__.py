@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
+from bot.core.i18n import N_
 from bot.modules.analytics import handlers
 from bot.modules.analytics.jobs import SPECS
 
 COMMANDS = (
-    Command("stats", "users, missions and outbox backlog now", admin=True,
+    Command("stats", N_("users, missions and outbox backlog now"), admin=True,
             callback=handlers.stats),
 )  # fmt: skip
 

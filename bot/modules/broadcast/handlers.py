@@ -10,12 +10,13 @@ from telegram.error import BadRequest
 
 from bot.core.commands import admin_only
 from bot.core.context import BotContext, Services
+from bot.core.i18n import N_, _
 from bot.core.logging import get_logger
 from bot.modules.broadcast import service
 from bot.modules.broadcast.models import Broadcast
 
 log = get_logger(__name__)
-USAGE = "Usage: /broadcast <text> — sends the text to every user who has not blocked the bot."
+USAGE = N_("Usage: /broadcast <text> — sends the text to every user who has not blocked the bot.")
 EDIT_EVERY = 2.0  # seconds; Telegram allows about one edit per second in a chat
 
 
@@ -27,7 +28,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
     parts = (message.text or "").split(maxsplit=1)
     text = parts[1].strip() if len(parts) > 1 else ""
     if not text:
-        await message.reply_text(USAGE)
+        await message.reply_text(_(USAGE))
         return
     services = context.services
     async with services.db.session() as session:

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.commands import Command
 from bot.core.context import App, Services
 from bot.core.events import MessageDelivered
+from bot.core.i18n import N_
 from bot.core.logging import get_logger
 from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.content import handlers, service
@@ -18,12 +19,12 @@ from bot.modules.moderation.events import SubmissionApproved
 log = get_logger(__name__)
 
 COMMANDS = (
-    Command("post", "schedule a channel post (text, or a photo with this caption)",
-            "<now|+30m|+2h|+1d|2026-12-01T09:00> <text>", admin=True,
+    Command("post", N_("schedule a channel post (text, or a photo with this caption)"),
+            N_("<now|+30m|+2h|+1d|2026-12-01T09:00> <text>"), admin=True,
             callback=handlers.post, caption=True),
-    Command("posts", "list the channel posts waiting to go out", admin=True,
+    Command("posts", N_("list the channel posts waiting to go out"), admin=True,
             callback=handlers.posts),
-    Command("cancelpost", "cancel a scheduled channel post", "<id>", admin=True,
+    Command("cancelpost", N_("cancel a scheduled channel post"), N_("<id>"), admin=True,
             callback=handlers.cancelpost),
 )  # fmt: skip
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
+from bot.core.i18n import N_
 from bot.modules.economy import handlers
 from bot.modules.economy.awards import Awards
 from bot.modules.economy.jobs import JOBS
@@ -11,7 +12,7 @@ from bot.modules.missions.events import MissionCompleted
 from bot.modules.referrals.events import ReferralRewarded
 
 COMMANDS = (
-    Command("balance", "your points, streak and last transactions", callback=handlers.balance),
+    Command("balance", N_("your points, streak and last transactions"), callback=handlers.balance),
 )
 
 

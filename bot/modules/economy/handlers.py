@@ -5,12 +5,14 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.core.context import BotContext
+from bot.core.formatting import day, number
+from bot.core.i18n import N_, _, ngettext
 from bot.modules.economy import service
 
 REASONS = {
-    service.Reason.MISSION: "mission",
-    service.Reason.STREAK_BONUS: "streak bonus",
-    service.Reason.REFERRAL: "friend invited",
+    service.Reason.MISSION: N_("mission"),
+    service.Reason.STREAK_BONUS: N_("streak bonus"),
+    service.Reason.REFERRAL: N_("friend invited"),
 }
 
 
@@ -19,18 +21,31 @@ async def balance(update: Update, context: BotContext) -> None:
     if user is None or message is None:
         return
     services = context.services
-    today = services.clock.now().astimezone(services.settings.tz).date()
+    tz = services.settings.tz
+    today = services.clock.now().astimezone(tz).date()
     async with services.db.session() as session:
         account = await service.statement(session, user.id, today)
-    days = "day" if account.streak == 1 else "days"
-    lines = [f"💰 Points: {account.points}", f"🔥 Streak: {account.streak} {days}"]
+    days = ngettext("{count} day", "{count} days", account.streak)
+    lines = [
+        _("💰 Points: {points}").format(points=number(account.points)),
+        _("🔥 Streak: {days}").format(days=days.format(count=number(account.streak))),
+    ]
     if account.recent:
-        lines += ["", "Last transactions:"]
+        lines += ["", _("Last transactions:")]
         lines += [
-            f"{row.created_at.astimezone(services.settings.tz):%Y-%m-%d} "
-            f"{row.amount:+d} {REASONS.get(row.reason, row.reason)}"
+            f"{day(row.created_at.astimezone(tz).date())} {_signed(row.amount)} "
+            f"{_reason(row.reason)}"
             for row in account.recent
         ]
     else:
-        lines += ["", "No points yet: send /mission to earn your first."]
+        lines += ["", _("No points yet: send /mission to earn your first.")]
     await message.reply_text("\n".join(lines))
+
+
+def _signed(amount: int) -> str:
+    return ("+" if amount >= 0 else "-") + number(abs(amount))
+
+
+def _reason(reason: str) -> str:
+    known = REASONS.get(reason)
+    return _(known) if known else reason

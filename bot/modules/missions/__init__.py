@@ -6,17 +6,18 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
+from bot.core.i18n import N_
 from bot.modules.missions import handlers
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
 
 COMMANDS = (
-    Command("mission", "today's mission, with its Done button", callback=handlers.mission),
-    Command("missions", "list the mission catalogue", admin=True,
+    Command("mission", N_("today's mission, with its Done button"), callback=handlers.mission),
+    Command("missions", N_("list the mission catalogue"), admin=True,
             callback=handlers.list_missions),
-    Command("addmission", "add a mission", usage="<points> <title> | <description>",
+    Command("addmission", N_("add a mission"), usage=N_("<points> <title> | <description>"),
             admin=True, callback=handlers.add_mission),
-    Command("retiremission", "stop assigning a mission", usage="<id>", admin=True,
+    Command("retiremission", N_("stop assigning a mission"), usage=N_("<id>"), admin=True,
             callback=handlers.retire_mission),
 )  # fmt: skip
 

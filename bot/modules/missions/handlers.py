@@ -6,6 +6,8 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.core.commands import admin_only
 from bot.core.context import BotContext
+from bot.core.formatting import number
+from bot.core.i18n import N_, _, ngettext
 from bot.core.logging import get_logger
 from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.missions import catalogue, service
@@ -16,9 +18,9 @@ from bot.modules.missions.render import completed_text, done_keyboard, mission_t
 log = get_logger(__name__)
 
 REFUSALS = {
-    service.Refusal.UNKNOWN: "This button is not valid for you.",
-    service.Refusal.ALREADY_DONE: "Already done — well played! Come back tomorrow.",
-    service.Refusal.EXPIRED: "This mission has expired. Send /mission for today's.",
+    service.Refusal.UNKNOWN: N_("This button is not valid for you."),
+    service.Refusal.ALREADY_DONE: N_("Already done — well played! Come back tomorrow."),
+    service.Refusal.EXPIRED: N_("This mission has expired. Send /mission for today's."),
 }
 
 
@@ -38,11 +40,12 @@ async def mission(update: Update, context: BotContext) -> None:
         )
     await services.bus.publish_committed(session)
     if found is None:
-        await message.reply_text("There are no missions yet. Please come back later.")
+        await message.reply_text(_("There are no missions yet. Please come back later."))
         return
     assignment, chosen = found
     if assignment.status == AssignmentStatus.DONE:
-        await message.reply_text(f"✅ Today's mission is done: {chosen.title}. See you tomorrow!")
+        done = _("✅ Today's mission is done: {title}. See you tomorrow!")
+        await message.reply_text(done.format(title=chosen.title))
         return
     markup = InlineKeyboardMarkup.de_json(done_keyboard(assignment.id), context.bot)
     await message.reply_text(mission_text(chosen), reply_markup=markup)
@@ -56,7 +59,7 @@ async def done_pressed(update: Update, context: BotContext) -> None:
     assignment_id = parse_done(query.data)
     if assignment_id is None:
         log.warning("malformed mission callback", data=query.data, user_id=query.from_user.id)
-        await query.answer("This button is not valid.", show_alert=True)
+        await query.answer(_("This button is not valid."), show_alert=True)
         return
     services = context.services
     async with services.db.session() as session:
@@ -70,9 +73,12 @@ async def done_pressed(update: Update, context: BotContext) -> None:
         )
     await services.bus.publish_committed(session)
     if isinstance(outcome, service.Refusal):
-        await query.answer(REFUSALS[outcome], show_alert=outcome is service.Refusal.UNKNOWN)
+        await query.answer(_(REFUSALS[outcome]), show_alert=outcome is service.Refusal.UNKNOWN)
         return
-    await query.answer(f"+{outcome.mission.points} points!")
+    points = outcome.mission.points
+    await query.answer(
+        ngettext("+{points} point!", "+{points} points!", points).format(points=number(points))
+    )
     await query.edit_message_text(completed_text(outcome.mission, outcome.streak))
 
 
@@ -83,11 +89,8 @@ async def list_missions(update: Update, context: BotContext) -> None:
         return
     async with context.services.db.session() as session:
         missions = await catalogue.all_missions(session)
-    lines = [
-        f"#{m.id} · {m.points} pts · {m.title}" + ("" if m.active else " (retired)")
-        for m in missions
-    ]
-    text = "\n".join(["Mission catalogue:", *lines]) if lines else "The catalogue is empty."
+    lines = [_catalogue_line(m.id, m.points, m.title, m.active) for m in missions]
+    text = "\n".join([_("Mission catalogue:"), *lines]) if lines else _("The catalogue is empty.")
     await update.effective_message.reply_text(text[:4000])
 
 
@@ -97,7 +100,7 @@ async def add_mission(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    _, _, text = message.text.partition(" ")
+    text = message.text.partition(" ")[2]
     try:
         new = catalogue.parse_new_mission(text)
     except catalogue.InvalidMission as exc:
@@ -106,7 +109,10 @@ async def add_mission(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         added = await catalogue.add_mission(session, new, services.clock.now())
-    await message.reply_text(f"Added mission #{added.id}: {added.title} ({added.points} pts).")
+    added_text = _("Added mission #{id}: {title} ({points} pts).")
+    await message.reply_text(
+        added_text.format(id=added.id, title=added.title, points=number(added.points))
+    )
 
 
 @admin_only
@@ -118,11 +124,21 @@ async def retire_mission(update: Update, context: BotContext) -> None:
     args = context.args or []
     mission_id = ascii_int(args[0], 1, SERIAL_MAX) if len(args) == 1 else None
     if mission_id is None:
-        await message.reply_text("Usage: /retiremission <id> (see /missions for the ids)")
+        await message.reply_text(_("Usage: /retiremission <id> (see /missions for the ids)"))
         return
     async with context.services.db.session() as session:
         retired = await catalogue.retire_mission(session, mission_id)
     if retired is None:
-        await message.reply_text(f"There is no mission #{mission_id}. See /missions.")
+        await message.reply_text(
+            _("There is no mission #{id}. See /missions.").format(id=mission_id)
+        )
         return
-    await message.reply_text(f"Mission #{retired.id} ({retired.title}) is retired.")
+    retired_text = _("Mission #{id} ({title}) is retired.")
+    await message.reply_text(retired_text.format(id=retired.id, title=retired.title))
+
+
+def _catalogue_line(mission_id: int, points: int, title: str, active: bool) -> str:
+    line = _("#{id} · {points} pts · {title}").format(
+        id=mission_id, points=number(points), title=title
+    )
+    return line if active else _("{line} (retired)").format(line=line)

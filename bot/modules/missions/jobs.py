@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
+from bot.core.i18n import _, ngettext, speaking
 from bot.core.jobs import DailyAt, JobContext, JobSpec
-from bot.core.plural import plural
+from bot.core.languages import language_column
 from bot.core.users import User
 from bot.modules.missions import service
 from bot.modules.missions.catalogue import active_missions
@@ -37,46 +38,51 @@ async def send_daily(ctx: JobContext) -> str:
     services, day = ctx.services, local_day(ctx.services)
     limit: int = ctx.args.get("limit", USERS_MAX)
     if limit < 1:
-        return f"{day}: limit must be at least 1, got {limit}; nothing assigned"
+        return _("{day}: limit must be at least 1, got {limit}; nothing assigned").format(
+            day=day, limit=limit
+        )
     counts: Counter[str] = Counter()
     after = 0
     while counts["assigned"] + counts["already"] < limit:
         async with services.db.session() as session:
             catalogue = await active_missions(session)
             if not catalogue:
-                return f"{day}: no active missions in the catalogue; nothing assigned"
+                return _("{day}: no active missions in the catalogue; nothing assigned").format(
+                    day=day
+                )
             room = limit - counts["assigned"] - counts["already"]
-            user_ids = await _reachable_after(session, after, min(BATCH, room))
-            if user_ids:
-                await _assign_batch(session, services, user_ids, day, catalogue, counts)
+            readers = await _reachable_after(session, after, min(BATCH, room))
+            if readers:
+                await _assign_batch(session, services, readers, day, catalogue, counts)
         await services.bus.publish_committed(session)
-        if not user_ids:
+        if not readers:
             break
-        after = user_ids[-1]
-    return (
-        f"{day}: assigned {counts['assigned']}, queued {counts['queued']}, "
-        f"already had one {counts['already']}"
+        after = list(readers)[-1]
+    return _("{day}: assigned {assigned}, queued {queued}, already had one {already}").format(
+        day=day, assigned=counts["assigned"], queued=counts["queued"], already=counts["already"]
     )
 
 
-async def _reachable_after(session: AsyncSession, after: int, size: int) -> list[int]:
-    rows = await session.scalars(
-        select(User.id)
+async def _reachable_after(session: AsyncSession, after: int, size: int) -> dict[int, str]:
+    """The next ``size`` reachable users after ``after``, each with the language they read."""
+    rows = await session.execute(
+        select(User.id, language_column())
         .where(User.reachable.is_(True), User.id > after)
         .order_by(User.id)
         .limit(size)
     )
-    return list(rows)
+    return {user_id: language for user_id, language in rows.all()}
 
 
 async def _assign_batch(
     session: AsyncSession,
     services: Services,
-    user_ids: list[int],
+    readers: dict[int, str],
     day: date,
     catalogue: list[Mission],
     counts: Counter[str],
 ) -> None:
+    user_ids = list(readers)
     have = set(
         await session.scalars(
             select(MissionAssignment.user_id).where(
@@ -97,6 +103,8 @@ async def _assign_batch(
             counts["already"] += 1
             continue
         counts["assigned"] += 1
+        with speaking(readers[user_id]):  # the recipient's language, not the job's
+            text, keyboard = mission_text(mission), done_keyboard(assignment.id)
         counts["queued"] += await services.outbox.enqueue(
             session,
             key=f"mission:{day.isoformat()}:{user_id}",
@@ -104,8 +112,8 @@ async def _assign_batch(
             user_id=user_id,
             category=Category.MISSION,
             priority=Priority.MISSION,
-            text=mission_text(mission),
-            payload={"reply_markup": done_keyboard(assignment.id)},
+            text=text,
+            payload={"reply_markup": keyboard},
         )
 
 
@@ -120,7 +128,12 @@ async def expire(ctx: JobContext) -> str:
         closed += batch
         if batch < BATCH:
             break
-    return f"closed {plural(closed, 'open mission')} before {today} as missed"
+    text = ngettext(
+        "closed {count} open mission before {day} as missed",
+        "closed {count} open missions before {day} as missed",
+        closed,
+    )
+    return text.format(count=closed, day=today)
 
 
 JOBS = (

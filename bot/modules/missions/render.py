@@ -1,9 +1,15 @@
-"""How a mission looks in a chat; shared by /mission and the daily outbox message."""
+"""How a mission looks in a chat; shared by /mission and the daily outbox message.
+
+Texts are written in the current language (:mod:`bot.core.i18n`): the user's own when
+answering them, the recipient's when the daily job queues their message.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.core.formatting import number
+from bot.core.i18n import _, ngettext
 from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.missions.models import Mission
 
@@ -11,24 +17,29 @@ DONE_PREFIX = "mission:done:"
 
 
 def mission_text(mission: Mission) -> str:
-    return (
-        f"🎯 Today's mission: {mission.title}\n\n{mission.description}\n\n"
-        f"Worth {mission.points} points. Press Done when you have done it."
+    worth = ngettext("Worth {points} point.", "Worth {points} points.", mission.points)
+    return _("🎯 Today's mission: {title}\n\n{description}\n\n{worth} {press}").format(
+        title=mission.title,
+        description=mission.description,
+        worth=worth.format(points=number(mission.points)),
+        press=_("Press Done when you have done it."),
     )
 
 
 def done_keyboard(assignment_id: int) -> dict[str, Any]:
     """The inline keyboard (Bot API JSON) with the Done button of one assignment."""
-    button = {"text": "✅ Done", "callback_data": f"{DONE_PREFIX}{assignment_id}"}
+    button = {"text": _("✅ Done"), "callback_data": f"{DONE_PREFIX}{assignment_id}"}
     return {"inline_keyboard": [[button]]}
 
 
 def completed_text(mission: Mission, streak: int) -> str:
-    days = "day" if streak == 1 else "days"
-    return (
-        f"✅ Mission complete: {mission.title}\n\n"
-        f"+{mission.points} points. Streak: {streak} {days} in a row.\n"
-        "See /balance for your points."
+    earned = ngettext("+{points} point.", "+{points} points.", mission.points)
+    in_a_row = ngettext("Streak: {days} day in a row.", "Streak: {days} days in a row.", streak)
+    text = _("✅ Mission complete: {title}\n\n{earned} {streak}\nSee /balance for your points.")
+    return text.format(
+        title=mission.title,
+        earned=earned.format(points=number(mission.points)),
+        streak=in_a_row.format(days=number(streak)),
     )
 
 

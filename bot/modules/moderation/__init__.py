@@ -9,6 +9,7 @@ from bot.core.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
 from bot.core.config import Settings
 from bot.core.context import App, Services
 from bot.core.events import MessageDelivered
+from bot.core.i18n import N_
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
 from bot.modules.moderation import cards, direct, handlers, records, review, service
 from bot.modules.moderation.jobs import JOBS
@@ -28,15 +29,15 @@ def _usable(settings: Settings) -> bool:
 
 
 COMMANDS = (
-    Command("suggest", "suggest a channel post (text, or a photo/video with this caption)",
-            "<text>", callback=handlers.suggest, private=True, available=_usable),
-    Command("mysuggestions", "your suggestions and their state",
+    Command("suggest", N_("suggest a channel post (text, or a photo/video with this caption)"),
+            N_("<text>"), callback=handlers.suggest, private=True, available=_usable),
+    Command("mysuggestions", N_("your suggestions and their state"),
             callback=handlers.mysuggestions, private=True, available=_usable),
-    Command("withdraw", "withdraw a suggestion still waiting for review", "<id>",
+    Command("withdraw", N_("withdraw a suggestion still waiting for review"), N_("<id>"),
             callback=handlers.withdraw, private=True, available=_usable),
-    Command("modqueue", "suggestions waiting for review, oldest first (moderators)", admin=True,
+    Command("modqueue", N_("suggestions waiting for review, oldest first (moderators)"), admin=True,
             callback=review.modqueue, staff=_moderator, refusal=MODERATORS_ONLY),
-    Command("approve", "approve a suggestion for a time (moderators)", "<id> [+2h|<time>]",
+    Command("approve", N_("approve a suggestion for a time (moderators)"), N_("<id> [+2h|<time>]"),
             admin=True, callback=review.approve, staff=_moderator, refusal=MODERATORS_ONLY),
 )  # fmt: skip
 REPLY_GROUP = 5  # after every module's own handlers: replies to review cards, then

@@ -6,12 +6,15 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
+from bot.core.i18n import N_
 from bot.modules.notifications import handlers
 from bot.modules.notifications.service import PreferencesPolicy
 
 COMMANDS = (
-    Command("notifications", "choose which messages you get", callback=handlers.show),
-    Command("quiet", "set quiet hours for bulk messages", "<22-08|off>", callback=handlers.quiet),
+    Command("notifications", N_("choose which messages you get"), callback=handlers.show),
+    Command(
+        "quiet", N_("set quiet hours for bulk messages"), N_("<22-08|off>"), callback=handlers.quiet
+    ),
 )
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
+from bot.core.i18n import N_
 from bot.modules.missions.events import MissionCompleted
 from bot.modules.referrals import handlers
 from bot.modules.referrals.jobs import JOBS
 
 COMMANDS = (
-    Command("invite", "your invite link and the friends who joined", callback=handlers.invite),
+    Command("invite", N_("your invite link and the friends who joined"), callback=handlers.invite),
 )
 
 

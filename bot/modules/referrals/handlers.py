@@ -6,6 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.core.context import BotContext, Services
+from bot.core.formatting import number
+from bot.core.i18n import _
 from bot.modules.missions.events import MissionCompleted
 from bot.modules.referrals import service
 
@@ -18,11 +20,13 @@ async def invite(update: Update, context: BotContext) -> None:
     async with context.services.db.session() as session:
         joined, rewarded = await service.invite_figures(session, user.id)
     link = f"https://t.me/{context.bot.username}?start=ref_{user.id}"
-    await message.reply_text(
-        f"Invite friends with your link:\n{link}\n\n"
-        f"Friends who joined: {joined}\nRewards earned: {rewarded} "
-        f"({service.REWARD} points each, when a friend completes their first mission)."
+    text = _(
+        "Invite friends with your link:\n{link}\n\n"
+        "Friends who joined: {joined}\nRewards earned: {rewarded} "
+        "({reward} points each, when a friend completes their first mission)."
     )
+    values = {"link": link, "joined": number(joined), "rewarded": number(rewarded)}
+    await message.reply_text(text.format(**values, reward=number(service.REWARD)))
 
 
 class ReferralHandlers:

@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.db import dialect_insert
 from bot.core.delivery import Category, Priority
+from bot.core.formatting import number
+from bot.core.i18n import _, ngettext
+from bot.core.languages import speaking_to
 from bot.core.users import User, count_invited
 from bot.modules.referrals.events import ReferralRewarded
 from bot.modules.referrals.models import ReferralReward
@@ -73,15 +76,24 @@ async def pay(session: AsyncSession, services: Services, invitee_id: int) -> boo
         user_id=reward.inviter_id,
         category=Category.REWARD,
         priority=Priority.NOTIFICATION,
-        text=await _notification(session, invitee_id, reward.points),
+        text=await _notification(session, reward.inviter_id, invitee_id, reward.points),
     )
     return True
 
 
-async def _notification(session: AsyncSession, invitee_id: int, points: int) -> str:
+async def _notification(
+    session: AsyncSession, inviter_id: int, invitee_id: int, points: int
+) -> str:
+    """The inviter's notice, in the inviter's language."""
     invitee = await session.get(User, invitee_id)
-    name = invitee.first_name if invitee and invitee.first_name else "A friend you invited"
-    return f"🎉 {name} completed their first mission — you earned {points} points! See /balance."
+    async with speaking_to(session, inviter_id):
+        name = invitee.first_name if invitee and invitee.first_name else _("A friend you invited")
+        text = ngettext(
+            "🎉 {name} completed their first mission — you earned {points} point! See /balance.",
+            "🎉 {name} completed their first mission — you earned {points} points! See /balance.",
+            points,
+        )
+        return text.format(name=name, points=number(points))
 
 
 async def unpaid_after(session: AsyncSession, after_id: int, limit: int) -> list[tuple[int, int]]:

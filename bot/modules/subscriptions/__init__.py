@@ -15,19 +15,20 @@ from telegram.ext import (
 
 from bot.core.commands import Command
 from bot.core.context import App, Services
+from bot.core.i18n import N_
 from bot.core.stats import as_of
 from bot.modules.subscriptions import handlers, service
 from bot.modules.subscriptions.jobs import JOBS
 
 COMMANDS = (
-    Command("status", "see your VIP subscription and when it ends", callback=handlers.status),
-    Command("subscribe", "buy VIP access with Telegram Stars", callback=handlers.subscribe,
+    Command("status", N_("see your VIP subscription and when it ends"), callback=handlers.status),
+    Command("subscribe", N_("buy VIP access with Telegram Stars"), callback=handlers.subscribe,
             available=lambda settings: settings.vip_stars_price > 0),
-    Command("grant", "grant or extend a VIP subscription", "<user_id> <duration>", admin=True,
-            callback=handlers.grant),
-    Command("revoke", "end a VIP subscription now", "<user_id>", admin=True,
+    Command("grant", N_("grant or extend a VIP subscription"), N_("<user_id> <duration>"),
+            admin=True, callback=handlers.grant),
+    Command("revoke", N_("end a VIP subscription now"), N_("<user_id>"), admin=True,
             callback=handlers.revoke),
-    Command("refund", "refund a Stars payment and end what it bought", "<charge_id>",
+    Command("refund", N_("refund a Stars payment and end what it bought"), N_("<charge_id>"),
             admin=True, callback=handlers.refund),
 )  # fmt: skip
 

@@ -7,6 +7,7 @@ rather than forgotten.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.core.context import Services
 from bot.core.delivery import Category
+from bot.core.i18n import _
 from bot.core.logging import get_logger
 from bot.modules.subscriptions import charges, links, service
 from bot.modules.subscriptions.events import SubscriptionExpired, SubscriptionGranted
@@ -91,7 +93,7 @@ async def _record_grant(
         await service.tell(
             services.outbox, session, category=Category.ACCESS, user_id=user_id,
             key=f"subgrant:{user_id}:{result.ends_at.isoformat()}",
-            text=granted_text(result, link, expires_at, services),
+            text=functools.partial(granted_text, result, link, expires_at, services),
         )  # fmt: skip
     return result
 
@@ -109,11 +111,18 @@ def granted_text(
     result: service.Grant, link: str, link_expires_at: datetime, services: Services
 ) -> str:
     tz = services.settings.tz
-    head = "extended" if result.extended else "is active"
+    if result.extended:
+        head = _("Your VIP subscription is extended until {ends}.")
+    else:
+        head = _("Your VIP subscription is active until {ends}.")
+    join = _(
+        "Join the VIP chat with this personal link (it works for you only, valid until "
+        "{expires}):\n{link}"
+    )
     return (
-        f"Your VIP subscription {head} until {service.local(result.ends_at, tz)}.\n"
-        f"Join the VIP chat with this personal link (it works for you only, valid until "
-        f"{service.local(link_expires_at, tz)}):\n{link}"
+        head.format(ends=service.local(result.ends_at, tz))
+        + "\n"
+        + join.format(expires=service.local(link_expires_at, tz), link=link)
     )
 
 
@@ -125,11 +134,10 @@ async def end_subscription(
     async with services.db.session() as session:
         if not await service.end(session, sub_id, now, revoked=revoked):
             return False
-        why = "was ended by an admin" if revoked else "has ended"
         await service.tell(
             services.outbox, session, category=Category.ACCESS, user_id=user_id,
             key=f"subend:{user_id}:{ends_at.isoformat()}",
-            text=f"Your VIP subscription {why}, so you no longer have access to the VIP chat.",
+            text=functools.partial(ended_text, revoked),
         )  # fmt: skip
     await services.bus.publish(SubscriptionExpired(user_id, revoked))
     return True
@@ -185,3 +193,12 @@ async def revoke_links(services: Services, bot: Bot, limit: int = 500) -> int:
 async def close_out(services: Services, bot: Bot) -> tuple[int, int]:
     """After subscriptions ended: revoke their links, remove them from the VIP chat."""
     return await revoke_links(services, bot), await remove_ended(services, bot)
+
+
+def ended_text(revoked: bool) -> str:
+    if revoked:
+        return _(
+            "Your VIP subscription was ended by an admin, so you no longer have access to "
+            "the VIP chat."
+        )
+    return _("Your VIP subscription has ended, so you no longer have access to the VIP chat.")

@@ -9,16 +9,17 @@ from telegram import LabeledPrice, Update
 
 from bot.core.commands import admin_only
 from bot.core.context import BotContext
+from bot.core.formatting import number
+from bot.core.i18n import N_, _, ngettext
 from bot.core.logging import get_logger
 from bot.core.parse import USER_ID_MAX, ascii_int
-from bot.core.plural import plural
 from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
 
 log = get_logger(__name__)
 
-GRANT_USAGE = "Usage: /grant <user_id> <duration>, e.g. /grant 123456789 30d (s, m, h, d or w)."
-REVOKE_USAGE = "Usage: /revoke <user_id>"
-REFUND_USAGE = "Usage: /refund <charge_id> (the payment id the payer and the admins were given)"
+GRANT_USAGE = N_("Usage: /grant <user_id> <duration>, e.g. /grant 123456789 30d (s, m, h, d or w).")
+REVOKE_USAGE = N_("Usage: /revoke <user_id>")
+REFUND_USAGE = N_("Usage: /refund <charge_id> (the payment id the payer and the admins were given)")
 _CHARGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,255}", re.ASCII)
 
 
@@ -34,32 +35,32 @@ async def grant(update: Update, context: BotContext) -> None:
         return
     user_id = _user_id(args[0]) if len(args) == 2 else None
     if user_id is None:
-        await message.reply_text(GRANT_USAGE)
+        await message.reply_text(_(GRANT_USAGE))
         return
     try:
         duration = service.parse_duration(args[1])
     except service.DurationError as exc:
-        await message.reply_text(f"Nothing granted: {exc}.")
+        await message.reply_text(_("Nothing granted: {reason}.").format(reason=exc))
         return
     services = context.services
     async with services.db.session() as session:
         known = await service.user_exists(session, user_id)
     if not known:
-        await message.reply_text(
-            f"Nothing granted: user {user_id} has not started the bot (unknown user id)."
-        )
+        unknown = _("Nothing granted: user {user} has not started the bot (unknown user id).")
+        await message.reply_text(unknown.format(user=user_id))
         return
     try:
         outcome = await access.grant_access(services, context.bot, user_id, duration)
     except access.AccessError as exc:
-        await message.reply_text(f"Nothing granted: {exc}.")
+        await message.reply_text(_("Nothing granted: {reason}.").format(reason=exc))
         return
     log.info("subscription granted", user_id=user_id, ends_at=outcome.grant.ends_at.isoformat())
-    verb = "Extended" if outcome.grant.extended else "Granted"
     ends = service.local(outcome.grant.ends_at, services.settings.tz)
-    await message.reply_text(
-        f"{verb}: user {user_id} is subscribed until {ends}; invite link sent."
-    )
+    if outcome.grant.extended:
+        done = _("Extended: user {user} is subscribed until {ends}; invite link sent.")
+    else:
+        done = _("Granted: user {user} is subscribed until {ends}; invite link sent.")
+    await message.reply_text(done.format(user=user_id, ends=ends))
 
 
 @admin_only
@@ -70,18 +71,21 @@ async def revoke(update: Update, context: BotContext) -> None:
         return
     user_id = _user_id(args[0]) if len(args) == 1 else None
     if user_id is None:
-        await message.reply_text(REVOKE_USAGE)
+        await message.reply_text(_(REVOKE_USAGE))
         return
     services = context.services
     async with services.db.session() as session:
         sub = await service.get(session, user_id)
     if sub is None or sub.status != "active":
-        await message.reply_text(f"User {user_id} has no active subscription; nothing changed.")
+        none = _("User {user} has no active subscription; nothing changed.")
+        await message.reply_text(none.format(user=user_id))
         return
     await access.end_subscription(services, sub.id, user_id, sub.ends_at, revoked=True)
     await access.close_out(services, context.bot)
     log.info("subscription revoked", user_id=user_id)
-    await message.reply_text(f"Revoked: user {user_id} no longer has VIP access.")
+    await message.reply_text(
+        _("Revoked: user {user} no longer has VIP access.").format(user=user_id)
+    )
 
 
 async def status(update: Update, context: BotContext) -> None:
@@ -95,11 +99,13 @@ async def status(update: Update, context: BotContext) -> None:
         sub = await service.get(session, user.id)
     tz = services.settings.tz
     if sub is not None and sub.status == "active" and sub.ends_at > now:
-        text = f"Your VIP subscription is active until {service.local(sub.ends_at, tz)}."
+        text = _("Your VIP subscription is active until {ends}.")
     elif sub is not None:
-        text = f"Your VIP subscription ended on {service.local(sub.ends_at, tz)}."
+        text = _("Your VIP subscription ended on {ends}.")
     else:
-        text = "You have no VIP subscription."
+        text = _("You have no VIP subscription.")
+    if sub is not None:
+        text = text.format(ends=service.local(sub.ends_at, tz))
     await message.reply_text(text)
 
 
@@ -115,16 +121,25 @@ async def subscribe(update: Update, context: BotContext) -> None:
         return
     settings = context.services.settings
     if settings.vip_stars_price == 0 or settings.vip_chat_id is None:
-        await message.reply_text("VIP subscriptions cannot be bought here; ask an admin.")
+        await message.reply_text(_("VIP subscriptions cannot be bought here; ask an admin."))
         return
     offer = _offer(context, user.id)
     await message.reply_invoice(
-        title="VIP subscription",
-        description=f"{offer.days} days of access to the VIP chat.",
+        title=_("VIP subscription"),
+        description=ngettext(
+            "{days} day of access to the VIP chat.",
+            "{days} days of access to the VIP chat.",
+            offer.days,
+        ).format(days=number(offer.days)),
         payload=offer.payload(),
         currency=payments.CURRENCY,
-        prices=[LabeledPrice(f"VIP, {plural(offer.days, 'day')}", offer.stars)],
+        prices=[LabeledPrice(_price_label(offer.days), offer.stars)],
     )  # no provider token: Stars payments take none
+
+
+def _price_label(days: int) -> str:
+    label = ngettext("VIP, {days} day", "VIP, {days} days", days)
+    return label.format(days=number(days))
 
 
 async def pre_checkout(update: Update, context: BotContext) -> None:
@@ -138,7 +153,7 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
             amount=query.total_amount, current=_offer(context, query.from_user.id),
         )  # fmt: skip
         if context.services.settings.vip_chat_id is None:
-            raise payments.PaymentError("VIP subscriptions are not on sale at the moment.")
+            raise payments.PaymentError(_("VIP subscriptions are not on sale at the moment."))
     except payments.PaymentError as exc:
         log.info("pre-checkout refused", user_id=query.from_user.id, reason=str(exc))
         await query.answer(ok=False, error_message=str(exc))
@@ -168,7 +183,7 @@ async def refund(update: Update, context: BotContext) -> None:
     if message is None:
         return
     if len(args) != 1 or not _CHARGE_ID.fullmatch(args[0]):
-        await message.reply_text(REFUND_USAGE)
+        await message.reply_text(_(REFUND_USAGE))
         return
     await message.reply_text(await refunds.refund(context.services, context.bot, args[0]))
 

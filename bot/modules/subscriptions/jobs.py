@@ -3,9 +3,12 @@ retried grant of Stars payments that were stored but not granted."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+import functools
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.core.delivery import Category
+from bot.core.i18n import _
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
 from bot.modules.subscriptions import access, service, settle
 
@@ -22,14 +25,23 @@ async def remind(ctx: JobContext) -> str:
             for sub in await service.due_reminders(session, threshold, window, now):
                 if not await service.claim_reminder(session, sub, threshold, now):
                     continue
-                left = "tomorrow" if threshold == "1d" else "in less than 3 days"
                 sent[threshold] += await service.tell(
                     services.outbox, session, category=Category.REMINDER, user_id=sub.user_id,
                     key=f"subremind:{sub.user_id}:{sub.ends_at.isoformat()}:{threshold}",
-                    text=f"Your VIP subscription ends {left}, on "
-                    f"{service.local(sub.ends_at, tz)}. Ask an admin to renew it.",
+                    text=functools.partial(reminder_text, threshold, sub.ends_at, tz),
                 )  # fmt: skip
-    return f"reminded {sent['3d']} (3 days) and {sent['1d']} (1 day)"
+    return _("reminded {three} (3 days) and {one} (1 day)").format(three=sent["3d"], one=sent["1d"])
+
+
+def reminder_text(threshold: str, ends_at: datetime, tz: ZoneInfo) -> str:
+    """The reminder before a subscription ends, in the current language."""
+    if threshold == "1d":
+        text = _("Your VIP subscription ends tomorrow, on {ends}. Ask an admin to renew it.")
+    else:
+        text = _(
+            "Your VIP subscription ends in less than 3 days, on {ends}. Ask an admin to renew it."
+        )
+    return text.format(ends=service.local(ends_at, tz))
 
 
 async def expire(ctx: JobContext) -> str:

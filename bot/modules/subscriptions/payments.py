@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.i18n import _
 from bot.core.parse import USER_ID_MAX, ascii_int
 
 CURRENCY = "XTR"  # Telegram Stars
@@ -42,16 +43,16 @@ def parse_payload(payload: str) -> Offer:
         stars = ascii_int(parts[3], 1, STARS_MAX)
         if user_id is not None and days is not None and stars is not None:
             return Offer(user_id, days, stars)
-    raise PaymentError("This invoice is not valid. Send /subscribe for a new one.")
+    raise PaymentError(_("This invoice is not valid. Send /subscribe for a new one."))
 
 
 def check(payload: str, *, payer: int, currency: str, amount: int, current: Offer) -> Offer:
     """The offer a pre-checkout query pays for, if it is still the one on sale to ``payer``."""
     offer = parse_payload(payload)
     if offer.user_id != payer:
-        raise PaymentError("This invoice was made for someone else. Send /subscribe yourself.")
+        raise PaymentError(_("This invoice was made for someone else. Send /subscribe yourself."))
     if currency != CURRENCY or amount != offer.stars:
-        raise PaymentError("The amount does not match the invoice. Send /subscribe again.")
+        raise PaymentError(_("The amount does not match the invoice. Send /subscribe again."))
     if (offer.days, offer.stars) != (current.days, current.stars):
-        raise PaymentError("The price has changed since this invoice. Send /subscribe again.")
+        raise PaymentError(_("The price has changed since this invoice. Send /subscribe again."))
     return offer

@@ -8,6 +8,7 @@ none are left) and the payer's message is queued. A refund Telegram already made
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,8 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.core.context import Services
 from bot.core.delivery import Category
+from bot.core.formatting import number
+from bot.core.i18n import _
 from bot.core.logging import get_logger
 from bot.modules.subscriptions import access, charges, service
 from bot.modules.subscriptions.events import SubscriptionExpired
@@ -38,34 +41,38 @@ async def refund(services: Services, bot: Bot, charge_id: str) -> str:
     async with services.db.session() as session:
         row = await charges.get(session, charge_id)
     if row is None:
-        return f"No Stars payment with charge id {charge_id}; nothing changed."
+        return _("No Stars payment with charge id {id}; nothing changed.").format(id=charge_id)
     if row.state == ChargeState.REFUNDED:
-        return f"Payment {charge_id} was refunded already; nothing changed."
+        return _("Payment {id} was refunded already; nothing changed.").format(id=charge_id)
     try:
         await bot.refund_star_payment(row.user_id, charge_id)
     except BadRequest as exc:
         if "ALREADY_REFUNDED" not in str(exc).upper():
-            return f"Telegram refused to refund {charge_id}: {exc}; nothing changed."
+            text = _("Telegram refused to refund {id}: {error}; nothing changed.")
+            return text.format(id=charge_id, error=exc)
     except TelegramError as exc:
-        return f"The refund of {charge_id} failed ({exc}); nothing changed, try again."
+        text = _("The refund of {id} failed ({error}); nothing changed, try again.")
+        return text.format(id=charge_id, error=exc)
     done = await _record(services, row)
     if done is None:
-        return f"Payment {charge_id} was refunded already; nothing changed."
+        return _("Payment {id} was refunded already; nothing changed.").format(id=charge_id)
     log.info("Stars payment refunded", charge_id=charge_id, user_id=row.user_id)
     if done.ended:
         await services.bus.publish(SubscriptionExpired(row.user_id, revoked=True))
         await access.close_out(services, bot)
-    return f"Refunded {charge_id}: {row.stars} Stars to user {row.user_id}; " + _effect(
-        services, done
+    head = _("Refunded {id}: {stars} Stars to user {user};").format(
+        id=charge_id, stars=number(row.stars), user=row.user_id
     )
+    return f"{head} {_effect(services, done)}"
 
 
 def _effect(services: Services, done: Refunded) -> str:
     if done.ended:
-        return "their subscription has ended."
+        return _("their subscription has ended.")
     if done.ends_at is None:
-        return "no subscription time to take back."
-    return f"their subscription now ends {service.local(done.ends_at, services.settings.tz)}."
+        return _("no subscription time to take back.")
+    ends = service.local(done.ends_at, services.settings.tz)
+    return _("their subscription now ends {ends}.").format(ends=ends)
 
 
 async def _record(services: Services, row: StarPayment) -> Refunded | None:
@@ -83,7 +90,8 @@ async def _record(services: Services, row: StarPayment) -> Refunded | None:
         done = done or Refunded(None, ended=False)
         await service.tell(
             services.outbox, session, category=Category.RECEIPT, user_id=row.user_id,
-            key=f"refund:{row.charge_id}", text=_payer_text(services, row, done),
+            key=f"refund:{row.charge_id}",
+            text=functools.partial(_payer_text, services, row, done),
         )  # fmt: skip
     return done
 
@@ -100,10 +108,16 @@ async def _take_back(session: AsyncSession, row: StarPayment, now: datetime) -> 
 
 
 def _payer_text(services: Services, row: StarPayment, done: Refunded) -> str:
-    head = f"Your payment {row.charge_id} ({row.stars} Stars) was refunded"
+    values = {"id": row.charge_id, "stars": number(row.stars)}
     if done.ended:
-        return f"{head}, so your VIP subscription has ended."
+        text = _(
+            "Your payment {id} ({stars} Stars) was refunded, so your VIP subscription has ended."
+        )
+        return text.format(**values)
     if done.ends_at is not None:
         ends = service.local(done.ends_at, services.settings.tz)
-        return f"{head}; your VIP subscription now ends {ends}."
-    return f"{head}."
+        text = _(
+            "Your payment {id} ({stars} Stars) was refunded; your VIP subscription now ends {ends}."
+        )
+        return text.format(**values, ends=ends)
+    return _("Your payment {id} ({stars} Stars) was refunded.").format(**values)

@@ -9,7 +9,7 @@ so a crash never loses or doubles it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,8 +18,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import formatting
 from bot.core.db import dialect_insert
 from bot.core.delivery import Category, Outbox, Priority
+from bot.core.i18n import _
+from bot.core.languages import speaking_to
 from bot.core.retention import PurgeRequest, delete_in_batches
 from bot.core.users import User
 from bot.modules.subscriptions.models import InviteLink, Subscription, SubscriptionStatus
@@ -38,12 +41,14 @@ def parse_duration(text: str) -> timedelta:
     """``90s``, ``12h``, ``30d``, ``2w`` -> timedelta; zero, negative and > 10 years refused."""
     match = _DURATION.fullmatch(text.strip().lower())
     if match is None:
-        raise DurationError(f"{text!r} is not a duration: use e.g. 90s, 12h, 30d or 2w")
+        raise DurationError(
+            _("{text!r} is not a duration: use e.g. 90s, 12h, 30d or 2w").format(text=text)
+        )
     amount, unit = int(match.group(1)), match.group(2)
     if amount <= 0:
-        raise DurationError("the duration must be positive")
+        raise DurationError(_("the duration must be positive"))
     if amount * _UNITS[unit] > MAX_DURATION.total_seconds():
-        raise DurationError("the duration is longer than 10 years; that looks like a typo")
+        raise DurationError(_("the duration is longer than 10 years; that looks like a typo"))
     return timedelta(seconds=amount * _UNITS[unit])
 
 
@@ -56,8 +61,9 @@ class Grant:
     extended: bool
 
 
-def local(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+def local(at: datetime, tz: ZoneInfo) -> str:
+    """A date and time in the bot's zone, written the reader's way, with the zone's name."""
+    return f"{formatting.moment(at, tz)} {at.astimezone(tz):%Z}"
 
 
 async def user_exists(session: AsyncSession, user_id: int) -> bool:
@@ -82,7 +88,7 @@ def shifted(session: AsyncSession, column: Any, seconds: int) -> Any:
 def _whole_seconds(duration: timedelta) -> int:
     seconds = int(duration.total_seconds())
     if seconds <= 0 or timedelta(seconds=seconds) != duration:
-        raise DurationError("a subscription moves by whole seconds only")
+        raise DurationError(_("a subscription moves by whole seconds only"))
     return seconds
 
 
@@ -247,11 +253,20 @@ async def count_active_at(session: AsyncSession, at: datetime) -> int:
 
 
 async def tell(
-    outbox: Outbox, session: AsyncSession, *, key: str, user_id: int, text: str, category: Category
+    outbox: Outbox,
+    session: AsyncSession,
+    *,
+    key: str,
+    user_id: int,
+    text: Callable[[], str],
+    category: Category,
 ) -> bool:
-    """Queue a message about the user's subscription in the caller's transaction."""
+    """Queue a message about the user's subscription in the caller's transaction; ``text``
+    is written in the user's language (a job or an admin's command queues it)."""
     priority = Priority.REMINDER if category == Category.REMINDER else Priority.NOTIFICATION
+    async with speaking_to(session, user_id):
+        rendered = text()
     return await outbox.enqueue(
         session, key=key, chat_id=user_id, user_id=user_id, category=category,
-        priority=priority, text=text,
+        priority=priority, text=rendered,
     )  # fmt: skip

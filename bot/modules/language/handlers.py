@@ -1,0 +1,59 @@
+"""Thin PTB callbacks: /language with a button per language, and the button pressed."""
+
+from __future__ import annotations
+
+from babel import Locale
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.core import i18n
+from bot.core.context import BotContext
+from bot.core.i18n import _
+from bot.core.languages import store_choice
+
+PREFIX = "lang:set:"
+
+
+def name(language: str) -> str:
+    """A language's name in itself ("English", "Українська"), as its readers look for it."""
+    own = Locale.parse(language).get_display_name(language) or language
+    return own[:1].upper() + own[1:]
+
+
+def keyboard(chosen: str) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(("✅ " if code == chosen else "") + name(code),
+                              callback_data=f"{PREFIX}{code}")]
+        for code in i18n.languages()
+    ]  # fmt: skip
+    return InlineKeyboardMarkup(rows)
+
+
+async def show(update: Update, context: BotContext) -> None:
+    """The languages available, the current one ticked."""
+    message = update.effective_message
+    if message is None:
+        return
+    current = i18n.current()
+    text = _("I write to you in {language}. Choose another:").format(language=name(current))
+    await message.reply_text(text, reply_markup=keyboard(current))
+
+
+async def pressed(update: Update, context: BotContext) -> None:
+    """``lang:set:<code>``: store the choice and answer in the new language; a stale or
+    forged button changes nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    language = (query.data or "").removeprefix(PREFIX)
+    services = context.services
+    stored = False
+    if language in i18n.languages():
+        async with services.db.session() as session:
+            stored = await store_choice(session, services.cache, query.from_user.id, language)
+    if not stored:
+        await query.answer(_("That language is not available. Send /language again."))
+        return
+    with i18n.speaking(language):
+        text = _("Done: I will write to you in {language}.").format(language=name(language))
+        await query.answer(text)
+        await query.edit_message_text(text, reply_markup=keyboard(language))

@@ -9,12 +9,12 @@ from bot.core.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
 from bot.core.config import Settings
 from bot.core.context import App, Services
 from bot.core.events import MessageDelivered
-from bot.core.i18n import N_
+from bot.core.i18n import N_, _
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
 from bot.modules.moderation import cards, direct, handlers, records, review, service
 from bot.modules.moderation.jobs import JOBS
 
-MODERATORS_ONLY = "Sorry, this command is for moderators only."
+MODERATORS_ONLY = N_("Sorry, this command is for moderators only.")
 
 
 def _moderator(settings: Settings, user_id: int) -> bool:
@@ -93,8 +93,11 @@ def _subscribe(services: Services) -> None:
         )
         if submission is not None:
             when = cards.local(services, event.publish_at)
-            text = f"Your suggestion #{submission.id} was approved; it will appear at {when}."
-            await cards.tell_author(services, session, submission, text)
+            await cards.tell_author(
+                services, session, submission,
+                lambda: _("Your suggestion #{id} was approved; it will appear at {when}.")
+                .format(id=submission.id, when=when),
+            )  # fmt: skip
 
     async def on_cancelled(event: PostCancelled, session: AsyncSession) -> None:
         """/cancelpost of a suggestion's post: it ends rejected and the author is told."""
@@ -104,10 +107,11 @@ def _subscribe(services: Services) -> None:
             session, services.bus, int(event.source_item_id), event.post_id
         )
         if submission is not None:
-            text = (
-                f"Your suggestion #{submission.id} will not appear after all: {submission.reason}."
-            )
-            await cards.tell_author(services, session, submission, text)
+            await cards.tell_author(
+                services, session, submission,
+                lambda: _("Your suggestion #{id} will not appear after all: {reason}.")
+                .format(id=submission.id, reason=submission.reason),
+            )  # fmt: skip
 
     async def on_published(event: PostPublished) -> None:
         async with services.db.session() as session:
@@ -116,8 +120,11 @@ def _subscribe(services: Services) -> None:
             )
             if submission is not None:
                 link = cards.post_link(event.chat_id, event.message_id)
-                text = f"Your suggestion #{submission.id} is in the channel: {link}"
-                await cards.tell_author(services, session, submission, text)
+                await cards.tell_author(
+                    services, session, submission,
+                    lambda: _("Your suggestion #{id} is in the channel: {link}")
+                    .format(id=submission.id, link=link),
+                )  # fmt: skip
         await services.bus.publish_committed(session)
 
     services.bus.subscribe(MessageDelivered, on_delivered)

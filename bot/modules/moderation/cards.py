@@ -7,6 +7,7 @@ each message once-only: ``modcard:<id>:<chat>`` (a card), ``modcard-edit:<id>:<c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +16,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
+from bot.core.i18n import N_, _
+from bot.core.languages import speaking_to
 from bot.modules.moderation.models import ReviewCard, State, Submission
 
 PREFIX = "mod"
 CARD_KEY = "modcard"
 PREVIEW = 3000  # characters of the submission shown on a card (a card holds 4096)
+
+
+STATES = {
+    State.PENDING: N_("pending"), State.AUTO_REJECTED: N_("auto-rejected"),
+    State.APPROVED: N_("approved"), State.REJECTED: N_("rejected"),
+    State.WITHDRAWN: N_("withdrawn"), State.SCHEDULED: N_("scheduled"),
+    State.PUBLISHED: N_("published"),
+}  # fmt: skip
+
+
+def state_word(state: str) -> str:
+    """A submission's state as its reader says it."""
+    known = STATES.get(state)  # type: ignore[call-overload]
+    return _(known) if known else state.replace("_", "-")
 
 
 def reviewers(services: Services) -> tuple[int, ...]:
@@ -31,18 +48,19 @@ def reviewers(services: Services) -> tuple[int, ...]:
 def card_text(submission: Submission) -> str:
     kind = "" if submission.kind == "text" else f" [{submission.kind}]"
     body = submission.text if len(submission.text) <= PREVIEW else submission.text[:PREVIEW] + "…"
-    return (
-        f"Suggestion #{submission.id}{kind} from {submission.author_name} "
-        f"(id {submission.author_id}):\n\n{body}"
-    )
+    head = _("Suggestion #{id}{kind} from {author} (id {author_id}):").format(
+        id=submission.id, kind=kind, author=submission.author_name,
+        author_id=submission.author_id,
+    )  # fmt: skip
+    return f"{head}\n\n{body}"
 
 
 def card_keyboard(submission_id: int, reasons: list[str]) -> dict[str, Any]:
     """Approve and Ban on the first row, one Reject button per preset reason below."""
     data = f"{PREFIX}:{{}}:{submission_id}"
     first = [
-        {"text": "✅ Approve", "callback_data": data.format("a")},
-        {"text": "⛔ Ban author", "callback_data": data.format("b")},
+        {"text": _("✅ Approve"), "callback_data": data.format("a")},
+        {"text": _("⛔ Ban author"), "callback_data": data.format("b")},
     ]
     rejects = [
         [{"text": f"❌ {reason}", "callback_data": f"{data.format('r')}:{index}"}]
@@ -54,10 +72,11 @@ def card_keyboard(submission_id: int, reasons: list[str]) -> dict[str, Any]:
 def outcome_line(submission: Submission, tz_format: str) -> str:
     who = submission.decided_by_name or str(submission.decided_by)
     if submission.state == State.WITHDRAWN:
-        return f"↩️ Withdrawn by the author at {tz_format}"
+        return _("↩️ Withdrawn by the author at {at}").format(at=tz_format)
     if submission.state == State.REJECTED:
-        return f"❌ Rejected by {who} at {tz_format}: {submission.reason}"
-    return f"✅ Approved by {who} at {tz_format}"
+        text = _("❌ Rejected by {who} at {at}: {reason}")
+        return text.format(who=who, at=tz_format, reason=submission.reason)
+    return _("✅ Approved by {who} at {at}").format(who=who, at=tz_format)
 
 
 def local(services: Services, moment: datetime | None) -> str:
@@ -68,9 +87,11 @@ def local(services: Services, moment: datetime | None) -> str:
 async def send_cards(services: Services, session: AsyncSession, submission: Submission) -> int:
     """Queue the review card to every reviewer; reply to it with text to reject with it."""
     queued = 0
-    markup = card_keyboard(submission.id, services.settings.moderation.reject_reasons)
-    text = card_text(submission) + "\n\nReply to this card with a reason to reject with it."
     for chat_id in reviewers(services):
+        async with speaking_to(session, chat_id):  # a group: the default language
+            markup = card_keyboard(submission.id, services.settings.moderation.reject_reasons)
+            hint = _("Reply to this card with a reason to reject with it.")
+            text = f"{card_text(submission)}\n\n{hint}"
         queued += await services.outbox.enqueue(
             session, key=f"{CARD_KEY}:{submission.id}:{chat_id}", chat_id=chat_id,
             category=Category.ALERT, priority=Priority.NOTIFICATION, text=text,
@@ -111,8 +132,9 @@ async def show_decision(services: Services, session: AsyncSession, submission: S
 async def _edit_card(
     services: Services, session: AsyncSession, submission: Submission, card: ReviewCard
 ) -> None:
-    outcome = outcome_line(submission, local(services, submission.decided_at))
-    text = f"{card_text(submission)}\n\n{outcome}"
+    async with speaking_to(session, card.chat_id):
+        outcome = outcome_line(submission, local(services, submission.decided_at))
+        text = f"{card_text(submission)}\n\n{outcome}"
     await services.outbox.enqueue(
         session, key=f"{CARD_KEY}-edit:{submission.id}:{card.chat_id}", chat_id=card.chat_id,
         category=Category.ALERT, priority=Priority.NOTIFICATION, method="editMessageText",
@@ -127,13 +149,16 @@ async def card_at(session: AsyncSession, chat_id: int, message_id: int) -> Revie
 
 
 async def tell_author(
-    services: Services, session: AsyncSession, submission: Submission, text: str
+    services: Services, session: AsyncSession, submission: Submission, text: Callable[[], str]
 ) -> bool:
-    """The author's notice of the submission's current state, once per state."""
+    """The author's notice of the submission's current state, once per state, written in
+    the author's language (a moderator's action or a job queues it)."""
+    async with speaking_to(session, submission.author_id):
+        written = text()
     return await services.outbox.enqueue(
         session, key=f"moderation:{submission.id}:{submission.state}",
         chat_id=submission.author_id, user_id=submission.author_id, category=Category.MODERATION,
-        priority=Priority.NOTIFICATION, text=text,
+        priority=Priority.NOTIFICATION, text=written,
     )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.core.config import ModerationSettings
-from bot.core.plural import plural
+from bot.core.i18n import _, ngettext
 
 # Cyrillic and Greek letters that look like Latin ones (after case folding).
 _LOOKALIKES = str.maketrans(
@@ -98,29 +98,39 @@ def check_policy(draft: Draft, rules: ModerationSettings) -> Verdict:
 
 def check_history(history: History, rules: ModerationSettings) -> Verdict:
     if history.duplicate:
-        return Verdict(False, "the same post was suggested before")
+        return Verdict(False, _("the same post was suggested before"))
     if history.pending >= rules.max_pending_per_author:
-        return Verdict(
-            False, f"you already have {plural(history.pending, 'suggestion')} waiting for review"
+        text = ngettext(
+            "you already have {count} suggestion waiting for review",
+            "you already have {count} suggestions waiting for review",
+            history.pending,
         )
+        return Verdict(False, text.format(count=history.pending))
     if history.today >= rules.max_per_day:
-        return Verdict(False, f"at most {plural(rules.max_per_day, 'suggestion')} a day")
+        text = ngettext(
+            "at most {count} suggestion a day",
+            "at most {count} suggestions a day",
+            rules.max_per_day,
+        )
+        return Verdict(False, text.format(count=rules.max_per_day))
     return PASS
 
 
 def _media(draft: Draft, rules: ModerationSettings) -> Verdict:
     if draft.kind != "text" and draft.kind not in rules.media_types:
-        return Verdict(False, f"{draft.kind} posts are not accepted")
+        return Verdict(False, _("{kind} posts are not accepted").format(kind=draft.kind))
     if not draft.text.strip():
-        what = "a caption" if draft.kind != "text" else "some text"
-        return Verdict(False, f"the post needs {what}")
+        if draft.kind != "text":
+            return Verdict(False, _("the post needs a caption"))
+        return Verdict(False, _("the post needs some text"))
     return PASS
 
 
 def _length(draft: Draft, rules: ModerationSettings) -> Verdict:
     limit = rules.max_text_length if draft.kind == "text" else rules.max_caption_length
     if len(draft.text) > limit:
-        return Verdict(False, f"the text has {len(draft.text)} characters; at most {limit}")
+        text = _("the text has {length} characters; at most {limit}")
+        return Verdict(False, text.format(length=len(draft.text), limit=limit))
     return PASS
 
 
@@ -128,17 +138,17 @@ def _links(draft: Draft, rules: ModerationSettings, text: str) -> Verdict:
     if rules.allow_links:
         return PASS
     if draft.has_link_entity or _LINK.search(text):
-        return Verdict(False, "links are not allowed")
+        return Verdict(False, _("links are not allowed"))
     return PASS
 
 
 def _blocked(rules: ModerationSettings, text: str) -> Verdict:
     for word, matcher in _word_matchers(tuple(rules.blocked_words)):
         if matcher.search(text):
-            return Verdict(False, f"it contains a blocked word ({word})")
+            return Verdict(False, _("it contains a blocked word ({word})").format(word=word))
     for pattern in rules.blocked_patterns:
         if re.search(pattern, text):
-            return Verdict(False, "it matches a blocked pattern")
+            return Verdict(False, _("it matches a blocked pattern"))
     return PASS
 
 

@@ -18,6 +18,7 @@ from telegram.ext import filters
 
 from bot.core.context import BotContext, Services
 from bot.core.delivery import Category, Priority
+from bot.core.i18n import _
 from bot.core.logging import get_logger
 from bot.modules.moderation import cards, service
 from bot.modules.moderation.drafts import draft_of
@@ -90,7 +91,7 @@ async def carry_out(services: Services, session: AsyncSession, submission: Submi
         )  # fmt: skip
         return
     origin = (submission.dm_chat_id, submission.dm_message_id)
-    reason = submission.reason or "withdrawn by the author"
+    reason = submission.reason or _("withdrawn by the author")
     await _decline(services, session, origin, reason, submission.id)
 
 

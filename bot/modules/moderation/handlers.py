@@ -9,6 +9,7 @@ from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
+from bot.core.i18n import N_, _
 from bot.core.logging import get_logger
 from bot.modules.moderation import cards, direct, service
 from bot.modules.moderation.checks import Draft
@@ -20,7 +21,7 @@ log = get_logger(__name__)
 _COMMAND = re.compile(r"^/suggest(@\w+)?(\s+|$)")
 AWAIT_TTL = 600.0
 WITHDRAW_PREFIX = "modw:"
-SUGGEST_HELP = (
+SUGGEST_HELP = N_(
     "Send the post now: a text, or a photo or video with a caption. "
     "(Or in one go: /suggest <text>.)"
 )
@@ -38,7 +39,7 @@ async def suggest(update: Update, context: BotContext) -> None:
     body = _COMMAND.sub("", message.text or message.caption or "", count=1)
     if message.text is not None and not body.strip():
         await context.services.cache.set(_awaiting(user.id), "1", ttl=AWAIT_TTL)
-        await message.reply_text(SUGGEST_HELP)
+        await message.reply_text(_(SUGGEST_HELP))
         return
     await _submit(context.services, message, draft_of(message, body))
 
@@ -48,8 +49,10 @@ async def edited(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is not None:
         await message.reply_text(
-            "Edits do not change a suggestion: the text as first sent is what is reviewed and "
-            "published. Withdraw it (/mysuggestions) and suggest again to change it."
+            _(
+                "Edits do not change a suggestion: the text as first sent is what is reviewed "
+                "and published. Withdraw it (/mysuggestions) and suggest again to change it."
+            )
         )
 
 
@@ -82,18 +85,18 @@ async def _submit(services: Services, message: Message, draft: Draft) -> None:
             if submission.state == State.PENDING:
                 await cards.send_cards(services, session, submission)
     except service.Refused as exc:
-        await message.reply_text(f"Not accepted: {exc}. Nothing was saved.")
+        await message.reply_text(_("Not accepted: {reason}. Nothing was saved.").format(reason=exc))
         return
     await services.bus.publish_committed(session)
     log.info("submission", submission_id=submission.id, state=submission.state)
     if submission.state == State.AUTO_REJECTED:
-        text = f"Suggestion #{submission.id} was not accepted: {submission.reason}."
+        text = _("Suggestion #{id} was not accepted: {reason}.")
     else:
-        text = (
-            f"Thanks! Suggestion #{submission.id} waits for review; you will be told the "
-            "decision. /mysuggestions lists yours."
+        text = _(
+            "Thanks! Suggestion #{id} waits for review; you will be told the decision. "
+            "/mysuggestions lists yours."
         )
-    await message.reply_text(text)
+    await message.reply_text(text.format(id=submission.id, reason=submission.reason))
 
 
 async def mysuggestions(update: Update, context: BotContext) -> None:
@@ -104,17 +107,16 @@ async def mysuggestions(update: Update, context: BotContext) -> None:
     async with context.services.db.session() as session:
         mine = await service.of_author(session, user.id)
     if not mine:
-        await message.reply_text("You have not suggested anything yet. Try /suggest <text>.")
+        await message.reply_text(_("You have not suggested anything yet. Try /suggest <text>."))
         return
-    lines, buttons = ["Your suggestions:"], []
+    lines, buttons = [_("Your suggestions:")], []
     for item in mine:
         preview = item.text.replace("\n", " ")[:50]
         reason = f" ({item.reason})" if item.reason else ""
-        lines.append(f"#{item.id} {item.state.replace('_', '-')}{reason}: {preview}")
+        lines.append(f"#{item.id} {cards.state_word(item.state)}{reason}: {preview}")
         if item.state == State.PENDING:
-            buttons.append(
-                [{"text": f"Withdraw #{item.id}", "callback_data": f"{WITHDRAW_PREFIX}{item.id}"}]
-            )
+            label = _("Withdraw #{id}").format(id=item.id)
+            buttons.append([{"text": label, "callback_data": f"{WITHDRAW_PREFIX}{item.id}"}])
     markup = {"inline_keyboard": buttons} if buttons else None
     await message.reply_text("\n".join(lines), reply_markup=markup)  # type: ignore[arg-type]
 
@@ -125,7 +127,7 @@ async def withdraw(update: Update, context: BotContext) -> None:
     if message is None or user is None:
         return
     if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 12:
-        await message.reply_text("Usage: /withdraw <id> (see /mysuggestions)")
+        await message.reply_text(_("Usage: /withdraw <id> (see /mysuggestions)"))
         return
     await message.reply_text(await _withdraw(context.services, int(args[0]), user.id))
 
@@ -136,7 +138,7 @@ async def withdraw_pressed(update: Update, context: BotContext) -> None:
         return
     ident = (query.data or "").removeprefix(WITHDRAW_PREFIX)
     if not ident.isdigit() or len(ident) > 12:
-        await query.answer("Unknown button.")
+        await query.answer(_("Unknown button."))
         return
     await query.answer(await _withdraw(context.services, int(ident), query.from_user.id))
 
@@ -152,8 +154,9 @@ async def _withdraw(services: Services, submission_id: int, author_id: int) -> s
                 await direct.carry_out(services, session, outcome.submission)
     await services.bus.publish_committed(session)
     if outcome.submission is None:
-        return f"You have no suggestion #{submission_id}."
+        return _("You have no suggestion #{id}.").format(id=submission_id)
     if outcome.won:
-        return f"Suggestion #{submission_id} is withdrawn."
-    state = outcome.submission.state.replace("_", "-")
-    return f"Suggestion #{submission_id} is already {state}; it cannot be withdrawn."
+        return _("Suggestion #{id} is withdrawn.").format(id=submission_id)
+    state = cards.state_word(outcome.submission.state)
+    text = _("Suggestion #{id} is already {state}; it cannot be withdrawn.")
+    return text.format(id=submission_id, state=state)

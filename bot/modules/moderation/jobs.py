@@ -7,9 +7,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.core.alerts import alert_admins
+from bot.core.context import Services
 from bot.core.delivery import Category, Priority
+from bot.core.i18n import _, ngettext
 from bot.core.jobs import Every, JobContext, JobSpec
-from bot.core.plural import plural
+from bot.core.languages import speaking_to
 from bot.modules.moderation.cards import local, reviewers
 from bot.modules.moderation.models import State, Submission
 
@@ -38,24 +40,44 @@ async def sla_digest(ctx: JobContext) -> str:
                 .order_by(Submission.created_at, Submission.id)
             )
         )
-        if late:
-            lines = [
-                f"{plural(len(late), 'suggestion')} waiting longer than {rules.sla_minutes} min:"
-            ]
-            lines += [f"#{s.id} since {local(services, s.created_at)}" for s in late[:DIGEST_LINES]]
-            lines.append("/modqueue lists them.")
-            for chat_id in reviewers(services):
-                await services.outbox.enqueue(
-                    session, key=f"moderation:sla:{ctx.scheduled_for.isoformat()}:{chat_id}",
-                    chat_id=chat_id, category=Category.ALERT, priority=Priority.NOTIFICATION,
-                    text="\n".join(lines),
-                )  # fmt: skip
+        for chat_id in reviewers(services) if late else ():
+            async with speaking_to(session, chat_id):
+                text = _digest(services, late, rules.sla_minutes)
+            await services.outbox.enqueue(
+                session, key=f"moderation:sla:{ctx.scheduled_for.isoformat()}:{chat_id}",
+                chat_id=chat_id, category=Category.ALERT, priority=Priority.NOTIFICATION,
+                text=text,
+            )  # fmt: skip
         if backlog >= rules.backlog_alert:
             day = now.astimezone(services.settings.tz).date().isoformat()
-            waiting = plural(backlog, "suggestion")
-            text = f"Moderation backlog: {waiting} waiting for review (/modqueue)."
-            await alert_admins(services, session, f"moderation-backlog:{day}", text)
-    return f"{len(late)} late of {backlog} pending"
+            await alert_admins(
+                services, session, f"moderation-backlog:{day}", lambda: _backlog(backlog)
+            )
+    return _("{late} late of {backlog} pending").format(late=len(late), backlog=backlog)
+
+
+def _digest(services: Services, late: list[Submission], minutes: int) -> str:
+    head = ngettext(
+        "{count} suggestion waiting longer than {minutes} min:",
+        "{count} suggestions waiting longer than {minutes} min:",
+        len(late),
+    )
+    lines = [head.format(count=len(late), minutes=minutes)]
+    since = _("#{id} since {since}")
+    lines += [
+        since.format(id=s.id, since=local(services, s.created_at)) for s in late[:DIGEST_LINES]
+    ]
+    lines.append(_("/modqueue lists them."))
+    return "\n".join(lines)
+
+
+def _backlog(backlog: int) -> str:
+    text = ngettext(
+        "Moderation backlog: {count} suggestion waiting for review (/modqueue).",
+        "Moderation backlog: {count} suggestions waiting for review (/modqueue).",
+        backlog,
+    )
+    return text.format(count=backlog)
 
 
 JOBS = (

@@ -10,17 +10,17 @@ from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
+from bot.core.i18n import N_, _, ngettext
 from bot.core.logging import get_logger
-from bot.core.plural import plural
 from bot.modules.moderation import cards, direct, service, timing
 from bot.modules.moderation.models import State, Submission
 
 log = get_logger(__name__)
 
 CARD_DATA = re.compile(r"^mod:([arb]):(\d{1,12})(?::(\d{1,2}))?$")
-CARD_HEAD = re.compile(r"^Suggestion #(\d{1,12})\b")
+CARD_HEAD = re.compile(r"^\w+ #(\d{1,12})\b")  # "Suggestion #12", in any language
 MAX_REASON = 300
-APPROVE_USAGE = (
+APPROVE_USAGE = N_(
     "Usage: /approve <id> [when] — when is +30m, +2h, +1d or a local time like "
     "2026-12-01T09:00, at most 30 days ahead; without it, the next free slot."
 )
@@ -37,12 +37,12 @@ async def card_pressed(update: Update, context: BotContext) -> None:
         return
     if not _is_moderator(services, query.from_user.id):
         log.warning("moderation button refused", user_id=query.from_user.id, data=query.data)
-        await query.answer("Only moderators can decide suggestions.", show_alert=True)
+        await query.answer(_("Only moderators can decide suggestions."), show_alert=True)
         return
     match = CARD_DATA.match(query.data or "")
     reasons = services.settings.moderation.reject_reasons
     if match is None or (match[1] == "r" and (match[3] is None or int(match[3]) >= len(reasons))):
-        await query.answer("Unknown button.")
+        await query.answer(_("Unknown button."))
         return
     action, submission_id = match[1], int(match[2])
     reason = reasons[int(match[3])] if action == "r" else ""
@@ -86,22 +86,32 @@ async def _announce(services: Services, session: AsyncSession, submission: Submi
         await direct.carry_out(services, session, submission)
         return
     if submission.state == State.REJECTED:
-        text = f"Your suggestion #{submission.id} was not accepted: {submission.reason}."
-        await cards.tell_author(services, session, submission, text)
+        await cards.tell_author(
+            services, session, submission,
+            lambda: _("Your suggestion #{id} was not accepted: {reason}.")
+            .format(id=submission.id, reason=submission.reason),
+        )  # fmt: skip
 
 
 def _answer(outcome: service.Outcome, submission_id: int, action: str, others: int) -> str:
     submission = outcome.submission
     if submission is None:
-        return f"Suggestion #{submission_id} does not exist (any more)."
+        return _("Suggestion #{id} does not exist (any more).").format(id=submission_id)
     if not outcome.won:
         who = submission.decided_by_name or str(submission.decided_by)
-        return f"Already decided by {who} ({submission.state.replace('_', '-')})."
+        text = _("Already decided by {who} ({state}).")
+        return text.format(who=who, state=cards.state_word(submission.state))
     if action == "a":
-        return f"Suggestion #{submission_id} approved."
+        return _("Suggestion #{id} approved.").format(id=submission_id)
     if action == "b":
-        return f"Author banned; #{submission_id} and {plural(others, 'other')} rejected."
-    return f"Suggestion #{submission_id} rejected: {submission.reason}."
+        text = ngettext(
+            "Author banned; #{id} and {count} other rejected.",
+            "Author banned; #{id} and {count} others rejected.",
+            others,
+        )
+        return text.format(id=submission_id, count=others)
+    text = _("Suggestion #{id} rejected: {reason}.")
+    return text.format(id=submission_id, reason=submission.reason)
 
 
 async def reply_reason(update: Update, context: BotContext) -> None:
@@ -116,7 +126,8 @@ async def reply_reason(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     reason = (message.text or "").strip()
     if not reason or len(reason) > MAX_REASON:
-        await message.reply_text(f"A reason needs 1 to {MAX_REASON} characters; nothing changed.")
+        text = _("A reason needs 1 to {max} characters; nothing changed.")
+        await message.reply_text(text.format(max=MAX_REASON))
         raise ApplicationHandlerStop
     by = service.Moderator(message.from_user.id, message.from_user.full_name)
     await message.reply_text(await decide(services, submission_id, "r", by, reason))
@@ -143,11 +154,11 @@ async def approve(update: Update, context: BotContext) -> None:
     if message is None or user is None:
         return
     if not _is_moderator(services, user.id):
-        await message.reply_text("Sorry, /approve is for moderators only.")
+        await message.reply_text(_("Sorry, /approve is for moderators only."))
         return
     args = context.args or []
     if not 1 <= len(args) <= 2 or not args[0].isdigit() or len(args[0]) > 12:
-        await message.reply_text(APPROVE_USAGE)
+        await message.reply_text(_(APPROVE_USAGE))
         return
     try:
         when = (
@@ -156,7 +167,7 @@ async def approve(update: Update, context: BotContext) -> None:
             else None
         )
     except ValueError as exc:
-        await message.reply_text(f"Nothing changed: {exc}.")
+        await message.reply_text(_("Nothing changed: {reason}.").format(reason=exc))
         return
     by = service.Moderator(user.id, user.full_name)
     await message.reply_text(await decide(services, int(args[0]), "a", by, "", when))
@@ -169,16 +180,17 @@ async def modqueue(update: Update, context: BotContext) -> None:
     if message is None:
         return
     if not _is_moderator(services, user.id if user else None):
-        await message.reply_text("Sorry, /modqueue is for moderators only.")
+        await message.reply_text(_("Sorry, /modqueue is for moderators only."))
         return
     async with services.db.session() as session:
         queue = await service.waiting(session)
     if not queue:
-        await message.reply_text("Nothing waits for review.")
+        await message.reply_text(_("Nothing waits for review."))
         return
-    lines = ["Waiting for review (oldest first):"]
+    lines = [_("Waiting for review (oldest first):")]
     for item in queue:
         preview = item.text.replace("\n", " ")[:60]
         since = cards.local(services, item.created_at)
-        lines.append(f"#{item.id} since {since} from {item.author_name}: {preview}")
+        line = _("#{id} since {since} from {author}: {preview}")
+        lines.append(line.format(id=item.id, since=since, author=item.author_name, preview=preview))
     await message.reply_text("\n".join(lines))

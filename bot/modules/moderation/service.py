@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import ModerationSettings
 from bot.core.events import Event, EventBus
+from bot.core.i18n import _
 from bot.modules.moderation import checks
 from bot.modules.moderation.events import (
     AuthorBanned,
@@ -67,7 +68,7 @@ async def submit(
     """Store a pending (or auto-rejected) submission; :class:`Refused` stores nothing.
     ``origin`` is the (chat, message) of a post suggested in the channel's direct messages."""
     if await session.get(BannedAuthor, author.id) is not None:
-        raise Refused("you can no longer suggest posts")
+        raise Refused(_("you can no longer suggest posts"))
     shape = checks.check_shape(draft, rules)
     if not shape.ok:
         raise Refused(shape.reason)

@@ -8,6 +8,8 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.i18n import _
+
 MAX_AHEAD = timedelta(days=30)
 _RELATIVE = re.compile(r"^\+(\d{1,5})([mhd])$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
@@ -22,11 +24,13 @@ def parse(text: str, now: datetime, tz: ZoneInfo) -> datetime:
             naive = datetime.strptime(text.strip(), "%Y-%m-%dT%H:%M")
         except ValueError:
             raise ValueError(
-                f"{text!r} is not a time: use +30m, +2h, +1d or 2026-12-01T09:00"
+                _("{text!r} is not a time: use +30m, +2h, +1d or 2026-12-01T09:00").format(
+                    text=text
+                )
             ) from None
         when = naive.replace(tzinfo=tz).astimezone(now.tzinfo)
     if when <= now:
-        raise ValueError("that time is not in the future")
+        raise ValueError(_("that time is not in the future"))
     if when - now > MAX_AHEAD:
-        raise ValueError("that is more than 30 days ahead")
+        raise ValueError(_("that is more than 30 days ahead"))
     return when

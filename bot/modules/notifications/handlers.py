@@ -5,28 +5,35 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.context import BotContext
+from bot.core.i18n import N_, _, pgettext
 from bot.modules.notifications import service
 from bot.modules.notifications.models import NotificationPrefs
 
-QUIET_USAGE = "Usage: /quiet 22-08 (hours 0-23, start-end, may wrap midnight) or /quiet off"
+QUIET_USAGE = N_("Usage: /quiet 22-08 (hours 0-23, start-end, may wrap midnight) or /quiet off")
 
 
 def render(prefs: NotificationPrefs, zone: str) -> tuple[str, InlineKeyboardMarkup]:
     """The preferences message and its toggle buttons."""
-    lines = ["Your notifications (tap to switch):"]
+    lines = [_("Your notifications (tap to switch):")]
     buttons = []
     for field, label in service.LABELS.items():
-        state = "on" if getattr(prefs, field) else "off"
-        lines.append(f"{label}: {state}")
-        mark = "✅" if state == "on" else "❌"
+        on = bool(getattr(prefs, field))
+        lines.append(f"{_(label)}: {_state(on)}")
+        mark = "✅" if on else "❌"
         buttons.append(
-            [InlineKeyboardButton(f"{mark} {label}", callback_data=f"notif:toggle:{field}")]
+            [InlineKeyboardButton(f"{mark} {_(label)}", callback_data=f"notif:toggle:{field}")]
         )
     if prefs.quiet_start is not None:
-        lines.append(f"Quiet hours: {prefs.quiet_start:02d}:00-{prefs.quiet_end:02d}:00 ({zone})")
+        window = f"{prefs.quiet_start:02d}:00-{prefs.quiet_end:02d}:00"
+        lines.append(_("Quiet hours: {window} ({zone})").format(window=window, zone=zone))
     else:
-        lines.append("Quiet hours: none (set with /quiet 22-08)")
+        lines.append(_("Quiet hours: none (set with /quiet 22-08)"))
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+def _state(on: bool) -> str:
+    """ "on"/"off" of a switch (a context: "off" alone could be read several ways)."""
+    return pgettext("switch", "on") if on else pgettext("switch", "off")
 
 
 async def show(update: Update, context: BotContext) -> None:
@@ -48,14 +55,13 @@ async def pressed(update: Update, context: BotContext) -> None:
         return
     action, _, field = (query.data or "").removeprefix("notif:").partition(":")
     if action != "toggle" or field not in service.LABELS:
-        await query.answer("That button is not valid any more. Send /notifications again.")
+        await query.answer(_("That button is not valid any more. Send /notifications again."))
         return
     services = context.services
     async with services.db.session() as session:
         prefs = await service.toggle(session, query.from_user.id, field)
     text, markup = render(prefs, services.settings.timezone)
-    state = "on" if getattr(prefs, field) else "off"
-    await query.answer(f"{service.LABELS[field]}: {state}")
+    await query.answer(f"{_(service.LABELS[field])}: {_state(bool(getattr(prefs, field)))}")
     await query.edit_message_text(text, reply_markup=markup)
 
 
@@ -70,16 +76,17 @@ async def quiet(update: Update, context: BotContext) -> None:
         if len(args) != 1:
             raise service.QuietHoursError("")
     except service.QuietHoursError:
-        await message.reply_text(QUIET_USAGE)
+        await message.reply_text(_(QUIET_USAGE))
         return
     services = context.services
     async with services.db.session() as session:
         await service.set_quiet(session, user.id, window)
     if window is None:
-        await message.reply_text("Quiet hours are off.")
+        await message.reply_text(_("Quiet hours are off."))
         return
-    zone = services.settings.timezone
-    await message.reply_text(
-        f"Quiet hours set: {window[0]:02d}:00-{window[1]:02d}:00 ({zone}). Reminders and "
-        "other bulk messages wait until the window ends; admin alerts do not."
+    text = _(
+        "Quiet hours set: {window} ({zone}). Reminders and other bulk messages wait until "
+        "the window ends; admin alerts do not."
     )
+    hours = f"{window[0]:02d}:00-{window[1]:02d}:00"
+    await message.reply_text(text.format(window=hours, zone=services.settings.timezone))

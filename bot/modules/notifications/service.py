@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.db import insert_missing
 from bot.core.delivery import Candidate, Category, Decision, DeliveryPolicy
 from bot.core.delivery.categories import optional
+from bot.core.i18n import N_
 from bot.modules.notifications.models import NotificationPrefs
 
 # Optional message category -> the preference that mutes it (transactional ones,
@@ -27,7 +28,10 @@ TOGGLES: dict[str, str] = {
     Category.MISSION: "missions", Category.REMINDER: "reminders",
     Category.ANNOUNCEMENT: "announcements",
 }  # fmt: skip
-LABELS = {"missions": "Daily mission", "reminders": "Reminders", "announcements": "Announcements"}
+LABELS = {
+    "missions": N_("Daily mission"), "reminders": N_("Reminders"),
+    "announcements": N_("Announcements"),
+}  # fmt: skip
 _QUIET = re.compile(r"([0-9]{1,2})-([0-9]{1,2})")  # ASCII digits: int('²') raises
 
 

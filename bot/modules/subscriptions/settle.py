@@ -16,8 +16,9 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.core.alerts import alert_admins
+from bot.core.alerts import Text, alert_admins
 from bot.core.context import Services
+from bot.core.i18n import _, speaking
 from bot.core.logging import get_logger
 from bot.modules.subscriptions import access, charges, service
 from bot.modules.subscriptions.charges import Charge
@@ -35,12 +36,13 @@ async def receive(services: Services, bot: Bot, charge: Charge) -> str | None:
             state = row.state
     except Exception as exc:
         log.error("Stars payment NOT STORED; grant it by hand", error=repr(exc), **charge.fields())
+        error = brief(exc)
         await alert(services, bot, f"stars-unstored:{charge.charge_id}",
-                    f"Stars payment {charge.charge_id} NOT STORED (grant by hand): "
-                    f"{charge.fields()}: {brief(exc)}")  # fmt: skip
-        return ("Your payment arrived, but it could not be recorded just now; the admins "
-                "have been told and will grant your access. "
-                f"Payment id: {charge.charge_id}")  # fmt: skip
+                    lambda: _("Stars payment {id} NOT STORED (grant by hand): {fields}: {error}")
+                    .format(id=charge.charge_id, fields=charge.fields(), error=error))  # fmt: skip
+        return _("Your payment arrived, but it could not be recorded just now; the admins "
+                 "have been told and will grant your access. "
+                 "Payment id: {id}").format(id=charge.charge_id)  # fmt: skip
     if state == ChargeState.UNUSABLE:
         return await _unusable(services, bot, charge)
     if state != ChargeState.RECEIVED:
@@ -55,26 +57,29 @@ async def _grant_now(services: Services, bot: Bot, charge: Charge) -> str | None
     except Exception as exc:
         log.exception("paid but not granted yet; will retry", charge_id=charge.charge_id)
         await _note(services, charge.charge_id, brief(exc))
+        error = brief(exc)
         await alert(services, bot, f"stars:{charge.charge_id}",
-                    f"Stars payment {charge.charge_id} by {charge.user_id} stored but not "
-                    f"granted yet (retried every minute): {brief(exc)}")  # fmt: skip
-        return ("Your payment arrived and is safely recorded, but access could not be "
-                "granted yet; it will be granted automatically, and the admins have been "
-                f"told. Payment id: {charge.charge_id}")  # fmt: skip
+                    lambda: _("Stars payment {id} by {user} stored but not granted yet "
+                              "(retried every minute): {error}")
+                    .format(id=charge.charge_id, user=charge.user_id, error=error))  # fmt: skip
+        return _("Your payment arrived and is safely recorded, but access could not be "
+                 "granted yet; it will be granted automatically, and the admins have been "
+                 "told. Payment id: {id}").format(id=charge.charge_id)  # fmt: skip
     if outcome is None:
         return None  # a concurrent try granted it and told the user
     ends = service.local(outcome.grant.ends_at, services.settings.tz)
-    return f"Thank you! VIP until {ends}; your invite link follows."
+    return _("Thank you! VIP until {ends}; your invite link follows.").format(ends=ends)
 
 
 async def _unusable(services: Services, bot: Bot, charge: Charge) -> str:
     log.error("Stars payment names nothing to grant", **charge.fields())
     await alert(services, bot, f"stars-unusable:{charge.charge_id}",
-                f"Stars payment {charge.charge_id} by {charge.user_id} has an unusable "
-                f"payload {charge.payload!r}: grant by hand, or "
-                f"/refund {charge.charge_id}")  # fmt: skip
-    return ("Your payment arrived, but its invoice was not valid; the admins have been "
-            f"told and will sort it out. Payment id: {charge.charge_id}")  # fmt: skip
+                lambda: _("Stars payment {id} by {user} has an unusable payload {payload}: "
+                          "grant by hand, or /refund {id}")
+                .format(id=charge.charge_id, user=charge.user_id,
+                        payload=repr(charge.payload)))  # fmt: skip
+    return _("Your payment arrived, but its invoice was not valid; the admins have been "
+             "told and will sort it out. Payment id: {id}").format(id=charge.charge_id)  # fmt: skip
 
 
 async def grant_paid(services: Services, bot: Bot, charge_id: str) -> access.Outcome | None:
@@ -124,7 +129,7 @@ def brief(exc: BaseException) -> str:
     return (lines[0] if lines else type(exc).__name__)[:300]
 
 
-async def alert(services: Services, bot: Bot, key: str, text: str) -> None:
+async def alert(services: Services, bot: Bot, key: str, text: Text) -> None:
     """Alert the admins through the outbox; if the database cannot take it (often the
     very trouble being reported), send it to them directly."""
     try:
@@ -135,6 +140,7 @@ async def alert(services: Services, bot: Bot, key: str, text: str) -> None:
         log.warning("alert not queued; sending it directly", key=key, error=str(exc))
     for admin_id in services.settings.admin_ids:
         try:
-            await bot.send_message(admin_id, text[:4000])
+            with speaking(None):  # the database is away: the default language
+                await bot.send_message(admin_id, (text() if callable(text) else text)[:4000])
         except TelegramError as exc:
             log.error("alert not delivered", key=key, admin_id=admin_id, error=str(exc))

@@ -6,6 +6,7 @@ from telegram import Message, Update
 
 from bot.core.commands import admin_only
 from bot.core.context import BotContext, Services
+from bot.core.i18n import _
 from bot.core.jobs.args import ArgsError, parse_args
 from bot.core.jobs.models import Trigger
 from bot.core.logging import get_logger
@@ -19,10 +20,11 @@ def _job_name(update: Update, context: BotContext, usage: str) -> tuple[Message,
     """The message and a known job name from the first argument, or the reply to give."""
     services = context.services
     if not context.args:
-        return f"Usage: {usage}\n{service.known_jobs(services)}"
+        return _("Usage: {usage}").format(usage=usage) + f"\n{service.known_jobs(services)}"
     name = context.args[0]
     if name not in services.jobs:
-        return f"Unknown job {name!r}.\n{service.known_jobs(services)}"
+        unknown = _("Unknown job {name!r}.").format(name=name)
+        return f"{unknown}\n{service.known_jobs(services)}"
     assert update.effective_message is not None
     return update.effective_message, name
 
@@ -38,7 +40,7 @@ async def jobs_command(update: Update, context: BotContext) -> None:
 async def runjob(update: Update, context: BotContext) -> None:
     """Run a job now through the runner, as a task; answer when it starts and ends."""
     message = update.effective_message
-    found = _job_name(update, context, "/runjob <name> [key=value ...]")
+    found = _job_name(update, context, _("/runjob <name> [key=value ...]"))
     if message is None or isinstance(found, str):
         if message is not None:
             await message.reply_text(str(found))
@@ -51,11 +53,16 @@ async def runjob(update: Update, context: BotContext) -> None:
         await message.reply_text(f"/runjob {name}: {exc}")
         return
     if services.runner.is_running(name):
-        await message.reply_text(f"{name} is already running; try again when it has finished.")
+        busy = _("{job} is already running; try again when it has finished.")
+        await message.reply_text(busy.format(job=name))
         return
     user_id = update.effective_user.id if update.effective_user else None
     shown = " ".join(f"{k}={v}" for k, v in args.items())
-    await message.reply_text(f"{name} started" + (f" with {shown}" if shown else "") + ".")
+    if shown:
+        started = _("{job} started with {args}.").format(job=name, args=shown)
+    else:
+        started = _("{job} started.").format(job=name)
+    await message.reply_text(started)
     context.application.create_task(_run_and_report(services, message, name, args, user_id))
 
 
@@ -70,12 +77,15 @@ async def _run_and_report(
         )  # fmt: skip
     except Exception as exc:  # the runner records job errors; this is the runner failing
         log.exception("manual job run failed to start", job=name)
-        await message.reply_text(f"{name} could not run: {type(exc).__name__}: {exc}")
+        failed = _("{job} could not run: {error}").format(
+            job=name, error=f"{type(exc).__name__}: {exc}"
+        )
+        await message.reply_text(failed)
         return
     text = (
         service.finished_text(record)
         if record is not None
-        else f"{name} did not run: another run of it is in progress."
+        else _("{job} did not run: another run of it is in progress.").format(job=name)
     )
     await message.reply_text(text)
 
@@ -84,7 +94,7 @@ async def _run_and_report(
 async def jobhistory(update: Update, context: BotContext) -> None:
     """The last N runs of a job (default 10, at most 50)."""
     message = update.effective_message
-    found = _job_name(update, context, "/jobhistory <name> [N]")
+    found = _job_name(update, context, _("/jobhistory <name> [N]"))
     if message is None or isinstance(found, str):
         if message is not None:
             await message.reply_text(str(found))
@@ -92,9 +102,8 @@ async def jobhistory(update: Update, context: BotContext) -> None:
     words = (context.args or [])[1:]
     limit = ascii_int(words[0], 1, service.HISTORY_MAX) if len(words) == 1 else None
     if words and limit is None:
-        await message.reply_text(
-            f"Usage: /jobhistory <name> [N], N a whole number from 1 to {service.HISTORY_MAX}"
-        )
+        usage = _("Usage: /jobhistory <name> [N], N a whole number from 1 to {max}")
+        await message.reply_text(usage.format(max=service.HISTORY_MAX))
         return
     limit = limit or service.HISTORY_DEFAULT
     await message.reply_text(await service.history_text(context.services, found[1], limit))
@@ -103,16 +112,19 @@ async def jobhistory(update: Update, context: BotContext) -> None:
 async def _set_paused(update: Update, context: BotContext, paused: bool) -> None:
     message = update.effective_message
     verb = "pausejob" if paused else "resumejob"
-    found = _job_name(update, context, f"/{verb} <name>")
+    found = _job_name(update, context, f"/{verb} " + _("<name>"))
     if message is None or isinstance(found, str):
         if message is not None:
             await message.reply_text(str(found))
         return
     name = found[1]
     changed = await context.services.runner.set_paused(name, paused)
-    state = "paused" if paused else "resumed"
-    log.info(f"job {state}", job=name, changed=changed)
-    await message.reply_text(f"{name} {state}." if changed else f"{name} was already {state}.")
+    log.info("job paused" if paused else "job resumed", job=name, changed=changed)
+    if paused:
+        text = _("{job} paused.") if changed else _("{job} was already paused.")
+    else:
+        text = _("{job} resumed.") if changed else _("{job} was already resumed.")
+    await message.reply_text(text.format(job=name))
 
 
 @admin_only

@@ -6,11 +6,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.context import Services
+from bot.core.i18n import N_, _, ngettext
 from bot.core.jobs import store
 from bot.core.jobs.schedule import describe, first_fire
 from bot.core.jobs.spec import JobSpec
 from bot.core.jobs.store import JobRunRecord
-from bot.core.plural import plural
 from bot.core.replies import shorten
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
@@ -27,24 +27,39 @@ def seconds(duration: float | None) -> str:
 
 
 def known_jobs(services: Services) -> str:
-    return "Known jobs: " + (", ".join(services.jobs.names()) or "none")
+    names = ", ".join(services.jobs.names()) or _("none")
+    return _("Known jobs: {names}").format(names=names)
 
 
 def finished_text(record: JobRunRecord) -> str:
     """``finished: succeeded in 0.12s — 42 missions queued``."""
     detail = record.summary if record.status == "succeeded" else record.error
-    return (
-        f"{record.job} finished: {record.status} in {seconds(record.duration)} "
-        f"after {plural(record.attempts, 'attempt')} — "
-        f"{shorten(detail or 'no summary', DETAIL_MAX)}"
-    )
+    attempts = ngettext("{count} attempt", "{count} attempts", record.attempts)
+    text = _("{job} finished: {status} in {duration} after {attempts} — {detail}")
+    return text.format(
+        job=record.job, status=status_word(record.status), duration=seconds(record.duration),
+        attempts=attempts.format(count=record.attempts),
+        detail=shorten(detail or _("no summary"), DETAIL_MAX),
+    )  # fmt: skip
+
+
+STATUSES = {
+    "running": N_("running"), "succeeded": N_("succeeded"), "failed": N_("failed"),
+    "timed_out": N_("timed_out"), "missed": N_("missed"),
+}  # fmt: skip
+
+
+def status_word(status: str) -> str:
+    """A run's status in the reader's language (English keeps the stored word)."""
+    known = STATUSES.get(status)
+    return _(known) if known else status
 
 
 def next_run(services: Services, spec: JobSpec, paused: set[str]) -> str:
     if not services.jobs.enabled(spec.name):
-        return "disabled"
+        return _("disabled")
     if spec.name in paused:
-        return "paused"
+        return _("paused")
     fire = first_fire(services.jobs.trigger(spec.name), services.clock.now())
     return local(fire, services.settings.tz)
 
@@ -55,15 +70,19 @@ async def overview(services: Services) -> str:
     async with services.db.session() as session:
         last = await store.latest(session)
         paused = await store.paused_jobs(session)
-    lines = [f"Jobs ({len(services.jobs)}), times in {services.settings.timezone}:"]
+    head = _("Jobs ({count}), times in {zone}:")
+    lines = [head.format(count=len(services.jobs), zone=services.settings.timezone)]
     for spec in services.jobs:
         run = last.get(spec.name)
-        status = f"{run.status} {seconds(run.duration)}" if run else "never run"
-        lines.append(
-            f"• {spec.name} — {describe(spec.schedule)} — next {next_run(services, spec, paused)}"
-            f" — last {status}"
-            + (f" at {local(run.started_at, services.settings.tz)}" if run else "")
-        )
+        status = f"{status_word(run.status)} {seconds(run.duration)}" if run else _("never run")
+        line = _("• {job} — {schedule} — next {next} — last {last}").format(
+            job=spec.name, schedule=describe(spec.schedule),
+            next=next_run(services, spec, paused), last=status,
+        )  # fmt: skip
+        if run:
+            at = local(run.started_at, services.settings.tz)
+            line += " " + _("at {at}").format(at=at)
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -72,14 +91,15 @@ async def history_text(services: Services, name: str, limit: int) -> str:
     async with services.db.session() as session:
         runs = await store.history(session, name, min(max(limit, 1), HISTORY_MAX))
     if not runs:
-        return f"{name} has not run yet."
+        return _("{job} has not run yet.").format(job=name)
     tz = services.settings.tz
-    lines = [f"Last {plural(len(runs), 'run')} of {name}:"]
+    head = ngettext("Last {count} run of {job}:", "Last {count} runs of {job}:", len(runs))
+    lines = [head.format(count=len(runs), job=name)]
     for run in runs:
         detail = run.summary if run.status == "succeeded" else run.error
         detail = shorten(detail, HISTORY_DETAIL_MAX) if detail else None
         lines.append(
-            f"#{run.id} {local(run.scheduled_for, tz)} {run.trigger} {run.status} "
+            f"#{run.id} {local(run.scheduled_for, tz)} {run.trigger} {status_word(run.status)} "
             f"{seconds(run.duration)} ×{run.attempts}" + (f" — {detail}" if detail else "")
         )
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from telegram import Message, Update
 
 from bot.core.commands import admin_only
 from bot.core.context import BotContext, Services
+from bot.core.i18n import N_, _
 from bot.core.logging import get_logger
 from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.content import service
@@ -17,11 +18,15 @@ from bot.modules.content.jobs import queue_due
 
 log = get_logger(__name__)
 
-POST_USAGE = (
+POST_USAGE = N_(
     "Usage: /post <when> <text> — when is now, +30m, +2h, +1d or a local time like "
     "2026-12-01T09:00. Send a photo with the same command as its caption to post a photo."
 )
 _COMMAND = re.compile(r"^/post(@\w+)?(\s+|$)")
+STATUSES = {
+    "scheduled": N_("scheduled"), "queued": N_("queued"), "published": N_("published"),
+    "cancelled": N_("cancelled"), "seen": N_("seen"),
+}  # fmt: skip
 
 
 @admin_only
@@ -32,20 +37,20 @@ async def post(update: Update, context: BotContext) -> None:
         return
     photo = message.photo[-1].file_id if message.photo else None
     raw = _COMMAND.sub("", message.text or message.caption or "", count=1)
-    when_text, _, body = raw.strip().partition(" ")
+    when_text, _space, body = raw.strip().partition(" ")
     if not when_text:
-        await message.reply_text(POST_USAGE)
+        await message.reply_text(_(POST_USAGE))
         return
     services = context.services
     if services.settings.channel_id is None:
-        await message.reply_text("Nothing scheduled: CHANNEL_ID is not set.")
+        await message.reply_text(_("Nothing scheduled: CHANNEL_ID is not set."))
         return
     try:
         now = services.clock.now()
         publish_at = service.parse_when(when_text, now, services.settings.tz)
         text = service.check_body(body, photo=photo is not None)
     except service.PostError as exc:
-        await message.reply_text(f"Nothing scheduled: {exc}.")
+        await message.reply_text(_("Nothing scheduled: {reason}.").format(reason=exc))
         return
     await _schedule(services, message, text=text, photo=photo, publish_at=publish_at)
 
@@ -62,10 +67,10 @@ async def _schedule(
     log.info("post scheduled", post_id=post_id, publish_at=publish_at.isoformat())
     if publish_at <= now:
         await queue_due(services)
-        await message.reply_text(f"Post #{post_id} is on its way to the channel.")
+        await message.reply_text(_("Post #{id} is on its way to the channel.").format(id=post_id))
         return
     when = service.local_time(publish_at, services.settings.tz)
-    await message.reply_text(f"Post #{post_id} scheduled for {when}.")
+    await message.reply_text(_("Post #{id} scheduled for {when}.").format(id=post_id, when=when))
 
 
 @admin_only
@@ -78,15 +83,16 @@ async def posts(update: Update, context: BotContext) -> None:
     async with services.db.session() as session:
         queue = await service.pending(session)
     if not queue:
-        await message.reply_text("No posts are waiting.")
+        await message.reply_text(_("No posts are waiting."))
         return
     tz = services.settings.tz
-    lines = ["Waiting posts:"]
+    lines = [_("Waiting posts:")]
     for item in queue:
-        preview = (item.text or "(photo)").replace("\n", " ")[:60]
-        kind = " [photo]" if item.photo else ""
+        preview = (item.text or _("(photo)")).replace("\n", " ")[:60]
+        kind = " [" + _("photo") + "]" if item.photo else ""
         when = service.local_time(item.publish_at, tz)
-        lines.append(f"#{item.id} {when} {item.status}{kind} ({item.source}): {preview}")
+        status = _(STATUSES.get(item.status, item.status))
+        lines.append(f"#{item.id} {when} {status}{kind} ({item.source}): {preview}")
     await message.reply_text("\n".join(lines))
 
 
@@ -98,7 +104,7 @@ async def cancelpost(update: Update, context: BotContext) -> None:
         return
     post_id = ascii_int(args[0], 1, SERIAL_MAX) if len(args) == 1 else None
     if post_id is None:
-        await message.reply_text("Usage: /cancelpost <id> (see /posts)")
+        await message.reply_text(_("Usage: /cancelpost <id> (see /posts)"))
         return
     bus = context.services.bus
     async with context.services.db.session() as session:
@@ -108,9 +114,11 @@ async def cancelpost(update: Update, context: BotContext) -> None:
             await bus.publish_in_transaction(session, cancelled)
     await bus.publish_committed(session)
     if found is None:
-        text = f"There is no post #{post_id}."
+        text = _("There is no post #{id}.").format(id=post_id)
     elif found.status == "cancelled":
-        text = f"Post #{found.id} is cancelled."
+        text = _("Post #{id} is cancelled.").format(id=found.id)
     else:
-        text = f"Post #{found.id} is already {found.status}; it cannot be cancelled."
+        text = _("Post #{id} is already {status}; it cannot be cancelled.").format(
+            id=found.id, status=_(STATUSES.get(found.status, found.status))
+        )
     await message.reply_text(text)

@@ -19,12 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Outbox, Priority
+from bot.core.i18n import N_, _
 from bot.modules.content.models import Post, PostStatus
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024
 MAX_AHEAD = timedelta(days=366)
 _RELATIVE = re.compile(r"\+([0-9]{1,6})([mhd])")  # ASCII digits: int('²') raises
-_NOT_A_TIME = "{!r} is not a time: use now, +30m, +2h, +1d or 2026-12-01T09:00"
+_NOT_A_TIME = N_("{text!r} is not a time: use now, +30m, +2h, +1d or 2026-12-01T09:00")
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
 _ID_BATCH = 500  # item ids per IN (...) query, well inside SQLite's parameter limit
 
@@ -44,29 +45,31 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     if match := _RELATIVE.fullmatch(text.lower()):
         amount = int(match.group(1)) * _UNITS[match.group(2)]
         if amount <= 0:
-            raise PostError("the delay must be positive, e.g. +30m")
+            raise PostError(_("the delay must be positive, e.g. +30m"))
         when = now + timedelta(seconds=amount)
     else:
         when = _local_instant(text, now, tz)
         if when <= now:
-            raise PostError(f"{text} ({tz.key}) is in the past")
+            raise PostError(_("{text} ({zone}) is in the past").format(text=text, zone=tz.key))
     if when - now > MAX_AHEAD:
-        raise PostError("that is more than a year ahead; that looks like a typo")
+        raise PostError(_("that is more than a year ahead; that looks like a typo"))
     return when
 
 
 def _local_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     """A local ``YYYY-MM-DDTHH:MM`` in ``tz`` as an instant in ``now``'s zone."""
     if not text.isascii():  # strptime reads '٢٠٢٦' as 2026
-        raise PostError(_NOT_A_TIME.format(text))
+        raise PostError(_(_NOT_A_TIME).format(text=text))
     try:
         naive = datetime.strptime(text, "%Y-%m-%dT%H:%M")
     except ValueError:
-        raise PostError(_NOT_A_TIME.format(text)) from None
+        raise PostError(_(_NOT_A_TIME).format(text=text)) from None
     try:
         return naive.replace(tzinfo=tz).astimezone(now.tzinfo)
     except OverflowError:  # 0001-01-01T00:00 in Europe/Berlin is before year 1 in UTC
-        raise PostError(f"{text} ({tz.key}) is out of range") from None
+        raise PostError(
+            _("{text} ({zone}) is out of range").format(text=text, zone=tz.key)
+        ) from None
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:
@@ -78,10 +81,13 @@ def check_body(text: str, *, photo: bool) -> str:
     text = text.strip()
     limit = MAX_CAPTION if photo else MAX_TEXT
     if not text and not photo:
-        raise PostError("the post is empty")
+        raise PostError(_("the post is empty"))
     if len(text) > limit:
-        kind = "a photo caption" if photo else "a message"
-        raise PostError(f"the text has {len(text)} characters; {kind} holds at most {limit}")
+        if photo:
+            too_long = _("the text has {length} characters; a photo caption holds at most {limit}")
+        else:
+            too_long = _("the text has {length} characters; a message holds at most {limit}")
+        raise PostError(too_long.format(length=len(text), limit=limit))
     return text
 
 
@@ -191,7 +197,7 @@ async def import_feed_items(
     queued = 0
     for item_id, text in reversed(fresh):
         queued += await add_feed_item(session, source=source, item_id=item_id, text=text, now=now)
-    for item_id, _ in older:
+    for item_id, _text in older:
         await _insert_item(session, source, item_id, "", PostStatus.SEEN, now)
     return FeedImport(queued, len(older))
 

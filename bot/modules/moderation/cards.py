@@ -104,7 +104,7 @@ async def card_delivered(
     services: Services, session: AsyncSession, key: str, chat_id: int, message_id: int
 ) -> None:
     """Remember the card's message id; a card delivered after the decision is edited now."""
-    _, submission_id, _ = key.split(":", 2)
+    submission_id = key.split(":", 2)[1]
     if session.get_bind().dialect.name == "postgresql":
         # Lock the submission first (SQLite serialises writers anyway): a decision committed
         # meanwhile is then seen below, or it sees this card. Without the lock each could

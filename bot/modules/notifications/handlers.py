@@ -53,7 +53,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
         return
-    action, _, field = (query.data or "").removeprefix("notif:").partition(":")
+    action, _sep, field = (query.data or "").removeprefix("notif:").partition(":")
     if action != "toggle" or field not in service.LABELS:
         await query.answer(_("That button is not valid any more. Send /notifications again."))
         return

@@ -8,7 +8,7 @@ HASH    = $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 STAMP   = $(VENV)/.installed-run-$(HASH)
 DEV     = $(VENV)/.installed-dev-$(HASH)
 
-.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres clean
+.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres clean catalogues messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,28 @@ $(DEV): pyproject.toml | $(PY)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP) $(DEV)
 
-install: $(STAMP)
+install: $(STAMP) catalogues
 	mkdir -p data
 
-dev: $(DEV)
+dev: $(DEV) catalogues
 	mkdir -p data
+
+# The translations: each committed bot/locales/<lang>/LC_MESSAGES/messages.po compiled to its
+# .mo (git-ignored), again whenever the .po is newer. `make messages` extracts the texts of
+# bot/ and merges them into every .po (then translate what is new and run `make install`).
+LOCALES    = bot/locales
+PYBABEL    = $(VENV)/bin/pybabel
+CATALOGUES = $(patsubst %.po,%.mo,$(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po))
+
+catalogues: $(CATALOGUES)
+
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(PYBABEL) -q compile -i $< -o $@
+
+messages: dev
+	$(PYBABEL) -q extract -F babel.cfg --no-location --sort-output --no-wrap \
+	  --project=Companion -o $(LOCALES)/messages.pot bot
+	$(PYBABEL) -q update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete
 
 run: install
 	$(PY) -m bot db upgrade

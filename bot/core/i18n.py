@@ -92,7 +92,7 @@ def from_telegram(code: str | None) -> str | None:
 def choose(stored: str | None, code: str | None) -> str:
     """The user's stored choice, else their Telegram language, else the default."""
     if stored in languages():
-        return stored  # type: ignore[return-value]  # `in` proved it is a str
+        return str(stored)
     return from_telegram(code) or _default[0]
 
 

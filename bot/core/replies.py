@@ -16,13 +16,15 @@ from telegram import Message
 from telegram.ext import ExtBot
 
 from bot.core.delivery.split import MAX_CAPTION, MAX_TEXT, split_caption, split_text, utf16_len
+from bot.core.formatting import number
+from bot.core.i18n import _
 
 
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` UTF-16 units, with a note saying how long it really was."""
     if utf16_len(text) <= limit:
         return text
-    note = f"… (truncated: {len(text):,} characters in all)"
+    note = "… " + _("(truncated: {count} characters in all)").format(count=number(len(text)))
     head = split_text(text, max(limit - utf16_len(note), 2))[0]
     return head + note
 

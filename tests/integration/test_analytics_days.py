@@ -10,7 +10,6 @@ from bot.core import users
 from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery import OutboxMessage
-from bot.core.plural import plural
 from bot.modules.analytics import jobs, service
 from bot.modules.subscriptions import service as subscriptions
 from tests.integration.ops_support import build, job_context
@@ -29,12 +28,6 @@ async def _add_user(services: Services, user_id: int) -> None:
 async def _grant(services: Services, user_id: int, duration: timedelta) -> None:
     async with services.db.session() as session:
         await subscriptions.grant(session, user_id, duration, services.clock.now())
-
-
-def test_plural_counts_nouns() -> None:
-    """One thing is singular, anything else (0 too) plural; irregular plurals given."""
-    assert plural(1, "day") == "1 day" and plural(0, "day") == "0 days"
-    assert plural(2, "mismatch", "mismatches") == "2 mismatches"
 
 
 async def test_stats_are_at_most_a_minute_old(migrated: Settings) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from bot.core.i18n import _
 from bot.core.parse import ID_MAX, ascii_int
 
 _FLOAT = re.compile(
@@ -27,7 +28,9 @@ class ArgsError(ValueError):
 
 def accepted(declared: Mapping[str, type]) -> str:
     """``limit=int, dry=bool`` (or ``no arguments``)."""
-    return ", ".join(f"{key}={kind.__name__}" for key, kind in declared.items()) or "no arguments"
+    return ", ".join(f"{key}={kind.__name__}" for key, kind in declared.items()) or _(
+        "no arguments"
+    )
 
 
 def parse_args(declared: Mapping[str, type], words: Sequence[str]) -> dict[str, Any]:
@@ -37,12 +40,17 @@ def parse_args(declared: Mapping[str, type], words: Sequence[str]) -> dict[str, 
         key, sep, raw = word.partition("=")
         kind = declared.get(key)
         if not sep or kind is None or key in values:
-            raise ArgsError(f"unexpected argument {word!r}; accepts: {accepted(declared)}")
+            raise ArgsError(
+                _("unexpected argument {word!r}; accepts: {accepted}").format(
+                    word=word, accepted=accepted(declared)
+                )
+            )
         try:
             values[key] = _convert(kind, raw)
         except (ValueError, TypeError, OverflowError):
+            wrong = _("{key} must be {kind}, got {raw!r}; accepts: {accepted}")
             raise ArgsError(
-                f"{key} must be {kind.__name__}, got {raw!r}; accepts: {accepted(declared)}"
+                wrong.format(key=key, kind=kind.__name__, raw=raw, accepted=accepted(declared))
             ) from None
     return values
 

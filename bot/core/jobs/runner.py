@@ -24,7 +24,7 @@ from bot.core.alerts import alert_admins
 from bot.core.events import JobFailed
 from bot.core.i18n import N_, _, ngettext
 from bot.core.jobs import store
-from bot.core.jobs.models import JobRun, RunStatus, Trigger
+from bot.core.jobs.models import RunStatus, Trigger
 from bot.core.jobs.schedule import last_fire
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.store import JobRunRecord
@@ -398,7 +398,7 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
         log.error("catch-up failed", error=f"{type(error).__name__}: {error}", exc_info=error)
 
 
-def _recovered(record: JobRun, failures: int) -> str:
+def _recovered(record: JobRunRecord, failures: int) -> str:
     text = ngettext(
         "✅ Job {job} recovered after {failures} failed run (run #{run}).",
         "✅ Job {job} recovered after {failures} failed runs (run #{run}).",
@@ -407,7 +407,7 @@ def _recovered(record: JobRun, failures: int) -> str:
     return text.format(job=record.job, failures=failures, run=record.id)
 
 
-def _failed(record: JobRun, failures: int) -> str:
+def _failed(record: JobRunRecord, failures: int) -> str:
     attempts = ngettext("{count} attempt", "{count} attempts", record.attempts)
     text = _(
         "⚠️ Job {job} {status} after {attempts} (run #{run}, {trigger}): {error}. "

@@ -50,7 +50,7 @@ async def runjob(update: Update, context: BotContext) -> None:
     try:
         args = parse_args(spec.args, (context.args or [])[1:])
     except ArgsError as exc:
-        await message.reply_text(f"/runjob {name}: {exc}")
+        await message.reply_text(f"/runjob {name}: {exc}")  # the reason is translated
         return
     if services.runner.is_running(name):
         busy = _("{job} is already running; try again when it has finished.")

@@ -14,42 +14,46 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.core.formatting import short_day
+from bot.core.i18n import N_, _, current, speaking
+
 Points = list[tuple[date, dict[str, int]]]
 
-USER_LINES = (("users_total", "users"), ("users_reachable", "reachable"))
+USER_LINES = (("users_total", N_("users")), ("users_reachable", N_("reachable")))
 DAILY_BARS = (
-    ("users_new", "new users"),
-    ("missions_assigned", "missions assigned"),
-    ("missions_completed", "missions completed"),
+    ("users_new", N_("new users")),
+    ("missions_assigned", N_("missions assigned")),
+    ("missions_completed", N_("missions completed")),
 )
 
 
-def render_trend(points: Points, path: Path, *, title: str = "Companion, last 14 days") -> Path:
-    """Draw users (lines) and daily activity (bars) per day into ``path``; returns it."""
+def render_trend(points: Points, path: Path, *, title: str | None = None) -> Path:
+    """Draw users (lines) and daily activity (bars) per day into ``path``; returns it. The
+    labels are in the current language (the admins' that the chart is drawn for)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(8, 5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True)
-    days = [day for day, _ in points]
-    labels = [day.strftime("%d %b") for day in days]
+    days = [day for day, _f in points]
+    labels = [short_day(day) for day in days]
     positions = list(range(len(days)))
     for name, label in USER_LINES:
-        top.plot(positions, [f.get(name, 0) for _, f in points], marker="o", label=label)
-    top.set_ylabel("users")
+        top.plot(positions, [f.get(name, 0) for _d, f in points], marker="o", label=_(label))
+    top.set_ylabel(_("users"))
     top.legend(loc="upper left", fontsize="small")
     top.grid(alpha=0.3)
     width = 0.8 / len(DAILY_BARS)
     for index, (name, label) in enumerate(DAILY_BARS):
         offset = (index - (len(DAILY_BARS) - 1) / 2) * width
-        values = [f.get(name, 0) for _, f in points]
-        bottom.bar([p + offset for p in positions], values, width=width, label=label)
-    bottom.set_ylabel("per day")
+        values = [f.get(name, 0) for _d, f in points]
+        bottom.bar([p + offset for p in positions], values, width=width, label=_(label))
+    bottom.set_ylabel(_("per day"))
     bottom.legend(loc="upper left", fontsize="small")
     bottom.grid(axis="y", alpha=0.3)
     bottom.set_xticks(positions, labels, rotation=45, fontsize="small")
-    figure.suptitle(title)
+    figure.suptitle(title or _("Companion, last 14 days"))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png")
     return path
@@ -59,16 +63,19 @@ class ChartError(Exception):
     """The child process could not draw the chart."""
 
 
-async def render_in_child(points: Points, path: Path, *, timeout: float = 120) -> Path:
-    """:func:`render_trend` in a child process; ``path`` once it is written."""
+async def render_in_child(
+    points: Points, path: Path, *, language: str | None = None, timeout: float = 120
+) -> Path:
+    """:func:`render_trend` in a child process, labelled in ``language`` (default: the
+    current one); ``path`` once it is written."""
     data = json.dumps([[day.isoformat(), figures] for day, figures in points]).encode()
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.modules.analytics.chart", str(path),
+        sys.executable, "-m", "bot.modules.analytics.chart", str(path), language or current(),
         stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
         async with asyncio.timeout(timeout):
-            _, err = await child.communicate(data)
+            _out, err = await child.communicate(data)
     except TimeoutError:
         child.kill()
         await child.wait()
@@ -80,9 +87,11 @@ async def render_in_child(points: Points, path: Path, *, timeout: float = 120) -
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m bot.modules.analytics.chart PATH`` with ``[[day, figures], ...]`` on stdin."""
+    """``python -m bot.modules.analytics.chart PATH [LANGUAGE]`` with ``[[day, figures], ...]``
+    on stdin."""
     points = [(date.fromisoformat(day), figures) for day, figures in json.load(sys.stdin)]
-    render_trend(points, Path(argv[0]))
+    with speaking(argv[1] if len(argv) > 1 else None):
+        render_trend(points, Path(argv[0]))
     return 0
 
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
-from bot.core.alerts import to_admins
+from babel.dates import format_date
+
+from bot.core.alerts import admins_by_language, to_admins
 from bot.core.context import Services
 from bot.core.delivery import Priority
+from bot.core.i18n import _, current, ngettext, speaking
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
-from bot.core.plural import plural
 from bot.modules.analytics import service
-from bot.modules.analytics.chart import render_in_child
+from bot.modules.analytics.chart import Points, render_in_child
 
 
 async def quick_stats(ctx: JobContext) -> str:
     """Refresh the cached figures (and today's snapshot)."""
     entry = await service.refresh(ctx.services)
     figures = entry["figures"]
-    return f"{plural(figures['users_total'], 'user')}, backlog {figures['outbox_backlog']}"
+    users = ngettext("{count} user", "{count} users", figures["users_total"])
+    return _("{users}, backlog {backlog}").format(
+        users=users.format(count=figures["users_total"]), backlog=figures["outbox_backlog"]
+    )
 
 
 async def daily_report(ctx: JobContext) -> str:
@@ -32,22 +37,39 @@ async def daily_report(ctx: JobContext) -> str:
         figures.update(await service.compute(session, services.stats, yesterday, tz, now))
         await service.save_snapshot(session, yesterday, figures, now)
         points = await service.trend(session, yesterday)
-    media = services.settings.media_dir.resolve()
-    path = media / "reports" / f"daily-{yesterday.isoformat()}.png"
-    await render_in_child(points, path)
-    caption = "\n".join(
-        [f"Daily report for {yesterday:%A %d %B %Y}", *service.format_figures(figures)]
+    async with services.db.session() as session:
+        readers = await admins_by_language(services, session)
+    queued = 0
+    for language, admin_ids in readers.items():  # one chart per language the admins read
+        with speaking(language):
+            queued += await _report(services, yesterday, points, figures, admin_ids)
+    days, admins = (
+        ngettext("{count} day", "{count} days", len(points)).format(count=len(points)),
+        ngettext("{count} admin", "{count} admins", queued).format(count=queued),
     )
-    queued = await _send_to_admins(services, f"report:{yesterday.isoformat()}", str(path), caption)
-    chart, admins = plural(len(points), "day"), plural(queued, "admin")
-    return f"report for {yesterday}: chart of {chart}, queued to {admins}"
+    return _("report for {day}: chart of {days}, queued to {admins}").format(
+        day=yesterday, days=days, admins=admins
+    )
 
 
-async def _send_to_admins(services: Services, key: str, photo: str, caption: str) -> int:
+async def _report(
+    services: Services,
+    day: date,
+    points: Points,
+    figures: dict[str, int],
+    admin_ids: list[int],
+) -> int:
+    """Draw the chart and queue it to ``admin_ids``, all in the current language."""
+    language = current()
+    path = services.settings.media_dir.resolve() / "reports" / f"daily-{day}-{language}.png"
+    await render_in_child(points, path, language=language)
+    head = _("Daily report for {day}").format(day=format_date(day, "full", locale=language))
+    caption = "\n".join([head, *service.format_figures(figures)])
     async with services.db.session() as session:
         return await to_admins(
-            services, session, key, Priority.NOTIFICATION,
-            method="sendPhoto", payload={"photo": photo, "caption": caption[:1024]},
+            services, session, f"report:{day.isoformat()}", Priority.NOTIFICATION,
+            method="sendPhoto", payload={"photo": str(path), "caption": caption[:1024]},
+            admin_ids=admin_ids,
         )  # fmt: skip
 
 

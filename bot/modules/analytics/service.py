@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import users
+from bot.core import formatting, users
 from bot.core.context import Services
 from bot.core.delivery.backlog import pending_count
+from bot.core.formatting import number
+from bot.core.i18n import N_, _
 from bot.core.stats import StatsRegistry, as_of
 from bot.modules.analytics.models import DailySnapshot
 
@@ -23,13 +25,13 @@ TREND_DAYS = 14
 FRESH = timedelta(seconds=60)  # /stats answers from the cache up to this old
 
 LABELS = {
-    "users_total": "Users",
-    "users_reachable": "Reachable",
-    "users_new": "New users",
-    "missions_assigned": "Missions assigned",
-    "missions_completed": "Missions completed",
-    "active_subscriptions": "Active subscriptions",
-    "outbox_backlog": "Outbox backlog",
+    "users_total": N_("Users"),
+    "users_reachable": N_("Reachable"),
+    "users_new": N_("New users"),
+    "missions_assigned": N_("Missions assigned"),
+    "missions_completed": N_("Missions completed"),
+    "active_subscriptions": N_("Active subscriptions"),
+    "outbox_backlog": N_("Outbox backlog"),
 }
 
 
@@ -123,12 +125,19 @@ async def cached_or_fresh(services: Services) -> dict[str, Any]:
 
 
 def format_figures(figures: dict[str, int]) -> list[str]:
-    known = [f"{label}: {figures[name]}" for name, label in LABELS.items() if name in figures]
-    extra = [f"{name}: {value}" for name, value in sorted(figures.items()) if name not in LABELS]
+    known = [
+        f"{_(label)}: {number(figures[name])}" for name, label in LABELS.items() if name in figures
+    ]
+    extra = [
+        f"{name}: {number(value)}" for name, value in sorted(figures.items()) if name not in LABELS
+    ]
     return known + extra
 
 
 def format_stats(entry: dict[str, Any], tz: ZoneInfo) -> str:
-    at = datetime.fromisoformat(entry["at"]).astimezone(tz)
-    head = f"Stats for {entry['day']} (as of {at:%H:%M} {tz.key})"
+    at = datetime.fromisoformat(entry["at"])
+    head = _("Stats for {day} (as of {time} {zone})").format(
+        day=formatting.day(date.fromisoformat(entry["day"])), time=formatting.clock(at, tz),
+        zone=tz.key,
+    )  # fmt: skip
     return "\n".join([head, *format_figures(entry["figures"])])

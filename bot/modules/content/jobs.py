@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Services
+from bot.core.i18n import _, ngettext
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.logging import get_logger
-from bot.core.plural import plural
 from bot.modules.content import service
 
 if TYPE_CHECKING:
@@ -38,7 +38,11 @@ async def queue_due(services: Services) -> int:
 
 
 async def publish_due(ctx: JobContext) -> str:
-    return f"queued {plural(await queue_due(ctx.services), 'post')} for the channel"
+    queued = await queue_due(ctx.services)
+    text = ngettext(
+        "queued {count} post for the channel", "queued {count} posts for the channel", queued
+    )
+    return text.format(count=queued)
 
 
 async def import_feed(ctx: JobContext) -> str:
@@ -59,7 +63,7 @@ async def import_feed(ctx: JobContext) -> str:
         lines.append(await _store(services, feed.name, fetched))
     if failures:
         raise feeds.FeedError("; ".join(failures + lines))
-    return "; ".join(lines) or "no feeds configured (FEEDS)"
+    return "; ".join(lines) or _("no feeds configured (FEEDS)")
 
 
 async def _store(services: Services, name: str, fetched: Fetched) -> str:
@@ -72,11 +76,12 @@ async def _store(services: Services, name: str, fetched: Fetched) -> str:
     log.info("feed imported", feed=name, source=fetched.source, new=done.queued,
              seen=done.seen, skipped=fetched.skipped)  # fmt: skip
     note = f" ({fetched.note})" if fetched.note else ""
-    line = f"{name}: {fetched.source}{note}, {done.queued} new of {len(fetched.items)}"
+    counts = _("{new} new of {total}").format(new=done.queued, total=len(fetched.items))
+    line = f"{name}: {fetched.source}{note}, {counts}"
     if done.seen:
-        line += f", {done.seen} older marked seen"
+        line += ", " + _("{count} older marked seen").format(count=done.seen)
     if fetched.skipped:
-        line += f", {fetched.skipped} without text skipped"
+        line += ", " + _("{count} without text skipped").format(count=fetched.skipped)
     return line
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import time
 
 from bot.core.alerts import alert_admins
+from bot.core.i18n import _, ngettext
 from bot.core.jobs import DailyAt, JobContext, JobSpec
-from bot.core.plural import plural
 from bot.modules.economy import service
 
 BATCH = 500
@@ -32,21 +32,33 @@ async def reconcile(ctx: JobContext) -> str:
         after = last
     if found:
         await _report(ctx, found)
-    return f"checked {plural(checked, 'balance')}, {plural(len(found), 'mismatch', 'mismatches')}"
+    balances = ngettext("{count} balance", "{count} balances", checked).format(count=checked)
+    mismatches = ngettext("{count} mismatch", "{count} mismatches", len(found))
+    return _("checked {balances}, {mismatches}").format(
+        balances=balances, mismatches=mismatches.format(count=len(found))
+    )
 
 
 async def _report(ctx: JobContext, found: list[service.Mismatch]) -> None:
     services = ctx.services
     day = services.clock.now().astimezone(services.settings.tz).date()
-    lines = [f"user {m.user_id}: stored {m.stored}, ledger {m.ledger}" for m in found[:SHOWN]]
-    more = f"\n… and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
-    text = (
-        f"⚠️ {plural(len(found), 'balance differs', 'balances differ')} from the ledger:\n"
-        + "\n".join(lines)
-        + more
-    )
     async with services.db.session() as session:
-        await alert_admins(services, session, f"reconcile:{day.isoformat()}", text)
+        await alert_admins(
+            services, session, f"reconcile:{day.isoformat()}", lambda: _mismatches(found)
+        )
+
+
+def _mismatches(found: list[service.Mismatch]) -> str:
+    head = ngettext(
+        "⚠️ {count} balance differs from the ledger:",
+        "⚠️ {count} balances differ from the ledger:",
+        len(found),
+    ).format(count=len(found))
+    line = _("user {user}: stored {stored}, ledger {ledger}")
+    lines = [line.format(user=m.user_id, stored=m.stored, ledger=m.ledger) for m in found[:SHOWN]]
+    if len(found) > SHOWN:
+        lines.append(_("… and {count} more").format(count=len(found) - SHOWN))
+    return "\n".join([head, *lines])
 
 
 JOBS = (

@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.i18n import N_, _
 from bot.core.parse import ascii_int
 from bot.modules.missions.models import DESCRIPTION_MAX, TITLE_MAX, Mission
 
 POINTS_MAX = 1000
-USAGE = "Usage: /addmission <points> <title> | <description>"
+USAGE = N_("Usage: /addmission <points> <title> | <description>")
 
 
 class InvalidMission(ValueError):
@@ -29,19 +30,22 @@ class NewMission:
 def parse_new_mission(text: str) -> NewMission:
     """Parse ``<points> <title> | <description>``; raise :class:`InvalidMission` if malformed."""
     head, sep, description = text.partition("|")
-    points_text, _, title = head.strip().partition(" ")
+    points_text, _sep, title = head.strip().partition(" ")
     if not sep or not points_text:
-        raise InvalidMission(USAGE)
+        raise InvalidMission(_(USAGE))
     points = ascii_int(points_text, 1, POINTS_MAX)
     if points is None:
-        raise InvalidMission(f"Points must be a whole number from 1 to {POINTS_MAX}.")
+        raise InvalidMission(
+            _("Points must be a whole number from 1 to {max}.").format(max=POINTS_MAX)
+        )
     title, description = " ".join(title.split()), description.strip()
     if not title or not description:
-        raise InvalidMission("Both a title and a description are needed.\n" + USAGE)
+        raise InvalidMission(_("Both a title and a description are needed.") + "\n" + _(USAGE))
     if len(title) > TITLE_MAX or len(description) > DESCRIPTION_MAX:
         raise InvalidMission(
-            f"Too long: the title may have {TITLE_MAX} characters, "
-            f"the description {DESCRIPTION_MAX}."
+            _("Too long: the title may have {title} characters, the description {text}.").format(
+                title=TITLE_MAX, text=DESCRIPTION_MAX
+            )
         )
     return NewMission(points, title, description)
 

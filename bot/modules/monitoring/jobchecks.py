@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
+from bot.core.i18n import _, ngettext
 from bot.core.jobs import store
 from bot.core.jobs.models import JobRun, RunStatus
 from bot.core.jobs.schedule import first_fire, next_fire
@@ -35,9 +36,12 @@ async def check_stuck_jobs(services: Services, now: datetime, state: State) -> F
         spec = services.jobs.get(job)
         timeout = spec.timeout if spec else 3600.0
         if started_at + timedelta(seconds=timeout) < now:
-            findings[f"job-stuck:{job}"] = (
-                f"Job {job} is stuck: run #{run_id} started {started_at:%Y-%m-%d %H:%M} UTC "
-                f"and is still running past its {timeout:g}s timeout."
+            text = _(
+                "Job {job} is stuck: run #{run} started {started} UTC and is still running "
+                "past its {timeout}s timeout."
+            )
+            findings[f"job-stuck:{job}"] = text.format(
+                job=job, run=run_id, started=f"{started_at:%Y-%m-%d %H:%M}", timeout=f"{timeout:g}"
             )
     return findings
 
@@ -81,11 +85,14 @@ async def check_missed_slots(services: Services, now: datetime, state: State) ->
             if recovered and not new:  # reported once; a later slot has run since
                 continue
             shown = ", ".join(f"{slot:%Y-%m-%d %H:%M}" for slot in missing[-3:])
-            more = f" (and {len(missing) - 3} earlier)" if len(missing) > 3 else ""
-            findings[f"job-missed:{spec.name}"] = (
-                f"Job {spec.name} did not run its {shown} UTC slot{'s' if len(missing) > 1 else ''}"
-                f"{more}."
-            )
+            slots_text = ngettext(
+                "Job {job} did not run its {slots} UTC slot",
+                "Job {job} did not run its {slots} UTC slots",
+                len(missing),
+            ).format(job=spec.name, slots=shown)
+            if len(missing) > 3:
+                slots_text += " " + _("(and {count} earlier)").format(count=len(missing) - 3)
+            findings[f"job-missed:{spec.name}"] = slots_text + "."
     return findings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.i18n import _
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.modules.monitoring import service
 from bot.modules.monitoring.jobchecks import check_missed_slots, check_stuck_jobs
@@ -18,8 +19,13 @@ async def health(ctx: JobContext) -> str:
     """Run every check and update the incidents."""
     findings, opened, cleared = await service.run_checks(ctx.services, CHECKS)
     if not findings:
-        return "healthy" + (f", {cleared} cleared" if cleared else "")
-    return f"{len(findings)} problems ({opened} new, {cleared} cleared): " + ", ".join(findings)
+        if cleared:
+            return _("healthy, {cleared} cleared").format(cleared=cleared)
+        return _("healthy")
+    text = _("{count} problems ({opened} new, {cleared} cleared): {keys}")
+    return text.format(
+        count=len(findings), opened=opened, cleared=cleared, keys=", ".join(findings)
+    )
 
 
 SPECS = (

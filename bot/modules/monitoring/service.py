@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
 from bot.core.delivery.backlog import pending_count
+from bot.core.i18n import _, ngettext
 from bot.core.logging import get_logger
 from bot.modules.monitoring.models import Incident
 
@@ -40,8 +41,12 @@ async def check_outbox(services: Services, now: datetime, state: State) -> Findi
     previous = state.get("outbox_waiting")
     state["outbox_waiting"] = waiting
     if waiting and previous is not None and waiting >= previous:
-        text = f"Outbox not draining: {waiting} messages due for over {minutes} min."
-        return {"outbox-stalled": text}
+        text = ngettext(
+            "Outbox not draining: {count} message due for over {minutes} min.",
+            "Outbox not draining: {count} messages due for over {minutes} min.",
+            waiting,
+        )
+        return {"outbox-stalled": text.format(count=waiting, minutes=minutes)}
     return {}
 
 
@@ -89,10 +94,8 @@ async def check_errors(services: Services, now: datetime, state: State) -> Findi
     state["telegram_errors"] = total
     limit = services.settings.monitoring.error_rate_per_check
     if previous is not None and total - previous > limit:
-        text = (
-            f"Telegram errors rising: {total - previous:.0f} 429/5xx answers since the last check."
-        )
-        return {"telegram-errors": text}
+        text = _("Telegram errors rising: {count} 429/5xx answers since the last check.")
+        return {"telegram-errors": text.format(count=f"{total - previous:.0f}")}
     return {}
 
 
@@ -126,10 +129,13 @@ async def reconcile(services: Services, findings: Findings, now: datetime) -> tu
                 continue
             incident.closed_at = now
             took = int((now - incident.opened_at).total_seconds() // 60)
-            text = f"✅ Resolved after {took} min: {incident.detail}"
+            detail = incident.detail
             await alert_admins(
-                services, session, f"incident:{key}:{_stamp(incident.opened_at)}:clear", text
-            )
+                services, session, f"incident:{key}:{_stamp(incident.opened_at)}:clear",
+                lambda: _("✅ Resolved after {minutes} min: {detail}").format(
+                    minutes=took, detail=detail  # noqa: B023 - called at once, in the loop
+                ),
+            )  # fmt: skip
             cleared += 1
     return opened, cleared
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.i18n import ngettext
 from bot.core.jobs import Every, JobContext, JobSpec
-from bot.core.plural import plural
 from bot.modules.referrals import service
 
 BATCH = 200
@@ -22,7 +22,10 @@ async def process(ctx: JobContext) -> str:
         if len(due) < BATCH:
             break
         after = due[-1][0]
-    return f"paid {plural(paid, 'overdue referral reward')}"
+    text = ngettext(
+        "paid {count} overdue referral reward", "paid {count} overdue referral rewards", paid
+    )
+    return text.format(count=paid)
 
 
 JOBS = (

@@ -48,7 +48,7 @@ async def grant_access(
     :class:`AlreadyGranted` is raised (nothing granted) if it was not waiting any more."""
     chat_id = services.settings.vip_chat_id
     if chat_id is None:
-        raise AccessError("VIP_CHAT_ID is not set, so there is no chat to invite to")
+        raise AccessError(_("VIP_CHAT_ID is not set, so there is no chat to invite to"))
     now = services.clock.now()
     expires_at = await _link_expiry(services, user_id, duration, now)
     try:
@@ -56,7 +56,8 @@ async def grant_access(
             chat_id, expire_date=expires_at, name=f"vip:{user_id}", creates_join_request=True
         )
     except TelegramError as exc:
-        raise AccessError(f"Telegram refused to create an invite link: {exc}") from exc
+        refused = _("Telegram refused to create an invite link: {error}").format(error=exc)
+        raise AccessError(refused) from exc
     try:
         result = await _record_grant(services, user_id, duration, invite.invite_link,
                                      expires_at, charge_id)  # fmt: skip

@@ -54,17 +54,24 @@ async def expire(ctx: JobContext) -> str:
     for sub_id, user_id, ends_at in due:
         ended += await access.end_subscription(services, sub_id, user_id, ends_at, revoked=False)
     revoked, removed = await access.close_out(services, ctx.bot)
-    links = f", revoked {revoked} invite links" if revoked else ""
-    return f"expired {ended}, removed {removed} from the VIP chat{links}"
+    summary = _("expired {ended}, removed {removed} from the VIP chat").format(
+        ended=ended, removed=removed
+    )
+    if revoked:
+        summary += ", " + _("revoked {count} invite links").format(count=revoked)
+    return summary
 
 
 async def settle_payments(ctx: JobContext) -> str:
     """Grant the Stars payments that were stored but not granted (exactly once each);
     the run fails, so the admins hear of it, while any is still not granted."""
     granted, waiting, failures = await settle.settle_waiting(ctx.services, ctx.bot, BATCH)
-    summary = f"granted {granted} of {waiting} waiting payments"
+    summary = _("granted {granted} of {waiting} waiting payments").format(
+        granted=granted, waiting=waiting
+    )
     if failures:
-        raise RuntimeError(f"{summary}; still waiting: {'; '.join(failures)}"[:1000])
+        still = _("still waiting: {failures}").format(failures="; ".join(failures))
+        raise RuntimeError(f"{summary}; {still}"[:1000])
     return summary
 
 

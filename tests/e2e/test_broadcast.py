@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from bot.core import users
+from bot.modules.broadcast.service import announcement
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness
 
@@ -44,6 +45,8 @@ async def test_broadcast_reaches_every_reachable_user_with_progress(harness: Har
     await harness.wait(lambda: "Broadcast finished" in (status.text or ""), timeout=30)
     assert "sent 37 · failed 1 · remaining 0 of 38" in (status.text or "")
     assert "100%" in (status.text or "")
-    received = Counter(m.chat_id for m in world.messages if m.text == "Big news\nsecond line")
+    received = Counter(
+        m.chat_id for m in world.messages if m.text == announcement("Big news\nsecond line")
+    )
     assert received == Counter(range(20_003, 20_040))
     assert harness.sandbox.too_many_requests == 0

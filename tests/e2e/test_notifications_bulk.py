@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage, OutboxStatus, Priority
+from bot.modules.broadcast.service import announcement
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
 from tests.e2e.conftest import Harness
@@ -25,7 +26,7 @@ async def _start(h: Harness, *user_ids: int) -> None:
 
 
 def _got(h: Harness, user_id: int, text: str) -> int:
-    return sum(1 for m in h.sandbox.world.to(user_id) if m.text == text)
+    return sum(1 for m in h.sandbox.world.to(user_id) if m.text == announcement(text))
 
 
 async def _mute(h: Harness, user_id: int, field: str) -> None:

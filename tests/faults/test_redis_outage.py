@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.core import users
+from bot.modules.broadcast.service import announcement
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness, harness_factory, settle
 from tests.processes import stop
@@ -114,7 +115,7 @@ async def _register(h: Harness, user_ids: range) -> None:
 
 
 def _received(h: Harness, text: str) -> Counter[int]:
-    return Counter(m.chat_id for m in h.sandbox.world.messages if m.text == text)
+    return Counter(m.chat_id for m in h.sandbox.world.messages if m.text == announcement(text))
 
 
 async def test_redis_killed_mid_broadcast_degrades_and_recovers(

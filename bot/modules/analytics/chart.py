@@ -13,9 +13,13 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.core.formatting import short_day
 from bot.core.i18n import N_, _, current, speaking
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Points = list[tuple[date, dict[str, int]]]
 
@@ -30,6 +34,14 @@ DAILY_BARS = (
 def render_trend(points: Points, path: Path, *, title: str | None = None) -> Path:
     """Draw users (lines) and daily activity (bars) per day into ``path``; returns it. The
     labels are in the current language (the admins' that the chart is drawn for)."""
+    figure = draw(points, title=title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png")
+    return path
+
+
+def draw(points: Points, *, title: str | None = None) -> Figure:
+    """The chart as a matplotlib ``Figure`` (labelled in the current language)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -54,9 +66,7 @@ def render_trend(points: Points, path: Path, *, title: str | None = None) -> Pat
     bottom.grid(axis="y", alpha=0.3)
     bottom.set_xticks(positions, labels, rotation=45, fontsize="small")
     figure.suptitle(title or _("Companion, last 14 days"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png")
-    return path
+    return figure
 
 
 class ChartError(Exception):

@@ -1,0 +1,161 @@
+"""Replies in the user's language through the real bot: Telegram's language_code, /language,
+bulk messages rendered per recipient, menus per language, the admins' report."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.clock import ManualClock
+from bot.core.delivery import OutboxMessage
+from bot.core.jobs import JobContext
+from bot.core.users import User
+from bot.sandbox import SandboxServer, SentMessage
+from bot.sandbox.flood import FloodLimits
+from tests.conftest import ADMIN
+from tests.e2e.chat import answer
+from tests.e2e.conftest import UNPACED, Harness
+
+MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+UK_USER, EN_USER, REGION_USER = 7001, 7002, 7003
+DEFAULT_MENU = '{"type": "default"}'
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    """Flood limits lifted: each test exchanges many messages with one user in seconds."""
+    server = SandboxServer(limits=FloodLimits.lifted())
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def bot(harness_factory: Callable[..., Any]) -> Harness:
+    harness: Harness = await harness_factory(clock=ManualClock(MORNING), **UNPACED)
+    return harness
+
+
+async def _run(h: Harness, name: str) -> str | None:
+    """A declared job's function, run the way the runner runs a manual trigger."""
+    spec = h.services.jobs.get(name)
+    assert spec is not None
+    return await spec.func(
+        JobContext(h.services, h.app.bot, name, "manual", h.services.clock.now())
+    )
+
+
+async def _press(h: Harness, user_id: int, message: SentMessage, data: str) -> str:
+    """Press a button; the text of the callback's answer."""
+    world = h.sandbox.world
+    before = len(world.callback_answers)
+    world.press(user_id, message, data)
+    await h.wait(lambda: len(world.callback_answers) > before)
+    return str(world.callback_answers[before].get("text", ""))
+
+
+async def _arrives(h: Harness, user_id: int, expect: str) -> str:
+    """Wait for a message to ``user_id`` containing ``expect`` (bulk ones come via the outbox)."""
+    world = h.sandbox.world
+    found = await h.wait(
+        lambda: next((m.text for m in world.to(user_id) if expect in (m.text or "")), None),
+        timeout=20,
+    )
+    return str(found)
+
+
+async def test_a_ukrainian_user_reads_ukrainian_throughout(bot: Harness) -> None:
+    """language_code=uk: /start, /mission, Done, /balance, a broadcast and a subscription
+    reminder are all in Ukrainian, while the admin who acts reads English."""
+    bot.sandbox.world.user(UK_USER, language_code="uk")
+    assert "Вітаємо в Companion" in await bot.reply(UK_USER, "/start")
+    (mission,) = await bot.say(UK_USER, "/mission")
+    assert "🎯 Місія на сьогодні:" in (mission.text or "")
+    assert [b["text"] for b in mission.buttons()] == ["✅ Готово"]
+    done = await _press(bot, UK_USER, mission, mission.buttons()[0]["callback_data"])
+    assert done.startswith("+") and "бал" in done
+    await bot.wait(lambda: mission.edits == 1)
+    assert "✅ Місію виконано" in (mission.text or "") and "1 день поспіль" in (mission.text or "")
+    balance = await bot.reply(UK_USER, "/balance")
+    assert "💰 Бали:" in balance and "🔥 Серія: 1 день" in balance and "місія" in balance
+    assert "Broadcasting" in await answer(bot, ADMIN, "/broadcast Big news", "of ")
+    assert await _arrives(bot, UK_USER, "Big news") == "📣 Оголошення\n\nBig news"
+    await answer(bot, ADMIN, f"/grant {UK_USER} 2d", "subscribed until")
+    await _arrives(bot, UK_USER, "Приєднуйтеся до VIP-чату")
+    assert await _run(bot, "subscriptions.remind") == "reminded 1 (3 days) and 0 (1 day)"
+    reminder = await _arrives(bot, UK_USER, "VIP-підписка завершується")
+    assert "менш ніж за 3 дні" in reminder and "Попросіть адміністратора" in reminder
+
+
+async def test_switching_with_language_changes_the_next_bulk_message(bot: Harness) -> None:
+    """An English user picks Українська with /language: the answer, /help, the next
+    broadcast and the next daily mission are Ukrainian; switching back, English again."""
+    bot.sandbox.world.user(EN_USER, language_code="en")
+    assert "Welcome to Companion" in await bot.reply(EN_USER, "/start")
+    (menu,) = await bot.say(EN_USER, "/language")
+    assert [b["text"] for b in menu.buttons()] == ["✅ English", "Українська"]
+    assert (
+        await _press(bot, EN_USER, menu, "lang:set:uk") == "Готово: мова спілкування — Українська."
+    )
+    await bot.wait(lambda: menu.edits == 1)
+    assert "Команди, якими ви можете скористатися:" in await bot.reply(EN_USER, "/help")
+    await answer(bot, ADMIN, "/broadcast Festival", "of ")
+    assert await _arrives(bot, EN_USER, "Festival") == "📣 Оголошення\n\nFestival"
+    await _run(bot, "missions.send_daily")
+    await _arrives(bot, EN_USER, "🎯 Місія на сьогодні:")
+    (menu,) = await bot.say(EN_USER, "/language")
+    assert "Мова спілкування: Українська" in (menu.text or "")
+    assert (
+        await _press(bot, EN_USER, menu, "lang:set:en") == "Done: I will write to you in English."
+    )
+    await answer(bot, ADMIN, "/broadcast Second", "of ")
+    assert await _arrives(bot, EN_USER, "Second") == "📣 Announcement\n\nSecond"
+
+
+async def test_region_codes_menus_and_a_forged_button(bot: Harness) -> None:
+    """uk-UA reads Ukrainian; the command menu is published in English by default and in
+    Ukrainian for clients set to Ukrainian; a forged language button changes nothing."""
+    world = bot.sandbox.world
+    world.user(REGION_USER, language_code="uk-UA")
+    assert "Вітаємо в Companion" in await bot.reply(REGION_USER, "/start")
+    start_en = {"command": "start", "description": "register and see what this bot does"}
+    start_uk = {"command": "start", "description": "зареєструватися й дізнатися, що вміє бот"}
+    assert start_en in world.commands[DEFAULT_MENU]
+    assert start_uk in world.commands[f"{DEFAULT_MENU}|uk"]
+    assert start_en in world.commands[f"{DEFAULT_MENU}|en"]
+    (menu,) = await bot.say(REGION_USER, "/language")
+    refused = await _press(bot, REGION_USER, menu, "lang:set:xx")
+    assert refused == "Ця мова недоступна. Надішліть /language ще раз."
+    async with bot.services.db.session() as session:
+        assert await session.scalar(select(User.language).where(User.id == REGION_USER)) is None
+
+
+async def test_the_admins_report_is_in_each_admins_language(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """An admin who chose Ukrainian gets the daily report's caption and chart in Ukrainian
+    (a chart drawn for their language), another admin the English ones."""
+    other = 2
+    h: Harness = await harness_factory(
+        clock=ManualClock(MORNING + timedelta(hours=1)), admin_ids=f"{ADMIN},{other}", **UNPACED
+    )
+    h.sandbox.set_limits(FloodLimits(private=None))
+    await h.reply(ADMIN, "/start")
+    (menu,) = await h.say(ADMIN, "/language")
+    await _press(h, ADMIN, menu, "lang:set:uk")
+    await _run(h, "analytics.daily_report")
+    async with h.services.db.session() as session:
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.key.startswith("report:"))
+        )
+        reports = {row.chat_id: row.payload for row in rows}
+    assert reports[ADMIN]["caption"].startswith("Щоденний звіт за")
+    assert reports[ADMIN]["photo"].endswith("-uk.png")
+    assert reports[other]["caption"].startswith("Daily report for")
+    assert reports[other]["photo"].endswith("-en.png")

@@ -71,17 +71,25 @@ async def store_choice(session: AsyncSession, cache: Cache, user_id: int, langua
 async def for_user(db: Database, cache: Cache, user_id: int, code: str | None) -> str:
     """The language to answer an update of ``user_id`` in (``code``: its language_code).
     The stored choice is read through the cache; when neither answers, Telegram's code."""
-    stored = await _stored(db, cache, user_id)
+    stored = await _stored(db, cache, user_id, code)
     return i18n.choose(stored, code)
 
 
-async def _stored(db: Database, cache: Cache, user_id: int) -> str | None:
+async def _stored(db: Database, cache: Cache, user_id: int, code: str | None) -> str | None:
+    """The stored choice (cached for CHOICE_TTL). Reading it also records a language_code
+    that changed since (the user switched their app), so bulk messages follow it."""
     try:
         cached = await cache.get(_key(user_id))
         if cached is not None:
             return None if cached == _NONE else cached
         async with db.session() as session:
-            stored = await session.scalar(select(User.language).where(User.id == user_id))
+            query = select(User.language, User.language_code).where(User.id == user_id)
+            row = (await session.execute(query)).first()
+            if row is not None and code and row.language_code != code:
+                await session.execute(
+                    update(User).where(User.id == user_id).values(language_code=code[:16])
+                )
+        stored = row.language if row is not None else None
         await cache.set(_key(user_id), stored or _NONE, ttl=CHOICE_TTL)
         return stored
     except Exception as exc:  # an outage must not stop the answer: Telegram's code will do

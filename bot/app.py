@@ -38,7 +38,7 @@ from bot.core.i18n import languages, speaking, tag
 from bot.core.intake import Intake, LeaderPolling, Webhook
 from bot.core.jobs.runner import JobRunner
 from bot.core.jobs.scheduling import start_jobs
-from bot.core.languages import for_user
+from bot.core.languages import choices, for_user
 from bot.core.lease import LeaseKeeper
 from bot.core.logging import get_logger
 from bot.core.metrics import Metrics
@@ -103,7 +103,8 @@ class CompanionApplication(Application):  # type: ignore[type-arg]
         if user is None:
             return None
         services: Services = self.bot_data["services"]
-        return await for_user(services.db, services.cache, user.id, user.language_code)
+        known = choices(self.bot_data)
+        return await for_user(services.db, known, user.id, user.language_code)
 
     async def _first_time(self, update: Update) -> bool:
         services: Services = self.bot_data["services"]

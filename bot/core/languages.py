@@ -16,15 +16,35 @@ from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import i18n
-from bot.core.cache import Cache
+from bot.core.cache import Cache, MemoryCache
 from bot.core.db import Database
 from bot.core.logging import get_logger
 from bot.core.users import User
 
 log = get_logger(__name__)
 
-CHOICE_TTL = 600.0  # seconds a process trusts its cached copy of a user's stored choice
+# Seconds a process trusts its copy of a user's stored choice. The copy is the process's own
+# (:class:`Choices`), not the shared cache: answering must not wait for Redis, and a choice
+# made through another process of a cluster reaches this one within this time.
+CHOICE_TTL = 60.0
 _NONE = "-"  # cached: the user stored no choice
+
+
+class Choices(MemoryCache):
+    """This process's copies of the users' stored language choices."""
+
+    __slots__ = ()
+
+
+def choices(bot_data: dict[Any, Any]) -> Choices:
+    """The application's :class:`Choices` (made on first use, one per application)."""
+    found = bot_data.get(_CHOICES)
+    if not isinstance(found, Choices):
+        found = bot_data[_CHOICES] = Choices()
+    return found
+
+
+_CHOICES = "companion.language_choices"
 
 
 def language_column() -> Any:

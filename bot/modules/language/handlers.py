@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.core import i18n
 from bot.core.context import BotContext
 from bot.core.i18n import _
-from bot.core.languages import store_choice
+from bot.core.languages import choices, store_choice
 
 PREFIX = "lang:set:"
 
@@ -49,7 +49,8 @@ async def pressed(update: Update, context: BotContext) -> None:
     stored = False
     if language in i18n.languages():
         async with services.db.session() as session:
-            stored = await store_choice(session, services.cache, query.from_user.id, language)
+            known = choices(context.application.bot_data)
+            stored = await store_choice(session, known, query.from_user.id, language)
     if not stored:
         await query.answer(_("That language is not available. Send /language again."))
         return

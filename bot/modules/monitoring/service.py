@@ -8,6 +8,7 @@ state lives in the cache, so it survives a restart with Redis.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
 from bot.core.delivery.backlog import pending_count
+from bot.core.formatting import duration
 from bot.core.i18n import _, ngettext
 from bot.core.logging import get_logger
 from bot.modules.monitoring.models import Incident
@@ -108,6 +110,12 @@ async def load_state(services: Services) -> State:
     return state
 
 
+def _resolved(took: timedelta, detail: str) -> str:
+    return _("✅ Resolved after {duration}: {detail}").format(
+        duration=duration(took), detail=detail
+    )
+
+
 def _stamp(instant: datetime) -> str:
     return instant.strftime("%Y%m%dT%H%M%SZ")
 
@@ -128,13 +136,10 @@ async def reconcile(services: Services, findings: Findings, now: datetime) -> tu
             if key in findings:
                 continue
             incident.closed_at = now
-            took = int((now - incident.opened_at).total_seconds() // 60)
-            detail = incident.detail
+            took = timedelta(minutes=(now - incident.opened_at).total_seconds() // 60)
             await alert_admins(
                 services, session, f"incident:{key}:{_stamp(incident.opened_at)}:clear",
-                lambda: _("✅ Resolved after {minutes} min: {detail}").format(
-                    minutes=took, detail=detail  # noqa: B023 - called at once, in the loop
-                ),
+                functools.partial(_resolved, took, incident.detail),
             )  # fmt: skip
             cleared += 1
     return opened, cleared

@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import build_application, serving
 from bot.core.clock import Clock
-from bot.core.context import App, Services
+from bot.core.context import App, Services, services_of
 from bot.core.delivery.backlog import pending_count
 from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import make_settings, migrate
@@ -34,8 +34,7 @@ class Harness:
 
     @property
     def services(self) -> Services:
-        services: Services = self.app.bot_data["services"]
-        return services
+        return services_of(self.app)
 
     async def say(
         self, user_id: int, text: str, *, replies: int = 1, timeout: float = 10

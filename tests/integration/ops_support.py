@@ -21,7 +21,7 @@ def build(settings: Settings, start: datetime = START) -> tuple[Services, Manual
     """Services (every module registered) on a manual clock, and the unstarted bot."""
     clock = ManualClock(start)
     app = build_application(settings, clock=clock)
-    services: Services = app.bot_data["services"]
+    services = app.services
     return services, clock, app.bot
 
 

@@ -80,7 +80,7 @@ class Bot:
 async def bot(migrated: Settings) -> AsyncIterator[Bot]:
     clock = ManualClock(START)
     app = build_application(migrated, clock=clock)
-    services: Services = app.bot_data["services"]
+    services = app.services
     yield Bot(app, services, clock)
     await services.db.dispose()
 

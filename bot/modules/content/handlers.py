@@ -101,12 +101,11 @@ async def cancelpost(update: Update, context: BotContext) -> None:
         await message.reply_text("Usage: /cancelpost <id> (see /posts)")
         return
     bus = context.services.bus
-    async with context.services.db.session() as session:
-        found = await service.cancel(session, post_id)
+    async with context.services.uow() as uow:
+        found = await service.cancel(uow.session, post_id)
         if found is not None and found.status == "cancelled":
             cancelled = PostCancelled(found.id, found.source, found.source_item_id or "")
-            await bus.publish_in_transaction(session, cancelled)
-    await bus.publish_committed(session)
+            await bus.publish_in_transaction(uow.session, cancelled)
     if found is None:
         text = f"There is no post #{post_id}."
     elif found.status == "cancelled":

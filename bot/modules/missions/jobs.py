@@ -41,15 +41,14 @@ async def send_daily(ctx: JobContext) -> str:
     counts: Counter[str] = Counter()
     after = 0
     while counts["assigned"] + counts["already"] < limit:
-        async with services.db.session() as session:
-            catalogue = await active_missions(session)
+        async with services.uow() as uow:
+            catalogue = await active_missions(uow.session)
             if not catalogue:
                 return f"{day}: no active missions in the catalogue; nothing assigned"
             room = limit - counts["assigned"] - counts["already"]
-            user_ids = await _reachable_after(session, after, min(BATCH, room))
+            user_ids = await _reachable_after(uow.session, after, min(BATCH, room))
             if user_ids:
-                await _assign_batch(session, services, user_ids, day, catalogue, counts)
-        await services.bus.publish_committed(session)
+                await _assign_batch(uow.session, services, user_ids, day, catalogue, counts)
         if not user_ids:
             break
         after = user_ids[-1]
@@ -114,9 +113,8 @@ async def expire(ctx: JobContext) -> str:
     services, today = ctx.services, local_day(ctx.services)
     closed = 0
     while True:
-        async with services.db.session() as session:
-            batch = await service.expire_batch(session, services.bus, today, BATCH)
-        await services.bus.publish_committed(session)
+        async with services.uow() as uow:
+            batch = await service.expire_batch(uow.session, services.bus, today, BATCH)
         closed += batch
         if batch < BATCH:
             break

@@ -109,15 +109,14 @@ def _subscribe(services: Services) -> None:
             await cards.tell_author(services, session, submission, text)
 
     async def on_published(event: PostPublished) -> None:
-        async with services.db.session() as session:
+        async with services.uow() as uow:
             submission = await service.mark_published(
-                session, services.bus, event.post_id, event.chat_id, event.message_id
+                uow.session, services.bus, event.post_id, event.chat_id, event.message_id
             )
             if submission is not None:
                 link = cards.post_link(event.chat_id, event.message_id)
                 text = f"Your suggestion #{submission.id} is in the channel: {link}"
-                await cards.tell_author(services, session, submission, text)
-        await services.bus.publish_committed(session)
+                await cards.tell_author(services, uow.session, submission, text)
 
     services.bus.subscribe(MessageDelivered, on_delivered)
     services.bus.subscribe_in_transaction(PostScheduled, on_scheduled)

@@ -71,10 +71,9 @@ async def suggested(update: Update, context: BotContext) -> None:
             else:
                 await _decline(services, session, origin, submission.reason or "", submission.id)
     except service.Refused as exc:
-        async with services.db.session() as session:
-            await _decline(services, session, origin, str(exc), None)
+        async with services.uow() as uow:
+            await _decline(services, uow.session, origin, str(exc), None)
         return
-    await services.bus.publish_committed(session)
     log.info("suggested post", submission_id=submission.id, state=submission.state)
 
 
@@ -116,13 +115,12 @@ async def approved(update: Update, context: BotContext) -> None:
     original = info.suggested_post_message if info else None
     if message is None or info is None or original is None:
         return
-    async with services.db.session() as session:
-        ident = await session.scalar(
+    async with services.uow() as uow:
+        ident = await uow.session.scalar(
             select(Submission.id).where(
                 Submission.dm_chat_id == message.chat_id,
                 Submission.dm_message_id == original.message_id,
             )
         )
         if ident is not None:
-            await service.mark_scheduled(session, services.bus, ident, None, info.send_date)
-    await services.bus.publish_committed(session)
+            await service.mark_scheduled(uow.session, services.bus, ident, None, info.send_date)

@@ -53,10 +53,15 @@ class EventBus:
     ``publish`` needs no copy on its hot path.
     """
 
-    __slots__ = ("_handlers", "_tx_handlers", "failures", "on_failure", "published")
+    __slots__ = ("_handlers", "_tx_handlers", "failures", "on_failure", "on_publish", "published")
 
-    def __init__(self, on_failure: Callable[[str], None] | None = None) -> None:
-        self.on_failure = on_failure
+    def __init__(
+        self,
+        on_failure: Callable[[str], None] | None = None,
+        on_publish: Callable[[str], None] | None = None,
+    ) -> None:
+        """``on_failure`` and ``on_publish`` receive the event's type name (the metrics)."""
+        self.on_failure, self.on_publish = on_failure, on_publish
         self._handlers: dict[type[Event], tuple[Handler[Any], ...]] = {}
         self._tx_handlers: dict[type[Event], tuple[TxHandler[Any], ...]] = {}
         self.failures: Counter[str] = Counter()
@@ -77,6 +82,8 @@ class EventBus:
         """Run the handlers of ``event`` in order; failures are logged, never raised."""
         name = type(event).__name__
         self.published[name] += 1
+        if self.on_publish is not None:
+            self.on_publish(name)
         for handler in self._handlers.get(type(event), ()):
             try:
                 await handler(event)

@@ -61,7 +61,10 @@ def build_kernel(settings: Settings, *, clock: Clock | None = None) -> Kernel:
     return Kernel(
         settings=settings,
         db=Database(settings.database_url),
-        bus=EventBus(lambda event: metrics.event_handler_failures.labels(event).inc()),
+        bus=EventBus(
+            on_failure=lambda event: metrics.event_handler_failures.labels(event).inc(),
+            on_publish=lambda event: metrics.events.labels(event).inc(),
+        ),
         clock=clock,
         cache=build_cache(settings, breaker),
         outbox=Outbox(clock),

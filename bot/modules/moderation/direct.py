@@ -61,18 +61,20 @@ async def suggested(update: Update, context: BotContext) -> None:
     author = service.Moderator(message.from_user.id, message.from_user.full_name)
     origin = (message.chat_id, message.message_id)
     try:
-        async with services.db.session() as session:
+        async with services.uow() as uow:
             submission = await service.submit(
-                session, services.bus, services.settings.moderation, author=author,
+                uow.session, services.bus, services.settings.moderation, author=author,
                 draft=draft, now=services.clock.now(), origin=origin,
             )  # fmt: skip
             if submission.state == State.PENDING:
-                await cards.send_cards(services, session, submission)
+                await cards.send_cards(services, uow.session, submission)
             else:
-                await _decline(services, session, origin, submission.reason or "", submission.id)
+                await _decline(
+                    services, uow.session, origin, submission.reason or "", submission.id
+                )
     except service.Refused as exc:
-        async with services.uow() as uow:
-            await _decline(services, uow.session, origin, str(exc), None)
+        async with services.db.session() as session:
+            await _decline(services, session, origin, str(exc), None)
         return
     log.info("suggested post", submission_id=submission.id, state=submission.state)
 

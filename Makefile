@@ -63,6 +63,7 @@ lint: dev
 	$(VENV)/bin/ruff check bot tests migrations benchmarks
 	$(VENV)/bin/ruff format --check bot tests migrations benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: dev redis postgres lint test-sqlite test-postgres
 

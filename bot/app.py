@@ -35,6 +35,7 @@ from bot.core.jobs.scheduling import start_jobs
 from bot.core.kernel import Kernel, build_kernel
 from bot.core.lease import LeaseKeeper
 from bot.core.logging import get_logger
+from bot.core.module import wire
 from bot.core.outage import UpdateRetries, database_unreachable
 from bot.core.ratelimit import build_rate_limiter
 from bot.core.received import first_time, purge_received
@@ -43,7 +44,7 @@ from bot.core.updates import ChatOrderedUpdateProcessor
 
 log = get_logger(__name__)
 
-# Feature modules, in registration order; each exports ``register(app, services)``.
+# Feature modules, in registration order; each exports ``register(services) -> Module``.
 MODULES: tuple[str, ...] = (
     "accounts",
     "admin",
@@ -200,7 +201,7 @@ def build_application(
     app.bot_data[SERVICES] = services
     _wire_delivery(services)
     for module in load_modules(modules):
-        module.register(app, services)
+        wire(app, services, module.register(services))
     if settings.webhook_url:
         services.purgers.add("core.received_updates", purge_received)
     app.add_error_handler(ErrorReporter(services))

@@ -49,22 +49,27 @@ class Bot:
             )  # fmt: skip
 
     async def mission(self, user_id: int) -> MissionAssignment:
-        async with self.services.db.session() as session:
+        async with self.services.uow() as uow:
             found = await missions.mission_for_today(
-                session, self.services.bus, user_id=user_id,
-                day=local_day(self.services), now=self.clock.now(),
-            )  # fmt: skip
-        await self.services.bus.publish_committed(session)
+                uow.session,
+                self.services.bus,
+                user_id=user_id,
+                day=local_day(self.services),
+                now=self.clock.now(),
+            )
         assert found is not None
         return found[0]
 
     async def press(self, user_id: int, assignment_id: int) -> Any:
-        async with self.services.db.session() as session:
+        async with self.services.uow() as uow:
             outcome = await missions.complete(
-                session, self.services.bus, user_id=user_id, assignment_id=assignment_id,
-                day=local_day(self.services), now=self.clock.now(),
-            )  # fmt: skip
-        await self.services.bus.publish_committed(session)
+                uow.session,
+                self.services.bus,
+                user_id=user_id,
+                assignment_id=assignment_id,
+                day=local_day(self.services),
+                now=self.clock.now(),
+            )
         return outcome
 
     async def scalar(self, query: Any) -> Any:

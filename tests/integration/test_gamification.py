@@ -21,7 +21,7 @@ from bot.core.jobs import JobContext
 from bot.modules.economy.jobs import reconcile
 from bot.modules.economy.models import Balance, LedgerEntry
 from bot.modules.missions import service as missions
-from bot.modules.missions.jobs import expire, local_day, send_daily
+from bot.modules.missions.jobs import expire, send_daily
 from bot.modules.missions.models import AssignmentStatus, MissionAssignment, Streak
 from bot.modules.referrals import service as referrals
 from bot.modules.referrals.jobs import process
@@ -54,7 +54,7 @@ class Bot:
                 uow.session,
                 self.services.bus,
                 user_id=user_id,
-                day=local_day(self.services),
+                day=self.clock.today(self.services.settings.tz),
                 now=self.clock.now(),
             )
         assert found is not None
@@ -67,7 +67,7 @@ class Bot:
                 self.services.bus,
                 user_id=user_id,
                 assignment_id=assignment_id,
-                day=local_day(self.services),
+                day=self.clock.today(self.services.settings.tz),
                 now=self.clock.now(),
             )
         return outcome

@@ -69,10 +69,6 @@ def _local_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         raise PostError(f"{text} ({tz.key}) is out of range") from None
 
 
-def local_time(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def check_body(text: str, *, photo: bool) -> str:
     """The post text, or :class:`PostError` if it is empty or too long for Telegram."""
     text = text.strip()

@@ -22,10 +22,6 @@ BATCH = 200
 USERS_MAX = 2**52  # Telegram's bound on user ids, so more than any audience
 
 
-def local_day(services: Services) -> date:
-    return services.clock.now().astimezone(services.settings.tz).date()
-
-
 async def send_daily(ctx: JobContext) -> str:
     """Assign every reachable user today's mission and queue its message, batch by batch;
     ``limit=N`` (a manual run) stops after the first N reachable users, e.g. to try a new
@@ -34,7 +30,8 @@ async def send_daily(ctx: JobContext) -> str:
     Each assignment and its outbox row (key ``mission:<day>:<user>``) share a
     transaction, so a second run the same day finds both and sends nothing new.
     """
-    services, day = ctx.services, local_day(ctx.services)
+    services = ctx.services
+    day = services.clock.today(services.settings.tz)
     limit: int = ctx.args.get("limit", USERS_MAX)
     if limit < 1:
         return f"{day}: limit must be at least 1, got {limit}; nothing assigned"
@@ -110,7 +107,8 @@ async def _assign_batch(
 
 async def expire(ctx: JobContext) -> str:
     """Close the open missions of past days as missed and reset those users' streaks."""
-    services, today = ctx.services, local_day(ctx.services)
+    services = ctx.services
+    today = services.clock.today(services.settings.tz)
     closed = 0
     while True:
         async with services.uow() as uow:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.core.clock import local_time
 from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.logging import get_logger
@@ -111,9 +112,9 @@ def granted_text(
     tz = services.settings.tz
     head = "extended" if result.extended else "is active"
     return (
-        f"Your VIP subscription {head} until {service.local(result.ends_at, tz)}.\n"
+        f"Your VIP subscription {head} until {local_time(result.ends_at, tz)}.\n"
         f"Join the VIP chat with this personal link (it works for you only, valid until "
-        f"{service.local(link_expires_at, tz)}):\n{link}"
+        f"{local_time(link_expires_at, tz)}):\n{link}"
     )
 
 

@@ -17,9 +17,10 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.core.alerts import alert_admins
+from bot.core.clock import local_time
 from bot.core.context import Services
 from bot.core.logging import get_logger
-from bot.modules.subscriptions import access, charges, service
+from bot.modules.subscriptions import access, charges
 from bot.modules.subscriptions.charges import Charge
 from bot.modules.subscriptions.models import ChargeState
 
@@ -63,7 +64,7 @@ async def _grant_now(services: Services, bot: Bot, charge: Charge) -> str | None
                 f"told. Payment id: {charge.charge_id}")  # fmt: skip
     if outcome is None:
         return None  # a concurrent try granted it and told the user
-    ends = service.local(outcome.grant.ends_at, services.settings.tz)
+    ends = local_time(outcome.grant.ends_at, services.settings.tz)
     return f"Thank you! VIP until {ends}; your invite link follows."
 
 

@@ -31,7 +31,7 @@ from bot.core.db import Base
 from bot.core.delivery.sender import OutboxSender
 from bot.core.errors import ErrorReporter
 from bot.core.intake import Intake, LeaderPolling, Webhook
-from bot.core.jobs.scheduling import start_jobs
+from bot.core.jobs.jobqueue import start_jobs
 from bot.core.kernel import Kernel, build_kernel
 from bot.core.lease import LeaseKeeper
 from bot.core.logging import get_logger

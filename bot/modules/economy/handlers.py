@@ -7,7 +7,7 @@ from telegram import Update
 from bot.core.context import BotContext
 from bot.modules.economy import service
 
-REASONS = {
+REASONS: dict[str, str] = {
     service.Reason.MISSION: "mission",
     service.Reason.STREAK_BONUS: "streak bonus",
     service.Reason.REFERRAL: "friend invited",

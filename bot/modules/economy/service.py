@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,9 @@ STREAK_BONUS = 50
 BONUS_EVERY = 7
 
 
-class Reason:
+class Reason(StrEnum):
+    """Values of ``ledger.reason``."""
+
     MISSION = "mission"
     STREAK_BONUS = "streak_bonus"
     REFERRAL = "referral"

@@ -89,7 +89,7 @@ async def _announce(services: Services, session: AsyncSession, submission: Submi
         await cards.tell_author(services, session, submission, text)
 
 
-def _answer(outcome: service.Outcome, submission_id: int, action: str, others: int) -> str:
+def _answer(outcome: service.Decided, submission_id: int, action: str, others: int) -> str:
     submission = outcome.submission
     if submission is None:
         return f"Suggestion #{submission_id} does not exist (any more)."

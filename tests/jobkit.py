@@ -13,7 +13,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery.outbox import OutboxMessage
-from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy, store
+from bot.core.jobs import DailyAt, JobContext, JobSpec, RetryPolicy, store
 from bot.core.jobs.models import JobRun
 
 NO_RETRY = RetryPolicy(attempts=1)
@@ -26,6 +26,19 @@ def services_with(settings: Settings, clock: Clock, *specs: JobSpec) -> Services
         services.jobs.add(spec)
     build_application(settings, services=services, modules=())
     return services
+
+
+def manual_context(services: Services, bot: Any, name: str, **args: Any) -> JobContext:
+    """What a job function receives on a manual run of ``name`` now."""
+    return JobContext(services, bot, name, "manual", services.clock.now(), dict(args))
+
+
+async def run_job(services: Services, bot: Any, name: str, **args: Any) -> str | None:
+    """Call the declared job ``name``'s function as a manual run would (no runner, no record):
+    the one way the tests run a job's body."""
+    spec = services.jobs.get(name)
+    assert spec is not None, f"no job {name}"
+    return await spec.func(manual_context(services, bot, name, **args))
 
 
 class Recorder:
@@ -50,10 +63,6 @@ class Recorder:
     def spec(self, name: str = "test.job", **kwargs: Any) -> JobSpec:
         values: dict[str, Any] = {"schedule": DailyAt(time(9, 0)), "retry": NO_RETRY, **kwargs}
         return JobSpec(name=name, func=self, **values)
-
-
-def every(seconds: float) -> Every:
-    return Every(seconds)
 
 
 async def runs(services: Services, job: str = "test.job") -> list[JobRun]:

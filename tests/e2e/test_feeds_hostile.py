@@ -13,7 +13,6 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.core.jobs import JobContext
 from bot.modules.content.feeds import FeedError, parse_apart
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
@@ -96,11 +95,7 @@ async def importer(factory: Callable[..., Any], feeds: list[dict[str, Any]]) -> 
 
 
 async def run(h: Harness, name: str = "content.import_feed") -> str | None:
-    spec = h.services.jobs.get(name)
-    assert spec is not None
-    return await spec.func(
-        JobContext(h.services, h.app.bot, spec.name, "manual", h.services.clock.now())
-    )
+    return await h.run_job(name)
 
 
 async def stored(h: Harness, status: str) -> list[str]:

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage, Priority
-from bot.core.jobs import JobContext
 from bot.modules.notifications.models import NotificationPrefs
 from bot.modules.notifications.service import PreferencesPolicy
 from bot.sandbox.flood import FloodLimits
@@ -119,12 +118,7 @@ async def test_muted_user_gets_no_daily_mission(harness: Harness) -> None:
     [shown] = await harness.say(USER, "/notifications")
     world.press(USER, shown, "notif:toggle:missions")
     await harness.wait(lambda: shown.edits == 1)
-    spec = harness.services.jobs.get("missions.send_daily")
-    assert spec is not None
-    now = harness.services.clock.now()
-    summary = await spec.func(
-        JobContext(harness.services, harness.app.bot, spec.name, "manual", now)
-    )
+    summary = await harness.run_job("missions.send_daily")
     assert "queued 1" in (summary or "")
     await harness.wait(lambda: any("mission" in (m.text or "") for m in world.to(USER + 1)))
     await asyncio.sleep(0.5)

@@ -12,7 +12,7 @@ from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery import OutboxMessage, Priority
-from bot.core.jobs import JobContext
+from tests.jobkit import manual_context
 
 START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -25,8 +25,7 @@ def build(settings: Settings, start: datetime = START) -> tuple[Services, Manual
     return services, clock, app.bot
 
 
-def job_context(services: Services, bot: Any, name: str) -> JobContext:
-    return JobContext(services, bot, name, "manual", services.clock.now())
+job_context = manual_context  # the one builder, in tests/jobkit.py
 
 
 async def queue(services: Services, key: str, chat_id: int = 1, **extra: Any) -> None:

@@ -17,7 +17,6 @@ from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.core.context import App, Services
 from bot.core.delivery import OutboxMessage
-from bot.core.jobs import JobContext
 from bot.modules.economy.jobs import reconcile
 from bot.modules.economy.models import Balance, LedgerEntry
 from bot.modules.missions import service as missions
@@ -26,6 +25,7 @@ from bot.modules.missions.models import AssignmentStatus, MissionAssignment, Str
 from bot.modules.referrals import service as referrals
 from bot.modules.referrals.jobs import process
 from bot.modules.referrals.models import ReferralReward
+from tests.jobkit import manual_context
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -37,8 +37,7 @@ class Bot:
     clock: ManualClock
 
     async def run(self, job: Any, name: str) -> str:
-        ctx = JobContext(self.services, self.app.bot, name, "manual", self.clock.now())
-        result: str = await job(ctx)
+        result: str = await job(manual_context(self.services, self.app.bot, name))
         return result
 
     async def join(self, user_id: int, ref: int | None = None) -> None:

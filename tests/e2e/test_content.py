@@ -18,7 +18,6 @@ from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
 from tests.e2e.conftest import CHANNEL, UNPACED, Harness
-from tests.jobkit import run_job
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -132,7 +131,7 @@ async def test_post_now_reaches_the_channel_once_across_a_restart(
     await answer(h, ADMIN, "/post now Breaking news", "on its way")
     await h.wait(lambda: world.to(CHANNEL))
     second = await admin_bot(harness_factory, clock)  # same database, as after a restart
-    assert await run_job(second, "content.publish_due") == "queued 0 posts for the channel"
+    assert await second.run_job("content.publish_due") == "queued 0 posts for the channel"
     await asyncio.sleep(1.0)  # give both senders time to (wrongly) send again
     assert [m.text for m in world.to(CHANNEL)] == ["Breaking news"]
     posts, _ = await rows(second)

@@ -21,6 +21,7 @@ from bot.core.config import Settings
 from bot.core.logging import configure_logging
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
+from tests.owned import dispose_owned
 
 ADMIN = 1
 POSTGRES_URL_VARIABLE = "COMPANION_TEST_POSTGRES_URL"
@@ -86,6 +87,13 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+async def _dispose_owned() -> AsyncIterator[None]:
+    """Services built through ``tests/owned.py`` are disposed after the test, pass or fail."""
+    yield
+    await dispose_owned()
 
 
 @pytest.fixture(autouse=True)

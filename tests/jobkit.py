@@ -15,17 +15,19 @@ from bot.core.context import Services
 from bot.core.delivery.outbox import OutboxMessage
 from bot.core.jobs import DailyAt, JobContext, JobSpec, RetryPolicy, store
 from bot.core.jobs.models import JobRun
+from tests.owned import own
 
 NO_RETRY = RetryPolicy(attempts=1)
 
 
 def services_with(settings: Settings, clock: Clock, *specs: JobSpec) -> Services:
-    """Services (runner bound to a built application) with ``specs`` declared."""
+    """Services (runner bound to a built application) with ``specs`` declared; disposed
+    after the test."""
     services = build_services(settings, clock=clock)
     for spec in specs:
         services.jobs.add(spec)
     build_application(settings, services=services, modules=())
-    return services
+    return own(services)
 
 
 def manual_context(services: Services, bot: Any, name: str, **args: Any) -> JobContext:

@@ -77,4 +77,3 @@ async def test_stop_cancels_the_background_catch_up(migrated: Settings) -> None:
     [row] = await runs(services, "test.slow")
     assert row.status == "failed" and row.error == "cancelled (the bot was stopping)"
     assert later.calls == [] and await runs(services, "test.later") == []
-    await services.db.dispose()

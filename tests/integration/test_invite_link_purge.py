@@ -36,4 +36,3 @@ async def test_cleanup_deletes_expired_invite_links_in_batches(tmp_path: Path) -
         left = list(await session.scalars(select(InviteLink.link)))
     assert left == ["https://t.me/+live"]
     assert await purge_expired_links(PurgeRequest(services.db, clock.now(), 2)) == 0
-    await services.db.dispose()

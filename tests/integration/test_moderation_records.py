@@ -59,7 +59,6 @@ async def test_day_figures_count_decisions_and_the_median_wait(tmp_path: Path) -
         "suggestions_pending": 1,
         "suggestion_median_decision_seconds": (10 * 60 + 30 * 60) // 2,
     }
-    await services.db.dispose()
 
 
 async def test_cleanup_removes_old_decided_submissions_only(tmp_path: Path) -> None:
@@ -82,4 +81,3 @@ async def test_cleanup_removes_old_decided_submissions_only(tmp_path: Path) -> N
         left = list(await session.scalars(select(Submission.text).order_by(Submission.id)))
         cards = list(await session.scalars(select(ReviewCard.id)))
     assert left == ["kept pending", "recent withdrawn"] and cards == []
-    await services.db.dispose()

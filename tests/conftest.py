@@ -196,9 +196,12 @@ async def _pg_admin(*statements: str) -> None:
 
     url = make_url(_Backend.server_url)
     conn = await asyncpg.connect(
-        host=url.host, port=url.port, user=url.username, password=url.password,
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
         database=url.database,
-    )  # fmt: skip
+    )
     try:
         for statement in statements:
             await conn.execute(statement)

@@ -18,9 +18,12 @@ async def _run(
     *command: str, cwd: Path, env: dict[str, str], timeout: float = 300
 ) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        *command, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE,
+        *command,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    )
     out, _ = await finish(process, timeout)
     return process.returncode or 0, out.decode(errors="replace")
 
@@ -31,9 +34,13 @@ async def test_install_script_gives_a_unit_that_verifies_and_a_working_bot(tmp_p
     home, units = tmp_path / "opt" / "companion", tmp_path / "units"
     units.mkdir()
     env = {
-        **os.environ, "COMPANION_HOME": str(home), "COMPANION_USER": os.environ.get("USER") or
-        _whoami(), "UNIT_DIR": str(units), "SKIP_SYSTEMCTL": "1", "PYTHON": sys.executable,
-    }  # fmt: skip
+        **os.environ,
+        "COMPANION_HOME": str(home),
+        "COMPANION_USER": os.environ.get("USER") or _whoami(),
+        "UNIT_DIR": str(units),
+        "SKIP_SYSTEMCTL": "1",
+        "PYTHON": sys.executable,
+    }
     code, out = await _run("bash", str(ROOT / "deploy" / "install.sh"), cwd=tmp_path, env=env)
     assert code == 0, out
     assert (home / "data").is_dir() and (home / ".env").is_file()

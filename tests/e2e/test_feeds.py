@@ -114,9 +114,13 @@ async def test_malformed_and_unreachable_fail_clearly(
 ) -> None:
     """Malformed primary, unreachable backup: the job fails naming both; others import."""
     feeds.routes = {"/bad": (200, b"<rss><channel>"), "/ok": (200, RSS)}
-    h = await importer(harness_factory, [
-        {"name": "broken", "url": f"{feeds.base}/bad", "backup_url": "http://127.0.0.1:9/feed"},
-        {"name": "fine", "url": f"{feeds.base}/ok"}])  # fmt: skip
+    h = await importer(
+        harness_factory,
+        [
+            {"name": "broken", "url": f"{feeds.base}/bad", "backup_url": "http://127.0.0.1:9/feed"},
+            {"name": "fine", "url": f"{feeds.base}/ok"},
+        ],
+    )
     with pytest.raises(FeedError) as failure:
         await run(h)
     message = str(failure.value)

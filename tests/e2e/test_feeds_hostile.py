@@ -136,11 +136,14 @@ async def test_deeply_nested_json_tries_backup_and_other_feeds_import(
     nested = b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * 200_000
     server.routes["/nested"] = Route(nested + b"]" * 200_000 + b"}")
     server.routes["/rdf"], server.routes["/atom"] = Route(RDF), Route(PREFIXED_ATOM)
-    h = await importer(harness_factory, [
-        {"name": "a", "url": f"{server.base}/nested", "backup_url": f"{server.base}/rdf"},
-        {"name": "b", "url": f"{server.base}/nested"},
-        {"name": "c", "url": f"{server.base}/atom"},
-    ])  # fmt: skip
+    h = await importer(
+        harness_factory,
+        [
+            {"name": "a", "url": f"{server.base}/nested", "backup_url": f"{server.base}/rdf"},
+            {"name": "b", "url": f"{server.base}/nested"},
+            {"name": "c", "url": f"{server.base}/atom"},
+        ],
+    )
     with pytest.raises(FeedError) as failure:
         await run(h)
     assert str(failure.value) == (

@@ -29,9 +29,14 @@ async def prefs(h: Harness) -> NotificationPrefs | None:
 async def enqueue(h: Harness, category: str, key: str, user_id: int = USER) -> bool:
     async with h.services.db.session() as session:
         return await h.services.outbox.enqueue(
-            session, key=key, chat_id=user_id, user_id=user_id, category=category,
-            priority=Priority.MISSION, text="hello",
-        )  # fmt: skip
+            session,
+            key=key,
+            chat_id=user_id,
+            user_id=user_id,
+            category=category,
+            priority=Priority.MISSION,
+            text="hello",
+        )
 
 
 async def test_policy_is_installed(harness: Harness) -> None:
@@ -105,9 +110,13 @@ async def test_channel_posts_ignore_preferences(harness: Harness) -> None:
     """Channel posts (no user) are never held by preferences."""
     async with harness.services.db.session() as session:
         assert await harness.services.outbox.enqueue(
-            session, key="post:x", chat_id=CHANNEL, category="post", priority=Priority.POST,
+            session,
+            key="post:x",
+            chat_id=CHANNEL,
+            category="post",
+            priority=Priority.POST,
             text="hi",
-        )  # fmt: skip
+        )
 
 
 async def test_muted_user_gets_no_daily_mission(harness: Harness) -> None:

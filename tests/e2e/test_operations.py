@@ -69,9 +69,14 @@ async def test_metrics_parse_and_report_outbox_depth(harness_factory: Callable[.
     services = harness.services
     async with services.db.session() as session:
         await services.outbox.enqueue(
-            session, key="later", chat_id=ADMIN, category="alert", priority=Priority.ALERT,
-            text="x", not_before=services.clock.now().replace(year=2100),
-        )  # fmt: skip
+            session,
+            key="later",
+            chat_id=ADMIN,
+            category="alert",
+            priority=Priority.ALERT,
+            text="x",
+            not_before=services.clock.now().replace(year=2100),
+        )
     services.metrics.too_many_requests.labels("global").inc()
 
     status, content_type, body = await _get(port, "/metrics")

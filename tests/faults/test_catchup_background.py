@@ -61,10 +61,11 @@ async def test_stop_cancels_the_background_catch_up(migrated: Settings) -> None:
     slow, later = Recorder(), Recorder()
     slow.release.clear()
     services = services_with(
-        migrated, ManualClock(NOON),
+        migrated,
+        ManualClock(NOON),
         slow.spec("test.slow", schedule=DailyAt(ELEVEN.time()), priority=0),
         later.spec("test.later", schedule=DailyAt(ELEVEN.time()), priority=9),
-    )  # fmt: skip
+    )
     await installed(services, NOON - timedelta(days=1))
     runner = services.runner
     runner.start()

@@ -54,9 +54,13 @@ async def test_quick_stats_are_cached_and_snapshotted(migrated: Settings) -> Non
 
     assert summary == "2 users, backlog 1"
     expected = {
-        "users_total": 2, "users_reachable": 2, "users_new": 2, "outbox_backlog": 1,
-        "missions_assigned": 21, "missions_completed": 3,
-    }  # fmt: skip
+        "users_total": 2,
+        "users_reachable": 2,
+        "users_new": 2,
+        "outbox_backlog": 1,
+        "missions_assigned": 21,
+        "missions_completed": 3,
+    }
     # Registered modules add their own providers (e.g. active_subscriptions) beside these.
     assert entry["figures"].items() >= expected.items()
     assert json.loads(await services.cache.get(service.CACHE_KEY) or "{}") == entry

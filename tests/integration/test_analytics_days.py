@@ -21,9 +21,14 @@ DAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # the day reported on; TIMEZONE
 async def _add_user(services: Services, user_id: int) -> None:
     async with services.db.session() as session:
         await users.register(
-            session, user_id=user_id, first_name="U", username=None, language_code=None,
-            payload=None, now=services.clock.now(),
-        )  # fmt: skip
+            session,
+            user_id=user_id,
+            first_name="U",
+            username=None,
+            language_code=None,
+            payload=None,
+            now=services.clock.now(),
+        )
 
 
 async def _grant(services: Services, user_id: int, duration: timedelta) -> None:

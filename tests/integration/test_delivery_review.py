@@ -53,13 +53,23 @@ async def _queue(db: Database) -> None:
     async with db.session() as session:
         for user_id in (1, 2, 3, 4):
             await outbox.enqueue(
-                session, key=f"a:{user_id}", chat_id=user_id, user_id=user_id,
-                category="announcement", priority=Priority.BROADCAST, text="hi",
-            )  # fmt: skip
+                session,
+                key=f"a:{user_id}",
+                chat_id=user_id,
+                user_id=user_id,
+                category="announcement",
+                priority=Priority.BROADCAST,
+                text="hi",
+            )
         await outbox.enqueue(
-            session, key="alert", chat_id=2, user_id=2, category="alert",
-            priority=Priority.ALERT, text="!",
-        )  # fmt: skip
+            session,
+            key="alert",
+            chat_id=2,
+            user_id=2,
+            category="alert",
+            priority=Priority.ALERT,
+            text="!",
+        )
         await outbox.enqueue(
             session, key="post", chat_id=-100, category="post", priority=Priority.POST, text="p"
         )

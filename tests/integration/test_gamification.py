@@ -43,9 +43,14 @@ class Bot:
     async def join(self, user_id: int, ref: int | None = None) -> None:
         async with self.services.db.session() as session:
             await users.register(
-                session, user_id=user_id, first_name=f"U{user_id}", username=None,
-                language_code=None, payload=f"ref_{ref}" if ref else None, now=self.clock.now(),
-            )  # fmt: skip
+                session,
+                user_id=user_id,
+                first_name=f"U{user_id}",
+                username=None,
+                language_code=None,
+                payload=f"ref_{ref}" if ref else None,
+                now=self.clock.now(),
+            )
 
     async def mission(self, user_id: int) -> MissionAssignment:
         async with self.services.uow() as uow:

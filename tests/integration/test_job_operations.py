@@ -20,10 +20,15 @@ async def _run(services: Services, job: str, started: datetime, status: str = "s
     async with services.db.session() as session:
         session.add(
             JobRun(
-                job=job, scheduled_for=started, trigger="scheduled", status=status, attempts=1,
-                started_at=started, finished_at=None if status == "running" else started,
+                job=job,
+                scheduled_for=started,
+                trigger="scheduled",
+                status=status,
+                attempts=1,
+                started_at=started,
+                finished_at=None if status == "running" else started,
             )
-        )  # fmt: skip
+        )
 
 
 async def test_job_runs_retention_keeps_the_last_runs_of_every_job(migrated: Settings) -> None:

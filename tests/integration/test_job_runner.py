@@ -63,9 +63,15 @@ async def test_stale_running_row_is_marked_timed_out_not_rerun(migrated: Setting
     services = services_with(migrated, clock, job.spec(timeout=600, catchup=3600))
     async with services.db.session() as session:
         session.add(
-            JobRun(job="test.job", scheduled_for=NINE, trigger="scheduled", status="running",
-                   attempts=1, started_at=NINE)
-        )  # fmt: skip
+            JobRun(
+                job="test.job",
+                scheduled_for=NINE,
+                trigger="scheduled",
+                status="running",
+                attempts=1,
+                started_at=NINE,
+            )
+        )
     assert await services.runner.catch_up() == []
     (row,) = await runs(services)
     assert row.status == "timed_out" and "timeout" in (row.error or "")
@@ -104,8 +110,11 @@ async def test_fresh_install_neither_catches_up_nor_misses(migrated: Settings) -
     clock = ManualClock(NINE + timedelta(hours=2))
     near, far = Recorder(), Recorder()
     services = services_with(
-        migrated, clock, near.spec("test.near", catchup=3 * 3600), far.spec("test.far"),
-    )  # fmt: skip
+        migrated,
+        clock,
+        near.spec("test.near", catchup=3 * 3600),
+        far.spec("test.far"),
+    )
     assert await services.runner.catch_up() == []
     clock.advance(timedelta(minutes=30))
     assert await services.runner.catch_up() == []
@@ -220,9 +229,15 @@ async def test_live_run_in_another_process_blocks_a_new_slot(migrated: Settings)
     services = services_with(migrated, clock, job.spec(timeout=600))
     async with services.db.session() as session:
         session.add(
-            JobRun(job="test.job", scheduled_for=NINE, trigger="scheduled", status="running",
-                   attempts=1, started_at=NINE)
-        )  # fmt: skip
+            JobRun(
+                job="test.job",
+                scheduled_for=NINE,
+                trigger="scheduled",
+                status="running",
+                attempts=1,
+                started_at=NINE,
+            )
+        )
     slot = NINE + timedelta(minutes=1)
     assert await services.runner.run("test.job", trigger="scheduled", scheduled_for=slot) is None
     assert job.calls == []

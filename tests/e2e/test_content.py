@@ -17,7 +17,7 @@ from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
-from tests.e2e.conftest import CHANNEL, UNPACED, Harness
+from tests.e2e.conftest import CHANNEL, UNPACED, Harness, settle
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -132,7 +132,7 @@ async def test_post_now_reaches_the_channel_once_across_a_restart(
     await h.wait(lambda: world.to(CHANNEL))
     second = await admin_bot(harness_factory, clock)  # same database, as after a restart
     assert await second.run_job("content.publish_due") == "queued 0 posts for the channel"
-    await asyncio.sleep(1.0)  # give both senders time to (wrongly) send again
+    await settle(second)  # every due row recorded: a (wrong) second send would be in the world
     assert [m.text for m in world.to(CHANNEL)] == ["Breaking news"]
     posts, _ = await rows(second)
     assert posts[0].status == "published" and posts[0].message_id == world.to(CHANNEL)[0].message_id

@@ -18,7 +18,7 @@ from bot.modules.missions.models import Mission, MissionAssignment
 from bot.sandbox import SandboxServer, SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.conftest import UNPACED, Harness
+from tests.e2e.conftest import UNPACED, Harness, settle
 
 MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -153,7 +153,7 @@ async def test_runjob_send_daily_queues_one_mission_per_user_once(bot: Harness) 
         )
     assert sorted(assigned) == list(reachable)
     assert keys == [f"mission:2026-11-21:{u}" for u in reachable]
-    await asyncio.sleep(1.5)  # the sender polls every 0.5 s: anything new would be out by now
+    await settle(bot)  # every due row recorded: anything sent again would be in the world
     for user_id in reachable:
         [message] = _missions_to(bot, user_id)
         [done] = message.buttons()

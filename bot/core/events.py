@@ -75,9 +75,6 @@ class EventBus:
         """Call ``handler(event, session)`` inside the transaction that caused the event."""
         self._tx_handlers[event_type] = (*self._tx_handlers.get(event_type, ()), handler)
 
-    def handlers(self, event_type: type[Event]) -> tuple[Handler[Any], ...]:
-        return self._handlers.get(event_type, ())
-
     async def publish(self, event: Event) -> None:
         """Run the handlers of ``event`` in order; failures are logged, never raised."""
         name = type(event).__name__

@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from bot.core.config import Settings
+from bot.core.db import Database
 from bot.core.logging import configure_logging
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
@@ -248,6 +249,16 @@ async def migrated(settings: Settings, schema_template: Path) -> Settings:
     """Settings whose database has every migration applied."""
     await migrate(settings.database_url, schema_template)
     return settings
+
+
+@pytest.fixture
+async def db(migrated: Settings) -> AsyncIterator[Database]:
+    """The migrated database, disposed after the test whatever its outcome."""
+    database = Database(migrated.database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 @pytest.fixture

@@ -26,7 +26,9 @@ from tests.owned import dispose_owned
 
 ADMIN = 1
 POSTGRES_URL_VARIABLE = "COMPANION_TEST_POSTGRES_URL"
-PG_TEMPLATE = "companion_template"
+# One template per pytest-xdist worker: CREATE DATABASE ... TEMPLATE refuses a template that
+# another session is using, and two workers copy theirs at the same time.
+PG_TEMPLATE = "companion_template_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 class _Backend:
@@ -56,13 +58,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, SQLite-only checks are left to the SQLite run (deselected, not skipped)."""
+    """On PostgreSQL, SQLite-only checks and tests that pin a database of their own are left to
+    the SQLite run (deselected, not skipped): the second run would repeat the latter unchanged."""
     if _Backend.name != "postgres":
         return
-    deselected = [item for item in items if item.get_closest_marker("sqlite_only")]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
+    keep = [i for i in items if not (i.get_closest_marker("sqlite_only") or _pins_own(i))]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def _pins_own(item: pytest.Item) -> bool:
+    return item.get_closest_marker("own_database") is not None
 
 
 def on_postgres() -> bool:

@@ -82,7 +82,9 @@ async def test_transactional_goes_at_once(
         [shown] = await h.say(USER, "/notifications")
         h.sandbox.world.press(USER, shown, f"notif:toggle:{toggle}")
         await h.wait(lambda shown=shown: shown.edits == 1)
-    assert await due_at(h, category) == LATE
+    due = await due_at(h, category)
+    # due already (the bot's own timers may move the manual clock on a loaded machine)
+    assert due is not None and LATE <= due <= h.services.clock.now() < MORNING
 
 
 @pytest.mark.parametrize("category", sorted(OPTIONAL))

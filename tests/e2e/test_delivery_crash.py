@@ -10,12 +10,16 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bot.core.clock import SystemClock
 from bot.core.db import Database
 from bot.core.delivery import Outbox, Priority
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
 from tests.processes import stop
+
+pytestmark = pytest.mark.own_database  # the killed bot runs on a SQLite file of its own
 
 AUDIENCE = range(30_000, 30_150)
 

@@ -9,7 +9,11 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.processes import finish
+
+pytestmark = pytest.mark.own_database  # the installed bot uses a SQLite file of its own
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +32,7 @@ async def _run(
     return process.returncode or 0, out.decode(errors="replace")
 
 
+@pytest.mark.timeout(300)  # it builds a virtualenv with pip
 async def test_install_script_gives_a_unit_that_verifies_and_a_working_bot(tmp_path: Path) -> None:
     """install.sh creates the data folder and .venv (with the PostgreSQL driver), copies .env;
     the unit verifies, prevents restarts on exit 2, and the journal gets JSON whatever .env says."""

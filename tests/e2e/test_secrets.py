@@ -16,6 +16,8 @@ from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
 from tests.processes import finish, stop
 
+pytestmark = pytest.mark.own_database  # the child bot runs on a SQLite file of its own
+
 TOKEN = "987654321:AAH7-secretPart_9xQzW"
 SECRET = TOKEN.split(":", 1)[1]
 ADMIN = 4242

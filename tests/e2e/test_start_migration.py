@@ -8,11 +8,14 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 
 from bot.core.migrate import alembic_config, at_head, script_heads, upgrade
 from bot.sandbox import SandboxServer
 from tests.processes import stop
+
+pytestmark = pytest.mark.own_database  # each start is pinned to a SQLite file of its own
 
 
 def _url(tmp_path: Path) -> str:

@@ -2,30 +2,33 @@
 
 Alerts go through the outbox in the caller's transaction, in the ``alert``
 category (never muted by preferences) and at the highest priority. The key
-makes an alert idempotent: the same incident is queued once.
+makes an alert idempotent: the same incident is queued once. A text given as a
+callable is written in each admin's own language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.languages import language_of, speaking_to
+
+if TYPE_CHECKING:
+    from bot.core.kernel import Kernel
 
 # A text as written in the current language: a callable is called in each admin's own.
 Text = str | Callable[[], str]
 
 
-async def alert_admins(services: Services, session: AsyncSession, key: str, text: Text) -> int:
+async def alert_admins(services: Kernel, session: AsyncSession, key: str, text: Text) -> int:
     """Queue ``text`` to every admin once per ``key``; how many were queued."""
     return await to_admins(services, session, f"alert:{key}", Priority.ALERT, text=text)
 
 
-async def admins_by_language(services: Services, session: AsyncSession) -> dict[str, list[int]]:
+async def admins_by_language(services: Kernel, session: AsyncSession) -> dict[str, list[int]]:
     """The admins grouped by the language they read (for texts drawn once per language)."""
     groups: dict[str, list[int]] = {}
     for admin_id in services.settings.admin_ids:
@@ -34,7 +37,7 @@ async def admins_by_language(services: Services, session: AsyncSession) -> dict[
 
 
 async def to_admins(
-    services: Services,
+    services: Kernel,
     session: AsyncSession,
     key: str,
     priority: int,

@@ -9,7 +9,7 @@ from bot.core.formatting import day, number
 from bot.core.i18n import N_, _, ngettext
 from bot.modules.economy import service
 
-REASONS = {
+REASONS: dict[str, str] = {
     service.Reason.MISSION: N_("mission"),
     service.Reason.STREAK_BONUS: N_("streak bonus"),
     service.Reason.REFERRAL: N_("friend invited"),
@@ -22,7 +22,7 @@ async def balance(update: Update, context: BotContext) -> None:
         return
     services = context.services
     tz = services.settings.tz
-    today = services.clock.now().astimezone(tz).date()
+    today = services.clock.today(tz)
     async with services.db.session() as session:
         account = await service.statement(session, user.id, today)
     days = ngettext("{count} day", "{count} days", account.streak)

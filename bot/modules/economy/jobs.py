@@ -41,7 +41,7 @@ async def reconcile(ctx: JobContext) -> str:
 
 async def _report(ctx: JobContext, found: list[service.Mismatch]) -> None:
     services = ctx.services
-    day = services.clock.now().astimezone(services.settings.tz).date()
+    day = services.clock.today(services.settings.tz)
     async with services.db.session() as session:
         await alert_admins(
             services, session, f"reconcile:{day.isoformat()}", lambda: _mismatches(found)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler
-
 from bot.core.commands import Command
-from bot.core.context import App, Services
+from bot.core.context import Services
 from bot.core.i18n import N_
+from bot.core.module import Module
 from bot.modules.language import handlers
 
 COMMANDS = (
@@ -14,9 +13,8 @@ COMMANDS = (
 )
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    app.add_handler(CallbackQueryHandler(handlers.pressed, pattern=rf"^{handlers.PREFIX}"))
+def register(services: Services) -> Module:
+    return Module("language", commands=COMMANDS, buttons={handlers.PREFIX: handlers.pressed})
 
 
 __all__ = ["register"]

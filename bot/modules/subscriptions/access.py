@@ -33,7 +33,9 @@ class AlreadyGranted(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Access:
+    """A grant and the one-time invite link to the VIP chat that goes with it."""
+
     grant: service.Grant
     link: str
     link_expires_at: datetime
@@ -42,7 +44,7 @@ class Outcome:
 async def grant_access(
     services: Services, bot: Bot, user_id: int, duration: timedelta, *,
     charge_id: str | None = None,
-) -> Outcome:  # fmt: skip
+) -> Access:  # fmt: skip
     """Create a personal invite link, then grant and queue the link to the user, in one
     transaction. With ``charge_id``, that transaction also marks the charge granted, and
     :class:`AlreadyGranted` is raised (nothing granted) if it was not waiting any more."""
@@ -65,7 +67,7 @@ async def grant_access(
         await _drop_link(bot, chat_id, invite.invite_link)
         raise
     await services.bus.publish(SubscriptionGranted(user_id, result.ends_at, result.extended))
-    return Outcome(result, invite.invite_link, expires_at)
+    return Access(result, invite.invite_link, expires_at)
 
 
 async def _link_expiry(

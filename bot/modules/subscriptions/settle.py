@@ -82,7 +82,7 @@ async def _unusable(services: Services, bot: Bot, charge: Charge) -> str:
              "told and will sort it out. Payment id: {id}").format(id=charge.charge_id)  # fmt: skip
 
 
-async def grant_paid(services: Services, bot: Bot, charge_id: str) -> access.Outcome | None:
+async def grant_paid(services: Services, bot: Bot, charge_id: str) -> access.Access | None:
     """Grant what a stored charge bought; None if it is not waiting (granted already or
     refunded). Raises whatever stopped the grant (the charge stays waiting)."""
     async with services.db.session() as session:

@@ -9,6 +9,7 @@ runs at import time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import signal
 from collections.abc import AsyncIterator, Sequence
@@ -332,6 +333,7 @@ async def _post_init(app: App) -> None:
     await _publish_command_menu(app, services)
     for hook in services.on_start:
         await hook(app)
+    gc.freeze()  # what start-up built lives as long as the process: full GC passes skip it
     log.info("bot started", username=app.bot.username, modules=len(MODULES))
 
 

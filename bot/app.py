@@ -24,6 +24,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
+from bot.core.aiohttp_request import bot_request
 from bot.core.breaker import CircuitBreaker
 from bot.core.cache import Cache, MemoryCache
 from bot.core.clock import Clock, SystemClock
@@ -240,7 +241,7 @@ def build_bot(settings: Settings, services: Services) -> CompanionBot:
         base_url=settings.telegram_api_base_url,
         defaults=Defaults(tzinfo=settings.tz),
         rate_limiter=build_rate_limiter(settings, services.metrics, services.redis_breaker),
-        request=HTTPXRequest(connection_pool_size=256),
+        request=bot_request(settings.telegram_http_client),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
     )
 

@@ -15,6 +15,9 @@ set to the write time-out plus the read time-out when both are finite.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from telegram._utils.defaultvalue import DefaultValue
@@ -37,7 +40,7 @@ class AiohttpRequest(BaseRequest):
     """``BaseRequest`` over one ``aiohttp.ClientSession`` with ``connection_pool_size``
     keep-alive connections; the time-outs mean what they mean for ``HTTPXRequest``."""
 
-    __slots__ = ("_defaults", "_media_write_timeout", "_pool_size", "_session")
+    __slots__ = ("_defaults", "_media_write_timeout", "_pool", "_session")
 
     def __init__(
         self,
@@ -48,10 +51,12 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
     ) -> None:
-        self._pool_size = connection_pool_size
         self._defaults: _Timeouts = (read_timeout, write_timeout, connect_timeout, pool_timeout)
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        # The pool's bound is kept here, not by aiohttp's connector, whose single ``connect``
+        # time-out covers both waiting for a free connection and opening one.
+        self._pool = asyncio.Semaphore(connection_pool_size)
 
     @property
     def read_timeout(self) -> float | None:
@@ -61,7 +66,7 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             import aiohttp
 
-            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
                 connector=connector, headers={"User-Agent": self.USER_AGENT}
             )
@@ -91,19 +96,37 @@ class AiohttpRequest(BaseRequest):
         )
         timeout = aiohttp.ClientTimeout(
             total=_plus(write, read) if write is not None else None,
-            connect=_plus(pool, connect),
-            sock_connect=connect,
+            connect=connect,
             sock_read=read,
         )
         try:
-            async with session.request(
-                method, url, data=_body(request_data, files), timeout=timeout
-            ) as response:
+            async with (
+                self._connection(pool),
+                session.request(
+                    method, url, data=_body(request_data, files), timeout=timeout
+                ) as response,
+            ):
                 return response.status, await response.read()
         except TimeoutError as err:  # aiohttp's time-outs are TimeoutErrors too
             raise TimedOut(f"aiohttp: {type(err).__name__}: {err}") from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, pool_timeout: float | None) -> AsyncIterator[None]:
+        """One of ``connection_pool_size`` places, waited for at most ``pool_timeout``."""
+        try:
+            async with asyncio.timeout(pool_timeout):
+                await self._pool.acquire()
+        except TimeoutError as err:
+            raise TimedOut(
+                "Pool timeout: all connections in the connection pool are occupied. "
+                "The request was *not* sent to Telegram."
+            ) from err
+        try:
+            yield
+        finally:
+            self._pool.release()
 
     def _resolve(self, upload: bool, *given: ODVInput[float]) -> _Timeouts:
         """Each time-out as given for this call, else this request's default (for an upload,

@@ -87,6 +87,7 @@ async def measure(rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
     bots = {
         "plain PTB bot": [sys.executable, "-m", "benchmarks._plain_ptb"],
         "python -m bot run": [sys.executable, "-m", "bot", "run"],
+        "  with httpx": [sys.executable, "-m", "bot", "run"],  # TELEGRAM_HTTP_CLIENT=httpx
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in bots}
     try:
@@ -97,7 +98,9 @@ async def measure(rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
             env["PYTHONPATH"] = ROOT
             for _ in range(rounds):
                 for name, argv in bots.items():
-                    samples[name].append(await _round(sandbox, argv, env, folder))
+                    client = "httpx" if "httpx" in name else "aiohttp"
+                    each = {**env, "TELEGRAM_HTTP_CLIENT": client}
+                    samples[name].append(await _round(sandbox, argv, each, folder))
     finally:
         await sandbox.stop()
     return {
@@ -112,5 +115,5 @@ async def main() -> None:
     print(f"{'':<22}{'start-up (s)':>14}{f'RSS at {SETTLE:g} s (MB)':>20}")
     for name, (startup, rss) in results.items():
         print(f"{name:<22}{startup:>14.2f}{rss:>20.1f}")
-    (plain_s, plain_mb), (bot_s, bot_mb) = results.values()
+    (plain_s, plain_mb), (bot_s, bot_mb), _httpx = results.values()
     print(f"ratio (bot / plain):  {bot_s / plain_s:>13.1f}x{bot_mb / plain_mb:>19.1f}x")

@@ -138,10 +138,18 @@ class Database:
 def dialect_insert(session: AsyncSession, entity: Any) -> Any:
     """An INSERT for ``entity`` that supports ``on_conflict_do_nothing/do_update`` on
     SQLite and PostgreSQL (the building block of idempotent writes)."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    return insert_for(session.get_bind().dialect.name, entity)
 
-    if session.get_bind().dialect.name == "postgresql":
+
+def insert_for(dialect: str, entity: Any) -> Any:
+    """:func:`dialect_insert` by dialect name. Only that dialect's module is imported: on
+    SQLite, SQLAlchemy's PostgreSQL dialect (about 2 MB) is never loaded."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(entity)
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(entity)
 
 

@@ -11,13 +11,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, insert
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.clock import Clock
-from bot.core.db import Base, UTCDateTime
+from bot.core.db import Base, UTCDateTime, dialect_insert
 from bot.core.delivery.categories import Category, optional
 from bot.core.delivery.policy import AllowAll, DeliveryPolicy
 
@@ -71,12 +70,7 @@ class OutboxMessage(Base):
 
 
 def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
-    if dialect == "sqlite":
-        return sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
-    return insert(OutboxMessage)
+    return dialect_insert(session, OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
 
 
 class Outbox:

@@ -15,24 +15,14 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Integer, String, bindparam, exists, or_, select
-from sqlalchemy import insert as generic_insert
 from sqlalchemy import update as generic_update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.db import UTCDateTime
+from bot.core.db import UTCDateTime, insert_for
 from bot.core.jobs.models import JobRun, JobState, RunStatus
 from bot.core.jobs.store import _COLUMNS, JobRunRecord
 
 Streak = tuple[int, datetime | None] | None
-
-
-def _insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        return postgresql.insert(JobRun)
-    if dialect == "sqlite":
-        return sqlite.insert(JobRun)
-    return generic_insert(JobRun)
 
 
 @cache
@@ -50,10 +40,8 @@ def _claim_statement(dialect: str) -> Any:
         bindparam("p_requested_by", type_=BigInteger()),
     ).where(~running, or_(bindparam("p_manual", type_=Boolean()), ~paused))
     columns = ["job", "scheduled_for", "trigger", "status", "attempts", "started_at"]
-    statement = _insert(dialect).from_select([*columns, "requested_by"], values)
-    if dialect in ("postgresql", "sqlite"):
-        statement = statement.on_conflict_do_nothing()
-    return statement.returning(JobRun.id)
+    statement = insert_for(dialect, JobRun).from_select([*columns, "requested_by"], values)
+    return statement.on_conflict_do_nothing().returning(JobRun.id)
 
 
 async def claim_free(

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import insert_missing
+from bot.core.db import dialect_insert, insert_missing
 from bot.core.jobs.models import Installation, JobRun, JobState, RunStatus
 
 
@@ -47,12 +46,7 @@ async def _core(session: AsyncSession, statement: Any) -> Any:
 
 
 def _insert_new(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(JobRun).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(JobRun).on_conflict_do_nothing()
-    return insert(JobRun)
+    return dialect_insert(session, JobRun).on_conflict_do_nothing()
 
 
 async def claim(session: AsyncSession, **values: Any) -> int | None:

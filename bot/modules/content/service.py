@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.db import dialect_insert
 from bot.core.delivery import Category, Outbox, Priority
 from bot.modules.content.models import Post, PostStatus
 
@@ -227,13 +227,6 @@ async def _insert_item(
         "text": text, "photo": None, "publish_at": now, "status": status,
         "source": source, "source_item_id": item_id, "created_at": now,
     }  # fmt: skip
-    dialect = session.get_bind().dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(Post).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(Post).on_conflict_do_nothing()
-    else:
-        statement = insert(Post)
+    statement = dialect_insert(session, Post).on_conflict_do_nothing()
     result = await session.execute(statement.values(**values))
     return bool(getattr(result, "rowcount", 0))

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
+from bot.core.db import dialect_insert
 from bot.modules.content.events import PostScheduled
 from bot.modules.content.models import Post, PostStatus
 from bot.modules.moderation.events import SubmissionApproved
@@ -70,9 +70,4 @@ async def schedule_approved(
 
 
 def _insert_once(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(Post).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(Post).on_conflict_do_nothing()
-    return insert(Post)
+    return dialect_insert(session, Post).on_conflict_do_nothing()

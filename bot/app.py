@@ -310,6 +310,7 @@ async def _wind_down(app: App) -> None:
             await step(app)
         except Exception:
             log.exception("shutdown step failed", step=step.__name__)
+    gc.unfreeze()  # what the start froze is collectable again (a process may serve again)
 
 
 async def _stop_intake(app: App) -> None:
@@ -334,7 +335,7 @@ async def _post_init(app: App) -> None:
     await _publish_command_menu(app, services)
     for hook in services.on_start:
         await hook(app)
-    gc.freeze()  # what start-up built lives as long as the process: full GC passes skip it
+    gc.freeze()  # what start-up built lives until the stop: full GC passes skip it
     log.info("bot started", username=app.bot.username, modules=len(MODULES))
 
 

@@ -8,6 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
+def local_time(moment: datetime, tz: ZoneInfo) -> str:
+    """``moment`` as the bot shows it to people: ``2026-12-01 09:00 CET`` in ``tz``."""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
 class Clock(ABC):
     """Source of the current time; always timezone-aware UTC."""
 

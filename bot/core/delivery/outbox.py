@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.clock import Clock
-from bot.core.db import Base, UTCDateTime, dialect_insert
+from bot.core.db import Base, UTCDateTime, insert_ignoring
 from bot.core.delivery.categories import Category, optional
 from bot.core.delivery.policy import AllowAll, DeliveryPolicy
 
@@ -69,10 +69,6 @@ class OutboxMessage(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
 
 
-def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
-    return dialect_insert(session, OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
-
-
 class Outbox:
     """Queues bulk messages; consults the delivery policy for user-facing categories."""
 
@@ -117,5 +113,7 @@ class Outbox:
             "status": OutboxStatus.PENDING, "attempts": 0,
             "next_attempt_at": max(now, not_before) if not_before else now, "created_at": now,
         }  # fmt: skip
-        result = await session.execute(_insert_ignoring_duplicates(session).values(**values))
+        result = await session.execute(
+            insert_ignoring(session, OutboxMessage, index_elements=["key"]).values(**values)
+        )
         return bool(getattr(result, "rowcount", 0))

@@ -7,7 +7,7 @@ from telegram import Update
 from bot.core.context import BotContext
 from bot.modules.economy import service
 
-REASONS = {
+REASONS: dict[str, str] = {
     service.Reason.MISSION: "mission",
     service.Reason.STREAK_BONUS: "streak bonus",
     service.Reason.REFERRAL: "friend invited",
@@ -19,7 +19,7 @@ async def balance(update: Update, context: BotContext) -> None:
     if user is None or message is None:
         return
     services = context.services
-    today = services.clock.now().astimezone(services.settings.tz).date()
+    today = services.clock.today(services.settings.tz)
     async with services.db.session() as session:
         account = await service.statement(session, user.id, today)
     days = "day" if account.streak == 1 else "days"

@@ -9,7 +9,6 @@ from bot.core.context import BotContext
 from bot.core.logging import get_logger
 from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.missions import catalogue, service
-from bot.modules.missions.jobs import local_day
 from bot.modules.missions.models import AssignmentStatus
 from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done
 
@@ -28,15 +27,14 @@ async def mission(update: Update, context: BotContext) -> None:
     if user is None or message is None:
         return
     services = context.services
-    async with services.db.session() as session:
+    async with services.uow() as uow:
         found = await service.mission_for_today(
-            session,
+            uow.session,
             services.bus,
             user_id=user.id,
-            day=local_day(services),
+            day=services.clock.today(services.settings.tz),
             now=services.clock.now(),
         )
-    await services.bus.publish_committed(session)
     if found is None:
         await message.reply_text("There are no missions yet. Please come back later.")
         return
@@ -59,16 +57,15 @@ async def done_pressed(update: Update, context: BotContext) -> None:
         await query.answer("This button is not valid.", show_alert=True)
         return
     services = context.services
-    async with services.db.session() as session:
+    async with services.uow() as uow:
         outcome = await service.complete(
-            session,
+            uow.session,
             services.bus,
             user_id=query.from_user.id,
             assignment_id=assignment_id,
-            day=local_day(services),
+            day=services.clock.today(services.settings.tz),
             now=services.clock.now(),
         )
-    await services.bus.publish_committed(session)
     if isinstance(outcome, service.Refusal):
         await query.answer(REFUSALS[outcome], show_alert=outcome is service.Refusal.UNKNOWN)
         return

@@ -22,10 +22,6 @@ BATCH = 200
 USERS_MAX = 2**52  # Telegram's bound on user ids, so more than any audience
 
 
-def local_day(services: Services) -> date:
-    return services.clock.now().astimezone(services.settings.tz).date()
-
-
 async def send_daily(ctx: JobContext) -> str:
     """Assign every reachable user today's mission and queue its message, batch by batch;
     ``limit=N`` (a manual run) stops after the first N reachable users, e.g. to try a new
@@ -34,22 +30,22 @@ async def send_daily(ctx: JobContext) -> str:
     Each assignment and its outbox row (key ``mission:<day>:<user>``) share a
     transaction, so a second run the same day finds both and sends nothing new.
     """
-    services, day = ctx.services, local_day(ctx.services)
+    services = ctx.services
+    day = services.clock.today(services.settings.tz)
     limit: int = ctx.args.get("limit", USERS_MAX)
     if limit < 1:
         return f"{day}: limit must be at least 1, got {limit}; nothing assigned"
     counts: Counter[str] = Counter()
     after = 0
     while counts["assigned"] + counts["already"] < limit:
-        async with services.db.session() as session:
-            catalogue = await active_missions(session)
+        async with services.uow() as uow:
+            catalogue = await active_missions(uow.session)
             if not catalogue:
                 return f"{day}: no active missions in the catalogue; nothing assigned"
             room = limit - counts["assigned"] - counts["already"]
-            user_ids = await _reachable_after(session, after, min(BATCH, room))
+            user_ids = await _reachable_after(uow.session, after, min(BATCH, room))
             if user_ids:
-                await _assign_batch(session, services, user_ids, day, catalogue, counts)
-        await services.bus.publish_committed(session)
+                await _assign_batch(uow.session, services, user_ids, day, catalogue, counts)
         if not user_ids:
             break
         after = user_ids[-1]
@@ -111,12 +107,12 @@ async def _assign_batch(
 
 async def expire(ctx: JobContext) -> str:
     """Close the open missions of past days as missed and reset those users' streaks."""
-    services, today = ctx.services, local_day(ctx.services)
+    services = ctx.services
+    today = services.clock.today(services.settings.tz)
     closed = 0
     while True:
-        async with services.db.session() as session:
-            batch = await service.expire_batch(session, services.bus, today, BATCH)
-        await services.bus.publish_committed(session)
+        async with services.uow() as uow:
+            batch = await service.expire_batch(uow.session, services.bus, today, BATCH)
         closed += batch
         if batch < BATCH:
             break

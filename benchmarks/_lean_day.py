@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.app import build_application, serving
 from bot.core.config import Settings
-from bot.core.context import Services
+from bot.core.context import services_of
 from bot.core.logging import configure_logging
 
 SETTLE = 10.0  # seconds after the start, as the idle figure of ``benchmarks/lean.py``
@@ -41,7 +41,7 @@ async def main(base_url: str, folder: str) -> dict[str, object]:
         media_dir=Path(folder) / "media",
     )
     app = build_application(settings)
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     async with serving(app, poll_timeout=1):
         await asyncio.sleep(SETTLE)  # the measured interval itself, not a wait for a condition
         idle = _rss_mb()

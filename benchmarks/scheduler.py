@@ -133,7 +133,7 @@ async def main() -> None:
         gc.freeze()  # as the bot does once its start hooks ran (bot/app.py, _post_init)
         try:
             bare = await _lateness(app, through_runner=False)
-            await _warm_up(app.bot_data["services"])
+            await _warm_up(services_of(app))
             runner = await _lateness(app, through_runner=True)
             direct, managed = await _overhead(services_of(app))
         finally:

@@ -6,6 +6,10 @@ HTTP port, no webhook) against a database migrated beforehand. Start-up is the t
 spawning the process to its first ``getUpdates``; idle memory is the process's resident
 set (``VmRSS``) SETTLE seconds after the spawn. ROUNDS rounds, medians. Then the bot's
 RSS idle and after every job ran once (``benchmarks/_lean_day.py``).
+
+Every bot runs on a runtime-only install (``make install VENV=data/bench-runtime``), what a
+deployment has: the development tools in ``.venv`` drag libraries into the bot (import-linter
+installs rich and click, which structlog and httpx then import: about 5 MB).
 """
 
 from __future__ import annotations
@@ -29,6 +33,13 @@ ROUNDS = 3
 SETTLE = 10.0  # seconds after the spawn when the resident set is read
 TOKEN = "123456:LEAN-BENCH"
 ROOT = str(Path(__file__).resolve().parents[1])
+RUNTIME_VENV = "data/bench-runtime"
+
+
+def runtime_python() -> str:
+    """The interpreter of a runtime-only install of this checkout (made or refreshed here)."""
+    subprocess.run(["make", "-s", "install", f"VENV={RUNTIME_VENV}"], cwd=ROOT, check=True)
+    return str(Path(ROOT) / RUNTIME_VENV / "bin" / "python")
 
 
 class _TimedSandbox(SandboxServer):
@@ -83,14 +94,14 @@ async def _round(
         await asyncio.wait_for(proc.wait(), 30)
 
 
-async def measure(rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
+async def measure(python: str, rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
     """Median start-up (s) and idle RSS (MB) of each bot, measured alternately."""
     sandbox = _TimedSandbox()
     base_url = await sandbox.start()
     bots = {
-        "plain PTB bot": [sys.executable, "-m", "benchmarks._plain_ptb"],
-        "python -m bot run": [sys.executable, "-m", "bot", "run"],
-        "  with httpx": [sys.executable, "-m", "bot", "run"],  # TELEGRAM_HTTP_CLIENT=httpx
+        "plain PTB bot": [python, "-m", "benchmarks._plain_ptb"],
+        "python -m bot run": [python, "-m", "bot", "run"],
+        "  with httpx": [python, "-m", "bot", "run"],  # TELEGRAM_HTTP_CLIENT=httpx
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in bots}
     try:
@@ -112,7 +123,7 @@ async def measure(rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
     }
 
 
-def after_a_day() -> dict[str, Any]:
+def after_a_day(python: str) -> dict[str, Any]:
     """RSS idle and after every job ran once, the sandbox in another process."""
     with tempfile.TemporaryDirectory() as folder:
         upgrade(f"sqlite+aiosqlite:///{folder}/lean.sqlite3")
@@ -123,7 +134,7 @@ def after_a_day() -> dict[str, Any]:
         assert sandbox.stdin is not None and sandbox.stdout is not None
         base_url = json.loads(sandbox.stdout.readline())["base_url"]
         try:
-            day = [sys.executable, "-m", "benchmarks._lean_day", base_url, folder]
+            day = [python, "-m", "benchmarks._lean_day", base_url, folder]
             done = subprocess.run(day, cwd=ROOT, capture_output=True, text=True, check=True)
         finally:
             sandbox.communicate("")
@@ -132,14 +143,15 @@ def after_a_day() -> dict[str, Any]:
 
 
 async def main() -> None:
-    results = await measure()
-    print(f"SQLite, no Redis, sandbox Bot API; medians of {ROUNDS} starts")
+    python = await asyncio.to_thread(runtime_python)
+    results = await measure(python)
+    print(f"SQLite, no Redis, sandbox Bot API, runtime-only install; medians of {ROUNDS} starts")
     print(f"{'':<22}{'start-up (s)':>14}{f'RSS at {SETTLE:g} s (MB)':>20}")
     for name, (startup, rss) in results.items():
         print(f"{name:<22}{startup:>14.2f}{rss:>20.1f}")
     (plain_s, plain_mb), (bot_s, bot_mb), _httpx = results.values()
     print(f"ratio (bot / plain):  {bot_s / plain_s:>13.1f}x{bot_mb / plain_mb:>19.1f}x")
-    day = await asyncio.to_thread(after_a_day)
+    day = await asyncio.to_thread(after_a_day, python)
     ran = sum(status == "succeeded" for status in day["jobs"].values())
     print(
         f"bot RSS idle {day['idle']:.1f} MB; after each of its {len(day['jobs'])} jobs ran once "

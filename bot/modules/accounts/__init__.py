@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from telegram.ext import ChatMemberHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ChatMemberHandler, MessageHandler, filters
 
 from bot.core.commands import PRIVATE_NEW_MESSAGE, Command
 from bot.core.context import App, Services
-from bot.modules.accounts import handlers
+from bot.modules.accounts import handlers, zones
 
 POINTER_GROUP = 101  # after every module, and after the unknown-command answer (100)
 COMMANDS = (
     Command("start", "register and see what this bot does", callback=handlers.start),
     Command("help", "list the commands you can use", callback=handlers.help_command),
+    Command(
+        "timezone",
+        "your time zone, for missions and reminders",
+        usage="[zone|+5:45]",
+        callback=zones.timezone,
+    ),
 )
 
 
 def register(app: App, services: Services) -> None:
     services.commands.register(app, *COMMANDS)
+    app.add_handler(CallbackQueryHandler(zones.pressed, pattern=r"^tz:"))
     app.add_handler(
         ChatMemberHandler(handlers.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )

@@ -45,6 +45,8 @@ def next_run(services: Services, spec: JobSpec, paused: set[str]) -> str:
         return "disabled"
     if spec.name in paused:
         return "paused"
+    if spec.manual:
+        return "by /runjob only"
     fire = first_fire(services.jobs.trigger(spec.name), services.clock.now())
     return local(fire, services.settings.tz)
 

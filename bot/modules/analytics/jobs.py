@@ -36,7 +36,10 @@ async def daily_report(ctx: JobContext) -> str:
     path = media / "reports" / f"daily-{yesterday.isoformat()}.png"
     await render_in_child(points, path)
     caption = "\n".join(
-        [f"Daily report for {yesterday:%A %d %B %Y}", *service.format_figures(figures)]
+        [
+            f"Daily report for {yesterday:%A %d %B %Y} ({tz.key}, the bot's zone)",
+            *service.format_figures(figures),
+        ]
     )
     queued = await _send_to_admins(services, f"report:{yesterday.isoformat()}", str(path), caption)
     chart, admins = plural(len(points), "day"), plural(queued, "admin")

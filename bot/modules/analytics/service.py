@@ -130,5 +130,5 @@ def format_figures(figures: dict[str, int]) -> list[str]:
 
 def format_stats(entry: dict[str, Any], tz: ZoneInfo) -> str:
     at = datetime.fromisoformat(entry["at"]).astimezone(tz)
-    head = f"Stats for {entry['day']} (as of {at:%H:%M} {tz.key})"
+    head = f"Stats for {entry['day']} (as of {at:%H:%M} {tz.key}; days in the bot's zone)"
     return "\n".join([head, *format_figures(entry["figures"])])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.core import users, zones
 from bot.core.context import BotContext
 from bot.modules.economy import service
 
@@ -19,15 +20,15 @@ async def balance(update: Update, context: BotContext) -> None:
     if user is None or message is None:
         return
     services = context.services
-    today = services.clock.now().astimezone(services.settings.tz).date()
     async with services.db.session() as session:
-        account = await service.statement(session, user.id, today)
+        tz = zones.zone_of(await users.timezone_of(session, user.id), services.settings.tz)
+        account = await service.statement(session, user.id, services.clock.today(tz))
     days = "day" if account.streak == 1 else "days"
     lines = [f"💰 Points: {account.points}", f"🔥 Streak: {account.streak} {days}"]
     if account.recent:
         lines += ["", "Last transactions:"]
         lines += [
-            f"{row.created_at.astimezone(services.settings.tz):%Y-%m-%d} "
+            f"{row.created_at.astimezone(tz):%Y-%m-%d} "
             f"{row.amount:+d} {REASONS.get(row.reason, row.reason)}"
             for row in account.recent
         ]

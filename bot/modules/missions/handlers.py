@@ -8,8 +8,7 @@ from bot.core.commands import admin_only
 from bot.core.context import BotContext
 from bot.core.logging import get_logger
 from bot.core.parse import SERIAL_MAX, ascii_int
-from bot.modules.missions import catalogue, service
-from bot.modules.missions.jobs import local_day
+from bot.modules.missions import catalogue, service, times
 from bot.modules.missions.models import AssignmentStatus
 from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done
 
@@ -33,7 +32,7 @@ async def mission(update: Update, context: BotContext) -> None:
             session,
             services.bus,
             user_id=user.id,
-            day=local_day(services),
+            day=await times.user_day(services, session, user.id),
             now=services.clock.now(),
         )
     await services.bus.publish_committed(session)
@@ -65,7 +64,7 @@ async def done_pressed(update: Update, context: BotContext) -> None:
             services.bus,
             user_id=query.from_user.id,
             assignment_id=assignment_id,
-            day=local_day(services),
+            day=await times.user_day(services, session, query.from_user.id),
             now=services.clock.now(),
         )
     await services.bus.publish_committed(session)

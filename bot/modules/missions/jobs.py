@@ -1,35 +1,39 @@
-"""The missions jobs: the daily send and the nightly expiry."""
+"""The missions jobs: the per-user sweep, the manual send to everyone, and the expiry."""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, time
+from collections import Counter, defaultdict
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.jobs import DailyAt, JobContext, JobSpec
+from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobSpec
 from bot.core.plural import plural
 from bot.core.users import User
-from bot.modules.missions import service
+from bot.modules.missions import service, times
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.models import Mission, MissionAssignment
 from bot.modules.missions.render import done_keyboard, mission_text
+from bot.modules.missions.sweeper import sweep
 
 BATCH = 200
 USERS_MAX = 2**52  # Telegram's bound on user ids, so more than any audience
 
 
 def local_day(services: Services) -> date:
-    return services.clock.now().astimezone(services.settings.tz).date()
+    """Today in the bot's ``TIMEZONE`` (users' own days: :func:`times.user_day`)."""
+    return services.clock.today(services.settings.tz)
 
 
 async def send_daily(ctx: JobContext) -> str:
-    """Assign every reachable user today's mission and queue its message, batch by batch;
-    ``limit=N`` (a manual run) stops after the first N reachable users, e.g. to try a new
-    mission on a few (a later run the same day goes on with the others).
+    """Assign every reachable user their today's mission (their own local day) and queue
+    its message now, batch by batch; ``limit=N`` stops after the first N reachable users,
+    e.g. to try a new mission on a few (a later run the same day goes on with the others).
+    Only ``/runjob`` runs it: each user's own time is ``missions.sweep``'s work, and this
+    job's schedule is the default mission time.
 
     Each assignment and its outbox row (key ``mission:<day>:<user>``) share a
     transaction, so a second run the same day finds both and sends nothing new.
@@ -46,27 +50,37 @@ async def send_daily(ctx: JobContext) -> str:
             if not catalogue:
                 return f"{day}: no active missions in the catalogue; nothing assigned"
             room = limit - counts["assigned"] - counts["already"]
-            user_ids = await _reachable_after(session, after, min(BATCH, room))
-            if user_ids:
-                await _assign_batch(session, services, user_ids, day, catalogue, counts)
+            found = await _reachable_after(session, after, min(BATCH, room))
+            for user_day, user_ids in _by_day(services, found).items():
+                await _assign_batch(session, services, user_ids, user_day, catalogue, counts)
         await services.bus.publish_committed(session)
-        if not user_ids:
+        if not found:
             break
-        after = user_ids[-1]
+        after = found[-1][0]
     return (
         f"{day}: assigned {counts['assigned']}, queued {counts['queued']}, "
         f"already had one {counts['already']}"
     )
 
 
-async def _reachable_after(session: AsyncSession, after: int, size: int) -> list[int]:
-    rows = await session.scalars(
-        select(User.id)
+async def _reachable_after(
+    session: AsyncSession, after: int, size: int
+) -> list[tuple[int, str | None]]:
+    rows = await session.execute(
+        select(User.id, User.timezone)
         .where(User.reachable.is_(True), User.id > after)
         .order_by(User.id)
         .limit(size)
     )
-    return list(rows)
+    return [(user_id, zone) for user_id, zone in rows.all()]
+
+
+def _by_day(services: Services, found: list[tuple[int, str | None]]) -> dict[date, list[int]]:
+    """Users by their own today (two or three days at most, across the zones)."""
+    days: dict[date, list[int]] = defaultdict(list)
+    for user_id, zone in found:
+        days[services.clock.today(times.zone(services, zone))].append(user_id)
+    return days
 
 
 async def _assign_batch(
@@ -110,17 +124,22 @@ async def _assign_batch(
 
 
 async def expire(ctx: JobContext) -> str:
-    """Close the open missions of past days as missed and reset those users' streaks."""
-    services, today = ctx.services, local_day(ctx.services)
-    closed = 0
+    """Close the open missions of days that have ended for their users (each in their own
+    zone) as missed and reset those users' streaks."""
+    services = ctx.services
+    closed, after = 0, 0
     while True:
         async with services.db.session() as session:
-            batch = await service.expire_batch(session, services.bus, today, BATCH)
+            batch, resume = await service.expire_batch(
+                session, services.bus, lambda zone: services.clock.today(
+                    times.zone(services, zone)), after, BATCH,
+            )  # fmt: skip
         await services.bus.publish_committed(session)
         closed += batch
-        if batch < BATCH:
+        if resume is None:
             break
-    return f"closed {plural(closed, 'open mission')} before {today} as missed"
+        after = resume
+    return f"closed {plural(closed, 'open mission')} of days that have ended as missed"
 
 
 JOBS = (
@@ -131,12 +150,21 @@ JOBS = (
         description="assign and send each reachable user today's mission",
         catchup=6 * 3600,
         args={"limit": int},
+        manual=True,
+    ),
+    JobSpec(
+        "missions.sweep",
+        sweep,
+        Every.minutes(1),
+        description="send each user's mission and streak reminder at their own local time",
+        timeout=600,
+        catchup=timedelta(days=1).total_seconds(),
     ),
     JobSpec(
         "missions.expire",
         expire,
-        DailyAt(time(0, 5)),
-        description="close yesterday's open missions as missed; reset streaks",
+        Cron("5 * * * *"),
+        description="close the open missions of days that have ended; reset streaks",
         catchup=20 * 3600,
     ),
 )

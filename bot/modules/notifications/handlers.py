@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.core import users
 from bot.core.context import BotContext
 from bot.modules.notifications import service
 from bot.modules.notifications.models import NotificationPrefs
@@ -37,7 +38,8 @@ async def show(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         prefs = await service.get(session, user.id)
-    text, markup = render(prefs, services.settings.timezone)
+        zone = await users.timezone_of(session, user.id) or services.settings.timezone
+    text, markup = render(prefs, zone)
     await message.reply_text(text, reply_markup=markup)
 
 
@@ -53,7 +55,8 @@ async def pressed(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         prefs = await service.toggle(session, query.from_user.id, field)
-    text, markup = render(prefs, services.settings.timezone)
+        zone = await users.timezone_of(session, query.from_user.id) or services.settings.timezone
+    text, markup = render(prefs, zone)
     state = "on" if getattr(prefs, field) else "off"
     await query.answer(f"{service.LABELS[field]}: {state}")
     await query.edit_message_text(text, reply_markup=markup)
@@ -75,10 +78,10 @@ async def quiet(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         await service.set_quiet(session, user.id, window)
+        zone = await users.timezone_of(session, user.id) or services.settings.timezone
     if window is None:
         await message.reply_text("Quiet hours are off.")
         return
-    zone = services.settings.timezone
     await message.reply_text(
         f"Quiet hours set: {window[0]:02d}:00-{window[1]:02d}:00 ({zone}). Reminders and "
         "other bulk messages wait until the window ends; admin alerts do not."

@@ -46,11 +46,14 @@ class SandboxUser:
     username: str | None = None
     blocked: bool = False
     deactivated: bool = False
+    language_code: str | None = None  # the IETF tag Telegram sends with each update
 
     def as_user(self) -> JSON:
         user: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}
         if self.username:
             user["username"] = self.username
+        if self.language_code:
+            user["language_code"] = self.language_code
         return user
 
     def as_chat(self) -> JSON:

@@ -166,5 +166,5 @@ class Outbox:
             })  # fmt: skip
         if not values:
             return 0
-        result = await session.execute(_insert_ignoring_duplicates(session).values(values))
-        return int(getattr(result, "rowcount", 0) or 0)
+        insert = _insert_ignoring_duplicates(session).returning(OutboxMessage.id)
+        return len((await session.execute(insert, values)).all())  # one compiled statement

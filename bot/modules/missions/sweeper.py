@@ -24,6 +24,7 @@ from bot.core.context import Services
 from bot.core.db import dialect_insert
 from bot.core.delivery import Category, Priority, Queued
 from bot.core.jobs import JobContext
+from bot.core.jobs.models import Trigger
 from bot.core.schedules import UserSchedule
 from bot.core.users import User
 from bot.modules.missions import service, times
@@ -33,6 +34,7 @@ from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssign
 from bot.modules.missions.render import done_keyboard, mission_text
 
 BATCH = 500
+RECENT = timedelta(hours=1)  # new users a minute's seeding looks at
 STREAK_RISK_TEXT = (
     "🔥 Your {days}-day streak ends at midnight: today's mission is still open. "
     "Send /mission to keep it going."
@@ -55,8 +57,9 @@ async def sweep(ctx: JobContext) -> str:
     """Queue what is due now for every kind, then say how much (see the module docstring)."""
     services, counts = ctx.services, Counter[str]()
     now = services.clock.now()
+    full = ctx.trigger != Trigger.SCHEDULED or ctx.scheduled_for.minute == 0
     async with services.db.session() as session:
-        await seed(services, session, now)
+        await seed(services, session, now, None if full else now - RECENT)
     for kind in times.KINDS:
         while True:
             async with services.db.session() as session:
@@ -70,9 +73,13 @@ async def sweep(ctx: JobContext) -> str:
     )
 
 
-async def seed(services: Services, session: AsyncSession, now: datetime) -> None:
+async def seed(
+    services: Services, session: AsyncSession, now: datetime, since: datetime | None = None
+) -> None:
     """Rows for users on the bot's zone who have none yet (new users, an upgrade): one
-    ``INSERT ... SELECT`` per kind, at the next occurrence of the kind's default time."""
+    ``INSERT ... SELECT`` per kind, at the next occurrence of the kind's default time.
+    ``since``: only users registered since then (each minute; all users once an hour,
+    at start-up and on a manual run)."""
     for kind in times.KINDS:
         at = times.time_of(services, kind, None)
         due = schedules.next_occurrence(at, services.settings.tz, now)
@@ -80,6 +87,8 @@ async def seed(services: Services, session: AsyncSession, now: datetime) -> None
         due_value = literal(due, UserSchedule.due_at.type)
         chosen = select(User.id, literal(kind), literal(None), due_value)
         chosen = chosen.where(User.timezone.is_(None), missing)
+        if since is not None:
+            chosen = chosen.where(User.created_at >= since)
         insert = dialect_insert(session, UserSchedule).from_select(
             ["user_id", "kind", "minute", "due_at"], chosen
         )
@@ -124,14 +133,18 @@ def _judge(
 async def _advance(
     services: Services, session: AsyncSession, kind: str, taken: Sequence[Due], now: datetime
 ) -> None:
-    """Each row to its next local occurrence after now: one UPDATE per (zone, time)."""
-    groups: dict[tuple[str | None, int | None], list[int]] = defaultdict(list)
+    """Each row to its next local occurrence after now: one UPDATE per distinct instant
+    (users due together are mostly due together again tomorrow)."""
+    following: dict[tuple[str | None, int | None], datetime] = {}
+    groups: dict[datetime, list[int]] = defaultdict(list)
     for due in taken:
-        groups[(due.zone, due.minute)].append(due.user_id)
-    for (stored_zone, minute), user_ids in groups.items():
-        at: time = times.time_of(services, kind, minute)
-        following = schedules.next_occurrence(at, times.zone(services, stored_zone), now)
-        await schedules.advance(session, kind, user_ids, following)
+        key = (due.zone, due.minute)
+        if key not in following:
+            at: time = times.time_of(services, kind, due.minute)
+            following[key] = schedules.next_occurrence(at, times.zone(services, due.zone), now)
+        groups[following[key]].append(due.user_id)
+    for instant, user_ids in groups.items():
+        await schedules.advance(session, kind, user_ids, instant)
 
 
 async def _missions(services: Services, session: AsyncSession, due: Sequence[Due]) -> int:
@@ -183,12 +196,12 @@ async def _insert_assignments(
     session: AsyncSession, values: list[dict[str, Any]]
 ) -> list[tuple[int, int, int, date]]:
     """One INSERT for the batch; the rows it wrote (a /mission meanwhile keeps its own)."""
-    insert = dialect_insert(session, MissionAssignment).values(values).on_conflict_do_nothing()
+    insert = dialect_insert(session, MissionAssignment).on_conflict_do_nothing()
     returned = insert.returning(
         MissionAssignment.id, MissionAssignment.user_id, MissionAssignment.mission_id,
         MissionAssignment.day,
     )  # fmt: skip
-    return [tuple(row) for row in (await session.execute(returned)).all()]
+    return [tuple(row) for row in (await session.execute(returned, values)).all()]
 
 
 async def _streak_reminders(services: Services, session: AsyncSession, due: Sequence[Due]) -> int:

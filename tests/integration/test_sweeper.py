@@ -19,6 +19,7 @@ from bot.core.delivery import OutboxMessage
 from bot.core.events import UserZoneChanged
 from bot.core.jobs import JobContext
 from bot.core.jobs.models import Trigger
+from bot.core.jobs.scheduling import schedule_jobs
 from bot.core.schedules import UserSchedule
 from bot.modules.missions import service as missions
 from bot.modules.missions import times
@@ -273,6 +274,13 @@ async def test_quiet_hours_are_read_in_the_users_zone(bot: Bot) -> None:
     assert decision.send and decision.not_before == datetime(2026, 11, 22, 13, 0, tzinfo=UTC)
 
 
-def test_schedules_module_is_core() -> None:
-    """The schedule rows live in core (users are core): no module owns them."""
+async def test_the_sweeper_is_scheduled_and_the_manual_send_is_not(bot: Bot) -> None:
+    """missions.sweep is on the JobQueue every minute; missions.send_daily, whose time is only
+    the default mission time, is not (it would send everyone their mission at the bot's
+    09:00)."""
+    bot.services.runner.validate()
+    schedule_jobs(bot.app, bot.services)
+    assert bot.app.job_queue is not None
+    names = {job.name for job in bot.app.job_queue.jobs()}
+    assert "missions.sweep" in names and "missions.send_daily" not in names
     assert schedules.UserSchedule.__module__ == "bot.core.schedules"

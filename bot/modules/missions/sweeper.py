@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import exists, literal, select
+from sqlalchemy import SmallInteger, cast, exists, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import schedules
@@ -85,7 +85,7 @@ async def seed(
         due = schedules.next_occurrence(at, services.settings.tz, now)
         missing = ~exists().where(UserSchedule.user_id == User.id, UserSchedule.kind == kind)
         due_value = literal(due, UserSchedule.due_at.type)
-        chosen = select(User.id, literal(kind), literal(None), due_value)
+        chosen = select(User.id, literal(kind), cast(null(), SmallInteger), due_value)
         chosen = chosen.where(User.timezone.is_(None), missing)
         if since is not None:
             chosen = chosen.where(User.created_at >= since)

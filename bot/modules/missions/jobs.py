@@ -157,7 +157,7 @@ JOBS = (
         sweep,
         Every.minutes(1),
         description="send each user's mission and streak reminder at their own local time",
-        timeout=600,
+        timeout=120,
         catchup=timedelta(days=1).total_seconds(),
     ),
     JobSpec(

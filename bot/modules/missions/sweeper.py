@@ -35,6 +35,9 @@ from bot.modules.missions.render import done_keyboard, mission_text
 
 BATCH = 500
 RECENT = timedelta(hours=1)  # new users a minute's seeding looks at
+# Batches per kind in one run: a run stays short (its timeout, the time a crashed run blocks
+# the next ones, can be too); a bigger backlog, after downtime, goes on the next minute.
+RUN_BATCHES = 40
 STREAK_RISK_TEXT = (
     "🔥 Your {days}-day streak ends at midnight: today's mission is still open. "
     "Send /mission to keep it going."
@@ -61,7 +64,7 @@ async def sweep(ctx: JobContext) -> str:
     async with services.db.session() as session:
         await seed(services, session, now, None if full else now - RECENT)
     for kind in times.KINDS:
-        while True:
+        for _ in range(RUN_BATCHES):
             async with services.db.session() as session:
                 taken = await _batch(services, session, kind, now, counts)
             await services.bus.publish_committed(session)

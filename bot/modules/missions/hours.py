@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.core import schedules, users
-from bot.core.context import BotContext
+from bot.core.context import BotContext, Services
 from bot.modules.missions import times
 
 USAGE = (
@@ -18,38 +19,51 @@ CURRENT = "Your missions arrive at {time} ({zone}). Change it with /missiontime 
 UNKNOWN = "Send /start first, then choose your mission time."
 
 
+class _Usage(ValueError):
+    """The arguments are not one time of day nor ``default``."""
+
+
+def parse_arguments(args: list[str]) -> tuple[bool, int | None]:
+    """``[]`` -> (False, None): show; ``["default"]`` -> (True, None); ``["08:30"]`` ->
+    (True, 510); anything else raises :class:`_Usage`."""
+    if not args:
+        return False, None
+    if len(args) > 1:
+        raise _Usage
+    if args[0].strip().lower() == "default":
+        return True, None
+    try:
+        return True, times.parse_time_of_day(args[0])
+    except times.TimeOfDayError:
+        raise _Usage from None
+
+
 async def mission_time(update: Update, context: BotContext) -> None:
-    """Show or set the sender's mission time; recomputes their next one at once."""
+    """Show the sender's mission time, or set it (``default``: the job's time) and recompute
+    their next mission at once; anything else gets the usage and changes nothing."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services, args = context.services, context.args or []
-    default = times.default_mission_time(services).strftime("%H:%M")
-    if len(args) > 1:
-        await message.reply_text(USAGE.format(default=default))
-        return
+    services = context.services
     try:
-        minute = _minute(args[0]) if args else -1
-    except times.TimeOfDayError:
+        change, minute = parse_arguments(context.args or [])
+    except _Usage:
+        default = times.default_mission_time(services).strftime("%H:%M")
         await message.reply_text(USAGE.format(default=default))
         return
     async with services.db.session() as session:
-        zone_name = await users.timezone_of(session, user.id)
-        known = await session.get(users.User, user.id) is not None
-        if known and minute != -1:
+        if await session.get(users.User, user.id) is None:
+            await message.reply_text(UNKNOWN)
+            return
+        if change:
             await times.reschedule(services, session, user.id, minute)
-        current = next((r.minute for r in await schedules.rows_of(session, user.id)
-                        if r.kind == times.MISSION), None)  # fmt: skip
-    at = times.time_of(services, times.MISSION, current).strftime("%H:%M")
-    zone = zone_name or services.settings.timezone
-    if not known:
-        await message.reply_text(UNKNOWN)
-    elif minute == -1:
-        await message.reply_text(CURRENT.format(time=at, zone=zone))
-    else:
-        await message.reply_text((SET if minute is not None else RESET).format(time=at, zone=zone))
+        zone = await users.timezone_of(session, user.id) or services.settings.timezone
+        at = await _current(services, session, user.id)
+    text = RESET if change and minute is None else SET if change else CURRENT
+    await message.reply_text(text.format(time=at, zone=zone))
 
 
-def _minute(text: str) -> int | None:
-    """None for ``default``; minutes after midnight otherwise."""
-    return None if text.strip().lower() == "default" else times.parse_time_of_day(text)
+async def _current(services: Services, session: AsyncSession, user_id: int) -> str:
+    rows = await schedules.rows_of(session, user_id)
+    minute = next((row.minute for row in rows if row.kind == times.MISSION), None)
+    return times.time_of(services, times.MISSION, minute).strftime("%H:%M")

@@ -66,15 +66,19 @@ async def user_day(services: Services, session: AsyncSession, user_id: int) -> d
     return services.clock.today(await user_zone(services, session, user_id))
 
 
+KEEP = -1  # reschedule(): keep the user's mission time
+
+
 async def reschedule(
-    services: Services, session: AsyncSession, user_id: int, mission_minute: int | None = -1
+    services: Services, session: AsyncSession, user_id: int, mission_minute: int | None = KEEP
 ) -> None:
-    """Recompute every row of the user from now (``mission_minute`` -1: keep their time)."""
+    """Recompute every row of the user from now, in their zone; ``mission_minute`` sets
+    their mission time (None: the default; :data:`KEEP`: unchanged)."""
     tz, now = await user_zone(services, session, user_id), services.clock.now()
     kept = {row.kind: row.minute for row in await schedules.rows_of(session, user_id)}
     for kind in KINDS:
         minute = kept.get(kind)
-        if kind == MISSION and mission_minute != -1:
+        if kind == MISSION and mission_minute != KEEP:
             minute = mission_minute
         due = schedules.next_occurrence(time_of(services, kind, minute), tz, now)
         await schedules.plan(session, user_id, kind, minute, due)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -9,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bot.app import build_application
 from bot.core import schedules, users
@@ -284,3 +286,27 @@ async def test_the_sweeper_is_scheduled_and_the_manual_send_is_not(bot: Bot) -> 
     names = {job.name for job in bot.app.job_queue.jobs()}
     assert "missions.sweep" in names and "missions.send_daily" not in names
     assert schedules.UserSchedule.__module__ == "bot.core.schedules"
+
+
+async def test_two_sweeps_at_once_queue_each_mission_once(bot: Bot) -> None:
+    """Two sweeps at the same moment (two processes, or a slow run and the next slot) share
+    the due rows: every user gets exactly one assignment and one outbox row."""
+    audience = range(100, 1300)  # more than two batches
+    async with bot.services.db.session() as session:
+        await session.execute(insert(users.User), [
+            {"id": u, "first_name": "U", "reachable": True, "timezone": "Europe/Kyiv",
+             "created_at": START, "last_seen_at": START} for u in audience
+        ])  # fmt: skip
+        await session.execute(insert(UserSchedule), [
+            {"user_id": u, "kind": times.MISSION, "minute": 480,
+             "due_at": datetime(2026, 11, 21, 6, 0, tzinfo=UTC)} for u in audience
+        ])  # fmt: skip
+    bot.clock.set(datetime(2026, 11, 21, 6, 0, 30, tzinfo=UTC))
+    summaries = await asyncio.gather(bot.sweep(), bot.sweep())
+    queued = sum(int(s.split("missions queued ")[1].split(",")[0]) for s in summaries)
+    async with bot.services.db.session() as session:
+        per_user = Counter(await session.scalars(select(OutboxMessage.user_id)))
+        assigned = Counter(await session.scalars(select(MissionAssignment.user_id)))
+    assert queued == len(audience)
+    assert set(per_user) == set(audience) and set(per_user.values()) == {1}
+    assert set(assigned.values()) == {1} and len(assigned) == len(audience)

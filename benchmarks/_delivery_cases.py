@@ -30,7 +30,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 from bot.app import build_application, serving
 from bot.core.config import Settings
-from bot.core.context import Services
+from bot.core.context import services_of
 from bot.core.db import Database
 from bot.core.delivery import OutboxMessage
 from bot.core.events import MessageDelivered
@@ -159,7 +159,7 @@ async def companion_broadcast(users: int, blocked_every: int) -> Result:
         stamps = stamp_deliveries(sandbox)
         app = build_application(settings, modules=("broadcast",))
         async with serving(app, poll_timeout=1):
-            services: Services = app.bot_data["services"]
+            services = services_of(app)
             started = time.monotonic()
             async with services.db.session() as session:
                 queued = await broadcast.queue_broadcast(
@@ -228,7 +228,7 @@ async def drain(folder: str, base_url: str, target: int) -> Result:
     configure_logging("WARNING")
     settings = settings_for(Path(folder), base_url, allow_paid_broadcast=True)
     app = build_application(settings, modules=("broadcast",))
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     stamps: list[float] = []
     reached = asyncio.Event()
 

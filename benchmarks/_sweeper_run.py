@@ -79,13 +79,14 @@ async def populate(db: str, count: int) -> dict[str, Any]:
 async def sweep(db: str) -> dict[str, Any]:
     from bot.app import build_application
     from bot.core.clock import ManualClock
+    from bot.core.context import services_of
     from bot.core.jobs import JobContext
     from bot.core.schedules import UserSchedule
     from bot.modules.missions.sweeper import sweep as run_sweep
 
     clock = ManualClock(START)
     app = build_application(_settings(db), clock=clock)
-    services = app.bot_data["services"]
+    services = services_of(app)
     delays: list[float] = []
     cpu: list[float] = []
     rss_before = _rss_mb()

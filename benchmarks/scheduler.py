@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.app import build_application, build_services
 from bot.core.config import Settings
-from bot.core.context import App, BotContext, Services
+from bot.core.context import App, BotContext, Services, services_of
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
@@ -42,7 +42,7 @@ def _percentile(values: list[float], q: float) -> float:
 async def _lateness(app: App, through_runner: bool) -> list[float]:
     """Milliseconds from each due time to the start of the work, RUNS runs."""
     assert app.job_queue is not None
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     done = asyncio.Event()
     late: list[float] = []
     first = datetime.now(UTC) + timedelta(seconds=LEAD)
@@ -124,11 +124,11 @@ async def main() -> None:
         try:
             bare = await _lateness(app, through_runner=False)
             runner = await _lateness(app, through_runner=True)
-            direct, managed = await _overhead(app.bot_data["services"])
+            direct, managed = await _overhead(services_of(app))
         finally:
             await app.stop()
             await app.shutdown()
-            await app.bot_data["services"].db.dispose()
+            await services_of(app).db.dispose()
     await sandbox.stop()
     _report(bare, runner, direct, managed)
 

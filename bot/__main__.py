@@ -13,6 +13,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.context import services_of
 from bot.core.jobs.schedule import describe
 from bot.core.logging import configure_logging, get_logger
 
@@ -78,7 +79,7 @@ async def _check_online(app: Any, settings: Settings) -> int:
 
 
 def _describe(app: Any, settings: Settings) -> None:
-    services = app.bot_data["services"]
+    services = services_of(app)
     token = "set" if settings.token() else "not set (the sandbox will be used)"
     print("configuration OK")
     print(f"  bot token:    {token}")

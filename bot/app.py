@@ -1,9 +1,10 @@
 """The composition root: the one place that builds and wires everything.
 
 ``build_application(settings)`` returns a ready python-telegram-bot
-``Application`` whose ``bot_data["services"]`` holds the shared services and
-whose modules have registered their handlers, commands and jobs. Nothing here
-runs at import time.
+``Application``: the kernel is built first (``bot/core/kernel.py``), the
+:class:`Services` are assembled on top of it (the bot, the registries, the job
+runner), the modules register into them, and ``app.services`` holds them.
+Nothing here runs at import time.
 """
 
 from __future__ import annotations
@@ -20,25 +21,21 @@ import structlog
 from sqlalchemy import MetaData
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.core.breaker import CircuitBreaker
-from bot.core.cache import Cache, MemoryCache
-from bot.core.clock import Clock, SystemClock
+from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.core.context import App, BotContext, Services
-from bot.core.db import Base, Database
-from bot.core.delivery import Outbox
+from bot.core.context import SERVICES, App, BotContext, Services, services_of
+from bot.core.db import Base
 from bot.core.delivery.sender import OutboxSender
 from bot.core.errors import ErrorReporter
-from bot.core.events import EventBus
 from bot.core.intake import Intake, LeaderPolling, Webhook
-from bot.core.jobs.runner import JobRunner
-from bot.core.jobs.scheduling import start_jobs
+from bot.core.jobs.jobqueue import start_jobs
+from bot.core.kernel import Kernel, build_kernel
 from bot.core.lease import LeaseKeeper
 from bot.core.logging import get_logger
-from bot.core.metrics import Metrics
+from bot.core.module import wire
 from bot.core.outage import UpdateRetries, database_unreachable
 from bot.core.ratelimit import build_rate_limiter
 from bot.core.received import first_time, purge_received
@@ -47,7 +44,7 @@ from bot.core.updates import ChatOrderedUpdateProcessor
 
 log = get_logger(__name__)
 
-# Feature modules, in registration order; each exports ``register(app, services)``.
+# Feature modules, in registration order; each exports ``register(services) -> Module``.
 MODULES: tuple[str, ...] = (
     "accounts",
     "admin",
@@ -68,10 +65,17 @@ SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"
 _STOP_HOOKS_RAN = "companion.stop_hooks_ran"
 
 
-class CompanionApplication(Application):  # type: ignore[type-arg]
+class CompanionApplication(
+    Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+):
     """PTB's Application, binding ``update_id``/``chat_id`` to every log line of an update,
     handling a webhook cluster's updates once, and handling again (a few times, seconds
     apart) an update that failed because the database did not answer."""
+
+    @property
+    def services(self) -> Services:
+        """The services ``build_application`` assembled for this application."""
+        return services_of(self)
 
     @property
     def retries(self) -> UpdateRetries:
@@ -93,7 +97,7 @@ class CompanionApplication(Application):  # type: ignore[type-arg]
                 await self._handle(update)
 
     async def _first_time(self, update: Update) -> bool:
-        services: Services = self.bot_data["services"]
+        services = self.services
         if not services.settings.webhook_url:
             return True
         try:
@@ -128,16 +132,15 @@ class CompanionApplication(Application):  # type: ignore[type-arg]
     async def stop(self) -> None:
         """Job runs in progress get a grace, then are cancelled, before PTB waits for the
         tasks it started (a run could otherwise hold the stop for its whole timeout)."""
-        services: Services | None = self.bot_data.get("services")
-        if services is not None:
-            await services.runner.stop()
+        if SERVICES in self.bot_data:
+            await self.services.runner.stop()
         await super().stop()
 
     async def shutdown(self) -> None:
         """A stop signal during start-up skips ``stop`` and ``post_stop`` in PTB's
         ``run_polling``: the stop hooks (the outbox sender's graceful stop) run here then,
         while the bot can still send and record."""
-        if "services" in self.bot_data and not self.bot_data.get(_STOP_HOOKS_RAN):
+        if SERVICES in self.bot_data and not self.bot_data.get(_STOP_HOOKS_RAN):
             await _post_stop(self)
         await super().shutdown()
 
@@ -164,33 +167,10 @@ def load_models(names: Sequence[str] = MODULES) -> MetaData:
     return Base.metadata
 
 
-def build_cache(settings: Settings, breaker: CircuitBreaker | None = None) -> Cache:
-    if settings.redis_url:
-        from bot.core.rediscache import FailoverCache, redis_client  # Redis only when set
-
-        breaker = breaker or CircuitBreaker("redis", settings.redis_retry_seconds)
-        return FailoverCache(redis_client(settings.redis_url), breaker)
-    return MemoryCache()
-
-
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
-    clock = clock or SystemClock()
-    metrics = Metrics()
-    breaker = None
-    if settings.redis_url:  # one breaker for Redis: the cache and the limiter agree on it
-        breaker = CircuitBreaker("redis", settings.redis_retry_seconds, metrics)
-    services = Services(
-        settings=settings,
-        db=Database(settings.database_url),
-        bus=EventBus(lambda event: metrics.event_handler_failures.labels(event).inc()),
-        metrics=metrics,
-        clock=clock,
-        cache=build_cache(settings, breaker),
-        outbox=Outbox(clock),
-        redis_breaker=breaker,
-    )
-    services.runner = JobRunner(services)
-    return services
+    """The kernel, then the bot and the services on top of it: complete, no module yet."""
+    kernel = build_kernel(settings, clock=clock)
+    return Services.assemble(kernel, build_bot(kernel))
 
 
 def build_application(
@@ -199,13 +179,13 @@ def build_application(
     clock: Clock | None = None,
     modules: Sequence[str] = MODULES,
     services: Services | None = None,
-) -> App:
+) -> CompanionApplication:
     """Build the bot: services, the PTB application, and every module registered."""
     services = services or build_services(settings, clock=clock)
     builder: Any = (
         ApplicationBuilder()
         .application_class(CompanionApplication)
-        .bot(build_bot(settings, services))
+        .bot(services.bot)
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(
             ChatOrderedUpdateProcessor(
@@ -218,37 +198,40 @@ def build_application(
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
-    app: App = builder.build()
-    app.bot_data["services"] = services
-    _wire_delivery(app, services)
+    app: CompanionApplication = builder.build()
+    app.bot_data[SERVICES] = services
+    _wire_delivery(services)
     for module in load_modules(modules):
-        module.register(app, services)
+        wire(app, services, module.register(services))
     if settings.webhook_url:
         services.purgers.add("core.received_updates", purge_received)
     app.add_error_handler(ErrorReporter(services))
-    services.runner.bot = app.bot
     services.runner.validate()  # unknown job in JOBS__..., bad cron, ...: stop here
-    services.on_start.append(start_jobs)
+
+    async def start_declared_jobs(app: App) -> None:
+        await start_jobs(app, services)
+
+    services.on_start.append(start_declared_jobs)
     return app
 
 
-def build_bot(settings: Settings, services: Services) -> CompanionBot:
+def build_bot(kernel: Kernel) -> CompanionBot:
     """The bot, built here rather than by the builder so that it is a :class:`CompanionBot`
     (replies split to Telegram's limits); the HTTP pools are the builder's defaults."""
+    settings = kernel.settings
     return CompanionBot(
         token=settings.token() or SANDBOX_TOKEN,
         base_url=settings.telegram_api_base_url,
         defaults=Defaults(tzinfo=settings.tz),
-        rate_limiter=build_rate_limiter(settings, services.metrics, services.redis_breaker),
+        rate_limiter=build_rate_limiter(settings, kernel.metrics, kernel.redis_breaker),
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
     )
 
 
-def _wire_delivery(app: App, services: Services) -> None:
+def _wire_delivery(services: Services) -> None:
     """The outbox sender runs between the start and stop hooks of the application."""
-    sender = OutboxSender(services, app.bot)
-    app.bot_data["outbox_sender"] = sender
+    sender = OutboxSender(services, services.bot)
 
     async def start_sender(_app: object) -> None:
         await sender.start()
@@ -277,7 +260,7 @@ async def serving(app: App, *, poll_timeout: int = 5) -> AsyncIterator[App]:
     """Run ``app`` (taking updates included) for the duration of the block; the same order
     of hooks as ``run_polling``: initialize, post_init, start, ..., stop, post_stop,
     shutdown, post_shutdown. Every step of the way down runs even if one before failed."""
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     await app.initialize()
     try:
         await _post_init(app)
@@ -312,7 +295,7 @@ async def _wind_down(app: App) -> None:
 
 
 async def _stop_intake(app: App) -> None:
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     if services.intake is not None:
         await services.intake.stop(app)
     elif app.updater is not None and app.updater.running:
@@ -329,7 +312,7 @@ async def _shutdown(app: App) -> None:
 
 
 async def _post_init(app: App) -> None:
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     await _publish_command_menu(app, services)
     for hook in services.on_start:
         await hook(app)
@@ -339,7 +322,7 @@ async def _post_init(app: App) -> None:
 async def _post_stop(app: App) -> None:
     """The stop hooks (the outbox sender, the HTTP endpoint) while the bot can still send:
     after ``Application.stop`` and before ``shutdown`` closes its HTTP client."""
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     app.bot_data[_STOP_HOOKS_RAN] = True
     for hook in reversed(services.on_stop):
         try:
@@ -349,7 +332,7 @@ async def _post_stop(app: App) -> None:
 
 
 async def _post_shutdown(app: App) -> None:
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     await services.cache.close()
     await services.db.dispose()
 

@@ -18,13 +18,17 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from bot.core.config import Settings
+from bot.core.db import Database
 from bot.core.logging import configure_logging
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
+from tests.owned import dispose_owned
 
 ADMIN = 1
 POSTGRES_URL_VARIABLE = "COMPANION_TEST_POSTGRES_URL"
-PG_TEMPLATE = "companion_template"
+# One template per pytest-xdist worker: CREATE DATABASE ... TEMPLATE refuses a template that
+# another session is using, and two workers copy theirs at the same time.
+PG_TEMPLATE = "companion_template_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 class _Backend:
@@ -54,13 +58,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, SQLite-only checks are left to the SQLite run (deselected, not skipped)."""
+    """On PostgreSQL, SQLite-only checks and tests that pin a database of their own are left to
+    the SQLite run (deselected, not skipped): the second run would repeat the latter unchanged."""
     if _Backend.name != "postgres":
         return
-    deselected = [item for item in items if item.get_closest_marker("sqlite_only")]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
+    keep = [i for i in items if not (i.get_closest_marker("sqlite_only") or _pins_own(i))]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def _pins_own(item: pytest.Item) -> bool:
+    return item.get_closest_marker("own_database") is not None
 
 
 def on_postgres() -> bool:
@@ -86,6 +95,13 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+async def _dispose_owned() -> AsyncIterator[None]:
+    """Services built through ``tests/owned.py`` are disposed after the test, pass or fail."""
+    yield
+    await dispose_owned()
 
 
 @pytest.fixture(autouse=True)
@@ -188,9 +204,12 @@ async def _pg_admin(*statements: str) -> None:
 
     url = make_url(_Backend.server_url)
     conn = await asyncpg.connect(
-        host=url.host, port=url.port, user=url.username, password=url.password,
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
         database=url.database,
-    )  # fmt: skip
+    )
     try:
         for statement in statements:
             await conn.execute(statement)
@@ -237,6 +256,16 @@ async def migrated(settings: Settings, schema_template: Path) -> Settings:
     """Settings whose database has every migration applied."""
     await migrate(settings.database_url, schema_template)
     return settings
+
+
+@pytest.fixture
+async def db(migrated: Settings) -> AsyncIterator[Database]:
+    """The migrated database, disposed after the test whatever its outcome."""
+    database = Database(migrated.database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 @pytest.fixture

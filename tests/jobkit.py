@@ -13,19 +13,34 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery.outbox import OutboxMessage
-from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy, store
+from bot.core.jobs import DailyAt, JobContext, JobSpec, RetryPolicy, store
 from bot.core.jobs.models import JobRun
+from tests.owned import own
 
 NO_RETRY = RetryPolicy(attempts=1)
 
 
 def services_with(settings: Settings, clock: Clock, *specs: JobSpec) -> Services:
-    """Services (runner bound to a built application) with ``specs`` declared."""
+    """Services (runner bound to a built application) with ``specs`` declared; disposed
+    after the test."""
     services = build_services(settings, clock=clock)
     for spec in specs:
         services.jobs.add(spec)
     build_application(settings, services=services, modules=())
-    return services
+    return own(services)
+
+
+def manual_context(services: Services, bot: Any, name: str, **args: Any) -> JobContext:
+    """What a job function receives on a manual run of ``name`` now."""
+    return JobContext(services, bot, name, "manual", services.clock.now(), dict(args))
+
+
+async def run_job(services: Services, bot: Any, name: str, **args: Any) -> str | None:
+    """Call the declared job ``name``'s function as a manual run would (no runner, no record):
+    the one way the tests run a job's body."""
+    spec = services.jobs.get(name)
+    assert spec is not None, f"no job {name}"
+    return await spec.func(manual_context(services, bot, name, **args))
 
 
 class Recorder:
@@ -50,10 +65,6 @@ class Recorder:
     def spec(self, name: str = "test.job", **kwargs: Any) -> JobSpec:
         values: dict[str, Any] = {"schedule": DailyAt(time(9, 0)), "retry": NO_RETRY, **kwargs}
         return JobSpec(name=name, func=self, **values)
-
-
-def every(seconds: float) -> Every:
-    return Every(seconds)
 
 
 async def runs(services: Services, job: str = "test.job") -> list[JobRun]:

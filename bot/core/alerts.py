@@ -7,21 +7,23 @@ makes an alert idempotent: the same incident is queued once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 
+if TYPE_CHECKING:
+    from bot.core.kernel import Kernel
 
-async def alert_admins(services: Services, session: AsyncSession, key: str, text: str) -> int:
+
+async def alert_admins(services: Kernel, session: AsyncSession, key: str, text: str) -> int:
     """Queue ``text`` to every admin once per ``key``; how many were queued."""
     return await to_admins(services, session, f"alert:{key}", Priority.ALERT, text=text[:4000])
 
 
 async def to_admins(
-    services: Services,
+    services: Kernel,
     session: AsyncSession,
     key: str,
     priority: int,

@@ -7,6 +7,11 @@ from abc import ABC, abstractmethod
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 
+def local_time(moment: datetime, tz: tzinfo) -> str:
+    """``moment`` as the bot shows it to people: ``2026-12-01 09:00 CET`` in ``tz``."""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
 class Clock(ABC):
     """Source of the current time; always timezone-aware UTC."""
 

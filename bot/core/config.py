@@ -315,10 +315,6 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return make_url(self.database_url).get_backend_name() == "sqlite"
-
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
 

@@ -1,53 +1,61 @@
-"""The services a module may use, and the typed callback context that carries them."""
+"""The services a module may use, and the typed callback context that carries them.
+
+:class:`Services` is the kernel (``bot/core/kernel.py``) plus what the application
+assembles on top of it in ``bot/app.py``: the bot, the registries the modules fill,
+and the job runner. Nothing in ``bot/core`` below this file imports it at run time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.core.breaker import CircuitBreaker
-from bot.core.cache import Cache
-from bot.core.clock import Clock
 from bot.core.commands import CommandCatalog
-from bot.core.config import Settings
-from bot.core.db import Database
-from bot.core.delivery import Outbox
-from bot.core.events import EventBus
 from bot.core.intake import Intake
 from bot.core.jobs import JobRegistry
-from bot.core.metrics import Metrics
+from bot.core.jobs.runner import JobRunner
+from bot.core.kernel import Kernel
 from bot.core.retention import PurgerRegistry
 from bot.core.stats import StatsRegistry
-
-if TYPE_CHECKING:
-    from bot.core.jobs.runner import JobRunner
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
 
 
 @dataclass(slots=True, eq=False)
-class Services:
-    """Everything built once by the composition root and shared by the modules."""
+class Services(Kernel):
+    """The kernel, the bot, the registries the modules fill and the runner of their jobs;
+    complete once constructed (the runner is built from the kernel and the registry)."""
 
-    settings: Settings
-    db: Database
-    bus: EventBus
-    clock: Clock
-    cache: Cache
-    outbox: Outbox
+    bot: ExtBot[Any] = field(kw_only=True)
     commands: CommandCatalog = field(default_factory=CommandCatalog)
     jobs: JobRegistry = field(default_factory=JobRegistry)
     stats: StatsRegistry = field(default_factory=StatsRegistry)
-    metrics: Metrics = field(default_factory=Metrics)
     purgers: PurgerRegistry = field(default_factory=PurgerRegistry)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
-    redis_breaker: CircuitBreaker | None = None  # with REDIS_URL: Redis reachable or not
-    runner: JobRunner = field(init=False)  # set by build_services (needs the services)
     intake: Intake | None = None  # how updates arrive; set when the bot starts serving
+    runner: JobRunner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runner = JobRunner(self, self.jobs, self.bot, hand_to_jobs=self)
+
+    @classmethod
+    def assemble(cls, kernel: Kernel, bot: ExtBot[Any]) -> Services:
+        """The services on top of ``kernel``, sharing its parts."""
+        parts = {name: getattr(kernel, name) for name in Kernel.__dataclass_fields__}
+        return cls(**parts, bot=bot)
+
+
+SERVICES = "services"  # the key of the services in ``Application.bot_data``
+
+
+def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    """The services ``bot/app.py`` put on ``application`` (the one place that reads them)."""
+    services: Services = application.bot_data[SERVICES]
+    return services
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -55,8 +63,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     @property
     def services(self) -> Services:
-        services: Services = self.application.bot_data["services"]
-        return services
+        return services_of(self.application)
 
 
 App = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]

@@ -7,7 +7,7 @@ both backends behave the same.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,12 +120,20 @@ def dialect_insert(session: AsyncSession, entity: Any) -> Any:
     return sqlite.insert(entity)
 
 
+def insert_ignoring(
+    session: AsyncSession, entity: Any, *, index_elements: Sequence[str] | None = None
+) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for ``entity`` on SQLite and PostgreSQL: the
+    one insert that ignores a duplicate (of ``index_elements``, or of any unique key)."""
+    return dialect_insert(session, entity).on_conflict_do_nothing(index_elements=index_elements)
+
+
 async def insert_missing(session: AsyncSession, entity: Any, **values: Any) -> bool:
     """``INSERT ... ON CONFLICT DO NOTHING`` of one row: True when this call created it.
 
     Get-or-create for rows that two processes (or two updates) may create at once: a
     read followed by an insert lets both read "missing" and one insert fail.
     """
-    statement = dialect_insert(session, entity).values(**values).on_conflict_do_nothing()
+    statement = insert_ignoring(session, entity).values(**values)
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0))

@@ -16,14 +16,18 @@ import secrets
 import traceback
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import TelegramError
 
 from bot.core.alerts import to_admins
-from bot.core.context import BotContext, Services
 from bot.core.delivery import Priority
 from bot.core.logging import get_logger, redact
+
+if TYPE_CHECKING:
+    from bot.core.context import BotContext
+    from bot.core.kernel import Kernel
 
 log = get_logger(__name__)
 
@@ -49,7 +53,7 @@ class ErrorReporter:
 
     __slots__ = ("_last_alert", "_quiet", "services")
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Kernel) -> None:
         self.services = services
         self._last_alert: dict[str, datetime] = {}
         self._quiet: Counter[str] = Counter()  # errors of a kind not alerted since the last

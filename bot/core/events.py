@@ -11,9 +11,10 @@ For that second case the bus has *transactional* handlers
 (``subscribe_in_transaction``): ``publish_in_transaction(session, event)`` runs
 them with the publisher's open session, so their writes commit together with
 the cause or not at all (a failure is logged, counted and re-raised, rolling the
-transaction back). The event is also remembered on the session, and
-``publish_committed(session)`` hands it to the ordinary handlers once the
-transaction has committed, so they never see a fact that was rolled back.
+transaction back). The session must be a unit of work's (``bot/core/uow.py``):
+the event is remembered on it and handed to the ordinary handlers once the
+transaction has committed, so they never see a fact that was rolled back, and no
+caller can forget to publish it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bot.core.logging import get_logger
 log = get_logger(__name__)
 
 _PENDING = "companion.pending_events"
+UOW_MARK = "companion.unit_of_work"  # set on a session opened by a unit of work
 
 
 class Event:
@@ -51,10 +53,15 @@ class EventBus:
     ``publish`` needs no copy on its hot path.
     """
 
-    __slots__ = ("_handlers", "_tx_handlers", "failures", "on_failure", "published")
+    __slots__ = ("_handlers", "_tx_handlers", "failures", "on_failure", "on_publish", "published")
 
-    def __init__(self, on_failure: Callable[[str], None] | None = None) -> None:
-        self.on_failure = on_failure
+    def __init__(
+        self,
+        on_failure: Callable[[str], None] | None = None,
+        on_publish: Callable[[str], None] | None = None,
+    ) -> None:
+        """``on_failure`` and ``on_publish`` receive the event's type name (the metrics)."""
+        self.on_failure, self.on_publish = on_failure, on_publish
         self._handlers: dict[type[Event], tuple[Handler[Any], ...]] = {}
         self._tx_handlers: dict[type[Event], tuple[TxHandler[Any], ...]] = {}
         self.failures: Counter[str] = Counter()
@@ -68,13 +75,12 @@ class EventBus:
         """Call ``handler(event, session)`` inside the transaction that caused the event."""
         self._tx_handlers[event_type] = (*self._tx_handlers.get(event_type, ()), handler)
 
-    def handlers(self, event_type: type[Event]) -> tuple[Handler[Any], ...]:
-        return self._handlers.get(event_type, ())
-
     async def publish(self, event: Event) -> None:
         """Run the handlers of ``event`` in order; failures are logged, never raised."""
         name = type(event).__name__
         self.published[name] += 1
+        if self.on_publish is not None:
+            self.on_publish(name)
         for handler in self._handlers.get(type(event), ()):
             try:
                 await handler(event)
@@ -84,9 +90,11 @@ class EventBus:
     async def publish_in_transaction(self, session: AsyncSession, event: Event) -> None:
         """Run the transactional handlers with ``session``; a failure propagates (rollback).
 
-        The event is kept on the session for :meth:`publish_committed`, which the
-        publisher calls only once the transaction committed.
+        The event is kept on the session for :meth:`publish_committed`, which the unit
+        of work calls once the transaction committed; outside one it would be lost.
         """
+        if not session.info.get(UOW_MARK):
+            raise RuntimeError(f"{type(event).__name__} raised outside a unit of work")
         session.info.setdefault(_PENDING, []).append(event)  # causes before consequences
         name = type(event).__name__
         for handler in self._tx_handlers.get(type(event), ()):
@@ -97,7 +105,8 @@ class EventBus:
                 raise
 
     async def publish_committed(self, session: AsyncSession) -> None:
-        """After commit: publish the events recorded on ``session``, in order, once."""
+        """After commit (the unit of work calls it): the events recorded on ``session``,
+        in order, once."""
         pending: list[Event] = session.info.pop(_PENDING, [])
         for event in pending:
             await self.publish(event)

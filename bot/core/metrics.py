@@ -16,6 +16,7 @@ class Metrics:
     __slots__ = (
         "errors_reported",
         "event_handler_failures",
+        "events",
         "job_duration",
         "job_runs",
         "messages_sent",
@@ -54,6 +55,9 @@ class Metrics:
             "companion_event_handler_failures", "Failed event handlers by event", ["event"],
             registry=r,
         )  # fmt: skip
+        self.events = Counter(
+            "companion_events", "Events published on the bus, by type", ["type"], registry=r
+        )
         self.updates_dropped = Counter(
             "companion_updates_dropped", "Updates dropped: their chat was over its backlog",
             registry=r,

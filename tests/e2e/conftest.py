@@ -13,10 +13,11 @@ import pytest
 
 from bot.app import build_application, serving
 from bot.core.clock import Clock
-from bot.core.context import App, Services
+from bot.core.context import App, Services, services_of
 from bot.core.delivery.backlog import pending_count
 from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import make_settings, migrate
+from tests.jobkit import run_job
 
 SECOND = timedelta(seconds=1)
 CHANNEL, VIP = -1_001_000_000_001, -1_001_000_000_002
@@ -34,8 +35,11 @@ class Harness:
 
     @property
     def services(self) -> Services:
-        services: Services = self.app.bot_data["services"]
-        return services
+        return services_of(self.app)
+
+    async def run_job(self, name: str, **args: Any) -> str | None:
+        """The declared job's function, called as a manual run would (``tests/jobkit.py``)."""
+        return await run_job(self.services, self.app.bot, name, **args)
 
     async def say(
         self, user_id: int, text: str, *, replies: int = 1, timeout: float = 10

@@ -27,8 +27,9 @@ async def selling(factory: Callable[..., Any], **settings: Any) -> Harness:
     """A bot selling 30 days for 50 Stars, with USER and FRIEND registered; the settle job
     runs only when a test runs it (its every-minute slot would race the test's steps)."""
     settings.setdefault("jobs", {"subscriptions.settle_payments": {"enabled": False}})
-    h: Harness = await factory(clock=ManualClock(START), vip_stars_price=50,
-                               vip_stars_days=30, **UNPACED, **settings)  # fmt: skip
+    h: Harness = await factory(
+        clock=ManualClock(START), vip_stars_price=50, vip_stars_days=30, **UNPACED, **settings
+    )
     h.sandbox.set_limits(FloodLimits(private=None))
     # The start-up catch-up runs in the background: let it finish, or a job it runs could
     # meet the test's database lock and retry (a retry's backoff moves the manual clock).

@@ -43,7 +43,7 @@ Dump = dict[str, list[tuple[Any, ...]]]
 def _all_jobs_disabled(tmp_path: Path) -> dict[str, Any]:
     """Overrides turning every scheduled job off, so nothing writes behind the test's back."""
     probe = build_application(make_settings(tmp_path / "probe"))
-    return {name: {"enabled": False} for name in probe.bot_data["services"].jobs.names()}
+    return {name: {"enabled": False} for name in probe.services.jobs.names()}
 
 
 # Liveness bookkeeping that changes every second whatever users do: the polling lease and

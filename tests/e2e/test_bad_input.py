@@ -27,11 +27,24 @@ USER = 4242
 # Tables that change on their own while the bot runs (job bookkeeping, health, snapshots).
 BACKGROUND = {"job_runs", "job_state", "incidents", "analytics_daily"}
 # No scheduled job (nor its start-up catch-up) may queue messages while a test counts rows.
-QUIET_JOBS = {name: {"enabled": False} for name in (
-    "missions.send_daily", "missions.expire", "subscriptions.remind", "subscriptions.expire",
-    "content.publish_due", "content.import_feed", "referrals.process", "economy.reconcile",
-    "analytics.quick_stats", "analytics.daily_report", "cleanup.daily", "cleanup.optimize",
-    "monitoring.health")}  # fmt: skip
+QUIET_JOBS = {
+    name: {"enabled": False}
+    for name in (
+        "missions.send_daily",
+        "missions.expire",
+        "subscriptions.remind",
+        "subscriptions.expire",
+        "content.publish_due",
+        "content.import_feed",
+        "referrals.process",
+        "economy.reconcile",
+        "analytics.quick_stats",
+        "analytics.daily_report",
+        "cleanup.daily",
+        "cleanup.optimize",
+        "monitoring.health",
+    )
+}
 
 
 @pytest.fixture
@@ -49,9 +62,12 @@ async def sandbox() -> AsyncIterator[SandboxServer]:
 async def bot(harness_factory: Callable[..., Any]) -> Harness:
     """A bot in Europe/Berlin selling VIP for Stars, with one registered user."""
     h: Harness = await harness_factory(
-        clock=ManualClock(START), timezone="Europe/Berlin", vip_stars_price=50, jobs=QUIET_JOBS,
+        clock=ManualClock(START),
+        timezone="Europe/Berlin",
+        vip_stars_price=50,
+        jobs=QUIET_JOBS,
         **UNPACED,
-    )  # fmt: skip
+    )
     await h.reply(USER, "/start")
     async with asyncio.timeout(10):  # start-up bookkeeping (catch-up, first start) is done
         await h.services.runner.caught_up()

@@ -15,9 +15,14 @@ async def _register(h: Harness, user_ids: range, *, unreachable: set[int]) -> No
         for user_id in user_ids:
             h.sandbox.world.user(user_id)
             await users.register(
-                session, user_id=user_id, first_name="U", username=None, language_code=None,
-                payload=None, now=datetime.now(UTC),
-            )  # fmt: skip
+                session,
+                user_id=user_id,
+                first_name="U",
+                username=None,
+                language_code=None,
+                payload=None,
+                now=datetime.now(UTC),
+            )
             if user_id in unreachable:
                 await users.set_reachable(session, user_id, False, "blocked")
 

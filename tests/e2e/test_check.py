@@ -14,9 +14,14 @@ async def test_every_mistake_in_one_run(tmp_path: Path) -> None:
     """Bad settings, malformed FEEDS JSON and an unknown job override: all reported, one line
     each, exit 2, no traceback."""
     code, _out, err = await _cli(
-        tmp_path, "check", ADMIN_IDS="1,two", TIMEZONE="Mars/Olympus", FEEDS='[{"name": bad',
-        JOBS__MISSIONS_SEND_DAYLY__SCHEDULE="08:00", BOT_TOKEN=GOOD_TOKEN,
-    )  # fmt: skip
+        tmp_path,
+        "check",
+        ADMIN_IDS="1,two",
+        TIMEZONE="Mars/Olympus",
+        FEEDS='[{"name": bad',
+        JOBS__MISSIONS_SEND_DAYLY__SCHEDULE="08:00",
+        BOT_TOKEN=GOOD_TOKEN,
+    )
     assert code == 2 and "Traceback" not in err
     for name in ("ADMIN_IDS:", "TIMEZONE:", "FEEDS: not valid JSON", "JOBS__MISSIONS_SEND_DAYLY:"):
         assert name in err, err
@@ -47,9 +52,14 @@ async def test_online_check_reports_token_and_rights(
     vip = sandbox.world.chat(-100_600, "supergroup", "VIP")
     vip.bot_admin = False
     code, out, err = await _cli(
-        tmp_path, "check", "--online", BOT_TOKEN="123:loopback",
-        TELEGRAM_API_BASE_URL=sandbox.base_url, CHANNEL_ID="-100500", VIP_CHAT_ID="-100600",
-    )  # fmt: skip
+        tmp_path,
+        "check",
+        "--online",
+        BOT_TOKEN="123:loopback",
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+        CHANNEL_ID="-100500",
+        VIP_CHAT_ID="-100600",
+    )
     assert "token works: @" in out
     assert "CHANNEL_ID -100500: administrator with can_post_messages" in out
     assert code == 2 and "VIP_CHAT_ID -100600: the bot is member, not an administrator" in err

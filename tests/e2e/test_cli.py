@@ -12,6 +12,8 @@ import pytest
 from bot.sandbox import SandboxServer
 from tests.processes import finish, stop
 
+pytestmark = pytest.mark.own_database  # the CLI runs on a SQLite file of its own
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

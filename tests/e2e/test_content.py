@@ -12,23 +12,14 @@ from sqlalchemy import select
 from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage, Priority
 from bot.core.events import MessageDelivered
-from bot.core.jobs import JobContext
 from bot.modules.content.events import PostPublished
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
-from tests.e2e.conftest import CHANNEL, UNPACED, Harness
+from tests.e2e.conftest import CHANNEL, UNPACED, Harness, settle
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-
-
-async def run_job(h: Harness, name: str) -> str | None:
-    spec = h.services.jobs.get(name)
-    assert spec is not None
-    return await spec.func(
-        JobContext(h.services, h.app.bot, name, "manual", h.services.clock.now())
-    )
 
 
 async def rows(h: Harness) -> tuple[list[Post], list[OutboxMessage]]:
@@ -49,7 +40,7 @@ async def test_post_now_is_queued_once_for_the_channel(harness_factory: Callable
     """/post now queues one outbox row (key post:<id>) for CHANNEL_ID; publish_due adds nothing."""
     h = await admin_bot(harness_factory, ManualClock(START))
     await answer(h, ADMIN, "/post now Hello channel", "on its way")
-    assert await run_job(h, "content.publish_due") == "queued 0 posts for the channel"
+    assert await h.run_job("content.publish_due") == "queued 0 posts for the channel"
     posts, queued = await rows(h)
     assert [(p.status, p.text) for p in posts] == [("queued", "Hello channel")]
     [row] = queued
@@ -64,10 +55,10 @@ async def test_scheduled_post_waits_for_its_time(harness_factory: Callable[..., 
     h = await admin_bot(harness_factory, clock)
     await answer(h, ADMIN, "/post +30m Later news", "scheduled for")
     clock.advance(timedelta(minutes=29))
-    assert await run_job(h, "content.publish_due") == "queued 0 posts for the channel"
+    assert await h.run_job("content.publish_due") == "queued 0 posts for the channel"
     clock.advance(timedelta(minutes=2))
-    assert await run_job(h, "content.publish_due") == "queued 1 post for the channel"
-    assert await run_job(h, "content.publish_due") == "queued 0 posts for the channel"
+    assert await h.run_job("content.publish_due") == "queued 1 post for the channel"
+    assert await h.run_job("content.publish_due") == "queued 0 posts for the channel"
     posts, queued = await rows(h)
     assert [p.status for p in posts] == ["queued"] and len(queued) == 1
 
@@ -140,8 +131,8 @@ async def test_post_now_reaches_the_channel_once_across_a_restart(
     await answer(h, ADMIN, "/post now Breaking news", "on its way")
     await h.wait(lambda: world.to(CHANNEL))
     second = await admin_bot(harness_factory, clock)  # same database, as after a restart
-    assert await run_job(second, "content.publish_due") == "queued 0 posts for the channel"
-    await asyncio.sleep(1.0)  # give both senders time to (wrongly) send again
+    assert await second.run_job("content.publish_due") == "queued 0 posts for the channel"
+    await settle(second)  # every due row recorded: a (wrong) second send would be in the world
     assert [m.text for m in world.to(CHANNEL)] == ["Breaking news"]
     posts, _ = await rows(second)
     assert posts[0].status == "published" and posts[0].message_id == world.to(CHANNEL)[0].message_id
@@ -155,10 +146,10 @@ async def test_scheduled_post_reaches_the_channel_at_its_time(
     h = await admin_bot(harness_factory, clock)
     world = h.sandbox.world
     await answer(h, ADMIN, "/post +1h On the hour", "scheduled for")
-    assert await run_job(h, "content.publish_due") == "queued 0 posts for the channel"
+    assert await h.run_job("content.publish_due") == "queued 0 posts for the channel"
     await asyncio.sleep(0.3)
     assert world.to(CHANNEL) == []
     clock.advance(timedelta(minutes=61))
-    assert await run_job(h, "content.publish_due") == "queued 1 post for the channel"
+    assert await h.run_job("content.publish_due") == "queued 1 post for the channel"
     await h.wait(lambda: world.to(CHANNEL))
     assert [m.text for m in world.to(CHANNEL)] == ["On the hour"]

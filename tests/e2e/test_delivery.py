@@ -35,9 +35,14 @@ async def _register(h: Harness, user_ids: list[int]) -> None:
     async with h.services.db.session() as session:
         for user_id in user_ids:
             await users.register(
-                session, user_id=user_id, first_name="U", username=None, language_code=None,
-                payload=None, now=datetime.now(UTC),
-            )  # fmt: skip
+                session,
+                user_id=user_id,
+                first_name="U",
+                username=None,
+                language_code=None,
+                payload=None,
+                now=datetime.now(UTC),
+            )
 
 
 async def _rows(h: Harness) -> dict[str, OutboxMessage]:

@@ -10,12 +10,16 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bot.core.clock import SystemClock
 from bot.core.db import Database
 from bot.core.delivery import Outbox, Priority
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
 from tests.processes import stop
+
+pytestmark = pytest.mark.own_database  # the killed bot runs on a SQLite file of its own
 
 AUDIENCE = range(30_000, 30_150)
 
@@ -25,13 +29,22 @@ async def _start_bot(
 ) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
     env.update(
-        BOT_TOKEN="123:loopback", TELEGRAM_API_BASE_URL=sandbox.base_url, DATABASE_URL=url,
-        LOG_LEVEL="WARNING", OUTBOX_LEASE_SECONDS="1",
-    )  # fmt: skip
+        BOT_TOKEN="123:loopback",
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+        DATABASE_URL=url,
+        LOG_LEVEL="WARNING",
+        OUTBOX_LEASE_SECONDS="1",
+    )
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 async def test_kill_9_mid_broadcast_loses_nothing(tmp_path: Path, sandbox: SandboxServer) -> None:
@@ -44,9 +57,14 @@ async def test_kill_9_mid_broadcast_loses_nothing(tmp_path: Path, sandbox: Sandb
         for user_id in AUDIENCE:
             sandbox.world.user(user_id)
             await outbox.enqueue(
-                session, key=f"crash:{user_id}", chat_id=user_id, user_id=user_id,
-                category="announcement", priority=Priority.BROADCAST, text="hello",
-            )  # fmt: skip
+                session,
+                key=f"crash:{user_id}",
+                chat_id=user_id,
+                user_id=user_id,
+                category="announcement",
+                priority=Priority.BROADCAST,
+                text="hello",
+            )
     await db.dispose()
     world = sandbox.world
     first = await _start_bot(tmp_path, sandbox, url)

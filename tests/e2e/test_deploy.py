@@ -9,7 +9,11 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.processes import finish
+
+pytestmark = pytest.mark.own_database  # the installed bot uses a SQLite file of its own
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,22 +22,30 @@ async def _run(
     *command: str, cwd: Path, env: dict[str, str], timeout: float = 300
 ) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        *command, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE,
+        *command,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    )
     out, _ = await finish(process, timeout)
     return process.returncode or 0, out.decode(errors="replace")
 
 
+@pytest.mark.timeout(300)  # it builds a virtualenv with pip
 async def test_install_script_gives_a_unit_that_verifies_and_a_working_bot(tmp_path: Path) -> None:
     """install.sh creates the data folder and .venv (with the PostgreSQL driver), copies .env;
     the unit verifies, prevents restarts on exit 2, and the journal gets JSON whatever .env says."""
     home, units = tmp_path / "opt" / "companion", tmp_path / "units"
     units.mkdir()
     env = {
-        **os.environ, "COMPANION_HOME": str(home), "COMPANION_USER": os.environ.get("USER") or
-        _whoami(), "UNIT_DIR": str(units), "SKIP_SYSTEMCTL": "1", "PYTHON": sys.executable,
-    }  # fmt: skip
+        **os.environ,
+        "COMPANION_HOME": str(home),
+        "COMPANION_USER": os.environ.get("USER") or _whoami(),
+        "UNIT_DIR": str(units),
+        "SKIP_SYSTEMCTL": "1",
+        "PYTHON": sys.executable,
+    }
     code, out = await _run("bash", str(ROOT / "deploy" / "install.sh"), cwd=tmp_path, env=env)
     assert code == 0, out
     assert (home / "data").is_dir() and (home / ".env").is_file()

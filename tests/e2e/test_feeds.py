@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from bot.core.clock import Clock, ManualClock
 from bot.core.config import FeedSource
-from bot.core.jobs import JobContext
 from bot.modules.content.feeds import FeedError
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
@@ -71,11 +70,7 @@ async def importer(
 
 
 async def run(h: Harness) -> str | None:
-    spec = h.services.jobs.get("content.import_feed")
-    assert spec is not None
-    return await spec.func(
-        JobContext(h.services, h.app.bot, spec.name, "manual", h.services.clock.now())
-    )
+    return await h.run_job("content.import_feed")
 
 
 async def posts(h: Harness) -> list[Post]:
@@ -119,9 +114,13 @@ async def test_malformed_and_unreachable_fail_clearly(
 ) -> None:
     """Malformed primary, unreachable backup: the job fails naming both; others import."""
     feeds.routes = {"/bad": (200, b"<rss><channel>"), "/ok": (200, RSS)}
-    h = await importer(harness_factory, [
-        {"name": "broken", "url": f"{feeds.base}/bad", "backup_url": "http://127.0.0.1:9/feed"},
-        {"name": "fine", "url": f"{feeds.base}/ok"}])  # fmt: skip
+    h = await importer(
+        harness_factory,
+        [
+            {"name": "broken", "url": f"{feeds.base}/bad", "backup_url": "http://127.0.0.1:9/feed"},
+            {"name": "fine", "url": f"{feeds.base}/ok"},
+        ],
+    )
     with pytest.raises(FeedError) as failure:
         await run(h)
     message = str(failure.value)
@@ -145,10 +144,7 @@ async def test_imported_items_are_published_by_publish_due(
     feeds.routes = {"/j": (200, JSON_FEED)}
     h = await importer(harness_factory, [{"name": "j", "url": f"{feeds.base}/j"}])
     await run(h)
-    spec = h.services.jobs.get("content.publish_due")
-    assert spec is not None
-    ctx = JobContext(h.services, h.app.bot, spec.name, "manual", h.services.clock.now())
-    assert await spec.func(ctx) == "queued 1 post for the channel"
+    assert await h.run_job("content.publish_due") == "queued 1 post for the channel"
 
 
 async def test_runjob_import_reports_the_source(

@@ -13,7 +13,6 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.core.jobs import JobContext
 from bot.modules.content.feeds import FeedError, parse_apart
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
@@ -96,11 +95,7 @@ async def importer(factory: Callable[..., Any], feeds: list[dict[str, Any]]) -> 
 
 
 async def run(h: Harness, name: str = "content.import_feed") -> str | None:
-    spec = h.services.jobs.get(name)
-    assert spec is not None
-    return await spec.func(
-        JobContext(h.services, h.app.bot, spec.name, "manual", h.services.clock.now())
-    )
+    return await h.run_job(name)
 
 
 async def stored(h: Harness, status: str) -> list[str]:
@@ -141,11 +136,14 @@ async def test_deeply_nested_json_tries_backup_and_other_feeds_import(
     nested = b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * 200_000
     server.routes["/nested"] = Route(nested + b"]" * 200_000 + b"}")
     server.routes["/rdf"], server.routes["/atom"] = Route(RDF), Route(PREFIXED_ATOM)
-    h = await importer(harness_factory, [
-        {"name": "a", "url": f"{server.base}/nested", "backup_url": f"{server.base}/rdf"},
-        {"name": "b", "url": f"{server.base}/nested"},
-        {"name": "c", "url": f"{server.base}/atom"},
-    ])  # fmt: skip
+    h = await importer(
+        harness_factory,
+        [
+            {"name": "a", "url": f"{server.base}/nested", "backup_url": f"{server.base}/rdf"},
+            {"name": "b", "url": f"{server.base}/nested"},
+            {"name": "c", "url": f"{server.base}/atom"},
+        ],
+    )
     with pytest.raises(FeedError) as failure:
         await run(h)
     assert str(failure.value) == (

@@ -18,7 +18,7 @@ from bot.modules.missions.models import Mission, MissionAssignment
 from bot.sandbox import SandboxServer, SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.conftest import UNPACED, Harness
+from tests.e2e.conftest import UNPACED, Harness, settle
 
 MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -112,8 +112,12 @@ async def test_admin_catalogue_commands_and_bad_input(bot: Harness) -> None:
     assert "Morning stretch" in await bot.reply(ADMIN, "/missions")
     added = await bot.reply(ADMIN, "/addmission 30 Sing a song | Sing one song out loud.")
     assert added.startswith("Added mission #13")
-    for bad in ("/addmission", "/addmission ten Walk | d", "/addmission 5000 Walk | d",
-                "/addmission 5 Walk"):  # fmt: skip
+    for bad in (
+        "/addmission",
+        "/addmission ten Walk | d",
+        "/addmission 5000 Walk | d",
+        "/addmission 5 Walk",
+    ):
         assert "Added" not in await bot.reply(ADMIN, bad)
     assert "no mission #999" in await bot.reply(ADMIN, "/retiremission 999")
     assert "Usage" in await bot.reply(ADMIN, "/retiremission abc")
@@ -144,11 +148,12 @@ async def test_runjob_send_daily_queues_one_mission_per_user_once(bot: Harness) 
     assert "assigned 0, queued 0, already had one 3" in (second.text or "")
     async with bot.services.db.session() as session:
         keys = list(await session.scalars(select(OutboxMessage.key).order_by(OutboxMessage.key)))
-        assigned = dict((await session.execute(select(MissionAssignment.user_id,
-                                                      MissionAssignment.id))).all())  # fmt: skip
+        assigned = dict(
+            (await session.execute(select(MissionAssignment.user_id, MissionAssignment.id))).all()
+        )
     assert sorted(assigned) == list(reachable)
     assert keys == [f"mission:2026-11-21:{u}" for u in reachable]
-    await asyncio.sleep(1.5)  # the sender polls every 0.5 s: anything new would be out by now
+    await settle(bot)  # every due row recorded: anything sent again would be in the world
     for user_id in reachable:
         [message] = _missions_to(bot, user_id)
         [done] = message.buttons()

@@ -47,9 +47,19 @@ async def test_jobhistory_of_50_long_errors_arrives_in_parts(
     async with h.services.db.session() as session:
         for minute in range(50):
             at = start + timedelta(minutes=minute)
-            session.add(JobRun(job="content.publish_due", scheduled_for=at, trigger="scheduled",
-                               status="failed", attempts=3, started_at=at, finished_at=at,
-                               duration=0.5, error=LONG_ERROR))  # fmt: skip
+            session.add(
+                JobRun(
+                    job="content.publish_due",
+                    scheduled_for=at,
+                    trigger="scheduled",
+                    status="failed",
+                    attempts=3,
+                    started_at=at,
+                    finished_at=at,
+                    duration=0.5,
+                    error=LONG_ERROR,
+                )
+            )
     world = h.sandbox.world
     before = len(world.to(ADMIN))
     world.send_text(ADMIN, "/jobhistory content.publish_due 50")
@@ -65,15 +75,17 @@ async def _failing(_ctx: JobContext) -> str | None:
     raise RuntimeError(LONG_ERROR)
 
 
-async def test_runjob_reply_shortens_a_long_error(tmp_path: Path, sandbox: SandboxServer,
-                                                  schema_template: Path) -> None:  # fmt: skip
+async def test_runjob_reply_shortens_a_long_error(
+    tmp_path: Path, sandbox: SandboxServer, schema_template: Path
+) -> None:
     """`/runjob` of a job failing with a page-long error answers with the start of the error
     and a note of its full length, in one message."""
     settings = make_settings(tmp_path, telegram_api_base_url=sandbox.base_url, **UNPACED)
     await migrate(settings.database_url, schema_template)
     services = build_services(settings)
-    services.jobs.add(JobSpec("test.fails", _failing, DailyAt(time(3, 0)),
-                              retry=RetryPolicy(attempts=1)))  # fmt: skip
+    services.jobs.add(
+        JobSpec("test.fails", _failing, DailyAt(time(3, 0)), retry=RetryPolicy(attempts=1))
+    )
     world = sandbox.world
     async with serving(build_application(settings, services=services), poll_timeout=1):
         world.send_text(ADMIN, "/runjob test.fails")

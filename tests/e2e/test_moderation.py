@@ -21,7 +21,6 @@ from tests.e2e.moderation_support import (
     submissions,
     told,
 )
-from tests.e2e.test_content import run_job
 
 
 async def test_suggest_approve_publish_tells_the_author(
@@ -41,7 +40,7 @@ async def test_suggest_approve_publish_tells_the_author(
     [post] = await posts(h)
     assert (post.source, post.source_item_id, post.status) == ("moderation", "1", "scheduled")
     clock.advance(timedelta(hours=1))
-    assert await run_job(h, "content.publish_due") == "queued 1 post for the channel"
+    assert await h.run_job("content.publish_due") == "queued 1 post for the channel"
     [published] = await h.wait(lambda: h.sandbox.world.to(CHANNEL))
     assert published.text == "Hello channel\nsecond line"
     link = f"https://t.me/c/{str(CHANNEL).removeprefix('-100')}/{published.message_id}"
@@ -144,7 +143,7 @@ async def test_video_with_caption_is_published_as_video(
     await told(h, AUTHOR, "waits for review")
     await press(h, ADMIN, await card_for(h, ADMIN, 1), "mod:a:1")
     clock.advance(timedelta(hours=1))
-    await run_job(h, "content.publish_due")
+    await h.run_job("content.publish_due")
     [sent] = await h.wait(lambda: h.sandbox.world.to(CHANNEL))
     assert (sent.method, sent.text, sent.params["video"]) == ("sendVideo", "Our clip", "video-1")
     await told(h, AUTHOR, "in the channel")
@@ -160,7 +159,7 @@ async def test_edit_after_the_decision_changes_nothing(harness_factory: Callable
     h.sandbox.world.edit_text(AUTHOR, sent, "/suggest Something else entirely")
     assert "Edits do not change a suggestion" in await told(h, AUTHOR, "Edits")
     clock.advance(timedelta(hours=1))
-    await run_job(h, "content.publish_due")
+    await h.run_job("content.publish_due")
     [published] = await h.wait(lambda: h.sandbox.world.to(CHANNEL))
     assert published.text == "The original"
     assert len(await submissions(h)) == 1
@@ -179,7 +178,7 @@ async def test_cancelpost_of_an_approved_suggestion(harness_factory: Callable[..
         "Your suggestion #1 will not appear after all: an admin cancelled the scheduled post."
     )
     clock.advance(timedelta(hours=1))
-    assert await run_job(h, "content.publish_due") == "queued 0 posts for the channel"
+    assert await h.run_job("content.publish_due") == "queued 0 posts for the channel"
     [submission] = await submissions(h)
     assert (submission.state, submission.reason) == (
         "rejected",

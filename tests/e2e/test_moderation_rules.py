@@ -23,7 +23,6 @@ from tests.e2e.moderation_support import (
     submissions,
     told,
 )
-from tests.e2e.test_content import run_job
 
 SECOND_MODERATOR = 2
 
@@ -171,11 +170,11 @@ async def test_sla_digest_and_backlog_alert(harness_factory: Callable[..., Any])
     clock.advance(timedelta(minutes=20))
     await answer(h, AUTHOR, "/suggest Newer one", "waits for review")
     clock.advance(timedelta(minutes=15))
-    assert await run_job(h, "moderation.sla_digest") == "1 late of 2 pending"
+    assert await h.run_job("moderation.sla_digest") == "1 late of 2 pending"
     digest = await told(h, ADMIN, "waiting longer than 30 min")
     assert "#1 since 2026-11-21 09:00 UTC" in digest and "#2" not in digest
     await told(h, ADMIN, "Moderation backlog: 2 suggestions")
-    await run_job(h, "moderation.sla_digest")
+    await h.run_job("moderation.sla_digest")
     backlog = [m for m in h.sandbox.world.to(ADMIN) if "Moderation backlog" in (m.text or "")]
     assert len(backlog) == 1
 

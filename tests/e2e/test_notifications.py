@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage, Priority
-from bot.core.jobs import JobContext
 from bot.modules.notifications.models import NotificationPrefs
 from bot.modules.notifications.service import PreferencesPolicy
 from bot.sandbox.flood import FloodLimits
@@ -30,9 +29,14 @@ async def prefs(h: Harness) -> NotificationPrefs | None:
 async def enqueue(h: Harness, category: str, key: str, user_id: int = USER) -> bool:
     async with h.services.db.session() as session:
         return await h.services.outbox.enqueue(
-            session, key=key, chat_id=user_id, user_id=user_id, category=category,
-            priority=Priority.MISSION, text="hello",
-        )  # fmt: skip
+            session,
+            key=key,
+            chat_id=user_id,
+            user_id=user_id,
+            category=category,
+            priority=Priority.MISSION,
+            text="hello",
+        )
 
 
 async def test_policy_is_installed(harness: Harness) -> None:
@@ -106,9 +110,13 @@ async def test_channel_posts_ignore_preferences(harness: Harness) -> None:
     """Channel posts (no user) are never held by preferences."""
     async with harness.services.db.session() as session:
         assert await harness.services.outbox.enqueue(
-            session, key="post:x", chat_id=CHANNEL, category="post", priority=Priority.POST,
+            session,
+            key="post:x",
+            chat_id=CHANNEL,
+            category="post",
+            priority=Priority.POST,
             text="hi",
-        )  # fmt: skip
+        )
 
 
 async def test_muted_user_gets_no_daily_mission(harness: Harness) -> None:
@@ -119,12 +127,7 @@ async def test_muted_user_gets_no_daily_mission(harness: Harness) -> None:
     [shown] = await harness.say(USER, "/notifications")
     world.press(USER, shown, "notif:toggle:missions")
     await harness.wait(lambda: shown.edits == 1)
-    spec = harness.services.jobs.get("missions.send_daily")
-    assert spec is not None
-    now = harness.services.clock.now()
-    summary = await spec.func(
-        JobContext(harness.services, harness.app.bot, spec.name, "manual", now)
-    )
+    summary = await harness.run_job("missions.send_daily")
     assert "queued 1" in (summary or "")
     await harness.wait(lambda: any("mission" in (m.text or "") for m in world.to(USER + 1)))
     await asyncio.sleep(0.5)

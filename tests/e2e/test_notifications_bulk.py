@@ -46,9 +46,10 @@ async def test_broadcast_skips_user_who_muted_announcements(harness: Harness) ->
     assert [_got(harness, u, "Festival tonight") for u in (MUTED, *OTHERS)] == [0, 1, 1]
     async with harness.services.db.session() as session:
         row = await session.scalar(
-            select(OutboxMessage).where(OutboxMessage.user_id == MUTED,
-                                        OutboxMessage.category == "announcement")
-        )  # fmt: skip
+            select(OutboxMessage).where(
+                OutboxMessage.user_id == MUTED, OutboxMessage.category == "announcement"
+            )
+        )
     assert row is not None and row.status == OutboxStatus.SKIPPED
     assert row.last_error == "muted by preferences"
 
@@ -67,9 +68,10 @@ async def test_broadcast_waits_for_quiet_hours_to_end(harness_factory: Callable[
     assert _got(h, QUIET, "Night owls") == 0
     async with h.services.db.session() as session:
         held = await session.scalar(
-            select(OutboxMessage).where(OutboxMessage.user_id == QUIET,
-                                        OutboxMessage.category == "announcement")
-        )  # fmt: skip
+            select(OutboxMessage).where(
+                OutboxMessage.user_id == QUIET, OutboxMessage.category == "announcement"
+            )
+        )
     assert held is not None and held.status == OutboxStatus.PENDING and held.attempts == 0
     assert held.next_attempt_at == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     clock.set(datetime(2026, 11, 22, 8, 0, 1, tzinfo=UTC))
@@ -87,9 +89,15 @@ async def test_preference_changed_after_queuing_is_honoured(
     await _start(h, MUTED)
     async with h.services.db.session() as session:
         assert await h.services.outbox.enqueue(
-            session, key="remind:later", chat_id=MUTED, user_id=MUTED, category="reminder",
-            priority=Priority.REMINDER, text="Don't forget", not_before=NIGHT + timedelta(hours=1),
-        )  # fmt: skip
+            session,
+            key="remind:later",
+            chat_id=MUTED,
+            user_id=MUTED,
+            category="reminder",
+            priority=Priority.REMINDER,
+            text="Don't forget",
+            not_before=NIGHT + timedelta(hours=1),
+        )
     await _mute(h, MUTED, "reminders")
     clock.advance(timedelta(hours=1, seconds=1))
 

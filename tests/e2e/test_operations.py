@@ -69,9 +69,14 @@ async def test_metrics_parse_and_report_outbox_depth(harness_factory: Callable[.
     services = harness.services
     async with services.db.session() as session:
         await services.outbox.enqueue(
-            session, key="later", chat_id=ADMIN, category="alert", priority=Priority.ALERT,
-            text="x", not_before=services.clock.now().replace(year=2100),
-        )  # fmt: skip
+            session,
+            key="later",
+            chat_id=ADMIN,
+            category="alert",
+            priority=Priority.ALERT,
+            text="x",
+            not_before=services.clock.now().replace(year=2100),
+        )
     services.metrics.too_many_requests.labels("global").inc()
 
     status, content_type, body = await _get(port, "/metrics")
@@ -84,6 +89,23 @@ async def test_metrics_parse_and_report_outbox_depth(harness_factory: Callable[.
     instance = f"{socket.gethostname()}:{os.getpid()}"  # which process of a cluster
     samples = [s for f in families.values() for s in f.samples]
     assert samples and all(s.labels["instance"] == instance for s in samples)
+
+
+async def test_metrics_count_the_published_events_by_type(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """Every event published on the bus is counted by type in /metrics (the consumer of
+    the events no module subscribes to): a first /start is one UserRegistered."""
+    port = free_port()
+    harness: Harness = await harness_factory(http_port=port)
+    await harness.reply(5, "/start")
+
+    _status, _, body = await _get(port, "/metrics")
+
+    families = {f.name: f for f in text_string_to_metric_families(body)}
+    samples = families["companion_events"].samples
+    counted = {s.labels["type"]: s.value for s in samples if s.name.endswith("_total")}
+    assert counted.get("UserRegistered") == 1
 
 
 async def test_operations_jobs_run_through_runjob(harness_factory: Callable[..., Any]) -> None:

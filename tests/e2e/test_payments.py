@@ -26,7 +26,6 @@ from tests.e2e.stars import (
     subscription,
     told,
 )
-from tests.e2e.test_subscriptions import run_job
 
 SETTLE = "subscriptions.settle_payments"
 
@@ -64,8 +63,8 @@ async def test_locked_database_at_grant_is_settled_once_by_the_job(
     assert (row.stars, row.currency, row.payload, row.days) == (50, "XTR", f"vip:{USER}:30:50", 30)
     assert await subscription(h) is None
 
-    assert await run_job(h, SETTLE) == "granted 1 of 1 waiting payments"
-    assert await run_job(h, SETTLE) == "granted 0 of 0 waiting payments"
+    assert await h.run_job(SETTLE) == "granted 1 of 1 waiting payments"
+    assert await h.run_job(SETTLE) == "granted 0 of 0 waiting payments"
     sub = await subscription(h)
     assert sub is not None and sub.ends_at == START + timedelta(days=30)
     row = await charge_row(h, charge)
@@ -118,7 +117,7 @@ async def test_telegram_refusing_the_link_then_the_same_charge_again_grants_once
     await told(h, USER, "safely recorded", charge)
     await told(h, ADMIN, charge, "Chat not found")
     with pytest.raises(RuntimeError, match="granted 0 of 1 waiting payments") as failed:
-        await run_job(h, SETTLE)
+        await h.run_job(SETTLE)
     assert charge in str(failed.value)
     row = await charge_row(h, charge)
     assert row is not None and row.state == "received" and row.attempts >= 2
@@ -128,7 +127,7 @@ async def test_telegram_refusing_the_link_then_the_same_charge_again_grants_once
     world.push({"message": world.payments[0]})
     await told(h, USER, "Thank you! VIP until")
     await asyncio.sleep(1.0)
-    assert await run_job(h, SETTLE) == "granted 0 of 0 waiting payments"
+    assert await h.run_job(SETTLE) == "granted 0 of 0 waiting payments"
     sub = await subscription(h)
     assert sub is not None and sub.ends_at == START + timedelta(days=30)
     assert sum("Thank you" in (m.text or "") for m in world.to(USER)) == 1

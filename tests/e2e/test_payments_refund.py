@@ -11,7 +11,6 @@ from tests.conftest import ADMIN
 from tests.e2e.chat import answer
 from tests.e2e.conftest import VIP
 from tests.e2e.stars import START, USER, charge_row, pay, selling, subscription, told
-from tests.e2e.test_subscriptions import run_job
 
 
 async def test_refund_ends_the_access_it_bought(harness_factory: Callable[..., Any]) -> None:
@@ -102,7 +101,7 @@ async def test_refunding_a_waiting_charge_means_it_is_never_granted(
     reply = await answer(h, ADMIN, f"/refund {charge}", "Refunded")
     assert "no subscription time to take back" in reply and world.refunds == [(USER, charge)]
     world.chats[VIP] = vip
-    assert await run_job(h, "subscriptions.settle_payments") == "granted 0 of 0 waiting payments"
+    assert await h.run_job("subscriptions.settle_payments") == "granted 0 of 0 waiting payments"
     assert await subscription(h) is None and world.invite_links == []
 
 
@@ -118,6 +117,6 @@ async def test_an_unusable_payload_is_kept_reported_and_refundable(
     await told(h, ADMIN, "stxODD1", "unusable payload")
     row = await charge_row(h, "stxODD1")
     assert row is not None and row.state == "unusable" and row.days == 0
-    assert await run_job(h, "subscriptions.settle_payments") == "granted 0 of 0 waiting payments"
+    assert await h.run_job("subscriptions.settle_payments") == "granted 0 of 0 waiting payments"
     await answer(h, ADMIN, "/refund stxODD1", "Refunded stxODD1: 50 Stars")
     assert world.refunds == [(USER, "stxODD1")] and await subscription(h) is None

@@ -70,9 +70,12 @@ def test_jobspec_example_is_the_declared_job() -> None:
     added: list[JobSpec] = []
     names = {
         "services": SimpleNamespace(jobs=SimpleNamespace(add=added.append)),
-        "JobSpec": JobSpec, "DailyAt": DailyAt, "RetryPolicy": RetryPolicy, "time": time,
+        "JobSpec": JobSpec,
+        "DailyAt": DailyAt,
+        "RetryPolicy": RetryPolicy,
+        "time": time,
         "send_daily": send_daily,
-    }  # fmt: skip
+    }
     exec(code, names)  # our own README: running it is the point
     declared = next(spec for spec in JOBS if spec.name == "missions.send_daily")
     assert added == [declared]

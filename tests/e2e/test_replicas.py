@@ -29,13 +29,21 @@ async def _start_bot(
 ) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
     env.update(
-        BOT_TOKEN="123:replicas", TELEGRAM_API_BASE_URL=sandbox.base_url, DATABASE_URL=url,
+        BOT_TOKEN="123:replicas",
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+        DATABASE_URL=url,
         LOG_LEVEL="WARNING",
-    )  # fmt: skip
+    )
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 async def _leader_pid(url: str) -> int | None:

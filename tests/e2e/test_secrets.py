@@ -16,6 +16,8 @@ from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
 from tests.processes import finish, stop
 
+pytestmark = pytest.mark.own_database  # the child bot runs on a SQLite file of its own
+
 TOKEN = "987654321:AAH7-secretPart_9xQzW"
 SECRET = TOKEN.split(":", 1)[1]
 ADMIN = 4242
@@ -37,9 +39,15 @@ async def test_rejected_token_exits_2_with_one_line(tmp_path: Path, sandbox: San
     """`run` with a token the Bot API rejects exits 2 with one line that does not quote it."""
     sandbox.tokens = {"111:the-only-good-token"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=_env(tmp_path, sandbox),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=_env(tmp_path, sandbox),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await finish(process, 60)
     assert process.returncode == 2
     assert err.decode().splitlines() == [f"BOT_TOKEN was rejected by {sandbox.base_url}"]

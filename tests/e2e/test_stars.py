@@ -21,8 +21,9 @@ USER, OTHER = 5151, 5252
 
 
 async def _bot(factory: Callable[..., Any], **settings: Any) -> Harness:
-    h: Harness = await factory(clock=ManualClock(START), vip_stars_price=50,
-                               vip_stars_days=30, **settings)  # fmt: skip
+    h: Harness = await factory(
+        clock=ManualClock(START), vip_stars_price=50, vip_stars_days=30, **settings
+    )
     h.sandbox.set_limits(FloodLimits(private=None))
     for user_id in (USER, OTHER):
         await h.reply(user_id, "/start")
@@ -88,9 +89,14 @@ async def test_pre_checkout_refuses_foreign_or_forged_invoices(
     h = await _bot(harness_factory)
     invoice = await _invoice(h, USER)
     forged = dataclasses.replace(invoice, params={**invoice.params, "payload": "vip:x"})
-    cheap = dataclasses.replace(invoice, params={
-        **invoice.params, "payload": f"vip:{USER}:30:1", "prices": [{"label": "x", "amount": 1}],
-    })  # fmt: skip
+    cheap = dataclasses.replace(
+        invoice,
+        params={
+            **invoice.params,
+            "payload": f"vip:{USER}:30:1",
+            "prices": [{"label": "x", "amount": 1}],
+        },
+    )
     world = h.sandbox.world
     world.pay(OTHER, invoice)
     world.pay(USER, forged)

@@ -8,11 +8,14 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 
 from bot.core.migrate import alembic_config, at_head, script_heads, upgrade
 from bot.sandbox import SandboxServer
 from tests.processes import stop
+
+pytestmark = pytest.mark.own_database  # each start is pinned to a SQLite file of its own
 
 
 def _url(tmp_path: Path) -> str:
@@ -23,9 +26,11 @@ async def _run_until_polling(tmp_path: Path, sandbox: SandboxServer) -> str:
     """Start `run`, wait for its first getUpdates, stop it; what it printed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "LOG_"))}
     env.update(
-        DATABASE_URL=_url(tmp_path), TELEGRAM_API_BASE_URL=sandbox.base_url,
-        BOT_TOKEN="123456:START", LOG_LEVEL="WARNING",
-    )  # fmt: skip
+        DATABASE_URL=_url(tmp_path),
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+        BOT_TOKEN="123456:START",
+        LOG_LEVEL="WARNING",
+    )
     out_path = tmp_path / "stdout"
     with out_path.open("wb") as out:
         process = await asyncio.create_subprocess_exec(

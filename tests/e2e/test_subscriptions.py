@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage
-from bot.core.jobs import JobContext
 from bot.modules.subscriptions.models import Subscription
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
@@ -19,14 +18,6 @@ from tests.e2e.conftest import UNPACED, VIP, Harness
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 USER = 4242
-
-
-async def run_job(h: Harness, name: str) -> str | None:
-    """Run a declared job's function the way the runner would, for a manual trigger."""
-    spec = h.services.jobs.get(name)
-    assert spec is not None
-    ctx = JobContext(h.services, h.app.bot, name, "manual", h.services.clock.now())
-    return await spec.func(ctx)
 
 
 async def outbox(h: Harness, prefix: str) -> list[OutboxMessage]:
@@ -72,15 +63,15 @@ async def test_expiry_removes_and_tells_once(harness_factory: Callable[..., Any]
     clock = ManualClock(START)
     h = await started(harness_factory, clock)
     await answer(h, ADMIN, f"/grant {USER} 5s", "subscribed until")
-    assert await run_job(h, "subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
+    assert await h.run_job("subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
     clock.advance(6)
-    assert await run_job(h, "subscriptions.expire") == "expired 1, removed 1 from the VIP chat"
+    assert await h.run_job("subscriptions.expire") == "expired 1, removed 1 from the VIP chat"
     assert h.sandbox.world.moderation == [("ban", VIP, USER), ("unban", VIP, USER)]
     # The unban itself: the poller and the outbox make calls of their own meanwhile.
     [unban] = [params for method, params in h.sandbox.world.calls if method == "unbanChatMember"]
     assert unban["only_if_banned"] is True
     assert len(await outbox(h, f"subend:{USER}:")) == 1
-    assert await run_job(h, "subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
+    assert await h.run_job("subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
     assert len(h.sandbox.world.moderation) == 2
     sub = await subscription(h)
     assert sub is not None and sub.status == "expired"
@@ -97,7 +88,7 @@ async def test_grant_extends_an_active_subscription(harness_factory: Callable[..
     sub = await subscription(h)
     assert sub is not None and sub.ends_at == START + timedelta(days=44)
     clock.advance(timedelta(days=50))
-    await run_job(h, "subscriptions.expire")
+    await h.run_job("subscriptions.expire")
     await answer(h, ADMIN, f"/grant {USER} 1d", "Granted")
     sub = await subscription(h)
     assert (
@@ -133,7 +124,7 @@ async def test_revoke_removes_at_once(harness_factory: Callable[..., Any]) -> No
     [message] = await outbox(h, f"subend:{USER}:")
     assert "ended by an admin" in message.payload["text"]
     await answer(h, ADMIN, f"/revoke {USER}", "no active subscription")
-    assert await run_job(h, "subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
+    assert await h.run_job("subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
 
 
 async def test_reminders_once_per_threshold(harness_factory: Callable[..., Any]) -> None:
@@ -141,11 +132,11 @@ async def test_reminders_once_per_threshold(harness_factory: Callable[..., Any])
     clock = ManualClock(START)
     h = await started(harness_factory, clock)
     await answer(h, ADMIN, f"/grant {USER} 2d", "subscribed until")
-    assert await run_job(h, "subscriptions.remind") == "reminded 1 (3 days) and 0 (1 day)"
-    assert await run_job(h, "subscriptions.remind") == "reminded 0 (3 days) and 0 (1 day)"
+    assert await h.run_job("subscriptions.remind") == "reminded 1 (3 days) and 0 (1 day)"
+    assert await h.run_job("subscriptions.remind") == "reminded 0 (3 days) and 0 (1 day)"
     clock.advance(timedelta(days=1, hours=2))
-    assert await run_job(h, "subscriptions.remind") == "reminded 0 (3 days) and 1 (1 day)"
-    assert await run_job(h, "subscriptions.remind") == "reminded 0 (3 days) and 0 (1 day)"
+    assert await h.run_job("subscriptions.remind") == "reminded 0 (3 days) and 1 (1 day)"
+    assert await h.run_job("subscriptions.remind") == "reminded 0 (3 days) and 0 (1 day)"
     keys = sorted(m.key for m in await outbox(h, f"subremind:{USER}:"))
     assert [k.rsplit(":", 1)[1] for k in keys] == ["1d", "3d"]
     assert all(m.category == "reminder" for m in await outbox(h, "subremind:"))

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from bot.core.db import Database
@@ -24,6 +25,8 @@ from bot.modules.missions.models import MissionAssignment
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
 from tests.processes import stop
+
+pytestmark = pytest.mark.own_database  # the killed bot runs on a SQLite file of its own
 
 AUDIENCE = range(40_000, 40_700)  # more than one of the sweep's batches
 

@@ -16,7 +16,6 @@ from tests.conftest import ADMIN
 from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, VIP, Harness
 from tests.e2e.stars import START
-from tests.e2e.test_subscriptions import run_job
 
 USER, FRIEND, STRANGER = 7171, 7272, 7373
 
@@ -105,10 +104,10 @@ async def test_a_link_not_revoked_at_once_is_revoked_by_the_expire_run(
     assert h.sandbox.world.invite_links[0]["is_revoked"] is False
     del h.sandbox.before["revokeChatInviteLink"]
     summary = "expired 0, removed 0 from the VIP chat"
-    assert await run_job(h, "subscriptions.expire") == f"{summary}, revoked 1 invite links"
+    assert await h.run_job("subscriptions.expire") == f"{summary}, revoked 1 invite links"
     assert h.sandbox.world.invite_links[0]["is_revoked"] is True
     h.services.clock.advance(1)  # type: ignore[attr-defined]
-    assert await run_job(h, "subscriptions.expire") == summary
+    assert await h.run_job("subscriptions.expire") == summary
 
 
 async def test_someone_appearing_without_a_subscription_is_removed(

@@ -29,10 +29,13 @@ async def _replica(harness_factory: Callable[..., Any]) -> tuple[Harness, str]:
 def _update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
     user = {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"}
     message = {
-        "message_id": update_id, "date": int(time.time()), "text": text,
-        "chat": {"id": user_id, "type": "private", "first_name": f"U{user_id}"}, "from": user,
+        "message_id": update_id,
+        "date": int(time.time()),
+        "text": text,
+        "chat": {"id": user_id, "type": "private", "first_name": f"U{user_id}"},
+        "from": user,
         "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
-    }  # fmt: skip
+    }
     return {"update_id": update_id, "message": message}
 
 

@@ -69,10 +69,14 @@ async def queue(
             if sandbox is not None and chat_id > 0:
                 sandbox.world.user(chat_id)
             await outbox.enqueue(
-                session, key=f"{tag}:{index}", chat_id=chat_id,
-                user_id=chat_id if chat_id > 0 else None, category=category,
-                priority=priority, text=f"{tag} {chat_id}",
-            )  # fmt: skip
+                session,
+                key=f"{tag}:{index}",
+                chat_id=chat_id,
+                user_id=chat_id if chat_id > 0 else None,
+                category=category,
+                priority=priority,
+                text=f"{tag} {chat_id}",
+            )
     await db.dispose()
 
 
@@ -98,10 +102,19 @@ async def start_process(
     """``python -m bot run`` against the sandbox, on ``url``."""
     env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
     env.update(
-        BOT_TOKEN="123:loopback", TELEGRAM_API_BASE_URL=sandbox.base_url, DATABASE_URL=url,
-        LOG_LEVEL="WARNING", **env_overrides,
-    )  # fmt: skip
+        BOT_TOKEN="123:loopback",
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+        DATABASE_URL=url,
+        LOG_LEVEL="WARNING",
+        **env_overrides,
+    )
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )

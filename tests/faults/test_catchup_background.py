@@ -61,10 +61,11 @@ async def test_stop_cancels_the_background_catch_up(migrated: Settings) -> None:
     slow, later = Recorder(), Recorder()
     slow.release.clear()
     services = services_with(
-        migrated, ManualClock(NOON),
+        migrated,
+        ManualClock(NOON),
         slow.spec("test.slow", schedule=DailyAt(ELEVEN.time()), priority=0),
         later.spec("test.later", schedule=DailyAt(ELEVEN.time()), priority=9),
-    )  # fmt: skip
+    )
     await installed(services, NOON - timedelta(days=1))
     runner = services.runner
     runner.start()
@@ -77,4 +78,3 @@ async def test_stop_cancels_the_background_catch_up(migrated: Settings) -> None:
     [row] = await runs(services, "test.slow")
     assert row.status == "failed" and row.error == "cancelled (the bot was stopping)"
     assert later.calls == [] and await runs(services, "test.later") == []
-    await services.db.dispose()

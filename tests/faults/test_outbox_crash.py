@@ -68,9 +68,11 @@ async def test_restart_after_kill_9_resumes_within_5_s_of_polling(
         await stop(second)
     resumed = min(sent_at[chat] for chat in stranded) - polled
     all_sent = max(sent_at[chat] for chat in stranded) - polled
-    print(f"restart -> first send {min(sent_at.values()) - restarted:.2f} s; rows the killed "
-          f"process held: first sent {resumed:+.2f} s, all {all_sent:+.2f} s from the first "
-          f"getUpdates; held {len(stranded)}; doubled {doubled(sandbox, AUDIENCE)}")  # fmt: skip
+    print(
+        f"restart -> first send {min(sent_at.values()) - restarted:.2f} s; rows the killed "
+        f"process held: first sent {resumed:+.2f} s, all {all_sent:+.2f} s from the first "
+        f"getUpdates; held {len(stranded)}; doubled {doubled(sandbox, AUDIENCE)}"
+    )
     assert resumed < 5.0
     # Only what was sent but not yet recorded when the process died can arrive twice: a few
     # hundred milliseconds of sends at 30/s, more on a loaded machine.

@@ -32,8 +32,11 @@ async def outbox_db(migrated: Settings) -> AsyncIterator[Database]:
     await queue(migrated.database_url, [7001])
     async with db.session() as session:
         for name in ("a", "b"):
-            session.add(InstanceRow(id=name, host="h", pid=1, started_at=NOW,
-                                    heartbeat_at=datetime.now(UTC)))  # fmt: skip
+            session.add(
+                InstanceRow(
+                    id=name, host="h", pid=1, started_at=NOW, heartbeat_at=datetime.now(UTC)
+                )
+            )
     yield db
     await db.dispose()
 
@@ -54,9 +57,10 @@ async def _row(db: Database) -> OutboxMessage:
 async def _go_stale(db: Database, owner: str) -> None:
     async with db.session() as session:
         await session.execute(
-            update(InstanceRow).where(InstanceRow.id == owner)
+            update(InstanceRow)
+            .where(InstanceRow.id == owner)
             .values(heartbeat_at=datetime.now(UTC) - timedelta(seconds=60))
-        )  # fmt: skip
+        )
 
 
 async def test_row_of_a_live_owner_is_not_claimed_even_when_its_lease_ran_out(

@@ -24,8 +24,9 @@ async def test_private_alert_is_not_stuck_behind_200_channel_posts(
         await h.wait(lambda: len(world.to(CHANNEL)) >= 3, timeout=20)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await queue(url, [9001], sandbox=sandbox, tag="alert", priority=Priority.ALERT,
-                    category="alert")  # fmt: skip
+        await queue(
+            url, [9001], sandbox=sandbox, tag="alert", priority=Priority.ALERT, category="alert"
+        )
         await queue(url, [9002], sandbox=sandbox, tag="mission", priority=Priority.MISSION)
         await h.wait(lambda: world.to(9001) and world.to(9002), timeout=20)
         waited = loop.time() - started
@@ -56,8 +57,9 @@ async def test_private_alert_is_not_stuck_behind_many_slow_channels(
         await h.wait(lambda: len(world.messages) >= 30, timeout=20)  # then each waits
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await queue(url, [9003], sandbox=sandbox, tag="alert", priority=Priority.ALERT,
-                    category="alert")  # fmt: skip
+        await queue(
+            url, [9003], sandbox=sandbox, tag="alert", priority=Priority.ALERT, category="alert"
+        )
         await h.wait(lambda: world.to(9003), timeout=20)
         waited = loop.time() - started
     finally:

@@ -26,9 +26,14 @@ async def _register(h: Harness, user_ids: range) -> None:
         for user_id in user_ids:
             h.sandbox.world.user(user_id)
             await users.register(
-                session, user_id=user_id, first_name="U", username=None, language_code=None,
-                payload=None, now=datetime.now(UTC),
-            )  # fmt: skip
+                session,
+                user_id=user_id,
+                first_name="U",
+                username=None,
+                language_code=None,
+                payload=None,
+                now=datetime.now(UTC),
+            )
 
 
 async def _ask_help(h: Harness, latencies: list[tuple[float, float]], stop: asyncio.Event) -> None:
@@ -77,8 +82,10 @@ async def test_lower_enforced_global_rate_is_learned(harness_factory: Callable[.
     await asyncio.gather(counter, asker)
     waits = sorted(wait for _, wait in latencies)
     learned = sorted(wait for at, wait in latencies if at >= LEARN)
-    print(f"429s total {timeline[-1][1]}, after {LEARN:.0f} s {_after(timeline, LEARN)}; "
-          f"replies {len(waits)}: p50 {waits[len(waits) // 2]:.3f} s, max {waits[-1]:.3f} s; "
-          f"after {LEARN:.0f} s: {len(learned)}, max {max(learned, default=0):.3f} s")  # fmt: skip
+    print(
+        f"429s total {timeline[-1][1]}, after {LEARN:.0f} s {_after(timeline, LEARN)}; "
+        f"replies {len(waits)}: p50 {waits[len(waits) // 2]:.3f} s, max {waits[-1]:.3f} s; "
+        f"after {LEARN:.0f} s: {len(learned)}, max {max(learned, default=0):.3f} s"
+    )
     assert _after(timeline, LEARN) == 0
     assert len(learned) >= 10 and learned[-1] < 1.0

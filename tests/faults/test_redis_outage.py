@@ -52,10 +52,19 @@ class RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is required (make redis)"
         self.process = await asyncio.create_subprocess_exec(
-            binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(self.directory),
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.directory),
             stdout=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         client = Redis(port=self.port)
         try:
             async with asyncio.timeout(10):
@@ -108,9 +117,14 @@ async def _register(h: Harness, user_ids: range) -> None:
         for user_id in user_ids:
             h.sandbox.world.user(user_id)
             await users.register(
-                session, user_id=user_id, first_name="U", username=None, language_code=None,
-                payload=None, now=datetime.now(UTC),
-            )  # fmt: skip
+                session,
+                user_id=user_id,
+                first_name="U",
+                username=None,
+                language_code=None,
+                payload=None,
+                now=datetime.now(UTC),
+            )
 
 
 def _received(h: Harness, text: str) -> Counter[int]:

@@ -27,9 +27,19 @@ async def redis_port(tmp_path: Path) -> AsyncIterator[int]:
     assert binary, "redis-server is required (make redis)"
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
-        binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-        "--dir", str(tmp_path), stdout=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
     client = Redis(port=port)
     try:
         for _ in range(100):

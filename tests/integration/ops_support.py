@@ -12,21 +12,21 @@ from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery import OutboxMessage, Priority
-from bot.core.jobs import JobContext
+from tests.jobkit import manual_context
+from tests.owned import own
 
 START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def build(settings: Settings, start: datetime = START) -> tuple[Services, ManualClock, Any]:
-    """Services (every module registered) on a manual clock, and the unstarted bot."""
+    """Services (every module registered) on a manual clock, and the unstarted bot; the
+    database is disposed after the test."""
     clock = ManualClock(start)
     app = build_application(settings, clock=clock)
-    services: Services = app.bot_data["services"]
-    return services, clock, app.bot
+    return own(app.services), clock, app.bot
 
 
-def job_context(services: Services, bot: Any, name: str) -> JobContext:
-    return JobContext(services, bot, name, "manual", services.clock.now())
+job_context = manual_context  # the one builder, in tests/jobkit.py
 
 
 async def queue(services: Services, key: str, chat_id: int = 1, **extra: Any) -> None:

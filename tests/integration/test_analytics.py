@@ -54,16 +54,19 @@ async def test_quick_stats_are_cached_and_snapshotted(migrated: Settings) -> Non
 
     assert summary == "2 users, backlog 1"
     expected = {
-        "users_total": 2, "users_reachable": 2, "users_new": 2, "outbox_backlog": 1,
-        "missions_assigned": 21, "missions_completed": 3,
-    }  # fmt: skip
+        "users_total": 2,
+        "users_reachable": 2,
+        "users_new": 2,
+        "outbox_backlog": 1,
+        "missions_assigned": 21,
+        "missions_completed": 3,
+    }
     # Registered modules add their own providers (e.g. active_subscriptions) beside these.
     assert entry["figures"].items() >= expected.items()
     assert json.loads(await services.cache.get(service.CACHE_KEY) or "{}") == entry
     async with services.db.session() as session:
         days = list(await session.scalars(select(DailySnapshot.day)))
     assert days == [clock.now().date()]
-    await services.db.dispose()
 
 
 async def test_stats_compute_once_when_the_cache_is_empty(migrated: Settings) -> None:
@@ -73,7 +76,6 @@ async def test_stats_compute_once_when_the_cache_is_empty(migrated: Settings) ->
     entry = await service.cached_or_fresh(services)
     assert entry["figures"]["users_total"] == 1
     assert await services.cache.get(service.CACHE_KEY) is not None
-    await services.db.dispose()
 
 
 async def test_daily_report_sends_a_real_png_to_admins(migrated: Settings) -> None:
@@ -100,7 +102,6 @@ async def test_daily_report_sends_a_real_png_to_admins(migrated: Settings) -> No
     assert (await asyncio.to_thread(imread, photo)).shape[2] in (3, 4)
     assert "Users: 5" in rows[0].payload["caption"]
     assert "chart of 5 days" in summary
-    await services.db.dispose()
 
 
 async def test_chart_of_an_empty_trend_is_still_a_png(tmp_path: Path) -> None:

@@ -21,9 +21,14 @@ DAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # the day reported on; TIMEZONE
 async def _add_user(services: Services, user_id: int) -> None:
     async with services.db.session() as session:
         await users.register(
-            session, user_id=user_id, first_name="U", username=None, language_code=None,
-            payload=None, now=services.clock.now(),
-        )  # fmt: skip
+            session,
+            user_id=user_id,
+            first_name="U",
+            username=None,
+            language_code=None,
+            payload=None,
+            now=services.clock.now(),
+        )
 
 
 async def _grant(services: Services, user_id: int, duration: timedelta) -> None:
@@ -48,7 +53,6 @@ async def test_stats_are_at_most_a_minute_old(migrated: Settings) -> None:
     entry = await service.cached_or_fresh(services)
     assert entry["figures"]["users_total"] == entry["figures"]["users_new"] == 2
     assert entry["at"] == clock.now().isoformat()
-    await services.db.dispose()
 
 
 async def test_daily_report_counts_that_day_not_today(migrated: Settings) -> None:
@@ -72,4 +76,3 @@ async def test_daily_report_counts_that_day_not_today(migrated: Settings) -> Non
     assert "Users: 2" in caption and "New users: 2" in caption
     assert "Active subscriptions: 1" in caption
     assert summary.endswith("chart of 1 day, queued to 1 admin")
-    await services.db.dispose()

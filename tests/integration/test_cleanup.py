@@ -48,13 +48,12 @@ async def test_outbox_retention_keeps_pending_and_recent_rows(tmp_path: Path) ->
     assert (purged.rows, purged.batches, len(commits)) == (5, 3, 3)
     assert "outbox 0 rows in 1 batches" in summary
     assert [row.key for row in await outbox_rows(services)] == ["old:pending", "new:sent"]
-    await services.db.dispose()
 
 
 async def test_media_cleanup_reports_files_and_bytes(tmp_path: Path) -> None:
     """Files older than MEDIA_DAYS are removed and counted with their size; newer ones stay."""
     settings = await _migrated(tmp_path, retention={"media_days": 3})
-    services, clock, _bot = build(settings)
+    _services, clock, _bot = build(settings)
     media = settings.media_dir / "reports"
     media.mkdir(parents=True)
     stale = clock.now().timestamp() - 4 * 86_400
@@ -68,7 +67,6 @@ async def test_media_cleanup_reports_files_and_bytes(tmp_path: Path) -> None:
 
     assert (removed.count, removed.bytes) == (2, 3500)
     assert sorted(p.name for p in media.iterdir()) == ["fresh.png"]
-    await services.db.dispose()
 
 
 async def test_registered_purgers_run_and_are_reported(tmp_path: Path) -> None:
@@ -86,7 +84,6 @@ async def test_registered_purgers_run_and_are_reported(tmp_path: Path) -> None:
 
     assert "tokens 4" in summary
     assert seen[0].batch_size == 7
-    await services.db.dispose()
 
 
 @pytest.mark.sqlite_only
@@ -106,4 +103,3 @@ async def test_optimize_vacuums_sqlite_and_reports_sizes(tmp_path: Path) -> None
 
     assert after < before
     assert summary.startswith("VACUUM: ") and " -> " in summary
-    await services.db.dispose()

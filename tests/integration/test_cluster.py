@@ -35,13 +35,23 @@ async def _bot(
 ) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if k != "ADMIN_IDS"}
     env.update(
-        BOT_TOKEN=f"123:{name}", TELEGRAM_API_BASE_URL=sandbox.base_url, DATABASE_URL=url,
-        REDIS_URL=redis, LOG_LEVEL="WARNING", JOBS__ANALYTICS_QUICK_STATS__SCHEDULE="every 2s",
-    )  # fmt: skip
+        BOT_TOKEN=f"123:{name}",
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+        DATABASE_URL=url,
+        REDIS_URL=redis,
+        LOG_LEVEL="WARNING",
+        JOBS__ANALYTICS_QUICK_STATS__SCHEDULE="every 2s",
+    )
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 async def _leader(db: Database) -> int | None:
@@ -71,9 +81,14 @@ async def _queue_broadcast(db: Database, sandbox: SandboxServer) -> None:
         for user_id in AUDIENCE:
             sandbox.world.user(user_id)
             await outbox.enqueue(
-                session, key=f"cluster:{user_id}", chat_id=user_id, user_id=user_id,
-                category="announcement", priority=Priority.BROADCAST, text="cluster news",
-            )  # fmt: skip
+                session,
+                key=f"cluster:{user_id}",
+                chat_id=user_id,
+                user_id=user_id,
+                category="announcement",
+                priority=Priority.BROADCAST,
+                text="cluster news",
+            )
 
 
 async def test_two_processes_share_the_work_safely(

@@ -16,9 +16,11 @@ async def test_errors_of_two_processes_add_up(migrated: Settings, redis_port: in
     """Two processes with 15 errors each against a threshold of 20: the check opens an
     incident although neither process alone passed it."""
     settings = migrated.model_copy(
-        update={"redis_url": f"redis://127.0.0.1:{redis_port}/0",
-                "monitoring": migrated.monitoring.model_copy(update={"error_rate_per_check": 20})}
-    )  # fmt: skip
+        update={
+            "redis_url": f"redis://127.0.0.1:{redis_port}/0",
+            "monitoring": migrated.monitoring.model_copy(update={"error_rate_per_check": 20}),
+        }
+    )
     (one, clock, _), (two, _, _) = build(settings), build(settings)
     state: service.State = {}
     try:

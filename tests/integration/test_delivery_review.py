@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import ManualClock
-from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.delivery import (
     AllowAll,
@@ -53,13 +52,23 @@ async def _queue(db: Database) -> None:
     async with db.session() as session:
         for user_id in (1, 2, 3, 4):
             await outbox.enqueue(
-                session, key=f"a:{user_id}", chat_id=user_id, user_id=user_id,
-                category="announcement", priority=Priority.BROADCAST, text="hi",
-            )  # fmt: skip
+                session,
+                key=f"a:{user_id}",
+                chat_id=user_id,
+                user_id=user_id,
+                category="announcement",
+                priority=Priority.BROADCAST,
+                text="hi",
+            )
         await outbox.enqueue(
-            session, key="alert", chat_id=2, user_id=2, category="alert",
-            priority=Priority.ALERT, text="!",
-        )  # fmt: skip
+            session,
+            key="alert",
+            chat_id=2,
+            user_id=2,
+            category="alert",
+            priority=Priority.ALERT,
+            text="!",
+        )
         await outbox.enqueue(
             session, key="post", chat_id=-100, category="post", priority=Priority.POST, text="p"
         )
@@ -74,10 +83,9 @@ async def _claim_and_review(db: Database, policy: DeliveryPolicy) -> list[str]:
     return sorted(row.key for row in send)
 
 
-async def test_review_mutes_and_holds_claimed_rows(migrated: Settings) -> None:
+async def test_review_mutes_and_holds_claimed_rows(db: Database) -> None:
     """Muted rows become skipped, held rows pending and unclaimed at not_before; a claim
     charges no attempt; alerts and rows without a user are never asked about."""
-    db = Database(migrated.database_url)
     await _queue(db)
     policy = Scripted()
     assert await _claim_and_review(db, policy) == ["a:1", "a:4", "alert", "post"]
@@ -91,12 +99,9 @@ async def test_review_mutes_and_holds_claimed_rows(migrated: Settings) -> None:
     assert (held.status, held.attempts, held.next_attempt_at) == (OutboxStatus.PENDING, 0, LATER)
     assert (held.claimed_by, held.claim_token) == (None, None)
     assert (rows["a:1"].attempts, rows["a:1"].claimed_by) == (0, "test")
-    await db.dispose()
 
 
-async def test_allow_all_sends_everything(migrated: Settings) -> None:
+async def test_allow_all_sends_everything(db: Database) -> None:
     """The default policy leaves every claimed row to be sent."""
-    db = Database(migrated.database_url)
     await _queue(db)
     assert await _claim_and_review(db, AllowAll()) == ["a:1", "a:2", "a:3", "a:4", "alert", "post"]
-    await db.dispose()

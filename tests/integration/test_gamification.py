@@ -17,15 +17,15 @@ from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.core.context import App, Services
 from bot.core.delivery import OutboxMessage
-from bot.core.jobs import JobContext
 from bot.modules.economy.jobs import reconcile
 from bot.modules.economy.models import Balance, LedgerEntry
 from bot.modules.missions import service as missions
-from bot.modules.missions.jobs import expire, local_day, send_daily
+from bot.modules.missions.jobs import expire, send_daily
 from bot.modules.missions.models import AssignmentStatus, MissionAssignment, Streak
 from bot.modules.referrals import service as referrals
 from bot.modules.referrals.jobs import process
 from bot.modules.referrals.models import ReferralReward
+from tests.jobkit import manual_context
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -37,34 +37,43 @@ class Bot:
     clock: ManualClock
 
     async def run(self, job: Any, name: str) -> str:
-        ctx = JobContext(self.services, self.app.bot, name, "manual", self.clock.now())
-        result: str = await job(ctx)
+        result: str = await job(manual_context(self.services, self.app.bot, name))
         return result
 
     async def join(self, user_id: int, ref: int | None = None) -> None:
         async with self.services.db.session() as session:
             await users.register(
-                session, user_id=user_id, first_name=f"U{user_id}", username=None,
-                language_code=None, payload=f"ref_{ref}" if ref else None, now=self.clock.now(),
-            )  # fmt: skip
+                session,
+                user_id=user_id,
+                first_name=f"U{user_id}",
+                username=None,
+                language_code=None,
+                payload=f"ref_{ref}" if ref else None,
+                now=self.clock.now(),
+            )
 
     async def mission(self, user_id: int) -> MissionAssignment:
-        async with self.services.db.session() as session:
+        async with self.services.uow() as uow:
             found = await missions.mission_for_today(
-                session, self.services.bus, user_id=user_id,
-                day=local_day(self.services), now=self.clock.now(),
-            )  # fmt: skip
-        await self.services.bus.publish_committed(session)
+                uow.session,
+                self.services.bus,
+                user_id=user_id,
+                day=self.clock.today(self.services.settings.tz),
+                now=self.clock.now(),
+            )
         assert found is not None
         return found[0]
 
     async def press(self, user_id: int, assignment_id: int) -> Any:
-        async with self.services.db.session() as session:
+        async with self.services.uow() as uow:
             outcome = await missions.complete(
-                session, self.services.bus, user_id=user_id, assignment_id=assignment_id,
-                day=local_day(self.services), now=self.clock.now(),
-            )  # fmt: skip
-        await self.services.bus.publish_committed(session)
+                uow.session,
+                self.services.bus,
+                user_id=user_id,
+                assignment_id=assignment_id,
+                day=self.clock.today(self.services.settings.tz),
+                now=self.clock.now(),
+            )
         return outcome
 
     async def scalar(self, query: Any) -> Any:
@@ -80,7 +89,7 @@ class Bot:
 async def bot(migrated: Settings) -> AsyncIterator[Bot]:
     clock = ManualClock(START)
     app = build_application(migrated, clock=clock)
-    services: Services = app.bot_data["services"]
+    services = app.services
     yield Bot(app, services, clock)
     await services.db.dispose()
 

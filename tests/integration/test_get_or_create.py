@@ -45,10 +45,15 @@ async def test_one_user_registered_by_many_updates_at_once(migrated: Settings) -
         results = await _race(
             db,
             lambda s: users.register(
-                s, user_id=42, first_name="A", username=None, language_code=None,
-                payload=None, now=NOW,
+                s,
+                user_id=42,
+                first_name="A",
+                username=None,
+                language_code=None,
+                payload=None,
+                now=NOW,
             ),
-        )  # fmt: skip
+        )
         assert sum(1 for _, new in results if new) == 1
         assert await _count(db, users.User.id) == 1
     finally:

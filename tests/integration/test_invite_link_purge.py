@@ -25,8 +25,14 @@ async def test_cleanup_deletes_expired_invite_links_in_batches(tmp_path: Path) -
     ages |= {"https://t.me/+edge": timedelta(0), "https://t.me/+live": timedelta(hours=1)}
     async with services.db.session() as session:
         for n, (link, offset) in enumerate(ages.items()):
-            session.add(InviteLink(link=link, user_id=100 + n, expires_at=now + offset,
-                                   created_at=now - timedelta(days=1)))  # fmt: skip
+            session.add(
+                InviteLink(
+                    link=link,
+                    user_id=100 + n,
+                    expires_at=now + offset,
+                    created_at=now - timedelta(days=1),
+                )
+            )
     clock.advance(timedelta(seconds=1))  # the edge link has now expired too
 
     summary = await jobs.daily(job_context(services, bot, "cleanup.daily"))
@@ -36,4 +42,3 @@ async def test_cleanup_deletes_expired_invite_links_in_batches(tmp_path: Path) -
         left = list(await session.scalars(select(InviteLink.link)))
     assert left == ["https://t.me/+live"]
     assert await purge_expired_links(PurgeRequest(services.db, clock.now(), 2)) == 0
-    await services.db.dispose()

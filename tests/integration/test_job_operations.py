@@ -20,10 +20,15 @@ async def _run(services: Services, job: str, started: datetime, status: str = "s
     async with services.db.session() as session:
         session.add(
             JobRun(
-                job=job, scheduled_for=started, trigger="scheduled", status=status, attempts=1,
-                started_at=started, finished_at=None if status == "running" else started,
+                job=job,
+                scheduled_for=started,
+                trigger="scheduled",
+                status=status,
+                attempts=1,
+                started_at=started,
+                finished_at=None if status == "running" else started,
             )
-        )  # fmt: skip
+        )
 
 
 async def test_job_runs_retention_keeps_the_last_runs_of_every_job(migrated: Settings) -> None:
@@ -46,7 +51,6 @@ async def test_job_runs_retention_keeps_the_last_runs_of_every_job(migrated: Set
         left = (await session.execute(select(JobRun.job, JobRun.started_at))).all()
     ages = sorted((job, (now - started).days) for job, started in left)
     assert ages == [("a", 40), ("a", 41), ("a", 50), ("b", 60), ("c", 0), ("c", 0), ("c", 0)]
-    await services.db.dispose()
 
 
 async def _incident_alerts(services: Services) -> list[str]:
@@ -75,7 +79,6 @@ async def test_stuck_job_alerts_once_and_clears(migrated: Settings) -> None:
     assert "job-stuck" not in summary and "cleared" in summary
     keys = [k for k in await _incident_alerts(services) if "job-stuck" in k]
     assert [k.split(":")[-2] for k in keys] == ["open", "clear"]
-    await services.db.dispose()
 
 
 async def test_missed_slot_alerts_until_it_runs(migrated: Settings) -> None:
@@ -91,7 +94,6 @@ async def test_missed_slot_alerts_until_it_runs(migrated: Settings) -> None:
     await _run(services, "monitoring.health", slot.replace(second=0, microsecond=0))
     summary = await monitoring.health(job_context(services, bot, "monitoring.health"))
     assert "job-missed:monitoring.health" not in summary
-    await services.db.dispose()
 
 
 async def test_a_slot_lost_between_two_runs_is_reported_once(migrated: Settings) -> None:
@@ -114,4 +116,3 @@ async def test_a_slot_lost_between_two_runs_is_reported_once(migrated: Settings)
     alerts = await _incident_alerts(services)
     keys = [k for k in alerts if "job-missed:monitoring.health" in k]
     assert [k.split(":")[-2] for k in keys] == ["open", "clear"], (keys, lost)
-    await services.db.dispose()

@@ -26,7 +26,6 @@ async def test_run_records_summary_attempts_and_metrics(migrated: Settings) -> N
     assert job.calls[0].scheduled_for == NINE and job.calls[0].trigger == "scheduled"
     value = services.metrics.job_runs.labels("test.job", "succeeded")._value.get()
     assert value == 1
-    await services.db.dispose()
 
 
 async def test_a_slot_runs_once(migrated: Settings) -> None:
@@ -36,7 +35,6 @@ async def test_a_slot_runs_once(migrated: Settings) -> None:
     assert await services.runner.run("test.job", trigger="scheduled", scheduled_for=NINE)
     assert await services.runner.run("test.job", trigger="scheduled", scheduled_for=NINE) is None
     assert len(job.calls) == 1 and len(await runs(services)) == 1
-    await services.db.dispose()
 
 
 async def test_restart_mid_run_does_not_rerun_the_slot(migrated: Settings) -> None:
@@ -55,8 +53,6 @@ async def test_restart_mid_run_does_not_rerun_the_slot(migrated: Settings) -> No
     record = await task
     assert record is not None and record.status == "succeeded"
     assert second.calls == [] and len(await runs(one)) == 1
-    await one.db.dispose()
-    await two.db.dispose()
 
 
 async def test_stale_running_row_is_marked_timed_out_not_rerun(migrated: Settings) -> None:
@@ -67,16 +63,21 @@ async def test_stale_running_row_is_marked_timed_out_not_rerun(migrated: Setting
     services = services_with(migrated, clock, job.spec(timeout=600, catchup=3600))
     async with services.db.session() as session:
         session.add(
-            JobRun(job="test.job", scheduled_for=NINE, trigger="scheduled", status="running",
-                   attempts=1, started_at=NINE)
-        )  # fmt: skip
+            JobRun(
+                job="test.job",
+                scheduled_for=NINE,
+                trigger="scheduled",
+                status="running",
+                attempts=1,
+                started_at=NINE,
+            )
+        )
     assert await services.runner.catch_up() == []
     (row,) = await runs(services)
     assert row.status == "timed_out" and "timeout" in (row.error or "")
     assert job.calls == []
     (text,) = await alerts(services)
     assert "test.job" in text and "timed out" in text
-    await services.db.dispose()
 
 
 async def test_catch_up_within_window_runs_once(migrated: Settings) -> None:
@@ -89,7 +90,6 @@ async def test_catch_up_within_window_runs_once(migrated: Settings) -> None:
     assert record.trigger == "catchup" and record.scheduled_for == NINE
     assert await services.runner.catch_up() == []
     assert len(job.calls) == 1
-    await services.db.dispose()
 
 
 async def test_catch_up_beyond_window_records_missed(migrated: Settings) -> None:
@@ -102,7 +102,6 @@ async def test_catch_up_beyond_window_records_missed(migrated: Settings) -> None
     assert await services.runner.catch_up() == []
     (row,) = await runs(services)
     assert row.status == "missed" and row.scheduled_for == NINE and job.calls == []
-    await services.db.dispose()
 
 
 async def test_fresh_install_neither_catches_up_nor_misses(migrated: Settings) -> None:
@@ -111,14 +110,16 @@ async def test_fresh_install_neither_catches_up_nor_misses(migrated: Settings) -
     clock = ManualClock(NINE + timedelta(hours=2))
     near, far = Recorder(), Recorder()
     services = services_with(
-        migrated, clock, near.spec("test.near", catchup=3 * 3600), far.spec("test.far"),
-    )  # fmt: skip
+        migrated,
+        clock,
+        near.spec("test.near", catchup=3 * 3600),
+        far.spec("test.far"),
+    )
     assert await services.runner.catch_up() == []
     clock.advance(timedelta(minutes=30))
     assert await services.runner.catch_up() == []
     assert near.calls == far.calls == []
     assert await runs(services, "test.near") == await runs(services, "test.far") == []
-    await services.db.dispose()
 
 
 async def test_slots_after_the_first_start_are_caught_up(migrated: Settings) -> None:
@@ -130,7 +131,6 @@ async def test_slots_after_the_first_start_are_caught_up(migrated: Settings) -> 
     clock.advance(timedelta(minutes=90))
     (record,) = await services.runner.catch_up()
     assert record.trigger == "catchup" and record.scheduled_for == NINE
-    await services.db.dispose()
 
 
 async def test_retries_back_off_exponentially(migrated: Settings) -> None:
@@ -143,7 +143,6 @@ async def test_retries_back_off_exponentially(migrated: Settings) -> None:
     assert record is not None and record.status == "succeeded" and record.attempts == 3
     assert clock.now() - NINE == timedelta(seconds=30)
     assert await alerts(services) == []
-    await services.db.dispose()
 
 
 async def test_jitter_stays_within_bounds(migrated: Settings) -> None:
@@ -156,7 +155,6 @@ async def test_jitter_stays_within_bounds(migrated: Settings) -> None:
     await services.runner.run("test.job", trigger="scheduled", scheduled_for=NINE)
     waited = (clock.now() - NINE).total_seconds()
     assert 80 <= waited <= 120 and waited != 100
-    await services.db.dispose()
 
 
 async def test_final_failure_alerts_once_then_recovers(migrated: Settings) -> None:
@@ -189,7 +187,6 @@ async def test_final_failure_alerts_once_then_recovers(migrated: Settings) -> No
     await services.runner.run("test.job", trigger="scheduled", scheduled_for=clock.now())
     texts = await alerts(services)
     assert len(texts) == 3 and "recovered" in texts[-1]
-    await services.db.dispose()
 
 
 async def test_timeout_ends_the_run(migrated: Settings) -> None:
@@ -200,7 +197,6 @@ async def test_timeout_ends_the_run(migrated: Settings) -> None:
     record = await services.runner.run("test.job", trigger="scheduled", scheduled_for=NINE)
     assert record is not None and record.status == "timed_out" and "0.2s" in (record.error or "")
     assert len(await alerts(services)) == 1
-    await services.db.dispose()
 
 
 async def test_runs_of_one_job_never_overlap(migrated: Settings) -> None:
@@ -224,7 +220,6 @@ async def test_runs_of_one_job_never_overlap(migrated: Settings) -> None:
         (NINE, "succeeded"),
         (later, "missed"),
     ]
-    await services.db.dispose()
 
 
 async def test_live_run_in_another_process_blocks_a_new_slot(migrated: Settings) -> None:
@@ -234,13 +229,18 @@ async def test_live_run_in_another_process_blocks_a_new_slot(migrated: Settings)
     services = services_with(migrated, clock, job.spec(timeout=600))
     async with services.db.session() as session:
         session.add(
-            JobRun(job="test.job", scheduled_for=NINE, trigger="scheduled", status="running",
-                   attempts=1, started_at=NINE)
-        )  # fmt: skip
+            JobRun(
+                job="test.job",
+                scheduled_for=NINE,
+                trigger="scheduled",
+                status="running",
+                attempts=1,
+                started_at=NINE,
+            )
+        )
     slot = NINE + timedelta(minutes=1)
     assert await services.runner.run("test.job", trigger="scheduled", scheduled_for=slot) is None
     assert job.calls == []
-    await services.db.dispose()
 
 
 async def test_pause_survives_restart(migrated: Settings) -> None:
@@ -260,7 +260,6 @@ async def test_pause_survives_restart(migrated: Settings) -> None:
     assert await after.runner.resume("test.job")
     assert await after.runner.run("test.job", trigger="scheduled", scheduled_for=NINE)
     assert len(job.calls) == 2
-    await after.db.dispose()
 
 
 async def test_stop_cancels_a_run_that_outlasts_the_grace(migrated: Settings) -> None:
@@ -283,7 +282,6 @@ async def test_stop_cancels_a_run_that_outlasts_the_grace(migrated: Settings) ->
     runner.start()
     job.release.set()
     assert await runner.run("test.job", trigger="scheduled", scheduled_for=tomorrow)
-    await services.db.dispose()
 
 
 async def test_stop_lets_a_run_finish_within_the_grace(migrated: Settings) -> None:
@@ -299,4 +297,3 @@ async def test_stop_lets_a_run_finish_within_the_grace(migrated: Settings) -> No
     await services.runner.stop(grace=30)
     record = await task
     assert record is not None and record.status == "succeeded"
-    await services.db.dispose()

@@ -55,10 +55,13 @@ async def test_an_upgraded_database_counts_from_its_first_job_run(settings: Sett
     db = Database(url)
     async with db.session() as session:
         for job, started in (("a.job", "2026-01-02 03:00:00"), ("b.job", "2026-01-01 09:00:00")):
-            await session.execute(text(
-                "INSERT INTO job_runs (job, scheduled_for, trigger, status, attempts, started_at)"
-                f" VALUES ('{job}', '{started}', 'scheduled', 'succeeded', 1, '{started}')"
-            ))  # fmt: skip
+            await session.execute(
+                text(
+                    "INSERT INTO job_runs"
+                    " (job, scheduled_for, trigger, status, attempts, started_at)"
+                    f" VALUES ('{job}', '{started}', 'scheduled', 'succeeded', 1, '{started}')"
+                )
+            )
     await asyncio.to_thread(upgrade, url)
     async with db.session() as session:
         first = await session.scalar(select(Installation.started_at))

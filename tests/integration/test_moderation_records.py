@@ -19,11 +19,15 @@ MOD = Moderator(1, "Mod")
 
 
 async def _suggest(services: Services, text: str, author: int = 5) -> Submission:
-    async with services.db.session() as session:
+    async with services.uow() as uow:
         return await submit(
-            session, services.bus, services.settings.moderation,
-            author=Moderator(author, "Author"), draft=Draft("text", text), now=services.clock.now(),
-        )  # fmt: skip
+            uow.session,
+            services.bus,
+            services.settings.moderation,
+            author=Moderator(author, "Author"),
+            draft=Draft("text", text),
+            now=services.clock.now(),
+        )
 
 
 async def test_day_figures_count_decisions_and_the_median_wait(tmp_path: Path) -> None:
@@ -35,17 +39,26 @@ async def test_day_figures_count_decisions_and_the_median_wait(tmp_path: Path) -
         await _suggest(services, text)
     for ident, approve, minutes in ((1, True, 10), (2, False, 20)):
         clock.advance(timedelta(minutes=minutes))
-        async with services.db.session() as session:
-            await decide(session, services.bus, ident, approve=approve, by=MOD, reason="no",
-                         now=clock.now())  # fmt: skip
+        async with services.uow() as uow:
+            await decide(
+                uow.session,
+                services.bus,
+                ident,
+                approve=approve,
+                by=MOD,
+                reason="no",
+                now=clock.now(),
+            )
     async with services.db.session() as session:
         figures = await services.stats.collect(session, clock.now().date())
     assert {k: v for k, v in figures.items() if "suggestion" in k} == {
-        "suggestions": 4, "suggestions_approved": 1, "suggestions_rejected": 1,
-        "suggestions_auto_rejected": 1, "suggestions_pending": 1,
+        "suggestions": 4,
+        "suggestions_approved": 1,
+        "suggestions_rejected": 1,
+        "suggestions_auto_rejected": 1,
+        "suggestions_pending": 1,
         "suggestion_median_decision_seconds": (10 * 60 + 30 * 60) // 2,
-    }  # fmt: skip
-    await services.db.dispose()
+    }
 
 
 async def test_cleanup_removes_old_decided_submissions_only(tmp_path: Path) -> None:
@@ -55,12 +68,12 @@ async def test_cleanup_removes_old_decided_submissions_only(tmp_path: Path) -> N
     services, clock, bot = build(settings)
     for text in ("kept pending", "old withdrawn", "recent withdrawn"):
         await _suggest(services, text)
-    async with services.db.session() as session:
-        await withdraw(session, services.bus, 2, 5, clock.now())
-        session.add(ReviewCard(submission_id=2, chat_id=1, message_id=77))
+    async with services.uow() as uow:
+        await withdraw(uow.session, services.bus, 2, 5, clock.now())
+        uow.session.add(ReviewCard(submission_id=2, chat_id=1, message_id=77))
     clock.advance(timedelta(days=29))
-    async with services.db.session() as session:
-        await withdraw(session, services.bus, 3, 5, clock.now())
+    async with services.uow() as uow:
+        await withdraw(uow.session, services.bus, 3, 5, clock.now())
     clock.advance(timedelta(days=2))
     summary = await jobs.daily(job_context(services, bot, "cleanup.daily"))
     assert "moderation.submissions 1" in summary
@@ -68,4 +81,3 @@ async def test_cleanup_removes_old_decided_submissions_only(tmp_path: Path) -> N
         left = list(await session.scalars(select(Submission.text).order_by(Submission.id)))
         cards = list(await session.scalars(select(ReviewCard.id)))
     assert left == ["kept pending", "recent withdrawn"] and cards == []
-    await services.db.dispose()

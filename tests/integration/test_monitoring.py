@@ -51,7 +51,6 @@ async def test_stalled_outbox_alerts_once_and_clears_once(migrated: Settings) ->
     async with services.db.session() as session:
         incidents = list(await session.scalars(select(Incident)))
     assert [(i.key, i.closed_at is not None) for i in incidents] == [("outbox-stalled", True)]
-    await services.db.dispose()
 
 
 async def test_draining_outbox_is_not_an_incident(migrated: Settings) -> None:
@@ -65,7 +64,6 @@ async def test_draining_outbox_is_not_an_incident(migrated: Settings) -> None:
         await set_status(services, f"slow:{n}", "sent", sent_at=clock.now())
         clock.advance(timedelta(minutes=1))
     assert await _alerts(services) == []
-    await services.db.dispose()
 
 
 async def test_burst_of_429_and_5xx_opens_and_clears_an_incident(migrated: Settings) -> None:
@@ -86,4 +84,3 @@ async def test_burst_of_429_and_5xx_opens_and_clears_an_incident(migrated: Setti
     clock.advance(60)
     assert await jobs.health(ctx()) == "healthy, 1 cleared"
     assert len(await _alerts(services)) == 2
-    await services.db.dispose()

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from bot.core.config import Settings
 from bot.core.db import Database
 from bot.modules.subscriptions import service
 
 NOW = datetime(2026, 11, 21, 9, 0, 0, 123456, tzinfo=UTC)
 USER = 777
-
-
-@pytest.fixture
-async def db(migrated: Settings) -> AsyncIterator[Database]:
-    database = Database(migrated.database_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def _grant(db: Database, duration: timedelta, now: datetime = NOW) -> service.Grant:

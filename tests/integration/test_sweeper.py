@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bot.core.jobs.jobqueue import schedule_jobs
 from sqlalchemy import insert, select
 
 from bot.app import build_application
 from bot.core import schedules, users
 from bot.core.clock import ManualClock
-from bot.core.context import App, Services
+from bot.core.context import App, Services, services_of
 from bot.core.delivery import OutboxMessage
 from bot.core.events import UserZoneChanged
 from bot.core.jobs import JobContext
 from bot.core.jobs.models import Trigger
-from bot.core.jobs.scheduling import schedule_jobs
 from bot.core.schedules import UserSchedule
 from bot.modules.missions import service as missions
 from bot.modules.missions import times
@@ -49,12 +49,12 @@ class Bot:
                 session, user_id=user_id, first_name=f"U{user_id}", username=None,
                 language_code=None, payload=None, now=self.clock.now(),
             )  # fmt: skip
-        async with self.services.db.session() as session:
-            await users.set_timezone(session, user_id, zone)
-            await self.services.bus.publish_in_transaction(session, UserZoneChanged(user_id, zone))
+        async with self.services.uow() as uow:
+            await users.set_timezone(uow.session, user_id, zone)
+            await uow.publish(UserZoneChanged(user_id, zone))
             if at is not None:
                 minute = times.parse_time_of_day(at)
-                await times.reschedule(self.services, session, user_id, minute)
+                await times.reschedule(self.services, uow.session, user_id, minute)
 
     async def sweep(self) -> str:
         ctx = JobContext(
@@ -89,7 +89,7 @@ async def bot(tmp_path: Path, schema_template: Path) -> AsyncIterator[Bot]:
     await migrate(settings.database_url, schema_template)
     clock = ManualClock(START)
     app = build_application(settings, clock=clock)
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     yield Bot(app, services, clock)
     await services.db.dispose()
 
@@ -217,9 +217,9 @@ async def test_the_streak_reminder_goes_to_open_streaks_only(bot: Bot) -> None:
 
 
 async def _assign(bot: Bot, user_id: int, day: date) -> int:
-    async with bot.services.db.session() as session:
+    async with bot.services.uow() as uow:
         found = await missions.mission_for_today(
-            session, bot.services.bus, user_id=user_id, day=day, now=bot.clock.now()
+            uow.session, bot.services.bus, user_id=user_id, day=day, now=bot.clock.now()
         )
         assert found is not None
         return found[0].id
@@ -227,9 +227,9 @@ async def _assign(bot: Bot, user_id: int, day: date) -> int:
 
 async def _complete(bot: Bot, user_id: int, day: date) -> None:
     assignment_id = await _assign(bot, user_id, day)
-    async with bot.services.db.session() as session:
+    async with bot.services.uow() as uow:
         outcome = await missions.complete(
-            session, bot.services.bus, user_id=user_id, assignment_id=assignment_id, day=day,
+            uow.session, bot.services.bus, user_id=user_id, assignment_id=assignment_id, day=day,
             now=bot.clock.now(),
         )  # fmt: skip
         assert not isinstance(outcome, missions.Refusal)

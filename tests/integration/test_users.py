@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.core import users
-from bot.core.config import Settings
 from bot.core.db import Database
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -26,19 +25,16 @@ async def _register(
         )
 
 
-async def test_register_is_idempotent(migrated: Settings) -> None:
+async def test_register_is_idempotent(db: Database) -> None:
     """The second /start of a user creates nothing new."""
-    db = Database(migrated.database_url)
     assert (await _register(db, 10))[1] is True
     assert (await _register(db, 10))[1] is False
     async with db.session() as session:
         assert await users.count_users(session) == 1
-    await db.dispose()
 
 
-async def test_referral_rules(migrated: Settings) -> None:
+async def test_referral_rules(db: Database) -> None:
     """A known inviter is recorded; unknown inviters and two-user cycles are not."""
-    db = Database(migrated.database_url)
     await _register(db, 1)
     assert (await _register(db, 2, "ref_1"))[0].referrer_id == 1
     assert (await _register(db, 3, "ref_999"))[0].referrer_id is None
@@ -46,15 +42,12 @@ async def test_referral_rules(migrated: Settings) -> None:
     async with db.session() as session:
         first = await session.get(users.User, 1)
         assert first is not None and first.referrer_id is None
-    await db.dispose()
 
 
-async def test_reachability_changes_once(migrated: Settings) -> None:
+async def test_reachability_changes_once(db: Database) -> None:
     """Marking unreachable twice reports a change only once."""
-    db = Database(migrated.database_url)
     await _register(db, 5)
     async with db.session() as session:
         assert await users.set_reachable(session, 5, False, "blocked") is True
         assert await users.set_reachable(session, 5, False, "blocked") is False
         assert await users.count_users(session, reachable_only=True) == 0
-    await db.dispose()

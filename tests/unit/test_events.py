@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from bot.core.events import Event, EventBus
+from bot.core.events import UOW_MARK, Event, EventBus
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +22,11 @@ class Ponged(Event):
 
 
 class FakeSession:
-    """Just the ``info`` dict the bus uses to remember events until commit."""
+    """Just the ``info`` dict the bus uses to remember events until commit, marked as a
+    unit of work's (``tests/integration/test_unit_of_work.py`` uses the real one)."""
 
     def __init__(self) -> None:
-        self.info: dict[str, Any] = {}
+        self.info: dict[str, Any] = {UOW_MARK: True}
 
 
 async def test_handlers_run_in_subscription_order() -> None:

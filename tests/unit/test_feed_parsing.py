@@ -90,10 +90,17 @@ def test_items_without_text_are_skipped_and_counted() -> None:
 
 def test_json_feed_items_without_text_or_not_objects_are_skipped() -> None:
     """JSON Feed items that are not objects or have no title, url or text are skipped."""
-    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
-        {"id": "only-id"}, 42, {"id": 7, "content_text": "hello", "date_published": "2026-11-20"},
-        {"id": "t", "title": {"nested": "object"}, "url": ["list"]},
-    ]}).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "items": [
+                {"id": "only-id"},
+                42,
+                {"id": 7, "content_text": "hello", "date_published": "2026-11-20"},
+                {"id": "t", "title": {"nested": "object"}, "url": ["list"]},
+            ],
+        }
+    ).encode()
     parsed = parse(body)
     assert parsed.skipped == 3
     assert [(i.id, i.as_post()) for i in parsed.items] == [("7", "hello")]
@@ -101,8 +108,12 @@ def test_json_feed_items_without_text_or_not_objects_are_skipped() -> None:
 
 def test_text_is_cleaned_for_the_database() -> None:
     """NUL characters and lone surrogates never reach a post's text."""
-    body = json.dumps({"version": "https://jsonfeed.org/version/1", "items": [
-        {"id": "x\u0000y", "title": "a\u0000b\ud800c", "url": "http://j/1"}]}).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1",
+            "items": [{"id": "x\u0000y", "title": "a\u0000b\ud800c", "url": "http://j/1"}],
+        }
+    ).encode()
     (item,) = parse(body).items
     assert (item.id, item.title) == ("xy", "ab?c")
 

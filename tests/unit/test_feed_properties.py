@@ -13,14 +13,47 @@ from tests.unit.test_feed_parsing import ATOM, RDF, RSS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FRAGMENTS = [
-    "<?xml version='1.0'?>", '<rss version="2.0">', "</rss>", "<channel>", "</channel>",
-    "<item>", "</item>", "<title>", "</title>", "<link>", "</link>", "<guid>", "</guid>",
-    "<description>", "</description>", "<pubDate>", "</pubDate>", "&amp;", "&bogus;", "&#0;",
-    "&#xD800;", "<![CDATA[", "]]>", '<feed xmlns="http://www.w3.org/2005/Atom">', "</feed>",
-    "<entry>", "</entry>", '<link href="http://h/1"/>', "<!DOCTYPE rss>", "<!--", "-->",
-    "http://x/1", "Mon, 32 Foo 99999 99:99:99 +9999", "2026-11-20T10:00:00Z", "\x00", "é",
-    "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>", "<", ">", " ",
-]  # fmt: skip
+    "<?xml version='1.0'?>",
+    '<rss version="2.0">',
+    "</rss>",
+    "<channel>",
+    "</channel>",
+    "<item>",
+    "</item>",
+    "<title>",
+    "</title>",
+    "<link>",
+    "</link>",
+    "<guid>",
+    "</guid>",
+    "<description>",
+    "</description>",
+    "<pubDate>",
+    "</pubDate>",
+    "&amp;",
+    "&bogus;",
+    "&#0;",
+    "&#xD800;",
+    "<![CDATA[",
+    "]]>",
+    '<feed xmlns="http://www.w3.org/2005/Atom">',
+    "</feed>",
+    "<entry>",
+    "</entry>",
+    '<link href="http://h/1"/>',
+    "<!DOCTYPE rss>",
+    "<!--",
+    "-->",
+    "http://x/1",
+    "Mon, 32 Foo 99999 99:99:99 +9999",
+    "2026-11-20T10:00:00Z",
+    "\x00",
+    "é",
+    "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>",
+    "<",
+    ">",
+    " ",
+]
 
 
 def check(body: bytes) -> None:
@@ -65,8 +98,17 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=30,
 )
-FIELDS = ("id", "title", "url", "external_url", "summary", "content_text", "content_html",
-          "date_published", "date_modified")  # fmt: skip
+FIELDS = (
+    "id",
+    "title",
+    "url",
+    "external_url",
+    "summary",
+    "content_text",
+    "content_html",
+    "date_published",
+    "date_modified",
+)
 JSON_ITEMS = st.lists(
     st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, JSON_VALUES)) | JSON_VALUES,
     max_size=8,

@@ -80,9 +80,17 @@ def test_addmission_rejects_malformed_text(text: str, complaint: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", [None, "", "mission:done:", "mission:done:x1", "mission:done:-3", "other:done:1",
-             "mission:done:" + "9" * 13]
-)  # fmt: skip
+    "data",
+    [
+        None,
+        "",
+        "mission:done:",
+        "mission:done:x1",
+        "mission:done:-3",
+        "other:done:1",
+        "mission:done:" + "9" * 13,
+    ],
+)
 def test_done_callback_data_garbage_is_rejected(data: str | None) -> None:
     """Callback data that is not ``mission:done:<id>`` parses to None."""
     assert parse_done(data) is None

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.jobs import Cron, DailyAt, Every
+from bot.core.jobs.jobqueue import SlotClock
 from bot.core.jobs.schedule import (
     ScheduleError,
     build_trigger,
@@ -17,7 +18,6 @@ from bot.core.jobs.schedule import (
     next_fire,
     parse_schedule,
 )
-from bot.core.jobs.scheduling import SlotClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

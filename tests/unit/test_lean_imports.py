@@ -34,8 +34,13 @@ def _loaded(tmp_path: Path, **settings: object) -> list[str]:
     script = _SCRIPT.format(heavy=repr(HEAVY))
     done = subprocess.run(
         [sys.executable, "-c", script, database_url, json.dumps(settings)],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return list(json.loads(done.stdout.strip().splitlines()[-1]))
 
 

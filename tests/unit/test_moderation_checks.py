@@ -22,8 +22,13 @@ RULES = ModerationSettings(
 )
 # Characters a user can write a Latin letter with: upper case, full width, Cyrillic lookalikes.
 _VARIANTS = {
-    "a": "aAａＡа", "c": "cCｃＣс", "e": "eEｅＥе", "o": "oOｏＯо", "p": "pPｐＰр", "x": "xXｘＸх",
-}  # fmt: skip
+    "a": "aAａＡа",
+    "c": "cCｃＣс",
+    "e": "eEｅＥе",
+    "o": "oOｏＯо",
+    "p": "pPｐＰр",
+    "x": "xXｘＸх",
+}
 
 
 def _text(body: str) -> Draft:
@@ -110,9 +115,14 @@ def test_links_may_be_allowed() -> None:
 
 @pytest.mark.parametrize(
     "values",
-    [{"blocked_patterns": ["(unclosed"]}, {"reject_reasons": []}, {"media_types": ["gif"]},
-     {"max_text_length": 5000}, {"reject_reasons": ["x" * 41]}],
-)  # fmt: skip
+    [
+        {"blocked_patterns": ["(unclosed"]},
+        {"reject_reasons": []},
+        {"media_types": ["gif"]},
+        {"max_text_length": 5000},
+        {"reject_reasons": ["x" * 41]},
+    ],
+)
 def test_bad_settings_are_refused(values: dict[str, object]) -> None:
     """`check` fails on a bad regex, no reasons, an unknown media type, limits above Telegram's."""
     with pytest.raises(ValidationError):

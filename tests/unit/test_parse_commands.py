@@ -21,11 +21,25 @@ from bot.modules.subscriptions.service import MAX_DURATION, DurationError, parse
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-ZONES = [ZoneInfo(name) for name in ("UTC", "Europe/Berlin", "America/New_York",
-                                     "Pacific/Kiritimati", "Pacific/Pago_Pago")]  # fmt: skip
+ZONES = [
+    ZoneInfo(name)
+    for name in (
+        "UTC",
+        "Europe/Berlin",
+        "America/New_York",
+        "Pacific/Kiritimati",
+        "Pacific/Pago_Pago",
+    )
+]
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-DECLARED: dict[str, type] = {"limit": int, "ratio": float, "dry": bool, "day": date,
-                             "at": datetime, "name": str}  # fmt: skip
+DECLARED: dict[str, type] = {
+    "limit": int,
+    "ratio": float,
+    "dry": bool,
+    "day": date,
+    "at": datetime,
+    "name": str,
+}
 TIMEISH = st.text(alphabet="0123456789-T:+nowmhdsw²١٢３ \u00a0", max_size=20)
 
 
@@ -133,10 +147,10 @@ def test_quiet_unicode_digits_are_refused(text: str) -> None:
 
 
 WORDS = st.lists(
-    st.text(max_size=12) | st.builds("{}={}".format, st.sampled_from(sorted(DECLARED)),
-                                     st.text(max_size=12) | TIMEISH),
+    st.text(max_size=12)
+    | st.builds("{}={}".format, st.sampled_from(sorted(DECLARED)), st.text(max_size=12) | TIMEISH),
     max_size=5,
-)  # fmt: skip
+)
 
 
 @FAST
@@ -167,9 +181,19 @@ def test_runjob_args_round_trip(limit: int, ratio: float, dry: bool, day: date) 
 
 
 @pytest.mark.parametrize(
-    "word", ["limit=١٢", "limit=²", "limit=1_000", f"limit={ID_MAX + 1}", "ratio=nan",
-             "ratio=1e999", "ratio=١.٥", "day=٢٠٢٦-01-01", "at=2026-13-01T00:00"],
-)  # fmt: skip
+    "word",
+    [
+        "limit=١٢",
+        "limit=²",
+        "limit=1_000",
+        f"limit={ID_MAX + 1}",
+        "ratio=nan",
+        "ratio=1e999",
+        "ratio=١.٥",
+        "day=٢٠٢٦-01-01",
+        "at=2026-13-01T00:00",
+    ],
+)
 def test_runjob_args_refusals(word: str) -> None:
     """Non-ASCII digits (int('١٢') is 12), ids beyond BIGINT, nan/inf and bad dates are refused."""
     with pytest.raises(ArgsError, match="must be"):

@@ -9,7 +9,7 @@ users of every claim and forgotten as soon as a user becomes reachable again.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.error import (
@@ -23,7 +23,6 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.core import users
-from bot.core.context import Services
 from bot.core.delivery import claims
 from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
@@ -31,6 +30,9 @@ from bot.core.delivery.transport import Transport, UnknownMethod
 from bot.core.events import ChatMigrated as ChatMigratedEvent
 from bot.core.events import UserBecameReachable, UserBecameUnreachable
 from bot.core.logging import get_logger
+
+if TYPE_CHECKING:
+    from bot.core.kernel import Kernel
 
 log = get_logger(__name__)
 MAX_BACKOFF = 3600.0
@@ -42,7 +44,7 @@ class Deliverer:
 
     __slots__ = ("services", "transport", "unreachable")
 
-    def __init__(self, services: Services, bot: ExtBot[Any]) -> None:
+    def __init__(self, services: Kernel, bot: ExtBot[Any]) -> None:
         settings = services.settings
         self.services = services
         self.transport = Transport(bot, settings.media_dir, paid=settings.allow_paid_broadcast)

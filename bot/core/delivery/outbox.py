@@ -13,13 +13,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, insert
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.clock import Clock
-from bot.core.db import Base, UTCDateTime
+from bot.core.db import Base, UTCDateTime, insert_ignoring
 from bot.core.delivery.categories import Category, optional
 from bot.core.delivery.policy import AllowAll, Candidate, DeliveryPolicy
 
@@ -85,15 +84,6 @@ class Queued:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
-    if dialect == "sqlite":
-        return sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
-    return insert(OutboxMessage)
-
-
 class Outbox:
     """Queues bulk messages; consults the delivery policy for user-facing categories."""
 
@@ -138,7 +128,9 @@ class Outbox:
             "status": OutboxStatus.PENDING, "attempts": 0,
             "next_attempt_at": max(now, not_before) if not_before else now, "created_at": now,
         }  # fmt: skip
-        result = await session.execute(_insert_ignoring_duplicates(session).values(**values))
+        result = await session.execute(
+            insert_ignoring(session, OutboxMessage, index_elements=["key"]).values(**values)
+        )
         return bool(getattr(result, "rowcount", 0))
 
     async def enqueue_many(self, session: AsyncSession, messages: Sequence[Queued]) -> int:
@@ -166,5 +158,6 @@ class Outbox:
             })  # fmt: skip
         if not values:
             return 0
-        insert = _insert_ignoring_duplicates(session).returning(OutboxMessage.id)
+        insert = insert_ignoring(session, OutboxMessage, index_elements=["key"])
+        insert = insert.returning(OutboxMessage.id)
         return len((await session.execute(insert, values)).all())  # one compiled statement

@@ -17,12 +17,11 @@ import asyncio
 import contextlib
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import ExtBot
 
-from bot.core.context import Services
 from bot.core.delivery import claims, leases
 from bot.core.delivery.answers import Deliverer
 from bot.core.delivery.claims import Claimed, Outcome
@@ -33,6 +32,9 @@ from bot.core.events import MessageDelivered, MessageFailed
 from bot.core.instances import Instance
 from bot.core.logging import get_logger
 from bot.core.tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from bot.core.kernel import Kernel
 
 log = get_logger(__name__)
 FLUSH_GAP = 0.02  # seconds at least between two writes of outcomes
@@ -49,7 +51,7 @@ class OutboxSender:
         "deliverer", "instance", "queues", "services", "sizer",
     )  # fmt: skip
 
-    def __init__(self, services: Services, bot: ExtBot[Any]) -> None:
+    def __init__(self, services: Kernel, bot: ExtBot[Any]) -> None:
         settings = services.settings
         self.services, self.bot = services, bot
         self.deliverer = Deliverer(services, bot)

@@ -9,6 +9,7 @@ switch and the failure streak that throttles alerts.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.core.db import Base, UTCDateTime
 
 
-class RunStatus:
+class RunStatus(StrEnum):
     """Values of ``job_runs.status``; ``running`` is the only non-final one."""
 
     RUNNING = "running"
@@ -26,7 +27,7 @@ class RunStatus:
     MISSED = "missed"
 
 
-class Trigger:
+class Trigger(StrEnum):
     """Values of ``job_runs.trigger``."""
 
     SCHEDULED = "scheduled"

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.core.context import Services
+    from bot.core.jobs.registry import JobRegistry
+    from bot.core.kernel import Kernel
 
 log = get_logger(__name__)
 OUTAGE_FIRST_DELAY, OUTAGE_MAX_DELAY = 0.5, 30.0  # retrying a claim the database refused
@@ -64,12 +66,23 @@ class JobRunner:
     """Runs declared jobs once per slot; see the module docstring."""
 
     __slots__ = (
-        "_catchup", "_caught_up", "_locks", "_running", "_stopping", "bot", "rng", "services",
+        "_catchup", "_caught_up", "_locks", "_running", "_stopping", "bot", "hand_to_jobs",
+        "jobs", "rng", "services",
     )  # fmt: skip
 
-    def __init__(self, services: Services, *, rng: random.Random | None = None) -> None:
-        self.services = services
-        self.bot: Bot | None = None  # bound by build_application
+    def __init__(
+        self,
+        kernel: Kernel,
+        jobs: JobRegistry,
+        bot: Bot,
+        *,
+        hand_to_jobs: Services,
+        rng: random.Random | None = None,
+    ) -> None:
+        """``kernel`` is what the runner itself uses (named ``services`` as before);
+        ``hand_to_jobs`` is only passed on to job functions as ``ctx.services``."""
+        self.services = kernel
+        self.jobs, self.bot, self.hand_to_jobs = jobs, bot, hand_to_jobs
         self.rng = rng or random.Random()
         self._locks: dict[str, asyncio.Lock] = {}
         self._running: set[asyncio.Task[Any]] = set()
@@ -81,10 +94,10 @@ class JobRunner:
     def validate(self) -> None:
         """Apply the settings overrides; :class:`~bot.core.config.ConfigError` if any is bad."""
         settings = self.services.settings
-        self.services.jobs.configure(settings.jobs, settings.timezone)
+        self.jobs.configure(settings.jobs, settings.timezone)
 
     def spec(self, name: str) -> JobSpec:
-        spec = self.services.jobs.get(name)
+        spec = self.jobs.get(name)
         if spec is None:
             raise UnknownJobError(name)
         return spec
@@ -120,7 +133,7 @@ class JobRunner:
                     return None
                 run_id, trigger = claimed
                 context = JobContext(
-                    self.services, self._bot(), name, trigger, scheduled_for,
+                    self.hand_to_jobs, self.bot, name, trigger, scheduled_for,
                     dict(args or {}), requested_by,
                 )  # fmt: skip
                 task = asyncio.current_task()
@@ -347,10 +360,10 @@ class JobRunner:
             paused = await store.paused_jobs(session)
             installed = await store.first_start(session, self.services.clock.now())
         records = []
-        for spec in sorted(self.services.jobs, key=lambda s: s.priority):
+        for spec in sorted(self.jobs, key=lambda s: s.priority):
             if self._stopping:
                 break
-            if not self.services.jobs.enabled(spec.name) or spec.name in paused or spec.manual:
+            if not self.jobs.enabled(spec.name) or spec.name in paused or spec.manual:
                 continue
             await self.reap(spec)
             record = await self._catch_up_one(spec, self.services.clock.now(), installed)
@@ -363,7 +376,7 @@ class JobRunner:
     ) -> JobRunRecord | None:
         """A slot before the bot's first start on this database fell before it existed:
         a fresh install neither runs nor reports it."""
-        slot = last_fire(self.services.jobs.trigger(spec.name), now)
+        slot = last_fire(self.jobs.trigger(spec.name), now)
         if slot is None or slot < installed:
             return None
         async with self.services.db.session() as session:
@@ -391,11 +404,6 @@ class JobRunner:
 
     async def resume(self, name: str) -> bool:
         return await self.set_paused(name, False)
-
-    def _bot(self) -> Bot:
-        if self.bot is None:
-            raise RuntimeError("the runner has no bot: build_application binds one")
-        return self.bot
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

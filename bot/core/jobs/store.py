@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import insert_missing
+from bot.core.db import insert_ignoring, insert_missing
 from bot.core.jobs.models import Installation, JobRun, JobState, RunStatus
 
 
@@ -46,18 +45,9 @@ async def _core(session: AsyncSession, statement: Any) -> Any:
     return await (await session.connection()).execute(statement)
 
 
-def _insert_new(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(JobRun).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(JobRun).on_conflict_do_nothing()
-    return insert(JobRun)
-
-
 async def claim(session: AsyncSession, **values: Any) -> int | None:
     """Insert the row of a slot; its id, or None when the slot was already claimed."""
-    statement = _insert_new(session).values(**values).returning(JobRun.id)
+    statement = insert_ignoring(session, JobRun).values(**values).returning(JobRun.id)
     run_id: int | None = (await _core(session, statement)).scalar_one_or_none()
     return run_id
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, ChatMemberHandler, MessageHandler, filters
+from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
 from bot.core.commands import PRIVATE_NEW_MESSAGE, Command
-from bot.core.context import App, Services
+from bot.core.context import Services
+from bot.core.module import Module, Routed
 from bot.modules.accounts import handlers, zones
 
 POINTER_GROUP = 101  # after every module, and after the unknown-command answer (100)
@@ -21,20 +22,24 @@ COMMANDS = (
 )
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    app.add_handler(CallbackQueryHandler(zones.pressed, pattern=r"^tz:"))
-    app.add_handler(
-        ChatMemberHandler(handlers.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
-    )
+def register(services: Services) -> Module:
     # In a late group, so it sees only commands that no module claimed; private chats only
     # (in a group, a command meant for another bot is none of this one's business).
     unknown = filters.COMMAND & PRIVATE_NEW_MESSAGE
-    app.add_handler(MessageHandler(unknown, handlers.unknown_command), group=100)
     # Later still: plain text that no module's handler took (moderation's, in groups 5
     # and 6, stop the update when they take a message), private chats only.
     text = filters.TEXT & ~filters.COMMAND & PRIVATE_NEW_MESSAGE
-    app.add_handler(MessageHandler(text, handlers.plain_text), group=POINTER_GROUP)
+    membership = ChatMemberHandler(handlers.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
+    return Module(
+        "accounts",
+        commands=COMMANDS,
+        buttons={zones.PREFIX: zones.pressed},
+        handlers=(
+            Routed(membership),
+            Routed(MessageHandler(unknown, handlers.unknown_command), group=100),
+            Routed(MessageHandler(text, handlers.plain_text), group=POINTER_GROUP),
+        ),
+    )
 
 
 __all__ = ["register"]

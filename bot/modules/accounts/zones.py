@@ -57,11 +57,10 @@ def _refusal(error: zones.ZoneError) -> str:
 async def _store(context: BotContext, user_id: int, zone: str | None) -> str:
     """Store the zone and recompute the user's times in one transaction; the answer."""
     services = context.services
-    async with services.db.session() as session:
-        if not await users.set_timezone(session, user_id, zone):
+    async with services.uow() as uow:
+        if not await users.set_timezone(uow.session, user_id, zone):
             return NOT_REGISTERED
-        await services.bus.publish_in_transaction(session, UserZoneChanged(user_id, zone))
-    await services.bus.publish_committed(session)
+        await uow.publish(UserZoneChanged(user_id, zone))
     shown = zone or services.settings.timezone
     local = services.clock.local_now(zones.zone_of(zone, services.settings.tz))
     return SET.format(zone=shown, time=local.strftime("%H:%M"))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from bot.core.context import App, Services
+from bot.core.context import App, Services, services_of
 from bot.core.jobs.args import ArgsError, parse_args
 from bot.core.jobs.models import RunStatus, Trigger
 from bot.modules.admin import service
 
 
 async def list_jobs(app: App) -> int:
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     try:
         print(await service.overview(services))
     finally:
@@ -22,7 +22,7 @@ async def list_jobs(app: App) -> int:
 
 async def run_job(app: App, name: str, words: Sequence[str]) -> int:
     """Run ``name`` as a manual run; exit 0 on success, 1 on failure, 2 on bad input."""
-    services: Services = app.bot_data["services"]
+    services = services_of(app)
     try:
         return await _run(services, name, words)
     finally:

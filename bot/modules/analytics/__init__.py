@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.core.commands import Command
-from bot.core.context import App, Services
+from bot.core.context import Services
+from bot.core.module import Module
 from bot.modules.analytics import handlers
 from bot.modules.analytics.jobs import SPECS
 
@@ -13,10 +14,8 @@ COMMANDS = (
 )  # fmt: skip
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    for spec in SPECS:
-        services.jobs.add(spec)
+def register(services: Services) -> Module:
+    return Module("analytics", commands=COMMANDS, jobs=SPECS)
 
 
 __all__ = ["register"]

@@ -70,9 +70,11 @@ async def render_in_child(points: Points, path: Path, *, timeout: float = 120) -
         async with asyncio.timeout(timeout):
             _, err = await child.communicate(data)
     except TimeoutError:
-        child.kill()
-        await child.wait()
         raise ChartError(f"drawing the chart took over {timeout:g}s") from None
+    finally:  # also when the job is cancelled (the bot stopping): no child outlives its run
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
     if child.returncode != 0:
         lines = err.decode(errors="replace").strip().splitlines()
         raise ChartError(lines[-1] if lines else f"exit code {child.returncode}")

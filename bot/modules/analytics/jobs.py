@@ -24,7 +24,7 @@ async def daily_report(ctx: JobContext) -> str:
     """Yesterday's figures and the 14-day trend chart, as a photo to every admin."""
     services = ctx.services
     now, tz = services.clock.now(), services.settings.tz
-    yesterday = service.local_day(now, tz) - timedelta(days=1)
+    yesterday = services.clock.today(tz) - timedelta(days=1)
     async with services.db.session() as session:
         # The day's last refresh keeps what only it could see (the backlog then); the
         # rest is counted again as of the day's end.

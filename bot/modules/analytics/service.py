@@ -33,10 +33,6 @@ LABELS = {
 }
 
 
-def local_day(now: datetime, tz: ZoneInfo) -> date:
-    return now.astimezone(tz).date()
-
-
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants a local day starts and ends at (DST days are 23 or 25 hours)."""
     start = datetime.combine(day, time(0), tz)
@@ -99,7 +95,7 @@ async def trend(
 async def refresh(services: Services) -> dict[str, Any]:
     """Compute today's figures, store today's snapshot, and cache them for /stats."""
     now, tz = services.clock.now(), services.settings.tz
-    today = local_day(now, tz)
+    today = services.clock.today(tz)
     async with services.db.session() as session:
         figures = await compute(session, services.stats, today, tz, now)
         await save_snapshot(session, today, figures, now)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.core.commands import Command
-from bot.core.context import App, Services
+from bot.core.context import Services
+from bot.core.module import Module
 from bot.modules.broadcast import handlers
 
 COMMANDS = (
@@ -12,8 +13,8 @@ COMMANDS = (
 )  # fmt: skip
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
+def register(services: Services) -> Module:
+    return Module("broadcast", commands=COMMANDS)
 
 
 __all__ = ["register"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.core.context import App, Services
+from bot.core.context import Services
+from bot.core.module import Module
 from bot.modules.cleanup.jobs import SPECS
 
 
-def register(app: App, services: Services) -> None:
-    for spec in SPECS:
-        services.jobs.add(spec)
+def register(services: Services) -> Module:
+    return Module("cleanup", jobs=SPECS)
 
 
 __all__ = ["register"]

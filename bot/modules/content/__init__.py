@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.commands import Command
-from bot.core.context import App, Services
+from bot.core.context import Services
 from bot.core.events import MessageDelivered
 from bot.core.logging import get_logger
+from bot.core.module import Module
 from bot.core.parse import SERIAL_MAX, ascii_int
 from bot.modules.content import handlers, service
 from bot.modules.content.events import PostPublished
@@ -28,11 +29,7 @@ COMMANDS = (
 )  # fmt: skip
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    for spec in JOBS:
-        services.jobs.add(spec)
-
+def register(services: Services) -> Module:
     async def on_delivered(event: MessageDelivered) -> None:
         """Record Telegram's message id of a published post and announce it."""
         kind, _, ident = event.key.partition(":")
@@ -52,6 +49,7 @@ def register(app: App, services: Services) -> None:
         await schedule_approved(services, session, event)
 
     services.bus.subscribe_in_transaction(SubmissionApproved, on_approved)
+    return Module("content", commands=COMMANDS, jobs=JOBS)
 
 
 __all__ = ["register"]

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from telegram import Message, Update
 
+from bot.core.clock import local_time
 from bot.core.commands import admin_only
 from bot.core.context import BotContext, Services
 from bot.core.logging import get_logger
@@ -64,7 +65,7 @@ async def _schedule(
         await queue_due(services)
         await message.reply_text(f"Post #{post_id} is on its way to the channel.")
         return
-    when = service.local_time(publish_at, services.settings.tz)
+    when = local_time(publish_at, services.settings.tz)
     await message.reply_text(f"Post #{post_id} scheduled for {when}.")
 
 
@@ -85,7 +86,7 @@ async def posts(update: Update, context: BotContext) -> None:
     for item in queue:
         preview = (item.text or "(photo)").replace("\n", " ")[:60]
         kind = " [photo]" if item.photo else ""
-        when = service.local_time(item.publish_at, tz)
+        when = local_time(item.publish_at, tz)
         lines.append(f"#{item.id} {when} {item.status}{kind} ({item.source}): {preview}")
     await message.reply_text("\n".join(lines))
 
@@ -101,12 +102,11 @@ async def cancelpost(update: Update, context: BotContext) -> None:
         await message.reply_text("Usage: /cancelpost <id> (see /posts)")
         return
     bus = context.services.bus
-    async with context.services.db.session() as session:
-        found = await service.cancel(session, post_id)
+    async with context.services.uow() as uow:
+        found = await service.cancel(uow.session, post_id)
         if found is not None and found.status == "cancelled":
             cancelled = PostCancelled(found.id, found.source, found.source_item_id or "")
-            await bus.publish_in_transaction(session, cancelled)
-    await bus.publish_committed(session)
+            await bus.publish_in_transaction(uow.session, cancelled)
     if found is None:
         text = f"There is no post #{post_id}."
     elif found.status == "cancelled":

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.db import insert_ignoring
 from bot.core.delivery import Category, Outbox, Priority
 from bot.modules.content.models import Post, PostStatus
 
@@ -67,10 +67,6 @@ def _local_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         return naive.replace(tzinfo=tz).astimezone(now.tzinfo)
     except OverflowError:  # 0001-01-01T00:00 in Europe/Berlin is before year 1 in UTC
         raise PostError(f"{text} ({tz.key}) is out of range") from None
-
-
-def local_time(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def check_body(text: str, *, photo: bool) -> str:
@@ -227,13 +223,5 @@ async def _insert_item(
         "text": text, "photo": None, "publish_at": now, "status": status,
         "source": source, "source_item_id": item_id, "created_at": now,
     }  # fmt: skip
-    dialect = session.get_bind().dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(Post).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(Post).on_conflict_do_nothing()
-    else:
-        statement = insert(Post)
-    result = await session.execute(statement.values(**values))
+    result = await session.execute(insert_ignoring(session, Post).values(**values))
     return bool(getattr(result, "rowcount", 0))

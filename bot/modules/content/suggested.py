@@ -4,13 +4,12 @@ posts at the next free slot, in the approving transaction, like an admin's post.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
+from bot.core.db import insert_ignoring
 from bot.modules.content.events import PostScheduled
 from bot.modules.content.models import Post, PostStatus
 from bot.modules.moderation.events import SubmissionApproved
@@ -56,7 +55,7 @@ async def schedule_approved(
         "publish_at": publish_at, "status": PostStatus.SCHEDULED, "source": SOURCE,
         "source_item_id": str(event.submission_id), "created_at": now,
     }  # fmt: skip
-    result = await session.execute(_insert_once(session).values(**values))
+    result = await session.execute(insert_ignoring(session, Post).values(**values))
     if not getattr(result, "rowcount", 0):
         return
     post_id = await session.scalar(
@@ -67,12 +66,3 @@ async def schedule_approved(
     assert post_id is not None
     scheduled = PostScheduled(post_id, SOURCE, str(event.submission_id), publish_at)
     await services.bus.publish_in_transaction(session, scheduled)
-
-
-def _insert_once(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(Post).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(Post).on_conflict_do_nothing()
-    return insert(Post)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.core.commands import Command
-from bot.core.context import App, Services
+from bot.core.context import Services
+from bot.core.module import Module
 from bot.modules.economy import handlers
 from bot.modules.economy.awards import Awards
 from bot.modules.economy.jobs import JOBS
@@ -15,13 +16,11 @@ COMMANDS = (
 )
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    for spec in JOBS:
-        services.jobs.add(spec)
+def register(services: Services) -> Module:
     awards = Awards(services)
     services.bus.subscribe_in_transaction(MissionCompleted, awards.mission_completed)
     services.bus.subscribe_in_transaction(ReferralRewarded, awards.referral_rewarded)
+    return Module("economy", commands=COMMANDS, jobs=JOBS)
 
 
 __all__ = ["register"]

@@ -8,7 +8,7 @@ from bot.core import users, zones
 from bot.core.context import BotContext
 from bot.modules.economy import service
 
-REASONS = {
+REASONS: dict[str, str] = {
     service.Reason.MISSION: "mission",
     service.Reason.STREAK_BONUS: "streak bonus",
     service.Reason.REFERRAL: "friend invited",

@@ -37,7 +37,7 @@ async def reconcile(ctx: JobContext) -> str:
 
 async def _report(ctx: JobContext, found: list[service.Mismatch]) -> None:
     services = ctx.services
-    day = services.clock.now().astimezone(services.settings.tz).date()
+    day = services.clock.today(services.settings.tz)
     lines = [f"user {m.user_id}: stored {m.stored}, ledger {m.ledger}" for m in found[:SHOWN]]
     more = f"\n… and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
     text = (

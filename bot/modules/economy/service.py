@@ -1,17 +1,19 @@
 """The economy's rules: every change of points is a ledger row, written idempotently.
 
 Why awards happen inside the completion's transaction: the missions module publishes
-``MissionCompleted`` with ``publish_in_transaction``, and :func:`on_mission_completed`
-writes the ledger row(s) through that same session. The completion and its points
-therefore commit together or not at all; a crash can never leave a completed mission
-without its points, and a failed award rolls the completion back so the user can press
-again. The unique (user, reason, reference) key makes every award idempotent as well.
+``MissionCompleted`` with ``publish_in_transaction``, and ``Awards.mission_completed``
+(``awards.py``) writes the ledger row(s) through that same session with :func:`credit`.
+The completion and its points therefore commit together or not at all; a crash can
+never leave a completed mission without its points, and a failed award rolls the
+completion back so the user can press again. The unique (user, reason, reference) key
+makes every award idempotent as well.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +27,9 @@ STREAK_BONUS = 50
 BONUS_EVERY = 7
 
 
-class Reason:
+class Reason(StrEnum):
+    """Values of ``ledger.reason``."""
+
     MISSION = "mission"
     STREAK_BONUS = "streak_bonus"
     REFERRAL = "referral"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler
-
 from bot.core.commands import Command
-from bot.core.context import App, Services
+from bot.core.context import Services
 from bot.core.events import UserZoneChanged
+from bot.core.module import Module
 from bot.modules.missions import handlers, hours
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
@@ -25,13 +24,15 @@ COMMANDS = (
 )  # fmt: skip
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    for spec in JOBS:
-        services.jobs.add(spec)
-    services.stats.add("missions", day_figures)
+def register(services: Services) -> Module:
     services.bus.subscribe_in_transaction(UserZoneChanged, ZoneFollower(services).zone_changed)
-    app.add_handler(CallbackQueryHandler(handlers.done_pressed, pattern=r"^mission:"))
+    return Module(
+        "missions",
+        commands=COMMANDS,
+        buttons={"mission:": handlers.done_pressed},
+        jobs=JOBS,
+        stats=(day_figures,),
+    )
 
 
 __all__ = ["register"]

@@ -27,15 +27,14 @@ async def mission(update: Update, context: BotContext) -> None:
     if user is None or message is None:
         return
     services = context.services
-    async with services.db.session() as session:
+    async with services.uow() as uow:
         found = await service.mission_for_today(
-            session,
+            uow.session,
             services.bus,
             user_id=user.id,
-            day=await times.user_day(services, session, user.id),
+            day=await times.user_day(services, uow.session, user.id),
             now=services.clock.now(),
         )
-    await services.bus.publish_committed(session)
     if found is None:
         await message.reply_text("There are no missions yet. Please come back later.")
         return
@@ -58,16 +57,15 @@ async def done_pressed(update: Update, context: BotContext) -> None:
         await query.answer("This button is not valid.", show_alert=True)
         return
     services = context.services
-    async with services.db.session() as session:
+    async with services.uow() as uow:
         outcome = await service.complete(
-            session,
+            uow.session,
             services.bus,
             user_id=query.from_user.id,
             assignment_id=assignment_id,
-            day=await times.user_day(services, session, query.from_user.id),
+            day=await times.user_day(services, uow.session, query.from_user.id),
             now=services.clock.now(),
         )
-    await services.bus.publish_committed(session)
     if isinstance(outcome, service.Refusal):
         await query.answer(REFUSALS[outcome], show_alert=outcome is service.Refusal.UNKNOWN)
         return

@@ -23,11 +23,6 @@ BATCH = 200
 USERS_MAX = 2**52  # Telegram's bound on user ids, so more than any audience
 
 
-def local_day(services: Services) -> date:
-    """Today in the bot's ``TIMEZONE`` (users' own days: :func:`times.user_day`)."""
-    return services.clock.today(services.settings.tz)
-
-
 async def send_daily(ctx: JobContext) -> str:
     """Assign every reachable user their today's mission (their own local day) and queue
     its message now, batch by batch; ``limit=N`` stops after the first N reachable users,
@@ -38,22 +33,22 @@ async def send_daily(ctx: JobContext) -> str:
     Each assignment and its outbox row (key ``mission:<day>:<user>``) share a
     transaction, so a second run the same day finds both and sends nothing new.
     """
-    services, day = ctx.services, local_day(ctx.services)
+    services = ctx.services
+    day = services.clock.today(services.settings.tz)
     limit: int = ctx.args.get("limit", USERS_MAX)
     if limit < 1:
         return f"{day}: limit must be at least 1, got {limit}; nothing assigned"
     counts: Counter[str] = Counter()
     after = 0
     while counts["assigned"] + counts["already"] < limit:
-        async with services.db.session() as session:
-            catalogue = await active_missions(session)
+        async with services.uow() as uow:
+            catalogue = await active_missions(uow.session)
             if not catalogue:
                 return f"{day}: no active missions in the catalogue; nothing assigned"
             room = limit - counts["assigned"] - counts["already"]
-            found = await _reachable_after(session, after, min(BATCH, room))
+            found = await _reachable_after(uow.session, after, min(BATCH, room))
             for user_day, user_ids in _by_day(services, found).items():
-                await _assign_batch(session, services, user_ids, user_day, catalogue, counts)
-        await services.bus.publish_committed(session)
+                await _assign_batch(uow.session, services, user_ids, user_day, catalogue, counts)
         if not found:
             break
         after = found[-1][0]
@@ -129,12 +124,11 @@ async def expire(ctx: JobContext) -> str:
     services = ctx.services
     closed, after = 0, 0
     while True:
-        async with services.db.session() as session:
+        async with services.uow() as uow:
             batch, resume = await service.expire_batch(
-                session, services.bus, lambda zone: services.clock.today(
+                uow.session, services.bus, lambda zone: services.clock.today(
                     times.zone(services, zone)), after, BATCH,
             )  # fmt: skip
-        await services.bus.publish_committed(session)
         closed += batch
         if resume is None:
             break

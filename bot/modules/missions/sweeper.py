@@ -61,13 +61,12 @@ async def sweep(ctx: JobContext) -> str:
     services, counts = ctx.services, Counter[str]()
     now = services.clock.now()
     full = ctx.trigger != Trigger.SCHEDULED or ctx.scheduled_for.minute == 0
-    async with services.db.session() as session:
-        await seed(services, session, now, None if full else now - RECENT)
+    async with services.uow() as uow:
+        await seed(services, uow.session, now, None if full else now - RECENT)
     for kind in times.KINDS:
         for _ in range(RUN_BATCHES):
-            async with services.db.session() as session:
-                taken = await _batch(services, session, kind, now, counts)
-            await services.bus.publish_committed(session)
+            async with services.uow() as uow:
+                taken = await _batch(services, uow.session, kind, now, counts)
             if taken < BATCH:
                 break
     return (

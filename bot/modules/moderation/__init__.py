@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from bot.core.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
 from bot.core.config import Settings
-from bot.core.context import App, Services
+from bot.core.context import Services
 from bot.core.events import MessageDelivered
+from bot.core.module import Module, Routed
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
 from bot.modules.moderation import cards, direct, handlers, records, review, service
 from bot.modules.moderation.jobs import JOBS
@@ -45,33 +46,40 @@ _SUGGEST = r"^/suggest(@\w+)?(\s|$)"
 _CAPTION = filters.CaptionRegex(_SUGGEST)
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    for spec in JOBS:
-        services.jobs.add(spec)
-    services.stats.add("moderation", records.day_figures)
-    services.purgers.add(
-        "moderation.submissions", records.purger(services.settings.moderation.retention_days)
+def register(services: Services) -> Module:
+    _subscribe(services)
+    retention = services.settings.moderation.retention_days
+    return Module(
+        "moderation",
+        commands=COMMANDS,
+        buttons={"mod:": review.card_pressed, "modw:": handlers.withdraw_pressed},
+        handlers=_handlers(),
+        jobs=JOBS,
+        purgers={"moderation.submissions": records.purger(retention)},
+        stats=(records.day_figures,),
     )
-    # -- /suggest as the caption of a photo or video; an edited /suggest is answered -----
-    new = NEW_MESSAGE  # an edited /suggest is not a second suggestion
+
+
+def _handlers() -> tuple[Routed, ...]:
     private = PRIVATE_NEW_MESSAGE
     media = (filters.PHOTO | filters.VIDEO) & _CAPTION & private
-    app.add_handler(MessageHandler(media, handlers.suggest))
     edited = filters.UpdateType.EDITED_MESSAGE & (filters.Regex(_SUGGEST) | _CAPTION)
-    app.add_handler(MessageHandler(edited, handlers.edited))
-    # -- posts suggested in the channel's direct messages, and Telegram's confirmation ----
-    app.add_handler(MessageHandler(direct.SUGGESTED & new, direct.suggested))
-    app.add_handler(MessageHandler(direct.APPROVED, direct.approved))
-    # -- buttons, replies to cards, the message after a bare /suggest -----------------
-    app.add_handler(CallbackQueryHandler(review.card_pressed, pattern=r"^mod:"))
-    app.add_handler(CallbackQueryHandler(handlers.withdraw_pressed, pattern=r"^modw:"))
     replies = filters.REPLY & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
-    app.add_handler(MessageHandler(replies, review.reply_reason), group=REPLY_GROUP)
-    app.add_handler(
-        MessageHandler(private & ~filters.COMMAND, handlers.follow_up), group=FOLLOW_UP_GROUP
+    return (
+        # /suggest as the caption of a photo or video; an edited /suggest is answered
+        Routed(MessageHandler(media, handlers.suggest)),
+        Routed(MessageHandler(edited, handlers.edited)),
+        # posts suggested in the channel's direct messages (an edit is not a second one),
+        # and Telegram's confirmation
+        Routed(MessageHandler(direct.SUGGESTED & NEW_MESSAGE, direct.suggested)),
+        Routed(MessageHandler(direct.APPROVED, direct.approved)),
+        # replies to cards, the message after a bare /suggest
+        Routed(MessageHandler(replies, review.reply_reason), group=REPLY_GROUP),
+        Routed(
+            MessageHandler(private & ~filters.COMMAND, handlers.follow_up),
+            group=FOLLOW_UP_GROUP,
+        ),
     )
-    _subscribe(services)
 
 
 def _subscribe(services: Services) -> None:
@@ -109,15 +117,14 @@ def _subscribe(services: Services) -> None:
             await cards.tell_author(services, session, submission, text)
 
     async def on_published(event: PostPublished) -> None:
-        async with services.db.session() as session:
+        async with services.uow() as uow:
             submission = await service.mark_published(
-                session, services.bus, event.post_id, event.chat_id, event.message_id
+                uow.session, services.bus, event.post_id, event.chat_id, event.message_id
             )
             if submission is not None:
                 link = cards.post_link(event.chat_id, event.message_id)
                 text = f"Your suggestion #{submission.id} is in the channel: {link}"
-                await cards.tell_author(services, session, submission, text)
-        await services.bus.publish_committed(session)
+                await cards.tell_author(services, uow.session, submission, text)
 
     services.bus.subscribe(MessageDelivered, on_delivered)
     services.bus.subscribe_in_transaction(PostScheduled, on_scheduled)

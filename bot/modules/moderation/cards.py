@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import local_time
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.modules.moderation.models import ReviewCard, State, Submission
@@ -61,8 +62,7 @@ def outcome_line(submission: Submission, tz_format: str) -> str:
 
 
 def local(services: Services, moment: datetime | None) -> str:
-    moment = moment or services.clock.now()
-    return moment.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M %Z")
+    return local_time(moment or services.clock.now(), services.settings.tz)
 
 
 async def send_cards(services: Services, session: AsyncSession, submission: Submission) -> int:

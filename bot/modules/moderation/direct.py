@@ -61,20 +61,21 @@ async def suggested(update: Update, context: BotContext) -> None:
     author = service.Moderator(message.from_user.id, message.from_user.full_name)
     origin = (message.chat_id, message.message_id)
     try:
-        async with services.db.session() as session:
+        async with services.uow() as uow:
             submission = await service.submit(
-                session, services.bus, services.settings.moderation, author=author,
+                uow.session, services.bus, services.settings.moderation, author=author,
                 draft=draft, now=services.clock.now(), origin=origin,
             )  # fmt: skip
             if submission.state == State.PENDING:
-                await cards.send_cards(services, session, submission)
+                await cards.send_cards(services, uow.session, submission)
             else:
-                await _decline(services, session, origin, submission.reason or "", submission.id)
+                await _decline(
+                    services, uow.session, origin, submission.reason or "", submission.id
+                )
     except service.Refused as exc:
         async with services.db.session() as session:
             await _decline(services, session, origin, str(exc), None)
         return
-    await services.bus.publish_committed(session)
     log.info("suggested post", submission_id=submission.id, state=submission.state)
 
 
@@ -116,13 +117,12 @@ async def approved(update: Update, context: BotContext) -> None:
     original = info.suggested_post_message if info else None
     if message is None or info is None or original is None:
         return
-    async with services.db.session() as session:
-        ident = await session.scalar(
+    async with services.uow() as uow:
+        ident = await uow.session.scalar(
             select(Submission.id).where(
                 Submission.dm_chat_id == message.chat_id,
                 Submission.dm_message_id == original.message_id,
             )
         )
         if ident is not None:
-            await service.mark_scheduled(session, services.bus, ident, None, info.send_date)
-    await services.bus.publish_committed(session)
+            await service.mark_scheduled(uow.session, services.bus, ident, None, info.send_date)

@@ -74,17 +74,16 @@ async def _submit(services: Services, message: Message, draft: Draft) -> None:
         return
     author = service.Moderator(user.id, user.full_name)
     try:
-        async with services.db.session() as session:
+        async with services.uow() as uow:
             submission = await service.submit(
-                session, services.bus, services.settings.moderation, author=author,
+                uow.session, services.bus, services.settings.moderation, author=author,
                 draft=draft, now=services.clock.now(),
             )  # fmt: skip
             if submission.state == State.PENDING:
-                await cards.send_cards(services, session, submission)
+                await cards.send_cards(services, uow.session, submission)
     except service.Refused as exc:
         await message.reply_text(f"Not accepted: {exc}. Nothing was saved.")
         return
-    await services.bus.publish_committed(session)
     log.info("submission", submission_id=submission.id, state=submission.state)
     if submission.state == State.AUTO_REJECTED:
         text = f"Suggestion #{submission.id} was not accepted: {submission.reason}."
@@ -142,15 +141,14 @@ async def withdraw_pressed(update: Update, context: BotContext) -> None:
 
 
 async def _withdraw(services: Services, submission_id: int, author_id: int) -> str:
-    async with services.db.session() as session:
+    async with services.uow() as uow:
         outcome = await service.withdraw(
-            session, services.bus, submission_id, author_id, services.clock.now()
+            uow.session, services.bus, submission_id, author_id, services.clock.now()
         )
         if outcome.won and outcome.submission is not None:
-            await cards.show_decision(services, session, outcome.submission)
+            await cards.show_decision(services, uow.session, outcome.submission)
             if outcome.submission.dm_chat_id is not None:
-                await direct.carry_out(services, session, outcome.submission)
-    await services.bus.publish_committed(session)
+                await direct.carry_out(services, uow.session, outcome.submission)
     if outcome.submission is None:
         return f"You have no suggestion #{submission_id}."
     if outcome.won:

@@ -60,20 +60,19 @@ async def decide(
 ) -> str:
     """Carry out one decision; the answer for the moderator who asked for it."""
     now = services.clock.now()
-    async with services.db.session() as session:
+    async with services.uow() as uow:
         if action == "b":
             outcome, others = await service.ban(
-                session, services.bus, submission_id, by=by, now=now
+                uow.session, services.bus, submission_id, by=by, now=now
             )
         else:
             outcome, others = await service.decide(
-                session, services.bus, submission_id, approve=action == "a", by=by,
+                uow.session, services.bus, submission_id, approve=action == "a", by=by,
                 reason=reason, now=now, publish_at=publish_at,
             ), []  # fmt: skip
         for decided in ([outcome.submission] if outcome.won else []) + others:
             if decided is not None:
-                await _announce(services, session, decided)
-    await services.bus.publish_committed(session)
+                await _announce(services, uow.session, decided)
     return _answer(outcome, submission_id, action, len(others))
 
 
@@ -90,7 +89,7 @@ async def _announce(services: Services, session: AsyncSession, submission: Submi
         await cards.tell_author(services, session, submission, text)
 
 
-def _answer(outcome: service.Outcome, submission_id: int, action: str, others: int) -> str:
+def _answer(outcome: service.Decided, submission_id: int, action: str, others: int) -> str:
     submission = outcome.submission
     if submission is None:
         return f"Suggestion #{submission_id} does not exist (any more)."

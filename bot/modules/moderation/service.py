@@ -47,7 +47,7 @@ class Moderator:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Decided:
     """The result of a decision: ``won`` if this call changed the row."""
 
     won: bool
@@ -123,7 +123,7 @@ async def decide(
     reason: str,
     now: datetime,
     publish_at: datetime | None = None,
-) -> Outcome:
+) -> Decided:
     """Approve (at ``publish_at``, else the next free slot) or reject a pending submission;
     the first decision wins."""
     state = State.APPROVED if approve else State.REJECTED
@@ -135,7 +135,7 @@ async def decide(
     submission = await session.get(Submission, submission_id, populate_existing=True)
     if won and submission is not None:
         await bus.publish_in_transaction(session, _decided(submission, by.id))
-    return Outcome(won, submission)
+    return Decided(won, submission)
 
 
 def _decided(submission: Submission, moderator_id: int) -> Event:
@@ -154,11 +154,11 @@ def _decided(submission: Submission, moderator_id: int) -> Event:
 
 async def withdraw(
     session: AsyncSession, bus: EventBus, submission_id: int, author_id: int, now: datetime
-) -> Outcome:
+) -> Decided:
     """The author takes back a pending submission of theirs."""
     submission = await session.get(Submission, submission_id)
     if submission is None or submission.author_id != author_id:
-        return Outcome(False, None)
+        return Decided(False, None)
     won = await _transition(
         session, submission_id, State.WITHDRAWN, decided_by=author_id,
         decided_by_name=submission.author_name, decided_at=now,
@@ -166,12 +166,12 @@ async def withdraw(
     await session.refresh(submission)
     if won:
         await bus.publish_in_transaction(session, SubmissionWithdrawn(submission_id, author_id))
-    return Outcome(won, submission)
+    return Decided(won, submission)
 
 
 async def ban(
     session: AsyncSession, bus: EventBus, submission_id: int, *, by: Moderator, now: datetime
-) -> tuple[Outcome, list[Submission]]:
+) -> tuple[Decided, list[Submission]]:
     """Reject the submission, ban its author and reject their other pending submissions."""
     outcome = await decide(
         session, bus, submission_id, approve=False, by=by, reason=BANNED_REASON, now=now

@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 
 from bot.core.context import App, Services
+from bot.core.module import Module
 from bot.core.tasks import cancel_and_wait
 from bot.modules.monitoring.jobchecks import mark_started
 from bot.modules.monitoring.jobs import SPECS
 from bot.modules.monitoring.service import report_forever
 
 
-def register(app: App, services: Services) -> None:
-    for spec in SPECS:
-        services.jobs.add(spec)
-
+def register(services: Services) -> Module:
     reporter: list[asyncio.Task[None]] = []
 
     async def started(_app: App) -> None:
@@ -34,6 +32,7 @@ def register(app: App, services: Services) -> None:
         server = HealthServer(services, port)
         services.on_start.append(server.start)
         services.on_stop.append(server.stop)
+    return Module("monitoring", jobs=SPECS)
 
 
 __all__ = ["register"]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler
-
 from bot.core.commands import Command
-from bot.core.context import App, Services
+from bot.core.context import Services
+from bot.core.module import Module
 from bot.modules.notifications import handlers
 from bot.modules.notifications.service import PreferencesPolicy
 
@@ -15,10 +14,13 @@ COMMANDS = (
 )
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    services.outbox.policy = PreferencesPolicy(services.settings.tz)
-    app.add_handler(CallbackQueryHandler(handlers.pressed, pattern=r"^notif:"))
+def register(services: Services) -> Module:
+    return Module(
+        "notifications",
+        commands=COMMANDS,
+        buttons={"notif:": handlers.pressed},
+        policy=PreferencesPolicy(services.settings.tz),
+    )
 
 
 __all__ = ["register"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.core.commands import Command
-from bot.core.context import App, Services
+from bot.core.context import Services
+from bot.core.module import Module
 from bot.modules.missions.events import MissionCompleted
 from bot.modules.referrals import handlers
 from bot.modules.referrals.jobs import JOBS
@@ -13,13 +14,11 @@ COMMANDS = (
 )
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    for spec in JOBS:
-        services.jobs.add(spec)
+def register(services: Services) -> Module:
     reactions = handlers.ReferralHandlers(services)
     services.bus.subscribe_in_transaction(MissionCompleted, reactions.record)
     services.bus.subscribe(MissionCompleted, reactions.pay)
+    return Module("referrals", commands=COMMANDS, jobs=JOBS)
 
 
 __all__ = ["register"]

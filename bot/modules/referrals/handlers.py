@@ -37,6 +37,5 @@ class ReferralHandlers:
         await service.record_due(session, event.user_id, self.services.clock.now())
 
     async def pay(self, event: MissionCompleted) -> None:
-        async with self.services.db.session() as session:
-            await service.pay(session, self.services, event.user_id)
-        await self.services.bus.publish_committed(session)
+        async with self.services.uow() as uow:
+            await service.pay(uow.session, self.services, event.user_id)

@@ -14,11 +14,10 @@ async def process(ctx: JobContext) -> str:
     services = ctx.services
     paid, after = 0, 0
     while True:
-        async with services.db.session() as session:
-            due = await service.unpaid_after(session, after, BATCH)
+        async with services.uow() as uow:
+            due = await service.unpaid_after(uow.session, after, BATCH)
             for _reward_id, invitee_id in due:
-                paid += await service.pay(session, services, invitee_id)
-        await services.bus.publish_committed(session)
+                paid += await service.pay(uow.session, services, invitee_id)
         if len(due) < BATCH:
             break
         after = due[-1][0]

@@ -14,7 +14,8 @@ from telegram.ext import (
 )
 
 from bot.core.commands import Command
-from bot.core.context import App, Services
+from bot.core.context import Services
+from bot.core.module import Module, Routed
 from bot.core.stats import as_of
 from bot.modules.subscriptions import handlers, service
 from bot.modules.subscriptions.jobs import JOBS
@@ -32,21 +33,24 @@ COMMANDS = (
 )  # fmt: skip
 
 
-def register(app: App, services: Services) -> None:
-    services.commands.register(app, *COMMANDS)
-    for spec in JOBS:
-        services.jobs.add(spec)
-    app.add_handler(PreCheckoutQueryHandler(handlers.pre_checkout))
-    app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, handlers.paid))
-    app.add_handler(ChatJoinRequestHandler(handlers.join_request))
-    app.add_handler(ChatMemberHandler(handlers.member_changed, ChatMemberHandler.CHAT_MEMBER))
-
+def register(services: Services) -> Module:
     async def active_subscriptions(session: AsyncSession, day: date) -> dict[str, int]:
         at = as_of(day, services.settings.tz, services.clock.now())
         return {"active_subscriptions": await service.count_active_at(session, at)}
 
-    services.stats.add("subscriptions", active_subscriptions)
-    services.purgers.add("subscriptions.invite_links", service.purge_expired_links)
+    return Module(
+        "subscriptions",
+        commands=COMMANDS,
+        handlers=(
+            Routed(PreCheckoutQueryHandler(handlers.pre_checkout)),
+            Routed(MessageHandler(filters.SUCCESSFUL_PAYMENT, handlers.paid)),
+            Routed(ChatJoinRequestHandler(handlers.join_request)),
+            Routed(ChatMemberHandler(handlers.member_changed, ChatMemberHandler.CHAT_MEMBER)),
+        ),
+        jobs=JOBS,
+        purgers={"subscriptions.invite_links": service.purge_expired_links},
+        stats=(active_subscriptions,),
+    )
 
 
 __all__ = ["register"]

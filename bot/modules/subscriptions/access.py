@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.core.clock import local_time
 from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.logging import get_logger
@@ -31,7 +32,9 @@ class AlreadyGranted(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Access:
+    """A grant and the one-time invite link to the VIP chat that goes with it."""
+
     grant: service.Grant
     link: str
     link_expires_at: datetime
@@ -40,7 +43,7 @@ class Outcome:
 async def grant_access(
     services: Services, bot: Bot, user_id: int, duration: timedelta, *,
     charge_id: str | None = None,
-) -> Outcome:  # fmt: skip
+) -> Access:  # fmt: skip
     """Create a personal invite link, then grant and queue the link to the user, in one
     transaction. With ``charge_id``, that transaction also marks the charge granted, and
     :class:`AlreadyGranted` is raised (nothing granted) if it was not waiting any more."""
@@ -62,7 +65,7 @@ async def grant_access(
         await _drop_link(bot, chat_id, invite.invite_link)
         raise
     await services.bus.publish(SubscriptionGranted(user_id, result.ends_at, result.extended))
-    return Outcome(result, invite.invite_link, expires_at)
+    return Access(result, invite.invite_link, expires_at)
 
 
 async def _link_expiry(
@@ -111,9 +114,9 @@ def granted_text(
     tz = services.settings.tz
     head = "extended" if result.extended else "is active"
     return (
-        f"Your VIP subscription {head} until {service.local(result.ends_at, tz)}.\n"
+        f"Your VIP subscription {head} until {local_time(result.ends_at, tz)}.\n"
         f"Join the VIP chat with this personal link (it works for you only, valid until "
-        f"{service.local(link_expires_at, tz)}):\n{link}"
+        f"{local_time(link_expires_at, tz)}):\n{link}"
     )
 
 

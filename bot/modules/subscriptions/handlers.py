@@ -7,6 +7,7 @@ import re
 
 from telegram import LabeledPrice, Update
 
+from bot.core.clock import local_time
 from bot.core.commands import admin_only
 from bot.core.context import BotContext
 from bot.core.logging import get_logger
@@ -56,7 +57,7 @@ async def grant(update: Update, context: BotContext) -> None:
         return
     log.info("subscription granted", user_id=user_id, ends_at=outcome.grant.ends_at.isoformat())
     verb = "Extended" if outcome.grant.extended else "Granted"
-    ends = service.local(outcome.grant.ends_at, services.settings.tz)
+    ends = local_time(outcome.grant.ends_at, services.settings.tz)
     await message.reply_text(
         f"{verb}: user {user_id} is subscribed until {ends}; invite link sent."
     )
@@ -95,9 +96,9 @@ async def status(update: Update, context: BotContext) -> None:
         sub = await service.get(session, user.id)
     tz = services.settings.tz
     if sub is not None and sub.status == "active" and sub.ends_at > now:
-        text = f"Your VIP subscription is active until {service.local(sub.ends_at, tz)}."
+        text = f"Your VIP subscription is active until {local_time(sub.ends_at, tz)}."
     elif sub is not None:
-        text = f"Your VIP subscription ended on {service.local(sub.ends_at, tz)}."
+        text = f"Your VIP subscription ended on {local_time(sub.ends_at, tz)}."
     else:
         text = "You have no VIP subscription."
     await message.reply_text(text)

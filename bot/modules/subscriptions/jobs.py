@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+from bot.core.clock import local_time
 from bot.core.delivery import Category
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
 from bot.modules.subscriptions import access, service, settle
@@ -27,7 +28,7 @@ async def remind(ctx: JobContext) -> str:
                     services.outbox, session, category=Category.REMINDER, user_id=sub.user_id,
                     key=f"subremind:{sub.user_id}:{sub.ends_at.isoformat()}:{threshold}",
                     text=f"Your VIP subscription ends {left}, on "
-                    f"{service.local(sub.ends_at, tz)}. Ask an admin to renew it.",
+                    f"{local_time(sub.ends_at, tz)}. Ask an admin to renew it.",
                 )  # fmt: skip
     return f"reminded {sent['3d']} (3 days) and {sent['1d']} (1 day)"
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
+from bot.core.clock import local_time
 from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.logging import get_logger
@@ -65,7 +66,7 @@ def _effect(services: Services, done: Refunded) -> str:
         return "their subscription has ended."
     if done.ends_at is None:
         return "no subscription time to take back."
-    return f"their subscription now ends {service.local(done.ends_at, services.settings.tz)}."
+    return f"their subscription now ends {local_time(done.ends_at, services.settings.tz)}."
 
 
 async def _record(services: Services, row: StarPayment) -> Refunded | None:
@@ -104,6 +105,6 @@ def _payer_text(services: Services, row: StarPayment, done: Refunded) -> str:
     if done.ended:
         return f"{head}, so your VIP subscription has ended."
     if done.ends_at is not None:
-        ends = service.local(done.ends_at, services.settings.tz)
+        ends = local_time(done.ends_at, services.settings.tz)
         return f"{head}; your VIP subscription now ends {ends}."
     return f"{head}."

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,10 +53,6 @@ class Grant:
     user_id: int
     ends_at: datetime
     extended: bool
-
-
-def local(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
 async def user_exists(session: AsyncSession, user_id: int) -> bool:

@@ -17,9 +17,10 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.core.alerts import alert_admins
+from bot.core.clock import local_time
 from bot.core.context import Services
 from bot.core.logging import get_logger
-from bot.modules.subscriptions import access, charges, service
+from bot.modules.subscriptions import access, charges
 from bot.modules.subscriptions.charges import Charge
 from bot.modules.subscriptions.models import ChargeState
 
@@ -63,7 +64,7 @@ async def _grant_now(services: Services, bot: Bot, charge: Charge) -> str | None
                 f"told. Payment id: {charge.charge_id}")  # fmt: skip
     if outcome is None:
         return None  # a concurrent try granted it and told the user
-    ends = service.local(outcome.grant.ends_at, services.settings.tz)
+    ends = local_time(outcome.grant.ends_at, services.settings.tz)
     return f"Thank you! VIP until {ends}; your invite link follows."
 
 
@@ -77,7 +78,7 @@ async def _unusable(services: Services, bot: Bot, charge: Charge) -> str:
             f"told and will sort it out. Payment id: {charge.charge_id}")  # fmt: skip
 
 
-async def grant_paid(services: Services, bot: Bot, charge_id: str) -> access.Outcome | None:
+async def grant_paid(services: Services, bot: Bot, charge_id: str) -> access.Access | None:
     """Grant what a stored charge bought; None if it is not waiting (granted already or
     refunded). Raises whatever stopped the grant (the charge stays waiting)."""
     async with services.db.session() as session:

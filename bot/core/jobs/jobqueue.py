@@ -89,11 +89,10 @@ def _job_data(data: object) -> tuple[str, SlotClock]:
     return name, slots
 
 
-async def start_jobs(app: App) -> None:
+async def start_jobs(app: App, services: Services) -> None:
     """The on_start hook: validate, schedule, and have the JobQueue start the catch-up
     of missed slots as soon as it runs, i.e. once the bot is started and polling: a
     long catch-up (a daily broadcast after a restart at 09:30) never keeps users waiting."""
-    services: Services = app.bot_data["services"]
     services.runner.validate()
     services.runner.start()
     count = schedule_jobs(app, services)

@@ -1,0 +1,30 @@
+"""Modules declared as data: what app.py wires is exactly what each module declares."""
+
+from __future__ import annotations
+
+from bot.app import MODULES, build_application, build_services, load_modules
+from bot.core.config import Settings
+from bot.core.module import Module
+from tests.owned import own
+
+
+def test_every_command_and_job_comes_from_one_declaration(settings: Settings) -> None:
+    """The catalogue (the menu, /help and the authorisation matrix read it) and the job
+    registry hold exactly what the modules' declarations name, each once, in module order."""
+    probe = own(build_services(settings))
+    declared = [module.register(probe) for module in load_modules()]
+    assert all(isinstance(d, Module) for d in declared)
+    assert [d.name for d in declared] == list(MODULES)
+    app = build_application(settings)
+    own(app.services)
+    commands = [c.name for d in declared for c in d.commands]
+    assert [c.name for c in app.services.commands] == commands
+    assert len(set(commands)) == len(commands)
+    assert sorted(app.services.jobs.names()) == sorted(s.name for d in declared for s in d.jobs)
+
+
+def test_the_delivery_policy_is_the_one_a_module_declared(settings: Settings) -> None:
+    """Notifications declares the preferences policy; app.py puts it on the outbox."""
+    app = build_application(settings)
+    own(app.services)
+    assert type(app.services.outbox.policy).__name__ == "PreferencesPolicy"

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot.core.jobs.jobqueue import schedule_jobs
 from sqlalchemy import insert, select
 
 from bot.app import build_application
@@ -21,6 +20,7 @@ from bot.core.context import App, Services, services_of
 from bot.core.delivery import OutboxMessage
 from bot.core.events import UserZoneChanged
 from bot.core.jobs import JobContext
+from bot.core.jobs.jobqueue import schedule_jobs
 from bot.core.jobs.models import Trigger
 from bot.core.schedules import UserSchedule
 from bot.modules.missions import service as missions

@@ -222,11 +222,14 @@ async def sandbox_lifted(first: int, count: int) -> None:
     print(json.dumps({**served, "cpu": cpu_seconds()}))
 
 
-async def drain(folder: str, base_url: str, target: int) -> Result:
-    """Run the bot on a prepared outbox (paid lane) until ``target`` rows are delivered."""
+async def drain(folder: str, base_url: str, target: int, client: str = "aiohttp") -> Result:
+    """Run the bot on a prepared outbox (paid lane) until ``target`` rows are delivered,
+    its Bot API calls made with ``client`` (``TELEGRAM_HTTP_CLIENT``)."""
     pin_to_cpu(0)
     configure_logging("WARNING")
-    settings = settings_for(Path(folder), base_url, allow_paid_broadcast=True)
+    settings = settings_for(
+        Path(folder), base_url, allow_paid_broadcast=True, telegram_http_client=client
+    )
     app = build_application(settings, modules=("broadcast",))
     services = services_of(app)
     stamps: list[float] = []

@@ -86,8 +86,9 @@ def broadcast_under_limits() -> dict[str, Result]:
     )
 
 
-def drain_with_limits_lifted(rows: int) -> Result:
-    """The bot drains the first DRAIN rows of ``rows`` queued ones; the sandbox's own stats."""
+def drain_with_limits_lifted(rows: int, client: str = "aiohttp") -> Result:
+    """The bot drains the first DRAIN rows of ``rows`` queued ones with ``client``; the
+    sandbox's own stats."""
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         url = settings_for(folder, "http://127.0.0.1:9/bot").database_url
@@ -103,7 +104,7 @@ def drain_with_limits_lifted(rows: int) -> Result:
         assert sandbox.stdin is not None and sandbox.stdout is not None
         base_url = json.loads(sandbox.stdout.readline())["base_url"]
         try:
-            result = _run("drain", folder, base_url, DRAIN)
+            result = _run("drain", folder, base_url, DRAIN, client)
         finally:
             out, _ = sandbox.communicate("")
         served = json.loads(out.strip().splitlines()[-1])
@@ -223,6 +224,27 @@ def report_drain(results: dict[int, Result]) -> None:
     )
 
 
+def report_clients(httpx: Result, aiohttp: Result) -> None:
+    print(
+        f"\n2b. The same drain of {ROWS[0]:,} queued rows with python-telegram-bot's default "
+        f"request (TELEGRAM_HTTP_CLIENT=httpx) beside the default (aiohttp)"
+    )
+    _table(
+        ["", "httpx (PTB default)", "aiohttp", "ratio"],
+        [
+            ["sends per second", httpx["rate"], aiohttp["rate"], aiohttp["rate"] / httpx["rate"]],
+            [
+                "CPU seconds per 1,000 sends",
+                f"{httpx['cpu_per_1000']:.2f}",
+                f"{aiohttp['cpu_per_1000']:.2f}",
+                aiohttp["cpu_per_1000"] / httpx["cpu_per_1000"],
+            ],
+            ["RSS before start (MB)", httpx["rss_before"], aiohttp["rss_before"], ""],
+            ["highest RSS while draining (MB)", httpx["rss_max"], aiohttp["rss_max"], ""],
+        ],
+    )
+
+
 def report_queue(result: Result) -> None:
     print(f"\n3. Queuing a broadcast to {QUEUE:,} users on SQLite (queue_broadcast)")
     _table(
@@ -284,8 +306,10 @@ def main() -> None:
     print(f"sizes: USERS={USERS} ROWS={ROWS} DRAIN={DRAIN} QUEUE={QUEUE}", flush=True)
     broadcast = broadcast_under_limits()
     report_broadcast(broadcast)
+    baseline = drain_with_limits_lifted(ROWS[0], "httpx")
     drained = {rows: drain_with_limits_lifted(rows) for rows in ROWS}
     report_drain(drained)
+    report_clients(baseline, drained[ROWS[0]])
     queued = queue_big_broadcast()
     report_queue(queued)
     summary(broadcast, drained, queued)

@@ -4,15 +4,22 @@
 child process started with only the settings it needs (SQLite, no Redis, no feeds, no
 HTTP port, no webhook) against a database migrated beforehand. Start-up is the time from
 spawning the process to its first ``getUpdates``; idle memory is the process's resident
-set (``VmRSS``) SETTLE seconds after the spawn. ROUNDS rounds, medians.
+set (``VmRSS``) SETTLE seconds after the spawn. ROUNDS rounds, medians. Then the bot's
+RSS idle and after every job ran once (``benchmarks/_lean_day.py``).
+
+Every bot runs on a runtime-only install (``make install VENV=data/bench-runtime``), what a
+deployment has: the development tools in ``.venv`` drag libraries into the bot (import-linter
+installs rich and click, which structlog and httpx then import: about 5 MB).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +33,13 @@ ROUNDS = 3
 SETTLE = 10.0  # seconds after the spawn when the resident set is read
 TOKEN = "123456:LEAN-BENCH"
 ROOT = str(Path(__file__).resolve().parents[1])
+RUNTIME_VENV = "data/bench-runtime"
+
+
+def runtime_python() -> str:
+    """The interpreter of a runtime-only install of this checkout (made or refreshed here)."""
+    subprocess.run(["make", "-s", "install", f"VENV={RUNTIME_VENV}"], cwd=ROOT, check=True)
+    return str(Path(ROOT) / RUNTIME_VENV / "bin" / "python")
 
 
 class _TimedSandbox(SandboxServer):
@@ -80,13 +94,14 @@ async def _round(
         await asyncio.wait_for(proc.wait(), 30)
 
 
-async def measure(rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
+async def measure(python: str, rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
     """Median start-up (s) and idle RSS (MB) of each bot, measured alternately."""
     sandbox = _TimedSandbox()
     base_url = await sandbox.start()
     bots = {
-        "plain PTB bot": [sys.executable, "-m", "benchmarks._plain_ptb"],
-        "python -m bot run": [sys.executable, "-m", "bot", "run"],
+        "plain PTB bot": [python, "-m", "benchmarks._plain_ptb"],
+        "python -m bot run": [python, "-m", "bot", "run"],
+        "  with httpx": [python, "-m", "bot", "run"],  # TELEGRAM_HTTP_CLIENT=httpx
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in bots}
     try:
@@ -97,7 +112,9 @@ async def measure(rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
             env["PYTHONPATH"] = ROOT
             for _ in range(rounds):
                 for name, argv in bots.items():
-                    samples[name].append(await _round(sandbox, argv, env, folder))
+                    client = "httpx" if "httpx" in name else "aiohttp"
+                    each = {**env, "TELEGRAM_HTTP_CLIENT": client}
+                    samples[name].append(await _round(sandbox, argv, each, folder))
     finally:
         await sandbox.stop()
     return {
@@ -106,11 +123,37 @@ async def measure(rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
     }
 
 
+def after_a_day(python: str) -> dict[str, Any]:
+    """RSS idle and after every job ran once, the sandbox in another process."""
+    with tempfile.TemporaryDirectory() as folder:
+        upgrade(f"sqlite+aiosqlite:///{folder}/lean.sqlite3")
+        cases = [sys.executable, "-m", "benchmarks._delivery_cases", "sandbox", "1000001", "10"]
+        sandbox = subprocess.Popen(
+            cases, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert sandbox.stdin is not None and sandbox.stdout is not None
+        base_url = json.loads(sandbox.stdout.readline())["base_url"]
+        try:
+            day = [python, "-m", "benchmarks._lean_day", base_url, folder]
+            done = subprocess.run(day, cwd=ROOT, capture_output=True, text=True, check=True)
+        finally:
+            sandbox.communicate("")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 async def main() -> None:
-    results = await measure()
-    print(f"SQLite, no Redis, sandbox Bot API; medians of {ROUNDS} starts")
+    python = await asyncio.to_thread(runtime_python)
+    results = await measure(python)
+    print(f"SQLite, no Redis, sandbox Bot API, runtime-only install; medians of {ROUNDS} starts")
     print(f"{'':<22}{'start-up (s)':>14}{f'RSS at {SETTLE:g} s (MB)':>20}")
     for name, (startup, rss) in results.items():
         print(f"{name:<22}{startup:>14.2f}{rss:>20.1f}")
-    (plain_s, plain_mb), (bot_s, bot_mb) = results.values()
+    (plain_s, plain_mb), (bot_s, bot_mb), _httpx = results.values()
     print(f"ratio (bot / plain):  {bot_s / plain_s:>13.1f}x{bot_mb / plain_mb:>19.1f}x")
+    day = await asyncio.to_thread(after_a_day, python)
+    ran = sum(status == "succeeded" for status in day["jobs"].values())
+    print(
+        f"bot RSS idle {day['idle']:.1f} MB; after each of its {len(day['jobs'])} jobs ran once "
+        f"({ran} succeeded) {day['after_jobs']:.1f} MB = {day['after_jobs'] / day['idle']:.2f}x"
+    )

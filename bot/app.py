@@ -10,6 +10,7 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import signal
 from collections.abc import AsyncIterator, Sequence
@@ -24,6 +25,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.core.aiohttp_request import bot_request
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.context import SERVICES, App, BotContext, Services, services_of
@@ -224,7 +226,7 @@ def build_bot(kernel: Kernel) -> CompanionBot:
         base_url=settings.telegram_api_base_url,
         defaults=Defaults(tzinfo=settings.tz),
         rate_limiter=build_rate_limiter(settings, kernel.metrics, kernel.redis_breaker),
-        request=HTTPXRequest(connection_pool_size=256),
+        request=bot_request(settings.telegram_http_client),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
     )
 
@@ -292,6 +294,7 @@ async def _wind_down(app: App) -> None:
             await step(app)
         except Exception:
             log.exception("shutdown step failed", step=step.__name__)
+    gc.unfreeze()  # what the start froze is collectable again (a process may serve again)
 
 
 async def _stop_intake(app: App) -> None:
@@ -316,6 +319,7 @@ async def _post_init(app: App) -> None:
     await _publish_command_menu(app, services)
     for hook in services.on_start:
         await hook(app)
+    gc.freeze()  # what start-up built lives until the stop: full GC passes skip it
     log.info("bot started", username=app.bot.username, modules=len(MODULES))
 
 

@@ -133,6 +133,7 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     telegram_api_base_url: str = DEFAULT_API_BASE_URL
+    telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     database_url: str = "sqlite+aiosqlite:///./data/companion.sqlite3"
     redis_url: str | None = None
     redis_retry_seconds: float = Field(default=5.0, gt=0, le=300)

@@ -74,6 +74,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def _sqlite_reset(dbapi_connection: Any, _record: ConnectionPoolEntry, state: Any) -> None:
+    """A connection going back to the pool is rolled back only when a transaction is open:
+    after a commit the pool's own rollback is one more hop to aiosqlite's thread for nothing
+    (two per job run)."""
+    if state.asyncio_safe and _in_transaction(dbapi_connection):
+        dbapi_connection.rollback()
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    driver = getattr(dbapi_connection, "_connection", dbapi_connection)  # aiosqlite's adapter
+    return bool(getattr(driver, "in_transaction", True))
+
+
 class Database:
     """Owns the engine and hands out sessions; built by the composition root."""
 
@@ -82,9 +95,21 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         ensure_sqlite_directory(url)
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_pre_ping=True)
+        # A file has no connection to lose: pinging SQLite only costs four thread hops per
+        # checkout (two per job run); a server's connections can drop, so they are pinged.
+        parsed = make_url(url)
+        sqlite_file = parsed.get_backend_name() == "sqlite"
+        pool: dict[str, Any] = {"pool_reset_on_return": None} if sqlite_file else {}
+        if parsed.drivername == "sqlite+aiosqlite":
+            from bot.core.sqlite_driver import one_hop_dbapi
+
+            pool["module"] = one_hop_dbapi()
+        self.engine: AsyncEngine = create_async_engine(
+            url, echo=echo, pool_pre_ping=not sqlite_file, **pool
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine.pool, "reset", _sqlite_reset)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -113,10 +138,18 @@ class Database:
 def dialect_insert(session: AsyncSession, entity: Any) -> Any:
     """An INSERT for ``entity`` that supports ``on_conflict_do_nothing/do_update`` on
     SQLite and PostgreSQL (the building block of idempotent writes)."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    return insert_for(session.get_bind().dialect.name, entity)
 
-    if session.get_bind().dialect.name == "postgresql":
+
+def insert_for(dialect: str, entity: Any) -> Any:
+    """:func:`dialect_insert` by dialect name. Only that dialect's module is imported: on
+    SQLite, SQLAlchemy's PostgreSQL dialect (about 2 MB) is never loaded."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(entity)
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(entity)
 
 

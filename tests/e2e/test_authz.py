@@ -84,7 +84,7 @@ async def _start(harness_factory: Callable[..., Any], tmp_path: Path) -> tuple[H
     h.app.add_handler(TypeHandler(Update, seen), group=1_000_000)  # after every other group
     for user in (USER, ADMIN):
         await h.say(user, "/start")
-    await h.services.runner.caught_up()  # it records the first start, behind the test's back
+    await h.services.runner.caught_up()  # the first start is recorded before any snapshot
     return h, processed
 
 

@@ -9,7 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("matplotlib", "alembic", "redis", "aiohttp", "feedparser")
+HEAVY = (
+    "matplotlib",
+    "alembic",
+    "redis",
+    "aiohttp",
+    "feedparser",
+    "sqlalchemy.dialects.postgresql",
+)
 UNSET = ("REDIS_URL", "FEEDS", "HTTP_PORT", "WEBHOOK_URL")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +53,8 @@ def _loaded(tmp_path: Path, **settings: object) -> list[str]:
 
 def test_plain_bot_loads_no_optional_library(tmp_path: Path) -> None:
     """Without Redis, feeds, HTTP_PORT or a webhook: no matplotlib, Alembic, Redis, aiohttp,
-    feedparser in memory after the command line is loaded and the application is built."""
+    feedparser, nor SQLAlchemy's PostgreSQL dialect on SQLite, in memory after the command
+    line is loaded and the application is built (aiohttp comes with the first Bot API call)."""
     assert _loaded(tmp_path) == []
 
 

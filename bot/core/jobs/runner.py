@@ -21,7 +21,7 @@ from telegram import Bot
 
 from bot.core.alerts import alert_admins
 from bot.core.events import JobFailed
-from bot.core.jobs import store
+from bot.core.jobs import statements, store
 from bot.core.jobs.models import RunStatus, Trigger
 from bot.core.jobs.schedule import last_fire
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
@@ -196,23 +196,31 @@ class JobRunner:
     async def _claim(
         self, spec: JobSpec, trigger: str, slot: datetime, requested_by: int | None
     ) -> int | None:
-        """One transaction: check pause, live and stale runs in one query, reap stale rows
-        (only when there are some), insert the slot."""
-        now = self.services.clock.now()
-        run_id, why = None, "slot already claimed"
-        async with self.services.db.session() as session:
-            paused, live, old = await store.blockers(session, spec.name, now, spec.timeout)
-            stale = await self._reap_in(session, spec, now) if old else []
-            if trigger != Trigger.MANUAL and paused:
-                why = "job paused, slot skipped"
-            elif live:
-                why = "job already running elsewhere, slot skipped"
-            else:
-                run_id = await store.claim(
-                    session, job=spec.name, scheduled_for=slot, trigger=trigger,
-                    status=RunStatus.RUNNING, attempts=0, started_at=now,
-                    requested_by=requested_by,
-                )  # fmt: skip
+        """One transaction: a free slot is claimed by one statement; otherwise, in the same
+        transaction, check pause, live and stale runs, reap stale rows, insert the slot."""
+        now, db = self.services.clock.now(), self.services.db
+        run_id, why, stale = None, "slot already claimed", []
+        async with db.engine.begin() as conn:
+            run_id = await statements.claim_free(
+                conn, job=spec.name, slot=slot, trigger=trigger, now=now,
+                manual=trigger == Trigger.MANUAL, requested_by=requested_by,
+            )  # fmt: skip
+            if run_id is not None:
+                return run_id
+            async with db.sessions(bind=conn) as session:
+                paused, live, old = await store.blockers(session, spec.name, now, spec.timeout)
+                stale = await self._reap_in(session, spec, now) if old else []
+                if trigger != Trigger.MANUAL and paused:
+                    why = "job paused, slot skipped"
+                elif live:
+                    why = "job already running elsewhere, slot skipped"
+                else:
+                    run_id = await store.claim(
+                        session, job=spec.name, scheduled_for=slot, trigger=trigger,
+                        status=RunStatus.RUNNING, attempts=0, started_at=now,
+                        requested_by=requested_by,
+                    )  # fmt: skip
+                await session.flush()
         await self._reaped(spec, stale)
         if run_id is None:
             log.info(why, slot=slot.isoformat())
@@ -256,13 +264,18 @@ class JobRunner:
     async def _record(
         self, spec: JobSpec, run_id: int, outcome: _Outcome, duration: float
     ) -> JobRunRecord:
-        async with self.services.db.session() as session:
-            record = await store.finish(
-                session, run_id, status=outcome.status, attempts=outcome.attempts,
-                finished_at=self.services.clock.now(), duration=duration,
+        db = self.services.db
+        async with db.engine.begin() as conn:
+            record, streak = await statements.finish(
+                conn, run_id, spec.name, status=outcome.status, attempts=outcome.attempts,
+                finished=self.services.clock.now(), duration=duration,
                 error=outcome.error, summary=(outcome.summary or "")[:1000] or None,
             )  # fmt: skip
-            await self._update_streak(session, record)
+            quiet = streak is None or streak == (0, None)
+            if not (quiet and record.status == RunStatus.SUCCEEDED):
+                async with db.sessions(bind=conn) as session:
+                    await self._update_streak(session, record)
+                    await session.flush()
         metrics = self.services.metrics
         metrics.job_runs.labels(spec.name, record.status).inc()
         metrics.job_duration.labels(spec.name).observe(duration)

@@ -8,11 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import users
 from bot.core.context import Services
+from bot.core.db import dialect_insert
 from bot.core.delivery.backlog import pending_count
 from bot.core.stats import StatsRegistry, as_of
 from bot.modules.analytics.models import DailySnapshot
@@ -71,8 +71,7 @@ async def save_snapshot(
     session: AsyncSession, day: date, figures: dict[str, int], now: datetime
 ) -> None:
     """Insert or replace the snapshot of ``day`` (UNIQUE(day) makes it one row)."""
-    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(DailySnapshot).values(day=day, figures=figures, updated_at=now)
+    stmt = dialect_insert(session, DailySnapshot).values(day=day, figures=figures, updated_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=["day"], set_={"figures": figures, "updated_at": now}
     )

@@ -167,6 +167,7 @@ def load_modules(names: Sequence[str] = MODULES) -> list[ModuleType]:
 def load_models(names: Sequence[str] = MODULES) -> MetaData:
     """Import every table definition (core and modules); the metadata Alembic compares."""
     importlib.import_module("bot.core.users")
+    importlib.import_module("bot.core.schedules")
     importlib.import_module("bot.core.delivery.outbox")
     importlib.import_module("bot.core.instances")
     importlib.import_module("bot.core.jobs.models")

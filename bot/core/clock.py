@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 
-def local_time(moment: datetime, tz: ZoneInfo) -> str:
+def local_time(moment: datetime, tz: tzinfo) -> str:
     """``moment`` as the bot shows it to people: ``2026-12-01 09:00 CET`` in ``tz``."""
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
@@ -22,11 +21,11 @@ class Clock(ABC):
     def now(self) -> datetime:
         """The current instant, aware, in UTC."""
 
-    def local_now(self, tz: ZoneInfo) -> datetime:
+    def local_now(self, tz: tzinfo) -> datetime:
         """The current instant as a wall-clock time in ``tz``."""
         return self.now().astimezone(tz)
 
-    def today(self, tz: ZoneInfo) -> date:
+    def today(self, tz: tzinfo) -> date:
         """The calendar date now in ``tz`` (the bot's ``TIMEZONE`` or a user's own zone)."""
         return self.local_now(tz).date()
 

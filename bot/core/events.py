@@ -135,6 +135,15 @@ class UserRegistered(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class UserZoneChanged(Event):
+    """A user chose a time zone (``zone`` None: back to ``TIMEZONE``); published in the
+    transaction that stored it, so their per-user times are recomputed with it."""
+
+    user_id: int
+    zone: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class UserBecameUnreachable(Event):
     """The user blocked the bot or their account is gone; bulk sends skip them."""
 

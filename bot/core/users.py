@@ -25,6 +25,8 @@ class User(Base):
     referrer_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     unreachable_reason: Mapped[str | None] = mapped_column(String(200))
+    # The user's own zone (an IANA name or ``UTC+05:45``, see zones.py); NULL: ``TIMEZONE``.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -117,3 +119,15 @@ async def count_invited(session: AsyncSession, referrer_id: int) -> int:
     """How many users joined through ``referrer_id``'s invite link."""
     query = select(func.count()).select_from(User).where(User.referrer_id == referrer_id)
     return int(await session.scalar(query) or 0)
+
+
+async def set_timezone(session: AsyncSession, user_id: int, zone: str | None) -> bool:
+    """Store a user's zone (None: follow ``TIMEZONE``); False for an unknown user."""
+    result = await session.execute(update(User).where(User.id == user_id).values(timezone=zone))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def timezone_of(session: AsyncSession, user_id: int) -> str | None:
+    """The zone a user chose, or None (unset, or no such user)."""
+    zone: str | None = await session.scalar(select(User.timezone).where(User.id == user_id))
+    return zone

@@ -46,7 +46,7 @@ class SandboxUser:
     username: str | None = None
     blocked: bool = False
     deactivated: bool = False
-    language_code: str | None = None  # what the user's Telegram app is set to (IETF tag)
+    language_code: str | None = None  # the IETF tag Telegram sends with each update
 
     def as_user(self) -> JSON:
         user: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}

@@ -1,7 +1,7 @@
 """Delivery: every bulk message goes through the persistent outbox."""
 
 from bot.core.delivery.categories import OPTIONAL, TRANSACTIONAL, Category
-from bot.core.delivery.outbox import Outbox, OutboxMessage, OutboxStatus, Priority
+from bot.core.delivery.outbox import Outbox, OutboxMessage, OutboxStatus, Priority, Queued
 from bot.core.delivery.policy import AllowAll, Candidate, Decision, DeliveryPolicy
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Priority",
+    "Queued",
 ]

@@ -7,6 +7,8 @@ pending rows in priority order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.core.clock import Clock
 from bot.core.db import Base, UTCDateTime, insert_ignoring
 from bot.core.delivery.categories import Category, optional
-from bot.core.delivery.policy import AllowAll, DeliveryPolicy
+from bot.core.delivery.policy import AllowAll, Candidate, DeliveryPolicy
 
 
 class Priority:
@@ -69,6 +71,19 @@ class OutboxMessage(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
 
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One message of a batch for :meth:`Outbox.enqueue_many`."""
+
+    key: str
+    chat_id: int
+    user_id: int | None
+    category: Category
+    priority: int
+    text: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
 class Outbox:
     """Queues bulk messages; consults the delivery policy for user-facing categories."""
 
@@ -117,3 +132,32 @@ class Outbox:
             insert_ignoring(session, OutboxMessage, index_elements=["key"]).values(**values)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    async def enqueue_many(self, session: AsyncSession, messages: Sequence[Queued]) -> int:
+        """Queue a batch with one policy review and one INSERT (existing keys are left
+        alone); how many rows were written. Same rules as :meth:`enqueue`."""
+        now = self.clock.now()
+        asked = [
+            Candidate(index, m.user_id, m.category)
+            for index, m in enumerate(messages)
+            if m.user_id is not None and optional(m.category)
+        ]
+        decisions = await self.policy.review(session, asked, now) if asked else {}
+        values = []
+        for index, m in enumerate(messages):
+            decision = decisions.get(index)
+            if decision is not None and not decision.send:
+                continue
+            later = decision.not_before if decision is not None else None
+            values.append({
+                "key": m.key, "chat_id": m.chat_id, "user_id": m.user_id,
+                "category": m.category, "method": "sendMessage",
+                "payload": {**m.payload, "text": m.text}, "priority": m.priority,
+                "status": OutboxStatus.PENDING, "attempts": 0,
+                "next_attempt_at": max(now, later) if later else now, "created_at": now,
+            })  # fmt: skip
+        if not values:
+            return 0
+        insert = insert_ignoring(session, OutboxMessage, index_elements=["key"])
+        insert = insert.returning(OutboxMessage.id)
+        return len((await session.execute(insert, values)).all())  # one compiled statement

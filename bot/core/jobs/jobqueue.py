@@ -53,6 +53,8 @@ def schedule_jobs(app: App, services: Services) -> int:
         if not services.jobs.enabled(spec.name):
             log.info("job disabled by settings", job=spec.name)
             continue
+        if spec.manual:
+            continue
         trigger = services.jobs.trigger(spec.name)
         app.job_queue.run_custom(
             _fire,

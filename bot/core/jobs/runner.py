@@ -371,7 +371,7 @@ class JobRunner:
         for spec in sorted(self.jobs, key=lambda s: s.priority):
             if self._stopping:
                 break
-            if not self.jobs.enabled(spec.name) or spec.name in paused:
+            if not self.jobs.enabled(spec.name) or spec.name in paused or spec.manual:
                 continue
             await self.reap(spec)
             record = await self._catch_up_one(spec, self.services.clock.now(), installed)

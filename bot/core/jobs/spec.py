@@ -83,7 +83,9 @@ class JobSpec:
     """One periodic job, declared once by its module.
 
     ``args`` names the arguments a manual run accepts and their types
-    (``{"limit": int}``); a job with no ``args`` accepts none.
+    (``{"limit": int}``); a job with no ``args`` accepts none. A ``manual`` job is
+    never scheduled nor caught up (only ``/runjob`` runs it); its schedule is then a
+    default that others read, such as the users' default mission time.
     """
 
     name: str
@@ -95,3 +97,4 @@ class JobSpec:
     priority: int = 0
     catchup: float = 3600.0
     args: Mapping[str, type] = field(default_factory=dict)
+    manual: bool = False

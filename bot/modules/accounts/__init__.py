@@ -8,12 +8,18 @@ from bot.core.commands import PRIVATE_NEW_MESSAGE, Command
 from bot.core.context import Services
 from bot.core.i18n import N_
 from bot.core.module import Module, Routed
-from bot.modules.accounts import handlers
+from bot.modules.accounts import handlers, zones
 
 POINTER_GROUP = 101  # after every module, and after the unknown-command answer (100)
 COMMANDS = (
     Command("start", N_("register and see what this bot does"), callback=handlers.start),
     Command("help", N_("list the commands you can use"), callback=handlers.help_command),
+    Command(
+        "timezone",
+        N_("your time zone, for missions and reminders"),
+        usage=N_("[zone|+5:45]"),
+        callback=zones.timezone,
+    ),
 )
 
 
@@ -28,6 +34,7 @@ def register(services: Services) -> Module:
     return Module(
         "accounts",
         commands=COMMANDS,
+        buttons={zones.PREFIX: zones.pressed},
         handlers=(
             Routed(membership),
             Routed(MessageHandler(unknown, handlers.unknown_command), group=100),

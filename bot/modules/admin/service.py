@@ -60,6 +60,8 @@ def next_run(services: Services, spec: JobSpec, paused: set[str]) -> str:
         return _("disabled")
     if spec.name in paused:
         return _("paused")
+    if spec.manual:
+        return _("by /runjob only")
     fire = first_fire(services.jobs.trigger(spec.name), services.clock.now())
     return local(fire, services.settings.tz)
 

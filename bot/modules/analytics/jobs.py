@@ -63,7 +63,9 @@ async def _report(
     language = current()
     path = services.settings.media_dir.resolve() / "reports" / f"daily-{day}-{language}.png"
     await render_in_child(points, path, language=language)
-    head = _("Daily report for {day}").format(day=format_date(day, "full", locale=language))
+    head = _("Daily report for {day} ({zone}, the bot's zone)").format(
+        day=format_date(day, "full", locale=language), zone=services.settings.tz.key
+    )
     caption = "\n".join([head, *service.format_figures(figures)])
     async with services.db.session() as session:
         return await to_admins(

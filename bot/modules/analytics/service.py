@@ -131,7 +131,7 @@ def format_figures(figures: dict[str, int]) -> list[str]:
 
 def format_stats(entry: dict[str, Any], tz: ZoneInfo) -> str:
     at = datetime.fromisoformat(entry["at"])
-    head = _("Stats for {day} (as of {time} {zone})").format(
+    head = _("Stats for {day} (as of {time} {zone}; days in the bot's zone)").format(
         day=formatting.day(date.fromisoformat(entry["day"])), time=formatting.clock(at, tz),
         zone=tz.key,
     )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.core import users, zones
 from bot.core.context import BotContext
 from bot.core.formatting import day, number
 from bot.core.i18n import N_, _, ngettext
@@ -21,10 +22,9 @@ async def balance(update: Update, context: BotContext) -> None:
     if user is None or message is None:
         return
     services = context.services
-    tz = services.settings.tz
-    today = services.clock.today(tz)
     async with services.db.session() as session:
-        account = await service.statement(session, user.id, today)
+        tz = zones.zone_of(await users.timezone_of(session, user.id), services.settings.tz)
+        account = await service.statement(session, user.id, services.clock.today(tz))
     days = ngettext("{count} day", "{count} days", account.streak)
     lines = [
         _("💰 Points: {points}").format(points=number(account.points)),

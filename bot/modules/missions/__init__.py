@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from bot.core.commands import Command
 from bot.core.context import Services
+from bot.core.events import UserZoneChanged
 from bot.core.i18n import N_
 from bot.core.module import Module
-from bot.modules.missions import handlers
+from bot.modules.missions import handlers, hours
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
+from bot.modules.missions.times import ZoneFollower
 
 COMMANDS = (
     Command("mission", N_("today's mission, with its Done button"), callback=handlers.mission),
+    Command("missiontime", N_("the local time your daily mission arrives"),
+            usage=N_("<HH:MM|default>"), callback=hours.mission_time),
     Command("missions", N_("list the mission catalogue"), admin=True,
             callback=handlers.list_missions),
     Command("addmission", N_("add a mission"), usage=N_("<points> <title> | <description>"),
@@ -22,6 +26,7 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
+    services.bus.subscribe_in_transaction(UserZoneChanged, ZoneFollower(services).zone_changed)
     return Module(
         "missions",
         commands=COMMANDS,

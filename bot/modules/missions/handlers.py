@@ -10,7 +10,7 @@ from bot.core.formatting import number
 from bot.core.i18n import N_, _, ngettext
 from bot.core.logging import get_logger
 from bot.core.parse import SERIAL_MAX, ascii_int
-from bot.modules.missions import catalogue, service
+from bot.modules.missions import catalogue, service, times
 from bot.modules.missions.models import AssignmentStatus
 from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done
 
@@ -34,7 +34,7 @@ async def mission(update: Update, context: BotContext) -> None:
             uow.session,
             services.bus,
             user_id=user.id,
-            day=services.clock.today(services.settings.tz),
+            day=await times.user_day(services, uow.session, user.id),
             now=services.clock.now(),
         )
     if found is None:
@@ -66,7 +66,7 @@ async def done_pressed(update: Update, context: BotContext) -> None:
             services.bus,
             user_id=query.from_user.id,
             assignment_id=assignment_id,
-            day=services.clock.today(services.settings.tz),
+            day=await times.user_day(services, uow.session, query.from_user.id),
             now=services.clock.now(),
         )
     if isinstance(outcome, service.Refusal):

@@ -1,9 +1,9 @@
-"""The missions jobs: the daily send and the nightly expiry."""
+"""The missions jobs: the per-user sweep, the manual send to everyone, and the expiry."""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, time
+from collections import Counter, defaultdict
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,22 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.i18n import _, ngettext, speaking
-from bot.core.jobs import DailyAt, JobContext, JobSpec
+from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobSpec
 from bot.core.languages import language_column
 from bot.core.users import User
-from bot.modules.missions import service
+from bot.modules.missions import service, times
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.models import Mission, MissionAssignment
 from bot.modules.missions.render import done_keyboard, mission_text
+from bot.modules.missions.sweeper import sweep
 
 BATCH = 200
 USERS_MAX = 2**52  # Telegram's bound on user ids, so more than any audience
 
 
 async def send_daily(ctx: JobContext) -> str:
-    """Assign every reachable user today's mission and queue its message, batch by batch;
-    ``limit=N`` (a manual run) stops after the first N reachable users, e.g. to try a new
-    mission on a few (a later run the same day goes on with the others).
+    """Assign every reachable user their today's mission (their own local day) and queue
+    its message now, batch by batch; ``limit=N`` stops after the first N reachable users,
+    e.g. to try a new mission on a few (a later run the same day goes on with the others).
+    Only ``/runjob`` runs it: each user's own time is ``missions.sweep``'s work, and this
+    job's schedule is the default mission time.
 
     Each assignment and its outbox row (key ``mission:<day>:<user>``) share a
     transaction, so a second run the same day finds both and sends nothing new.
@@ -48,37 +51,50 @@ async def send_daily(ctx: JobContext) -> str:
                     day=day
                 )
             room = limit - counts["assigned"] - counts["already"]
-            readers = await _reachable_after(uow.session, after, min(BATCH, room))
-            if readers:
-                await _assign_batch(uow.session, services, readers, day, catalogue, counts)
-        if not readers:
+            found = await _reachable_after(uow.session, after, min(BATCH, room))
+            readers = {user_id: language for user_id, _zone, language in found}
+            for user_day, user_ids in _by_day(services, found).items():
+                await _assign_batch(
+                    uow.session, services, user_ids, user_day, catalogue, counts, readers
+                )
+        if not found:
             break
-        after = list(readers)[-1]
+        after = found[-1][0]
     return _("{day}: assigned {assigned}, queued {queued}, already had one {already}").format(
         day=day, assigned=counts["assigned"], queued=counts["queued"], already=counts["already"]
     )
 
 
-async def _reachable_after(session: AsyncSession, after: int, size: int) -> dict[int, str]:
-    """The next ``size`` reachable users after ``after``, each with the language they read."""
+async def _reachable_after(
+    session: AsyncSession, after: int, size: int
+) -> list[tuple[int, str | None, str]]:
+    """The next ``size`` reachable users after ``after``: id, time zone, language read."""
     rows = await session.execute(
-        select(User.id, language_column())
+        select(User.id, User.timezone, language_column())
         .where(User.reachable.is_(True), User.id > after)
         .order_by(User.id)
         .limit(size)
     )
-    return {user_id: language for user_id, language in rows.all()}
+    return [(user_id, zone, language) for user_id, zone, language in rows.all()]
+
+
+def _by_day(services: Services, found: list[tuple[int, str | None, str]]) -> dict[date, list[int]]:
+    """Users by their own today (two or three days at most, across the zones)."""
+    days: dict[date, list[int]] = defaultdict(list)
+    for user_id, zone, _language in found:
+        days[services.clock.today(times.zone(services, zone))].append(user_id)
+    return days
 
 
 async def _assign_batch(
     session: AsyncSession,
     services: Services,
-    readers: dict[int, str],
+    user_ids: list[int],
     day: date,
     catalogue: list[Mission],
     counts: Counter[str],
+    readers: dict[int, str],
 ) -> None:
-    user_ids = list(readers)
     have = set(
         await session.scalars(
             select(MissionAssignment.user_id).where(
@@ -114,22 +130,26 @@ async def _assign_batch(
 
 
 async def expire(ctx: JobContext) -> str:
-    """Close the open missions of past days as missed and reset those users' streaks."""
+    """Close the open missions of days that have ended for their users (each in their own
+    zone) as missed and reset those users' streaks."""
     services = ctx.services
-    today = services.clock.today(services.settings.tz)
-    closed = 0
+    closed, after = 0, 0
     while True:
         async with services.uow() as uow:
-            batch = await service.expire_batch(uow.session, services.bus, today, BATCH)
+            batch, resume = await service.expire_batch(
+                uow.session, services.bus, lambda zone: services.clock.today(
+                    times.zone(services, zone)), after, BATCH,
+            )  # fmt: skip
         closed += batch
-        if batch < BATCH:
+        if resume is None:
             break
+        after = resume
     text = ngettext(
-        "closed {count} open mission before {day} as missed",
-        "closed {count} open missions before {day} as missed",
+        "closed {count} open mission of days that have ended as missed",
+        "closed {count} open missions of days that have ended as missed",
         closed,
     )
-    return text.format(count=closed, day=today)
+    return text.format(count=closed)
 
 
 JOBS = (
@@ -140,12 +160,21 @@ JOBS = (
         description="assign and send each reachable user today's mission",
         catchup=6 * 3600,
         args={"limit": int},
+        manual=True,
+    ),
+    JobSpec(
+        "missions.sweep",
+        sweep,
+        Every.minutes(1),
+        description="send each user's mission and streak reminder at their own local time",
+        timeout=120,
+        catchup=timedelta(days=1).total_seconds(),
     ),
     JobSpec(
         "missions.expire",
         expire,
-        DailyAt(time(0, 5)),
-        description="close yesterday's open missions as missed; reset streaks",
+        Cron("5 * * * *"),
+        description="close the open missions of days that have ended; reset streaks",
         catchup=20 * 3600,
     ),
 )

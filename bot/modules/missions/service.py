@@ -8,7 +8,7 @@ replicas never assign twice or complete twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.db import dialect_insert, insert_missing
 from bot.core.events import EventBus
+from bot.core.users import User
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.events import MissionAssigned, MissionCompleted, MissionMissed
 from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssignment, Streak
@@ -179,23 +180,43 @@ async def _advance_streak(session: AsyncSession, user_id: int, day: date) -> int
     return streak.current
 
 
-async def expire_batch(session: AsyncSession, bus: EventBus, today: date, limit: int) -> int:
-    """Close up to ``limit`` open assignments of days before ``today`` as missed and reset
-    the streaks of their users (unless they completed a later day since); how many."""
+async def expire_batch(
+    session: AsyncSession,
+    bus: EventBus,
+    today_of: Callable[[str | None], date],
+    after: int,
+    limit: int,
+) -> tuple[int, int | None]:
+    """Look at up to ``limit`` open assignments after id ``after``; close those of a day
+    that has ended in their user's zone (``today_of(zone)``) as missed and reset those
+    users' streaks (unless they completed a later day since). How many were closed, and
+    the id to go on after (None: all seen)."""
+    latest = max(today_of(zone) for zone in (None, *_FURTHEST))
     rows = (
         await session.execute(
-            select(MissionAssignment.id, MissionAssignment.user_id, MissionAssignment.day)
-            .where(MissionAssignment.status == AssignmentStatus.OPEN, MissionAssignment.day < today)
+            select(MissionAssignment.id, MissionAssignment.user_id, MissionAssignment.day,
+                   User.timezone)
+            .outerjoin(User, User.id == MissionAssignment.user_id)
+            .where(MissionAssignment.status == AssignmentStatus.OPEN,
+                   MissionAssignment.day < latest, MissionAssignment.id > after)
             .order_by(MissionAssignment.id)
             .limit(limit)
         )
-    ).all()
-    if not rows:
-        return 0
+    ).all()  # fmt: skip
+    ended = [row for row in rows if row.day < today_of(row.timezone)]
+    if ended:
+        await _close(session, bus, [(row.id, row.user_id, row.day) for row in ended])
+    return len(ended), (rows[-1].id if len(rows) == limit else None)
+
+
+_FURTHEST = ("UTC+14:00",)  # the zone whose day starts first
+
+
+async def _close(session: AsyncSession, bus: EventBus, rows: list[tuple[int, int, date]]) -> None:
     await session.execute(
         update(MissionAssignment)
         .where(
-            MissionAssignment.id.in_([row.id for row in rows]),
+            MissionAssignment.id.in_([row[0] for row in rows]),
             MissionAssignment.status == AssignmentStatus.OPEN,
         )
         .values(status=AssignmentStatus.MISSED)
@@ -210,7 +231,6 @@ async def expire_batch(session: AsyncSession, bus: EventBus, today: date, limit:
             .values(current=0)
         )
         await bus.publish_in_transaction(session, MissionMissed(user_id, assignment_id, day))
-    return len(rows)
 
 
 async def day_figures(session: AsyncSession, day: date) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.core import users
 from bot.core.context import BotContext
 from bot.core.i18n import N_, _, pgettext
 from bot.modules.notifications import service
@@ -44,7 +45,8 @@ async def show(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         prefs = await service.get(session, user.id)
-    text, markup = render(prefs, services.settings.timezone)
+        zone = await users.timezone_of(session, user.id) or services.settings.timezone
+    text, markup = render(prefs, zone)
     await message.reply_text(text, reply_markup=markup)
 
 
@@ -60,7 +62,8 @@ async def pressed(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         prefs = await service.toggle(session, query.from_user.id, field)
-    text, markup = render(prefs, services.settings.timezone)
+        zone = await users.timezone_of(session, query.from_user.id) or services.settings.timezone
+    text, markup = render(prefs, zone)
     await query.answer(f"{_(service.LABELS[field])}: {_state(bool(getattr(prefs, field)))}")
     await query.edit_message_text(text, reply_markup=markup)
 
@@ -81,6 +84,7 @@ async def quiet(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         await service.set_quiet(session, user.id, window)
+        zone = await users.timezone_of(session, user.id) or services.settings.timezone
     if window is None:
         await message.reply_text(_("Quiet hours are off."))
         return
@@ -89,4 +93,4 @@ async def quiet(update: Update, context: BotContext) -> None:
         "the window ends; admin alerts do not."
     )
     hours = f"{window[0]:02d}:00-{window[1]:02d}:00"
-    await message.reply_text(text.format(window=hours, zone=services.settings.timezone))
+    await message.reply_text(text.format(window=hours, zone=zone))

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import zones
 from bot.core.db import insert_missing
 from bot.core.delivery import Candidate, Category, Decision, DeliveryPolicy
 from bot.core.delivery.categories import optional
 from bot.core.i18n import N_
+from bot.core.users import User
 from bot.modules.notifications.models import NotificationPrefs
 
 # Optional message category -> the preference that mutes it (transactional ones,
@@ -58,7 +60,7 @@ def in_window(hour: int, start: int, end: int) -> bool:
     return start <= hour < end if start < end else hour >= start or hour < end
 
 
-def window_end(now: datetime, start: int, end: int, tz: ZoneInfo) -> datetime | None:
+def window_end(now: datetime, start: int, end: int, tz: tzinfo) -> datetime | None:
     """The end of the quiet window ``now`` is in (aware UTC), or None outside it."""
     local = now.astimezone(tz)
     if not in_window(local.hour, start, end):
@@ -110,11 +112,12 @@ async def set_quiet(session: AsyncSession, user_id: int, window: tuple[int, int]
 
 class PreferencesPolicy(DeliveryPolicy):
     """Mutes optional categories the user turned off and holds the others until their quiet
-    hours end; transactional messages are never asked about."""
+    hours end, read in the user's own zone (``TIMEZONE`` if they chose none);
+    transactional messages are never asked about."""
 
     __slots__ = ("tz",)
 
-    def __init__(self, tz: ZoneInfo) -> None:
+    def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
 
     async def decide(
@@ -122,10 +125,11 @@ class PreferencesPolicy(DeliveryPolicy):
     ) -> Decision:
         if not optional(category):
             return Decision(send=True)
-        prefs = await session.get(NotificationPrefs, user_id)
-        if prefs is None:
+        query = self._prefs([user_id])
+        found = (await session.execute(query)).first()
+        if found is None:
             return Decision(send=True)
-        return self._judge(prefs, category, now)
+        return self._judge(found[0], found[1], category, now)
 
     async def review(
         self, session: AsyncSession, rows: Sequence[Candidate], now: datetime
@@ -134,24 +138,34 @@ class PreferencesPolicy(DeliveryPolicy):
         asked = [row for row in rows if optional(row.category)]
         if not asked:
             return {}
-        query = select(NotificationPrefs).where(
-            NotificationPrefs.user_id.in_({row.user_id for row in asked})
-        )
-        prefs = {p.user_id: p for p in (await session.scalars(query)).all()}
+        query = self._prefs({row.user_id for row in asked})
+        prefs = {p.user_id: (p, zone) for p, zone in (await session.execute(query)).all()}
         decisions = {}
         for row in asked:
-            user_prefs = prefs.get(row.user_id)
-            if user_prefs is None:
+            found = prefs.get(row.user_id)
+            if found is None:
                 continue
-            decision = self._judge(user_prefs, row.category, now)
+            decision = self._judge(found[0], found[1], row.category, now)
             if not decision.send or decision.not_before is not None:
                 decisions[row.row_id] = decision
         return decisions
 
-    def _judge(self, prefs: NotificationPrefs, category: str, now: datetime) -> Decision:
+    @staticmethod
+    def _prefs(user_ids: Sequence[int] | set[int]) -> Any:
+        """The users' preferences with the zone they chose (None: ``TIMEZONE``)."""
+        return (
+            select(NotificationPrefs, User.timezone)
+            .outerjoin(User, User.id == NotificationPrefs.user_id)
+            .where(NotificationPrefs.user_id.in_(user_ids))
+        )
+
+    def _judge(
+        self, prefs: NotificationPrefs, zone: str | None, category: str, now: datetime
+    ) -> Decision:
         toggle_name = TOGGLES.get(category)
         if toggle_name is not None and not getattr(prefs, toggle_name):
             return Decision(send=False)
         if prefs.quiet_start is None or prefs.quiet_end is None:
             return Decision(send=True)
-        return Decision(True, window_end(now, prefs.quiet_start, prefs.quiet_end, self.tz))
+        tz = zones.zone_of(zone, self.tz)
+        return Decision(True, window_end(now, prefs.quiet_start, prefs.quiet_end, tz))

@@ -1,0 +1,82 @@
+"""``/timezone``: a short list to tap, or a typed IANA name or UTC offset."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.core import users, zones
+from bot.core.context import BotContext
+from bot.core.events import UserZoneChanged
+from bot.core.i18n import N_, _
+
+PREFIX = "tz:"
+CHOOSE = N_(
+    "Your time zone is {zone}. Tap yours below, or send it: /timezone Europe/Kyiv "
+    "or /timezone +5:45 (/timezone default follows the bot's {default})."
+)
+SET = N_("Your time zone is now {zone}; it is {time} there. Missions and reminders follow it.")
+UNKNOWN_ZONE = N_("I don't know the time zone {text}. Did you mean: {suggestions}?")
+UNKNOWN_NO_IDEA = N_(
+    "I don't know the time zone {text}. Send a name such as Europe/Kyiv or an offset such as +5:45."
+)
+NOT_REGISTERED = N_("Send /start first, then choose your time zone.")
+STALE = N_("That button is not valid any more. Send /timezone again.")
+
+
+async def timezone(update: Update, context: BotContext) -> None:
+    """Without an argument: the current zone and a short list; with one: set it."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.services
+    text = " ".join(context.args or [])
+    if not text:
+        async with services.db.session() as session:
+            current = await users.timezone_of(session, user.id)
+        choices = zones.suggested(user.language_code, services.settings.timezone)
+        buttons = [[InlineKeyboardButton(z, callback_data=PREFIX + z)] for z in choices]
+        await message.reply_text(
+            _(CHOOSE).format(zone=current or services.settings.timezone,
+                          default=services.settings.timezone),
+            reply_markup=InlineKeyboardMarkup(buttons),
+        )  # fmt: skip
+        return
+    try:
+        zone = None if text.strip().lower() == "default" else zones.parse_zone(text)
+    except zones.ZoneError as exc:
+        await message.reply_text(_refusal(exc))
+        return
+    await message.reply_text(await _store(context, user.id, zone))
+
+
+def _refusal(error: zones.ZoneError) -> str:
+    if not error.suggestions:
+        return _(UNKNOWN_NO_IDEA).format(text=error.text)
+    return _(UNKNOWN_ZONE).format(text=error.text, suggestions=", ".join(error.suggestions))
+
+
+async def _store(context: BotContext, user_id: int, zone: str | None) -> str:
+    """Store the zone and recompute the user's times in one transaction; the answer."""
+    services = context.services
+    async with services.uow() as uow:
+        if not await users.set_timezone(uow.session, user_id, zone):
+            return _(NOT_REGISTERED)
+        await uow.publish(UserZoneChanged(user_id, zone))
+    shown = zone or services.settings.timezone
+    local = services.clock.local_now(zones.zone_of(zone, services.settings.tz))
+    return _(SET).format(zone=shown, time=local.strftime("%H:%M"))
+
+
+async def pressed(update: Update, context: BotContext) -> None:
+    """``tz:<zone>`` from the list: set it (a name that is not a zone any more is refused)."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    try:
+        zone = zones.parse_zone((query.data or "").removeprefix(PREFIX))
+    except zones.ZoneError:
+        await query.answer(_(STALE), show_alert=True)
+        return
+    answer = await _store(context, query.from_user.id, zone)
+    await query.answer()
+    await query.edit_message_text(answer)

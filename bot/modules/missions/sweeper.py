@@ -1,0 +1,253 @@
+"""``missions.sweep``: one job serves every user at their own hour.
+
+Each minute it takes the ``user_schedules`` rows now due, a batch at a time, and in one
+transaction per batch queues their messages in the outbox (a few set-based statements)
+and moves each row's ``due_at`` to its next local occurrence. A crash rolls both back
+together, so a message is never queued twice nor skipped. The catch-up rule is per user:
+a row whose time fell while the bot was down still sends if it is the same local day for
+that user; otherwise it only moves on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import SmallInteger, cast, exists, literal, null, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import schedules
+from bot.core.context import Services
+from bot.core.db import dialect_insert
+from bot.core.delivery import Category, Priority, Queued
+from bot.core.i18n import _, ngettext, speaking
+from bot.core.jobs import JobContext
+from bot.core.jobs.models import Trigger
+from bot.core.languages import language_column
+from bot.core.schedules import UserSchedule
+from bot.core.users import User
+from bot.modules.missions import service, times
+from bot.modules.missions.catalogue import active_missions
+from bot.modules.missions.events import MissionAssigned
+from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssignment, Streak
+from bot.modules.missions.render import done_keyboard, mission_text
+
+BATCH = 500
+RECENT = timedelta(hours=1)  # new users a minute's seeding looks at
+# Batches per kind in one run: a run stays short (its timeout, the time a crashed run blocks
+# the next ones, can be too); a bigger backlog, after downtime, goes on the next minute.
+RUN_BATCHES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A row taken by the sweep, with what its user's zone makes of it."""
+
+    user_id: int
+    kind: str
+    zone: str | None
+    minute: int | None
+    day: date  # the local day of the occurrence
+    send: bool  # reachable, and still that local day
+    language: str  # the language the user reads (their message is written in it)
+
+
+async def sweep(ctx: JobContext) -> str:
+    """Queue what is due now for every kind, then say how much (see the module docstring)."""
+    services, counts = ctx.services, Counter[str]()
+    now = services.clock.now()
+    full = ctx.trigger != Trigger.SCHEDULED or ctx.scheduled_for.minute == 0
+    async with services.uow() as uow:
+        await seed(services, uow.session, now, None if full else now - RECENT)
+    for kind in times.KINDS:
+        for _round in range(RUN_BATCHES):
+            async with services.uow() as uow:
+                taken = await _batch(services, uow.session, kind, now, counts)
+            if taken < BATCH:
+                break
+    return _(
+        "missions queued {missions}, streak reminders queued {reminders}, due rows {due}, "
+        "late rows moved on {late}"
+    ).format(
+        missions=counts["mission"], reminders=counts["streak_risk"], due=counts["due"],
+        late=counts["late"],
+    )  # fmt: skip
+
+
+async def seed(
+    services: Services, session: AsyncSession, now: datetime, since: datetime | None = None
+) -> None:
+    """Rows for users on the bot's zone who have none yet (new users, an upgrade): one
+    ``INSERT ... SELECT`` per kind, at the next occurrence of the kind's default time.
+    ``since``: only users registered since then (each minute; all users once an hour,
+    at start-up and on a manual run)."""
+    for kind in times.KINDS:
+        at = times.time_of(services, kind, None)
+        due = schedules.next_occurrence(at, services.settings.tz, now)
+        missing = ~exists().where(UserSchedule.user_id == User.id, UserSchedule.kind == kind)
+        due_value = literal(due, UserSchedule.due_at.type)
+        chosen = select(User.id, literal(kind), cast(null(), SmallInteger), due_value)
+        chosen = chosen.where(User.timezone.is_(None), missing)
+        if since is not None:
+            chosen = chosen.where(User.created_at >= since)
+        insert = dialect_insert(session, UserSchedule).from_select(
+            ["user_id", "kind", "minute", "due_at"], chosen
+        )
+        await session.execute(insert.on_conflict_do_nothing())
+
+
+async def _batch(
+    services: Services, session: AsyncSession, kind: str, now: datetime, counts: Counter[str]
+) -> int:
+    """One transaction: take up to BATCH due rows, queue, advance; how many were taken."""
+    query = (
+        select(UserSchedule.user_id, UserSchedule.minute, UserSchedule.due_at,
+               User.timezone, User.reachable, language_column())
+        .join(User, User.id == UserSchedule.user_id)
+        .where(UserSchedule.kind == kind, UserSchedule.due_at <= now)
+        .order_by(UserSchedule.due_at)
+        .limit(BATCH)
+    )  # fmt: skip
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=UserSchedule, skip_locked=True)
+    rows = (await session.execute(query)).all()
+    taken = [_judge(services, kind, *row) for row in rows]
+    sending = [due for due in taken if due.send]
+    deliver = _missions if kind == times.MISSION else _streak_reminders
+    counts[kind] += await deliver(services, session, sending) if sending else 0
+    counts["due"] += len(taken)
+    counts["late"] += len(taken) - len(sending)
+    await _advance(services, session, kind, taken, now)
+    return len(taken)
+
+
+def _judge(
+    services: Services, kind: str, user_id: int, minute: int | None, due_at: datetime,
+    stored_zone: str | None, reachable: bool, language: str,
+) -> Due:  # fmt: skip
+    tz = times.zone(services, stored_zone)
+    day = due_at.astimezone(tz).date()
+    send = bool(reachable) and day == services.clock.today(tz)
+    return Due(user_id, kind, stored_zone, minute, day, send, language)
+
+
+async def _advance(
+    services: Services, session: AsyncSession, kind: str, taken: Sequence[Due], now: datetime
+) -> None:
+    """Each row to its next local occurrence after now: one UPDATE per distinct instant
+    (users due together are mostly due together again tomorrow)."""
+    following: dict[tuple[str | None, int | None], datetime] = {}
+    groups: dict[datetime, list[int]] = defaultdict(list)
+    for due in taken:
+        key = (due.zone, due.minute)
+        if key not in following:
+            at: time = times.time_of(services, kind, due.minute)
+            following[key] = schedules.next_occurrence(at, times.zone(services, due.zone), now)
+        groups[following[key]].append(due.user_id)
+    for instant, user_ids in groups.items():
+        await schedules.advance(session, kind, user_ids, instant)
+
+
+async def _missions(services: Services, session: AsyncSession, due: Sequence[Due]) -> int:
+    """Assign the day's mission to each user who has none yet and queue its message."""
+    catalogue = await active_missions(session)
+    if not catalogue:
+        return 0
+    pairs = {(d.user_id, d.day) for d in due}
+    have = await _assigned(session, pairs)
+    values = []
+    for day in {d.day for d in due}:
+        user_ids = [u for u, d in pairs if d == day and (u, d) not in have]
+        yesterday = await service.yesterdays_missions(session, user_ids, day)
+        for user_id in user_ids:
+            mission = service.pick_mission(catalogue, user_id, day, yesterday.get(user_id))
+            if mission is not None:
+                values.append(_assignment(user_id, mission, day, services.clock.now()))
+    if not values:
+        return 0
+    by_id = {m.id: m for m in catalogue}
+    readers = {d.user_id: d.language for d in due}
+    rows = await _insert_assignments(session, values)
+    messages = []
+    for assignment_id, user_id, mission_id, day in rows:
+        await services.bus.publish_in_transaction(
+            session, MissionAssigned(user_id, assignment_id, mission_id, day)
+        )
+        with speaking(readers[user_id]):  # each recipient's own language
+            text, keyboard = mission_text(by_id[mission_id]), done_keyboard(assignment_id)
+        messages.append(Queued(
+            f"mission:{day.isoformat()}:{user_id}", user_id, user_id, Category.MISSION,
+            Priority.MISSION, text, {"reply_markup": keyboard},
+        ))  # fmt: skip
+    return await services.outbox.enqueue_many(session, messages)
+
+
+def _assignment(user_id: int, mission: Mission, day: date, now: datetime) -> dict[str, Any]:
+    return {"user_id": user_id, "mission_id": mission.id, "day": day,
+            "status": AssignmentStatus.OPEN, "assigned_at": now}  # fmt: skip
+
+
+async def _assigned(session: AsyncSession, pairs: set[tuple[int, date]]) -> set[tuple[int, date]]:
+    query = select(MissionAssignment.user_id, MissionAssignment.day).where(
+        MissionAssignment.user_id.in_({u for u, _d in pairs}),
+        MissionAssignment.day.in_({d for _u, d in pairs}),
+    )
+    return {(u, d) for u, d in (await session.execute(query)).all()} & pairs
+
+
+async def _insert_assignments(
+    session: AsyncSession, values: list[dict[str, Any]]
+) -> list[tuple[int, int, int, date]]:
+    """One INSERT for the batch; the rows it wrote (a /mission meanwhile keeps its own)."""
+    insert = dialect_insert(session, MissionAssignment).on_conflict_do_nothing()
+    returned = insert.returning(
+        MissionAssignment.id, MissionAssignment.user_id, MissionAssignment.mission_id,
+        MissionAssignment.day,
+    )  # fmt: skip
+    return [tuple(row) for row in (await session.execute(returned, values)).all()]
+
+
+async def _streak_reminders(services: Services, session: AsyncSession, due: Sequence[Due]) -> int:
+    """Users whose mission of the day is still open and whose streak ends with the day."""
+    pairs = {(d.user_id, d.day) for d in due}
+    query = (
+        select(MissionAssignment.user_id, MissionAssignment.day, Streak.current,
+               Streak.last_completed_day)
+        .join(Streak, Streak.user_id == MissionAssignment.user_id)
+        .where(
+            MissionAssignment.user_id.in_({u for u, _d in pairs}),
+            MissionAssignment.day.in_({d for _u, d in pairs}),
+            MissionAssignment.status == AssignmentStatus.OPEN,
+            Streak.current > 0,
+        )
+    )  # fmt: skip
+    readers = {d.user_id: d.language for d in due}
+    messages = [
+        Queued(
+            f"streak:{day.isoformat()}:{user_id}",
+            user_id,
+            user_id,
+            Category.REMINDER,
+            Priority.REMINDER,
+            streak_risk_text(readers[user_id], current),
+        )
+        for user_id, day, current, last in (await session.execute(query)).all()
+        if (user_id, day) in pairs and last == day - timedelta(days=1)
+    ]
+    return await services.outbox.enqueue_many(session, messages) if messages else 0
+
+
+def streak_risk_text(language: str, days: int) -> str:
+    """The evening reminder of a streak at risk, in ``language`` (the number of days takes
+    its form there: Ukrainian says "з 21 дня", "з 5 днів")."""
+    with speaking(language):
+        return ngettext(
+            "🔥 Your {days}-day streak ends at midnight: today's mission is still open. "
+            "Send /mission to keep it going.",
+            "🔥 Your {days}-day streak ends at midnight: today's mission is still open. "
+            "Send /mission to keep it going.",
+            days,
+        ).format(days=days)

@@ -1,0 +1,99 @@
+"""kill -9 while missions.sweep queues the morning's missions, then restart: none skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from bot.core.db import Database
+from bot.core.delivery import OutboxMessage
+from bot.core.jobs.models import Installation
+from bot.core.migrate import upgrade
+from bot.core.schedules import UserSchedule
+from bot.core.users import User
+from bot.core.zones import format_offset
+from bot.modules.missions.models import MissionAssignment
+from bot.sandbox import SandboxServer
+from bot.sandbox.flood import FloodLimits
+from tests.processes import stop
+
+pytestmark = pytest.mark.own_database  # the killed bot runs on a SQLite file of its own
+
+AUDIENCE = range(40_000, 40_700)  # more than one of the sweep's batches
+
+
+async def _start_bot(tmp_path: Path, base_url: str, url: str) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
+    env.update(
+        BOT_TOKEN="123:loopback", TELEGRAM_API_BASE_URL=base_url, DATABASE_URL=url,
+        LOG_LEVEL="WARNING", RATE_GLOBAL_PER_SECOND="1000",
+        JOBS__MISSIONS_SWEEP__SCHEDULE="every 2s", JOBS__MISSIONS_SWEEP__TIMEOUT="4",
+    )  # fmt: skip
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def _prepare(url: str) -> None:
+    """Users in a zone where it is about noon, their missions due a minute ago, and a bot
+    that has run before (so the start-up catch-up runs the sweep at once)."""
+    now = datetime.now(UTC)
+    zone = format_offset(timedelta(hours=(12 - now.hour + 11) % 24 - 11))
+    db = Database(url)
+    async with db.session() as session:
+        await session.execute(insert(User), [
+            {"id": u, "first_name": "U", "reachable": True, "timezone": zone,
+             "created_at": now - timedelta(days=1), "last_seen_at": now} for u in AUDIENCE
+        ])  # fmt: skip
+        await session.execute(insert(UserSchedule), [
+            {"user_id": u, "kind": "mission", "minute": None, "due_at": now - timedelta(minutes=1)}
+            for u in AUDIENCE
+        ])  # fmt: skip
+        await session.execute(insert(Installation).values(id=1, started_at=now - timedelta(days=1)))
+    await db.dispose()
+
+
+async def test_kill_9_mid_sweep_skips_nobody(tmp_path: Path) -> None:
+    """SIGKILL once the first missions are out; after a restart every user has exactly one
+    mission assignment and one outbox row, and every one of them receives it."""
+    sandbox = SandboxServer(limits=FloodLimits.lifted())
+    await sandbox.start()
+    url = f"sqlite+aiosqlite:///{tmp_path}/sweep.sqlite3"
+    try:
+        await asyncio.to_thread(upgrade, url)
+        await _prepare(url)
+        world = sandbox.world
+        for user_id in AUDIENCE:
+            world.user(user_id)
+        first = await _start_bot(tmp_path, sandbox.base_url, url)
+        try:
+            await world.wait_until(lambda: len(world.messages) >= 1, timeout=60)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                first.send_signal(signal.SIGKILL)
+            await first.wait()
+        second = await _start_bot(tmp_path, sandbox.base_url, url)
+        try:
+            received = lambda: {m.chat_id for m in world.messages}  # noqa: E731
+            await world.wait_until(lambda: received() >= set(AUDIENCE), timeout=90)
+        finally:
+            await stop(second)
+    finally:
+        await sandbox.stop()
+    db = Database(url)
+    async with db.session() as session:
+        assigned = await session.scalar(select(func.count()).select_from(MissionAssignment))
+        rows = Counter(await session.scalars(select(OutboxMessage.user_id)))
+    await db.dispose()
+    assert assigned == len(AUDIENCE)
+    assert set(rows) == set(AUDIENCE) and set(rows.values()) == {1}

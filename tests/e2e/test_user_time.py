@@ -1,0 +1,172 @@
+"""Each user's own time through the real bot and the sandbox: zones, mission times, DST."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.core import users
+from bot.core.clock import ManualClock
+from bot.core.jobs.models import Trigger
+from bot.core.schedules import UserSchedule
+from bot.modules.missions.models import MissionAssignment
+from bot.sandbox import SandboxServer, SentMessage
+from bot.sandbox.flood import FloodLimits
+from tests.e2e.conftest import UNPACED, Harness, settle
+
+MORNING = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 06:00 in Kyiv, 23:00 the day before in NY
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    """Flood limits lifted: these tests exchange several messages with one user at once."""
+    server = SandboxServer(limits=FloodLimits.lifted())
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def _bot(factory: Callable[..., Any], start: datetime) -> tuple[Harness, ManualClock]:
+    clock = ManualClock(start)
+    harness: Harness = await factory(clock=clock, timezone="Europe/Kyiv", **UNPACED)
+    await settle(harness)
+    return harness, clock
+
+
+def _missions_to(h: Harness, user_id: int) -> list[SentMessage]:
+    return [m for m in h.sandbox.world.to(user_id) if "Today's mission" in (m.text or "")]
+
+
+async def _sweep(h: Harness, clock: ManualClock) -> None:
+    """One scheduled slot of missions.sweep at the manual clock's now, through the runner."""
+    record = await h.services.runner.run(
+        "missions.sweep", trigger=Trigger.SCHEDULED, scheduled_for=clock.now()
+    )
+    assert record is None or record.status == "succeeded", record
+
+
+async def _due(h: Harness, user_id: int) -> datetime | None:
+    async with h.services.db.session() as session:
+        row = await session.get(UserSchedule, (user_id, "mission"))
+        return None if row is None else row.due_at
+
+
+async def test_two_users_in_different_zones_get_the_mission_at_their_own_eight(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """Kyiv and New York users who chose 08:00 each receive the mission at their own 08:00
+    (06:00 and 13:00 UTC), once, and not before."""
+    h, clock = await _bot(harness_factory, MORNING)
+    for user_id, zone in ((11, "Europe/Kyiv"), (12, "America/New_York")):
+        await h.reply(user_id, "/start")
+        assert zone in await h.reply(user_id, f"/timezone {zone}")
+        assert "08:00" in await h.reply(user_id, "/missiontime 08:00")
+    while clock.now() < datetime(2026, 11, 21, 14, 0, tzinfo=UTC):
+        clock.advance(timedelta(minutes=15))
+        await _sweep(h, clock)
+        if clock.now() == datetime(2026, 11, 21, 6, 0, tzinfo=UTC):
+            await h.wait(lambda: len(_missions_to(h, 11)) == 1, timeout=15)
+            assert _missions_to(h, 12) == []
+    await h.wait(lambda: len(_missions_to(h, 12)) == 1, timeout=15)
+    await settle(h)
+    assert len(_missions_to(h, 11)) == 1 and len(_missions_to(h, 12)) == 1
+    [done] = _missions_to(h, 12)[0].buttons()
+    assert done["callback_data"].startswith("mission:done:")
+
+
+@pytest.mark.parametrize(
+    ("night", "at", "fires_at"),
+    [(date(2027, 3, 14), "02:30", time(3, 0)), (date(2026, 11, 1), "01:30", time(1, 30))],
+    ids=["spring-forward", "fall-back"],
+)
+async def test_a_dst_night_sends_the_mission_exactly_once(
+    harness_factory: Callable[..., Any], night: date, at: str, fires_at: time
+) -> None:
+    """A New York user whose mission time is skipped (02:30 in March) or repeated (01:30 in
+    November) gets exactly one mission that night, at the first valid time."""
+    tz = ZoneInfo("America/New_York")
+    h, clock = await _bot(harness_factory, datetime.combine(night, time(0), tz))
+    await h.reply(21, "/start")
+    await h.reply(21, "/timezone America/New_York")
+    await h.reply(21, f"/missiontime {at}")
+    sent_at: list[datetime] = []
+    while clock.now() < datetime.combine(night, time(5), tz):
+        clock.advance(timedelta(minutes=10))
+        await _sweep(h, clock)
+        if len(_missions_to(h, 21)) > len(sent_at):
+            sent_at.append(clock.now())
+        await settle(h)
+    await settle(h)
+    assert len(_missions_to(h, 21)) == 1
+    async with h.services.db.session() as session:
+        days = list(await session.scalars(select(MissionAssignment.day)))
+    assert days == [night]
+    due = await _due(h, 21)
+    assert due is not None and due.astimezone(tz).date() == night + timedelta(days=1)
+    first_valid = datetime.combine(night, fires_at, tz)
+    assert sent_at and timedelta(0) <= sent_at[0] - first_valid <= timedelta(minutes=10)
+
+
+async def test_timezone_offers_a_list_and_a_button_sets_it(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """/timezone alone lists zones of the user's region (from language_code) as buttons;
+    pressing one stores it and moves the next mission to that zone's morning."""
+    h, _clock = await _bot(harness_factory, MORNING)
+    h.sandbox.world.user(31).language_code = "en-US"
+    await h.reply(31, "/start")
+    (menu,) = await h.say(31, "/timezone")
+    zones_offered = [b["text"] for b in menu.buttons()]
+    assert zones_offered[0] == "America/New_York" and "Europe/Kyiv" in zones_offered
+    world, before = h.sandbox.world, len(h.sandbox.world.callback_answers)
+    world.press(31, menu, "tz:America/New_York")
+    await h.wait(lambda: len(world.callback_answers) > before)
+    async with h.services.db.session() as session:
+        assert await users.timezone_of(session, 31) == "America/New_York"
+    assert await _due(h, 31) == datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # 09:00 in NY
+
+
+async def test_a_bad_zone_or_time_gets_the_closest_names_and_changes_nothing(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """`/timezone Europe/Kiyv` suggests Europe/Kyiv, `/missiontime 25:00` shows the usage;
+    neither changes the stored zone nor the next due time. An offset is accepted."""
+    h, _clock = await _bot(harness_factory, MORNING)
+    await h.reply(41, "/start")
+    await h.reply(41, "/missiontime 07:00")
+    before = await _due(h, 41)
+    answer = await h.reply(41, "/timezone Europe/Kiyv")
+    assert "Europe/Kiyv" in answer and "Europe/Kyiv" in answer
+    assert "/missiontime 08:30" in await h.reply(41, "/missiontime 25:00")
+    assert "such as Europe/Kyiv" in await h.reply(41, "/timezone Mars/Olympus_Mons_Base")
+    async with h.services.db.session() as session:
+        assert await users.timezone_of(session, 41) is None
+    assert await _due(h, 41) == before
+    assert "UTC+05:45" in await h.reply(41, "/timezone +5:45")
+    assert await _due(h, 41) == datetime(2026, 11, 22, 1, 15, tzinfo=UTC)  # 07:00 at +05:45
+
+
+async def test_mission_day_and_balance_dates_follow_the_users_zone(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """At 12:00 UTC on the 21st it is already the 22nd at UTC+14: /mission assigns the 22nd's
+    mission and /balance dates its points the 22nd."""
+    h, _clock = await _bot(harness_factory, datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+    await h.reply(51, "/start")
+    await h.reply(51, "/timezone Pacific/Kiritimati")
+    (mission,) = await h.say(51, "/mission")
+    [done] = mission.buttons()
+    world, before = h.sandbox.world, len(h.sandbox.world.callback_answers)
+    world.press(51, mission, done["callback_data"])
+    await h.wait(lambda: len(world.callback_answers) > before)
+    async with h.services.db.session() as session:
+        days = list(await session.scalars(select(MissionAssignment.day)))
+    assert days == [date(2026, 11, 22)]
+    assert "2026-11-22 +" in await h.reply(51, "/balance")

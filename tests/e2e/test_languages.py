@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage
 from bot.core.jobs import JobContext
+from bot.core.jobs.models import Trigger
 from bot.core.users import User
 from bot.sandbox import SandboxServer, SentMessage
 from bot.sandbox.flood import FloodLimits
@@ -159,3 +160,34 @@ async def test_the_admins_report_is_in_each_admins_language(
     assert reports[ADMIN]["photo"].endswith("-uk.png")
     assert reports[other]["caption"].startswith("Daily report for")
     assert reports[other]["photo"].endswith("-en.png")
+
+
+async def test_the_sweeper_writes_each_users_mission_in_their_language(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """Two users due at the same 08:00, one Ukrainian and one English: the sweep's one batch
+    queues each mission in its recipient's language, and /missiontime answers in it."""
+    clock = ManualClock(datetime(2026, 11, 21, 7, 50, tzinfo=UTC))
+    h: Harness = await harness_factory(clock=clock, **UNPACED)
+    h.sandbox.set_limits(FloodLimits(private=None))
+    h.sandbox.world.user(UK_USER, language_code="uk")
+    for user_id in (UK_USER, EN_USER):
+        await h.reply(user_id, "/start")
+    assert "Тепер ваші місії приходять о 08:00" in await h.reply(UK_USER, "/missiontime 08:00")
+    assert "now arrive at 08:00" in await h.reply(EN_USER, "/missiontime 08:00")
+    clock.advance(timedelta(minutes=15))
+    record = await h.services.runner.run(
+        "missions.sweep", trigger=Trigger.SCHEDULED, scheduled_for=clock.now()
+    )
+    assert record is not None and record.status == "succeeded", record
+    assert "✅ Готово" in str((await _message(h, UK_USER, "🎯 Місія на сьогодні:")).reply_markup)
+    assert "✅ Done" in str((await _message(h, EN_USER, "🎯 Today's mission:")).reply_markup)
+
+
+async def _message(h: Harness, user_id: int, expect: str) -> SentMessage:
+    world = h.sandbox.world
+    found: SentMessage = await h.wait(
+        lambda: next((m for m in world.to(user_id) if expect in (m.text or "")), None),
+        timeout=20,
+    )
+    return found

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.core import users
+from bot.core import formatting, users
 from bot.core.clock import ManualClock
 from bot.core.jobs.models import Trigger
 from bot.core.schedules import UserSchedule
@@ -169,4 +169,4 @@ async def test_mission_day_and_balance_dates_follow_the_users_zone(
     async with h.services.db.session() as session:
         days = list(await session.scalars(select(MissionAssignment.day)))
     assert days == [date(2026, 11, 22)]
-    assert "2026-11-22 +" in await h.reply(51, "/balance")
+    assert f"{formatting.day(date(2026, 11, 22))} +" in await h.reply(51, "/balance")

@@ -179,7 +179,7 @@ async def test_the_sweeper_writes_each_users_mission_in_their_language(
     record = await h.services.runner.run(
         "missions.sweep", trigger=Trigger.SCHEDULED, scheduled_for=clock.now()
     )
-    assert record is not None and record.status == "succeeded", record
+    assert record is None or record.status == "succeeded", record  # None: a run had the slot
     assert "✅ Готово" in str((await _message(h, UK_USER, "🎯 Місія на сьогодні:")).reply_markup)
     assert "✅ Done" in str((await _message(h, EN_USER, "🎯 Today's mission:")).reply_markup)
 

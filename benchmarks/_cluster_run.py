@@ -39,9 +39,19 @@ async def _redis(folder: Path) -> tuple[asyncio.subprocess.Process, str]:
         raise SystemExit("redis-server is needed (make redis)")
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
-        binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-        "--dir", str(folder), stdout=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(folder),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
     await asyncio.sleep(0.5)
     return process, f"redis://127.0.0.1:{port}/0"
 
@@ -66,9 +76,14 @@ async def _queue(url: str, sandbox: SandboxServer) -> None:
             user_id = BASE + n
             sandbox.world.user(user_id)
             await outbox.enqueue(
-                session, key=f"cluster:{user_id}", chat_id=user_id, user_id=user_id,
-                category="announcement", priority=Priority.BROADCAST, text="cluster news",
-            )  # fmt: skip
+                session,
+                key=f"cluster:{user_id}",
+                chat_id=user_id,
+                user_id=user_id,
+                category="announcement",
+                priority=Priority.BROADCAST,
+                text="cluster news",
+            )
     await db.dispose()
 
 
@@ -77,9 +92,12 @@ async def _processes(
 ) -> list[asyncio.subprocess.Process]:
     env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS",)}
     env.update(
-        BOT_TOKEN="123:cluster", TELEGRAM_API_BASE_URL=sandbox.base_url, DATABASE_URL=url,
-        REDIS_URL=redis, LOG_LEVEL="ERROR",
-    )  # fmt: skip
+        BOT_TOKEN="123:cluster",
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+        DATABASE_URL=url,
+        REDIS_URL=redis,
+        LOG_LEVEL="ERROR",
+    )
     return [
         await asyncio.create_subprocess_exec(
             sys.executable,

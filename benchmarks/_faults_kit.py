@@ -93,18 +93,29 @@ async def spawn_companion(folder: Path, env: dict[str, str]) -> asyncio.subproce
     """``python -m bot run`` in ``folder`` (so no ``.env`` is read), logs to ``folder``."""
     with (folder / "companion.log").open("ab") as log:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=folder, env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=folder,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 async def spawn_ptb(folder: Path, *args: object) -> asyncio.subprocess.Process:
     """The plain PTB bot of ``benchmarks/_faults_ptb.py`` with ``args``."""
     with (folder / "ptb.log").open("ab") as log:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "benchmarks._faults_ptb", *map(str, args), cwd=ROOT,
-            stdout=asyncio.subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "benchmarks._faults_ptb",
+            *map(str, args),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 async def stop(process: asyncio.subprocess.Process, grace: float = 5) -> None:

@@ -20,11 +20,27 @@ from typing import Any
 from sqlalchemy import insert, select
 
 ZONES = (
-    "Europe/Kyiv", "Europe/Berlin", "Europe/London", "America/New_York", "America/Chicago",
-    "America/Los_Angeles", "America/Sao_Paulo", "Asia/Kathmandu", "Asia/Kolkata", "Asia/Tokyo",
-    "Australia/Lord_Howe", "Australia/Sydney", "Pacific/Auckland", "Pacific/Kiritimati",
-    "Africa/Lagos", "Asia/Tehran", "America/St_Johns", "UTC", "UTC+05:45", "UTC-03:30",
-)  # fmt: skip
+    "Europe/Kyiv",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Asia/Kathmandu",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Lord_Howe",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Pacific/Kiritimati",
+    "Africa/Lagos",
+    "Asia/Tehran",
+    "America/St_Johns",
+    "UTC",
+    "UTC+05:45",
+    "UTC-03:30",
+)
 START = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
 TICKS = 120  # simulated minutes swept
 CHUNK = 10_000
@@ -42,9 +58,13 @@ def _settings(db: str) -> Any:
     from bot.core.config import Settings
 
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=f"sqlite+aiosqlite:///{db}", bot_token="123456:BENCH",
-        log_level="WARNING", timezone="Europe/Kyiv", telegram_api_base_url="http://127.0.0.1:9/bot",
-    )  # fmt: skip
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{db}",
+        bot_token="123456:BENCH",
+        log_level="WARNING",
+        timezone="Europe/Kyiv",
+        telegram_api_base_url="http://127.0.0.1:9/bot",
+    )
 
 
 def _users(count: int) -> list[tuple[int, str, int]]:
@@ -63,12 +83,29 @@ async def populate(db: str, count: int) -> dict[str, Any]:
     for start in range(0, count, CHUNK):
         chunk = _users(count)[start : start + CHUNK]
         joined = START - timedelta(days=1)
-        users = [{"id": u, "first_name": "U", "reachable": True, "timezone": z,
-                  "created_at": joined, "last_seen_at": START} for u, z, _ in chunk]  # fmt: skip
-        rows = [{"user_id": u, "kind": kind, "minute": m,
-                 "due_at": schedules.next_occurrence(schedules.wall_time(m), zones.resolve(z),
-                                                     START - timedelta(seconds=1))}
-                for u, z, m in chunk for kind in ("mission", "streak_risk")]  # fmt: skip
+        users = [
+            {
+                "id": u,
+                "first_name": "U",
+                "reachable": True,
+                "timezone": z,
+                "created_at": joined,
+                "last_seen_at": START,
+            }
+            for u, z, _ in chunk
+        ]
+        rows = [
+            {
+                "user_id": u,
+                "kind": kind,
+                "minute": m,
+                "due_at": schedules.next_occurrence(
+                    schedules.wall_time(m), zones.resolve(z), START - timedelta(seconds=1)
+                ),
+            }
+            for u, z, m in chunk
+            for kind in ("mission", "streak_risk")
+        ]
         async with database.session() as session:
             await session.execute(insert(User), users)
             await session.execute(insert(schedules.UserSchedule), rows)
@@ -93,8 +130,13 @@ async def sweep(db: str) -> dict[str, Any]:
     for tick in range(TICKS):
         clock.set(START + timedelta(minutes=tick))
         async with services.db.session() as session:
-            due = list(await session.scalars(select(UserSchedule.due_at).where(
-                UserSchedule.kind == "mission", UserSchedule.due_at <= clock.now())))  # fmt: skip
+            due = list(
+                await session.scalars(
+                    select(UserSchedule.due_at).where(
+                        UserSchedule.kind == "mission", UserSchedule.due_at <= clock.now()
+                    )
+                )
+            )
         ctx = JobContext(services, app.bot, "missions.sweep", "scheduled", clock.now())
         started, cpu_start = time.perf_counter(), time.process_time()
         await run_sweep(ctx)
@@ -105,10 +147,13 @@ async def sweep(db: str) -> dict[str, Any]:
     delays.sort()
     return {
         "p99_delay_s": delays[int(0.99 * (len(delays) - 1))] if delays else 0.0,
-        "max_delay_s": delays[-1] if delays else 0.0, "missions": len(delays),
-        "cpu_ms_per_minute_mean": sum(cpu) / len(cpu), "cpu_ms_per_minute_max": max(cpu),
-        "rss_mb_before": rss_before, "rss_mb_after": _rss_mb(),
-    }  # fmt: skip
+        "max_delay_s": delays[-1] if delays else 0.0,
+        "missions": len(delays),
+        "cpu_ms_per_minute_mean": sum(cpu) / len(cpu),
+        "cpu_ms_per_minute_max": max(cpu),
+        "rss_mb_before": rss_before,
+        "rss_mb_after": _rss_mb(),
+    }
 
 
 async def jobqueue(count: int) -> dict[str, Any]:

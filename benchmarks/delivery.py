@@ -98,9 +98,12 @@ def drain_with_limits_lifted(rows: int, client: str = "aiohttp") -> Result:
         filled = time.perf_counter() - started
         sandbox = subprocess.Popen(
             _command("sandbox", CHAT_BASE + 1, DRAIN + 5_000),
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             text=True,
-        )  # fmt: skip
+        )
         assert sandbox.stdin is not None and sandbox.stdout is not None
         base_url = json.loads(sandbox.stdout.readline())["base_url"]
         try:

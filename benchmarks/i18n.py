@@ -32,10 +32,16 @@ CODES = ("uk", "uk-UA", "en", "en-GB", None)
 
 async def _populate(db: Database) -> None:
     rows = [
-        {"id": n, "first_name": "U", "language_code": CODES[n % len(CODES)], "reachable": True,
-         "created_at": NOW, "last_seen_at": NOW}
+        {
+            "id": n,
+            "first_name": "U",
+            "language_code": CODES[n % len(CODES)],
+            "reachable": True,
+            "created_at": NOW,
+            "last_seen_at": NOW,
+        }
         for n in range(1, USERS + 1)
-    ]  # fmt: skip
+    ]
     async with db.session() as session:
         await session.execute(insert(User), rows)
 
@@ -44,12 +50,18 @@ async def _single(db: Database) -> float:
     """The statement before languages: one text for every reachable user."""
     o = OutboxMessage
     audience = select(
-        literal("single:") + cast(User.id, String), User.id, User.id,
-        literal(Category.ANNOUNCEMENT.value), literal("sendMessage"),
-        literal({"text": "Big news"}, JSON), literal(Priority.BROADCAST),
-        literal(OutboxStatus.PENDING.value), literal(0),
-        literal(NOW, o.next_attempt_at.type), literal(NOW, o.created_at.type),
-    ).where(User.reachable.is_(True))  # fmt: skip
+        literal("single:") + cast(User.id, String),
+        User.id,
+        User.id,
+        literal(Category.ANNOUNCEMENT.value),
+        literal("sendMessage"),
+        literal({"text": "Big news"}, JSON),
+        literal(Priority.BROADCAST),
+        literal(OutboxStatus.PENDING.value),
+        literal(0),
+        literal(NOW, o.next_attempt_at.type),
+        literal(NOW, o.created_at.type),
+    ).where(User.reachable.is_(True))
     start = time.perf_counter()
     async with db.session() as session:
         await session.execute(insert(o).from_select(COLUMNS, audience))

@@ -26,8 +26,11 @@ SIZES = (10_000, 100_000)
 def _child(*args: str) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks._sweeper_run", *args],
-        capture_output=True, text=True, check=True, timeout=1800,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -47,8 +50,10 @@ def main() -> None:
 
 def _report(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> None:
     print()
-    print("| users | local time → outbox p99 / max | sweep CPU per minute (mean / max) "
-          "| sweeper RSS | JobQueue start-up | JobQueue RSS |")  # fmt: skip
+    print(
+        "| users | local time → outbox p99 / max | sweep CPU per minute (mean / max) "
+        "| sweeper RSS | JobQueue start-up | JobQueue RSS |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for size, swept, queue in rows:
         print(

@@ -264,9 +264,11 @@ def build_intake(services: Services, *, poll_timeout: int) -> Intake:
     settings = services.settings
     if settings.webhook_url and settings.webhook_secret:
         return Webhook(
-            settings.webhook_url, settings.webhook_secret.get_secret_value(),
-            listen=settings.webhook_listen, port=settings.webhook_port,
-        )  # fmt: skip
+            settings.webhook_url,
+            settings.webhook_secret.get_secret_value(),
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+        )
     keeper = LeaseKeeper(services.db, "updates", settings.polling_lease_seconds)
     return LeaderPolling(keeper, poll_timeout=poll_timeout)
 

@@ -69,8 +69,9 @@ class CircuitBreaker:
         self.since = self._accounted = now
         log.warning(
             f"{self.name} unreachable: using this process's memory",
-            reason=self.reason, retry_every=self.retry_seconds,
-        )  # fmt: skip
+            reason=self.reason,
+            retry_every=self.retry_seconds,
+        )
         if self.metrics is not None:
             self.metrics.redis_degraded.set(1)
 

@@ -77,8 +77,16 @@ class Instance:
     """Registers this process, beats while it runs, and says whether it is still trusted."""
 
     __slots__ = (
-        "_beat_ok", "_beaten", "_task", "db", "heartbeat", "id", "on_beat", "on_lost", "stale",
-    )  # fmt: skip
+        "_beat_ok",
+        "_beaten",
+        "_task",
+        "db",
+        "heartbeat",
+        "id",
+        "on_beat",
+        "on_lost",
+        "stale",
+    )
 
     def __init__(self, db: Database, *, heartbeat: float, stale: float) -> None:
         self.db, self.heartbeat, self.stale = db, heartbeat, stale
@@ -117,8 +125,13 @@ class Instance:
 
     async def _register(self) -> None:
         now = wall_now()
-        values = {"id": self.id, "host": socket.gethostname()[:255], "pid": os.getpid(),
-                  "started_at": now, "heartbeat_at": now}  # fmt: skip
+        values = {
+            "id": self.id,
+            "host": socket.gethostname()[:255],
+            "pid": os.getpid(),
+            "started_at": now,
+            "heartbeat_at": now,
+        }
         async with self.db.session() as session:
             await session.execute(insert(InstanceRow).values(**values))
         self._beat_ok = time.monotonic()

@@ -133,9 +133,14 @@ class Webhook(Intake):
     __slots__ = ("_runner", "allowed", "listen", "port", "public_url", "secret")
 
     def __init__(
-        self, public_url: str, secret: str, *, listen: str, port: int,
+        self,
+        public_url: str,
+        secret: str,
+        *,
+        listen: str,
+        port: int,
         allowed: Sequence[str] = Update.ALL_TYPES,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.public_url, self.secret, self.listen, self.port = public_url, secret, listen, port
         self.allowed = list(allowed)
         self._runner: Any = None

@@ -38,9 +38,12 @@ class Metrics:
             "companion_job_runs", "Job runs by job and final status", ["job", "status"], registry=r
         )
         self.job_duration = Histogram(
-            "companion_job_duration_seconds", "Job run duration", ["job"], registry=r,
+            "companion_job_duration_seconds",
+            "Job run duration",
+            ["job"],
+            registry=r,
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900),
-        )  # fmt: skip
+        )
         self.messages_sent = Counter(
             "companion_messages", "Bot API sends by lane and result", ["lane", "result"], registry=r
         )
@@ -52,28 +55,37 @@ class Metrics:
         )
         self.outbox_depth = Gauge("companion_outbox_depth", "Pending outbox rows", registry=r)
         self.event_handler_failures = Counter(
-            "companion_event_handler_failures", "Failed event handlers by event", ["event"],
+            "companion_event_handler_failures",
+            "Failed event handlers by event",
+            ["event"],
             registry=r,
-        )  # fmt: skip
+        )
         self.events = Counter(
             "companion_events", "Events published on the bus, by type", ["type"], registry=r
         )
         self.updates_dropped = Counter(
-            "companion_updates_dropped", "Updates dropped: their chat was over its backlog",
+            "companion_updates_dropped",
+            "Updates dropped: their chat was over its backlog",
             registry=r,
-        )  # fmt: skip
+        )
         self.ratelimit_rate = Gauge(
-            "companion_ratelimit_rate", "Sends per second the limiter admits, learned from 429s "
-            "(private, group: the lowest chat)", ["scope"], registry=r,
-        )  # fmt: skip
-        self.redis_degraded = Gauge(
-            "companion_redis_degraded", "1 while Redis is unreachable and the in-memory "
-            "fallback serves the limiter and the cache", registry=r,
-        )  # fmt: skip
-        self.redis_degraded_seconds = Counter(
-            "companion_redis_degraded_seconds", "Seconds spent on the in-memory fallback",
+            "companion_ratelimit_rate",
+            "Sends per second the limiter admits, learned from 429s "
+            "(private, group: the lowest chat)",
+            ["scope"],
             registry=r,
-        )  # fmt: skip
+        )
+        self.redis_degraded = Gauge(
+            "companion_redis_degraded",
+            "1 while Redis is unreachable and the in-memory "
+            "fallback serves the limiter and the cache",
+            registry=r,
+        )
+        self.redis_degraded_seconds = Counter(
+            "companion_redis_degraded_seconds",
+            "Seconds spent on the in-memory fallback",
+            registry=r,
+        )
 
 
 def instance_label() -> str:

@@ -23,10 +23,18 @@ DELAYS = (0.5, 1.0, 2.0)  # seconds before each new try: about 3.5 s in all
 # What drivers say when the database is away or busy (never for a missing table, a
 # constraint or bad SQL, which fail the same way the next time).
 _OUTAGE = (
-    "database is locked", "unable to open database", "disk i/o error", "connection",
-    "could not connect", "the database system is", "terminating", "server closed",
-    "too many clients", "timeout", "timed out",
-)  # fmt: skip
+    "database is locked",
+    "unable to open database",
+    "disk i/o error",
+    "connection",
+    "could not connect",
+    "the database system is",
+    "terminating",
+    "server closed",
+    "too many clients",
+    "timeout",
+    "timed out",
+)
 
 
 def database_unreachable(error: BaseException) -> bool:
@@ -57,8 +65,12 @@ class UpdateRetries:
             self._tries.pop(update_id, None)
             return False
         self._tries[update_id] = tried + 1
-        log.warning("database unreachable; the update will be handled again",
-                    update_id=update_id, attempt=tried + 1, delay=self.delays[tried])  # fmt: skip
+        log.warning(
+            "database unreachable; the update will be handled again",
+            update_id=update_id,
+            attempt=tried + 1,
+            delay=self.delays[tried],
+        )
 
         async def retry() -> None:
             await asyncio.sleep(self.delays[tried])

@@ -37,7 +37,9 @@ async def first_time(db: Database, update_id: int, now: datetime) -> bool:
 async def purge_received(request: PurgeRequest) -> int:
     """Forget update ids older than :data:`KEEP`, in batches."""
     purged = await delete_in_batches(
-        request.db, ReceivedUpdate.update_id, ReceivedUpdate.received_at <= request.now - KEEP,
+        request.db,
+        ReceivedUpdate.update_id,
+        ReceivedUpdate.received_at <= request.now - KEEP,
         batch_size=request.batch_size,
-    )  # fmt: skip
+    )
     return purged.rows

@@ -25,9 +25,11 @@ REDIS_TIMEOUT = 1.0  # seconds to connect or to answer, so an outage is noticed 
 def redis_client(url: str) -> Redis:
     """A client that fails fast (the breaker retries, not the client)."""
     return Redis.from_url(
-        url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
+        url,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        socket_timeout=REDIS_TIMEOUT,
         retry=Retry(NoBackoff(), 0),
-    )  # fmt: skip
+    )
 
 
 class RedisCache(Cache):

@@ -86,7 +86,14 @@ class CompanionBot(ExtBot[Any]):
 def _text_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """What a follow-up text message keeps of the original call."""
     keep = (
-        "parse_mode", "disable_notification", "protect_content", "message_thread_id",
-        "rate_limit_args", "read_timeout", "write_timeout", "connect_timeout", "pool_timeout",
-    )  # fmt: skip
+        "parse_mode",
+        "disable_notification",
+        "protect_content",
+        "message_thread_id",
+        "rate_limit_args",
+        "read_timeout",
+        "write_timeout",
+        "connect_timeout",
+        "pool_timeout",
+    )
     return {key: kwargs[key] for key in keep if key in kwargs}

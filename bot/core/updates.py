@@ -85,8 +85,14 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     """
 
     __slots__ = (
-        "_chats", "_running", "_slots", "_warned", "backlog", "on_drop", "slow_down",
-    )  # fmt: skip
+        "_chats",
+        "_running",
+        "_slots",
+        "_warned",
+        "backlog",
+        "on_drop",
+        "slow_down",
+    )
 
     def __init__(
         self,

@@ -58,10 +58,17 @@ async def register(
     if user is None:
         referrer_id = await _valid_referrer(session, parse_referrer(payload, user_id), user_id)
         created = await insert_missing(
-            session, User, id=user_id, first_name=first_name, username=username,
-            language_code=language_code, referrer_id=referrer_id, reachable=True,
-            created_at=now, last_seen_at=now,
-        )  # fmt: skip
+            session,
+            User,
+            id=user_id,
+            first_name=first_name,
+            username=username,
+            language_code=language_code,
+            referrer_id=referrer_id,
+            reachable=True,
+            created_at=now,
+            last_seen_at=now,
+        )
         user = await session.get(User, user_id, populate_existing=True)
         assert user is not None
         if created:  # else the same user's other update (or process) created it just now

@@ -25,11 +25,35 @@ _OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*([0-9]{1,2})(?:(?::|\.|h)?([0-9]{
 _QUARTERS = frozenset({0, 15, 30, 45})
 # Languages whose speakers mostly live in one region, for tags with no region part.
 _LANGUAGE_REGION = {
-    "uk": "UA", "ru": "RU", "de": "DE", "fr": "FR", "it": "IT", "es": "ES", "pl": "PL",
-    "ja": "JP", "ko": "KR", "tr": "TR", "nl": "NL", "cs": "CZ", "ro": "RO", "hu": "HU",
-    "el": "GR", "he": "IL", "fa": "IR", "ne": "NP", "hi": "IN", "id": "ID", "vi": "VN",
-    "th": "TH", "kk": "KZ", "uz": "UZ", "be": "BY", "ka": "GE", "hy": "AM", "az": "AZ",
-}  # fmt: skip
+    "uk": "UA",
+    "ru": "RU",
+    "de": "DE",
+    "fr": "FR",
+    "it": "IT",
+    "es": "ES",
+    "pl": "PL",
+    "ja": "JP",
+    "ko": "KR",
+    "tr": "TR",
+    "nl": "NL",
+    "cs": "CZ",
+    "ro": "RO",
+    "hu": "HU",
+    "el": "GR",
+    "he": "IL",
+    "fa": "IR",
+    "ne": "NP",
+    "hi": "IN",
+    "id": "ID",
+    "vi": "VN",
+    "th": "TH",
+    "kk": "KZ",
+    "uz": "UZ",
+    "be": "BY",
+    "ka": "GE",
+    "hy": "AM",
+    "az": "AZ",
+}
 
 
 class ZoneError(ValueError):

@@ -75,12 +75,23 @@ COUNTED = frozenset(
 _ADMIN_RIGHTS = {
     name: True
     for name in (
-        "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-        "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-        "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
-        "can_delete_stories", "can_post_messages", "can_edit_messages", "can_pin_messages",
+        "can_be_edited",
+        "is_anonymous",
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+        "can_post_messages",
+        "can_edit_messages",
+        "can_pin_messages",
     )
-}  # fmt: skip
+}
 SHUTDOWN_GRACE = 2.0  # seconds a stop waits for requests still being answered
 
 

@@ -232,10 +232,12 @@ class World:
         original = self.suggested[key]
         bodies = {name: {"suggested_post_message": original, **b} for name, b in service.items()}
         message: JSON = {
-            "message_id": next(self._message_ids), "date": int(time.time()),
-            "chat": original["chat"], "from": original["from"],
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": original["chat"],
+            "from": original["from"],
             **bodies,
-        }  # fmt: skip
+        }
         self.push({"message": message})
         asyncio.get_running_loop().create_task(self._wake())
 
@@ -245,9 +247,12 @@ class World:
         message = self._user_message(user, text=text)
         message["chat"] = self.chat_json(to.chat_id)
         message["reply_to_message"] = {
-            "message_id": to.message_id, "date": int(time.time()),
-            "chat": self.chat_json(to.chat_id), "from": bot_user(), "text": to.text or "",
-        }  # fmt: skip
+            "message_id": to.message_id,
+            "date": int(time.time()),
+            "chat": self.chat_json(to.chat_id),
+            "from": bot_user(),
+            "text": to.text or "",
+        }
         self.push({"message": message})
         return int(message["message_id"])
 
@@ -273,9 +278,12 @@ class World:
         amount = sum(int(price["amount"]) for price in params.get("prices") or [])
         query_id = f"pcq{next(self._update_ids)}"
         query = {
-            "id": query_id, "from": user.as_user(), "currency": params.get("currency", ""),
-            "total_amount": amount, "invoice_payload": params.get("payload", ""),
-        }  # fmt: skip
+            "id": query_id,
+            "from": user.as_user(),
+            "currency": params.get("currency", ""),
+            "total_amount": amount,
+            "invoice_payload": params.get("payload", ""),
+        }
         self.checkouts[query_id] = query
         self.push({"pre_checkout_query": query})
         return query_id
@@ -286,11 +294,12 @@ class World:
         if query is not None and ok:
             user = self.user(int(query["from"]["id"]))
             payment = {
-                "currency": query["currency"], "total_amount": query["total_amount"],
+                "currency": query["currency"],
+                "total_amount": query["total_amount"],
                 "invoice_payload": query["invoice_payload"],
                 "telegram_payment_charge_id": f"stxSANDBOX{len(self.payments) + 1:06d}",
                 "provider_payment_charge_id": "",
-            }  # fmt: skip
+            }
             message = self._user_message(user, successful_payment=payment)
             self.payments.append(message)
             self.push({"message": message})
@@ -300,9 +309,13 @@ class World:
         self, user_id: int, charge_id: str, payload: str, amount: int, currency: str = "XTR"
     ) -> JSON:
         """A ``successful_payment`` exactly as given (say, a payload the bot never made)."""
-        payment = {"currency": currency, "total_amount": amount, "invoice_payload": payload,
-                   "telegram_payment_charge_id": charge_id,
-                   "provider_payment_charge_id": ""}  # fmt: skip
+        payment = {
+            "currency": currency,
+            "total_amount": amount,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+        }
         message = self._user_message(self.user(user_id), successful_payment=payment)
         self.payments.append(message)
         self.push({"message": message})
@@ -328,13 +341,23 @@ class World:
         """The user opens an invite link made with ``creates_join_request``: Telegram sends
         the bot a ``chat_join_request`` (the link as the bot created it) to decide."""
         user, chat = self.user(user_id), self.chat_json(chat_id)
-        unknown = {"invite_link": invite_link, "creator": bot_user(), "is_primary": False,
-                   "creates_join_request": True, "is_revoked": False}  # fmt: skip
+        unknown = {
+            "invite_link": invite_link,
+            "creator": bot_user(),
+            "is_primary": False,
+            "creates_join_request": True,
+            "is_revoked": False,
+        }
         made = (dict(x) for x in self.invite_links if x["invite_link"] == invite_link)
         link = next(made, unknown)
         link.pop("chat_id", None)
-        request = {"chat": chat, "from": user.as_user(), "user_chat_id": user_id,
-                   "date": int(time.time()), "invite_link": link}  # fmt: skip
+        request = {
+            "chat": chat,
+            "from": user.as_user(),
+            "user_chat_id": user_id,
+            "date": int(time.time()),
+            "invite_link": link,
+        }
         self.join_requests[(chat_id, user_id)] = request
         return self.push({"chat_join_request": request})
 
@@ -345,8 +368,13 @@ class World:
         self.members.setdefault(chat_id, set()).add(user_id)
         left = {"status": "left", "user": user.as_user()}
         member = {"status": "member", "user": user.as_user()}
-        change = {"chat": self.chat_json(chat_id), "from": user.as_user(), "date": int(time.time()),
-                  "old_chat_member": left, "new_chat_member": member}  # fmt: skip
+        change = {
+            "chat": self.chat_json(chat_id),
+            "from": user.as_user(),
+            "date": int(time.time()),
+            "old_chat_member": left,
+            "new_chat_member": member,
+        }
         return self.push({"chat_member": change})
 
     def push(self, update: JSON) -> int:

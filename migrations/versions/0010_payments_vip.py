@@ -40,6 +40,12 @@ def downgrade() -> None:
     with op.batch_alter_table("vip_star_payments") as batch:
         batch.drop_index(batch.f("ix_vip_star_payments_state"))
         for column in (
-            "refunded_at", "granted_at", "last_error", "attempts", "state", "payload", "currency"
-        ):  # fmt: skip
+            "refunded_at",
+            "granted_at",
+            "last_error",
+            "attempts",
+            "state",
+            "payload",
+            "currency",
+        ):
             batch.drop_column(column)

@@ -34,14 +34,24 @@ AUDIENCE = range(40_000, 40_700)  # more than one of the sweep's batches
 async def _start_bot(tmp_path: Path, base_url: str, url: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
     env.update(
-        BOT_TOKEN="123:loopback", TELEGRAM_API_BASE_URL=base_url, DATABASE_URL=url,
-        LOG_LEVEL="WARNING", RATE_GLOBAL_PER_SECOND="1000",
-        JOBS__MISSIONS_SWEEP__SCHEDULE="every 2s", JOBS__MISSIONS_SWEEP__TIMEOUT="4",
-    )  # fmt: skip
+        BOT_TOKEN="123:loopback",
+        TELEGRAM_API_BASE_URL=base_url,
+        DATABASE_URL=url,
+        LOG_LEVEL="WARNING",
+        RATE_GLOBAL_PER_SECOND="1000",
+        JOBS__MISSIONS_SWEEP__SCHEDULE="every 2s",
+        JOBS__MISSIONS_SWEEP__TIMEOUT="4",
+    )
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 async def _prepare(url: str) -> None:
@@ -51,14 +61,32 @@ async def _prepare(url: str) -> None:
     zone = format_offset(timedelta(hours=(12 - now.hour + 11) % 24 - 11))
     db = Database(url)
     async with db.session() as session:
-        await session.execute(insert(User), [
-            {"id": u, "first_name": "U", "reachable": True, "timezone": zone,
-             "created_at": now - timedelta(days=1), "last_seen_at": now} for u in AUDIENCE
-        ])  # fmt: skip
-        await session.execute(insert(UserSchedule), [
-            {"user_id": u, "kind": "mission", "minute": None, "due_at": now - timedelta(minutes=1)}
-            for u in AUDIENCE
-        ])  # fmt: skip
+        await session.execute(
+            insert(User),
+            [
+                {
+                    "id": u,
+                    "first_name": "U",
+                    "reachable": True,
+                    "timezone": zone,
+                    "created_at": now - timedelta(days=1),
+                    "last_seen_at": now,
+                }
+                for u in AUDIENCE
+            ],
+        )
+        await session.execute(
+            insert(UserSchedule),
+            [
+                {
+                    "user_id": u,
+                    "kind": "mission",
+                    "minute": None,
+                    "due_at": now - timedelta(minutes=1),
+                }
+                for u in AUDIENCE
+            ],
+        )
         await session.execute(insert(Installation).values(id=1, started_at=now - timedelta(days=1)))
     await db.dispose()
 

@@ -19,9 +19,14 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 async def _register(db: Database, user_id: int, code: str | None) -> None:
     async with db.session() as session:
         await users.register(
-            session, user_id=user_id, first_name="A", username=None, language_code=code,
-            payload=None, now=NOW,
-        )  # fmt: skip
+            session,
+            user_id=user_id,
+            first_name="A",
+            username=None,
+            language_code=code,
+            payload=None,
+            now=NOW,
+        )
 
 
 async def test_a_changed_app_language_reaches_bulk_messages(migrated: Settings) -> None:

@@ -46,9 +46,14 @@ class Bot:
         """Register, then choose a zone and a mission time as /timezone and /missiontime do."""
         async with self.services.db.session() as session:
             await users.register(
-                session, user_id=user_id, first_name=f"U{user_id}", username=None,
-                language_code=None, payload=None, now=self.clock.now(),
-            )  # fmt: skip
+                session,
+                user_id=user_id,
+                first_name=f"U{user_id}",
+                username=None,
+                language_code=None,
+                payload=None,
+                now=self.clock.now(),
+            )
         async with self.services.uow() as uow:
             await users.set_timezone(uow.session, user_id, zone)
             await uow.publish(UserZoneChanged(user_id, zone))
@@ -229,9 +234,13 @@ async def _complete(bot: Bot, user_id: int, day: date) -> None:
     assignment_id = await _assign(bot, user_id, day)
     async with bot.services.uow() as uow:
         outcome = await missions.complete(
-            uow.session, bot.services.bus, user_id=user_id, assignment_id=assignment_id, day=day,
+            uow.session,
+            bot.services.bus,
+            user_id=user_id,
+            assignment_id=assignment_id,
+            day=day,
             now=bot.clock.now(),
-        )  # fmt: skip
+        )
         assert not isinstance(outcome, missions.Refusal)
 
 
@@ -293,14 +302,32 @@ async def test_two_sweeps_at_once_queue_each_mission_once(bot: Bot) -> None:
     the due rows: every user gets exactly one assignment and one outbox row."""
     audience = range(100, 1300)  # more than two batches
     async with bot.services.db.session() as session:
-        await session.execute(insert(users.User), [
-            {"id": u, "first_name": "U", "reachable": True, "timezone": "Europe/Kyiv",
-             "created_at": START, "last_seen_at": START} for u in audience
-        ])  # fmt: skip
-        await session.execute(insert(UserSchedule), [
-            {"user_id": u, "kind": times.MISSION, "minute": 480,
-             "due_at": datetime(2026, 11, 21, 6, 0, tzinfo=UTC)} for u in audience
-        ])  # fmt: skip
+        await session.execute(
+            insert(users.User),
+            [
+                {
+                    "id": u,
+                    "first_name": "U",
+                    "reachable": True,
+                    "timezone": "Europe/Kyiv",
+                    "created_at": START,
+                    "last_seen_at": START,
+                }
+                for u in audience
+            ],
+        )
+        await session.execute(
+            insert(UserSchedule),
+            [
+                {
+                    "user_id": u,
+                    "kind": times.MISSION,
+                    "minute": 480,
+                    "due_at": datetime(2026, 11, 21, 6, 0, tzinfo=UTC),
+                }
+                for u in audience
+            ],
+        )
     bot.clock.set(datetime(2026, 11, 21, 6, 0, 30, tzinfo=UTC))
     summaries = await asyncio.gather(bot.sweep(), bot.sweep())
     queued = sum(int(s.split("missions queued ")[1].split(",")[0]) for s in summaries)

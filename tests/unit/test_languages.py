@@ -58,7 +58,14 @@ def test_sql_and_python_choose_the_same_language(
     per-update rule picks (else someone's broadcast would come in another language)."""
     session.execute(delete(User))
     session.execute(
-        insert(User).values(id=1, first_name="U", language_code=code, language=choice,
-                            reachable=True, created_at=_NOW, last_seen_at=_NOW)
-    )  # fmt: skip
+        insert(User).values(
+            id=1,
+            first_name="U",
+            language_code=code,
+            language=choice,
+            reachable=True,
+            created_at=_NOW,
+            last_seen_at=_NOW,
+        )
+    )
     assert session.scalar(select(language_column())) == i18n.choose(choice, code)

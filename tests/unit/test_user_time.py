@@ -155,8 +155,9 @@ def test_the_suggested_list_starts_with_the_users_region() -> None:
     assert zones.suggested(None, "Europe/Berlin") == ["Europe/Berlin", "UTC"]
 
 
-@pytest.mark.parametrize(("text", "minute"), [("08:30", 510), ("8.05", 485), ("23:59", 1439),
-                                              ("7", 420), ("0:00", 0)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "minute"), [("08:30", 510), ("8.05", 485), ("23:59", 1439), ("7", 420), ("0:00", 0)]
+)
 def test_a_time_of_day_parses(text: str, minute: int) -> None:
     """/missiontime accepts HH:MM, H.MM and a bare hour."""
     assert parse_time_of_day(text) == minute

@@ -28,10 +28,17 @@ class Category(StrEnum):
 
 
 OPTIONAL = frozenset({Category.MISSION, Category.REMINDER, Category.ANNOUNCEMENT})
-TRANSACTIONAL = frozenset({
-    Category.ACCESS, Category.RECEIPT, Category.REWARD, Category.MODERATION, Category.REPLY,
-    Category.ALERT, Category.POST,
-})  # fmt: skip
+TRANSACTIONAL = frozenset(
+    {
+        Category.ACCESS,
+        Category.RECEIPT,
+        Category.REWARD,
+        Category.MODERATION,
+        Category.REPLY,
+        Category.ALERT,
+        Category.POST,
+    }
+)
 
 
 def optional(category: str) -> bool:

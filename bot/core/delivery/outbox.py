@@ -123,11 +123,18 @@ class Outbox:
         if text is not None:
             body["text"] = text
         values = {
-            "key": key, "chat_id": chat_id, "user_id": user_id, "category": category,
-            "method": method, "payload": body, "priority": priority,
-            "status": OutboxStatus.PENDING, "attempts": 0,
-            "next_attempt_at": max(now, not_before) if not_before else now, "created_at": now,
-        }  # fmt: skip
+            "key": key,
+            "chat_id": chat_id,
+            "user_id": user_id,
+            "category": category,
+            "method": method,
+            "payload": body,
+            "priority": priority,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": max(now, not_before) if not_before else now,
+            "created_at": now,
+        }
         result = await session.execute(
             insert_ignoring(session, OutboxMessage, index_elements=["key"]).values(**values)
         )
@@ -149,13 +156,21 @@ class Outbox:
             if decision is not None and not decision.send:
                 continue
             later = decision.not_before if decision is not None else None
-            values.append({
-                "key": m.key, "chat_id": m.chat_id, "user_id": m.user_id,
-                "category": m.category, "method": "sendMessage",
-                "payload": {**m.payload, "text": m.text}, "priority": m.priority,
-                "status": OutboxStatus.PENDING, "attempts": 0,
-                "next_attempt_at": max(now, later) if later else now, "created_at": now,
-            })  # fmt: skip
+            values.append(
+                {
+                    "key": m.key,
+                    "chat_id": m.chat_id,
+                    "user_id": m.user_id,
+                    "category": m.category,
+                    "method": "sendMessage",
+                    "payload": {**m.payload, "text": m.text},
+                    "priority": m.priority,
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": max(now, later) if later else now,
+                    "created_at": now,
+                }
+            )
         if not values:
             return 0
         insert = insert_ignoring(session, OutboxMessage, index_elements=["key"])

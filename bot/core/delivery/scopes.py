@@ -27,9 +27,16 @@ class ScopeQueues:
     """Per-chat queues of claimed rows and the ready chats, for the sender's workers."""
 
     __slots__ = (
-        "_busy", "_closed", "_groups_busy", "_live", "_queues", "_ready", "_seq", "_wake",
+        "_busy",
+        "_closed",
+        "_groups_busy",
+        "_live",
+        "_queues",
+        "_ready",
+        "_seq",
+        "_wake",
         "group_slots",
-    )  # fmt: skip
+    )
 
     def __init__(self, group_slots: int) -> None:
         self.group_slots = max(1, group_slots)

@@ -47,9 +47,20 @@ class OutboxSender:
     """Runs while the bot runs; ``start()`` from an on_start hook, ``stop()`` on shutdown."""
 
     __slots__ = (
-        "_depth_at", "_done", "_finished", "_room", "_swept_at", "_tasks", "_workers", "bot",
-        "deliverer", "instance", "queues", "services", "sizer",
-    )  # fmt: skip
+        "_depth_at",
+        "_done",
+        "_finished",
+        "_room",
+        "_swept_at",
+        "_tasks",
+        "_workers",
+        "bot",
+        "deliverer",
+        "instance",
+        "queues",
+        "services",
+        "sizer",
+    )
 
     def __init__(self, services: Kernel, bot: ExtBot[Any]) -> None:
         settings = services.settings
@@ -143,10 +154,15 @@ class OutboxSender:
             if room <= 0 or not self.instance.fresh:
                 return 0
             claimed = await claims.claim_due(
-                session, now=now, limit=room, owner=owner, per_chat=PER_CHAT,
-                lease=timedelta(seconds=settings.outbox_lease_seconds), held=self.queues.held(),
+                session,
+                now=now,
+                limit=room,
+                owner=owner,
+                per_chat=PER_CHAT,
+                lease=timedelta(seconds=settings.outbox_lease_seconds),
+                held=self.queues.held(),
                 private_only=self.queues.groups_full,
-            )  # fmt: skip
+            )
             rows = await self._review(session, claimed, now)
             await self.deliverer.refresh(session, rows)
             await self._gauge_depth(session)

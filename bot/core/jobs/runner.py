@@ -68,9 +68,17 @@ class JobRunner:
     """Runs declared jobs once per slot; see the module docstring."""
 
     __slots__ = (
-        "_catchup", "_caught_up", "_locks", "_running", "_stopping", "bot", "hand_to_jobs",
-        "jobs", "rng", "services",
-    )  # fmt: skip
+        "_catchup",
+        "_caught_up",
+        "_locks",
+        "_running",
+        "_stopping",
+        "bot",
+        "hand_to_jobs",
+        "jobs",
+        "rng",
+        "services",
+    )
 
     def __init__(
         self,
@@ -135,9 +143,14 @@ class JobRunner:
                     return None
                 run_id, trigger = claimed
                 context = JobContext(
-                    self.hand_to_jobs, self.bot, name, trigger, scheduled_for,
-                    dict(args or {}), requested_by,
-                )  # fmt: skip
+                    self.hand_to_jobs,
+                    self.bot,
+                    name,
+                    trigger,
+                    scheduled_for,
+                    dict(args or {}),
+                    requested_by,
+                )
                 task = asyncio.current_task()
                 if task is not None:
                     self._running.add(task)
@@ -188,8 +201,11 @@ class JobRunner:
                 if trigger == Trigger.MANUAL or self._stopping or not database_unreachable(exc):
                     raise
                 if not tries:
-                    log.warning("database unreachable; the slot waits for it",
-                                slot=slot.isoformat(), error=str(exc)[:200])  # fmt: skip
+                    log.warning(
+                        "database unreachable; the slot waits for it",
+                        slot=slot.isoformat(),
+                        error=str(exc)[:200],
+                    )
             tries += 1
             trigger = Trigger.CATCHUP
             await asyncio.sleep(delay)
@@ -204,9 +220,14 @@ class JobRunner:
         run_id, why, stale = None, "slot already claimed", []
         async with db.engine.begin() as conn:
             run_id = await statements.claim_free(
-                conn, job=spec.name, slot=slot, trigger=trigger, now=now,
-                manual=trigger == Trigger.MANUAL, requested_by=requested_by,
-            )  # fmt: skip
+                conn,
+                job=spec.name,
+                slot=slot,
+                trigger=trigger,
+                now=now,
+                manual=trigger == Trigger.MANUAL,
+                requested_by=requested_by,
+            )
             if run_id is not None:
                 return run_id
             async with db.sessions(bind=conn) as session:
@@ -218,10 +239,15 @@ class JobRunner:
                     why = "job already running elsewhere, slot skipped"
                 else:
                     run_id = await store.claim(
-                        session, job=spec.name, scheduled_for=slot, trigger=trigger,
-                        status=RunStatus.RUNNING, attempts=0, started_at=now,
+                        session,
+                        job=spec.name,
+                        scheduled_for=slot,
+                        trigger=trigger,
+                        status=RunStatus.RUNNING,
+                        attempts=0,
+                        started_at=now,
                         requested_by=requested_by,
-                    )  # fmt: skip
+                    )
                 await session.flush()
         await self._reaped(spec, stale)
         if run_id is None:
@@ -269,10 +295,16 @@ class JobRunner:
         db = self.services.db
         async with db.engine.begin() as conn:
             record, streak = await statements.finish(
-                conn, run_id, spec.name, status=outcome.status, attempts=outcome.attempts,
-                finished=self.services.clock.now(), duration=duration,
-                error=outcome.error, summary=(outcome.summary or "")[:1000] or None,
-            )  # fmt: skip
+                conn,
+                run_id,
+                spec.name,
+                status=outcome.status,
+                attempts=outcome.attempts,
+                finished=self.services.clock.now(),
+                duration=duration,
+                error=outcome.error,
+                summary=(outcome.summary or "")[:1000] or None,
+            )
             quiet = streak is None or streak == (0, None)
             if not (quiet and record.status == RunStatus.SUCCEEDED):
                 async with db.sessions(bind=conn) as session:
@@ -282,9 +314,14 @@ class JobRunner:
         metrics.job_runs.labels(spec.name, record.status).inc()
         metrics.job_duration.labels(spec.name).observe(duration)
         log.info(
-            "job finished", run_id=run_id, status=record.status, attempts=record.attempts,
-            duration=round(duration, 3), summary=record.summary, error=record.error,
-        )  # fmt: skip
+            "job finished",
+            run_id=run_id,
+            status=record.status,
+            attempts=record.attempts,
+            duration=round(duration, 3),
+            summary=record.summary,
+            error=record.error,
+        )
         if record.status != RunStatus.SUCCEEDED:
             await self.services.bus.publish(
                 JobFailed(spec.name, record.error or record.status, record.attempts)
@@ -341,10 +378,17 @@ class JobRunner:
         now = self.services.clock.now()
         async with self.services.db.session() as session:
             await store.claim(
-                session, job=spec.name, scheduled_for=slot, trigger=trigger,
-                status=RunStatus.MISSED, attempts=0, started_at=now, finished_at=now,
-                duration=0.0, error=f"missed: {why}",
-            )  # fmt: skip
+                session,
+                job=spec.name,
+                scheduled_for=slot,
+                trigger=trigger,
+                status=RunStatus.MISSED,
+                attempts=0,
+                started_at=now,
+                finished_at=now,
+                duration=0.0,
+                error=f"missed: {why}",
+            )
         self.services.metrics.job_runs.labels(spec.name, RunStatus.MISSED).inc()
 
     def catch_up_in_background(self) -> None:
@@ -435,10 +479,14 @@ def _failed(record: JobRunRecord, failures: int) -> str:
         "Consecutive failures: {failures}."
     )
     return text.format(
-        job=record.job, status=_(STATUS_WORDS.get(record.status, record.status)),
-        attempts=attempts.format(count=record.attempts), run=record.id,
-        trigger=record.trigger, error=record.error, failures=failures,
-    )  # fmt: skip
+        job=record.job,
+        status=_(STATUS_WORDS.get(record.status, record.status)),
+        attempts=attempts.format(count=record.attempts),
+        run=record.id,
+        trigger=record.trigger,
+        error=record.error,
+        failures=failures,
+    )
 
 
 STATUS_WORDS = {

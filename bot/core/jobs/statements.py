@@ -58,9 +58,15 @@ async def claim_free(
     is running (live or stale), the job is not paused (a manual run ignores the switch), the
     slot is not taken. Its id, or None: then the caller finds out why, on the slow path."""
     params = {
-        "p_job": job, "p_slot": slot, "p_trigger": trigger, "p_status": RunStatus.RUNNING,
-        "p_attempts": 0, "p_started": now, "p_requested_by": requested_by, "p_manual": manual,
-    }  # fmt: skip
+        "p_job": job,
+        "p_slot": slot,
+        "p_trigger": trigger,
+        "p_status": RunStatus.RUNNING,
+        "p_attempts": 0,
+        "p_started": now,
+        "p_requested_by": requested_by,
+        "p_manual": manual,
+    }
     result = await conn.execute(_claim_statement(conn.dialect.name), params)
     run_id: int | None = result.scalar_one_or_none()
     return run_id

@@ -33,10 +33,19 @@ class JobRunRecord:
     @classmethod
     def of(cls, row: JobRun) -> JobRunRecord:
         return cls(
-            row.id, row.job, row.trigger, row.scheduled_for, row.status, row.attempts,
-            row.started_at, row.finished_at, row.duration, row.error, row.summary,
+            row.id,
+            row.job,
+            row.trigger,
+            row.scheduled_for,
+            row.status,
+            row.attempts,
+            row.started_at,
+            row.finished_at,
+            row.duration,
+            row.error,
+            row.summary,
             row.requested_by,
-        )  # fmt: skip
+        )
 
 
 async def _core(session: AsyncSession, statement: Any) -> Any:
@@ -53,10 +62,19 @@ async def claim(session: AsyncSession, **values: Any) -> int | None:
 
 
 _COLUMNS = (
-    JobRun.id, JobRun.job, JobRun.trigger, JobRun.scheduled_for, JobRun.status, JobRun.attempts,
-    JobRun.started_at, JobRun.finished_at, JobRun.duration, JobRun.error, JobRun.summary,
+    JobRun.id,
+    JobRun.job,
+    JobRun.trigger,
+    JobRun.scheduled_for,
+    JobRun.status,
+    JobRun.attempts,
+    JobRun.started_at,
+    JobRun.finished_at,
+    JobRun.duration,
+    JobRun.error,
+    JobRun.summary,
     JobRun.requested_by,
-)  # fmt: skip
+)
 
 
 async def finish(session: AsyncSession, run_id: int, **values: Any) -> JobRunRecord:

@@ -107,9 +107,18 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
     """Admits requests in lane order against a :class:`LimitBackend` (memory or Redis)."""
 
     __slots__ = (
-        "_dispatcher", "_failing", "_ids", "_lanes", "_recent", "_wake", "adaptive", "backend",
-        "metrics", "pacer", "policy",
-    )  # fmt: skip
+        "_dispatcher",
+        "_failing",
+        "_ids",
+        "_lanes",
+        "_recent",
+        "_wake",
+        "adaptive",
+        "backend",
+        "metrics",
+        "pacer",
+        "policy",
+    )
 
     def __init__(
         self,
@@ -203,9 +212,12 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
             self.metrics.too_many_requests.labels(kind).inc()
         lowered = self.adaptive.decrease(scope, admission.at)
         log.warning(
-            "429 from Telegram", scope=scope.key, retry_after=seconds, endpoint=endpoint,
+            "429 from Telegram",
+            scope=scope.key,
+            retry_after=seconds,
+            endpoint=endpoint,
             **({"rate": round(self.adaptive.rate(scope.key, 0.0), 2)} if lowered else {}),
-        )  # fmt: skip
+        )
         await self.backend.close(scope, seconds)
 
     def _effective(self, scopes: tuple[Scope, ...]) -> tuple[Scope, ...]:

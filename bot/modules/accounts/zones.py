@@ -36,10 +36,11 @@ async def timezone(update: Update, context: BotContext) -> None:
         choices = zones.suggested(user.language_code, services.settings.timezone)
         buttons = [[InlineKeyboardButton(z, callback_data=PREFIX + z)] for z in choices]
         await message.reply_text(
-            _(CHOOSE).format(zone=current or services.settings.timezone,
-                          default=services.settings.timezone),
+            _(CHOOSE).format(
+                zone=current or services.settings.timezone, default=services.settings.timezone
+            ),
             reply_markup=InlineKeyboardMarkup(buttons),
-        )  # fmt: skip
+        )
         return
     try:
         zone = None if text.strip().lower() == "default" else zones.parse_zone(text)

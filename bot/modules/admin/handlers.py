@@ -72,9 +72,12 @@ async def _run_and_report(
     log.info("manual job run requested", job=name, user_id=user_id, args=args)
     try:
         record = await services.runner.run(
-            name, trigger=Trigger.MANUAL, scheduled_for=services.clock.now(),
-            args=args, requested_by=user_id,
-        )  # fmt: skip
+            name,
+            trigger=Trigger.MANUAL,
+            scheduled_for=services.clock.now(),
+            args=args,
+            requested_by=user_id,
+        )
     except Exception as exc:  # the runner records job errors; this is the runner failing
         log.exception("manual job run failed to start", job=name)
         failed = _("{job} could not run: {error}").format(

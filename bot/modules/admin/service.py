@@ -37,16 +37,21 @@ def finished_text(record: JobRunRecord) -> str:
     attempts = ngettext("{count} attempt", "{count} attempts", record.attempts)
     text = _("{job} finished: {status} in {duration} after {attempts} — {detail}")
     return text.format(
-        job=record.job, status=status_word(record.status), duration=seconds(record.duration),
+        job=record.job,
+        status=status_word(record.status),
+        duration=seconds(record.duration),
         attempts=attempts.format(count=record.attempts),
         detail=shorten(detail or _("no summary"), DETAIL_MAX),
-    )  # fmt: skip
+    )
 
 
 STATUSES = {
-    "running": N_("running"), "succeeded": N_("succeeded"), "failed": N_("failed"),
-    "timed_out": N_("timed_out"), "missed": N_("missed"),
-}  # fmt: skip
+    "running": N_("running"),
+    "succeeded": N_("succeeded"),
+    "failed": N_("failed"),
+    "timed_out": N_("timed_out"),
+    "missed": N_("missed"),
+}
 
 
 def status_word(status: str) -> str:
@@ -78,9 +83,11 @@ async def overview(services: Services) -> str:
         run = last.get(spec.name)
         status = f"{status_word(run.status)} {seconds(run.duration)}" if run else _("never run")
         line = _("• {job} — {schedule} — next {next} — last {last}").format(
-            job=spec.name, schedule=describe(spec.schedule),
-            next=next_run(services, spec, paused), last=status,
-        )  # fmt: skip
+            job=spec.name,
+            schedule=describe(spec.schedule),
+            next=next_run(services, spec, paused),
+            last=status,
+        )
         if run:
             at = local(run.started_at, services.settings.tz)
             line += " " + _("at {at}").format(at=at)

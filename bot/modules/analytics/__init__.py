@@ -10,9 +10,10 @@ from bot.modules.analytics import handlers
 from bot.modules.analytics.jobs import SPECS
 
 COMMANDS = (
-    Command("stats", N_("users, missions and outbox backlog now"), admin=True,
-            callback=handlers.stats),
-)  # fmt: skip
+    Command(
+        "stats", N_("users, missions and outbox backlog now"), admin=True, callback=handlers.stats
+    ),
+)
 
 
 def register(services: Services) -> Module:

@@ -80,9 +80,14 @@ async def render_in_child(
     current one); ``path`` once it is written."""
     data = json.dumps([[day.isoformat(), figures] for day, figures in points]).encode()
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.modules.analytics.chart", str(path), language or current(),
-        stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot.modules.analytics.chart",
+        str(path),
+        language or current(),
+        stdin=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         async with asyncio.timeout(timeout):
             _out, err = await child.communicate(data)

@@ -69,10 +69,14 @@ async def _report(
     caption = "\n".join([head, *service.format_figures(figures)])
     async with services.db.session() as session:
         return await to_admins(
-            services, session, f"report:{day.isoformat()}", Priority.NOTIFICATION,
-            method="sendPhoto", payload={"photo": str(path), "caption": caption[:1024]},
+            services,
+            session,
+            f"report:{day.isoformat()}",
+            Priority.NOTIFICATION,
+            method="sendPhoto",
+            payload={"photo": str(path), "caption": caption[:1024]},
             admin_ids=admin_ids,
-        )  # fmt: skip
+        )
 
 
 SPECS = (

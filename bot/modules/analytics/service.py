@@ -132,7 +132,8 @@ def format_figures(figures: dict[str, int]) -> list[str]:
 def format_stats(entry: dict[str, Any], tz: ZoneInfo) -> str:
     at = datetime.fromisoformat(entry["at"])
     head = _("Stats for {day} (as of {time} {zone}; days in the bot's zone)").format(
-        day=formatting.day(date.fromisoformat(entry["day"])), time=formatting.clock(at, tz),
+        day=formatting.day(date.fromisoformat(entry["day"])),
+        time=formatting.clock(at, tz),
         zone=tz.key,
-    )  # fmt: skip
+    )
     return "\n".join([head, *format_figures(entry["figures"])])

@@ -9,9 +9,14 @@ from bot.core.module import Module
 from bot.modules.broadcast import handlers
 
 COMMANDS = (
-    Command("broadcast", N_("send an announcement to every user"), usage=N_("<text>"), admin=True,
-            callback=handlers.broadcast),
-)  # fmt: skip
+    Command(
+        "broadcast",
+        N_("send an announcement to every user"),
+        usage=N_("<text>"),
+        admin=True,
+        callback=handlers.broadcast,
+    ),
+)
 
 
 def register(services: Services) -> Module:

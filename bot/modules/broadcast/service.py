@@ -86,9 +86,18 @@ async def queue_broadcast(
 
 
 COLUMNS = [
-    "key", "chat_id", "user_id", "category", "method", "payload", "priority", "status",
-    "attempts", "next_attempt_at", "created_at",
-]  # fmt: skip
+    "key",
+    "chat_id",
+    "user_id",
+    "category",
+    "method",
+    "payload",
+    "priority",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+]
 
 
 def _audience(broadcast_id: int, text: str, now: datetime) -> Select[Any]:

@@ -82,7 +82,8 @@ async def _purge_redis(services: Services) -> list[str]:
         return []
     rules = services.settings.retention
     keys = await service.purge_redis(
-        services.cache.redis, idle_seconds=rules.redis_idle_days * 86_400,
+        services.cache.redis,
+        idle_seconds=rules.redis_idle_days * 86_400,
         batch_size=rules.batch_size,
-    )  # fmt: skip
+    )
     return [f"redis {keys} keys"]

@@ -20,14 +20,25 @@ from bot.modules.moderation.events import SubmissionApproved
 log = get_logger(__name__)
 
 COMMANDS = (
-    Command("post", N_("schedule a channel post (text, or a photo with this caption)"),
-            N_("<now|+30m|+2h|+1d|2026-12-01T09:00> <text>"), admin=True,
-            callback=handlers.post, caption=True),
-    Command("posts", N_("list the channel posts waiting to go out"), admin=True,
-            callback=handlers.posts),
-    Command("cancelpost", N_("cancel a scheduled channel post"), N_("<id>"), admin=True,
-            callback=handlers.cancelpost),
-)  # fmt: skip
+    Command(
+        "post",
+        N_("schedule a channel post (text, or a photo with this caption)"),
+        N_("<now|+30m|+2h|+1d|2026-12-01T09:00> <text>"),
+        admin=True,
+        callback=handlers.post,
+        caption=True,
+    ),
+    Command(
+        "posts", N_("list the channel posts waiting to go out"), admin=True, callback=handlers.posts
+    ),
+    Command(
+        "cancelpost",
+        N_("cancel a scheduled channel post"),
+        N_("<id>"),
+        admin=True,
+        callback=handlers.cancelpost,
+    ),
+)
 
 
 def register(services: Services) -> Module:

@@ -145,8 +145,9 @@ def _json_item(item: dict[str, Any]) -> FeedItem | None:
     summary = summary or _plain(_text(item.get("content_html")), True)
     link = _http_link(_text(item.get("url")) or _text(item.get("external_url")))
     when = _iso_timestamp(_text(item.get("date_published")) or _text(item.get("date_modified")))
-    return _item(_clean(_text(item.get("id"))), _plain(_text(item.get("title")), False), link,
-                 summary, when)  # fmt: skip
+    return _item(
+        _clean(_text(item.get("id"))), _plain(_text(item.get("title")), False), link, summary, when
+    )
 
 
 def _iso_timestamp(text: str) -> float | None:

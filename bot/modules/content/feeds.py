@@ -56,10 +56,14 @@ async def fetch(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> Parsed:
 async def parse_apart(body: bytes, content_type: str, budget: float = PARSE_SECONDS) -> Parsed:
     """:func:`parse` in a child process, killed after ``budget`` seconds."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-I", feed_formats.__file__, content_type,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-I",
+        feed_formats.__file__,
+        content_type,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     try:
         async with asyncio.timeout(budget):
             out, _ = await child.communicate(body)

@@ -25,9 +25,12 @@ POST_USAGE = N_(
 )
 _COMMAND = re.compile(r"^/post(@\w+)?(\s+|$)")
 STATUSES = {
-    "scheduled": N_("scheduled"), "queued": N_("queued"), "published": N_("published"),
-    "cancelled": N_("cancelled"), "seen": N_("seen"),
-}  # fmt: skip
+    "scheduled": N_("scheduled"),
+    "queued": N_("queued"),
+    "published": N_("published"),
+    "cancelled": N_("cancelled"),
+    "seen": N_("seen"),
+}
 
 
 @admin_only

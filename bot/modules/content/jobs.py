@@ -70,11 +70,20 @@ async def _store(services: Services, name: str, fetched: Fetched) -> str:
     """Queue the newest new items of one feed (at most FEED_MAX_NEW_PER_RUN); its summary."""
     async with services.db.session() as session:
         done = await service.import_feed_items(
-            session, source=f"feed:{name}", items=[(i.id, i.as_post()) for i in fetched.items],
-            cap=services.settings.feed_max_new_per_run, now=services.clock.now(),
-        )  # fmt: skip
-    log.info("feed imported", feed=name, source=fetched.source, new=done.queued,
-             seen=done.seen, skipped=fetched.skipped)  # fmt: skip
+            session,
+            source=f"feed:{name}",
+            items=[(i.id, i.as_post()) for i in fetched.items],
+            cap=services.settings.feed_max_new_per_run,
+            now=services.clock.now(),
+        )
+    log.info(
+        "feed imported",
+        feed=name,
+        source=fetched.source,
+        new=done.queued,
+        seen=done.seen,
+        skipped=fetched.skipped,
+    )
     note = f" ({fetched.note})" if fetched.note else ""
     counts = _("{new} new of {total}").format(new=done.queued, total=len(fetched.items))
     line = f"{name}: {fetched.source}{note}, {counts}"

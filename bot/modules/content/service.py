@@ -91,9 +91,13 @@ async def create(
     session: AsyncSession, *, text: str, photo: str | None, publish_at: datetime, now: datetime
 ) -> Post:
     post = Post(
-        text=text, photo=photo, publish_at=publish_at, status=PostStatus.SCHEDULED,
-        source="admin", created_at=now,
-    )  # fmt: skip
+        text=text,
+        photo=photo,
+        publish_at=publish_at,
+        status=PostStatus.SCHEDULED,
+        source="admin",
+        created_at=now,
+    )
     session.add(post)
     await session.flush()
     return post
@@ -110,9 +114,14 @@ async def queue(outbox: Outbox, session: AsyncSession, post: Post, channel_id: i
         return False
     method, payload = _message(post)
     await outbox.enqueue(
-        session, key=f"post:{post.id}", chat_id=channel_id, category=Category.POST,
-        priority=Priority.POST, method=method, payload=payload,
-    )  # fmt: skip
+        session,
+        key=f"post:{post.id}",
+        chat_id=channel_id,
+        category=Category.POST,
+        priority=Priority.POST,
+        method=method,
+        payload=payload,
+    )
     return True
 
 
@@ -226,8 +235,13 @@ async def _insert_item(
 ) -> bool:
     """One feed item as a post row unless ``(source, item_id)`` exists; True if inserted."""
     values = {
-        "text": text, "photo": None, "publish_at": now, "status": status,
-        "source": source, "source_item_id": item_id, "created_at": now,
-    }  # fmt: skip
+        "text": text,
+        "photo": None,
+        "publish_at": now,
+        "status": status,
+        "source": source,
+        "source_item_id": item_id,
+        "created_at": now,
+    }
     result = await session.execute(insert_ignoring(session, Post).values(**values))
     return bool(getattr(result, "rowcount", 0))

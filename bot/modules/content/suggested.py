@@ -51,10 +51,15 @@ async def schedule_approved(
     every = timedelta(minutes=services.settings.moderation.slot_minutes)
     publish_at = event.publish_at or await next_free_slot(session, now, every)
     values = {
-        "text": event.text, "photo": event.photo, "video": event.video,
-        "publish_at": publish_at, "status": PostStatus.SCHEDULED, "source": SOURCE,
-        "source_item_id": str(event.submission_id), "created_at": now,
-    }  # fmt: skip
+        "text": event.text,
+        "photo": event.photo,
+        "video": event.video,
+        "publish_at": publish_at,
+        "status": PostStatus.SCHEDULED,
+        "source": SOURCE,
+        "source_item_id": str(event.submission_id),
+        "created_at": now,
+    }
     result = await session.execute(insert_ignoring(session, Post).values(**values))
     if not getattr(result, "rowcount", 0):
         return

@@ -21,10 +21,13 @@ def name(language: str) -> str:
 
 def keyboard(chosen: str) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(("✅ " if code == chosen else "") + name(code),
-                              callback_data=f"{PREFIX}{code}")]
+        [
+            InlineKeyboardButton(
+                ("✅ " if code == chosen else "") + name(code), callback_data=f"{PREFIX}{code}"
+            )
+        ]
         for code in i18n.languages()
-    ]  # fmt: skip
+    ]
     return InlineKeyboardMarkup(rows)
 
 

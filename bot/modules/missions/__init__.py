@@ -14,15 +14,30 @@ from bot.modules.missions.times import ZoneFollower
 
 COMMANDS = (
     Command("mission", N_("today's mission, with its Done button"), callback=handlers.mission),
-    Command("missiontime", N_("the local time your daily mission arrives"),
-            usage=N_("<HH:MM|default>"), callback=hours.mission_time),
-    Command("missions", N_("list the mission catalogue"), admin=True,
-            callback=handlers.list_missions),
-    Command("addmission", N_("add a mission"), usage=N_("<points> <title> | <description>"),
-            admin=True, callback=handlers.add_mission),
-    Command("retiremission", N_("stop assigning a mission"), usage=N_("<id>"), admin=True,
-            callback=handlers.retire_mission),
-)  # fmt: skip
+    Command(
+        "missiontime",
+        N_("the local time your daily mission arrives"),
+        usage=N_("<HH:MM|default>"),
+        callback=hours.mission_time,
+    ),
+    Command(
+        "missions", N_("list the mission catalogue"), admin=True, callback=handlers.list_missions
+    ),
+    Command(
+        "addmission",
+        N_("add a mission"),
+        usage=N_("<points> <title> | <description>"),
+        admin=True,
+        callback=handlers.add_mission,
+    ),
+    Command(
+        "retiremission",
+        N_("stop assigning a mission"),
+        usage=N_("<id>"),
+        admin=True,
+        callback=handlers.retire_mission,
+    ),
+)
 
 
 def register(services: Services) -> Module:

@@ -137,9 +137,12 @@ async def expire(ctx: JobContext) -> str:
     while True:
         async with services.uow() as uow:
             batch, resume = await service.expire_batch(
-                uow.session, services.bus, lambda zone: services.clock.today(
-                    times.zone(services, zone)), after, BATCH,
-            )  # fmt: skip
+                uow.session,
+                services.bus,
+                lambda zone: services.clock.today(times.zone(services, zone)),
+                after,
+                BATCH,
+            )
         closed += batch
         if resume is None:
             break

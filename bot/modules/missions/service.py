@@ -194,15 +194,22 @@ async def expire_batch(
     latest = max(today_of(zone) for zone in (None, *_FURTHEST))
     rows = (
         await session.execute(
-            select(MissionAssignment.id, MissionAssignment.user_id, MissionAssignment.day,
-                   User.timezone)
+            select(
+                MissionAssignment.id,
+                MissionAssignment.user_id,
+                MissionAssignment.day,
+                User.timezone,
+            )
             .outerjoin(User, User.id == MissionAssignment.user_id)
-            .where(MissionAssignment.status == AssignmentStatus.OPEN,
-                   MissionAssignment.day < latest, MissionAssignment.id > after)
+            .where(
+                MissionAssignment.status == AssignmentStatus.OPEN,
+                MissionAssignment.day < latest,
+                MissionAssignment.id > after,
+            )
             .order_by(MissionAssignment.id)
             .limit(limit)
         )
-    ).all()  # fmt: skip
+    ).all()
     ended = [row for row in rows if row.day < today_of(row.timezone)]
     if ended:
         await _close(session, bus, [(row.id, row.user_id, row.day) for row in ended])

@@ -72,9 +72,11 @@ async def sweep(ctx: JobContext) -> str:
         "missions queued {missions}, streak reminders queued {reminders}, due rows {due}, "
         "late rows moved on {late}"
     ).format(
-        missions=counts["mission"], reminders=counts["streak_risk"], due=counts["due"],
+        missions=counts["mission"],
+        reminders=counts["streak_risk"],
+        due=counts["due"],
         late=counts["late"],
-    )  # fmt: skip
+    )
 
 
 async def seed(
@@ -104,13 +106,19 @@ async def _batch(
 ) -> int:
     """One transaction: take up to BATCH due rows, queue, advance; how many were taken."""
     query = (
-        select(UserSchedule.user_id, UserSchedule.minute, UserSchedule.due_at,
-               User.timezone, User.reachable, language_column())
+        select(
+            UserSchedule.user_id,
+            UserSchedule.minute,
+            UserSchedule.due_at,
+            User.timezone,
+            User.reachable,
+            language_column(),
+        )
         .join(User, User.id == UserSchedule.user_id)
         .where(UserSchedule.kind == kind, UserSchedule.due_at <= now)
         .order_by(UserSchedule.due_at)
         .limit(BATCH)
-    )  # fmt: skip
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=UserSchedule, skip_locked=True)
     rows = (await session.execute(query)).all()
@@ -125,9 +133,15 @@ async def _batch(
 
 
 def _judge(
-    services: Services, kind: str, user_id: int, minute: int | None, due_at: datetime,
-    stored_zone: str | None, reachable: bool, language: str,
-) -> Due:  # fmt: skip
+    services: Services,
+    kind: str,
+    user_id: int,
+    minute: int | None,
+    due_at: datetime,
+    stored_zone: str | None,
+    reachable: bool,
+    language: str,
+) -> Due:
     tz = times.zone(services, stored_zone)
     day = due_at.astimezone(tz).date()
     send = bool(reachable) and day == services.clock.today(tz)
@@ -178,16 +192,28 @@ async def _missions(services: Services, session: AsyncSession, due: Sequence[Due
         )
         with speaking(readers[user_id]):  # each recipient's own language
             text, keyboard = mission_text(by_id[mission_id]), done_keyboard(assignment_id)
-        messages.append(Queued(
-            f"mission:{day.isoformat()}:{user_id}", user_id, user_id, Category.MISSION,
-            Priority.MISSION, text, {"reply_markup": keyboard},
-        ))  # fmt: skip
+        messages.append(
+            Queued(
+                f"mission:{day.isoformat()}:{user_id}",
+                user_id,
+                user_id,
+                Category.MISSION,
+                Priority.MISSION,
+                text,
+                {"reply_markup": keyboard},
+            )
+        )
     return await services.outbox.enqueue_many(session, messages)
 
 
 def _assignment(user_id: int, mission: Mission, day: date, now: datetime) -> dict[str, Any]:
-    return {"user_id": user_id, "mission_id": mission.id, "day": day,
-            "status": AssignmentStatus.OPEN, "assigned_at": now}  # fmt: skip
+    return {
+        "user_id": user_id,
+        "mission_id": mission.id,
+        "day": day,
+        "status": AssignmentStatus.OPEN,
+        "assigned_at": now,
+    }
 
 
 async def _assigned(session: AsyncSession, pairs: set[tuple[int, date]]) -> set[tuple[int, date]]:
@@ -204,9 +230,11 @@ async def _insert_assignments(
     """One INSERT for the batch; the rows it wrote (a /mission meanwhile keeps its own)."""
     insert = dialect_insert(session, MissionAssignment).on_conflict_do_nothing()
     returned = insert.returning(
-        MissionAssignment.id, MissionAssignment.user_id, MissionAssignment.mission_id,
+        MissionAssignment.id,
+        MissionAssignment.user_id,
+        MissionAssignment.mission_id,
         MissionAssignment.day,
-    )  # fmt: skip
+    )
     return [tuple(row) for row in (await session.execute(returned, values)).all()]
 
 
@@ -214,8 +242,12 @@ async def _streak_reminders(services: Services, session: AsyncSession, due: Sequ
     """Users whose mission of the day is still open and whose streak ends with the day."""
     pairs = {(d.user_id, d.day) for d in due}
     query = (
-        select(MissionAssignment.user_id, MissionAssignment.day, Streak.current,
-               Streak.last_completed_day)
+        select(
+            MissionAssignment.user_id,
+            MissionAssignment.day,
+            Streak.current,
+            Streak.last_completed_day,
+        )
         .join(Streak, Streak.user_id == MissionAssignment.user_id)
         .where(
             MissionAssignment.user_id.in_({u for u, _d in pairs}),
@@ -223,7 +255,7 @@ async def _streak_reminders(services: Services, session: AsyncSession, due: Sequ
             MissionAssignment.status == AssignmentStatus.OPEN,
             Streak.current > 0,
         )
-    )  # fmt: skip
+    )
     readers = {d.user_id: d.language for d in due}
     messages = [
         Queued(

@@ -30,17 +30,47 @@ def _usable(settings: Settings) -> bool:
 
 
 COMMANDS = (
-    Command("suggest", N_("suggest a channel post (text, or a photo/video with this caption)"),
-            N_("<text>"), callback=handlers.suggest, private=True, available=_usable),
-    Command("mysuggestions", N_("your suggestions and their state"),
-            callback=handlers.mysuggestions, private=True, available=_usable),
-    Command("withdraw", N_("withdraw a suggestion still waiting for review"), N_("<id>"),
-            callback=handlers.withdraw, private=True, available=_usable),
-    Command("modqueue", N_("suggestions waiting for review, oldest first (moderators)"), admin=True,
-            callback=review.modqueue, staff=_moderator, refusal=MODERATORS_ONLY),
-    Command("approve", N_("approve a suggestion for a time (moderators)"), N_("<id> [+2h|<time>]"),
-            admin=True, callback=review.approve, staff=_moderator, refusal=MODERATORS_ONLY),
-)  # fmt: skip
+    Command(
+        "suggest",
+        N_("suggest a channel post (text, or a photo/video with this caption)"),
+        N_("<text>"),
+        callback=handlers.suggest,
+        private=True,
+        available=_usable,
+    ),
+    Command(
+        "mysuggestions",
+        N_("your suggestions and their state"),
+        callback=handlers.mysuggestions,
+        private=True,
+        available=_usable,
+    ),
+    Command(
+        "withdraw",
+        N_("withdraw a suggestion still waiting for review"),
+        N_("<id>"),
+        callback=handlers.withdraw,
+        private=True,
+        available=_usable,
+    ),
+    Command(
+        "modqueue",
+        N_("suggestions waiting for review, oldest first (moderators)"),
+        admin=True,
+        callback=review.modqueue,
+        staff=_moderator,
+        refusal=MODERATORS_ONLY,
+    ),
+    Command(
+        "approve",
+        N_("approve a suggestion for a time (moderators)"),
+        N_("<id> [+2h|<time>]"),
+        admin=True,
+        callback=review.approve,
+        staff=_moderator,
+        refusal=MODERATORS_ONLY,
+    ),
+)
 REPLY_GROUP = 5  # after every module's own handlers: replies to review cards, then
 FOLLOW_UP_GROUP = 6  # the message after a bare /suggest
 _SUGGEST = r"^/suggest(@\w+)?(\s|$)"
@@ -102,10 +132,13 @@ def _subscribe(services: Services) -> None:
         if submission is not None:
             when = cards.local(services, event.publish_at)
             await cards.tell_author(
-                services, session, submission,
-                lambda: _("Your suggestion #{id} was approved; it will appear at {when}.")
-                .format(id=submission.id, when=when),
-            )  # fmt: skip
+                services,
+                session,
+                submission,
+                lambda: _("Your suggestion #{id} was approved; it will appear at {when}.").format(
+                    id=submission.id, when=when
+                ),
+            )
 
     async def on_cancelled(event: PostCancelled, session: AsyncSession) -> None:
         """/cancelpost of a suggestion's post: it ends rejected and the author is told."""
@@ -116,10 +149,13 @@ def _subscribe(services: Services) -> None:
         )
         if submission is not None:
             await cards.tell_author(
-                services, session, submission,
-                lambda: _("Your suggestion #{id} will not appear after all: {reason}.")
-                .format(id=submission.id, reason=submission.reason),
-            )  # fmt: skip
+                services,
+                session,
+                submission,
+                lambda: _("Your suggestion #{id} will not appear after all: {reason}.").format(
+                    id=submission.id, reason=submission.reason
+                ),
+            )
 
     async def on_published(event: PostPublished) -> None:
         async with services.uow() as uow:
@@ -129,10 +165,13 @@ def _subscribe(services: Services) -> None:
             if submission is not None:
                 link = cards.post_link(event.chat_id, event.message_id)
                 await cards.tell_author(
-                    services, uow.session, submission,
-                    lambda: _("Your suggestion #{id} is in the channel: {link}")
-                    .format(id=submission.id, link=link),
-                )  # fmt: skip
+                    services,
+                    uow.session,
+                    submission,
+                    lambda: _("Your suggestion #{id} is in the channel: {link}").format(
+                        id=submission.id, link=link
+                    ),
+                )
 
     services.bus.subscribe(MessageDelivered, on_delivered)
     services.bus.subscribe_in_transaction(PostScheduled, on_scheduled)

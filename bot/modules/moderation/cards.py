@@ -27,11 +27,14 @@ PREVIEW = 3000  # characters of the submission shown on a card (a card holds 409
 
 
 STATES = {
-    State.PENDING: N_("pending"), State.AUTO_REJECTED: N_("auto-rejected"),
-    State.APPROVED: N_("approved"), State.REJECTED: N_("rejected"),
-    State.WITHDRAWN: N_("withdrawn"), State.SCHEDULED: N_("scheduled"),
+    State.PENDING: N_("pending"),
+    State.AUTO_REJECTED: N_("auto-rejected"),
+    State.APPROVED: N_("approved"),
+    State.REJECTED: N_("rejected"),
+    State.WITHDRAWN: N_("withdrawn"),
+    State.SCHEDULED: N_("scheduled"),
     State.PUBLISHED: N_("published"),
-}  # fmt: skip
+}
 
 
 def state_word(state: str) -> str:
@@ -50,9 +53,11 @@ def card_text(submission: Submission) -> str:
     kind = "" if submission.kind == "text" else f" [{submission.kind}]"
     body = submission.text if len(submission.text) <= PREVIEW else submission.text[:PREVIEW] + "…"
     head = _("Suggestion #{id}{kind} from {author} (id {author_id}):").format(
-        id=submission.id, kind=kind, author=submission.author_name,
+        id=submission.id,
+        kind=kind,
+        author=submission.author_name,
         author_id=submission.author_id,
-    )  # fmt: skip
+    )
     return f"{head}\n\n{body}"
 
 
@@ -93,10 +98,14 @@ async def send_cards(services: Services, session: AsyncSession, submission: Subm
             hint = _("Reply to this card with a reason to reject with it.")
             text = f"{card_text(submission)}\n\n{hint}"
         queued += await services.outbox.enqueue(
-            session, key=f"{CARD_KEY}:{submission.id}:{chat_id}", chat_id=chat_id,
-            category=Category.ALERT, priority=Priority.NOTIFICATION, text=text,
+            session,
+            key=f"{CARD_KEY}:{submission.id}:{chat_id}",
+            chat_id=chat_id,
+            category=Category.ALERT,
+            priority=Priority.NOTIFICATION,
+            text=text,
             payload={"reply_markup": markup},
-        )  # fmt: skip
+        )
     return queued
 
 
@@ -136,10 +145,15 @@ async def _edit_card(
         outcome = outcome_line(submission, local(services, submission.decided_at))
         text = f"{card_text(submission)}\n\n{outcome}"
     await services.outbox.enqueue(
-        session, key=f"{CARD_KEY}-edit:{submission.id}:{card.chat_id}", chat_id=card.chat_id,
-        category=Category.ALERT, priority=Priority.NOTIFICATION, method="editMessageText",
-        text=text, payload={"message_id": card.message_id},
-    )  # fmt: skip
+        session,
+        key=f"{CARD_KEY}-edit:{submission.id}:{card.chat_id}",
+        chat_id=card.chat_id,
+        category=Category.ALERT,
+        priority=Priority.NOTIFICATION,
+        method="editMessageText",
+        text=text,
+        payload={"message_id": card.message_id},
+    )
 
 
 async def card_at(session: AsyncSession, chat_id: int, message_id: int) -> ReviewCard | None:
@@ -156,10 +170,14 @@ async def tell_author(
     async with speaking_to(session, submission.author_id):
         written = text()
     return await services.outbox.enqueue(
-        session, key=f"moderation:{submission.id}:{submission.state}",
-        chat_id=submission.author_id, user_id=submission.author_id, category=Category.MODERATION,
-        priority=Priority.NOTIFICATION, text=written,
-    )  # fmt: skip
+        session,
+        key=f"moderation:{submission.id}:{submission.state}",
+        chat_id=submission.author_id,
+        user_id=submission.author_id,
+        category=Category.MODERATION,
+        priority=Priority.NOTIFICATION,
+        text=written,
+    )
 
 
 def post_link(chat_id: int, message_id: int) -> str:

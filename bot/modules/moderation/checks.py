@@ -20,11 +20,32 @@ from bot.core.i18n import _, ngettext
 # Cyrillic and Greek letters that look like Latin ones (after case folding).
 _LOOKALIKES = str.maketrans(
     {
-        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "к": "k",
-        "м": "m", "т": "t", "в": "b", "н": "h", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-        "α": "a", "ο": "o", "ρ": "p", "ε": "e", "ν": "v", "τ": "t", "ι": "i", "κ": "k",
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "х": "x",
+        "у": "y",
+        "к": "k",
+        "м": "m",
+        "т": "t",
+        "в": "b",
+        "н": "h",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "α": "a",
+        "ο": "o",
+        "ρ": "p",
+        "ε": "e",
+        "ν": "v",
+        "τ": "t",
+        "ι": "i",
+        "κ": "k",
     }
-)  # fmt: skip
+)
 _SPACE = re.compile(r"\s+")
 _LINK = re.compile(
     r"(https?://|www\.|t\.me/|telegram\.me/|@[a-z0-9_]{5,}"

@@ -64,9 +64,14 @@ async def suggested(update: Update, context: BotContext) -> None:
     try:
         async with services.uow() as uow:
             submission = await service.submit(
-                uow.session, services.bus, services.settings.moderation, author=author,
-                draft=draft, now=services.clock.now(), origin=origin,
-            )  # fmt: skip
+                uow.session,
+                services.bus,
+                services.settings.moderation,
+                author=author,
+                draft=draft,
+                now=services.clock.now(),
+                origin=origin,
+            )
             if submission.state == State.PENDING:
                 await cards.send_cards(services, uow.session, submission)
             else:
@@ -85,11 +90,17 @@ async def carry_out(services: Services, session: AsyncSession, submission: Submi
     assert submission.dm_chat_id is not None and submission.dm_message_id is not None
     if submission.state == State.APPROVED:
         await services.outbox.enqueue(
-            session, key=f"moderation:tg:{submission.id}", chat_id=submission.dm_chat_id,
-            category=Category.POST, priority=Priority.POST, method="approveSuggestedPost",
-            payload={"message_id": submission.dm_message_id,
-                     "send_date": int((submission.publish_at or send_date(services)).timestamp())},
-        )  # fmt: skip
+            session,
+            key=f"moderation:tg:{submission.id}",
+            chat_id=submission.dm_chat_id,
+            category=Category.POST,
+            priority=Priority.POST,
+            method="approveSuggestedPost",
+            payload={
+                "message_id": submission.dm_message_id,
+                "send_date": int((submission.publish_at or send_date(services)).timestamp()),
+            },
+        )
         return
     origin = (submission.dm_chat_id, submission.dm_message_id)
     reason = submission.reason or _("withdrawn by the author")
@@ -105,10 +116,14 @@ async def _decline(
 ) -> None:
     ident = submission_id if submission_id is not None else f"{origin[0]}:{origin[1]}"
     await services.outbox.enqueue(
-        session, key=f"moderation:tg:{ident}", chat_id=origin[0], category=Category.POST,
-        priority=Priority.POST, method="declineSuggestedPost",
+        session,
+        key=f"moderation:tg:{ident}",
+        chat_id=origin[0],
+        category=Category.POST,
+        priority=Priority.POST,
+        method="declineSuggestedPost",
         payload={"message_id": origin[1], "comment": reason[:128]},
-    )  # fmt: skip
+    )
 
 
 async def approved(update: Update, context: BotContext) -> None:

@@ -79,9 +79,13 @@ async def _submit(services: Services, message: Message, draft: Draft) -> None:
     try:
         async with services.uow() as uow:
             submission = await service.submit(
-                uow.session, services.bus, services.settings.moderation, author=author,
-                draft=draft, now=services.clock.now(),
-            )  # fmt: skip
+                uow.session,
+                services.bus,
+                services.settings.moderation,
+                author=author,
+                draft=draft,
+                now=services.clock.now(),
+            )
             if submission.state == State.PENDING:
                 await cards.send_cards(services, uow.session, submission)
     except service.Refused as exc:

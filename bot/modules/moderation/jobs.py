@@ -44,10 +44,13 @@ async def sla_digest(ctx: JobContext) -> str:
             async with speaking_to(session, chat_id):
                 text = _digest(services, late, rules.sla_minutes)
             await services.outbox.enqueue(
-                session, key=f"moderation:sla:{ctx.scheduled_for.isoformat()}:{chat_id}",
-                chat_id=chat_id, category=Category.ALERT, priority=Priority.NOTIFICATION,
+                session,
+                key=f"moderation:sla:{ctx.scheduled_for.isoformat()}:{chat_id}",
+                chat_id=chat_id,
+                category=Category.ALERT,
+                priority=Priority.NOTIFICATION,
                 text=text,
-            )  # fmt: skip
+            )
         if backlog >= rules.backlog_alert:
             day = now.astimezone(services.settings.tz).date().isoformat()
             await alert_admins(

@@ -48,13 +48,18 @@ def purger(retention_days: int) -> Purger:
             Submission.state.in_(FINAL), Submission.decided_at < cutoff
         )
         await delete_in_batches(
-            request.db, ReviewCard.id, ReviewCard.submission_id.in_(old),
+            request.db,
+            ReviewCard.id,
+            ReviewCard.submission_id.in_(old),
             batch_size=request.batch_size,
-        )  # fmt: skip
+        )
         purged = await delete_in_batches(
-            request.db, Submission.id, Submission.state.in_(FINAL), Submission.decided_at < cutoff,
+            request.db,
+            Submission.id,
+            Submission.state.in_(FINAL),
+            Submission.decided_at < cutoff,
             batch_size=request.batch_size,
-        )  # fmt: skip
+        )
         return purged.rows
 
     return purge

@@ -66,10 +66,19 @@ async def decide(
                 uow.session, services.bus, submission_id, by=by, now=now
             )
         else:
-            outcome, others = await service.decide(
-                uow.session, services.bus, submission_id, approve=action == "a", by=by,
-                reason=reason, now=now, publish_at=publish_at,
-            ), []  # fmt: skip
+            outcome, others = (
+                await service.decide(
+                    uow.session,
+                    services.bus,
+                    submission_id,
+                    approve=action == "a",
+                    by=by,
+                    reason=reason,
+                    now=now,
+                    publish_at=publish_at,
+                ),
+                [],
+            )
         for decided in ([outcome.submission] if outcome.won else []) + others:
             if decided is not None:
                 await _announce(services, uow.session, decided)
@@ -86,10 +95,13 @@ async def _announce(services: Services, session: AsyncSession, submission: Submi
         return
     if submission.state == State.REJECTED:
         await cards.tell_author(
-            services, session, submission,
-            lambda: _("Your suggestion #{id} was not accepted: {reason}.")
-            .format(id=submission.id, reason=submission.reason),
-        )  # fmt: skip
+            services,
+            session,
+            submission,
+            lambda: _("Your suggestion #{id} was not accepted: {reason}.").format(
+                id=submission.id, reason=submission.reason
+            ),
+        )
 
 
 def _answer(outcome: service.Decided, submission_id: int, action: str, others: int) -> str:

@@ -77,13 +77,19 @@ async def submit(
     if verdict.ok:
         verdict = checks.check_history(await _history(session, author.id, digest, now), rules)
     submission = Submission(
-        author_id=author.id, author_name=author.name[:128], kind=draft.kind,
-        text=draft.text.strip(), file_id=draft.file_id, content_hash=digest,
+        author_id=author.id,
+        author_name=author.name[:128],
+        kind=draft.kind,
+        text=draft.text.strip(),
+        file_id=draft.file_id,
+        content_hash=digest,
         state=State.PENDING if verdict.ok else State.AUTO_REJECTED,
         reason=None if verdict.ok else verdict.reason,
-        decided_at=None if verdict.ok else now, created_at=now,
-        dm_chat_id=origin[0] if origin else None, dm_message_id=origin[1] if origin else None,
-    )  # fmt: skip
+        decided_at=None if verdict.ok else now,
+        created_at=now,
+        dm_chat_id=origin[0] if origin else None,
+        dm_message_id=origin[1] if origin else None,
+    )
     session.add(submission)
     await session.flush()
     event: Event = (
@@ -129,10 +135,15 @@ async def decide(
     the first decision wins."""
     state = State.APPROVED if approve else State.REJECTED
     won = await _transition(
-        session, submission_id, state, reason=None if approve else reason,
-        decided_by=by.id, decided_by_name=by.name[:128], decided_at=now,
+        session,
+        submission_id,
+        state,
+        reason=None if approve else reason,
+        decided_by=by.id,
+        decided_by_name=by.name[:128],
+        decided_at=now,
         publish_at=publish_at if approve else None,
-    )  # fmt: skip
+    )
     submission = await session.get(Submission, submission_id, populate_existing=True)
     if won and submission is not None:
         await bus.publish_in_transaction(session, _decided(submission, by.id))
@@ -144,10 +155,15 @@ def _decided(submission: Submission, moderator_id: int) -> Event:
         photo = submission.file_id if submission.kind == "photo" else None
         video = submission.file_id if submission.kind == "video" else None
         return SubmissionApproved(
-            submission.id, submission.author_id, moderator_id, submission.text, photo, video,
+            submission.id,
+            submission.author_id,
+            moderator_id,
+            submission.text,
+            photo,
+            video,
             in_direct_messages=submission.dm_chat_id is not None,
             publish_at=submission.publish_at,
-        )  # fmt: skip
+        )
     return SubmissionRejected(
         submission.id, submission.author_id, moderator_id, submission.reason or ""
     )
@@ -161,9 +177,13 @@ async def withdraw(
     if submission is None or submission.author_id != author_id:
         return Decided(False, None)
     won = await _transition(
-        session, submission_id, State.WITHDRAWN, decided_by=author_id,
-        decided_by_name=submission.author_name, decided_at=now,
-    )  # fmt: skip
+        session,
+        submission_id,
+        State.WITHDRAWN,
+        decided_by=author_id,
+        decided_by_name=submission.author_name,
+        decided_at=now,
+    )
     await session.refresh(submission)
     if won:
         await bus.publish_in_transaction(session, SubmissionWithdrawn(submission_id, author_id))

@@ -138,9 +138,11 @@ async def reconcile(services: Services, findings: Findings, now: datetime) -> tu
             incident.closed_at = now
             took = timedelta(minutes=(now - incident.opened_at).total_seconds() // 60)
             await alert_admins(
-                services, session, f"incident:{key}:{_stamp(incident.opened_at)}:clear",
+                services,
+                session,
+                f"incident:{key}:{_stamp(incident.opened_at)}:clear",
                 functools.partial(_resolved, took, incident.detail),
-            )  # fmt: skip
+            )
             cleared += 1
     return opened, cleared
 

@@ -27,13 +27,15 @@ from bot.modules.notifications.models import NotificationPrefs
 # Optional message category -> the preference that mutes it (transactional ones,
 # `bot/core/delivery/categories.py`, are never muted nor held).
 TOGGLES: dict[str, str] = {
-    Category.MISSION: "missions", Category.REMINDER: "reminders",
+    Category.MISSION: "missions",
+    Category.REMINDER: "reminders",
     Category.ANNOUNCEMENT: "announcements",
-}  # fmt: skip
+}
 LABELS = {
-    "missions": N_("Daily mission"), "reminders": N_("Reminders"),
+    "missions": N_("Daily mission"),
+    "reminders": N_("Reminders"),
     "announcements": N_("Announcements"),
-}  # fmt: skip
+}
 _QUIET = re.compile(r"([0-9]{1,2})-([0-9]{1,2})")  # ASCII digits: int('²') raises
 
 
@@ -75,8 +77,9 @@ async def get(session: AsyncSession, user_id: int) -> NotificationPrefs:
     """The user's preferences (a default, unsaved row for a user who never changed them)."""
     prefs = await session.get(NotificationPrefs, user_id)
     if prefs is None:
-        prefs = NotificationPrefs(user_id=user_id, missions=True, reminders=True,
-                                  announcements=True)  # fmt: skip
+        prefs = NotificationPrefs(
+            user_id=user_id, missions=True, reminders=True, announcements=True
+        )
     return prefs
 
 
@@ -86,9 +89,13 @@ async def _stored(session: AsyncSession, user_id: int) -> NotificationPrefs:
     prefs = await session.get(NotificationPrefs, user_id)
     if prefs is None:
         await insert_missing(
-            session, NotificationPrefs, user_id=user_id, missions=True, reminders=True,
+            session,
+            NotificationPrefs,
+            user_id=user_id,
+            missions=True,
+            reminders=True,
             announcements=True,
-        )  # fmt: skip
+        )
         prefs = await session.get(NotificationPrefs, user_id, populate_existing=True)
         assert prefs is not None
     return prefs

@@ -23,15 +23,34 @@ from bot.modules.subscriptions.jobs import JOBS
 
 COMMANDS = (
     Command("status", N_("see your VIP subscription and when it ends"), callback=handlers.status),
-    Command("subscribe", N_("buy VIP access with Telegram Stars"), callback=handlers.subscribe,
-            available=lambda settings: settings.vip_stars_price > 0),
-    Command("grant", N_("grant or extend a VIP subscription"), N_("<user_id> <duration>"),
-            admin=True, callback=handlers.grant),
-    Command("revoke", N_("end a VIP subscription now"), N_("<user_id>"), admin=True,
-            callback=handlers.revoke),
-    Command("refund", N_("refund a Stars payment and end what it bought"), N_("<charge_id>"),
-            admin=True, callback=handlers.refund),
-)  # fmt: skip
+    Command(
+        "subscribe",
+        N_("buy VIP access with Telegram Stars"),
+        callback=handlers.subscribe,
+        available=lambda settings: settings.vip_stars_price > 0,
+    ),
+    Command(
+        "grant",
+        N_("grant or extend a VIP subscription"),
+        N_("<user_id> <duration>"),
+        admin=True,
+        callback=handlers.grant,
+    ),
+    Command(
+        "revoke",
+        N_("end a VIP subscription now"),
+        N_("<user_id>"),
+        admin=True,
+        callback=handlers.revoke,
+    ),
+    Command(
+        "refund",
+        N_("refund a Stars payment and end what it bought"),
+        N_("<charge_id>"),
+        admin=True,
+        callback=handlers.refund,
+    ),
+)
 
 
 def register(services: Services) -> Module:

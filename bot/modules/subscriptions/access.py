@@ -42,9 +42,13 @@ class Access:
 
 
 async def grant_access(
-    services: Services, bot: Bot, user_id: int, duration: timedelta, *,
+    services: Services,
+    bot: Bot,
+    user_id: int,
+    duration: timedelta,
+    *,
     charge_id: str | None = None,
-) -> Access:  # fmt: skip
+) -> Access:
     """Create a personal invite link, then grant and queue the link to the user, in one
     transaction. With ``charge_id``, that transaction also marks the charge granted, and
     :class:`AlreadyGranted` is raised (nothing granted) if it was not waiting any more."""
@@ -61,8 +65,9 @@ async def grant_access(
         refused = _("Telegram refused to create an invite link: {error}").format(error=exc)
         raise AccessError(refused) from exc
     try:
-        result = await _record_grant(services, user_id, duration, invite.invite_link,
-                                     expires_at, charge_id)  # fmt: skip
+        result = await _record_grant(
+            services, user_id, duration, invite.invite_link, expires_at, charge_id
+        )
     except Exception:
         await _drop_link(bot, chat_id, invite.invite_link)
         raise
@@ -82,9 +87,13 @@ async def _link_expiry(
 
 
 async def _record_grant(
-    services: Services, user_id: int, duration: timedelta, link: str,
-    expires_at: datetime, charge_id: str | None,
-) -> service.Grant:  # fmt: skip
+    services: Services,
+    user_id: int,
+    duration: timedelta,
+    link: str,
+    expires_at: datetime,
+    charge_id: str | None,
+) -> service.Grant:
     now = services.clock.now()
     async with services.db.session() as session:
         if charge_id is not None and not await charges.claim_grant(session, charge_id, now):
@@ -94,10 +103,13 @@ async def _record_grant(
             session, link=link, user_id=user_id, expires_at=expires_at, now=now
         )
         await service.tell(
-            services.outbox, session, category=Category.ACCESS, user_id=user_id,
+            services.outbox,
+            session,
+            category=Category.ACCESS,
+            user_id=user_id,
             key=f"subgrant:{user_id}:{result.ends_at.isoformat()}",
             text=functools.partial(granted_text, result, link, expires_at, services),
-        )  # fmt: skip
+        )
     return result
 
 
@@ -138,10 +150,13 @@ async def end_subscription(
         if not await service.end(session, sub_id, now, revoked=revoked):
             return False
         await service.tell(
-            services.outbox, session, category=Category.ACCESS, user_id=user_id,
+            services.outbox,
+            session,
+            category=Category.ACCESS,
+            user_id=user_id,
             key=f"subend:{user_id}:{ends_at.isoformat()}",
             text=functools.partial(ended_text, revoked),
-        )  # fmt: skip
+        )
     await services.bus.publish(SubscriptionExpired(user_id, revoked))
     return True
 

@@ -30,8 +30,13 @@ class Charge:
     payload: str
 
     def fields(self) -> dict[str, object]:
-        return {"charge_id": self.charge_id, "user_id": self.user_id, "amount": self.amount,
-                "currency": self.currency, "payload": self.payload}  # fmt: skip
+        return {
+            "charge_id": self.charge_id,
+            "user_id": self.user_id,
+            "amount": self.amount,
+            "currency": self.currency,
+            "payload": self.payload,
+        }
 
 
 def days_bought(charge: Charge) -> int:
@@ -48,11 +53,16 @@ async def store(session: AsyncSession, charge: Charge, now: datetime) -> StarPay
     delivery of the same charge returns the first one's row, unchanged)."""
     days = days_bought(charge)
     values = {
-        "charge_id": charge.charge_id, "user_id": charge.user_id, "days": days,
-        "stars": charge.amount, "currency": charge.currency[:8], "payload": charge.payload[:255],
+        "charge_id": charge.charge_id,
+        "user_id": charge.user_id,
+        "days": days,
+        "stars": charge.amount,
+        "currency": charge.currency[:8],
+        "payload": charge.payload[:255],
         "state": ChargeState.RECEIVED if days else ChargeState.UNUSABLE,
-        "attempts": 0, "created_at": now,
-    }  # fmt: skip
+        "attempts": 0,
+        "created_at": now,
+    }
     insert = dialect_insert(session, StarPayment).values(**values)
     await session.execute(insert.on_conflict_do_nothing(index_elements=["charge_id"]))
     row = await get(session, charge.charge_id)

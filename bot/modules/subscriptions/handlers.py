@@ -149,9 +149,12 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
         return
     try:
         payments.check(
-            query.invoice_payload, payer=query.from_user.id, currency=query.currency,
-            amount=query.total_amount, current=_offer(context, query.from_user.id),
-        )  # fmt: skip
+            query.invoice_payload,
+            payer=query.from_user.id,
+            currency=query.currency,
+            amount=query.total_amount,
+            current=_offer(context, query.from_user.id),
+        )
         if context.services.settings.vip_chat_id is None:
             raise payments.PaymentError(_("VIP subscriptions are not on sale at the moment."))
     except payments.PaymentError as exc:
@@ -168,9 +171,12 @@ async def paid(update: Update, context: BotContext) -> None:
     if message is None or user is None or payment is None:
         return
     charge = charges.Charge(
-        payment.telegram_payment_charge_id, user.id, payment.total_amount,
-        payment.currency, payment.invoice_payload,
-    )  # fmt: skip
+        payment.telegram_payment_charge_id,
+        user.id,
+        payment.total_amount,
+        payment.currency,
+        payment.invoice_payload,
+    )
     answer = await settle.receive(context.services, context.bot, charge)
     if answer is not None:
         await message.reply_text(answer)

@@ -26,10 +26,13 @@ async def remind(ctx: JobContext) -> str:
                 if not await service.claim_reminder(session, sub, threshold, now):
                     continue
                 sent[threshold] += await service.tell(
-                    services.outbox, session, category=Category.REMINDER, user_id=sub.user_id,
+                    services.outbox,
+                    session,
+                    category=Category.REMINDER,
+                    user_id=sub.user_id,
                     key=f"subremind:{sub.user_id}:{sub.ends_at.isoformat()}:{threshold}",
                     text=functools.partial(reminder_text, threshold, sub.ends_at, tz),
-                )  # fmt: skip
+                )
     return _("reminded {three} (3 days) and {one} (1 day)").format(three=sent["3d"], one=sent["1d"])
 
 
@@ -48,8 +51,10 @@ async def expire(ctx: JobContext) -> str:
     """End every subscription whose time ran out, then remove ended subscribers from the chat."""
     services = ctx.services
     async with services.db.session() as session:
-        due = [(s.id, s.user_id, s.ends_at) for s in await service.due_to_expire(
-            session, services.clock.now(), BATCH)]  # fmt: skip
+        due = [
+            (s.id, s.user_id, s.ends_at)
+            for s in await service.due_to_expire(session, services.clock.now(), BATCH)
+        ]
     ended = 0
     for sub_id, user_id, ends_at in due:
         ended += await access.end_subscription(services, sub_id, user_id, ends_at, revoked=False)

@@ -89,10 +89,13 @@ async def _record(services: Services, row: StarPayment) -> Refunded | None:
         done = await _take_back(session, row, now) if seen == ChargeState.GRANTED else None
         done = done or Refunded(None, ended=False)
         await service.tell(
-            services.outbox, session, category=Category.RECEIPT, user_id=row.user_id,
+            services.outbox,
+            session,
+            category=Category.RECEIPT,
+            user_id=row.user_id,
             key=f"refund:{row.charge_id}",
             text=functools.partial(_payer_text, services, row, done),
-        )  # fmt: skip
+        )
     return done
 
 

@@ -80,8 +80,9 @@ def shifted(session: AsyncSession, column: Any, seconds: int) -> Any:
     ``YYYY-MM-DD HH:MM:SS.ffffff`` keeps its microseconds: only the seconds part moves."""
     if session.get_bind().dialect.name == "postgresql":
         return column + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
-    moved = func.strftime("%Y-%m-%d %H:%M:%S", func.substr(column, 1, 19),
-                          f"{seconds:+d} seconds", type_=String())  # fmt: skip
+    moved = func.strftime(
+        "%Y-%m-%d %H:%M:%S", func.substr(column, 1, 19), f"{seconds:+d} seconds", type_=String()
+    )
     return moved.concat(func.substr(column, 20))
 
 
@@ -99,19 +100,31 @@ async def grant(session: AsyncSession, user_id: int, duration: timedelta, now: d
     seconds = _whole_seconds(duration)
     fresh_end = now + timedelta(seconds=seconds)
     insert = dialect_insert(session, Subscription).values(
-        user_id=user_id, starts_at=now, ends_at=fresh_end,
-        status=SubscriptionStatus.ACTIVE, updated_at=now,
-    )  # fmt: skip
+        user_id=user_id,
+        starts_at=now,
+        ends_at=fresh_end,
+        status=SubscriptionStatus.ACTIVE,
+        updated_at=now,
+    )
     running = and_(Subscription.status == SubscriptionStatus.ACTIVE, Subscription.ends_at > now)
-    ends_at = case((running, shifted(session, Subscription.ends_at, seconds)),
-                   else_=insert.excluded.ends_at)  # fmt: skip
+    ends_at = case(
+        (running, shifted(session, Subscription.ends_at, seconds)), else_=insert.excluded.ends_at
+    )
     starts_at = case((running, Subscription.starts_at), else_=insert.excluded.starts_at)
-    await session.execute(insert.on_conflict_do_update(
-        index_elements=["user_id"],
-        set_={"ends_at": ends_at, "starts_at": starts_at, "status": SubscriptionStatus.ACTIVE,
-              "updated_at": now, "reminded_3d_at": None, "reminded_1d_at": None,
-              "removed_at": None},
-    ))  # fmt: skip
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={
+                "ends_at": ends_at,
+                "starts_at": starts_at,
+                "status": SubscriptionStatus.ACTIVE,
+                "updated_at": now,
+                "reminded_3d_at": None,
+                "reminded_1d_at": None,
+                "removed_at": None,
+            },
+        )
+    )
     new_end = await _ends_at(session, user_id)
     assert new_end is not None  # just written in this transaction
     return Grant(user_id, new_end, extended=new_end != fresh_end)
@@ -126,9 +139,13 @@ async def shorten(
     result = await session.execute(
         update(Subscription)
         .where(Subscription.user_id == user_id, Subscription.status == SubscriptionStatus.ACTIVE)
-        .values(ends_at=shifted(session, Subscription.ends_at, -seconds), updated_at=now,
-                reminded_3d_at=None, reminded_1d_at=None)
-    )  # fmt: skip
+        .values(
+            ends_at=shifted(session, Subscription.ends_at, -seconds),
+            updated_at=now,
+            reminded_3d_at=None,
+            reminded_1d_at=None,
+        )
+    )
     if not getattr(result, "rowcount", 0):
         return None
     return await _ends_at(session, user_id)
@@ -153,9 +170,11 @@ async def purge_expired_links(request: PurgeRequest) -> int:
     """Delete invite links past their expiry (Telegram refuses them by then), in batches;
     registered in ``services.purgers`` and run by ``cleanup.daily``."""
     purged = await delete_in_batches(
-        request.db, InviteLink.id, InviteLink.expires_at <= request.now,
+        request.db,
+        InviteLink.id,
+        InviteLink.expires_at <= request.now,
         batch_size=request.batch_size,
-    )  # fmt: skip
+    )
     return purged.rows
 
 
@@ -267,6 +286,11 @@ async def tell(
     async with speaking_to(session, user_id):
         rendered = text()
     return await outbox.enqueue(
-        session, key=key, chat_id=user_id, user_id=user_id, category=category,
-        priority=priority, text=rendered,
-    )  # fmt: skip
+        session,
+        key=key,
+        chat_id=user_id,
+        user_id=user_id,
+        category=category,
+        priority=priority,
+        text=rendered,
+    )

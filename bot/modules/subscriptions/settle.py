@@ -37,12 +37,19 @@ async def receive(services: Services, bot: Bot, charge: Charge) -> str | None:
     except Exception as exc:
         log.error("Stars payment NOT STORED; grant it by hand", error=repr(exc), **charge.fields())
         error = brief(exc)
-        await alert(services, bot, f"stars-unstored:{charge.charge_id}",
-                    lambda: _("Stars payment {id} NOT STORED (grant by hand): {fields}: {error}")
-                    .format(id=charge.charge_id, fields=charge.fields(), error=error))  # fmt: skip
-        return _("Your payment arrived, but it could not be recorded just now; the admins "
-                 "have been told and will grant your access. "
-                 "Payment id: {id}").format(id=charge.charge_id)  # fmt: skip
+        await alert(
+            services,
+            bot,
+            f"stars-unstored:{charge.charge_id}",
+            lambda: _("Stars payment {id} NOT STORED (grant by hand): {fields}: {error}").format(
+                id=charge.charge_id, fields=charge.fields(), error=error
+            ),
+        )
+        return _(
+            "Your payment arrived, but it could not be recorded just now; the admins "
+            "have been told and will grant your access. "
+            "Payment id: {id}"
+        ).format(id=charge.charge_id)
     if state == ChargeState.UNUSABLE:
         return await _unusable(services, bot, charge)
     if state != ChargeState.RECEIVED:
@@ -58,13 +65,20 @@ async def _grant_now(services: Services, bot: Bot, charge: Charge) -> str | None
         log.exception("paid but not granted yet; will retry", charge_id=charge.charge_id)
         await _note(services, charge.charge_id, brief(exc))
         error = brief(exc)
-        await alert(services, bot, f"stars:{charge.charge_id}",
-                    lambda: _("Stars payment {id} by {user} stored but not granted yet "
-                              "(retried every minute): {error}")
-                    .format(id=charge.charge_id, user=charge.user_id, error=error))  # fmt: skip
-        return _("Your payment arrived and is safely recorded, but access could not be "
-                 "granted yet; it will be granted automatically, and the admins have been "
-                 "told. Payment id: {id}").format(id=charge.charge_id)  # fmt: skip
+        await alert(
+            services,
+            bot,
+            f"stars:{charge.charge_id}",
+            lambda: _(
+                "Stars payment {id} by {user} stored but not granted yet "
+                "(retried every minute): {error}"
+            ).format(id=charge.charge_id, user=charge.user_id, error=error),
+        )
+        return _(
+            "Your payment arrived and is safely recorded, but access could not be "
+            "granted yet; it will be granted automatically, and the admins have been "
+            "told. Payment id: {id}"
+        ).format(id=charge.charge_id)
     if outcome is None:
         return None  # a concurrent try granted it and told the user
     ends = service.local(outcome.grant.ends_at, services.settings.tz)
@@ -73,13 +87,19 @@ async def _grant_now(services: Services, bot: Bot, charge: Charge) -> str | None
 
 async def _unusable(services: Services, bot: Bot, charge: Charge) -> str:
     log.error("Stars payment names nothing to grant", **charge.fields())
-    await alert(services, bot, f"stars-unusable:{charge.charge_id}",
-                lambda: _("Stars payment {id} by {user} has an unusable payload {payload}: "
-                          "grant by hand, or /refund {id}")
-                .format(id=charge.charge_id, user=charge.user_id,
-                        payload=repr(charge.payload)))  # fmt: skip
-    return _("Your payment arrived, but its invoice was not valid; the admins have been "
-             "told and will sort it out. Payment id: {id}").format(id=charge.charge_id)  # fmt: skip
+    await alert(
+        services,
+        bot,
+        f"stars-unusable:{charge.charge_id}",
+        lambda: _(
+            "Stars payment {id} by {user} has an unusable payload {payload}: "
+            "grant by hand, or /refund {id}"
+        ).format(id=charge.charge_id, user=charge.user_id, payload=repr(charge.payload)),
+    )
+    return _(
+        "Your payment arrived, but its invoice was not valid; the admins have been "
+        "told and will sort it out. Payment id: {id}"
+    ).format(id=charge.charge_id)
 
 
 async def grant_paid(services: Services, bot: Bot, charge_id: str) -> access.Access | None:
@@ -95,8 +115,12 @@ async def grant_paid(services: Services, bot: Bot, charge_id: str) -> access.Acc
         )
     except access.AlreadyGranted:
         return None
-    log.info("Stars payment granted", charge_id=charge_id, user_id=row.user_id,
-             ends_at=outcome.grant.ends_at.isoformat())  # fmt: skip
+    log.info(
+        "Stars payment granted",
+        charge_id=charge_id,
+        user_id=row.user_id,
+        ends_at=outcome.grant.ends_at.isoformat(),
+    )
     return outcome
 
 

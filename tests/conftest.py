@@ -22,6 +22,7 @@ from bot.core.db import Database
 from bot.core.logging import configure_logging
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
+from bot.sandbox.flood import FloodLimits
 from tests.owned import dispose_owned
 
 ADMIN = 1
@@ -269,8 +270,11 @@ async def db(migrated: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxServer]:
-    server = SandboxServer()
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[SandboxServer]:
+    """The sandbox Bot API; with Telegram's flood limits lifted where a test is marked
+    ``lifted_limits`` (it exchanges many messages at once; pacing is tested on its own)."""
+    lifted = request.node.get_closest_marker("lifted_limits") is not None
+    server = SandboxServer(limits=FloodLimits.lifted()) if lifted else SandboxServer()
     await server.start()
     try:
         yield server

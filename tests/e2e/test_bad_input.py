@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,11 +16,13 @@ from bot.core import users
 from bot.core.clock import ManualClock
 from bot.core.db import Base
 from bot.sandbox import SandboxServer
-from bot.sandbox.flood import FloodLimits
 from bot.sandbox.terminal import sandbox_command
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, Harness
+
+# Flood limits lifted: one admin sends many commands in a row (pacing is tested elsewhere).
+pytestmark = pytest.mark.lifted_limits
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 USER = 4242
@@ -45,17 +47,6 @@ QUIET_JOBS = {
         "monitoring.health",
     )
 }
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxServer]:
-    """Flood limits lifted: one admin sends many commands in a row (pacing is tested elsewhere)."""
-    server = SandboxServer(limits=FloodLimits.lifted())
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ The fault is real: a table the handler needs is dropped from the running bot's d
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,27 +16,17 @@ from structlog.testing import capture_logs
 
 from bot.core.clock import ManualClock
 from bot.modules.missions.models import MissionAssignment
-from bot.sandbox import SandboxServer
-from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness, settle
+
+# Flood limits lifted: several exchanges with one user within a second.
+pytestmark = pytest.mark.lifted_limits
 
 MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 USER = 800
 REF = re.compile(
     r"^Something went wrong on our side \(ref ([0-9a-f]{6})\)\. The admins have been told\.$"
 )
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxServer]:
-    """Flood limits lifted: several exchanges with one user within a second."""
-    server = SandboxServer(limits=FloodLimits.lifted())
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,24 +15,15 @@ from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage
 from bot.modules.economy.models import LedgerEntry
 from bot.modules.missions.models import Mission, MissionAssignment
-from bot.sandbox import SandboxServer, SentMessage
-from bot.sandbox.flood import FloodLimits
+from bot.sandbox import SentMessage
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness, settle
 
+# Flood limits lifted: these tests exchange several messages with one user within seconds, and
+# pacing replies is the rate limiter's concern, tested on its own.
+pytestmark = pytest.mark.lifted_limits
+
 MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxServer]:
-    """Flood limits lifted: these tests exchange several messages with one user within
-    seconds, and pacing replies is the rate limiter's concern, tested on its own."""
-    server = SandboxServer(limits=FloodLimits.lifted())
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

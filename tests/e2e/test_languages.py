@@ -3,7 +3,7 @@ bulk messages rendered per recipient, menus per language, the admins' report."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,26 +15,18 @@ from bot.core.delivery import OutboxMessage
 from bot.core.jobs import JobContext
 from bot.core.jobs.models import Trigger
 from bot.core.users import User
-from bot.sandbox import SandboxServer, SentMessage
+from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, Harness
 
+# Flood limits lifted: each test exchanges many messages with one user in seconds.
+pytestmark = pytest.mark.lifted_limits
+
 MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 UK_USER, EN_USER, REGION_USER = 7001, 7002, 7003
 DEFAULT_MENU = '{"type": "default"}'
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxServer]:
-    """Flood limits lifted: each test exchanges many messages with one user in seconds."""
-    server = SandboxServer(limits=FloodLimits.lifted())
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,22 +15,13 @@ from bot.core.delivery.split import utf16_len
 from bot.core.jobs import DailyAt, JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.models import JobRun
 from bot.sandbox import SandboxServer, SentMessage
-from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN, make_settings, migrate
 from tests.e2e.conftest import UNPACED, Harness
 
+# Flood limits lifted: a long reply is several messages to one chat at once.
+pytestmark = pytest.mark.lifted_limits
+
 LONG_ERROR = "FeedError: " + "💥 upstream said no; " * 400  # ~8,800 UTF-16 units
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxServer]:
-    """Flood limits lifted: a long reply is several messages to one chat at once."""
-    server = SandboxServer(limits=FloodLimits.lifted())
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def _fits(messages: list[SentMessage]) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,22 +15,13 @@ from bot.core.clock import ManualClock
 from bot.core.jobs.models import Trigger
 from bot.core.schedules import UserSchedule
 from bot.modules.missions.models import MissionAssignment
-from bot.sandbox import SandboxServer, SentMessage
-from bot.sandbox.flood import FloodLimits
+from bot.sandbox import SentMessage
 from tests.e2e.conftest import UNPACED, Harness, settle
 
+# Flood limits lifted: these tests exchange several messages with one user at once.
+pytestmark = pytest.mark.lifted_limits
+
 MORNING = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 06:00 in Kyiv, 23:00 the day before in NY
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxServer]:
-    """Flood limits lifted: these tests exchange several messages with one user at once."""
-    server = SandboxServer(limits=FloodLimits.lifted())
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def _bot(factory: Callable[..., Any], start: datetime) -> tuple[Harness, ManualClock]:

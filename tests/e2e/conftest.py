@@ -15,6 +15,7 @@ from bot.app import build_application, serving
 from bot.core.clock import Clock
 from bot.core.context import App, Services, services_of
 from bot.core.delivery.backlog import pending_count
+from bot.core.jobs.models import Trigger
 from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import make_settings, migrate
 from tests.jobkit import run_job
@@ -40,6 +41,24 @@ class Harness:
     async def run_job(self, name: str, **args: Any) -> str | None:
         """The declared job's function, called as a manual run would (``tests/jobkit.py``)."""
         return await run_job(self.services, self.app.bot, name, **args)
+
+    async def sweep(self) -> None:
+        """One scheduled slot of ``missions.sweep`` at the clock's now, through the runner.
+
+        The JobQueue also fires the sweep every minute of real time; a run of it that began
+        before the test moved the clock saw an earlier "now" and would make this slot an
+        overlap (recorded as missed, nothing swept). So wait for such a run to end first: no
+        ``await`` lies between the check and the runner's own lock check. A None answer then
+        means a JobQueue run took this very slot, at this "now", and has swept it."""
+        runner, now = self.services.runner, self.services.clock.now()
+        for _ in range(3000):  # 30 s
+            if not runner.is_running("missions.sweep"):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise TimeoutError("a run of missions.sweep did not end in 30 s")
+        record = await runner.run("missions.sweep", trigger=Trigger.SCHEDULED, scheduled_for=now)
+        assert record is None or record.status == "succeeded", record
 
     async def say(
         self, user_id: int, text: str, *, replies: int = 1, timeout: float = 10

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from bot.core import formatting, users
 from bot.core.clock import ManualClock
-from bot.core.jobs.models import Trigger
 from bot.core.schedules import UserSchedule
 from bot.modules.missions.models import MissionAssignment
 from bot.sandbox import SentMessage
@@ -35,14 +34,6 @@ def _missions_to(h: Harness, user_id: int) -> list[SentMessage]:
     return [m for m in h.sandbox.world.to(user_id) if "Today's mission" in (m.text or "")]
 
 
-async def _sweep(h: Harness, clock: ManualClock) -> None:
-    """One scheduled slot of missions.sweep at the manual clock's now, through the runner."""
-    record = await h.services.runner.run(
-        "missions.sweep", trigger=Trigger.SCHEDULED, scheduled_for=clock.now()
-    )
-    assert record is None or record.status == "succeeded", record
-
-
 async def _due(h: Harness, user_id: int) -> datetime | None:
     async with h.services.db.session() as session:
         row = await session.get(UserSchedule, (user_id, "mission"))
@@ -61,7 +52,7 @@ async def test_two_users_in_different_zones_get_the_mission_at_their_own_eight(
         assert "08:00" in await h.reply(user_id, "/missiontime 08:00")
     while clock.now() < datetime(2026, 11, 21, 14, 0, tzinfo=UTC):
         clock.advance(timedelta(minutes=15))
-        await _sweep(h, clock)
+        await h.sweep()
         if clock.now() == datetime(2026, 11, 21, 6, 0, tzinfo=UTC):
             await h.wait(lambda: len(_missions_to(h, 11)) == 1, timeout=15)
             assert _missions_to(h, 12) == []
@@ -90,7 +81,7 @@ async def test_a_dst_night_sends_the_mission_exactly_once(
     sent_at: list[datetime] = []
     while clock.now() < datetime.combine(night, time(5), tz):
         clock.advance(timedelta(minutes=10))
-        await _sweep(h, clock)
+        await h.sweep()
         if len(_missions_to(h, 21)) > len(sent_at):
             sent_at.append(clock.now())
         await settle(h)

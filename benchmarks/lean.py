@@ -4,7 +4,9 @@
 child process started with only the settings it needs (SQLite, no Redis, no feeds, no
 HTTP port, no webhook) against a database migrated beforehand. Start-up is the time from
 spawning the process to its first ``getUpdates``; idle memory is the process's resident
-set (``VmRSS``) SETTLE seconds after the spawn. ROUNDS rounds, medians. Then the bot's
+set (``VmRSS``) SETTLE seconds after the spawn. ROUNDS rounds, medians. Two baselines: a
+plain PTB bot, and the stack floor (``benchmarks/_stack_floor.py``: the smallest bot on the
+same libraries, one table, one handler, one job), the memory any bot on this stack needs. Then the bot's
 RSS idle and after every job ran once (``benchmarks/_lean_day.py``).
 
 Every bot runs on a runtime-only install (``make install VENV=data/bench-runtime``), what a
@@ -100,6 +102,7 @@ async def measure(python: str, rounds: int = ROUNDS) -> dict[str, tuple[float, f
     base_url = await sandbox.start()
     bots = {
         "plain PTB bot": [python, "-m", "benchmarks._plain_ptb"],
+        "stack floor": [python, "-m", "benchmarks._stack_floor"],
         "python -m bot run": [python, "-m", "bot", "run"],
         "  with httpx": [python, "-m", "bot", "run"],  # TELEGRAM_HTTP_CLIENT=httpx
     }
@@ -149,8 +152,12 @@ async def main() -> None:
     print(f"{'':<22}{'start-up (s)':>14}{f'RSS at {SETTLE:g} s (MB)':>20}")
     for name, (startup, rss) in results.items():
         print(f"{name:<22}{startup:>14.2f}{rss:>20.1f}")
-    (plain_s, plain_mb), (bot_s, bot_mb), _httpx = results.values()
+    (plain_s, plain_mb), (_floor_s, floor_mb), (bot_s, bot_mb), (_s, httpx_mb) = results.values()
     print(f"ratio (bot / plain):  {bot_s / plain_s:>13.1f}x{bot_mb / plain_mb:>19.1f}x")
+    print(
+        f"above the stack floor: {bot_mb - floor_mb:+.1f} MB (aiohttp), "
+        f"{httpx_mb - floor_mb:+.1f} MB (httpx); floor / plain {floor_mb / plain_mb:.2f}x"
+    )
     day = await asyncio.to_thread(after_a_day, python)
     ran = sum(status == "succeeded" for status in day["jobs"].values())
     print(

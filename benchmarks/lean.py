@@ -6,8 +6,8 @@ HTTP port, no webhook) against a database migrated beforehand. Start-up is the t
 spawning the process to its first ``getUpdates``; idle memory is the process's resident
 set (``VmRSS``) SETTLE seconds after the spawn. ROUNDS rounds, medians. Two baselines: a
 plain PTB bot, and the stack floor (``benchmarks/_stack_floor.py``: the smallest bot on the
-same libraries, one table, one handler, one job), the memory any bot on this stack needs. Then the bot's
-RSS idle and after every job ran once (``benchmarks/_lean_day.py``).
+same libraries, one table, one handler, one job), the memory any bot on this stack needs.
+Then the bot's RSS idle and after every job ran once (``benchmarks/_lean_day.py``).
 
 Every bot runs on a runtime-only install (``make install VENV=data/bench-runtime``), what a
 deployment has: the development tools in ``.venv`` drag libraries into the bot (import-linter

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import BigInteger, Boolean, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.db import Base, UTCDateTime, insert_missing
 from bot.core.parse import USER_ID_MAX, ascii_int
+from bot.core.zones import zone_of
 
 
 class User(Base):
@@ -138,3 +139,8 @@ async def timezone_of(session: AsyncSession, user_id: int) -> str | None:
     """The zone a user chose, or None (unset, or no such user)."""
     zone: str | None = await session.scalar(select(User.timezone).where(User.id == user_id))
     return zone
+
+
+async def zone_for(session: AsyncSession, user_id: int, default: tzinfo) -> tzinfo:
+    """The zone a user reads times in: the one they chose, else ``default`` (``TIMEZONE``)."""
+    return zone_of(await timezone_of(session, user_id), default)

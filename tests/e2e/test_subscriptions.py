@@ -165,3 +165,22 @@ async def test_runjob_expire_through_the_runner(harness_factory: Callable[..., A
     clock.advance(1)  # a manual run's slot is "now": the same instant would be one slot
     await answer(h, ADMIN, "/runjob subscriptions.expire", "expired 0, removed 0 from the VIP chat")
     assert len(h.sandbox.world.moderation) == 2
+
+
+async def test_the_subscriber_reads_times_in_their_own_zone(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """A subscriber in New York reads the end of their subscription in their zone (the grant's
+    message, /status, the reminder); the admin's reply to /grant keeps the bot's TIMEZONE."""
+    # Times are written the CLDR way: a narrow no-break space before AM.
+    clock = ManualClock(START)
+    h = await started(harness_factory, clock)
+    assert "America/New_York" in await h.reply(USER, "/timezone America/New_York")
+    admin_reply = await h.reply(ADMIN, f"/grant {USER} 2d")
+    assert "Nov 23, 2026, 9:00\u202fAM UTC" in admin_reply, admin_reply  # TIMEZONE=UTC
+    [granted] = await outbox(h, f"subgrant:{USER}:")
+    assert "until Nov 23, 2026, 4:00\u202fAM EST" in granted.payload["text"], granted.payload
+    await answer(h, USER, "/status", "active until Nov 23, 2026, 4:00\u202fAM EST")
+    assert await h.run_job("subscriptions.remind") == "reminded 1 (3 days) and 0 (1 day)"
+    [reminder] = await outbox(h, f"subremind:{USER}:")
+    assert "on Nov 23, 2026, 4:00\u202fAM EST" in reminder.payload["text"], reminder.payload

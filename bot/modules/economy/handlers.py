@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.core import users, zones
+from bot.core import users
 from bot.core.context import BotContext
 from bot.core.formatting import day, number
 from bot.core.i18n import N_, _, ngettext
@@ -23,7 +23,7 @@ async def balance(update: Update, context: BotContext) -> None:
         return
     services = context.services
     async with services.db.session() as session:
-        tz = zones.zone_of(await users.timezone_of(session, user.id), services.settings.tz)
+        tz = await users.zone_for(session, user.id, services.settings.tz)
         account = await service.statement(session, user.id, services.clock.today(tz))
     days = ngettext("{count} day", "{count} days", account.streak)
     lines = [

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.core import users
 from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.i18n import _
@@ -102,13 +103,14 @@ async def _record_grant(
         await service.record_link(
             session, link=link, user_id=user_id, expires_at=expires_at, now=now
         )
+        tz = await users.zone_for(session, user_id, services.settings.tz)
         await service.tell(
             services.outbox,
             session,
             category=Category.ACCESS,
             user_id=user_id,
             key=f"subgrant:{user_id}:{result.ends_at.isoformat()}",
-            text=functools.partial(granted_text, result, link, expires_at, services),
+            text=functools.partial(granted_text, result, link, expires_at, tz),
         )
     return result
 
@@ -122,10 +124,8 @@ async def _drop_link(bot: Bot, chat_id: int, link: str) -> None:
         log.warning("unused invite link not revoked", error=str(exc))
 
 
-def granted_text(
-    result: service.Grant, link: str, link_expires_at: datetime, services: Services
-) -> str:
-    tz = services.settings.tz
+def granted_text(result: service.Grant, link: str, link_expires_at: datetime, tz: tzinfo) -> str:
+    """The subscriber's message with their link, times in ``tz`` (their zone)."""
     if result.extended:
         head = _("Your VIP subscription is extended until {ends}.")
     else:

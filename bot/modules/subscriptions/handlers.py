@@ -7,6 +7,7 @@ import re
 
 from telegram import LabeledPrice, Update
 
+from bot.core import users
 from bot.core.commands import admin_only
 from bot.core.context import BotContext
 from bot.core.formatting import number
@@ -97,7 +98,7 @@ async def status(update: Update, context: BotContext) -> None:
     now = services.clock.now()
     async with services.db.session() as session:
         sub = await service.get(session, user.id)
-    tz = services.settings.tz
+        tz = await users.zone_for(session, user.id, services.settings.tz)
     if sub is not None and sub.status == "active" and sub.ends_at > now:
         text = _("Your VIP subscription is active until {ends}.")
     elif sub is not None:

@@ -4,9 +4,9 @@ retried grant of Stars payments that were stored but not granted."""
 from __future__ import annotations
 
 import functools
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, time, timedelta, tzinfo
 
+from bot.core import users
 from bot.core.delivery import Category
 from bot.core.i18n import _
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
@@ -18,13 +18,14 @@ BATCH = 500
 async def remind(ctx: JobContext) -> str:
     """One reminder per threshold (3 days, 1 day) for each subscription's current end."""
     services = ctx.services
-    now, tz = services.clock.now(), services.settings.tz
+    now = services.clock.now()
     sent = {"1d": 0, "3d": 0}
     for threshold, window in service.THRESHOLDS:
         async with services.db.session() as session:
             for sub in await service.due_reminders(session, threshold, window, now):
                 if not await service.claim_reminder(session, sub, threshold, now):
                     continue
+                tz = await users.zone_for(session, sub.user_id, services.settings.tz)
                 sent[threshold] += await service.tell(
                     services.outbox,
                     session,
@@ -36,8 +37,9 @@ async def remind(ctx: JobContext) -> str:
     return _("reminded {three} (3 days) and {one} (1 day)").format(three=sent["3d"], one=sent["1d"])
 
 
-def reminder_text(threshold: str, ends_at: datetime, tz: ZoneInfo) -> str:
-    """The reminder before a subscription ends, in the current language."""
+def reminder_text(threshold: str, ends_at: datetime, tz: tzinfo) -> str:
+    """The reminder before a subscription ends, in the current language and ``tz`` (the
+    subscriber's zone)."""
     if threshold == "1d":
         text = _("Your VIP subscription ends tomorrow, on {ends}. Ask an admin to renew it.")
     else:

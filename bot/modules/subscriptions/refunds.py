@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
+from bot.core import users
 from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.formatting import number
@@ -88,13 +89,14 @@ async def _record(services: Services, row: StarPayment) -> Refunded | None:
             seen = current.state
         done = await _take_back(session, row, now) if seen == ChargeState.GRANTED else None
         done = done or Refunded(None, ended=False)
+        tz = await users.zone_for(session, row.user_id, services.settings.tz)
         await service.tell(
             services.outbox,
             session,
             category=Category.RECEIPT,
             user_id=row.user_id,
             key=f"refund:{row.charge_id}",
-            text=functools.partial(_payer_text, services, row, done),
+            text=functools.partial(_payer_text, row, done, tz),
         )
     return done
 
@@ -110,7 +112,8 @@ async def _take_back(session: AsyncSession, row: StarPayment, now: datetime) -> 
     return Refunded(ends_at, ended=ended)
 
 
-def _payer_text(services: Services, row: StarPayment, done: Refunded) -> str:
+def _payer_text(row: StarPayment, done: Refunded, tz: tzinfo) -> str:
+    """The payer's message, the new end in ``tz`` (their zone)."""
     values = {"id": row.charge_id, "stars": number(row.stars)}
     if done.ended:
         text = _(
@@ -118,7 +121,7 @@ def _payer_text(services: Services, row: StarPayment, done: Refunded) -> str:
         )
         return text.format(**values)
     if done.ends_at is not None:
-        ends = service.local(done.ends_at, services.settings.tz)
+        ends = service.local(done.ends_at, tz)
         text = _(
             "Your payment {id} ({stars} Stars) was refunded; your VIP subscription now ends {ends}."
         )

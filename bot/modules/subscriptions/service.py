@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,8 +60,9 @@ class Grant:
     extended: bool
 
 
-def local(at: datetime, tz: ZoneInfo) -> str:
-    """A date and time in the bot's zone, written the reader's way, with the zone's name."""
+def local(at: datetime, tz: tzinfo) -> str:
+    """A date and time in ``tz`` (the reader's zone, or the bot's for admins' views), written
+    the reader's way, with the zone's name."""
     return f"{formatting.moment(at, tz)} {at.astimezone(tz):%Z}"
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.core import users
 from bot.core.alerts import Text, alert_admins
 from bot.core.context import Services
 from bot.core.i18n import _, speaking
@@ -81,7 +82,9 @@ async def _grant_now(services: Services, bot: Bot, charge: Charge) -> str | None
         ).format(id=charge.charge_id)
     if outcome is None:
         return None  # a concurrent try granted it and told the user
-    ends = service.local(outcome.grant.ends_at, services.settings.tz)
+    async with services.db.session() as session:
+        tz = await users.zone_for(session, charge.user_id, services.settings.tz)
+    ends = service.local(outcome.grant.ends_at, tz)
     return _("Thank you! VIP until {ends}; your invite link follows.").format(ends=ends)
 
 

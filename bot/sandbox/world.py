@@ -423,6 +423,11 @@ class World:
     def _wake_polls(self) -> None:
         self._new_update.set()
 
+    @property
+    def unconfirmed(self) -> int:
+        """Updates not yet confirmed: by a later ``getUpdates`` offset, or a webhook's 2xx."""
+        return len(self._updates)
+
     def pending_updates(self, after: int) -> list[JSON]:
         """Updates with an id above ``after`` (the webhook delivers them)."""
         return [u for u in self._updates if u["update_id"] > after]

@@ -16,6 +16,7 @@ from bot.core.clock import Clock
 from bot.core.context import App, Services, services_of
 from bot.core.delivery.backlog import pending_count
 from bot.core.jobs.models import Trigger
+from bot.core.updates import ChatOrderedUpdateProcessor
 from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import make_settings, migrate
 from tests.jobkit import run_job
@@ -73,6 +74,35 @@ class Harness:
     async def reply(self, user_id: int, text: str, timeout: float = 10) -> str:
         """Send ``text`` and return the text of the first answer."""
         return (await self.say(user_id, text, timeout=timeout))[0].text or ""
+
+    async def idle(self, timeout: float = 10) -> None:
+        """Wait until the bot is done with everything it was given: every update the sandbox
+        holds is confirmed (the poller asks past it only once it is in PTB's queue), none is
+        queued or being handled (a reply waiting in the limiter is inside its handler), and no
+        outbox row is due (a claimed row stays pending until its outcome is recorded); three
+        checks in a row, 20 ms apart, so that an update between the queue and its handler's
+        start is not missed. "Nothing more was sent" is asserted after this, never after a
+        fixed sleep, which a slow machine can end before a duplicate would have arrived."""
+        world, app = self.sandbox.world, self.app
+        processor = app.update_processor
+        assert isinstance(processor, ChatOrderedUpdateProcessor)
+        loop = asyncio.get_running_loop()
+        deadline, calm = loop.time() + timeout, 0
+        while calm < 3:
+            busy = (
+                world.unconfirmed
+                or app.update_queue.qsize()
+                or processor.active_chats
+                or processor.current_concurrent_updates
+            )
+            if not busy:
+                async with self.services.db.session() as session:
+                    now = self.services.clock.now()
+                    busy = await pending_count(session, due_before=now + SECOND)
+            calm = 0 if busy else calm + 1
+            if loop.time() > deadline:
+                raise TimeoutError("the bot did not become idle in time")
+            await asyncio.sleep(0.02)
 
     async def wait(self, predicate: Callable[[], Any], timeout: float = 10) -> Any:
         return await self.sandbox.world.wait_until(predicate, timeout)

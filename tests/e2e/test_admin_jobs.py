@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -80,7 +79,7 @@ async def test_non_admin_runjob_changes_nothing(bot: Harness) -> None:
     """A non-admin is refused and no run is recorded."""
     reply = await bot.reply(USER, "/runjob test.greet")
     assert "admins only" in reply
-    await asyncio.sleep(0.3)
+    await bot.idle()
     assert await manual_runs(bot, "test.greet") == []
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -147,7 +146,7 @@ async def test_scheduled_post_reaches_the_channel_at_its_time(
     world = h.sandbox.world
     await answer(h, ADMIN, "/post +1h On the hour", "scheduled for")
     assert await h.run_job("content.publish_due") == "queued 0 posts for the channel"
-    await asyncio.sleep(0.3)
+    await h.idle()
     assert world.to(CHANNEL) == []
     clock.advance(timedelta(minutes=61))
     assert await h.run_job("content.publish_due") == "queued 1 post for the channel"

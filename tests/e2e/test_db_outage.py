@@ -32,11 +32,11 @@ async def test_start_during_a_short_outage_is_answered_once_it_ends(
     world = h.sandbox.world
     await lock.take()
     world.send_text(USER, "/start")
-    await asyncio.sleep(2.5)
+    await asyncio.sleep(2.5)  # the outage itself: the write lock is held this long
     assert world.to(USER) == []  # nothing yet: neither the welcome nor an error
     await lock.release()
     await world.wait_until(lambda: world.to(USER), timeout=15)
-    await asyncio.sleep(1.0)
+    await h.idle()
     texts = [m.text or "" for m in world.to(USER)]
     assert len(texts) == 1 and texts[0].startswith("Welcome"), texts
 

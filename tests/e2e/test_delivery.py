@@ -110,7 +110,7 @@ async def test_blocked_user_is_marked_unreachable_and_never_retried(harness: Har
     await harness.wait(lambda: len(events) >= 2, timeout=5)
     await _queue(harness, [5001, 5002], text="second")
     await harness.wait(lambda: len(harness.sandbox.world.to(5002)) == 2, timeout=10)
-    await asyncio.sleep(0.5)
+    await harness.idle()
     rows = await _rows(harness)
     assert rows["first:5001"].status == OutboxStatus.FAILED
     assert rows["first:5001"].attempts == 1
@@ -129,7 +129,7 @@ async def test_migrated_group_gets_the_message_at_its_new_id(harness: Harness) -
     world.chat(-1_000_000_000_600, "supergroup", "New")
     await _queue(harness, [-600], text="post")
     await harness.wait(lambda: world.to(-1_000_000_000_600), timeout=10)
-    await asyncio.sleep(0.3)
+    await harness.idle()
     row = (await _rows(harness))["post:-600"]
     assert row.status == OutboxStatus.SENT and row.chat_id == -1_000_000_000_600
     assert events == [ChatMigrated(-600, -1_000_000_000_600)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -130,5 +129,5 @@ async def test_muted_user_gets_no_daily_mission(harness: Harness) -> None:
     summary = await harness.run_job("missions.send_daily")
     assert "queued 1" in (summary or "")
     await harness.wait(lambda: any("mission" in (m.text or "") for m in world.to(USER + 1)))
-    await asyncio.sleep(0.5)
+    await harness.idle()
     assert not any("Today's mission" in (m.text or "") for m in world.to(USER))

@@ -72,7 +72,7 @@ async def test_locked_database_at_grant_is_settled_once_by_the_job(
     await told(h, USER, "Join the VIP chat")
 
     h.sandbox.world.push({"message": h.sandbox.world.payments[0]})  # delivered again
-    await asyncio.sleep(1.0)
+    await h.idle()
     sub = await subscription(h)
     assert sub is not None and sub.ends_at == START + timedelta(days=30)
     assert _grant_messages(h) == 1 and await _charges(h) == 1
@@ -126,7 +126,7 @@ async def test_telegram_refusing_the_link_then_the_same_charge_again_grants_once
     world.push({"message": world.payments[0]})
     world.push({"message": world.payments[0]})
     await told(h, USER, "Thank you! VIP until")
-    await asyncio.sleep(1.0)
+    await h.idle()
     assert await h.run_job(SETTLE) == "granted 0 of 0 waiting payments"
     sub = await subscription(h)
     assert sub is not None and sub.ends_at == START + timedelta(days=30)

@@ -68,7 +68,7 @@ async def test_stars_payment_grants_once_per_charge(harness_factory: Callable[..
     assert await _ends_at(h) == START + timedelta(days=30)
 
     world.push({"message": world.payments[0]})  # Telegram delivers the same payment again
-    await asyncio.sleep(1.0)
+    await h.idle()
     assert await _ends_at(h) == START + timedelta(days=30)
     assert len(world.invite_links) == 1 and await _payments(h) == 1
 
@@ -106,7 +106,7 @@ async def test_pre_checkout_refuses_foreign_or_forged_invoices(
     assert all(a["ok"] in (False, "false") for a in answers)
     reasons = " ".join(str(a["error_message"]) for a in answers)
     assert "someone else" in reasons and "not valid" in reasons and "price has changed" in reasons
-    await asyncio.sleep(0.5)
+    await h.idle()
     assert world.payments == [] and await _ends_at(h) is None and await _payments(h) == 0
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.core.db import Database
 from bot.core.delivery import OutboxMessage
 from bot.core.jobs.models import Installation
 from bot.core.migrate import upgrade
@@ -24,6 +23,7 @@ from bot.core.zones import format_offset
 from bot.modules.missions.models import MissionAssignment
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
+from tests.owned import opened
 from tests.processes import stop
 
 pytestmark = pytest.mark.own_database  # the killed bot runs on a SQLite file of its own
@@ -59,8 +59,7 @@ async def _prepare(url: str) -> None:
     that has run before (so the start-up catch-up runs the sweep at once)."""
     now = datetime.now(UTC)
     zone = format_offset(timedelta(hours=(12 - now.hour + 11) % 24 - 11))
-    db = Database(url)
-    async with db.session() as session:
+    async with opened(url) as db, db.session() as session:
         await session.execute(
             insert(User),
             [
@@ -88,7 +87,6 @@ async def _prepare(url: str) -> None:
             ],
         )
         await session.execute(insert(Installation).values(id=1, started_at=now - timedelta(days=1)))
-    await db.dispose()
 
 
 async def test_kill_9_mid_sweep_skips_nobody(tmp_path: Path) -> None:
@@ -118,10 +116,8 @@ async def test_kill_9_mid_sweep_skips_nobody(tmp_path: Path) -> None:
             await stop(second)
     finally:
         await sandbox.stop()
-    db = Database(url)
-    async with db.session() as session:
+    async with opened(url) as db, db.session() as session:
         assigned = await session.scalar(select(func.count()).select_from(MissionAssignment))
         rows = Counter(await session.scalars(select(OutboxMessage.user_id)))
-    await db.dispose()
     assert assigned == len(AUDIENCE)
     assert set(rows) == set(AUDIENCE) and set(rows.values()) == {1}

@@ -14,11 +14,11 @@ from typing import Any
 
 from bot.app import build_application, serving
 from bot.core.clock import SystemClock
-from bot.core.db import Database
 from bot.core.delivery import Outbox, Priority
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
 from tests.e2e.conftest import CHANNEL, Harness
+from tests.owned import opened
 
 
 class OutboxBots:
@@ -62,9 +62,8 @@ async def queue(
 ) -> None:
     """One row per entry of ``chat_ids`` (a chat may repeat), keyed ``<tag>:<index>``;
     private chats get a sandbox user."""
-    db = Database(database_url)
     outbox = Outbox(SystemClock())
-    async with db.session() as session:
+    async with opened(database_url) as db, db.session() as session:
         for index, chat_id in enumerate(chat_ids):
             if sandbox is not None and chat_id > 0:
                 sandbox.world.user(chat_id)
@@ -77,7 +76,6 @@ async def queue(
                 priority=priority,
                 text=f"{tag} {chat_id}",
             )
-    await db.dispose()
 
 
 async def eventually(probe: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:

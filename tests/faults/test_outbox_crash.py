@@ -9,11 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.core.db import Database
 from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
 from tests.faults.outbox_kit import doubled, queue, start_process
+from tests.owned import opened
 from tests.processes import stop
 
 AUDIENCE = range(40_000, 40_150)
@@ -21,12 +21,10 @@ AUDIENCE = range(40_000, 40_150)
 
 async def _claimed(url: str) -> set[int]:
     """The chats of the rows still claimed (by the killed process)."""
-    db = Database(url)
-    async with db.session() as session:
+    async with opened(url) as db, db.session() as session:
         o = OutboxMessage
         query = select(o.chat_id).where(o.status == OutboxStatus.PENDING, o.claimed_by.is_not(None))
         chats = set((await session.scalars(query)).all())
-    await db.dispose()
     return chats
 
 

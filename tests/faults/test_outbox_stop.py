@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.app import _post_init, _post_shutdown, build_application
-from bot.core.db import Database
 from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
 from tests.faults.outbox_kit import doubled, queue, start_process
+from tests.owned import opened
 from tests.processes import stop
 
 AUDIENCE = range(70_000, 70_060)
@@ -22,11 +22,9 @@ AUDIENCE = range(70_000, 70_060)
 async def _counts(url: str) -> tuple[int, int]:
     """(rows still claimed by someone, rows sent) in the database."""
     o = OutboxMessage
-    db = Database(url)
-    async with db.session() as session:
+    async with opened(url) as db, db.session() as session:
         claimed = await session.scalar(select(func.count()).where(o.claimed_by.is_not(None)))
         sent = await session.scalar(select(func.count()).where(o.status == OutboxStatus.SENT))
-    await db.dispose()
     return int(claimed or 0), int(sent or 0)
 
 
@@ -85,9 +83,7 @@ async def test_stop_signal_during_start_up_still_stops_the_sender_gracefully(
 async def _charged(url: str) -> int:
     """Pending rows that were charged an attempt (a send tried and failed)."""
     o = OutboxMessage
-    db = Database(url)
-    async with db.session() as session:
+    async with opened(url) as db, db.session() as session:
         query = select(func.count()).where(o.status == OutboxStatus.PENDING, o.attempts > 0)
         charged = await session.scalar(query)
-    await db.dispose()
     return int(charged or 0)

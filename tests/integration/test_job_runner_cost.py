@@ -17,6 +17,7 @@ from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.db import Database
 from tests.jobkit import Recorder, alerts, runs, services_with
+from tests.owned import own_db
 
 NINE = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 _STATE = "INSERT INTO job_state (job, paused, consecutive_failures) VALUES ('{job}', false, 0)"
@@ -64,7 +65,6 @@ async def test_an_unblocked_run_is_two_statements(migrated: Settings) -> None:
     assert record is not None and record.status == "succeeded"
     assert [s.split()[0] for s in seen] == ["INSERT", "UPDATE"], seen
     assert len(await runs(services)) == 2
-    await services.db.dispose()
 
 
 async def test_a_failed_run_still_counts_its_streak(migrated: Settings) -> None:
@@ -79,7 +79,6 @@ async def test_a_failed_run_still_counts_its_streak(migrated: Settings) -> None:
     assert ok is not None and ok.status == "succeeded"
     texts = await alerts(services)
     assert any("failed" in t for t in texts) and any("recovered" in t for t in texts), texts
-    await services.db.dispose()
 
 
 @pytest.mark.sqlite_only
@@ -94,13 +93,12 @@ async def test_sqlite_run_is_four_thread_hops(
         later = NINE.replace(hour=10)
         assert await services.runner.run("test.job", trigger="scheduled", scheduled_for=later)
     assert sorted(made) == ["_execute_on_thread", "_execute_on_thread", "commit", "commit"]
-    await services.db.dispose()
 
 
 async def test_an_abandoned_transaction_is_rolled_back(migrated: Settings) -> None:
     """A connection given back to the pool inside a transaction is rolled back (the pool's
     own rollback is skipped only after a commit): its write is gone and holds no lock."""
-    db = Database(migrated.database_url)
+    db = own_db(Database(migrated.database_url))
     async with db.engine.connect() as conn:
         await conn.execute(text(_STATE.format(job="left")))
     async with db.session() as session:
@@ -108,4 +106,3 @@ async def test_an_abandoned_transaction_is_rolled_back(migrated: Settings) -> No
     async with db.session() as session:
         jobs = list(await session.scalars(text("SELECT job FROM job_state ORDER BY job")))
     assert jobs == ["next"]
-    await db.dispose()

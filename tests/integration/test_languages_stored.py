@@ -12,6 +12,7 @@ from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.languages import for_user, language_of, store_choice
 from bot.core.users import User
+from tests.owned import own_db
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -32,14 +33,13 @@ async def _register(db: Database, user_id: int, code: str | None) -> None:
 async def test_a_changed_app_language_reaches_bulk_messages(migrated: Settings) -> None:
     """A user registered in English whose app now says uk-UA is answered in Ukrainian, and
     the database learns it, so the next bulk message (rendered from SQL) is Ukrainian too."""
-    db = Database(migrated.database_url)
+    db = own_db(Database(migrated.database_url))
     await _register(db, 10, "en")
     async with db.session() as session:
         assert await language_of(session, 10) == "en"
     assert await for_user(db, MemoryCache(), 10, "uk-UA") == "uk"
     async with db.session() as session:
         assert await language_of(session, 10) == "uk"
-    await db.dispose()
 
 
 async def test_a_choice_is_stored_only_for_a_known_user_and_a_known_language(
@@ -47,7 +47,7 @@ async def test_a_choice_is_stored_only_for_a_known_user_and_a_known_language(
 ) -> None:
     """/language stores an available language for a registered user; an unknown language
     or a user who never started the bot changes nothing."""
-    db, cache = Database(migrated.database_url), MemoryCache()
+    db, cache = own_db(Database(migrated.database_url)), MemoryCache()
     await _register(db, 11, "uk")
     async with db.session() as session:
         assert await store_choice(session, cache, 11, "en") is True
@@ -57,4 +57,3 @@ async def test_a_choice_is_stored_only_for_a_known_user_and_a_known_language(
         stored = dict((await session.execute(select(User.id, User.language))).all())
         assert stored == {11: "en"} and await language_of(session, 11) == "en"
     assert await for_user(db, cache, 11, "uk") == "en"  # the choice beats the app
-    await db.dispose()

@@ -15,11 +15,12 @@ from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.jobs.models import Installation
 from bot.core.migrate import upgrade
+from tests.owned import own_db
 
 
 async def test_migrations_match_models(migrated: Settings) -> None:
     """After `db upgrade`, autogenerate finds nothing left to migrate."""
-    db = Database(migrated.database_url)
+    db = own_db(Database(migrated.database_url))
 
     def diff(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -27,7 +28,6 @@ async def test_migrations_match_models(migrated: Settings) -> None:
 
     async with db.engine.connect() as conn:
         assert await conn.run_sync(diff) == []
-    await db.dispose()
 
 
 async def test_upgrade_twice_is_harmless(migrated: Settings) -> None:
@@ -40,9 +40,8 @@ async def test_missing_database_folder_is_created(settings: Settings, tmp_path: 
     """A DATABASE_URL in a folder that does not exist yet works."""
     url = settings.database_url.replace("companion.sqlite3", "deep/er/db.sqlite3")
     await asyncio.to_thread(upgrade, url)
-    db = Database(url)
+    db = own_db(Database(url))
     assert await db.ping()
-    await db.dispose()
 
 
 @pytest.mark.sqlite_only
@@ -52,7 +51,7 @@ async def test_an_upgraded_database_counts_from_its_first_job_run(settings: Sett
     url = settings.database_url
     for revision in ("0003", "0008"):  # job_runs, and what 0014 follows
         await asyncio.to_thread(upgrade, url, revision)
-    db = Database(url)
+    db = own_db(Database(url))
     async with db.session() as session:
         for job, started in (("a.job", "2026-01-02 03:00:00"), ("b.job", "2026-01-01 09:00:00")):
             await session.execute(
@@ -66,4 +65,3 @@ async def test_an_upgraded_database_counts_from_its_first_job_run(settings: Sett
     async with db.session() as session:
         first = await session.scalar(select(Installation.started_at))
     assert first == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-    await db.dispose()

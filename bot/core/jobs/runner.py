@@ -120,7 +120,7 @@ class JobRunner:
         self,
         name: str,
         *,
-        trigger: str,
+        trigger: Trigger,
         scheduled_for: datetime,
         args: dict[str, Any] | None = None,
         requested_by: int | None = None,
@@ -183,8 +183,8 @@ class JobRunner:
         await cancel_and_wait(pending, what="job runs")
 
     async def _claim_through_outage(
-        self, spec: JobSpec, trigger: str, slot: datetime, requested_by: int | None
-    ) -> tuple[int, str] | None:
+        self, spec: JobSpec, trigger: Trigger, slot: datetime, requested_by: int | None
+    ) -> tuple[int, Trigger] | None:
         """Claim the slot; while the database does not answer, keep trying (backing off to
         30 s) so that a scheduled slot is not lost to a blip: it runs late (trigger
         ``catchup``) within the job's catch-up window, and is recorded ``missed`` after it."""
@@ -212,7 +212,7 @@ class JobRunner:
             delay = min(delay * 2, OUTAGE_MAX_DELAY)
 
     async def _claim(
-        self, spec: JobSpec, trigger: str, slot: datetime, requested_by: int | None
+        self, spec: JobSpec, trigger: Trigger, slot: datetime, requested_by: int | None
     ) -> int | None:
         """One transaction: a free slot is claimed by one statement; otherwise, in the same
         transaction, check pause, live and stale runs, reap stale rows, insert the slot."""
@@ -368,13 +368,15 @@ class JobRunner:
             self.services.metrics.job_runs.labels(spec.name, RunStatus.TIMED_OUT).inc()
             await self.services.bus.publish(JobFailed(spec.name, "stale run timed out", 0))
 
-    async def _overlapped(self, spec: JobSpec, trigger: str, slot: datetime) -> None:
+    async def _overlapped(self, spec: JobSpec, trigger: Trigger, slot: datetime) -> None:
         """A slot that fell while the previous run still ran: recorded, not queued."""
         log.warning("previous run still running, slot skipped", slot=slot.isoformat())
         if trigger != Trigger.MANUAL:
             await self.record_missed(spec, trigger, slot, "the previous run was still running")
 
-    async def record_missed(self, spec: JobSpec, trigger: str, slot: datetime, why: str) -> None:
+    async def record_missed(
+        self, spec: JobSpec, trigger: Trigger, slot: datetime, why: str
+    ) -> None:
         now = self.services.clock.now()
         async with self.services.db.session() as session:
             await store.claim(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
+from bot.core.jobs.models import Trigger
+
 if TYPE_CHECKING:
     from telegram import Bot
 
@@ -68,7 +70,7 @@ class JobContext:
     services: Services
     bot: Bot
     name: str
-    trigger: str  # "scheduled" | "manual" | "catchup"
+    trigger: Trigger
     scheduled_for: datetime
     args: dict[str, Any] = field(default_factory=dict)
     requested_by: int | None = None  # the admin's chat for manual runs

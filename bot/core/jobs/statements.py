@@ -19,7 +19,7 @@ from sqlalchemy import update as generic_update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.db import UTCDateTime, insert_for
-from bot.core.jobs.models import JobRun, JobState, RunStatus
+from bot.core.jobs.models import JobRun, JobState, RunStatus, Trigger
 from bot.core.jobs.store import _COLUMNS, JobRunRecord
 
 Streak = tuple[int, datetime | None] | None
@@ -49,7 +49,7 @@ async def claim_free(
     *,
     job: str,
     slot: datetime,
-    trigger: str,
+    trigger: Trigger,
     manual: bool,
     now: datetime,
     requested_by: int | None,

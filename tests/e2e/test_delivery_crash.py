@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from bot.core.clock import SystemClock
-from bot.core.db import Database
-from bot.core.delivery import Outbox, Priority
 from bot.core.migrate import upgrade
 from bot.sandbox import SandboxServer
-from tests.processes import stop
+from tests.faults.outbox_kit import all_recorded, queue
+from tests.processes import start_bot, stop
 
 pytestmark = pytest.mark.own_database  # the killed bot runs on a SQLite file of its own
 
@@ -27,45 +23,14 @@ AUDIENCE = range(30_000, 30_150)
 async def _start_bot(
     tmp_path: Path, sandbox: SandboxServer, url: str
 ) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
-    env.update(
-        BOT_TOKEN="123:loopback",
-        TELEGRAM_API_BASE_URL=sandbox.base_url,
-        DATABASE_URL=url,
-        LOG_LEVEL="WARNING",
-        OUTBOX_LEASE_SECONDS="1",
-    )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    return await start_bot(tmp_path, sandbox.base_url, url, OUTBOX_LEASE_SECONDS="1")
 
 
 async def test_kill_9_mid_broadcast_loses_nothing(tmp_path: Path, sandbox: SandboxServer) -> None:
     """SIGKILL after ~40 sends; after a restart all 150 arrive, at most a few twice."""
     url = f"sqlite+aiosqlite:///{tmp_path}/crash.sqlite3"
     await asyncio.to_thread(upgrade, url)
-    db = Database(url)
-    outbox = Outbox(SystemClock())
-    async with db.session() as session:
-        for user_id in AUDIENCE:
-            sandbox.world.user(user_id)
-            await outbox.enqueue(
-                session,
-                key=f"crash:{user_id}",
-                chat_id=user_id,
-                user_id=user_id,
-                category="announcement",
-                priority=Priority.BROADCAST,
-                text="hello",
-            )
-    await db.dispose()
+    await queue(url, AUDIENCE, sandbox=sandbox, tag="crash")
     world = sandbox.world
     first = await _start_bot(tmp_path, sandbox, url)
     try:
@@ -79,7 +44,7 @@ async def test_kill_9_mid_broadcast_loses_nothing(tmp_path: Path, sandbox: Sandb
     second = await _start_bot(tmp_path, sandbox, url)
     try:
         await world.wait_until(lambda: all(world.to(u) for u in AUDIENCE), timeout=60)
-        await asyncio.sleep(1.5)  # a second lease period: nothing else may arrive
+        await all_recorded(url)  # then nothing else may arrive
     finally:
         await stop(second)
     received = Counter(m.chat_id for m in world.messages)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,7 +16,7 @@ from bot.core.db import Database
 from bot.core.lease import Holder, Lease
 from bot.sandbox import SandboxServer
 from tests.conftest import database_url, upgrade_fresh
-from tests.processes import stop
+from tests.processes import start_bot, stop
 
 FIRST = range(50_000, 50_060)
 LATER = range(51_000, 51_010)
@@ -27,23 +25,7 @@ LATER = range(51_000, 51_010)
 async def _start_bot(
     tmp_path: Path, sandbox: SandboxServer, url: str
 ) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
-    env.update(
-        BOT_TOKEN="123:replicas",
-        TELEGRAM_API_BASE_URL=sandbox.base_url,
-        DATABASE_URL=url,
-        LOG_LEVEL="WARNING",
-    )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    return await start_bot(tmp_path, sandbox.base_url, url, BOT_TOKEN="123:replicas")
 
 
 async def _leader_pid(url: str) -> int | None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ from bot.modules.missions.models import MissionAssignment
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
 from tests.owned import opened
-from tests.processes import stop
+from tests.processes import start_bot, stop
 
 pytestmark = pytest.mark.own_database  # the killed bot runs on a SQLite file of its own
 
@@ -32,25 +30,13 @@ AUDIENCE = range(40_000, 40_700)  # more than one of the sweep's batches
 
 
 async def _start_bot(tmp_path: Path, base_url: str, url: str) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
-    env.update(
-        BOT_TOKEN="123:loopback",
-        TELEGRAM_API_BASE_URL=base_url,
-        DATABASE_URL=url,
-        LOG_LEVEL="WARNING",
+    return await start_bot(
+        tmp_path,
+        base_url,
+        url,
         RATE_GLOBAL_PER_SECOND="1000",
         JOBS__MISSIONS_SWEEP__SCHEDULE="every 2s",
         JOBS__MISSIONS_SWEEP__TIMEOUT="4",
-    )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
     )
 
 

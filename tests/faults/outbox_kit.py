@@ -4,8 +4,6 @@ filler, and bot processes for kill -9 / SIGTERM cases."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -15,10 +13,12 @@ from typing import Any
 from bot.app import build_application, serving
 from bot.core.clock import SystemClock
 from bot.core.delivery import Outbox, Priority
+from bot.core.delivery.backlog import pending_count
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
 from tests.e2e.conftest import CHANNEL, Harness
 from tests.owned import opened
+from tests.processes import start_bot
 
 
 class OutboxBots:
@@ -98,21 +98,15 @@ async def start_process(
     tmp_path: Path, sandbox: SandboxServer, url: str, **env_overrides: str
 ) -> asyncio.subprocess.Process:
     """``python -m bot run`` against the sandbox, on ``url``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
-    env.update(
-        BOT_TOKEN="123:loopback",
-        TELEGRAM_API_BASE_URL=sandbox.base_url,
-        DATABASE_URL=url,
-        LOG_LEVEL="WARNING",
-        **env_overrides,
-    )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    return await start_bot(tmp_path, sandbox.base_url, url, **env_overrides)
+
+
+async def all_recorded(database_url: str, timeout: float = 30) -> None:
+    """Wait until no outbox row is pending: every outcome is recorded (a row is sent before
+    it is recorded), so no process can send anything more of what was queued."""
+    async with asyncio.timeout(timeout):
+        while True:
+            async with opened(database_url) as db, db.session() as session:
+                if not await pending_count(session):
+                    return
+            await asyncio.sleep(0.1)

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,7 +21,7 @@ from bot.core.jobs.models import JobRun
 from bot.core.lease import Holder, Lease
 from bot.sandbox import SandboxServer
 from tests.conftest import database_url, upgrade_fresh
-from tests.processes import stop
+from tests.processes import start_bot, stop
 
 ONBOARD = range(60_000, 60_120)
 AUDIENCE = range(61_000, 61_300)
@@ -33,24 +31,13 @@ LATE = range(62_000, 62_005)
 async def _bot(
     tmp_path: Path, sandbox: SandboxServer, url: str, redis: str, name: str
 ) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k != "ADMIN_IDS"}
-    env.update(
+    return await start_bot(
+        tmp_path,
+        sandbox.base_url,
+        url,
         BOT_TOKEN=f"123:{name}",
-        TELEGRAM_API_BASE_URL=sandbox.base_url,
-        DATABASE_URL=url,
         REDIS_URL=redis,
-        LOG_LEVEL="WARNING",
         JOBS__ANALYTICS_QUICK_STATS__SCHEDULE="every 2s",
-    )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
     )
 
 

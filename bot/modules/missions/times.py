@@ -58,7 +58,7 @@ def zone(services: Services, stored: str | None) -> tzinfo:
 
 
 async def user_zone(services: Services, session: AsyncSession, user_id: int) -> tzinfo:
-    return zone(services, await users.timezone_of(session, user_id))
+    return await users.zone_for(session, user_id, services.settings.tz)
 
 
 async def user_day(services: Services, session: AsyncSession, user_id: int) -> date:

@@ -45,6 +45,7 @@ from bot.core.outage import UpdateRetries, database_unreachable
 from bot.core.ratelimit import build_rate_limiter
 from bot.core.received import first_time, purge_received
 from bot.core.replies import CompanionBot
+from bot.core.tasks import cancel_and_wait
 from bot.core.updates import ChatOrderedUpdateProcessor
 
 log = get_logger(__name__)
@@ -69,6 +70,7 @@ MODULES: tuple[str, ...] = (
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"
 _STOP_HOOKS_RAN = "companion.stop_hooks_ran"
+_MENU_TASK = "companion.menu_task"  # the background publication of the command menu
 
 
 class CompanionApplication(
@@ -332,9 +334,13 @@ async def _shutdown(app: App) -> None:
 
 async def _post_init(app: App) -> None:
     services = services_of(app)
-    await _publish_command_menu(app, services)
     for hook in services.on_start:
         await hook(app)
+    # The command menu goes out in the background: (1 + admins) calls per language, each a
+    # round trip to Telegram that need not hold up the first getUpdates.
+    app.bot_data[_MENU_TASK] = asyncio.create_task(
+        _publish_command_menu(app, services), name="publish command menu"
+    )
     gc.freeze()  # what start-up built lives until the stop: full GC passes skip it
     log.info("bot started", username=app.bot.username, modules=len(MODULES))
 
@@ -344,6 +350,9 @@ async def _post_stop(app: App) -> None:
     after ``Application.stop`` and before ``shutdown`` closes its HTTP client."""
     services = services_of(app)
     app.bot_data[_STOP_HOOKS_RAN] = True
+    menu: asyncio.Task[None] | None = app.bot_data.pop(_MENU_TASK, None)
+    if menu is not None:  # still publishing at the stop (a slow or unreachable Bot API)
+        await cancel_and_wait({menu}, what="command menu")
     for hook in reversed(services.on_stop):
         try:
             await hook(app)
@@ -365,6 +374,10 @@ async def _publish_command_menu(app: App, services: Services) -> None:
             await _publish_menu(app, services, language)
     except TelegramError as exc:  # an admin who never opened the chat is not fatal
         log.warning("command menu not fully published", error=str(exc))
+    except Exception:  # a background task: nobody else would see it
+        log.exception("command menu not published")
+    else:
+        log.info("command menu published", languages=len(languages()))
 
 
 async def _publish_menu(app: App, services: Services, language: str | None) -> None:

@@ -3,6 +3,7 @@ bulk messages rendered per recipient, menus per language, the admins' report."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -118,9 +119,13 @@ async def test_region_codes_menus_and_a_forged_button(bot: Harness) -> None:
     assert "Вітаємо в Companion" in await bot.reply(REGION_USER, "/start")
     start_en = {"command": "start", "description": "register and see what this bot does"}
     start_uk = {"command": "start", "description": "зареєструватися й дізнатися, що вміє бот"}
+    admin_menu = json.dumps({"chat_id": ADMIN, "type": "chat"}, sort_keys=True) + "|uk"
+    await bot.wait(lambda: admin_menu in world.commands)  # published after polling starts
     assert start_en in world.commands[DEFAULT_MENU]
     assert start_uk in world.commands[f"{DEFAULT_MENU}|uk"]
     assert start_en in world.commands[f"{DEFAULT_MENU}|en"]
+    admin_commands = {c["command"] for c in world.commands[admin_menu]}
+    assert {"start", "broadcast", "runjob"} <= admin_commands, admin_commands
     (menu,) = await bot.say(REGION_USER, "/language")
     refused = await _press(bot, REGION_USER, menu, "lang:set:xx")
     assert refused == "Ця мова недоступна. Надішліть /language ще раз."

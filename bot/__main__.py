@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from telegram import Bot
@@ -109,38 +108,44 @@ def cmd_run(settings: Settings) -> int:
     if settings.token() is None:
         print("BOT_TOKEN is not set: set it (or use `python -m bot sandbox`)", file=sys.stderr)
         return 2
-    # The token is checked in a thread while this one imports and builds the application:
-    # the check's round trips to the Bot API (a TLS handshake, getMe) then add nothing to
-    # the start-up. Nothing touches the database before the answer.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="token-check") as pool:
-        accepted = pool.submit(asyncio.run, _token_accepted(settings))
-        from bot.app import build_application, serve_until_signalled
+    from bot.app import build_application
 
-        app = build_application(settings)
-        if not accepted.result():
-            print(f"BOT_TOKEN was rejected by {settings.telegram_api_base_url}", file=sys.stderr)
-            return 2
+    return asyncio.run(_run(build_application(settings), settings))
+
+
+async def _run(app: Any, settings: Settings) -> int:
+    """Check the token, migrate if needed, serve: in one event loop, so the token's check
+    warms the connection the bot then uses (one TLS handshake, not two)."""
+    from bot.app import serve_until_signalled
     from bot.core.migrate import at_head, upgrade_in_child
 
-    if not at_head(settings.database_url) and (code := upgrade_in_child(settings.database_url)):
+    if not await _token_accepted(app.bot):
+        print(f"BOT_TOKEN was rejected by {settings.telegram_api_base_url}", file=sys.stderr)
+        return 2
+    url = settings.database_url
+    migrate = not await asyncio.to_thread(at_head, url)
+    if migrate and (code := await asyncio.to_thread(upgrade_in_child, url)):
         print("the database could not be migrated (see above)", file=sys.stderr)
         return code
-    asyncio.run(serve_until_signalled(app))
+    await serve_until_signalled(app)
     return 0
 
 
-async def _token_accepted(settings: Settings) -> bool:
-    """Ask the Bot API (``getMe``) before starting: PTB's start-up retry loop would log a
-    rejected token as an error with a traceback. Only a rejection counts: a network
-    problem is left to that loop, which retries."""
-    bot = Bot(settings.token() or "", base_url=settings.telegram_api_base_url)
+async def _token_accepted(bot: Bot) -> bool:
+    """Ask the Bot API (``getMe``) before anything else starts, through the bot's own
+    request: PTB's start would report a rejected token as an error with a traceback. Only a
+    rejection counts: a network problem is left to the start, which reports it. A rejected
+    token leaves no connection open."""
+    request = bot.request
+    await request.initialize()
     try:
-        async with bot:
-            return True
+        await bot.get_me()
     except InvalidToken:
+        await request.shutdown()
         return False
     except TelegramError:
         return True
+    return True
 
 
 def cmd_sandbox(settings: Settings, users: int) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.db import Base, UTCDateTime, dialect_insert
+from bot.core.users import User
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -91,3 +92,22 @@ async def advance(session: AsyncSession, kind: str, user_ids: list[int], due_at:
         .where(UserSchedule.kind == kind, UserSchedule.user_id.in_(user_ids))
         .values(due_at=due_at)
     )
+
+
+async def move(
+    session: AsyncSession, kind: str, zone: str | None, due_at: datetime, target: datetime
+) -> int:
+    """Move the default-time rows of ``kind`` of the users in ``zone`` (None: those on
+    ``TIMEZONE``) that wait for ``due_at`` to ``target``; how many moved."""
+    in_zone = User.timezone.is_(None) if zone is None else User.timezone == zone
+    result = await session.execute(
+        update(UserSchedule)
+        .where(
+            UserSchedule.kind == kind,
+            UserSchedule.minute.is_(None),
+            UserSchedule.due_at == due_at,
+            UserSchedule.user_id.in_(select(User.id).where(in_zone)),
+        )
+        .values(due_at=target)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -31,6 +31,7 @@ from bot.modules.missions.models import AssignmentStatus, MissionAssignment
 from bot.modules.missions.sweeper import sweep
 from bot.modules.notifications import service as notifications
 from tests.conftest import make_settings, migrate
+from tests.owned import own
 
 START = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # 05:00 in Kyiv, 22:00 the day before in NY
 STEP = timedelta(minutes=10)
@@ -337,3 +338,57 @@ async def test_two_sweeps_at_once_queue_each_mission_once(bot: Bot) -> None:
     assert queued == len(audience)
     assert set(per_user) == set(audience) and set(per_user.values()) == {1}
     assert set(assigned.values()) == {1} and len(assigned) == len(audience)
+
+
+def _restarted(bot: Bot, tmp_path: Path, mission_time: str) -> Bot:
+    """The same database and clock, started again with ``missions.send_daily`` (the default
+    mission time) moved to ``mission_time``."""
+    jobs = {"missions.send_daily": {"schedule": f"daily {mission_time}"}}
+    settings = make_settings(tmp_path, timezone="Europe/Kyiv", jobs=jobs)
+    app = build_application(settings, clock=bot.clock)
+    return Bot(app, own(services_of(app)), bot.clock)
+
+
+async def _full_sweep(bot: Bot) -> None:
+    """The sweep a start-up catch-up (or /runjob) runs: all users seeded, defaults re-timed."""
+    await sweep(
+        JobContext(bot.services, bot.app.bot, "missions.sweep", Trigger.CATCHUP, bot.clock.now())
+    )
+
+
+async def test_a_changed_default_time_holds_from_the_next_occurrence(
+    bot: Bot, tmp_path: Path
+) -> None:
+    """The configured mission time moves from 09:00 to 08:00 (Kyiv) after today's mission
+    went out: a user on the default gets tomorrow's at 08:00, not once more at 09:00."""
+    await bot.join(1)  # on TIMEZONE and the default time
+    await bot.sweep_until(datetime(2026, 11, 21, 8, 0, tzinfo=UTC))  # 10:00 in Kyiv
+    assert [m.created_at for m in await bot.queued(1)] == [datetime(2026, 11, 21, 7, 0, tzinfo=UTC)]
+    assert await bot.due(1) == datetime(2026, 11, 22, 7, 0, tzinfo=UTC)  # 09:00 tomorrow
+    later = _restarted(bot, tmp_path, "08:00")
+    await _full_sweep(later)
+    assert await later.due(1) == datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # 08:00 tomorrow
+    await later.sweep_until(datetime(2026, 11, 22, 8, 0, tzinfo=UTC))
+    sent = [m.created_at for m in await later.queued(1)]
+    assert sent == [
+        datetime(2026, 11, 21, 7, 0, tzinfo=UTC),
+        datetime(2026, 11, 22, 6, 0, tzinfo=UTC),
+    ]
+
+
+async def test_a_changed_default_time_already_past_today_sends_today_once(
+    bot: Bot, tmp_path: Path
+) -> None:
+    """Moved from 09:00 to 08:00 at 08:30 in Kyiv, before today's went out: today's mission
+    goes out at once (its day is still today), once, and tomorrow's at 08:00."""
+    await bot.join(1)
+    await bot.sweep_until(datetime(2026, 11, 21, 6, 30, tzinfo=UTC))  # 08:30 in Kyiv
+    assert await bot.queued(1) == []
+    later = _restarted(bot, tmp_path, "08:00")
+    await _full_sweep(later)
+    assert [m.created_at for m in await later.queued(1)] == [
+        datetime(2026, 11, 21, 6, 30, tzinfo=UTC)
+    ]
+    assert await later.due(1) == datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+    await later.sweep_until(datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+    assert len(await later.queued(1)) == 1

@@ -27,6 +27,7 @@ from bot.core.i18n import _, ngettext, speaking
 from bot.core.jobs import JobContext
 from bot.core.jobs.models import Trigger
 from bot.core.languages import language_column
+from bot.core.logging import get_logger
 from bot.core.schedules import UserSchedule
 from bot.core.users import User
 from bot.modules.missions import service, times
@@ -34,6 +35,8 @@ from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.events import MissionAssigned
 from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssignment, Streak
 from bot.modules.missions.render import done_keyboard, mission_text
+
+log = get_logger(__name__)
 
 BATCH = 500
 RECENT = timedelta(hours=1)  # new users a minute's seeding looks at
@@ -62,6 +65,8 @@ async def sweep(ctx: JobContext) -> str:
     full = ctx.trigger != Trigger.SCHEDULED or ctx.scheduled_for.minute == 0
     async with services.uow() as uow:
         await seed(services, uow.session, now, None if full else now - RECENT)
+        if full and (moved := await retime(services, uow.session, now)):
+            log.info("rows moved to the configured default time", rows=moved)
     for kind in times.KINDS:
         for _round in range(RUN_BATCHES):
             async with services.uow() as uow:
@@ -99,6 +104,34 @@ async def seed(
             ["user_id", "kind", "minute", "due_at"], chosen
         )
         await session.execute(insert.on_conflict_do_nothing())
+
+
+async def retime(services: Services, session: AsyncSession, now: datetime) -> int:
+    """Rows on a kind's default time whose pending occurrence is of another default (the
+    configured mission time changed): each moves to the new time of the same local day,
+    which may be now if that time has passed (the batch then judges it as it judges a late
+    row: sent if that day is still today for the user). So a changed time holds from the
+    next occurrence on: no day is skipped, and none doubled (one mission per user and day).
+    One grouped read, then one UPDATE per (zone, pending instant) that moves."""
+    moved = 0
+    for kind in times.KINDS:
+        at = times.time_of(services, kind, None)
+        pending = (
+            select(User.timezone, UserSchedule.due_at)
+            .join(User, User.id == UserSchedule.user_id)
+            .where(
+                UserSchedule.kind == kind,
+                UserSchedule.minute.is_(None),
+                UserSchedule.due_at > now,
+            )
+            .distinct()
+        )
+        for zone_name, due_at in (await session.execute(pending)).all():
+            tz = times.zone(services, zone_name)
+            target = schedules.occurrence(due_at.astimezone(tz).date(), at, tz)
+            if target != due_at:
+                moved += await schedules.move(session, kind, zone_name, due_at, target)
+    return moved
 
 
 async def _batch(

@@ -109,8 +109,23 @@ async def populate(db: str, count: int) -> dict[str, Any]:
         async with database.session() as session:
             await session.execute(insert(User), users)
             await session.execute(insert(schedules.UserSchedule), rows)
+    async with database.session() as session:  # recorded, as in a deployment already running
+        for kind, minute in _defaults().items():
+            await schedules.record_default(session, kind, minute)
     await database.dispose()
     return {"users": count}
+
+
+def _defaults() -> dict[str, int]:
+    """Each kind's default minute of the day with the default settings (09:00, 21:00)."""
+    from bot.core.jobs import DailyAt
+    from bot.modules.missions import times
+    from bot.modules.missions.jobs import JOBS
+
+    [daily] = [spec.schedule for spec in JOBS if spec.name == "missions.send_daily"]
+    assert isinstance(daily, DailyAt)
+    at = {times.MISSION: daily.at, times.STREAK_RISK: times.STREAK_RISK_AT}
+    return {kind: t.hour * 60 + t.minute for kind, t in at.items()}
 
 
 async def sweep(db: str) -> dict[str, Any]:

@@ -33,6 +33,16 @@ class UserSchedule(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ScheduleDefault(Base):
+    """The default time (minute of the day) the rows of ``kind`` on the default were last
+    computed with: a full sweep re-times them only when the configured default differs."""
+
+    __tablename__ = "schedule_defaults"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    minute: Mapped[int] = mapped_column(SmallInteger)
+
+
 def wall_time(minute: int) -> time:
     return time(minute // 60, minute % 60)
 
@@ -111,3 +121,16 @@ async def move(
         .values(due_at=target)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def applied_defaults(session: AsyncSession) -> dict[str, int]:
+    """Each kind's default minute the rows were last computed with (none: never recorded)."""
+    rows = await session.execute(select(ScheduleDefault.kind, ScheduleDefault.minute))
+    return {kind: minute for kind, minute in rows.all()}
+
+
+async def record_default(session: AsyncSession, kind: str, minute: int) -> None:
+    statement = dialect_insert(session, ScheduleDefault).values(kind=kind, minute=minute)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["kind"], set_={"minute": minute})
+    )

@@ -112,10 +112,16 @@ async def retime(services: Services, session: AsyncSession, now: datetime) -> in
     which may be now if that time has passed (the batch then judges it as it judges a late
     row: sent if that day is still today for the user). So a changed time holds from the
     next occurrence on: no day is skipped, and none doubled (one mission per user and day).
-    One grouped read, then one UPDATE per (zone, pending instant) that moves."""
-    moved = 0
+
+    ``schedule_defaults`` records the default the rows were computed with, so this reads
+    one small table unless the default changed; then one grouped read of the waiting rows
+    and one UPDATE per (zone, pending instant) that moves, in the caller's transaction."""
+    moved, applied = 0, await schedules.applied_defaults(session)
     for kind in times.KINDS:
         at = times.time_of(services, kind, None)
+        minute = at.hour * 60 + at.minute
+        if applied.get(kind) == minute:
+            continue
         pending = (
             select(User.timezone, UserSchedule.due_at)
             .join(User, User.id == UserSchedule.user_id)
@@ -131,6 +137,7 @@ async def retime(services: Services, session: AsyncSession, now: datetime) -> in
             target = schedules.occurrence(due_at.astimezone(tz).date(), at, tz)
             if target != due_at:
                 moved += await schedules.move(session, kind, zone_name, due_at, target)
+        await schedules.record_default(session, kind, minute)
     return moved
 
 

@@ -13,6 +13,7 @@ from bot.core.ratelimit import CompanionRateLimiter, RatePolicy, Window
 from bot.core.ratelimit.redis import RedisBackend
 
 pytestmark = pytest.mark.redis
+JITTER = 0.01  # seconds: the stamps' error against Redis's clock (see the first test)
 POLICY = RatePolicy(
     total=Window(5, 0.5), private=Window(3, 1.0), group=Window(20, 60.0), paid=Window(100, 1.0)
 )
@@ -43,7 +44,10 @@ async def test_two_limiters_share_the_global_window(redis_port: int) -> None:
     stamps.sort()
     assert len(stamps) == 20
     gaps = [stamps[i + 5] - stamps[i] for i in range(len(stamps) - 5)]
-    assert all(gap >= 0.5 for gap in gaps), gaps
+    # The window is kept by Redis's clock; a stamp is taken here after each admission's
+    # round trip, so one may be a millisecond or two early against the one five before it.
+    # Without the shared window every gap would be about 0 (ten sends from each at once).
+    assert all(gap >= 0.5 - JITTER for gap in gaps), gaps
     assert time.monotonic() - started < 4.0
 
 

@@ -118,6 +118,7 @@ async def populate(db: str, count: int) -> dict[str, Any]:
 
 def _defaults() -> dict[str, int]:
     """Each kind's default minute of the day with the default settings (09:00, 21:00)."""
+    from bot.core import schedules
     from bot.core.jobs import DailyAt
     from bot.modules.missions import times
     from bot.modules.missions.jobs import JOBS
@@ -125,7 +126,7 @@ def _defaults() -> dict[str, int]:
     [daily] = [spec.schedule for spec in JOBS if spec.name == "missions.send_daily"]
     assert isinstance(daily, DailyAt)
     at = {times.MISSION: daily.at, times.STREAK_RISK: times.STREAK_RISK_AT}
-    return {kind: t.hour * 60 + t.minute for kind, t in at.items()}
+    return {kind: schedules.minute_of(t) for kind, t in at.items()}
 
 
 async def sweep(db: str) -> dict[str, Any]:

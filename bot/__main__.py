@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.core.config import ConfigError, Settings, load_settings
-from bot.core.context import services_of
+from bot.core.context import App, services_of
 from bot.core.jobs.schedule import describe
 from bot.core.logging import configure_logging, get_logger
 
@@ -113,7 +113,7 @@ def cmd_run(settings: Settings) -> int:
     return asyncio.run(_run(build_application(settings), settings))
 
 
-async def _run(app: Any, settings: Settings) -> int:
+async def _run(app: App, settings: Settings) -> int:
     """Check the token, migrate if needed, serve: in one event loop, so the token's check
     warms the connection the bot then uses (one TLS handshake, not two)."""
     from bot.app import serve_until_signalled

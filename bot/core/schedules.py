@@ -47,6 +47,11 @@ def wall_time(minute: int) -> time:
     return time(minute // 60, minute % 60)
 
 
+def minute_of(at: time) -> int:
+    """The minute of the day of a wall-clock time (the inverse of :func:`wall_time`)."""
+    return at.hour * 60 + at.minute
+
+
 def _exists(local: datetime) -> bool:
     """Whether a wall-clock time happens in its zone (not skipped by a spring-forward)."""
     back = local.astimezone(UTC).astimezone(local.tzinfo)

@@ -119,7 +119,7 @@ async def retime(services: Services, session: AsyncSession, now: datetime) -> in
     moved, applied = 0, await schedules.applied_defaults(session)
     for kind in times.KINDS:
         at = times.time_of(services, kind, None)
-        minute = at.hour * 60 + at.minute
+        minute = schedules.minute_of(at)
         if applied.get(kind) == minute:
             continue
         pending = (

@@ -15,10 +15,10 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bot.core.clock import SystemClock
-from bot.core.db import Database
 from bot.core.delivery import Outbox, Priority
-from bot.core.migrate import upgrade
+from bot.core.kernel.clock import SystemClock
+from bot.core.kernel.db import Database
+from bot.core.kernel.migrate import upgrade
 from bot.sandbox import SandboxServer
 
 USERS = int(os.environ.get("CLUSTER_USERS", "1800"))

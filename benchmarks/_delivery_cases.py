@@ -29,13 +29,13 @@ from telegram.error import Forbidden
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 from bot.app import build_application, serving
-from bot.core.config import Settings
 from bot.core.context import services_of
-from bot.core.db import Database
 from bot.core.delivery import OutboxMessage
-from bot.core.events import MessageDelivered
-from bot.core.logging import configure_logging
-from bot.core.migrate import upgrade
+from bot.core.kernel.db import Database
+from bot.core.kernel.events import MessageDelivered
+from bot.core.kernel.logging import configure_logging
+from bot.core.kernel.migrate import upgrade
+from bot.core.kernel.settings import Settings
 from bot.modules.broadcast import service as broadcast
 from bot.sandbox import FloodLimits, SandboxServer, SentMessage
 

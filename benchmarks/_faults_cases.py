@@ -33,7 +33,7 @@ from benchmarks._faults_kit import (
     spawn_ptb,
     stop,
 )
-from bot.core.migrate import upgrade
+from bot.core.kernel.migrate import upgrade
 from bot.sandbox import FloodLimits
 from bot.sandbox.flood import SlidingWindow
 

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import build_application, serving
-from bot.core.config import Settings
 from bot.core.context import services_of
-from bot.core.logging import configure_logging
+from bot.core.kernel.logging import configure_logging
+from bot.core.kernel.settings import Settings
 
 SETTLE = 10.0  # seconds after the start, as the idle figure of ``benchmarks/lean.py``
 

@@ -55,7 +55,7 @@ def _rss_mb() -> float:
 
 
 def _settings(db: str) -> Any:
-    from bot.core.config import Settings
+    from bot.core.kernel.settings import Settings
 
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -73,10 +73,11 @@ def _users(count: int) -> list[tuple[int, str, int]]:
 
 
 async def populate(db: str, count: int) -> dict[str, Any]:
-    from bot.core import schedules, zones
-    from bot.core.db import Database
-    from bot.core.migrate import upgrade
-    from bot.core.users import User
+    from bot.core.kernel.db import Database
+    from bot.core.kernel.migrate import upgrade
+    from bot.core.people import user_times as schedules
+    from bot.core.people import zones
+    from bot.core.people.users import User
 
     await asyncio.to_thread(upgrade, _settings(db).database_url)
     database = Database(_settings(db).database_url)
@@ -118,8 +119,8 @@ async def populate(db: str, count: int) -> dict[str, Any]:
 
 def _defaults() -> dict[str, int]:
     """Each kind's default minute of the day with the default settings (09:00, 21:00)."""
-    from bot.core import schedules
     from bot.core.jobs import DailyAt
+    from bot.core.people import user_times as schedules
     from bot.modules.missions import times
     from bot.modules.missions.jobs import JOBS
 
@@ -131,10 +132,10 @@ def _defaults() -> dict[str, int]:
 
 async def sweep(db: str) -> dict[str, Any]:
     from bot.app import build_application
-    from bot.core.clock import ManualClock
     from bot.core.context import services_of
     from bot.core.jobs import JobContext
-    from bot.core.schedules import UserSchedule
+    from bot.core.kernel.clock import ManualClock
+    from bot.core.people.user_times import UserSchedule
     from bot.modules.missions.sweeper import sweep as run_sweep
 
     clock = ManualClock(START)
@@ -177,7 +178,7 @@ async def jobqueue(count: int) -> dict[str, Any]:
 
     from telegram.ext import ApplicationBuilder
 
-    from bot.core import zones
+    from bot.core.people import zones
 
     async def callback(context: Any) -> None:  # never reached: no job is due in the test
         return None
@@ -198,7 +199,7 @@ async def jobqueue(count: int) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    from bot.core.logging import configure_logging
+    from bot.core.kernel.logging import configure_logging
 
     configure_logging("WARNING", "console")
     command, args = argv[0], argv[1:]

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._delivery_cases import CHAT_BASE, fill_outbox, fill_users, settings_for
-from bot.core.migrate import upgrade
+from bot.core.kernel.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = int(os.environ.get("DELIVERY_USERS", "5000"))

@@ -15,7 +15,7 @@ from typing import Any
 
 from blinker import Signal
 
-from bot.core.events import Event, EventBus
+from bot.core.kernel.events import Event, EventBus
 
 ROUNDS = 5
 EVENTS = {1: 100_000, 10: 20_000}

@@ -18,10 +18,10 @@ from pathlib import Path
 from sqlalchemy import JSON, String, cast, delete, func, insert, literal, select
 
 from bot.app import load_models
-from bot.core import i18n
-from bot.core.db import Database
 from bot.core.delivery import Category, OutboxMessage, OutboxStatus, Priority
-from bot.core.users import User
+from bot.core.kernel.db import Database
+from bot.core.people import i18n
+from bot.core.people.users import User
 from bot.modules.broadcast.service import COLUMNS, queue_broadcast
 
 USERS = 20_000

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.core.migrate import upgrade
+from bot.core.kernel.migrate import upgrade
 from bot.sandbox import SandboxServer
 
 ROUNDS = 3

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, build_services
-from bot.core.config import Settings
 from bot.core.context import App, BotContext, Services, services_of
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
-from bot.core.migrate import upgrade
+from bot.core.kernel.migrate import upgrade
+from bot.core.kernel.settings import Settings
 from bot.sandbox import SandboxServer
 
 RUNS = 1000
@@ -121,7 +121,7 @@ def _build(folder: Path, base_url: str) -> App:
 
 
 async def main() -> None:
-    from bot.core.logging import configure_logging
+    from bot.core.kernel.logging import configure_logging
 
     configure_logging("WARNING", "console")
     sandbox = SandboxServer()

@@ -12,10 +12,10 @@ from typing import Any
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.context import App, services_of
-from bot.core.jobs.schedule import describe
-from bot.core.logging import configure_logging, get_logger
+from bot.core.jobs.fire_times import describe
+from bot.core.kernel.logging import configure_logging, get_logger
+from bot.core.kernel.settings import ConfigError, Settings, load_settings
 
 log = get_logger("bot.cli")
 
@@ -47,8 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_check(online: bool) -> int:
     """Every mistake at once, one line each (exit 2); warnings for keys nothing reads."""
     from bot.app import build_application
-    from bot.core.config import read_settings, unknown_keys
-    from bot.core.preflight import token_problems
+    from bot.core.kernel.settings import read_settings, unknown_keys
+    from bot.core.telegram.preflight import token_problems
 
     settings, errors = read_settings()
     configure_logging(settings.log_level, settings.log_format, settings.secrets())
@@ -67,7 +67,7 @@ def cmd_check(online: bool) -> int:
 
 
 async def _check_online(app: Any, settings: Settings) -> int:
-    from bot.core.preflight import online_report
+    from bot.core.telegram.preflight import online_report
 
     async with app.bot:
         good, bad = await online_report(app.bot, settings)
@@ -96,8 +96,8 @@ def _describe(app: Any, settings: Settings) -> None:
 
 
 def cmd_db(settings: Settings) -> int:
-    from bot.core.db import ensure_sqlite_directory
-    from bot.core.migrate import upgrade_and_describe
+    from bot.core.kernel.db import ensure_sqlite_directory
+    from bot.core.kernel.migrate import upgrade_and_describe
 
     ensure_sqlite_directory(settings.database_url)
     print(upgrade_and_describe(settings.database_url))
@@ -117,7 +117,7 @@ async def _run(app: App, settings: Settings) -> int:
     """Check the token, migrate if needed, serve: in one event loop, so the token's check
     warms the connection the bot then uses (one TLS handshake, not two)."""
     from bot.app import serve_until_signalled
-    from bot.core.migrate import at_head, upgrade_in_child
+    from bot.core.kernel.migrate import at_head, upgrade_in_child
 
     if not await _token_accepted(app.bot):
         print(f"BOT_TOKEN was rejected by {settings.telegram_api_base_url}", file=sys.stderr)
@@ -149,7 +149,7 @@ async def _token_accepted(bot: Bot) -> bool:
 
 
 def cmd_sandbox(settings: Settings, users: int) -> int:
-    from bot.core.migrate import upgrade
+    from bot.core.kernel.migrate import upgrade
     from bot.sandbox.terminal import run_sandbox, sandbox_settings
 
     if "log_level" not in settings.model_fields_set:
@@ -163,7 +163,7 @@ def cmd_sandbox(settings: Settings, users: int) -> int:
 
 def cmd_jobs(settings: Settings, action: str, name: str = "", words: Sequence[str] = ()) -> int:
     from bot.app import build_application
-    from bot.core.migrate import upgrade
+    from bot.core.kernel.migrate import upgrade
     from bot.modules.admin.cli import list_jobs, run_job
 
     upgrade(settings.database_url)

@@ -1,7 +1,7 @@
 """The composition root: the one place that builds and wires everything.
 
 ``build_application(settings)`` returns a ready python-telegram-bot
-``Application``: the kernel is built first (``bot/core/kernel.py``), the
+``Application``: the kernel is built first (``bot/core/kernel/build.py``), the
 :class:`Services` are assembled on top of it (the bot, the registries, the job
 runner), the modules register into them, and ``app.services`` holds them.
 Nothing here runs at import time.
@@ -25,28 +25,28 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.core.aiohttp_request import bot_request
-from bot.core.clock import Clock
-from bot.core.config import Settings
+from bot.core.cluster.lease import LeaseKeeper
 from bot.core.context import SERVICES, App, BotContext, Services, services_of
-from bot.core.db import Base
 from bot.core.delivery.sender import OutboxSender
-from bot.core.errors import ErrorReporter
-from bot.core.i18n import configure as configure_language
-from bot.core.i18n import languages, speaking, tag
-from bot.core.intake import Intake, LeaderPolling, Webhook
 from bot.core.jobs.jobqueue import start_jobs
-from bot.core.kernel import Kernel, build_kernel
-from bot.core.languages import choices, for_user
-from bot.core.lease import LeaseKeeper
-from bot.core.logging import get_logger
+from bot.core.kernel.build import Kernel, build_kernel
+from bot.core.kernel.clock import Clock
+from bot.core.kernel.db import Base
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.settings import Settings
+from bot.core.kernel.tasks import cancel_and_wait
 from bot.core.module import wire
-from bot.core.outage import UpdateRetries, database_unreachable
+from bot.core.people.i18n import configure as configure_language
+from bot.core.people.i18n import languages, speaking, tag
+from bot.core.people.languages import choices, for_user
 from bot.core.ratelimit import build_rate_limiter
-from bot.core.received import first_time, purge_received
-from bot.core.replies import CompanionBot
-from bot.core.tasks import cancel_and_wait
-from bot.core.updates import ChatOrderedUpdateProcessor
+from bot.core.telegram.bot import CompanionBot
+from bot.core.telegram.errors import ErrorReporter
+from bot.core.telegram.intake import Intake, LeaderPolling, Webhook
+from bot.core.telegram.outage import UpdateRetries, database_unreachable
+from bot.core.telegram.processor import ChatOrderedUpdateProcessor
+from bot.core.telegram.received import first_time, purge_received
+from bot.core.telegram.request import bot_request
 
 log = get_logger(__name__)
 
@@ -168,13 +168,13 @@ def load_modules(names: Sequence[str] = MODULES) -> list[ModuleType]:
 
 def load_models(names: Sequence[str] = MODULES) -> MetaData:
     """Import every table definition (core and modules); the metadata Alembic compares."""
-    importlib.import_module("bot.core.users")
-    importlib.import_module("bot.core.schedules")
+    importlib.import_module("bot.core.people.users")
+    importlib.import_module("bot.core.people.user_times")
     importlib.import_module("bot.core.delivery.outbox")
-    importlib.import_module("bot.core.instances")
+    importlib.import_module("bot.core.cluster.instances")
     importlib.import_module("bot.core.jobs.models")
-    importlib.import_module("bot.core.lease")
-    importlib.import_module("bot.core.received")
+    importlib.import_module("bot.core.cluster.lease")
+    importlib.import_module("bot.core.telegram.received")
     for name in names:
         try:
             importlib.import_module(f"bot.modules.{name}.models")

@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import load_models
-from bot.core.config import load_settings
-from bot.core.db import ensure_sqlite_directory
+from bot.core.kernel.db import ensure_sqlite_directory
+from bot.core.kernel.settings import load_settings
 
 config = context.config
 target_metadata = load_models()

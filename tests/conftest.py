@@ -17,10 +17,10 @@ import pytest
 import structlog
 from sqlalchemy.engine import make_url
 
-from bot.core.config import Settings
-from bot.core.db import Database
-from bot.core.logging import configure_logging
-from bot.core.migrate import upgrade
+from bot.core.kernel.db import Database
+from bot.core.kernel.logging import configure_logging
+from bot.core.kernel.migrate import upgrade
+from bot.core.kernel.settings import Settings
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
 from tests.owned import dispose_owned

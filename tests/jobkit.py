@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import build_application, build_services
-from bot.core.clock import Clock
-from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery.outbox import OutboxMessage
 from bot.core.jobs import DailyAt, JobContext, JobSpec, RetryPolicy, store
 from bot.core.jobs.models import JobRun
+from bot.core.kernel.clock import Clock
+from bot.core.kernel.settings import Settings
 from tests.owned import own
 
 NO_RETRY = RetryPolicy(attempts=1)

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from bot.core.context import Services
-from bot.core.db import Database
+from bot.core.kernel.db import Database
 
 _OWNED: list[Database] = []
 

@@ -14,30 +14,30 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Priority
-from bot.core.languages import language_of, speaking_to
+from bot.core.people.languages import language_of, speaking_to
 
 if TYPE_CHECKING:
-    from bot.core.kernel import Kernel
+    from bot.core.delivery.posting import Posting
 
 # A text as written in the current language: a callable is called in each admin's own.
 Text = str | Callable[[], str]
 
 
-async def alert_admins(services: Kernel, session: AsyncSession, key: str, text: Text) -> int:
+async def alert_admins(posting: Posting, session: AsyncSession, key: str, text: Text) -> int:
     """Queue ``text`` to every admin once per ``key``; how many were queued."""
-    return await to_admins(services, session, f"alert:{key}", Priority.ALERT, text=text)
+    return await to_admins(posting, session, f"alert:{key}", Priority.ALERT, text=text)
 
 
-async def admins_by_language(services: Kernel, session: AsyncSession) -> dict[str, list[int]]:
+async def admins_by_language(posting: Posting, session: AsyncSession) -> dict[str, list[int]]:
     """The admins grouped by the language they read (for texts drawn once per language)."""
     groups: dict[str, list[int]] = {}
-    for admin_id in services.settings.admin_ids:
+    for admin_id in posting.settings.admin_ids:
         groups.setdefault(await language_of(session, admin_id), []).append(admin_id)
     return groups
 
 
 async def to_admins(
-    services: Kernel,
+    posting: Posting,
     session: AsyncSession,
     key: str,
     priority: int,
@@ -50,10 +50,10 @@ async def to_admins(
     """Queue one message per admin (key ``<key>:<admin_id>``) in the ``alert`` category,
     which preferences never mute; how many were new. ``admin_ids``: only these admins."""
     queued = 0
-    for admin_id in services.settings.admin_ids if admin_ids is None else admin_ids:
+    for admin_id in posting.settings.admin_ids if admin_ids is None else admin_ids:
         async with speaking_to(session, admin_id):
             written = text() if callable(text) else text
-        queued += await services.outbox.enqueue(
+        queued += await posting.outbox.enqueue(
             session,
             key=f"{key}:{admin_id}",
             chat_id=admin_id,

@@ -1,6 +1,6 @@
 """The services a module may use, and the typed callback context that carries them.
 
-:class:`Services` is the kernel (``bot/core/kernel.py``) plus what the application
+:class:`Services` is the kernel (``bot/core/kernel/build.py``) plus what the application
 assembles on top of it in ``bot/app.py``: the bot, the registries the modules fill,
 and the job runner. Nothing in ``bot/core`` below this file imports it at run time.
 """
@@ -13,19 +13,21 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.core.commands import CommandCatalog
-from bot.core.intake import Intake
+from bot.core.delivery.outbox import Outbox
+from bot.core.delivery.posting import Posting
 from bot.core.jobs import JobRegistry
 from bot.core.jobs.runner import JobRunner
-from bot.core.kernel import Kernel
-from bot.core.retention import PurgerRegistry
+from bot.core.kernel.build import Kernel
+from bot.core.kernel.retention import PurgerRegistry
 from bot.core.stats import StatsRegistry
+from bot.core.telegram.commands import CommandCatalog
+from bot.core.telegram.intake import Intake
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
 
 
 @dataclass(slots=True, eq=False)
-class Services(Kernel):
+class Services(Posting):
     """The kernel, the bot, the registries the modules fill and the runner of their jobs;
     complete once constructed (the runner is built from the kernel and the registry)."""
 
@@ -46,7 +48,7 @@ class Services(Kernel):
     def assemble(cls, kernel: Kernel, bot: ExtBot[Any]) -> Services:
         """The services on top of ``kernel``, sharing its parts."""
         parts = {name: getattr(kernel, name) for name in Kernel.__dataclass_fields__}
-        return cls(**parts, bot=bot)
+        return cls(**parts, outbox=Outbox(kernel.clock), bot=bot)
 
 
 SERVICES = "services"  # the key of the services in ``Application.bot_data``

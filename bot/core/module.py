@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.core.commands import Callback, Command
 from bot.core.delivery.policy import DeliveryPolicy
 from bot.core.jobs.spec import JobSpec
-from bot.core.retention import Purger
+from bot.core.kernel.retention import Purger
 from bot.core.stats import StatsProvider
+from bot.core.telegram.commands import Callback, Command
 
 if TYPE_CHECKING:
     from bot.core.context import App, Services

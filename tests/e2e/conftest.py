@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from bot.app import build_application, serving
-from bot.core.clock import Clock
 from bot.core.context import App, Services, services_of
 from bot.core.delivery.backlog import pending_count
 from bot.core.jobs.models import Trigger
-from bot.core.updates import ChatOrderedUpdateProcessor
+from bot.core.kernel.clock import Clock
+from bot.core.telegram.processor import ChatOrderedUpdateProcessor
 from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import make_settings, migrate
 from tests.jobkit import run_job

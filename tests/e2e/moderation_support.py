@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage
+from bot.core.kernel.clock import ManualClock
 from bot.modules.content.models import Post
 from bot.modules.moderation.models import Submission
 from bot.sandbox import SentMessage

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core import users
+from bot.core.people import users
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application, build_services, serving
-from bot.core.clock import ManualClock
 from bot.core.jobs import DailyAt, JobContext, JobSpec
 from bot.core.jobs.models import JobRun
+from bot.core.kernel.clock import ManualClock
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN, make_settings, migrate

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.app import build_application
-from bot.core.db import Base
+from bot.core.kernel.db import Base
 from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from bot.sandbox.world import World

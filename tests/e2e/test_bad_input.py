@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.core import users
-from bot.core.clock import ManualClock
-from bot.core.db import Base
+from bot.core.kernel.clock import ManualClock
+from bot.core.kernel.db import Base
+from bot.core.people import users
 from bot.sandbox import SandboxServer
 from bot.sandbox.terminal import sandbox_command
 from tests.conftest import ADMIN

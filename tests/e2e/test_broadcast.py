@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from bot.core import users
+from bot.core.people import users
 from bot.modules.broadcast.service import announcement
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness

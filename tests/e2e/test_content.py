@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage, Priority
-from bot.core.events import MessageDelivered
+from bot.core.kernel.clock import ManualClock
+from bot.core.kernel.events import MessageDelivered
 from bot.modules.content.events import PostPublished
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits

@@ -8,9 +8,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.core import users
 from bot.core.delivery import OutboxMessage, OutboxStatus, Priority
-from bot.core.events import ChatMigrated, MessageDelivered, MessageFailed, UserBecameUnreachable
+from bot.core.kernel.events import (
+    ChatMigrated,
+    MessageDelivered,
+    MessageFailed,
+    UserBecameUnreachable,
+)
+from bot.core.people import users
 from tests.e2e.conftest import Harness
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from bot.core.clock import ManualClock
 from bot.core.delivery import (
     OPTIONAL,
     TRANSACTIONAL,
@@ -19,6 +18,7 @@ from bot.core.delivery import (
     OutboxStatus,
     Priority,
 )
+from bot.core.kernel.clock import ManualClock
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer

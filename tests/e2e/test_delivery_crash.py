@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.migrate import upgrade
+from bot.core.kernel.migrate import upgrade
 from bot.sandbox import SandboxServer
 from tests.faults.outbox_kit import all_recorded, queue
 from tests.processes import start_bot, stop

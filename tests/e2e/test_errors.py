@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, text
 from structlog.testing import capture_logs
 
-from bot.core.clock import ManualClock
+from bot.core.kernel.clock import ManualClock
 from bot.modules.missions.models import MissionAssignment
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness, settle

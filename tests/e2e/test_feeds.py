@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.core.clock import Clock, ManualClock
-from bot.core.config import FeedSource
+from bot.core.kernel.clock import Clock, ManualClock
+from bot.core.kernel.settings import FeedSource
 from bot.modules.content.feeds import FeedError
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.core import users
-from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage
+from bot.core.kernel.clock import ManualClock
+from bot.core.people import users
 from bot.modules.economy.models import LedgerEntry
 from bot.modules.missions.models import Mission, MissionAssignment
 from bot.sandbox import SentMessage

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage
 from bot.core.jobs import JobContext
-from bot.core.users import User
+from bot.core.kernel.clock import ManualClock
+from bot.core.people.users import User
 from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN

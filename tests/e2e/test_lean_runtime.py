@@ -9,7 +9,7 @@ from pathlib import Path
 from telegram.request import HTTPXRequest
 
 from bot.app import build_application, serving
-from bot.core.aiohttp_request import AiohttpRequest
+from bot.core.telegram.request import AiohttpRequest
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
 

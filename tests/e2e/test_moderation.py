@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.core.clock import ManualClock
+from bot.core.kernel.clock import ManualClock
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer
 from tests.e2e.conftest import CHANNEL

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.core.clock import ManualClock
+from bot.core.kernel.clock import ManualClock
 from bot.modules.moderation import review
 from bot.modules.moderation.service import Moderator
 from tests.conftest import ADMIN

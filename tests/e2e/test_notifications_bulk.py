@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage, OutboxStatus, Priority
+from bot.core.kernel.clock import ManualClock
 from bot.modules.broadcast.service import announcement
 from tests.conftest import ADMIN
 from tests.e2e.chat import answer

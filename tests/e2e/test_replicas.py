@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.core.db import Database
-from bot.core.lease import Holder, Lease
+from bot.core.cluster.lease import Holder, Lease
+from bot.core.kernel.db import Database
 from bot.sandbox import SandboxServer
 from tests.conftest import database_url, upgrade_fresh
 from tests.processes import start_bot, stop

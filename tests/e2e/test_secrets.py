@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.logging import RedactingFilter, configure_logging, get_logger, redact
+from bot.core.kernel.logging import RedactingFilter, configure_logging, get_logger, redact
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
 from tests.processes import finish, stop

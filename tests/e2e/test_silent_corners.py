@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.clock import ManualClock
+from bot.core.kernel.clock import ManualClock
 from bot.modules.accounts.handlers import POINTER
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN

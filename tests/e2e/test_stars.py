@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.core.clock import ManualClock
+from bot.core.kernel.clock import ManualClock
 from bot.modules.subscriptions.models import StarPayment, Subscription
 from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from bot.core.migrate import alembic_config, at_head, script_heads, upgrade
+from bot.core.kernel.migrate import alembic_config, at_head, script_heads, upgrade
 from bot.sandbox import SandboxServer
 from tests.processes import stop
 

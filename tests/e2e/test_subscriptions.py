@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core.clock import ManualClock
 from bot.core.delivery import OutboxMessage
+from bot.core.kernel.clock import ManualClock
 from bot.modules.subscriptions.models import Subscription
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN

@@ -14,10 +14,10 @@ from sqlalchemy import func, insert, select
 
 from bot.core.delivery import OutboxMessage
 from bot.core.jobs.models import Installation
-from bot.core.migrate import upgrade
-from bot.core.schedules import UserSchedule
-from bot.core.users import User
-from bot.core.zones import format_offset
+from bot.core.kernel.migrate import upgrade
+from bot.core.people.user_times import UserSchedule
+from bot.core.people.users import User
+from bot.core.people.zones import format_offset
 from bot.modules.missions.models import MissionAssignment
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.core import formatting, users
-from bot.core.clock import ManualClock
-from bot.core.schedules import UserSchedule
+from bot.core.kernel.clock import ManualClock
+from bot.core.people import formatting, users
+from bot.core.people.user_times import UserSchedule
 from bot.modules.missions.models import MissionAssignment
 from bot.sandbox import SentMessage
 from tests.e2e.conftest import UNPACED, Harness, settle

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core.clock import ManualClock
+from bot.core.kernel.clock import ManualClock
 from bot.modules.subscriptions.models import InviteLink
 from bot.sandbox.flood import FloodLimits
 from bot.sandbox.server import ApiError

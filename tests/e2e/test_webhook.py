@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.core.intake import SECRET_HEADER
+from bot.core.telegram.intake import SECRET_HEADER
 from tests.e2e.conftest import UNPACED, Harness
 from tests.e2e.test_operations import free_port
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, serving
-from bot.core.clock import SystemClock
 from bot.core.delivery import Outbox, Priority
 from bot.core.delivery.backlog import pending_count
+from bot.core.kernel.clock import SystemClock
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
 from tests.e2e.conftest import CHANNEL, Harness

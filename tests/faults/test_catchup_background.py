@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import build_application, build_services, serving
-from bot.core.clock import ManualClock
-from bot.core.config import Settings
 from bot.core.jobs import DailyAt
+from bot.core.kernel.clock import ManualClock
+from bot.core.kernel.settings import Settings
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
 from tests.jobkit import Recorder, installed, runs, services_with

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.core.delivery import OutboxMessage, OutboxStatus
-from bot.core.migrate import upgrade
+from bot.core.kernel.migrate import upgrade
 from bot.sandbox import SandboxServer
 from tests.faults.outbox_kit import doubled, queue, start_process
 from tests.owned import opened

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot.core import instances
-from bot.core.config import Settings
-from bot.core.db import Database
+from bot.core.cluster import instances
+from bot.core.cluster.instances import Instance, InstanceRow
 from bot.core.delivery import OutboxMessage, OutboxStatus, claims, leases
 from bot.core.delivery.claims import Outcome
-from bot.core.instances import Instance, InstanceRow
+from bot.core.kernel.db import Database
+from bot.core.kernel.settings import Settings
 from bot.sandbox import SandboxServer
 from tests.faults.outbox_kit import OutboxBots, doubled, queue
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import users
+from bot.core.people import users
 from bot.sandbox import SandboxServer
 from tests.e2e.conftest import Harness
 from tests.faults.outbox_kit import OutboxBots, eventually, queue

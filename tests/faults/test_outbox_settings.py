@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import ConfigError, load_settings
+from bot.core.kernel.settings import ConfigError, load_settings
 
 
 def test_stale_threshold_below_three_heartbeats_is_refused(

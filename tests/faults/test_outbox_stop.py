@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.app import _post_init, _post_shutdown, build_application
 from bot.core.delivery import OutboxMessage, OutboxStatus
-from bot.core.migrate import upgrade
+from bot.core.kernel.migrate import upgrade
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
 from tests.faults.outbox_kit import doubled, queue, start_process

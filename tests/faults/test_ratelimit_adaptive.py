@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.core import users
+from bot.core.people import users
 from bot.sandbox import FloodLimits
 from bot.sandbox.flood import SlidingWindow
 from tests.conftest import ADMIN

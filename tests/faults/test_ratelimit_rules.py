@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 
-from bot.core.metrics import Metrics
+from bot.core.kernel.metrics import Metrics
 from bot.core.ratelimit import CompanionRateLimiter, MemoryBackend, RatePolicy, Scope, Window
 from bot.core.ratelimit.adaptive import FLOOR, AdaptiveRates
 

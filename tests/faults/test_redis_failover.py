@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from bot.core.breaker import CircuitBreaker
+from bot.core.kernel.breaker import CircuitBreaker
+from bot.core.kernel.rediscache import FailoverCache, redis_client
 from bot.core.ratelimit import CompanionRateLimiter, MemoryBackend, RatePolicy, Window
 from bot.core.ratelimit.failover import FailoverBackend
 from bot.core.ratelimit.redis import RedisBackend
-from bot.core.rediscache import FailoverCache, redis_client
 from tests.faults.test_redis_outage import RedisServer
 from tests.processes import stop
 

@@ -20,7 +20,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.core import users
+from bot.core.people import users
 from bot.modules.broadcast.service import announcement
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness, harness_factory, settle

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application, serving
-from bot.core.updates import SLOW_DOWN, ChatOrderedUpdateProcessor
+from bot.core.telegram.processor import SLOW_DOWN, ChatOrderedUpdateProcessor
 from bot.sandbox import FloodLimits, SandboxServer, SentMessage
 from tests.conftest import make_settings, migrate
 from tests.e2e.conftest import Harness, settle

@@ -7,7 +7,7 @@ import asyncio
 
 from telegram import Chat, Message, SuccessfulPayment, Update, User
 
-from bot.core.updates import ChatOrderedUpdateProcessor
+from bot.core.telegram.processor import ChatOrderedUpdateProcessor
 
 FLOODER, OTHER = 7, 8
 

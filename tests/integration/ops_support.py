@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.app import build_application
-from bot.core.clock import ManualClock
-from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery import OutboxMessage, Priority
+from bot.core.kernel.clock import ManualClock
+from bot.core.kernel.settings import Settings
 from tests.jobkit import manual_context
 from tests.owned import own
 

@@ -12,7 +12,7 @@ import pytest
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.core.aiohttp_request import AiohttpRequest, bot_request
+from bot.core.telegram.request import AiohttpRequest, bot_request
 from bot.sandbox import FloodLimits, SandboxServer
 from bot.sandbox.flood import SlidingWindow
 

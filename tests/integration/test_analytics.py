@@ -11,10 +11,10 @@ from matplotlib.image import imread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import users
-from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery import OutboxMessage
+from bot.core.kernel.settings import Settings
+from bot.core.people import users
 from bot.modules.analytics import jobs, service
 from bot.modules.analytics.chart import render_trend
 from bot.modules.analytics.models import DailySnapshot

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.core import users
-from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery import OutboxMessage
+from bot.core.kernel.settings import Settings
+from bot.core.people import users
 from bot.modules.analytics import jobs, service
 from bot.modules.subscriptions import service as subscriptions
 from tests.integration.ops_support import build, job_context

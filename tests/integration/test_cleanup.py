@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from bot.core.config import Settings
-from bot.core.retention import PurgeRequest
+from bot.core.kernel.retention import PurgeRequest
+from bot.core.kernel.settings import Settings
 from bot.modules.cleanup import jobs, service
 from tests.conftest import make_settings, upgrade_fresh
 from tests.integration.ops_support import build, job_context, outbox_rows, queue, set_status

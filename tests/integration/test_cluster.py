@@ -14,11 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.core.clock import SystemClock
-from bot.core.db import Database
+from bot.core.cluster.lease import Holder, Lease
 from bot.core.delivery import Outbox, Priority
 from bot.core.jobs.models import JobRun
-from bot.core.lease import Holder, Lease
+from bot.core.kernel.clock import SystemClock
+from bot.core.kernel.db import Database
 from bot.sandbox import SandboxServer
 from tests.conftest import database_url, upgrade_fresh
 from tests.processes import start_bot, stop

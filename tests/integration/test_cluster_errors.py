@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.config import Settings
+from bot.core.kernel.settings import Settings
 from bot.modules.monitoring import service
 from tests.integration.ops_support import build
 

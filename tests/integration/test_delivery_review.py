@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.clock import ManualClock
-from bot.core.db import Database
 from bot.core.delivery import (
     AllowAll,
     Candidate,
@@ -21,6 +19,8 @@ from bot.core.delivery import (
     Priority,
     claims,
 )
+from bot.core.kernel.clock import ManualClock
+from bot.core.kernel.db import Database
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=3)

@@ -12,11 +12,11 @@ from sqlalchemy import func, select, update
 from structlog.testing import capture_logs
 
 from bot.app import build_application
-from bot.core import users
-from bot.core.clock import ManualClock
-from bot.core.config import Settings
 from bot.core.context import App, Services
 from bot.core.delivery import OutboxMessage
+from bot.core.kernel.clock import ManualClock
+from bot.core.kernel.settings import Settings
+from bot.core.people import users
 from bot.modules.economy.jobs import reconcile
 from bot.modules.economy.models import Balance, LedgerEntry
 from bot.modules.missions import service as missions

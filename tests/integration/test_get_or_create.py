@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import users
-from bot.core.config import Settings
-from bot.core.db import Database
 from bot.core.jobs import store
 from bot.core.jobs.models import JobState
+from bot.core.kernel.db import Database
+from bot.core.kernel.settings import Settings
+from bot.core.people import users
 from bot.modules.notifications import service as notifications
 from bot.modules.notifications.models import NotificationPrefs
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.core.retention import PurgeRequest
+from bot.core.kernel.retention import PurgeRequest
 from bot.modules.cleanup import jobs
 from bot.modules.subscriptions.models import InviteLink
 from bot.modules.subscriptions.service import purge_expired_links

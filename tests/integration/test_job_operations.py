@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery import OutboxMessage
 from bot.core.jobs.models import JobRun
+from bot.core.kernel.settings import Settings
 from bot.modules.cleanup import service as cleanup
 from bot.modules.monitoring import jobs as monitoring
 from bot.modules.monitoring.jobchecks import mark_started

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.clock import SystemClock
-from bot.core.config import Settings
 from bot.core.context import Services
+from bot.core.kernel.clock import SystemClock
+from bot.core.kernel.settings import Settings
 from tests.jobkit import Recorder, runs, services_with
 
 pytestmark = pytest.mark.sqlite_only  # the fault is a SQLite lock taken from outside

@@ -6,11 +6,11 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
-from bot.core.clock import ManualClock
-from bot.core.config import Settings
-from bot.core.events import JobFailed
 from bot.core.jobs import RetryPolicy
 from bot.core.jobs.models import JobRun
+from bot.core.kernel.clock import ManualClock
+from bot.core.kernel.events import JobFailed
+from bot.core.kernel.settings import Settings
 from tests.jobkit import Recorder, alerts, installed, runs, services_with
 
 NINE = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)

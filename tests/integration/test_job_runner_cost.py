@@ -12,10 +12,10 @@ import aiosqlite
 import pytest
 from sqlalchemy import event, text
 
-from bot.core.clock import ManualClock
-from bot.core.config import Settings
 from bot.core.context import Services
-from bot.core.db import Database
+from bot.core.kernel.clock import ManualClock
+from bot.core.kernel.db import Database
+from bot.core.kernel.settings import Settings
 from tests.jobkit import Recorder, alerts, runs, services_with
 from tests.owned import own_db
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.core import users
-from bot.core.cache import MemoryCache
-from bot.core.config import Settings
-from bot.core.db import Database
-from bot.core.languages import for_user, language_of, store_choice
-from bot.core.users import User
+from bot.core.kernel.cache import MemoryCache
+from bot.core.kernel.db import Database
+from bot.core.kernel.settings import Settings
+from bot.core.people import users
+from bot.core.people.languages import for_user, language_of, store_choice
+from bot.core.people.users import User
 from tests.owned import own_db
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

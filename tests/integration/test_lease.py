@@ -7,9 +7,9 @@ import asyncio
 import os
 import socket
 
-from bot.core.config import Settings
-from bot.core.db import Database
-from bot.core.lease import Holder, LeaseKeeper
+from bot.core.cluster.lease import Holder, LeaseKeeper
+from bot.core.kernel.db import Database
+from bot.core.kernel.settings import Settings
 
 
 def _holder(pid: int, start: str, nonce: str) -> Holder:

@@ -11,10 +11,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, select, text
 
 from bot.app import load_models
-from bot.core.config import Settings
-from bot.core.db import Database
 from bot.core.jobs.models import Installation
-from bot.core.migrate import upgrade
+from bot.core.kernel.db import Database
+from bot.core.kernel.migrate import upgrade
+from bot.core.kernel.settings import Settings
 from tests.owned import own_db
 
 

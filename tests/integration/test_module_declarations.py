@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import MODULES, build_application, build_services, load_modules
-from bot.core.config import Settings
+from bot.core.kernel.settings import Settings
 from bot.core.module import Module
 from tests.owned import own
 

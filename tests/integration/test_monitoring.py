@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.core.config import Settings
 from bot.core.context import Services
 from bot.core.delivery import OutboxMessage
+from bot.core.kernel.settings import Settings
 from bot.modules.monitoring import jobs
 from bot.modules.monitoring.models import Incident
 from tests.integration.ops_support import build, job_context, queue, set_status

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import build_services
-from bot.core.config import Settings
+from bot.core.kernel.settings import Settings
 from bot.modules.content import service
 from bot.modules.content.jobs import ContentConfigError, queue_due
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from bot.core.db import UTCDateTime
+from bot.core.kernel.db import UTCDateTime
 from bot.modules.subscriptions import service
 from bot.modules.subscriptions.charges import Charge, days_bought
 

@@ -14,15 +14,16 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.app import build_application
-from bot.core import schedules, users
-from bot.core.clock import ManualClock
 from bot.core.context import App, Services, services_of
 from bot.core.delivery import OutboxMessage
-from bot.core.events import UserZoneChanged
 from bot.core.jobs import JobContext
 from bot.core.jobs.jobqueue import schedule_jobs
 from bot.core.jobs.models import Trigger
-from bot.core.schedules import UserSchedule
+from bot.core.kernel.clock import ManualClock
+from bot.core.kernel.events import UserZoneChanged
+from bot.core.people import user_times as schedules
+from bot.core.people import users
+from bot.core.people.user_times import UserSchedule
 from bot.modules.missions import service as missions
 from bot.modules.missions import times
 from bot.modules.missions.events import MissionAssigned
@@ -295,7 +296,7 @@ async def test_the_sweeper_is_scheduled_and_the_manual_send_is_not(bot: Bot) -> 
     assert bot.app.job_queue is not None
     names = {job.name for job in bot.app.job_queue.jobs()}
     assert "missions.sweep" in names and "missions.send_daily" not in names
-    assert schedules.UserSchedule.__module__ == "bot.core.schedules"
+    assert schedules.UserSchedule.__module__ == "bot.core.people.user_times"
 
 
 async def test_two_sweeps_at_once_queue_each_mission_once(bot: Bot) -> None:

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import users
-from bot.core.config import Settings
-from bot.core.events import Event
-from bot.core.kernel import Kernel, build_kernel
-from bot.core.users import User
+from bot.core.kernel.build import Kernel, build_kernel
+from bot.core.kernel.events import Event
+from bot.core.kernel.settings import Settings
+from bot.core.people import users
+from bot.core.people.users import User
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core import users
-from bot.core.db import Database
+from bot.core.kernel.db import Database
+from bot.core.people import users
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot, Update
 from telegram.ext import ApplicationBuilder
 
-from bot.core.commands import Command, CommandCatalog
+from bot.core.telegram.commands import Command, CommandCatalog
 
 ADMIN, GROUP, CHANNEL = 1, -100_200, -100_300
 

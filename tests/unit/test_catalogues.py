@@ -9,7 +9,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.core import i18n
+from bot.core.people import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPLETE = ("uk",)  # languages that must translate every message (others may be partial)

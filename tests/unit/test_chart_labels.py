@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.core.i18n import speaking
+from bot.core.people.i18n import speaking
 from bot.modules.analytics.chart import draw
 
 POINTS = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import ConfigError, load_settings
+from bot.core.kernel.settings import ConfigError, load_settings
 
 
 @pytest.fixture(autouse=True)

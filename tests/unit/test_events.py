@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from bot.core.events import UOW_MARK, Event, EventBus
+from bot.core.kernel.events import UOW_MARK, Event, EventBus
 
 
 @dataclass(frozen=True, slots=True)

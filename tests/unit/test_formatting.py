@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core import formatting
-from bot.core.i18n import speaking
+from bot.core.people import formatting
+from bot.core.people.i18n import speaking
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOON_UTC = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

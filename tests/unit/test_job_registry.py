@@ -6,12 +6,12 @@ from datetime import time
 
 import pytest
 
-from bot.core.config import ConfigError, JobOverride, Settings
 from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobRegistry, JobSpec
 from bot.core.jobs.args import ArgsError, parse_args
 from bot.core.jobs.registry import override_key
 from bot.core.jobs.runner import backoff
 from bot.core.jobs.spec import RetryPolicy
+from bot.core.kernel.settings import ConfigError, JobOverride, Settings
 
 
 async def noop(ctx: JobContext) -> str:

@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.jobs import Cron, DailyAt, Every
-from bot.core.jobs.jobqueue import SlotClock
-from bot.core.jobs.schedule import (
+from bot.core.jobs.fire_times import (
     ScheduleError,
     build_trigger,
     describe,
@@ -18,6 +17,7 @@ from bot.core.jobs.schedule import (
     next_fire,
     parse_schedule,
 )
+from bot.core.jobs.jobqueue import SlotClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

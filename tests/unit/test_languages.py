@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, delete, insert, select
 from sqlalchemy.orm import Session
 
-from bot.core import i18n
-from bot.core.languages import language_column
-from bot.core.users import User
+from bot.core.people import i18n
+from bot.core.people.languages import language_column
+from bot.core.people.users import User
 
 # Telegram's language codes are IETF tags (ASCII); mix in near misses and our own codes.
 codes = st.one_of(

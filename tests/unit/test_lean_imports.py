@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _SCRIPT = """
 import json, sys
-from bot.core.config import Settings
+from bot.core.kernel.settings import Settings
 settings = Settings(
     _env_file=None, database_url=sys.argv[1], bot_token="123456:LEAN", **json.loads(sys.argv[2])
 )
-import bot.__main__, bot.core.migrate  # the command line of `run`, its migration check
+import bot.__main__, bot.core.kernel.migrate  # the command line of `run`, its migration check
 from bot.app import build_application
 build_application(settings)
 print(json.dumps(sorted(name for name in {heavy} if name in sys.modules)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from structlog.testing import capture_logs
 
-from bot.core.logging import _redact_secrets
+from bot.core.kernel.logging import _redact_secrets
 
 
 def test_contextvars_reach_the_line() -> None:

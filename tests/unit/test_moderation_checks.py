@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.core.config import ModerationSettings
+from bot.core.kernel.settings import ModerationSettings
 from bot.modules.moderation.checks import (
     Draft,
     History,

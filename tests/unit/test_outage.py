@@ -6,7 +6,7 @@ import sqlite3
 
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from bot.core.outage import database_unreachable
+from bot.core.telegram.outage import database_unreachable
 
 
 def _wrapped(kind: type[Exception], message: str) -> Exception:

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.jobs.args import ArgsError, parse_args
-from bot.core.jobs.schedule import ScheduleError, parse_schedule
-from bot.core.parse import ID_MAX
+from bot.core.jobs.fire_times import ScheduleError, parse_schedule
+from bot.core.kernel.parse import ID_MAX
 from bot.modules.content.service import MAX_AHEAD, PostError, parse_when
 from bot.modules.notifications.service import QuietHoursError, parse_quiet
 from bot.modules.subscriptions.service import MAX_DURATION, DurationError, parse_duration

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.config import ConfigError, Settings
-from bot.core.parse import ID_MAX, SERIAL_MAX, USER_ID_MAX, ascii_int
-from bot.core.users import parse_referrer
+from bot.core.kernel.parse import ID_MAX, SERIAL_MAX, USER_ID_MAX, ascii_int
+from bot.core.kernel.settings import ConfigError, Settings
+from bot.core.people.users import parse_referrer
 from bot.modules.missions.catalogue import InvalidMission, NewMission, parse_new_mission
 from bot.modules.missions.render import done_keyboard, parse_done
 from bot.modules.subscriptions.payments import Offer, PaymentError, parse_payload

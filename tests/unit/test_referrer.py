@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.users import parse_referrer
+from bot.core.people.users import parse_referrer
 
 
 @pytest.mark.parametrize(

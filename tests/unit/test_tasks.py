@@ -7,7 +7,7 @@ import contextlib
 
 from structlog.testing import capture_logs
 
-from bot.core.tasks import cancel_and_wait
+from bot.core.kernel.tasks import cancel_and_wait
 
 
 async def test_cancelled_tasks_are_awaited() -> None:

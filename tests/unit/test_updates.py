@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Chat, Message, Update
 
-from bot.core.updates import ChatOrderedUpdateProcessor
+from bot.core.telegram.processor import ChatOrderedUpdateProcessor
 
 
 def _update(update_id: int, chat_id: int) -> Update:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core import zones
-from bot.core.schedules import next_occurrence, occurrence
+from bot.core.people import zones
+from bot.core.people.user_times import next_occurrence, occurrence
 from bot.modules.missions.times import TimeOfDayError, parse_time_of_day
 
 KYIV, NEW_YORK = ZoneInfo("Europe/Kyiv"), ZoneInfo("America/New_York")

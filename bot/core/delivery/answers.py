@@ -22,17 +22,17 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.core import users
 from bot.core.delivery import claims
 from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
 from bot.core.delivery.transport import Transport, UnknownMethod
-from bot.core.events import ChatMigrated as ChatMigratedEvent
-from bot.core.events import UserBecameReachable, UserBecameUnreachable
-from bot.core.logging import get_logger
+from bot.core.kernel.events import ChatMigrated as ChatMigratedEvent
+from bot.core.kernel.events import UserBecameReachable, UserBecameUnreachable
+from bot.core.kernel.logging import get_logger
+from bot.core.people import users
 
 if TYPE_CHECKING:
-    from bot.core.kernel import Kernel
+    from bot.core.delivery.posting import Posting
 
 log = get_logger(__name__)
 MAX_BACKOFF = 3600.0
@@ -42,14 +42,14 @@ UNREACHABLE = "recipient unreachable"
 class Deliverer:
     """Sends rows through the bulk lane and turns each answer into an :class:`Outcome`."""
 
-    __slots__ = ("services", "transport", "unreachable")
+    __slots__ = ("posting", "transport", "unreachable")
 
-    def __init__(self, services: Kernel, bot: ExtBot[Any]) -> None:
-        settings = services.settings
-        self.services = services
+    def __init__(self, posting: Posting, bot: ExtBot[Any]) -> None:
+        settings = posting.settings
+        self.posting = posting
         self.transport = Transport(bot, settings.media_dir, paid=settings.allow_paid_broadcast)
         self.unreachable: set[int] = set()
-        services.bus.subscribe(UserBecameReachable, self._reachable_again)
+        posting.bus.subscribe(UserBecameReachable, self._reachable_again)
 
     async def _reachable_again(self, event: UserBecameReachable) -> None:
         self.unreachable.discard(event.user_id)
@@ -87,27 +87,27 @@ class Deliverer:
             except (TelegramError, UnknownMethod, TypeError) as exc:
                 self._error("other")
                 return self._final(row, chat_id, OutboxStatus.FAILED, repr(exc))
-            return Outcome(row, OutboxStatus.SENT, chat_id, self.services.clock.now(), message_id)
+            return Outcome(row, OutboxStatus.SENT, chat_id, self.posting.clock.now(), message_id)
         return self._final(row, chat_id, OutboxStatus.FAILED, "chat migrated repeatedly")
 
     def _final(
         self, row: Claimed, chat_id: int, status: OutboxStatus, error: str, *, tried: bool = True
     ) -> Outcome:
-        return Outcome(row, status, chat_id, self.services.clock.now(), error=error, tried=tried)
+        return Outcome(row, status, chat_id, self.posting.clock.now(), error=error, tried=tried)
 
     def retry(self, row: Claimed, chat_id: int, error: str) -> Outcome:
         """Pending again after a backoff, or failed when this was the last attempt."""
-        settings = self.services.settings
+        settings = self.posting.settings
         tried = row.attempts + 1
         if tried >= settings.outbox_max_attempts:
             return self._final(row, chat_id, OutboxStatus.FAILED, f"gave up: {error}")
         delay = min(MAX_BACKOFF, settings.outbox_retry_seconds * 2 ** (tried - 1))
-        now = self.services.clock.now()
+        now = self.posting.clock.now()
         retry_at = now + timedelta(seconds=delay)
         return Outcome(row, OutboxStatus.PENDING, chat_id, now, error=error, retry_at=retry_at)
 
     def _error(self, kind: str) -> None:
-        self.services.metrics.telegram_errors.labels(kind).inc()
+        self.posting.metrics.telegram_errors.labels(kind).inc()
 
     async def _blocked(self, row: Claimed, chat_id: int, reason: str) -> None:
         """A private chat refused us: the user is unreachable until they come back."""
@@ -117,14 +117,14 @@ class Deliverer:
         self.unreachable.add(user_id)
         if len(self.unreachable) > 100_000:  # the database remembers; this is a shortcut
             self.unreachable = {user_id}
-        async with self.services.db.session() as session:
+        async with self.posting.db.session() as session:
             changed = await users.set_reachable(session, user_id, False, reason)
             await claims.skip_pending_for_chat(session, chat_id, UNREACHABLE)
         if changed:
-            await self.services.bus.publish(UserBecameUnreachable(user_id, reason))
+            await self.posting.bus.publish(UserBecameUnreachable(user_id, reason))
 
     async def _migrated(self, old_chat_id: int, new_chat_id: int) -> None:
-        async with self.services.db.session() as session:
+        async with self.posting.db.session() as session:
             await claims.move_chat(session, old_chat_id, new_chat_id)
         log.info("chat migrated", old_chat_id=old_chat_id, new_chat_id=new_chat_id)
-        await self.services.bus.publish(ChatMigratedEvent(old_chat_id, new_chat_id))
+        await self.posting.bus.publish(ChatMigratedEvent(old_chat_id, new_chat_id))

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.delivery.categories import optional
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
 from bot.core.delivery.policy import Candidate, DeliveryPolicy
-from bot.core.users import User
+from bot.core.people.users import User
 
 MUTED = "muted by preferences"
 UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_token": None}

@@ -1,6 +1,6 @@
 """Who holds which outbox rows: renewing, giving back and taking over leases.
 
-A claimed row carries its owner (an instance id, see ``bot/core/instances.py``) and a
+A claimed row carries its owner (an instance id, see ``bot/core/cluster/instances.py``) and a
 lease (``next_attempt_at`` in the future). The owner renews the lease of every row it
 still holds at each heartbeat, however long the rate limiter keeps a row waiting. Rows
 whose owner is gone (its heartbeat stale, or its instance row deleted) are released at
@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import instances
+from bot.core.cluster import instances
+from bot.core.cluster.instances import InstanceRow
 from bot.core.delivery.claims import UNCLAIMED
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
-from bot.core.instances import InstanceRow
 
 
 def _rowcount(result: object) -> int:

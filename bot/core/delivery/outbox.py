@@ -17,10 +17,10 @@ from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.clock import Clock
-from bot.core.db import Base, UTCDateTime, insert_ignoring
 from bot.core.delivery.categories import Category, optional
 from bot.core.delivery.policy import AllowAll, Candidate, DeliveryPolicy
+from bot.core.kernel.clock import Clock
+from bot.core.kernel.db import Base, UTCDateTime, insert_ignoring
 
 
 class Priority:

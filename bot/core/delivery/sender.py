@@ -1,7 +1,7 @@
 """The outbox sender: drains due rows through the bot's bulk lane and records the answers.
 
 One producer claims about as many due rows as can be sent in the next couple of seconds
-(``sizing.py``) for this process's instance (``bot/core/instances.py``), releasing on
+(``sizing.py``) for this process's instance (``bot/core/cluster/instances.py``), releasing on
 every poll the rows of instances whose heartbeat stopped; the rows wait in one queue
 per chat (``scopes.py``), so a slow chat holds only its own rows; ``outbox_concurrency``
 workers send them (the rate limiter paces them) and Telegram's answers decide each
@@ -22,19 +22,19 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import ExtBot
 
+from bot.core.cluster.instances import Instance
 from bot.core.delivery import claims, leases
 from bot.core.delivery.answers import Deliverer
 from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
 from bot.core.delivery.scopes import Closed, ScopeQueues
 from bot.core.delivery.sizing import ClaimSizer
-from bot.core.events import MessageDelivered, MessageFailed
-from bot.core.instances import Instance
-from bot.core.logging import get_logger
-from bot.core.tasks import cancel_and_wait
+from bot.core.kernel.events import MessageDelivered, MessageFailed
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
-    from bot.core.kernel import Kernel
+    from bot.core.delivery.posting import Posting
 
 log = get_logger(__name__)
 FLUSH_GAP = 0.02  # seconds at least between two writes of outcomes
@@ -57,19 +57,19 @@ class OutboxSender:
         "bot",
         "deliverer",
         "instance",
+        "posting",
         "queues",
-        "services",
         "sizer",
     )
 
-    def __init__(self, services: Kernel, bot: ExtBot[Any]) -> None:
-        settings = services.settings
-        self.services, self.bot = services, bot
-        self.deliverer = Deliverer(services, bot)
+    def __init__(self, posting: Posting, bot: ExtBot[Any]) -> None:
+        settings = posting.settings
+        self.posting, self.bot = posting, bot
+        self.deliverer = Deliverer(posting, bot)
         self.queues = ScopeQueues(group_slots=settings.outbox_concurrency // 2)
         self.sizer = ClaimSizer(settings)
         self.instance = Instance(
-            services.db,
+            posting.db,
             heartbeat=settings.instance_heartbeat_seconds,
             stale=settings.instance_stale_seconds,
         )
@@ -90,7 +90,7 @@ class OutboxSender:
         ]
         self._workers = [
             asyncio.create_task(self._work(), name="outbox-worker")
-            for _ in range(self.services.settings.outbox_concurrency)
+            for _ in range(self.posting.settings.outbox_concurrency)
         ]
 
     async def stop(self) -> None:
@@ -104,7 +104,7 @@ class OutboxSender:
         self.queues.close()
         self.queues.drain()
         if self._workers:
-            grace = self.services.settings.outbox_stop_grace_seconds
+            grace = self.posting.settings.outbox_stop_grace_seconds
             _, late = await asyncio.wait(self._workers, timeout=grace)
             if late:
                 log.warning("sends still in flight after the grace, cancelled", sends=len(late))
@@ -120,7 +120,7 @@ class OutboxSender:
 
     # -- claiming -------------------------------------------------------------------
     async def _produce(self) -> None:
-        poll = self.services.settings.outbox_poll_seconds
+        poll = self.posting.settings.outbox_poll_seconds
         while True:
             target, soon = self.sizer.target(), self.queues.soon
             room = target - soon if soon <= target // 2 else 0
@@ -142,13 +142,13 @@ class OutboxSender:
     async def _claim(self, room: int) -> int:
         """Release the rows of dead instances; lease up to ``room`` due rows, let the
         delivery policy mute or hold some, queue the rest. Returns how many were leased."""
-        settings = self.services.settings
+        settings = self.posting.settings
         sweep = time.monotonic() - self._swept_at >= settings.outbox_poll_seconds
         if room <= 0 and not sweep:
             return 0
         owner = self.instance.id
-        async with self.services.db.session() as session:
-            now = self.services.clock.now()
+        async with self.posting.db.session() as session:
+            now = self.posting.clock.now()
             if sweep:
                 await self._sweep(session, now)
             if room <= 0 or not self.instance.fresh:
@@ -172,7 +172,7 @@ class OutboxSender:
     async def _sweep(self, session: AsyncSession, now: datetime) -> None:
         """Release the rows of instances presumed dead (once per poll interval at most)."""
         self._swept_at = time.monotonic()
-        stale = self.services.settings.instance_stale_seconds
+        stale = self.posting.settings.instance_stale_seconds
         released = await leases.release_stale(
             session, keep=self.instance.id, stale_seconds=stale, now=now
         )
@@ -182,9 +182,9 @@ class OutboxSender:
     async def _review(
         self, session: AsyncSession, rows: list[Claimed], now: datetime
     ) -> list[Claimed]:
-        rows, muted, held = await claims.review(session, self.services.outbox.policy, rows, now)
+        rows, muted, held = await claims.review(session, self.posting.outbox.policy, rows, now)
         if muted:
-            self.services.metrics.messages_sent.labels("bulk", "skipped").inc(muted)
+            self.posting.metrics.messages_sent.labels("bulk", "skipped").inc(muted)
         if held:
             log.debug("outbox rows held by the delivery policy", rows=held)
         return rows
@@ -192,13 +192,13 @@ class OutboxSender:
     async def _gauge_depth(self, session: AsyncSession) -> None:
         if time.monotonic() - self._depth_at > DEPTH_EVERY:
             self._depth_at = time.monotonic()
-            self.services.metrics.outbox_depth.set(await claims.pending_count(session))
+            self.posting.metrics.outbox_depth.set(await claims.pending_count(session))
 
     # -- leases -----------------------------------------------------------------------
     async def _renew(self, session: AsyncSession, owner: str) -> None:
         """At every heartbeat: the rows this instance holds stay leased to it."""
-        lease = timedelta(seconds=self.services.settings.outbox_lease_seconds)
-        await leases.renew(session, owner, self.services.clock.now() + lease)
+        lease = timedelta(seconds=self.posting.settings.outbox_lease_seconds)
+        await leases.renew(session, owner, self.posting.clock.now() + lease)
 
     async def _lost(self, _owner: str) -> None:
         """A sibling presumed this instance dead and took its rows: drop the queued ones."""
@@ -206,8 +206,8 @@ class OutboxSender:
         log.warning("outbox rows dropped: taken over by another instance", rows=len(dropped))
 
     async def _give_back_all(self) -> None:
-        async with self.services.db.session() as session:
-            given = await leases.give_back(session, self.instance.id, self.services.clock.now())
+        async with self.posting.db.session() as session:
+            given = await leases.give_back(session, self.instance.id, self.posting.clock.now())
         if given:
             log.info("outbox rows given back on stop", rows=given)
 
@@ -267,7 +267,7 @@ class OutboxSender:
         if not done:
             return
         try:
-            async with self.services.db.session() as session:
+            async with self.posting.db.session() as session:
                 lost = await claims.record(session, done)
         except BaseException:  # cancelled too: the outcomes must not be forgotten
             self._done[:0] = done
@@ -279,13 +279,13 @@ class OutboxSender:
                 await self._announce(outcome)
 
     async def _announce(self, outcome: Outcome) -> None:
-        self.services.metrics.messages_sent.labels("bulk", outcome.status.value).inc()
+        self.posting.metrics.messages_sent.labels("bulk", outcome.status.value).inc()
         row = outcome.row
         if outcome.status == OutboxStatus.SENT:
-            await self.services.bus.publish(
+            await self.posting.bus.publish(
                 MessageDelivered(row.key, outcome.chat_id, outcome.message_id or 0)
             )
         elif outcome.status == OutboxStatus.FAILED:
-            await self.services.bus.publish(
+            await self.posting.bus.publish(
                 MessageFailed(row.key, outcome.chat_id, outcome.error or "")
             )

@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.core.jobs.fire_times import first_fire, last_fire, next_fire
 from bot.core.jobs.models import Trigger
-from bot.core.jobs.schedule import first_fire, last_fire, next_fire
-from bot.core.logging import get_logger
+from bot.core.kernel.logging import get_logger
 
 if TYPE_CHECKING:
     from bot.core.context import App, BotContext, Services

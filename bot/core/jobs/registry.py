@@ -13,9 +13,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.config import ConfigError, JobOverride
-from bot.core.jobs.schedule import ScheduleError, build_trigger, parse_schedule
+from bot.core.jobs.fire_times import ScheduleError, build_trigger, parse_schedule
 from bot.core.jobs.spec import JobSpec
+from bot.core.kernel.settings import ConfigError, JobOverride
 
 
 class JobConfigError(ConfigError, ValueError):

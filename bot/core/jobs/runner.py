@@ -21,23 +21,23 @@ import structlog
 from telegram import Bot
 
 from bot.core.alerts import alert_admins
-from bot.core.events import JobFailed
-from bot.core.i18n import N_, _, ngettext
 from bot.core.jobs import statements, store
+from bot.core.jobs.fire_times import last_fire
 from bot.core.jobs.models import RunStatus, Trigger
-from bot.core.jobs.schedule import last_fire
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.store import JobRunRecord
-from bot.core.logging import get_logger
-from bot.core.outage import database_unreachable
-from bot.core.tasks import cancel_and_wait
+from bot.core.kernel.events import JobFailed
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.tasks import cancel_and_wait
+from bot.core.people.i18n import N_, _, ngettext
+from bot.core.telegram.outage import database_unreachable
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.core.context import Services
+    from bot.core.delivery.posting import Posting
     from bot.core.jobs.registry import JobRegistry
-    from bot.core.kernel import Kernel
 
 log = get_logger(__name__)
 OUTAGE_FIRST_DELAY, OUTAGE_MAX_DELAY = 0.5, 30.0  # retrying a claim the database refused
@@ -76,22 +76,22 @@ class JobRunner:
         "bot",
         "hand_to_jobs",
         "jobs",
+        "posting",
         "rng",
-        "services",
     )
 
     def __init__(
         self,
-        kernel: Kernel,
+        posting: Posting,
         jobs: JobRegistry,
         bot: Bot,
         *,
         hand_to_jobs: Services,
         rng: random.Random | None = None,
     ) -> None:
-        """``kernel`` is what the runner itself uses (named ``services`` as before);
-        ``hand_to_jobs`` is only passed on to job functions as ``ctx.services``."""
-        self.services = kernel
+        """``posting`` is what the runner itself uses; ``hand_to_jobs`` is only passed on
+        to job functions as ``ctx.services``."""
+        self.posting = posting
         self.jobs, self.bot, self.hand_to_jobs = jobs, bot, hand_to_jobs
         self.rng = rng or random.Random()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -102,8 +102,8 @@ class JobRunner:
         self._caught_up.set()
 
     def validate(self) -> None:
-        """Apply the settings overrides; :class:`~bot.core.config.ConfigError` if any is bad."""
-        settings = self.services.settings
+        """Apply the settings overrides; :class:`ConfigError` if any is bad."""
+        settings = self.posting.settings
         self.jobs.configure(settings.jobs, settings.timezone)
 
     def spec(self, name: str) -> JobSpec:
@@ -190,7 +190,7 @@ class JobRunner:
         ``catchup``) within the job's catch-up window, and is recorded ``missed`` after it."""
         delay, tries = OUTAGE_FIRST_DELAY, 0
         while True:
-            late = (self.services.clock.now() - slot).total_seconds()
+            late = (self.posting.clock.now() - slot).total_seconds()
             try:
                 if tries and late > spec.catchup:
                     await self.record_missed(spec, trigger, slot, "the database was unreachable")
@@ -216,7 +216,7 @@ class JobRunner:
     ) -> int | None:
         """One transaction: a free slot is claimed by one statement; otherwise, in the same
         transaction, check pause, live and stale runs, reap stale rows, insert the slot."""
-        now, db = self.services.clock.now(), self.services.db
+        now, db = self.posting.clock.now(), self.posting.db
         run_id, why, stale = None, "slot already claimed", []
         async with db.engine.begin() as conn:
             run_id = await statements.claim_free(
@@ -284,7 +284,7 @@ class JobRunner:
                 if outcome.attempts >= spec.retry.attempts:
                     outcome.status = RunStatus.FAILED
                     return
-                await self.services.clock.sleep(backoff(spec.retry, outcome.attempts, self.rng))
+                await self.posting.clock.sleep(backoff(spec.retry, outcome.attempts, self.rng))
             else:
                 outcome.status, outcome.error = RunStatus.SUCCEEDED, None
                 return
@@ -292,7 +292,7 @@ class JobRunner:
     async def _record(
         self, spec: JobSpec, run_id: int, outcome: _Outcome, duration: float
     ) -> JobRunRecord:
-        db = self.services.db
+        db = self.posting.db
         async with db.engine.begin() as conn:
             record, streak = await statements.finish(
                 conn,
@@ -300,7 +300,7 @@ class JobRunner:
                 spec.name,
                 status=outcome.status,
                 attempts=outcome.attempts,
-                finished=self.services.clock.now(),
+                finished=self.posting.clock.now(),
                 duration=duration,
                 error=outcome.error,
                 summary=(outcome.summary or "")[:1000] or None,
@@ -310,7 +310,7 @@ class JobRunner:
                 async with db.sessions(bind=conn) as session:
                     await self._update_streak(session, record)
                     await session.flush()
-        metrics = self.services.metrics
+        metrics = self.posting.metrics
         metrics.job_runs.labels(spec.name, record.status).inc()
         metrics.job_duration.labels(spec.name).observe(duration)
         log.info(
@@ -323,7 +323,7 @@ class JobRunner:
             error=record.error,
         )
         if record.status != RunStatus.SUCCEEDED:
-            await self.services.bus.publish(
+            await self.posting.bus.publish(
                 JobFailed(spec.name, record.error or record.status, record.attempts)
             )
         return record
@@ -336,23 +336,23 @@ class JobRunner:
             if current is None or (current[0] == 0 and current[1] is None):
                 return
         state = await store.state(session, record.job)
-        now = self.services.clock.now()
+        now = self.posting.clock.now()
         if record.status == RunStatus.SUCCEEDED:
             if state.consecutive_failures and state.last_alert_at is not None:
                 text = functools.partial(_recovered, record, state.consecutive_failures)
-                await alert_admins(self.services, session, f"job:{record.job}:ok:{record.id}", text)
+                await alert_admins(self.posting, session, f"job:{record.job}:ok:{record.id}", text)
             state.consecutive_failures, state.last_alert_at = 0, None
             return
         state.consecutive_failures += 1
         if state.last_alert_at is None or now - state.last_alert_at >= ALERT_QUIET:
             text = functools.partial(_failed, record, state.consecutive_failures)
-            await alert_admins(self.services, session, f"job:{record.job}:fail:{record.id}", text)
+            await alert_admins(self.posting, session, f"job:{record.job}:fail:{record.id}", text)
             state.last_alert_at = now
 
     async def reap(self, spec: JobSpec) -> list[int]:
         """Mark ``running`` rows older than the timeout as timed out (a process died mid-run)."""
-        async with self.services.db.session() as session:
-            stale = await self._reap_in(session, spec, self.services.clock.now())
+        async with self.posting.db.session() as session:
+            stale = await self._reap_in(session, spec, self.posting.clock.now())
         await self._reaped(spec, stale)
         return stale
 
@@ -365,8 +365,8 @@ class JobRunner:
     async def _reaped(self, spec: JobSpec, stale: list[int]) -> None:
         for run_id in stale:
             log.warning("stale run marked timed out", job=spec.name, run_id=run_id)
-            self.services.metrics.job_runs.labels(spec.name, RunStatus.TIMED_OUT).inc()
-            await self.services.bus.publish(JobFailed(spec.name, "stale run timed out", 0))
+            self.posting.metrics.job_runs.labels(spec.name, RunStatus.TIMED_OUT).inc()
+            await self.posting.bus.publish(JobFailed(spec.name, "stale run timed out", 0))
 
     async def _overlapped(self, spec: JobSpec, trigger: Trigger, slot: datetime) -> None:
         """A slot that fell while the previous run still ran: recorded, not queued."""
@@ -377,8 +377,8 @@ class JobRunner:
     async def record_missed(
         self, spec: JobSpec, trigger: Trigger, slot: datetime, why: str
     ) -> None:
-        now = self.services.clock.now()
-        async with self.services.db.session() as session:
+        now = self.posting.clock.now()
+        async with self.posting.db.session() as session:
             await store.claim(
                 session,
                 job=spec.name,
@@ -391,7 +391,7 @@ class JobRunner:
                 duration=0.0,
                 error=f"missed: {why}",
             )
-        self.services.metrics.job_runs.labels(spec.name, RunStatus.MISSED).inc()
+        self.posting.metrics.job_runs.labels(spec.name, RunStatus.MISSED).inc()
 
     def catch_up_in_background(self) -> None:
         """Start :meth:`catch_up` as a task this runner owns: the bot answers users while
@@ -410,9 +410,9 @@ class JobRunner:
         "Now" is read per job: when catch-up runs beside the scheduler, a slot the scheduler
         already ran is taken, not replayed after a newer one."""
         self.validate()
-        async with self.services.db.session() as session:
+        async with self.posting.db.session() as session:
             paused = await store.paused_jobs(session)
-            installed = await store.first_start(session, self.services.clock.now())
+            installed = await store.first_start(session, self.posting.clock.now())
         records = []
         for spec in sorted(self.jobs, key=lambda s: s.priority):
             if self._stopping:
@@ -420,7 +420,7 @@ class JobRunner:
             if not self.jobs.enabled(spec.name) or spec.name in paused or spec.manual:
                 continue
             await self.reap(spec)
-            record = await self._catch_up_one(spec, self.services.clock.now(), installed)
+            record = await self._catch_up_one(spec, self.posting.clock.now(), installed)
             if record is not None:
                 records.append(record)
         return records
@@ -433,7 +433,7 @@ class JobRunner:
         slot = last_fire(self.jobs.trigger(spec.name), now)
         if slot is None or slot < installed:
             return None
-        async with self.services.db.session() as session:
+        async with self.posting.db.session() as session:
             if await store.slot_taken(session, spec.name, slot):
                 return None
         late = (now - slot).total_seconds()
@@ -447,7 +447,7 @@ class JobRunner:
     async def set_paused(self, name: str, paused: bool) -> bool:
         """Pause or resume ``name`` (kept in the database); False if it already was."""
         self.spec(name)
-        async with self.services.db.session() as session:
+        async with self.posting.db.session() as session:
             state = await store.state(session, name)
             changed = state.paused != paused
             state.paused = paused

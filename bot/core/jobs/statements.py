@@ -18,9 +18,9 @@ from sqlalchemy import BigInteger, Boolean, Integer, String, bindparam, exists, 
 from sqlalchemy import update as generic_update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.db import UTCDateTime, insert_for
 from bot.core.jobs.models import JobRun, JobState, RunStatus, Trigger
 from bot.core.jobs.store import _COLUMNS, JobRunRecord
+from bot.core.kernel.db import UTCDateTime, insert_for
 
 Streak = tuple[int, datetime | None] | None
 

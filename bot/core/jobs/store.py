@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import insert_ignoring, insert_missing
 from bot.core.jobs.models import Installation, JobRun, JobState, RunStatus
+from bot.core.kernel.db import insert_ignoring, insert_missing
 
 
 @dataclass(frozen=True, slots=True)

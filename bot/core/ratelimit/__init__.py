@@ -5,9 +5,9 @@ The Redis backends (:mod:`.redis`, :mod:`.failover`) are imported from their mod
 
 from __future__ import annotations
 
-from bot.core.breaker import CircuitBreaker
-from bot.core.config import Settings
-from bot.core.metrics import Metrics
+from bot.core.kernel.breaker import CircuitBreaker
+from bot.core.kernel.metrics import Metrics
+from bot.core.kernel.settings import Settings
 from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Verdict, Window
 from bot.core.ratelimit.limiter import BULK, INTERACTIVE, CompanionRateLimiter, RatePolicy
 
@@ -33,9 +33,9 @@ def build_rate_limiter(
     margin = settings.rate_margin_seconds
     backend: LimitBackend = MemoryBackend(margin)
     if settings.redis_url:  # the Redis client is imported only then
+        from bot.core.kernel.rediscache import redis_client
         from bot.core.ratelimit.failover import FailoverBackend
         from bot.core.ratelimit.redis import RedisBackend
-        from bot.core.rediscache import redis_client
 
         shared = RedisBackend(redis_client(settings.redis_url), margin=margin)
         breaker = breaker or CircuitBreaker("redis", settings.redis_retry_seconds, metrics)

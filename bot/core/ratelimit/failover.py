@@ -1,6 +1,6 @@
 """The Redis windows while Redis answers, this process's windows while it does not.
 
-A Redis error opens the shared :class:`~bot.core.breaker.CircuitBreaker`: sends are
+A Redis error opens the shared :class:`~bot.core.kernel.breaker.CircuitBreaker`: sends are
 then admitted against an in-memory backend (exact for one process; each of several
 processes then limits only itself) and Redis is probed every few seconds, by a ping in
 the background, so a Redis that hangs never holds the dispatcher. A send is
@@ -14,11 +14,11 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from bot.core.breaker import CircuitBreaker
+from bot.core.kernel.breaker import CircuitBreaker
+from bot.core.kernel.rediscache import REDIS_ERRORS
+from bot.core.kernel.tasks import cancel_and_wait
 from bot.core.ratelimit.backend import LimitBackend, MemoryBackend, Scope, Verdict
 from bot.core.ratelimit.redis import RedisBackend
-from bot.core.rediscache import REDIS_ERRORS
-from bot.core.tasks import cancel_and_wait
 
 
 class FailoverBackend(LimitBackend):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
-from bot.core.commands import PRIVATE_NEW_MESSAGE, Command
 from bot.core.context import Services
-from bot.core.i18n import N_
 from bot.core.module import Module, Routed
+from bot.core.people.i18n import N_
+from bot.core.telegram.commands import PRIVATE_NEW_MESSAGE, Command
 from bot.modules.accounts import handlers, zones
 
 POINTER_GROUP = 101  # after every module, and after the unknown-command answer (100)

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from telegram import ChatMember, Update
 
-from bot.core import users
 from bot.core.context import BotContext
-from bot.core.events import UserBecameReachable, UserBecameUnreachable, UserRegistered
-from bot.core.i18n import N_, _
-from bot.core.logging import get_logger
+from bot.core.kernel.events import UserBecameReachable, UserBecameUnreachable, UserRegistered
+from bot.core.kernel.logging import get_logger
+from bot.core.people import users
+from bot.core.people.i18n import N_, _
 
 log = get_logger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.core import users, zones
 from bot.core.context import BotContext
-from bot.core.events import UserZoneChanged
-from bot.core.i18n import N_, _
+from bot.core.kernel.events import UserZoneChanged
+from bot.core.people import users, zones
+from bot.core.people.i18n import N_, _
 
 PREFIX = "tz:"
 CHOOSE = N_(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from telegram import Message, Update
 
-from bot.core.commands import admin_only
 from bot.core.context import BotContext, Services
-from bot.core.i18n import _
 from bot.core.jobs.args import ArgsError, parse_args
 from bot.core.jobs.models import Trigger
-from bot.core.logging import get_logger
-from bot.core.parse import ascii_int
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.parse import ascii_int
+from bot.core.people.i18n import _
+from bot.core.telegram.commands import admin_only
 from bot.modules.admin import service
 
 log = get_logger(__name__)

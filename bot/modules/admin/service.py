@@ -6,12 +6,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.context import Services
-from bot.core.i18n import N_, _, ngettext
 from bot.core.jobs import store
-from bot.core.jobs.schedule import describe, first_fire
+from bot.core.jobs.fire_times import describe, first_fire
 from bot.core.jobs.spec import JobSpec
 from bot.core.jobs.store import JobRunRecord
-from bot.core.replies import shorten
+from bot.core.people.i18n import N_, _, ngettext
+from bot.core.telegram.bot import shorten
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
 # A job's error can be a page long: a reply shows its start (the log and job_runs keep it all).

@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.formatting import short_day
-from bot.core.i18n import N_, _, current, speaking
+from bot.core.people.formatting import short_day
+from bot.core.people.i18n import N_, _, current, speaking
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.core.commands import admin_only
 from bot.core.context import BotContext
+from bot.core.telegram.commands import admin_only
 from bot.modules.analytics import service
 
 

@@ -9,8 +9,8 @@ from babel.dates import format_date
 from bot.core.alerts import admins_by_language, to_admins
 from bot.core.context import Services
 from bot.core.delivery import Priority
-from bot.core.i18n import _, current, ngettext, speaking
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
+from bot.core.people.i18n import _, current, ngettext, speaking
 from bot.modules.analytics import service
 from bot.modules.analytics.chart import Points, render_in_child
 

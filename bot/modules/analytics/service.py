@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import formatting, users
 from bot.core.context import Services
-from bot.core.db import dialect_insert
 from bot.core.delivery.backlog import pending_count
-from bot.core.formatting import number
-from bot.core.i18n import N_, _
+from bot.core.kernel.db import dialect_insert
+from bot.core.people import formatting, users
+from bot.core.people.formatting import number
+from bot.core.people.i18n import N_, _
 from bot.core.stats import StatsRegistry, as_of
 from bot.modules.analytics.models import DailySnapshot
 

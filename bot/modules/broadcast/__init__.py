@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.core.commands import Command
 from bot.core.context import Services
-from bot.core.i18n import N_
 from bot.core.module import Module
+from bot.core.people.i18n import N_
+from bot.core.telegram.commands import Command
 from bot.modules.broadcast import handlers
 
 COMMANDS = (

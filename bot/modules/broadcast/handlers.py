@@ -8,10 +8,10 @@ from collections.abc import Callable
 from telegram import Message, Update
 from telegram.error import BadRequest
 
-from bot.core.commands import admin_only
 from bot.core.context import BotContext, Services
-from bot.core.i18n import N_, _
-from bot.core.logging import get_logger
+from bot.core.kernel.logging import get_logger
+from bot.core.people.i18n import N_, _
+from bot.core.telegram.commands import admin_only
 from bot.modules.broadcast import service
 from bot.modules.broadcast.models import Broadcast
 

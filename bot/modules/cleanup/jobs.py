@@ -6,8 +6,8 @@ from datetime import time, timedelta
 
 from bot.core.context import Services
 from bot.core.jobs import Cron, DailyAt, JobContext, JobSpec, RetryPolicy
-from bot.core.logging import get_logger
-from bot.core.retention import PurgeRequest
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.retention import PurgeRequest
 from bot.modules.cleanup import service
 
 log = get_logger(__name__)
@@ -76,7 +76,7 @@ SPECS = (
 
 async def _purge_redis(services: Services) -> list[str]:
     """Stale keys of the Redis cache, when the cache is one (Redis is imported only then)."""
-    from bot.core.rediscache import RedisCache
+    from bot.core.kernel.rediscache import RedisCache
 
     if not isinstance(services.cache, RedisCache):
         return []

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot.core.cache import KEY_PREFIX
-from bot.core.db import Database
 from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.jobs.models import JobRun, RunStatus
-from bot.core.retention import Purged, delete_in_batches
+from bot.core.kernel.cache import KEY_PREFIX
+from bot.core.kernel.db import Database
+from bot.core.kernel.retention import Purged, delete_in_batches
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

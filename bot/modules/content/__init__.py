@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.commands import Command
 from bot.core.context import Services
-from bot.core.events import MessageDelivered
-from bot.core.i18n import N_
-from bot.core.logging import get_logger
+from bot.core.kernel.events import MessageDelivered
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.parse import SERIAL_MAX, ascii_int
 from bot.core.module import Module
-from bot.core.parse import SERIAL_MAX, ascii_int
+from bot.core.people.i18n import N_
+from bot.core.telegram.commands import Command
 from bot.modules.content import handlers, service
 from bot.modules.content.events import PostPublished
 from bot.modules.content.jobs import JOBS

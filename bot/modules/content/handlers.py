@@ -7,12 +7,12 @@ from datetime import datetime
 
 from telegram import Message, Update
 
-from bot.core.clock import local_time
-from bot.core.commands import admin_only
 from bot.core.context import BotContext, Services
-from bot.core.i18n import N_, _
-from bot.core.logging import get_logger
-from bot.core.parse import SERIAL_MAX, ascii_int
+from bot.core.kernel.clock import local_time
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.parse import SERIAL_MAX, ascii_int
+from bot.core.people.i18n import N_, _
+from bot.core.telegram.commands import admin_only
 from bot.modules.content import service
 from bot.modules.content.events import PostCancelled
 from bot.modules.content.jobs import queue_due

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import insert_ignoring
 from bot.core.delivery import Category, Outbox, Priority
-from bot.core.i18n import N_, _
+from bot.core.kernel.db import insert_ignoring
+from bot.core.people.i18n import N_, _
 from bot.modules.content.models import Post, PostStatus
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.core import users
 from bot.core.context import BotContext
-from bot.core.formatting import day, number
-from bot.core.i18n import N_, _, ngettext
+from bot.core.people import users
+from bot.core.people.formatting import day, number
+from bot.core.people.i18n import N_, _, ngettext
 from bot.modules.economy import service
 
 REASONS: dict[str, str] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import time
 
 from bot.core.alerts import alert_admins
-from bot.core.i18n import _, ngettext
 from bot.core.jobs import DailyAt, JobContext, JobSpec
+from bot.core.people.i18n import _, ngettext
 from bot.modules.economy import service
 
 BATCH = 500

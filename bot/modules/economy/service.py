@@ -18,8 +18,8 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import dialect_insert
-from bot.core.events import EventBus
+from bot.core.kernel.db import dialect_insert
+from bot.core.kernel.events import EventBus
 from bot.modules.economy.events import PointsAwarded
 from bot.modules.economy.models import Balance, LedgerEntry
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from babel import Locale
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.core import i18n
 from bot.core.context import BotContext
-from bot.core.i18n import _
-from bot.core.languages import choices, store_choice
+from bot.core.people import i18n
+from bot.core.people.i18n import _
+from bot.core.people.languages import choices, store_choice
 
 PREFIX = "lang:set:"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.core.commands import admin_only
 from bot.core.context import BotContext
-from bot.core.formatting import number
-from bot.core.i18n import N_, _, ngettext
-from bot.core.logging import get_logger
-from bot.core.parse import SERIAL_MAX, ascii_int
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.parse import SERIAL_MAX, ascii_int
+from bot.core.people.formatting import number
+from bot.core.people.i18n import N_, _, ngettext
+from bot.core.telegram.commands import admin_only
 from bot.modules.missions import catalogue, service, times
 from bot.modules.missions.models import AssignmentStatus
 from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from bot.core import schedules, users
 from bot.core.context import BotContext, Services
-from bot.core.i18n import N_, _
+from bot.core.people import user_times as schedules
+from bot.core.people import users
+from bot.core.people.i18n import N_, _
 from bot.modules.missions import times
 
 USAGE = N_(

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.i18n import _, ngettext, speaking
 from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobSpec
-from bot.core.languages import language_column
-from bot.core.users import User
+from bot.core.people.i18n import _, ngettext, speaking
+from bot.core.people.languages import language_column
+from bot.core.people.users import User
 from bot.modules.missions import service, times
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.models import Mission, MissionAssignment

@@ -1,6 +1,6 @@
 """How a mission looks in a chat; shared by /mission and the daily outbox message.
 
-Texts are written in the current language (:mod:`bot.core.i18n`): the user's own when
+Texts are written in the current language (:mod:`bot.core.people.i18n`): the user's own when
 answering them, the recipient's when the daily job queues their message.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.formatting import number
-from bot.core.i18n import _, ngettext
-from bot.core.parse import SERIAL_MAX, ascii_int
+from bot.core.kernel.parse import SERIAL_MAX, ascii_int
+from bot.core.people.formatting import number
+from bot.core.people.i18n import _, ngettext
 from bot.modules.missions.models import Mission
 
 DONE_PREFIX = "mission:done:"

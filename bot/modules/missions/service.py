@@ -16,9 +16,9 @@ from enum import StrEnum
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import dialect_insert, insert_missing
-from bot.core.events import EventBus
-from bot.core.users import User
+from bot.core.kernel.db import dialect_insert, insert_missing
+from bot.core.kernel.events import EventBus
+from bot.core.people.users import User
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.events import MissionAssigned, MissionCompleted, MissionMissed
 from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssignment, Streak

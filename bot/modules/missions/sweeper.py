@@ -19,17 +19,17 @@ from typing import Any
 from sqlalchemy import SmallInteger, cast, exists, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import schedules
 from bot.core.context import Services
-from bot.core.db import dialect_insert
 from bot.core.delivery import Category, Priority, Queued
-from bot.core.i18n import _, ngettext, speaking
 from bot.core.jobs import JobContext
 from bot.core.jobs.models import Trigger
-from bot.core.languages import language_column
-from bot.core.logging import get_logger
-from bot.core.schedules import UserSchedule
-from bot.core.users import User
+from bot.core.kernel.db import dialect_insert
+from bot.core.kernel.logging import get_logger
+from bot.core.people import user_times as schedules
+from bot.core.people.i18n import _, ngettext, speaking
+from bot.core.people.languages import language_column
+from bot.core.people.user_times import UserSchedule
+from bot.core.people.users import User
 from bot.modules.missions import service, times
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.events import MissionAssigned

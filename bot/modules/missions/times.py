@@ -13,10 +13,11 @@ from datetime import date, time, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import schedules, users, zones
 from bot.core.context import Services
-from bot.core.events import UserZoneChanged
 from bot.core.jobs import DailyAt
+from bot.core.kernel.events import UserZoneChanged
+from bot.core.people import user_times as schedules
+from bot.core.people import users, zones
 
 MISSION, STREAK_RISK = "mission", "streak_risk"
 KINDS = (MISSION, STREAK_RISK)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import MessageHandler, filters
 
-from bot.core.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
-from bot.core.config import Settings
 from bot.core.context import Services
-from bot.core.events import MessageDelivered
-from bot.core.i18n import N_, _
+from bot.core.kernel.events import MessageDelivered
+from bot.core.kernel.settings import Settings
 from bot.core.module import Module, Routed
+from bot.core.people.i18n import N_, _
+from bot.core.telegram.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
 from bot.modules.moderation import cards, direct, handlers, records, review, service
 from bot.modules.moderation.jobs import JOBS

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.clock import local_time
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.i18n import N_, _
-from bot.core.languages import speaking_to
+from bot.core.kernel.clock import local_time
+from bot.core.people.i18n import N_, _
+from bot.core.people.languages import speaking_to
 from bot.modules.moderation.models import ReviewCard, State, Submission
 
 PREFIX = "mod"

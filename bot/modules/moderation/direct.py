@@ -18,8 +18,8 @@ from telegram.ext import filters
 
 from bot.core.context import BotContext, Services
 from bot.core.delivery import Category, Priority
-from bot.core.i18n import _
-from bot.core.logging import get_logger
+from bot.core.kernel.logging import get_logger
+from bot.core.people.i18n import _
 from bot.modules.moderation import cards, service
 from bot.modules.moderation.drafts import draft_of
 from bot.modules.moderation.models import State, Submission

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.i18n import _, ngettext
 from bot.core.jobs import Every, JobContext, JobSpec
-from bot.core.languages import speaking_to
+from bot.core.people.i18n import _, ngettext
+from bot.core.people.languages import speaking_to
 from bot.modules.moderation.cards import local, reviewers
 from bot.modules.moderation.models import State, Submission
 

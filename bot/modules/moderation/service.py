@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.config import ModerationSettings
-from bot.core.events import Event, EventBus
-from bot.core.i18n import _
+from bot.core.kernel.events import Event, EventBus
+from bot.core.kernel.settings import ModerationSettings
+from bot.core.people.i18n import _
 from bot.modules.moderation import checks
 from bot.modules.moderation.events import (
     AuthorBanned,

@@ -16,8 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.core.context import App, Services
 from bot.core.delivery.backlog import pending_count
-from bot.core.logging import get_logger
-from bot.core.metrics import exposition
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.metrics import exposition
 
 log = get_logger(__name__)
 

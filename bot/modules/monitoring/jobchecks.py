@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.i18n import _, ngettext
 from bot.core.jobs import store
+from bot.core.jobs.fire_times import first_fire, next_fire
 from bot.core.jobs.models import JobRun, RunStatus
-from bot.core.jobs.schedule import first_fire, next_fire
+from bot.core.people.i18n import _, ngettext
 from bot.modules.monitoring.service import Findings, State
 
 STARTED_KEY = "monitoring:started"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.core import users
 from bot.core.context import BotContext
-from bot.core.i18n import N_, _, pgettext
+from bot.core.people import users
+from bot.core.people.i18n import N_, _, pgettext
 from bot.modules.notifications import service
 from bot.modules.notifications.models import NotificationPrefs
 

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import zones
-from bot.core.db import insert_missing
 from bot.core.delivery import Candidate, Category, Decision, DeliveryPolicy
 from bot.core.delivery.categories import optional
-from bot.core.i18n import N_
-from bot.core.users import User
+from bot.core.kernel.db import insert_missing
+from bot.core.people import zones
+from bot.core.people.i18n import N_
+from bot.core.people.users import User
 from bot.modules.notifications.models import NotificationPrefs
 
 # Optional message category -> the preference that mutes it (transactional ones,

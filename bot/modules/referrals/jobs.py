@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.i18n import ngettext
 from bot.core.jobs import Every, JobContext, JobSpec
+from bot.core.people.i18n import ngettext
 from bot.modules.referrals import service
 
 BATCH = 200

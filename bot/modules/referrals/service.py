@@ -19,12 +19,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.db import dialect_insert
 from bot.core.delivery import Category, Priority
-from bot.core.formatting import number
-from bot.core.i18n import _, ngettext
-from bot.core.languages import speaking_to
-from bot.core.users import User, count_invited
+from bot.core.kernel.db import dialect_insert
+from bot.core.people.formatting import number
+from bot.core.people.i18n import _, ngettext
+from bot.core.people.languages import speaking_to
+from bot.core.people.users import User, count_invited
 from bot.modules.referrals.events import ReferralRewarded
 from bot.modules.referrals.models import ReferralReward
 

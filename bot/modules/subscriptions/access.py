@@ -14,11 +14,11 @@ from datetime import datetime, timedelta, tzinfo
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.core import users
 from bot.core.context import Services
 from bot.core.delivery import Category
-from bot.core.i18n import _
-from bot.core.logging import get_logger
+from bot.core.kernel.logging import get_logger
+from bot.core.people import users
+from bot.core.people.i18n import _
 from bot.modules.subscriptions import charges, links, service
 from bot.modules.subscriptions.events import SubscriptionExpired, SubscriptionGranted
 

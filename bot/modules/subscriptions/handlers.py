@@ -7,13 +7,13 @@ import re
 
 from telegram import LabeledPrice, Update
 
-from bot.core import users
-from bot.core.commands import admin_only
 from bot.core.context import BotContext
-from bot.core.formatting import number
-from bot.core.i18n import N_, _, ngettext
-from bot.core.logging import get_logger
-from bot.core.parse import USER_ID_MAX, ascii_int
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.parse import USER_ID_MAX, ascii_int
+from bot.core.people import users
+from bot.core.people.formatting import number
+from bot.core.people.i18n import N_, _, ngettext
+from bot.core.telegram.commands import admin_only
 from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
 
 log = get_logger(__name__)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import functools
 from datetime import datetime, time, timedelta, tzinfo
 
-from bot.core import users
 from bot.core.delivery import Category
-from bot.core.i18n import _
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
+from bot.core.people import users
+from bot.core.people.i18n import _
 from bot.modules.subscriptions import access, service, settle
 
 BATCH = 500

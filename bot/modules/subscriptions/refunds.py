@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
-from bot.core import users
 from bot.core.context import Services
 from bot.core.delivery import Category
-from bot.core.formatting import number
-from bot.core.i18n import _
-from bot.core.logging import get_logger
+from bot.core.kernel.logging import get_logger
+from bot.core.people import users
+from bot.core.people.formatting import number
+from bot.core.people.i18n import _
 from bot.modules.subscriptions import access, charges, service
 from bot.modules.subscriptions.events import SubscriptionExpired
 from bot.modules.subscriptions.models import ChargeState, StarPayment

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import formatting
-from bot.core.db import dialect_insert
 from bot.core.delivery import Category, Outbox, Priority
-from bot.core.i18n import _
-from bot.core.languages import speaking_to
-from bot.core.retention import PurgeRequest, delete_in_batches
-from bot.core.users import User
+from bot.core.kernel.db import dialect_insert
+from bot.core.kernel.retention import PurgeRequest, delete_in_batches
+from bot.core.people import formatting
+from bot.core.people.i18n import _
+from bot.core.people.languages import speaking_to
+from bot.core.people.users import User
 from bot.modules.subscriptions.models import InviteLink, Subscription, SubscriptionStatus
 
 MAX_DURATION = timedelta(days=3650)

@@ -16,11 +16,11 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.core import users
 from bot.core.alerts import Text, alert_admins
 from bot.core.context import Services
-from bot.core.i18n import _, speaking
-from bot.core.logging import get_logger
+from bot.core.kernel.logging import get_logger
+from bot.core.people import users
+from bot.core.people.i18n import _, speaking
 from bot.modules.subscriptions import access, charges, service
 from bot.modules.subscriptions.charges import Charge
 from bot.modules.subscriptions.models import ChargeState

@@ -1,0 +1,446 @@
+"""Settings read from the environment and `.env`, validated once at start-up.
+
+Every field is documented in `.env.example`. A bad value stops the process with
+one line naming the setting (see :func:`describe_errors`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_origin
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.core.kernel.locales import languages
+from bot.core.kernel.parse import ID_MAX, ascii_int
+
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+class JobOverride(BaseModel):
+    """What settings may change about one declared job."""
+
+    schedule: str | None = None
+    enabled: bool = True
+    timeout: float | None = Field(default=None, gt=0)
+    catchup: float | None = Field(default=None, ge=0)
+
+
+class FeedSource(BaseModel):
+    """One feed to import channel posts from, with an optional backup URL."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[\w.-]+$")
+    url: str
+    backup_url: str | None = None
+
+    @field_validator("url", "backup_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"feed URL must start with http:// or https://, got {value!r}")
+        return value
+
+
+class RetentionSettings(BaseModel):
+    """How long finished records live before ``cleanup.daily`` removes them."""
+
+    job_runs_days: int = Field(default=30, ge=1, le=3650)
+    job_runs_keep_last: int = Field(default=20, ge=0, le=100_000)
+    outbox_days: int = Field(default=14, ge=1, le=3650)
+    media_days: int = Field(default=14, ge=1, le=3650)
+    redis_idle_days: int = Field(default=30, ge=1, le=3650)
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+
+
+class MonitoringSettings(BaseModel):
+    """Thresholds of ``monitoring.health``; an incident opens when one is crossed."""
+
+    missed_grace_seconds: int = Field(default=300, ge=0)
+    outbox_stall_minutes: int = Field(default=10, ge=1)
+    error_rate_per_check: int = Field(default=20, ge=1)
+
+
+class ModerationSettings(BaseModel):
+    """Rules of the automatic checks on /suggest and of the review that follows."""
+
+    max_text_length: int = Field(default=4096, ge=1, le=4096)
+    max_caption_length: int = Field(default=1024, ge=1, le=1024)
+    media_types: list[Literal["photo", "video"]] = Field(default=["photo", "video"])
+    allow_links: bool = False
+    blocked_words: list[str] = Field(default_factory=list)
+    blocked_patterns: list[str] = Field(default_factory=list)
+    max_pending_per_author: int = Field(default=3, ge=1, le=1000)
+    max_per_day: int = Field(default=5, ge=1, le=10_000)
+    reject_reasons: list[str] = Field(
+        default=["off-topic", "low quality", "spam"], min_length=1, max_length=6
+    )
+    sla_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    backlog_alert: int = Field(default=20, ge=1)
+    slot_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    retention_days: int = Field(default=90, ge=1, le=3650)
+
+    @field_validator("blocked_patterns")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"blocked pattern {pattern!r} is not a regex: {exc}") from None
+        return value
+
+    @field_validator("reject_reasons")
+    @classmethod
+    def _short_reasons(cls, value: list[str]) -> list[str]:
+        if any(not 0 < len(reason.strip()) <= 40 for reason in value):
+            raise ValueError("each reject reason needs 1 to 40 characters")
+        return value
+
+
+class Settings(BaseSettings):
+    """All configuration of one Companion process."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_base_url: str = DEFAULT_API_BASE_URL
+    telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
+    database_url: str = "sqlite+aiosqlite:///./data/companion.sqlite3"
+    redis_url: str | None = None
+    redis_retry_seconds: float = Field(default=5.0, gt=0, le=300)
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    timezone: str = "UTC"
+    # The language of users whose Telegram language has no catalogue (and of jobs' texts).
+    default_language: str = "en"
+    channel_id: int | None = None
+    vip_chat_id: int | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    media_dir: Path = Path("./data/media")
+    http_port: int | None = Field(default=None, ge=1, le=65535)
+
+    # Telegram's published limits; the rate limiter stays inside them.
+    rate_global_per_second: float = Field(default=30.0, gt=0)
+    rate_private_per_second: float = Field(default=1.0, gt=0)
+    rate_group_per_minute: float = Field(default=20.0, gt=0)
+    rate_private_burst: int = Field(default=3, ge=1, le=100)
+    rate_paid_per_second: float = Field(default=1000.0, gt=0)
+    rate_margin_seconds: float = Field(default=0.01, ge=0, le=5)
+    allow_paid_broadcast: bool = False
+    outbox_batch_size: int = Field(default=200, ge=1, le=10_000)
+    outbox_concurrency: int = Field(default=64, ge=1, le=2_000)
+    outbox_max_attempts: int = Field(default=6, ge=1, le=100)
+    outbox_retry_seconds: float = Field(default=2.0, gt=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    outbox_claim_seconds: float = Field(default=2.0, gt=0, le=60)
+    outbox_stop_grace_seconds: float = Field(default=5.0, ge=0, le=120)
+    instance_heartbeat_seconds: float = Field(default=1.0, gt=0, le=60)
+    instance_stale_seconds: float = Field(default=5.0, gt=0, le=600)
+    # Updates of one chat that may wait for their turn; beyond it, chatter is dropped.
+    updates_chat_backlog: int = Field(default=20, ge=1, le=10_000)
+
+    # Several processes: long polling by the holder of a lease in the database (the default;
+    # the others take over within POLLING_LEASE_SECONDS when it dies), or, with WEBHOOK_URL,
+    # a webhook served by every replica on WEBHOOK_LISTEN:WEBHOOK_PORT.
+    polling_lease_seconds: float = Field(default=6.0, ge=1, le=300)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    # Who reviews /suggest submissions (default: ADMIN_IDS), and their group chat if any.
+    moderator_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    moderation_chat_id: int | None = None
+    jobs: dict[str, JobOverride] = Field(default_factory=dict)
+    feeds: Annotated[list[FeedSource], NoDecode] = Field(default_factory=list)
+    # Seconds one feed download may take before the backup URL is tried.
+    feed_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # New items of one feed queued per import run (the newest); the others are marked seen.
+    feed_max_new_per_run: int = Field(default=5, ge=1, le=100)
+    # Hours a one-person VIP invite link stays valid (capped at the subscription's end).
+    vip_invite_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # /subscribe: price in Telegram Stars (0 = not on sale) of VIP_STARS_DAYS days of access.
+    vip_stars_price: int = Field(default=0, ge=0, le=100_000)
+    vip_stars_days: int = Field(default=30, ge=1, le=3650)
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else []
+        except ValueError as exc:
+            raise ValueError(f"not valid JSON ({exc}); expected a list of {{name, url}}") from None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("admin_ids", "moderator_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: Any) -> Any:
+        if isinstance(value, int):
+            return (value,)
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        ids = [ascii_int(part, -ID_MAX, ID_MAX) for part in parts]
+        bad = [part for part, value in zip(parts, ids, strict=True) if value is None]
+        if bad:
+            raise ValueError(f"expected comma-separated Telegram user ids, got {bad[0]!r}")
+        return tuple(value for value in ids if value is not None)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in languages():
+            raise ValueError(f"no catalogue for {value!r}; available: {', '.join(languages())}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL: {value!r}") from None
+        backend = url.get_backend_name()
+        if backend not in _ASYNC_DRIVERS:
+            raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        if "+" not in url.drivername:
+            url = url.set(drivername=_ASYNC_DRIVERS[backend])
+        return url.render_as_string(hide_password=False)
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_redis_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db")
+        return value
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @field_validator("instance_stale_seconds")
+    @classmethod
+    def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
+        beat = info.data.get("instance_heartbeat_seconds")
+        if beat is not None and value < 3 * beat:
+            raise ValueError(
+                f"must be at least 3 heartbeats (INSTANCE_HEARTBEAT_SECONDS={beat:g}), or a "
+                "slow heartbeat would let another process take over live work"
+            )
+        return value
+
+    @field_validator("channel_id", "vip_chat_id", "http_port", "moderation_chat_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_webhook_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("Telegram posts only to https:// URLs (http:// on loopback only)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_URL needs WEBHOOK_SECRET (every replica the same), so that only "
+                "Telegram can post updates"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.admin_ids
+
+    @property
+    def moderators(self) -> tuple[int, ...]:
+        return self.moderator_ids or self.admin_ids
+
+    def token(self) -> str | None:
+        return self.bot_token.get_secret_value() if self.bot_token else None
+
+    def secrets(self) -> list[str]:
+        """What logs must never show: every ``SecretStr`` setting (the token, a webhook
+        secret) and the passwords in the server URLs."""
+        found = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        for url in (self.database_url, self.redis_url):
+            try:
+                found.append((make_url(url).password or "") if url else "")
+            except ArgumentError:
+                continue
+        return [secret for secret in found if secret]
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be run; the message is one line per problem."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment (and `.env`), raising :class:`ConfigError` that
+    names every bad setting at once."""
+    settings, errors = read_settings(**overrides)
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return settings
+
+
+_UNPARSABLE = re.compile(r'error parsing value for field "(\w+)"')
+
+
+def read_settings(**overrides: Any) -> tuple[Settings, list[str]]:
+    """Settings and one line per problem; each bad setting is replaced by its default so
+    the others are still checked (``check`` reports every mistake in one go)."""
+    errors: list[str] = []
+    fixed: dict[str, Any] = {}
+    for _ in range(len(Settings.model_fields) + 2):
+        try:
+            return Settings(**overrides, **fixed), errors
+        except SettingsError as exc:  # a JSON value that does not parse (FEEDS=[{...)
+            match = _UNPARSABLE.search(str(exc))
+            if match is None or match.group(1) in fixed:
+                raise ConfigError(f"settings: {exc}") from None
+            name = match.group(1)
+            errors.append(f"{name.upper()}: not valid JSON ({exc.__cause__ or exc})")
+            fixed[name] = _default(name)
+        except ValidationError as exc:
+            errors.extend(describe_errors(exc).splitlines())
+            for error in exc.errors():
+                # a whole-settings rule (no field named) is the webhook's: its URL goes
+                name = str(error["loc"][0]) if error["loc"] else "webhook_url"
+                fixed[name] = _default(name)
+    raise ConfigError("\n".join(errors) or "settings: cannot be read")
+
+
+def _default(name: str) -> Any:
+    field = Settings.model_fields[name]
+    return field.get_default(call_default_factory=True)
+
+
+def unknown_keys(env_file: str | Path = ".env") -> list[str]:
+    """Warnings for keys in ``env_file`` that no setting reads, with the closest name, and
+    for environment variables one letter away from a setting (``TIMEZON``)."""
+    known = {name.upper() for name in Settings.model_fields}
+    nested = {name.upper() for name, f in Settings.model_fields.items() if _nested(f.annotation)}
+    lines: list[str] = []
+    path = Path(env_file)
+    keys = list(dotenv_values(path)) if path.is_file() else []
+    for key in keys:
+        top = key.upper().split("__", 1)[0]
+        if top in known and (top == key.upper() or top in nested):
+            continue
+        lines.append(f"{key} (in {path}): no such setting{_suggest(key, known)}")
+    for key in os.environ:
+        upper = key.upper()
+        if (
+            upper in known
+            or upper.split("__", 1)[0] in nested
+            or upper in {k.upper() for k in keys}
+        ):
+            continue
+        close = difflib.get_close_matches(upper, known, n=1, cutoff=0.88)
+        if close:
+            lines.append(f"{key} (environment): no such setting; did you mean {close[0]}?")
+    return lines
+
+
+def _nested(annotation: Any) -> bool:
+    """Whether a setting is written as ``NAME__KEY=...`` (a model or a mapping)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return get_origin(annotation) is dict
+
+
+def _suggest(key: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(key.upper(), known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per invalid setting, named as it is written in the environment."""
+    lines = []
+    for error in exc.errors():
+        name = "__".join(str(part) for part in error["loc"] if not isinstance(part, int))
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name.upper() or 'settings'}: {message}")
+    return "\n".join(lines)

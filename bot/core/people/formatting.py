@@ -1,0 +1,53 @@
+"""Numbers, dates, times and durations the way the reader's language writes them (Babel).
+
+``1,234`` in English is ``1 234`` in Ukrainian; "3 Dec 2026" is "3 груд. 2026 р.". Times
+are shown in the bot's ``TIMEZONE`` (the caller passes it), never in UTC by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+
+from babel import Locale, dates, numbers
+
+from bot.core.people.i18n import current
+
+
+def _locale() -> Locale:
+    return Locale.parse(current())
+
+
+def number(value: float) -> str:
+    """``1234`` -> ``1,234`` (English) / ``1 234`` (Ukrainian)."""
+    return numbers.format_decimal(value, locale=_locale())
+
+
+def percent(ratio: float) -> str:
+    """``0.5`` -> ``50%``."""
+    return numbers.format_percent(ratio, locale=_locale())
+
+
+def day(value: date) -> str:
+    """A calendar day, medium length: ``Dec 3, 2026``."""
+    return dates.format_date(value, format="medium", locale=_locale())
+
+
+def short_day(value: date) -> str:
+    """A day on a chart's axis: ``12/3`` / ``03.12``, without the year."""
+    return dates.format_skeleton("Md", value, locale=_locale())
+
+
+def moment(value: datetime, zone: tzinfo) -> str:
+    """A date and time in ``zone``: ``Dec 3, 2026, 09:00``."""
+    local = value.astimezone(zone)
+    return f"{day(local.date())}, {clock(value, zone)}"
+
+
+def clock(value: datetime, zone: tzinfo) -> str:
+    """The time of day in ``zone``: ``9:00 AM`` / ``09:00``."""
+    return dates.format_time(value, format="short", tzinfo=zone, locale=_locale())
+
+
+def duration(value: timedelta) -> str:
+    """A length of time in words: ``3 days``, ``2 hours`` (rounded to its largest unit)."""
+    return dates.format_timedelta(value, threshold=1, locale=_locale())

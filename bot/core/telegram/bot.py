@@ -1,0 +1,99 @@
+"""Direct replies that always fit: texts and captions split the way the outbox splits them.
+
+Telegram refuses a text over 4096 UTF-16 units (a caption over 1024) outright, so a
+reply that grew with the data (``/jobhistory 50`` after a day of errors) would reach
+the user as nothing at all. ``CompanionBot`` cuts such a text into consecutive
+messages (at line breaks, then spaces; buttons under the last one), so no handler has
+to think about it. Lists that can grow without bound should still page or
+:func:`shorten` what they show: splitting is the safety net, not the design.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Message
+from telegram.ext import ExtBot
+
+from bot.core.delivery.split import MAX_CAPTION, MAX_TEXT, split_caption, split_text, utf16_len
+from bot.core.people.formatting import number
+from bot.core.people.i18n import _
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` UTF-16 units, with a note saying how long it really was."""
+    if utf16_len(text) <= limit:
+        return text
+    note = "… " + _("(truncated: {count} characters in all)").format(count=number(len(text)))
+    head = split_text(text, max(limit - utf16_len(note), 2))[0]
+    return head + note
+
+
+class CompanionBot(ExtBot[Any]):
+    """PTB's bot whose ``send_message``, ``edit_message_text`` and ``send_photo`` split
+    what does not fit into several messages instead of failing."""
+
+    __slots__ = ()
+
+    async def send_message(
+        self, chat_id: int | str, text: str, *args: Any, **kwargs: Any
+    ) -> Message:
+        if utf16_len(text) <= MAX_TEXT:
+            return await super().send_message(chat_id, text, *args, **kwargs)
+        return await self._send_parts(chat_id, split_text(text), args, kwargs)
+
+    async def edit_message_text(self, text: str, *args: Any, **kwargs: Any) -> Message | bool:
+        """The message becomes the first part; the rest follow as new messages."""
+        chat_id = kwargs.get("chat_id")
+        if utf16_len(text) <= MAX_TEXT or chat_id is None or args:
+            return await super().edit_message_text(shorten(text, MAX_TEXT), *args, **kwargs)
+        first, *rest = split_text(text)
+        markup = kwargs.pop("reply_markup", None)
+        edited = await super().edit_message_text(first, **kwargs)
+        extra = _text_options(kwargs)
+        await self._send_parts(chat_id, rest, (), {**extra, "reply_markup": markup})
+        return edited
+
+    async def send_photo(
+        self, chat_id: int | str, photo: Any, *args: Any, **kwargs: Any
+    ) -> Message:
+        caption = kwargs.get("caption")
+        if not caption or utf16_len(caption) <= MAX_CAPTION or args:
+            return await super().send_photo(chat_id, photo, *args, **kwargs)
+        first, *rest = split_caption(caption)
+        markup = kwargs.pop("reply_markup", None)
+        await super().send_photo(chat_id, photo, **{**kwargs, "caption": first})
+        extra = _text_options(kwargs)
+        return await self._send_parts(chat_id, rest, (), {**extra, "reply_markup": markup})
+
+    async def _send_parts(
+        self, chat_id: int | str, parts: list[str], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Message:
+        """Each part as its own message: buttons under the last, a quote on the first."""
+        markup = kwargs.pop("reply_markup", None)
+        sent: Message | None = None
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            options = {**kwargs, "reply_markup": markup} if last else dict(kwargs)
+            if index:
+                options.pop("reply_parameters", None)
+                options.pop("reply_to_message_id", None)
+            sent = await super().send_message(chat_id, part, *args, **options)
+        assert sent is not None  # split_text always returns at least one part
+        return sent
+
+
+def _text_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What a follow-up text message keeps of the original call."""
+    keep = (
+        "parse_mode",
+        "disable_notification",
+        "protect_content",
+        "message_thread_id",
+        "rate_limit_args",
+        "read_timeout",
+        "write_timeout",
+        "connect_timeout",
+        "pool_timeout",
+    )
+    return {key: kwargs[key] for key in keep if key in kwargs}

@@ -1,0 +1,157 @@
+"""The catalogue of chat commands: /help, the Telegram command menu, and where commands run.
+
+A command is declared once, as data, with its callback; ``CommandCatalog.register``
+builds its handler. Every command matches new messages only: an edited message, a
+channel post or a forwarded message never runs one again (an admin fixing a typo in
+``/broadcast`` must not broadcast twice). Admin commands run only in a private chat
+with an admin: in a group nothing runs and nothing is shown to its members.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from telegram import Update
+from telegram.ext import Application, BaseHandler, CommandHandler, MessageHandler, filters
+
+from bot.core.kernel.logging import get_logger
+from bot.core.people.i18n import N_, _
+
+if TYPE_CHECKING:
+    from bot.core.context import BotContext
+    from bot.core.kernel.settings import Settings
+
+log = get_logger(__name__)
+
+R = TypeVar("R")
+Callback = Callable[[Update, "BotContext"], Coroutine[Any, Any, R]]
+
+# A message that was typed now: not an edit, not a channel post, not a forward.
+NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.FORWARDED
+PRIVATE_NEW_MESSAGE = NEW_MESSAGE & filters.ChatType.PRIVATE
+ADMIN_REFUSAL = N_("Sorry, this command is for the bot's admins only.")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command as users see it in /help and in Telegram's menu, and what runs it.
+
+    ``description``, ``usage`` and ``refusal`` are English marked with ``N_``: they are
+    translated where they are shown, into the reader's language.
+
+    ``caption``: the command is also accepted as the caption of a photo (``/post``).
+    """
+
+    name: str
+    description: str
+    usage: str = ""
+    admin: bool = False
+    callback: Callback[Any] = field(kw_only=True, compare=False)
+    caption: bool = field(default=False, kw_only=True)
+    # A user command that only makes sense in a private chat (a group ignores it).
+    private: bool = field(default=False, kw_only=True)
+    # Who may run an admin command: ADMIN_IDS unless told otherwise (moderators).
+    staff: Callable[[Settings, int], bool] | None = field(default=None, kw_only=True, compare=False)
+    refusal: str = field(default=ADMIN_REFUSAL, kw_only=True)  # what anyone else is told
+    # Whether the configuration lets the command do anything (/subscribe with a price):
+    # /help and the menu leave it out otherwise.
+    available: Callable[[Settings], bool] | None = field(default=None, kw_only=True, compare=False)
+
+    def usable_by(self, settings: Settings, user_id: int | None) -> bool:
+        """Whether ``user_id`` (None: anyone) can use this command now."""
+        if self.available is not None and not self.available(settings):
+            return False
+        if not self.admin:
+            return True
+        allowed = self.staff or (lambda s, uid: s.is_admin(uid))
+        return user_id is not None and allowed(settings, user_id)
+
+    def summary(self) -> str:
+        """The description in the current language."""
+        return _(self.description)
+
+    def line(self) -> str:
+        head = f"/{self.name}" + (f" {_(self.usage)}" if self.usage else "")
+        return f"{head} — {self.summary()}"
+
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        """The PTB handlers of this command, with the filters that say where it runs."""
+        where = PRIVATE_NEW_MESSAGE if self.admin or self.private else NEW_MESSAGE
+        callback = (
+            admin_only(self.callback, self.staff, self.refusal) if self.admin else self.callback
+        )
+        built: list[BaseHandler[Update, Any, Any]] = [
+            CommandHandler(self.name, callback, filters=where)
+        ]
+        if self.caption:
+            pattern = rf"^/{self.name}(@\w+)?(\s|$)"
+            photo = filters.PHOTO & filters.CaptionRegex(pattern) & where
+            built.append(MessageHandler(photo, callback))
+        return built
+
+
+class CommandCatalog:
+    """Every command a module offers, in the order modules declared them."""
+
+    __slots__ = ("_commands",)
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+
+    def add(self, command: Command) -> None:
+        if command.name in self._commands:
+            raise ValueError(f"command /{command.name} declared twice")
+        self._commands[command.name] = command
+
+    def register(self, app: Application[Any, Any, Any, Any, Any, Any], *commands: Command) -> None:
+        """Declare ``commands`` and add their handlers to ``app``: the one place a command
+        handler is built, so every command gets the same rules of where it runs."""
+        for command in commands:
+            self.add(command)
+            for handler in command.handlers():
+                app.add_handler(handler)
+
+    def known(self, name: str) -> bool:
+        return name.lower() in self._commands
+
+    def visible_to(self, settings: Settings, user_id: int | None) -> list[Command]:
+        """The commands ``user_id`` (None: any user) can use with this configuration."""
+        return [c for c in self._commands.values() if c.usable_by(settings, user_id)]
+
+    def __iter__(self) -> Iterator[Command]:
+        return iter(self._commands.values())
+
+
+def admin_only(
+    callback: Callback[R],
+    staff: Callable[[Settings, int], bool] | None = None,
+    refusal: str = ADMIN_REFUSAL,
+) -> Callback[R | None]:
+    """Run ``callback`` only for ``ADMIN_IDS`` in their private chat with the bot, on a
+    new message; refuse anyone else in private, stay silent anywhere else."""
+    if getattr(callback, "__admin_only__", False):
+        return callback
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> R | None:
+        user, chat, message = update.effective_user, update.effective_chat, update.message
+        user_id = user.id if user else None
+        if message is None or message.forward_origin is not None or chat is None:
+            log.warning("admin command ignored: not a new message", user_id=user_id)
+            return None
+        if chat.type != chat.PRIVATE:
+            log.warning("admin command ignored outside a private chat", user_id=user_id)
+            return None
+        settings = context.services.settings
+        allowed = staff or (lambda s, uid: s.is_admin(uid))
+        if user_id is not None and allowed(settings, user_id):
+            return await callback(update, context)
+        log.warning("admin command refused", user_id=user_id, text=message.text)
+        await message.reply_text(_(refusal))
+        return None
+
+    guarded.__admin_only__ = True  # type: ignore[attr-defined]
+    return guarded

@@ -1,0 +1,193 @@
+"""How updates reach the process: long polling by one leader, or a webhook on every replica.
+
+Telegram allows one ``getUpdates`` per token at a time; a second poller is answered 409
+and both see updates twice. So with long polling only the holder of the ``updates``
+lease polls; every other process sends, runs jobs and takes over polling within a
+lease period when the leader dies (at once when it stopped cleanly). With a webhook,
+every replica behind the load balancer takes updates; each one checks the secret header,
+and an update Telegram retries (or the balancer sends twice) is handled once, because
+its ``update_id`` is recorded first (see :mod:`bot.core.telegram.received`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.core.cluster.lease import LeaseKeeper
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.tasks import cancel_and_wait
+
+log = get_logger(__name__)
+AnyApp = Application[Any, Any, Any, Any, Any, Any]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class Intake(ABC):
+    """Starts and stops the flow of updates into ``app.update_queue``."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    async def start(self, app: AnyApp) -> None: ...
+
+    @abstractmethod
+    async def stop(self, app: AnyApp) -> None: ...
+
+    @abstractmethod
+    def receiving(self, app: AnyApp) -> bool:
+        """Whether updates flow as they should (for ``/healthz``)."""
+
+    @property
+    @abstractmethod
+    def role(self) -> str:
+        """``leader``, ``standby`` or ``webhook``: shown in ``/healthz`` and logs."""
+
+
+class LeaderPolling(Intake):
+    """Long polling by the holder of the lease; the others stand by and retry."""
+
+    __slots__ = ("_held_until", "_task", "allowed", "keeper", "poll_timeout", "renew_every")
+
+    def __init__(
+        self, keeper: LeaseKeeper, *, poll_timeout: int, allowed: Sequence[str] = Update.ALL_TYPES
+    ) -> None:
+        self.keeper, self.poll_timeout, self.allowed = keeper, poll_timeout, list(allowed)
+        self.renew_every = max(0.2, keeper.ttl / 3)
+        self._held_until = 0.0  # monotonic time until which the last renewal keeps us leader
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def role(self) -> str:
+        return "leader" if self._held_until > time.monotonic() else "standby"
+
+    def receiving(self, app: AnyApp) -> bool:
+        polling = app.updater is not None and app.updater.running
+        return polling if self.role == "leader" else True
+
+    async def start(self, app: AnyApp) -> None:
+        """One attempt now (a lone process polls at once), then keep trying in the background."""
+        await self._step(app)
+        self._task = asyncio.create_task(self._keep(app), name="leader-polling")
+
+    async def stop(self, app: AnyApp) -> None:
+        if self._task is not None:
+            await cancel_and_wait([self._task], what="leader polling")
+            self._task = None
+        await self._stop_polling(app)
+        if self._held_until:
+            self._held_until = 0.0
+            with contextlib.suppress(Exception):  # a dead database: the lease runs out anyway
+                await self.keeper.release()
+
+    async def _keep(self, app: AnyApp) -> None:
+        while True:
+            await asyncio.sleep(self.renew_every)
+            await self._step(app)
+
+    async def _step(self, app: AnyApp) -> None:
+        """Renew or take the lease; start or stop polling to match."""
+        was = self.role
+        try:
+            held = await self.keeper.acquire()
+        except Exception as exc:  # the database is away: keep polling while the lease lasts
+            held = self._held_until - time.monotonic() > self.renew_every
+            if was == "leader":
+                log.warning("polling lease not renewed", error=str(exc)[:200], still_held=held)
+        if held:
+            self._held_until = time.monotonic() + self.keeper.ttl * 0.9
+        else:
+            self._held_until = 0.0
+        if held and not (app.updater and app.updater.running):
+            await self._start_polling(app)
+        elif not held and app.updater and app.updater.running:
+            await self._stop_polling(app)
+        if self.role != was:
+            log.info("polling role changed", role=self.role, holder=str(self.keeper.holder))
+
+    async def _start_polling(self, app: AnyApp) -> None:
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=self.poll_timeout, allowed_updates=self.allowed
+        )
+
+    async def _stop_polling(self, app: AnyApp) -> None:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+
+
+class Webhook(Intake):
+    """An HTTP endpoint for Telegram's POSTs; ``setWebhook`` at start (every replica sets
+    the same URL and secret, which is harmless). The webhook stays set at stop: the other
+    replicas still take updates."""
+
+    __slots__ = ("_runner", "allowed", "listen", "port", "public_url", "secret")
+
+    def __init__(
+        self,
+        public_url: str,
+        secret: str,
+        *,
+        listen: str,
+        port: int,
+        allowed: Sequence[str] = Update.ALL_TYPES,
+    ) -> None:
+        self.public_url, self.secret, self.listen, self.port = public_url, secret, listen, port
+        self.allowed = list(allowed)
+        self._runner: Any = None
+
+    @property
+    def role(self) -> str:
+        return "webhook"
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.public_url).path or "/"
+
+    def receiving(self, app: AnyApp) -> bool:
+        return self._runner is not None
+
+    async def start(self, app: AnyApp) -> None:
+        from aiohttp import web  # only a webhook needs the server
+
+        async def receive(request: web.Request) -> web.Response:
+            response: web.Response = await self._receive(app, request)
+            return response
+
+        server = web.Application(client_max_size=1024 * 1024)
+        server.router.add_post(self.path, receive)
+        self._runner = web.AppRunner(server, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.listen, self.port).start()
+        await app.bot.set_webhook(
+            self.public_url, secret_token=self.secret, allowed_updates=self.allowed
+        )
+        log.info("webhook listening", listen=self.listen, port=self.port, path=self.path)
+
+    async def stop(self, app: AnyApp) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _receive(self, app: AnyApp, request: Any) -> Any:
+        from aiohttp import web
+
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("webhook call with a wrong secret refused", peer=request.remote)
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), app.bot)
+        except Exception:
+            return web.Response(status=400, text="not an update")
+        await app.update_queue.put(update)
+        return web.Response(status=200)

@@ -1,0 +1,86 @@
+"""Riding out a short database outage: an update that failed because the database did not
+answer is handled again a little later, a few times, before the user is told.
+
+A restart of PostgreSQL, a failover, or SQLite locked by a long maintenance write lasts
+seconds; answering "something went wrong" to everyone who wrote meanwhile (or, worse,
+nothing) is the wrong trade. Only errors that say the database is unreachable or busy
+are retried: a handler that failed on bad data fails the same way the second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from bot.core.kernel.logging import get_logger
+
+log = get_logger(__name__)
+DELAYS = (0.5, 1.0, 2.0)  # seconds before each new try: about 3.5 s in all
+
+
+# What drivers say when the database is away or busy (never for a missing table, a
+# constraint or bad SQL, which fail the same way the next time).
+_OUTAGE = (
+    "database is locked",
+    "unable to open database",
+    "disk i/o error",
+    "connection",
+    "could not connect",
+    "the database system is",
+    "terminating",
+    "server closed",
+    "too many clients",
+    "timeout",
+    "timed out",
+)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says the database is away or busy (worth another try soon)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, OperationalError | InterfaceError):
+        text = str(getattr(error, "orig", None) or error).lower()
+        return any(words in text for words in _OUTAGE)
+    return isinstance(error, ConnectionError | OSError) and not isinstance(error, TimeoutError)
+
+
+class UpdateRetries:
+    """Tries left per update; ``later`` schedules the next try or says there is none."""
+
+    __slots__ = ("_tries", "delays")
+
+    def __init__(self, delays: tuple[float, ...] = DELAYS) -> None:
+        self.delays = delays
+        self._tries: dict[int, int] = {}
+
+    def later(
+        self, update_id: int, again: Callable[[], Awaitable[None]], spawn: Callable[..., object]
+    ) -> bool:
+        """Schedule ``again`` after the next delay; False when the tries are used up."""
+        tried = self._tries.get(update_id, 0)
+        if tried >= len(self.delays):
+            self._tries.pop(update_id, None)
+            return False
+        self._tries[update_id] = tried + 1
+        log.warning(
+            "database unreachable; the update will be handled again",
+            update_id=update_id,
+            attempt=tried + 1,
+            delay=self.delays[tried],
+        )
+
+        async def retry() -> None:
+            await asyncio.sleep(self.delays[tried])
+            await again()
+
+        spawn(retry())
+        return True
+
+    def tried(self, update_id: int) -> int:
+        return self._tries.get(update_id, 0)
+
+    def done(self, update_id: int) -> None:
+        self._tries.pop(update_id, None)

@@ -1,26 +1,29 @@
 """A feature module, declared as data: what it offers, wired by ``bot/app.py``.
 
-A module's ``register(services)`` subscribes its event handlers and returns one
-:class:`Module`: its commands (name, description, who may run them, callback), its
-buttons (callback-data prefix -> callback), its other update handlers, its jobs, its
-purgers, its stats providers and, for at most one module, the delivery policy. The
-composition root wires every declaration the same way (:func:`wire`), and the command
-menu, ``/help`` and the authorisation tests read the catalogue that the declared
-commands fill, so nothing a module offers is named twice.
+A module's ``register(services)`` returns one :class:`Module`: its commands (name,
+description, who may run them, callback), its buttons (callback-data prefix ->
+callback), its other update handlers, its reactions to events (:class:`On`), its jobs,
+its purgers, its stats providers and, for at most one module, the delivery policy. The
+composition root wires every declaration the same way (:func:`wire`): the commands'
+guards (admins, staff) come from their declaration, the reactions are subscribed to the
+bus here and nowhere else; and the command menu, ``/help`` and the authorisation tests
+read the catalogue that the declared commands fill, so nothing a module offers is named
+twice.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Literal, overload
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.core.delivery.policy import DeliveryPolicy
 from bot.core.jobs.spec import JobSpec
+from bot.core.kernel.events import E, EventBus, Handler, TxHandler
 from bot.core.kernel.retention import Purger
 from bot.core.stats import StatsProvider
 from bot.core.telegram.commands import Callback, Command
@@ -37,6 +40,49 @@ class Routed:
     group: int = 0
 
 
+class On(Generic[E]):
+    """A reaction: ``handler`` runs for every event of exactly ``event``'s type.
+
+    ``in_transaction=True``: ``handler(event, session)`` runs at once inside the
+    publisher's unit of work, so its writes commit with the cause or not at all (its
+    failure rolls the cause back). Otherwise ``handler(event)`` runs once that unit of
+    work committed, and a failure is logged and counted without stopping anything.
+    """
+
+    __slots__ = ("event", "handler", "in_transaction")
+
+    @overload
+    def __init__(
+        self, event: type[E], handler: Handler[E], *, in_transaction: Literal[False] = False
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self, event: type[E], handler: TxHandler[E], *, in_transaction: Literal[True]
+    ) -> None: ...
+
+    def __init__(
+        self,
+        event: type[E],
+        handler: Callable[..., Awaitable[None]],
+        *,
+        in_transaction: bool = False,
+    ) -> None:
+        self.event, self.handler, self.in_transaction = event, handler, in_transaction
+
+    def subscribe(self, bus: EventBus) -> None:
+        """Subscribe the handler to ``bus`` the way it was declared."""
+        if self.in_transaction:
+            bus.subscribe_in_transaction(self.event, self.handler)
+        else:
+            bus.subscribe(self.event, self.handler)
+
+    def __repr__(self) -> str:
+        name = getattr(self.handler, "__qualname__", repr(self.handler))
+        where = ", in_transaction=True" if self.in_transaction else ""
+        return f"On({self.event.__name__}, {name}{where})"
+
+
 @dataclass(frozen=True, slots=True)
 class Module:
     """Everything one feature module offers; see the module docstring."""
@@ -45,6 +91,7 @@ class Module:
     commands: Sequence[Command] = ()
     buttons: Mapping[str, Callback[Any]] = field(default_factory=dict)
     handlers: Sequence[Routed] = ()
+    reactions: Sequence[On[Any]] = ()
     jobs: Sequence[JobSpec] = ()
     purgers: Mapping[str, Purger] = field(default_factory=dict)
     stats: Sequence[StatsProvider] = ()
@@ -58,6 +105,8 @@ def wire(app: App, services: Services, module: Module) -> None:
         app.add_handler(CallbackQueryHandler(callback, pattern=f"^{re.escape(prefix)}"))
     for routed in module.handlers:
         app.add_handler(routed.handler, group=routed.group)
+    for reaction in module.reactions:
+        reaction.subscribe(services.bus)
     for spec in module.jobs:
         services.jobs.add(spec)
     for name, purger in module.purgers.items():

@@ -15,13 +15,19 @@ transaction back). The session must be a unit of work's (``bot/core/kernel/uow.p
 the event is remembered on it and handed to the ordinary handlers once the
 transaction has committed, so they never see a fact that was rolled back, and no
 caller can forget to publish it.
+
+A module neither publishes nor subscribes here by hand: it raises its events in a
+unit of work (``uow.publish(event)``) and declares its reactions as
+``On(EventType, handler, in_transaction=...)`` in its ``Module`` (``bot/core/module.py``),
+which the composition root subscribes.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -158,22 +164,63 @@ class UserBecameReachable(Event):
     user_id: int
 
 
+class MessageKind(StrEnum):
+    """What an outbox message is, for those who follow its delivery: the part of its key
+    before the first ``:`` (``post:12`` is a channel post, ``12`` its subject). The key
+    is stored with the message, so the kind needs no column of its own; a message of a
+    kind nobody follows is ``OTHER``."""
+
+    POST = "post"  # a channel post: ``post:<post id>``
+    REVIEW_CARD = "modcard"  # a review card for moderators: ``modcard:<submission>:<chat>``
+    OTHER = ""
+
+    def key(self, *parts: object) -> str:
+        """The outbox key of a message of this kind about ``parts`` (``post:12``)."""
+        return ":".join((self.value, *map(str, parts)))
+
+    @classmethod
+    def parse(cls, key: str) -> tuple[MessageKind, str]:
+        """The kind of the message keyed ``key``, and its subject (the rest of the key)."""
+        head, colon, rest = key.partition(":")
+        try:
+            kind = cls(head) if colon else cls.OTHER
+        except ValueError:
+            kind = cls.OTHER
+        return kind, (rest if kind is not cls.OTHER else "")
+
+
 @dataclass(frozen=True, slots=True)
 class MessageDelivered(Event):
-    """An outbox message reached Telegram; ``message_id`` is Telegram's id for it."""
+    """An outbox message reached Telegram; ``message_id`` is Telegram's id for it.
+    ``kind`` and ``subject`` are read from ``key`` (:meth:`MessageKind.parse`)."""
 
     key: str
     chat_id: int
     message_id: int
+    kind: MessageKind = field(init=False, repr=False, compare=False)
+    subject: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        kind, subject = MessageKind.parse(self.key)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "subject", subject)
 
 
 @dataclass(frozen=True, slots=True)
 class MessageFailed(Event):
-    """An outbox message was given up on (400, blocked user, or attempts exhausted)."""
+    """An outbox message was given up on (400, blocked user, or attempts exhausted).
+    ``kind`` and ``subject`` are read from ``key`` (:meth:`MessageKind.parse`)."""
 
     key: str
     chat_id: int
     error: str
+    kind: MessageKind = field(init=False, repr=False, compare=False)
+    subject: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        kind, subject = MessageKind.parse(self.key)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "subject", subject)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,14 @@
 """The unit of work: one transaction, and the events it raised published on commit.
 
 ``async with kernel.uow() as uow:`` opens one database transaction. Events raised in
-it (``uow.publish(event)``, or ``bus.publish_in_transaction(uow.session, event)`` from
-a service given the session) run their in-transaction subscribers at once, with the
-same session, so their writes commit together with the cause or not at all. The
-ordinary subscribers hear of the events only after the commit, in the order raised;
-a rolled-back unit of work publishes nothing. Nothing has to remember to publish.
+it (``uow.publish(event)``) run their in-transaction subscribers at once, with the same
+session, so their writes commit together with the cause or not at all. The ordinary
+subscribers hear of the events only after the commit, in the order raised; a
+rolled-back unit of work publishes nothing. Nothing has to remember to publish.
+
+This is the one way a module publishes. A service handed only the session (or an
+in-transaction subscriber, which is handed the session) reaches the unit of work that
+opened it with ``UnitOfWork.of(session)``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,16 @@ class UnitOfWork:
         self._opened: AbstractAsyncContextManager[AsyncSession] | None = None
         self._session: AsyncSession | None = None
 
+    @staticmethod
+    def of(session: AsyncSession) -> UnitOfWork:
+        """The open unit of work whose transaction ``session`` is; RuntimeError for a
+        plain session (an event raised there would never reach its after-commit
+        subscribers)."""
+        uow = session.info.get(UOW_MARK)
+        if not isinstance(uow, UnitOfWork) or uow._session is not session:
+            raise RuntimeError("event raised outside a unit of work")
+        return uow
+
     @property
     def session(self) -> AsyncSession:
         """The open transaction's session (only inside the ``async with`` block)."""
@@ -43,7 +56,7 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self._opened = self.db.session()
         self._session = await self._opened.__aenter__()
-        self._session.info[UOW_MARK] = True
+        self._session.info[UOW_MARK] = self
         return self
 
     async def __aexit__(
@@ -54,6 +67,7 @@ class UnitOfWork:
     ) -> None:
         assert self._opened is not None and self._session is not None
         session, self._session = self._session, None
+        session.info.pop(UOW_MARK, None)
         await self._opened.__aexit__(kind, error, trace)  # commit, or roll back and re-raise
         if error is None:
             await self.bus.publish_committed(session)

@@ -1,4 +1,5 @@
-"""The README's examples are the code's truth: each one that can run, runs here."""
+"""The examples of the README and of its reference pages (docs/*.md) are the code's truth:
+each one that can run, runs here."""
 
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ from tests.e2e.conftest import UNPACED, Harness
 from tests.e2e.test_check import GOOD_TOKEN
 from tests.e2e.test_cli import _cli
 
-README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README, flags=re.MULTILINE | re.DOTALL)
+_ROOT = Path(__file__).parents[2]
+# The README and every page of docs/: the JobSpec, the JOBS__ lines and /runjob are in
+# docs/jobs.md, FEEDS= in docs/posts.md, MODERATION__ in docs/moderation.md.
+PAGES = [_ROOT / "README.md", *sorted((_ROOT / "docs").glob("*.md"))]
+DOCS = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", DOCS, flags=re.MULTILINE | re.DOTALL)
 SETTING = re.compile(r"[A-Z][A-Z0-9_]*=\S")
 
 
@@ -36,17 +41,17 @@ def settings_blocks() -> list[str]:
 
 
 def test_readme_has_the_examples_this_file_runs() -> None:
-    """The README still shows the settings blocks, the JobSpec and the /runjob examples."""
+    """The docs still show the settings blocks, the JobSpec and the /runjob examples."""
     blocks = settings_blocks()
     assert any("JOBS__" in b for b in blocks) and any("FEEDS=" in b for b in blocks)
     assert any("MODERATION__" in b for b in blocks)
-    assert 'JobSpec("missions.send_daily"' in README
-    assert "`/runjob missions.send_daily limit=abc` answers `" in README
+    assert 'JobSpec("missions.send_daily"' in DOCS
+    assert "`/runjob missions.send_daily limit=abc` answers `" in DOCS
 
 
 @pytest.mark.parametrize("block", settings_blocks(), ids=lambda b: b.split("=", 1)[0])
 async def test_settings_block_passes_check(tmp_path: Path, block: str) -> None:
-    """Each README settings block, written to .env as shown, passes `check` with no warning."""
+    """Each settings block of the docs, written to .env as shown, passes `check` with no warning."""
     (tmp_path / ".env").write_text(block, encoding="utf-8")
     code, out, err = await _cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
     assert code == 0 and "configuration OK" in out, err
@@ -54,7 +59,7 @@ async def test_settings_block_passes_check(tmp_path: Path, block: str) -> None:
 
 
 async def test_job_overrides_take_effect(tmp_path: Path) -> None:
-    """The README's JOBS__ lines change what `check` prints as the effective schedule."""
+    """The docs' JOBS__ lines change what `check` prints as the effective schedule."""
     [block] = [b for b in settings_blocks() if "JOBS__" in b]
     (tmp_path / ".env").write_text(block, encoding="utf-8")
     code, out, err = await _cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
@@ -65,7 +70,7 @@ async def test_job_overrides_take_effect(tmp_path: Path) -> None:
 
 
 def test_jobspec_example_is_the_declared_job() -> None:
-    """The README's JobSpec for missions.send_daily is exactly what the module declares."""
+    """The docs' JobSpec for missions.send_daily is exactly what the module declares."""
     [code] = [body for lang, body in BLOCKS if lang == "python" and "JobSpec(" in body]
     added: list[JobSpec] = []
     names = {
@@ -76,17 +81,17 @@ def test_jobspec_example_is_the_declared_job() -> None:
         "time": time,
         "send_daily": send_daily,
     }
-    exec(code, names)  # our own README: running it is the point
+    exec(code, names)  # our own docs: running it is the point
     declared = next(spec for spec in JOBS if spec.name == "missions.send_daily")
     assert added == [declared]
 
 
 async def test_runjob_examples_answer_as_shown(harness_factory: Callable[..., Any]) -> None:
-    """`/runjob missions.send_daily limit=abc` answers what the README says; limit=1 sends
+    """`/runjob missions.send_daily limit=abc` answers what the docs say; limit=1 sends
     today's mission to the first reachable user only."""
     h: Harness = await harness_factory(**UNPACED)
     h.sandbox.set_limits(FloodLimits(private=None))
-    shown = re.search(r"`/runjob missions.send_daily limit=abc` answers `([^`]+)`", README)
+    shown = re.search(r"`/runjob missions.send_daily limit=abc` answers `([^`]+)`", DOCS)
     assert shown is not None
     await answer(h, ADMIN, "/runjob missions.send_daily limit=abc", shown.group(1))
     for user in (8001, 8002):

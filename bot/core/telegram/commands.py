@@ -5,6 +5,10 @@ builds its handler. Every command matches new messages only: an edited message, 
 channel post or a forwarded message never runs one again (an admin fixing a typo in
 ``/broadcast`` must not broadcast twice). Admin commands run only in a private chat
 with an admin: in a group nothing runs and nothing is shown to its members.
+
+The guard is declared once, on the command (``admin=True``, with ``staff`` and
+``refusal`` for commands of moderators): the handlers built here wrap the callback in
+it, so a callback never guards itself.
 """
 
 from __future__ import annotations
@@ -77,12 +81,16 @@ class Command:
         head = f"/{self.name}" + (f" {_(self.usage)}" if self.usage else "")
         return f"{head} — {self.summary()}"
 
+    def guarded(self) -> Callback[Any]:
+        """The callback run only for the command's admins (``staff``, else ``ADMIN_IDS``) in
+        their private chat with the bot, on a new message; anyone else in private is told
+        ``refusal``, and nothing is said anywhere else."""
+        return _guarded(self.callback, self.staff, self.refusal)
+
     def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
         """The PTB handlers of this command, with the filters that say where it runs."""
         where = PRIVATE_NEW_MESSAGE if self.admin or self.private else NEW_MESSAGE
-        callback = (
-            admin_only(self.callback, self.staff, self.refusal) if self.admin else self.callback
-        )
+        callback = self.guarded() if self.admin else self.callback
         built: list[BaseHandler[Update, Any, Any]] = [
             CommandHandler(self.name, callback, filters=where)
         ]
@@ -125,15 +133,12 @@ class CommandCatalog:
         return iter(self._commands.values())
 
 
-def admin_only(
+def _guarded(
     callback: Callback[R],
-    staff: Callable[[Settings, int], bool] | None = None,
-    refusal: str = ADMIN_REFUSAL,
+    staff: Callable[[Settings, int], bool] | None,
+    refusal: str,
 ) -> Callback[R | None]:
-    """Run ``callback`` only for ``ADMIN_IDS`` in their private chat with the bot, on a
-    new message; refuse anyone else in private, stay silent anywhere else."""
-    if getattr(callback, "__admin_only__", False):
-        return callback
+    """:meth:`Command.guarded`."""
 
     @functools.wraps(callback)
     async def guarded(update: Update, context: BotContext) -> R | None:
@@ -153,5 +158,4 @@ def admin_only(
         await message.reply_text(_(refusal))
         return None
 
-    guarded.__admin_only__ = True  # type: ignore[attr-defined]
     return guarded

@@ -1,4 +1,4 @@
-"""Thin PTB callbacks of the admin job commands; every one is ``@admin_only``."""
+"""Thin PTB callbacks of the admin job commands; the commands are declared ``admin=True``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from bot.core.jobs.models import Trigger
 from bot.core.kernel.logging import get_logger
 from bot.core.kernel.parse import ascii_int
 from bot.core.people.i18n import _
-from bot.core.telegram.commands import admin_only
 from bot.modules.admin import service
 
 log = get_logger(__name__)
@@ -29,14 +28,12 @@ def _job_name(update: Update, context: BotContext, usage: str) -> tuple[Message,
     return update.effective_message, name
 
 
-@admin_only
 async def jobs_command(update: Update, context: BotContext) -> None:
     """List every job: schedule, next run, last status and duration."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(await service.overview(context.services))
 
 
-@admin_only
 async def runjob(update: Update, context: BotContext) -> None:
     """Run a job now through the runner, as a task; answer when it starts and ends."""
     message = update.effective_message
@@ -93,7 +90,6 @@ async def _run_and_report(
     await message.reply_text(text)
 
 
-@admin_only
 async def jobhistory(update: Update, context: BotContext) -> None:
     """The last N runs of a job (default 10, at most 50)."""
     message = update.effective_message
@@ -130,13 +126,11 @@ async def _set_paused(update: Update, context: BotContext, paused: bool) -> None
     await message.reply_text(text.format(job=name))
 
 
-@admin_only
 async def pausejob(update: Update, context: BotContext) -> None:
     """Stop the scheduled runs of a job until /resumejob (kept across restarts)."""
     await _set_paused(update, context, True)
 
 
-@admin_only
 async def resumejob(update: Update, context: BotContext) -> None:
     """Let a paused job run on its schedule again."""
     await _set_paused(update, context, False)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.core.context import BotContext
-from bot.core.telegram.commands import admin_only
 from bot.modules.analytics import service
 
 
-@admin_only
 async def stats(update: Update, context: BotContext) -> None:
     """Answer from the cache that ``analytics.quick_stats`` keeps warm."""
     message = update.effective_message

@@ -11,7 +11,6 @@ from telegram.error import BadRequest
 from bot.core.context import BotContext, Services
 from bot.core.kernel.logging import get_logger
 from bot.core.people.i18n import N_, _
-from bot.core.telegram.commands import admin_only
 from bot.modules.broadcast import service
 from bot.modules.broadcast.models import Broadcast
 
@@ -20,7 +19,6 @@ USAGE = N_("Usage: /broadcast <text> — sends the text to every user who has no
 EDIT_EVERY = 2.0  # seconds; Telegram allows about one edit per second in a chat
 
 
-@admin_only
 async def broadcast(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or update.effective_user is None:

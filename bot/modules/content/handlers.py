@@ -12,7 +12,6 @@ from bot.core.kernel.clock import local_time
 from bot.core.kernel.logging import get_logger
 from bot.core.kernel.parse import SERIAL_MAX, ascii_int
 from bot.core.people.i18n import N_, _
-from bot.core.telegram.commands import admin_only
 from bot.modules.content import service
 from bot.modules.content.events import PostCancelled
 from bot.modules.content.jobs import queue_due
@@ -33,7 +32,6 @@ STATUSES = {
 }
 
 
-@admin_only
 async def post(update: Update, context: BotContext) -> None:
     """Schedule a channel post; ``now`` queues it at once."""
     message = update.effective_message
@@ -77,7 +75,6 @@ async def _schedule(
     await message.reply_text(_("Post #{id} scheduled for {when}.").format(id=post_id, when=when))
 
 
-@admin_only
 async def posts(update: Update, context: BotContext) -> None:
     """List scheduled and queued posts."""
     message = update.effective_message
@@ -100,7 +97,6 @@ async def posts(update: Update, context: BotContext) -> None:
     await message.reply_text("\n".join(lines))
 
 
-@admin_only
 async def cancelpost(update: Update, context: BotContext) -> None:
     """Cancel a scheduled post by id."""
     message, args = update.effective_message, context.args or []

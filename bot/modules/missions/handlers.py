@@ -9,7 +9,6 @@ from bot.core.kernel.logging import get_logger
 from bot.core.kernel.parse import SERIAL_MAX, ascii_int
 from bot.core.people.formatting import number
 from bot.core.people.i18n import N_, _, ngettext
-from bot.core.telegram.commands import admin_only
 from bot.modules.missions import catalogue, service, times
 from bot.modules.missions.models import AssignmentStatus
 from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done
@@ -79,7 +78,6 @@ async def done_pressed(update: Update, context: BotContext) -> None:
     await query.edit_message_text(completed_text(outcome.mission, outcome.streak))
 
 
-@admin_only
 async def list_missions(update: Update, context: BotContext) -> None:
     """/missions: the catalogue with ids, points and state."""
     if update.effective_message is None:
@@ -91,7 +89,6 @@ async def list_missions(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text[:4000])
 
 
-@admin_only
 async def add_mission(update: Update, context: BotContext) -> None:
     """/addmission <points> <title> | <description>"""
     message = update.effective_message
@@ -112,7 +109,6 @@ async def add_mission(update: Update, context: BotContext) -> None:
     )
 
 
-@admin_only
 async def retire_mission(update: Update, context: BotContext) -> None:
     """/retiremission <id>"""
     message = update.effective_message

@@ -13,7 +13,6 @@ from bot.core.kernel.parse import USER_ID_MAX, ascii_int
 from bot.core.people import users
 from bot.core.people.formatting import number
 from bot.core.people.i18n import N_, _, ngettext
-from bot.core.telegram.commands import admin_only
 from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
 
 log = get_logger(__name__)
@@ -28,7 +27,6 @@ def _user_id(text: str) -> int | None:
     return ascii_int(text, 1, USER_ID_MAX)
 
 
-@admin_only
 async def grant(update: Update, context: BotContext) -> None:
     """Grant or extend a subscription and send the user a one-person invite link."""
     message, args = update.effective_message, context.args or []
@@ -64,7 +62,6 @@ async def grant(update: Update, context: BotContext) -> None:
     await message.reply_text(done.format(user=user_id, ends=ends))
 
 
-@admin_only
 async def revoke(update: Update, context: BotContext) -> None:
     """End a subscription now and remove the user from the VIP chat."""
     message, args = update.effective_message, context.args or []
@@ -183,7 +180,6 @@ async def paid(update: Update, context: BotContext) -> None:
         await message.reply_text(answer)
 
 
-@admin_only
 async def refund(update: Update, context: BotContext) -> None:
     """Refund a Stars payment and take back the access it bought."""
     message, args = update.effective_message, context.args or []

@@ -28,7 +28,7 @@ from telegram import Bot
 from telegram.error import Forbidden
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
-from bot.app import build_application, serving
+from bot.app import build_application
 from bot.core.context import services_of
 from bot.core.delivery import OutboxMessage
 from bot.core.kernel.db import Database
@@ -36,6 +36,7 @@ from bot.core.kernel.events import MessageDelivered
 from bot.core.kernel.logging import configure_logging
 from bot.core.kernel.migrate import upgrade
 from bot.core.kernel.settings import Settings
+from bot.core.lifecycle import serving
 from bot.modules.broadcast import service as broadcast
 from bot.sandbox import FloodLimits, SandboxServer, SentMessage
 

@@ -14,10 +14,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import build_application, serving
+from bot.app import build_application
 from bot.core.context import services_of
 from bot.core.kernel.logging import configure_logging
 from bot.core.kernel.settings import Settings
+from bot.core.lifecycle import serving
 
 SETTLE = 10.0  # seconds after the start, as the idle figure of ``benchmarks/lean.py``
 

@@ -116,8 +116,8 @@ def cmd_run(settings: Settings) -> int:
 async def _run(app: App, settings: Settings) -> int:
     """Check the token, migrate if needed, serve: in one event loop, so the token's check
     warms the connection the bot then uses (one TLS handshake, not two)."""
-    from bot.app import serve_until_signalled
     from bot.core.kernel.migrate import at_head, upgrade_in_child
+    from bot.core.lifecycle import serve_until_signalled
 
     if not await _token_accepted(app.bot):
         print(f"BOT_TOKEN was rejected by {settings.telegram_api_base_url}", file=sys.stderr)

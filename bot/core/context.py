@@ -38,6 +38,7 @@ class Services(Posting):
     purgers: PurgerRegistry = field(default_factory=PurgerRegistry)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
+    modules: list[str] = field(default_factory=list)  # the names of the wired modules
     intake: Intake | None = None  # how updates arrive; set when the bot starts serving
     runner: JobRunner = field(init=False)
 

@@ -10,9 +10,15 @@ from bot.core.kernel.cache import MemoryCache
 from bot.core.kernel.db import Database
 from bot.core.kernel.settings import Settings
 from bot.core.people import users
-from bot.core.people.languages import for_user, language_of, store_choice
+from bot.core.people.languages import (
+    language_of,
+    on_record,
+    reading_language,
+    record_language_code,
+    store_choice,
+)
 from bot.core.people.users import User
-from tests.owned import own_db
+from tests.helpers.owned import own_db
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -37,7 +43,14 @@ async def test_a_changed_app_language_reaches_bulk_messages(migrated: Settings) 
     await _register(db, 10, "en")
     async with db.session() as session:
         assert await language_of(session, 10) == "en"
-    assert await for_user(db, MemoryCache(), 10, "uk-UA") == "uk"
+    cache = MemoryCache()
+    assert await reading_language(db, cache, 10, "uk-UA") == "uk"
+    async with db.session() as session:
+        assert await language_of(session, 10) == "en"  # the read wrote nothing
+    record = await on_record(db, cache, 10)
+    assert record is not None and record.outdated_by("uk-UA")
+    await record_language_code(db, cache, 10, "uk-UA")
+    assert not (await on_record(db, cache, 10) or record).outdated_by("uk-UA")
     async with db.session() as session:
         assert await language_of(session, 10) == "uk"
 
@@ -56,4 +69,4 @@ async def test_a_choice_is_stored_only_for_a_known_user_and_a_known_language(
     async with db.session() as session:
         stored = dict((await session.execute(select(User.id, User.language))).all())
         assert stored == {11: "en"} and await language_of(session, 11) == "en"
-    assert await for_user(db, cache, 11, "uk") == "en"  # the choice beats the app
+    assert await reading_language(db, cache, 11, "uk") == "en"  # the choice beats the app

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func, literal, select, update
@@ -27,7 +28,7 @@ log = get_logger(__name__)
 # (:class:`Choices`), not the shared cache: answering must not wait for Redis, and a choice
 # made through another process of a cluster reaches this one within this time.
 CHOICE_TTL = 60.0
-_NONE = "-"  # cached: the user stored no choice
+_NONE = "-"  # cached: the bot never met the user
 
 
 class Choices(MemoryCache):
@@ -84,37 +85,80 @@ async def store_choice(session: AsyncSession, cache: Cache, user_id: int, langua
     result = await session.execute(update(User).where(User.id == user_id).values(language=language))
     if not getattr(result, "rowcount", 0):
         return False
-    await cache.set(_key(user_id), language, ttl=CHOICE_TTL)
+    await cache.delete(_key(user_id))  # this process reads the new choice at once
     return True
 
 
-async def for_user(db: Database, cache: Cache, user_id: int, code: str | None) -> str:
-    """The language to answer an update of ``user_id`` in (``code``: its language_code).
-    The stored choice is read through the cache; when neither answers, Telegram's code."""
-    stored = await _stored(db, cache, user_id, code)
-    return i18n.choose(stored, code)
+@dataclass(frozen=True, slots=True)
+class OnRecord:
+    """What the database holds of a user's language: their /language choice (None: none)
+    and the Telegram ``language_code`` last recorded."""
+
+    choice: str | None
+    code: str | None
+
+    def outdated_by(self, code: str | None) -> bool:
+        """Whether Telegram now reports another ``language_code`` than the one recorded."""
+        return bool(code) and self.code != (code or "")[:16]
 
 
-async def _stored(db: Database, cache: Cache, user_id: int, code: str | None) -> str | None:
-    """The stored choice (cached for CHOICE_TTL). Reading it also records a language_code
-    that changed since (the user switched their app), so bulk messages follow it."""
+async def on_record(db: Database, cache: Cache, user_id: int) -> OnRecord | None:
+    """The user's language as recorded (None: never met, or the database did not answer),
+    read through ``cache`` for :data:`CHOICE_TTL` seconds. Reads only."""
     try:
         cached = await cache.get(_key(user_id))
         if cached is not None:
-            return None if cached == _NONE else cached
+            return _decoded(cached)
         async with db.session() as session:
             query = select(User.language, User.language_code).where(User.id == user_id)
             row = (await session.execute(query)).first()
-            if row is not None and code and row.language_code != code:
-                await session.execute(
-                    update(User).where(User.id == user_id).values(language_code=code[:16])
-                )
-        stored = row.language if row is not None else None
-        await cache.set(_key(user_id), stored or _NONE, ttl=CHOICE_TTL)
-        return stored
+        found = None if row is None else OnRecord(row.language, row.language_code)
+        await cache.set(_key(user_id), _encoded(found), ttl=CHOICE_TTL)
+        return found
     except Exception as exc:  # an outage must not stop the answer: Telegram's code will do
         log.info("stored language not read", user_id=user_id, error=str(exc)[:200])
         return None
+
+
+async def record_language_code(db: Database, cache: Cache, user_id: int, code: str) -> None:
+    """Record the ``language_code`` Telegram now reports for ``user_id`` (the user switched
+    their app), so that bulk messages, rendered from SQL, follow it."""
+    try:
+        async with db.session() as session:
+            await session.execute(
+                update(User).where(User.id == user_id).values(language_code=code[:16])
+            )
+        await cache.delete(_key(user_id))
+    except Exception as exc:  # the next update of this user tries again
+        log.info("language code not recorded", user_id=user_id, error=str(exc)[:200])
+
+
+def answer_language(record: OnRecord | None, code: str | None) -> str:
+    """The language to answer in: the stored choice, else ``code`` (Telegram's), else the
+    default (:func:`bot.core.people.i18n.choose`)."""
+    return i18n.choose(record.choice if record else None, code)
+
+
+async def reading_language(db: Database, cache: Cache, user_id: int, code: str | None) -> str:
+    """The language to answer an update of ``user_id`` in (``code``: its language_code);
+    reads only (:func:`record_language_code` is the write)."""
+    return answer_language(await on_record(db, cache, user_id), code)
+
+
+_SEP = "\x1f"  # between the choice and the code in a cached record
+
+
+def _encoded(record: OnRecord | None) -> str:
+    if record is None:
+        return _NONE
+    return f"{record.choice or ''}{_SEP}{record.code or ''}"
+
+
+def _decoded(cached: str) -> OnRecord | None:
+    if cached == _NONE:
+        return None
+    choice, _, code = cached.partition(_SEP)
+    return OnRecord(choice or None, code or None)
 
 
 def _key(user_id: int) -> str:

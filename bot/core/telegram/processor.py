@@ -26,10 +26,11 @@ from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
 from bot.core.kernel.logging import get_logger
+from bot.core.people.i18n import N_, _, choose, speaking
 
 log = get_logger(__name__)
 
-SLOW_DOWN = "You're sending messages too fast; I'll skip some — please wait a moment."
+SLOW_DOWN = N_("You're sending messages too fast; I'll skip some — please wait a moment.")
 WARN_EVERY = 30.0  # seconds: at most one slow-down answer per chat in this time
 DEFAULT_BACKLOG = 20
 # PTB takes its own semaphore before ``do_process_update``; it must admit every update, or
@@ -40,12 +41,15 @@ SlowDown = Callable[[Update], Awaitable[None]]
 
 
 async def answer_slow_down(update: Update) -> None:
-    """Tell the chat it is over its backlog (through the bot's rate limiter)."""
-    chat = update.effective_chat
+    """Tell the chat it is over its backlog (through the bot's rate limiter), in the
+    language the sender's Telegram app is set to (a flood is not worth a database read)."""
+    chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return
+    with speaking(choose(None, user.language_code if user else None)):
+        text = _(SLOW_DOWN)
     try:
-        await update.get_bot().send_message(chat.id, SLOW_DOWN)
+        await update.get_bot().send_message(chat.id, text)
     except TelegramError as exc:
         log.warning("slow-down answer not sent", chat_id=chat.id, error=str(exc))
 

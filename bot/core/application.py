@@ -1,0 +1,84 @@
+"""PTB's ``Application``, running each update through the pipeline's steps.
+
+The steps (``bot/core/telegram/pipeline.py``) are given by the composition root; this
+class adds only what must sit inside PTB's own calls: the last step (the handlers, with
+the outage retries), the error path that schedules a retry instead of alerting, and a
+stop that gives job runs their grace before PTB waits for its tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ExtBot
+
+from bot.core.context import SERVICES, BotContext, Services, services_of
+from bot.core.lifecycle import STOP_HOOKS_RAN, post_stop
+from bot.core.telegram.outage import UpdateRetries, database_unreachable
+from bot.core.telegram.pipeline import Step, run
+
+
+class CompanionApplication(
+    Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+):
+    """The application whose updates pass :attr:`steps` before their handlers, and are
+    handled again (a few times, seconds apart) when the database did not answer."""
+
+    steps: Sequence[Step] = ()  # set by the composition root once the handlers are known
+
+    @property
+    def services(self) -> Services:
+        """The services the composition root assembled for this application."""
+        return services_of(self)
+
+    @property
+    def retries(self) -> UpdateRetries:
+        """Tries left for updates that met a database outage (one table per application)."""
+        retries: UpdateRetries | None = self.__dict__.get("_retries")
+        if retries is None:
+            retries = self.__dict__["_retries"] = UpdateRetries()
+        return retries
+
+    async def process_update(self, update: object) -> None:
+        if not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        await run(self.steps, update, self.handle)
+
+    async def handle(self, update: Update) -> None:
+        """The last step: the handlers (a try that met an outage schedules the next)."""
+        tried = self.retries.tried(update.update_id)
+        await super().process_update(update)
+        if self.retries.tried(update.update_id) == tried:  # handled: no new try was scheduled
+            self.retries.done(update.update_id)
+
+    def again(self, update: Update) -> bool:
+        """Handle ``update`` again a little later; False when its tries ran out."""
+        return self.retries.later(update.update_id, lambda: self.handle(update), self.create_task)
+
+    async def process_error(
+        self, update: object | None, error: Exception, job: Any = None, coroutine: Any = None
+    ) -> bool:
+        """A handler that failed because the database is away runs again a little later;
+        the error handlers (and the user's "try again") come only when the tries ran out."""
+        outage = job is None and isinstance(update, Update) and database_unreachable(error)
+        if outage and isinstance(update, Update) and self.again(update):
+            return True  # stop this update's other handlers: it will be handled anew
+        return await super().process_error(update, error, job, coroutine)
+
+    async def stop(self) -> None:
+        """Job runs in progress get a grace, then are cancelled, before PTB waits for the
+        tasks it started (a run could otherwise hold the stop for its whole timeout)."""
+        if SERVICES in self.bot_data:
+            await self.services.runner.stop()
+        await super().stop()
+
+    async def shutdown(self) -> None:
+        """A stop signal during start-up skips ``stop`` and ``post_stop`` in PTB's
+        ``run_polling``: the stop hooks (the outbox sender's graceful stop) run here then,
+        while the bot can still send and record."""
+        if SERVICES in self.bot_data and not self.bot_data.get(STOP_HOOKS_RAN):
+            await post_stop(self)
+        await super().shutdown()

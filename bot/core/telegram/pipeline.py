@@ -1,0 +1,191 @@
+"""The way of one update from its chat's turn to its handler: a short list of steps.
+
+``Application.process_update`` runs the steps in order; each is a small object with one
+``async def __call__(update, proceed)`` that does its part and calls ``proceed()`` to go on
+(or does not, to stop the update there), like aiogram's outer middlewares. The steps, in
+the order the composition root lists them:
+
+1. :class:`LogContext`: ``update_id`` and ``chat_id`` on every log line of the update;
+2. :class:`Deduplicate`: with a webhook, an update a replica of the cluster already took is
+   dropped (an outage of the database while checking: the update is tried again later);
+3. :class:`Language`: for an update a handler takes, the user's language, resolved once
+   and read only (no write in this path); texts of the update are written in it;
+4. the handlers themselves (:attr:`Pipeline.handle`), with the outage retries of
+   :class:`~bot.core.telegram.outage.UpdateRetries`.
+
+Every step can be built and tested alone, with the few parts it uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import structlog
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatJoinRequestHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    PreCheckoutQueryHandler,
+)
+
+from bot.core.kernel.cache import Cache
+from bot.core.kernel.clock import Clock
+from bot.core.kernel.db import Database
+from bot.core.kernel.logging import get_logger
+from bot.core.people.i18n import speaking
+from bot.core.people.languages import answer_language, on_record, record_language_code
+from bot.core.telegram.outage import database_unreachable
+from bot.core.telegram.received import first_time
+
+log = get_logger(__name__)
+
+Proceed = Callable[[], Awaitable[None]]
+
+
+class Step(Protocol):
+    """One part of the way of an update; calls ``proceed()`` to hand it on."""
+
+    async def __call__(self, update: Update, proceed: Proceed) -> None: ...
+
+
+async def run(
+    steps: Sequence[Step], update: Update, last: Callable[[Update], Awaitable[None]]
+) -> None:
+    """``update`` through ``steps`` in order, then ``last`` (where no step stopped it)."""
+
+    async def at(index: int) -> None:
+        if index == len(steps):
+            await last(update)
+        else:
+            await steps[index](update, lambda: at(index + 1))
+
+    await at(0)
+
+
+class LogContext:
+    """``update_id`` and ``chat_id`` bound to every log line of the update."""
+
+    __slots__ = ()
+
+    async def __call__(self, update: Update, proceed: Proceed) -> None:
+        chat = update.effective_chat
+        with structlog.contextvars.bound_contextvars(
+            update_id=update.update_id, chat_id=chat.id if chat else None
+        ):
+            await proceed()
+
+
+class Deduplicate:
+    """Behind a webhook, Telegram's retries and a load balancer may hand one update to two
+    replicas: the first to record its ``update_id`` handles it, the others drop it. When
+    the database does not answer, ``again(update)`` schedules a later try (False: no tries
+    left, and the error goes on to the error handlers)."""
+
+    __slots__ = ("again", "clock", "db")
+
+    def __init__(self, db: Database, clock: Clock, again: Callable[[Update], bool]) -> None:
+        self.db, self.clock, self.again = db, clock, again
+
+    async def __call__(self, update: Update, proceed: Proceed) -> None:
+        try:
+            first = await first_time(self.db, update.update_id, self.clock.now())
+        except Exception as exc:
+            if database_unreachable(exc) and self.again(update):
+                return
+            raise
+        if not first:
+            log.info("update already handled by this cluster", update_id=update.update_id)
+            return
+        await proceed()
+
+
+class Language:
+    """The user's language for an update some handler takes (``taken``): their stored
+    choice (through ``cache``), else Telegram's ``language_code``, else the default. Read
+    once; an update no handler takes is not looked up at all. A ``language_code`` that
+    changed since it was recorded (the user switched their app) is recorded, apart from
+    the read, so that bulk messages follow it."""
+
+    __slots__ = ("cache", "db", "taken")
+
+    def __init__(self, db: Database, cache: Cache, taken: Callable[[Update], bool]) -> None:
+        self.db, self.cache, self.taken = db, cache, taken
+
+    async def __call__(self, update: Update, proceed: Proceed) -> None:
+        user = update.effective_user
+        if user is None or not self.taken(update):
+            await proceed()
+            return
+        code = user.language_code
+        record = await on_record(self.db, self.cache, user.id)
+        if record is not None and code and record.outdated_by(code):
+            await record_language_code(self.db, self.cache, user.id, code)
+        with speaking(answer_language(record, code)):
+            await proceed()
+
+
+HandlerGroups = dict[int, list[BaseHandler[Any, Any, Any]]]
+
+
+def taken_by(handlers: HandlerGroups) -> Callable[[Update], bool]:
+    """Whether a handler of ``handlers`` (PTB's groups) would take an update: the same
+    ``check_update`` test the application makes before it runs one."""
+
+    def taken(update: Update) -> bool:
+        for group in handlers.values():
+            for handler in group:
+                check = handler.check_update(update)
+                if check is not None and check is not False:
+                    return True
+        return False
+
+    return taken
+
+
+# The update types each kind of handler can take (as PTB's check_update reads them).
+_MESSAGES = (
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CHANNEL_POST,
+    Update.EDITED_CHANNEL_POST,
+    Update.BUSINESS_MESSAGE,
+    Update.EDITED_BUSINESS_MESSAGE,
+)
+_TAKES: tuple[tuple[type[BaseHandler[Any, Any, Any]], tuple[str, ...]], ...] = (
+    (CommandHandler, (Update.MESSAGE, Update.EDITED_MESSAGE)),
+    (MessageHandler, _MESSAGES),
+    (CallbackQueryHandler, (Update.CALLBACK_QUERY,)),
+    (PreCheckoutQueryHandler, (Update.PRE_CHECKOUT_QUERY,)),
+    (ChatJoinRequestHandler, (Update.CHAT_JOIN_REQUEST,)),
+)
+
+
+def used_update_types(handlers: Iterable[BaseHandler[Any, Any, Any]]) -> list[str]:
+    """The ``allowed_updates`` the declared handlers need, in Telegram's order (as aiogram's
+    ``resolve_used_update_types``): Telegram sends nothing else. A handler of a kind not
+    known here asks for every type, so nothing a module declares is ever starved."""
+    wanted: set[str] = set()
+    for handler in handlers:
+        if isinstance(handler, ChatMemberHandler):
+            wanted.update(_member_types(handler.chat_member_types))
+            continue
+        for kind, types in _TAKES:
+            if isinstance(handler, kind):
+                wanted.update(types)
+                break
+        else:
+            return list(Update.ALL_TYPES)
+    return [kind for kind in Update.ALL_TYPES if kind in wanted]
+
+
+def _member_types(chat_member_types: int | None) -> tuple[str, ...]:
+    if chat_member_types == ChatMemberHandler.MY_CHAT_MEMBER:
+        return (Update.MY_CHAT_MEMBER,)
+    if chat_member_types == ChatMemberHandler.CHAT_MEMBER:
+        return (Update.CHAT_MEMBER,)
+    return (Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER)

@@ -27,7 +27,7 @@ from sqlalchemy import Integer, String, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, Database, UTCDateTime
+from bot.core.kernel.db import Base, Database, UTCDateTime, rowcount
 from bot.core.kernel.logging import get_logger
 from bot.core.kernel.tasks import cancel_and_wait
 
@@ -70,7 +70,7 @@ async def forget_stale(session: AsyncSession, stale_seconds: float, keep: str) -
             InstanceRow.heartbeat_at < live_cutoff(stale_seconds), InstanceRow.id != keep
         )
     )
-    return int(getattr(result, "rowcount", 0))
+    return rowcount(result)
 
 
 class Instance:
@@ -152,7 +152,7 @@ class Instance:
             result = await session.execute(
                 update(InstanceRow).where(InstanceRow.id == self.id).values(heartbeat_at=wall_now())
             )
-            alive = bool(getattr(result, "rowcount", 0))
+            alive = bool(rowcount(result))
             if alive:
                 for hook in self.on_beat:
                     await hook(session, self.id)

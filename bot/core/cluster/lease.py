@@ -22,7 +22,7 @@ from sqlalchemy import String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, Database, UTCDateTime, insert_missing
+from bot.core.kernel.db import Base, Database, UTCDateTime, insert_missing, rowcount
 
 
 class Lease(Base):
@@ -114,7 +114,7 @@ class LeaseKeeper:
         if current != me:
             values["acquired_at"] = now
         result = await session.execute(statement.values(**values))
-        return bool(getattr(result, "rowcount", 0))
+        return bool(rowcount(result))
 
     async def release(self) -> None:
         """Give the lease up now (a clean stop), so another process takes over at once."""

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.delivery.categories import optional
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
 from bot.core.delivery.policy import Candidate, DeliveryPolicy
+from bot.core.kernel.db import rowcount
 from bot.core.people.users import User
 
 MUTED = "muted by preferences"
@@ -261,7 +262,7 @@ async def skip_pending_for_chat(session: AsyncSession, chat_id: int, reason: str
         .values(status=OutboxStatus.SKIPPED, last_error=reason, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0))
+    return rowcount(result)
 
 
 async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> int:
@@ -273,7 +274,7 @@ async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -
         .values(chat_id=new_chat_id)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0))
+    return rowcount(result)
 
 
 async def pending_count(session: AsyncSession) -> int:

@@ -19,10 +19,7 @@ from bot.core.cluster import instances
 from bot.core.cluster.instances import InstanceRow
 from bot.core.delivery.claims import UNCLAIMED
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
-
-
-def _rowcount(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+from bot.core.kernel.db import rowcount
 
 
 async def release_stale(
@@ -44,7 +41,7 @@ async def release_stale(
         )
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result)
+    return rowcount(result)
 
 
 async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
@@ -56,7 +53,7 @@ async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
         .values(next_attempt_at=until)
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result)
+    return rowcount(result)
 
 
 async def give_back(
@@ -72,4 +69,4 @@ async def give_back(
     result = await session.execute(
         query.values(next_attempt_at=now, **UNCLAIMED).execution_options(synchronize_session=False)
     )
-    return _rowcount(result)
+    return rowcount(result)

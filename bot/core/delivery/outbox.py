@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.core.delivery.categories import Category, optional
 from bot.core.delivery.policy import AllowAll, Candidate, DeliveryPolicy
 from bot.core.kernel.clock import Clock
-from bot.core.kernel.db import Base, UTCDateTime, insert_ignoring
+from bot.core.kernel.db import Base, UTCDateTime, insert_ignoring, rowcount
 
 
 class Priority:
@@ -138,7 +138,7 @@ class Outbox:
         result = await session.execute(
             insert_ignoring(session, OutboxMessage, index_elements=["key"]).values(**values)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return bool(rowcount(result))
 
     async def enqueue_many(self, session: AsyncSession, messages: Sequence[Queued]) -> int:
         """Queue a batch with one policy review and one INSERT (existing keys are left

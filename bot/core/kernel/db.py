@@ -135,6 +135,11 @@ class Database:
         await self.engine.dispose()
 
 
+def rowcount(result: object) -> int:
+    """The number of rows a statement's ``result`` matched (0 when the driver does not say)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def dialect_insert(session: AsyncSession, entity: Any) -> Any:
     """An INSERT for ``entity`` that supports ``on_conflict_do_nothing/do_update`` on
     SQLite and PostgreSQL (the building block of idempotent writes)."""
@@ -169,4 +174,4 @@ async def insert_missing(session: AsyncSession, entity: Any, **values: Any) -> b
     """
     statement = insert_ignoring(session, entity).values(**values)
     result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.core.kernel.db import Database
+from bot.core.kernel.db import Database, rowcount
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ async def delete_in_batches(
         chosen = select(id_column).where(*where).limit(batch_size).scalar_subquery()
         async with db.session() as session:
             result = await session.execute(delete(table).where(id_column.in_(chosen)))
-        removed = int(getattr(result, "rowcount", 0) or 0)
+        removed = rowcount(result)
         rows, batches = rows + removed, batches + 1
         if removed < batch_size:
             return Purged(rows, batches)

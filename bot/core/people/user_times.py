@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, Index, SmallInteger, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, UTCDateTime, dialect_insert
+from bot.core.kernel.db import Base, UTCDateTime, dialect_insert, rowcount
 from bot.core.people.users import User
 
 MINUTES_PER_DAY = 24 * 60
@@ -125,7 +125,7 @@ async def move(
         )
         .values(due_at=target)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 async def applied_defaults(session: AsyncSession) -> dict[str, int]:

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, UTCDateTime, insert_missing
+from bot.core.kernel.db import Base, UTCDateTime, insert_missing, rowcount
 from bot.core.kernel.parse import USER_ID_MAX, ascii_int
 from bot.core.people.zones import zone_of
 
@@ -102,7 +102,7 @@ async def set_reachable(
         .where(User.id == user_id, User.reachable.is_not(reachable))
         .values(reachable=reachable, unreachable_reason=None if reachable else reason)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))
 
 
 async def count_users(
@@ -132,7 +132,7 @@ async def count_invited(session: AsyncSession, referrer_id: int) -> int:
 async def set_timezone(session: AsyncSession, user_id: int, zone: str | None) -> bool:
     """Store a user's zone (None: follow ``TIMEZONE``); False for an unknown user."""
     result = await session.execute(update(User).where(User.id == user_id).values(timezone=zone))
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))
 
 
 async def timezone_of(session: AsyncSession, user_id: int) -> str | None:

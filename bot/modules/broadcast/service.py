@@ -16,6 +16,7 @@ from sqlalchemy import JSON, Select, String, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, OutboxMessage, OutboxStatus, Priority
+from bot.core.kernel.db import rowcount
 from bot.core.people.formatting import percent
 from bot.core.people.i18n import _, languages, speaking
 from bot.core.people.languages import language_column
@@ -81,7 +82,7 @@ async def queue_broadcast(
             body = announcement(text)
         audience = _audience(broadcast.id, body, now).where(reads == language)
         result = await session.execute(insert(OutboxMessage).from_select(COLUMNS, audience))
-        broadcast.total += int(getattr(result, "rowcount", 0) or 0)
+        broadcast.total += rowcount(result)
     return broadcast
 
 

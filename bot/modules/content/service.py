@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Outbox, Priority
-from bot.core.kernel.db import insert_ignoring
+from bot.core.kernel.db import insert_ignoring, rowcount
 from bot.core.people.i18n import N_, _
 from bot.modules.content.models import Post, PostStatus
 
@@ -110,7 +110,7 @@ async def queue(outbox: Outbox, session: AsyncSession, post: Post, channel_id: i
         .where(Post.id == post.id, Post.status == PostStatus.SCHEDULED)
         .values(status=PostStatus.QUEUED)
     )
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(result):
         return False
     method, payload = _message(post)
     await outbox.enqueue(
@@ -152,7 +152,7 @@ async def mark_published(session: AsyncSession, post_id: int, message_id: int) -
         .where(Post.id == post_id, Post.status == PostStatus.QUEUED)
         .values(status=PostStatus.PUBLISHED, message_id=message_id)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))
 
 
 async def cancel(session: AsyncSession, post_id: int) -> Post | None:
@@ -244,4 +244,4 @@ async def _insert_item(
         "created_at": now,
     }
     result = await session.execute(insert_ignoring(session, Post).values(**values))
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.kernel.db import insert_ignoring
+from bot.core.kernel.db import insert_ignoring, rowcount
 from bot.modules.content.events import PostScheduled
 from bot.modules.content.models import Post, PostStatus
 from bot.modules.moderation.events import SubmissionApproved
@@ -61,7 +61,7 @@ async def schedule_approved(
         "created_at": now,
     }
     result = await session.execute(insert_ignoring(session, Post).values(**values))
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(result):
         return
     post_id = await session.scalar(
         select(Post.id).where(

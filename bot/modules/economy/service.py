@@ -18,7 +18,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.db import dialect_insert
+from bot.core.kernel.db import dialect_insert, rowcount
 from bot.core.kernel.events import EventBus
 from bot.modules.economy.events import PointsAwarded
 from bot.modules.economy.models import Balance, LedgerEntry
@@ -54,7 +54,7 @@ async def credit(
     row = {"user_id": user_id, "amount": amount, "reason": reason, "reference": reference}
     insert = dialect_insert(session, LedgerEntry).values(**row, created_at=now)
     result = await session.execute(insert.on_conflict_do_nothing())
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(result):
         return None
     upsert = dialect_insert(session, Balance).values(user_id=user_id, points=amount, streak=0)
     await session.execute(

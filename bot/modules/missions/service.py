@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.db import dialect_insert, insert_missing
+from bot.core.kernel.db import dialect_insert, insert_missing, rowcount
 from bot.core.kernel.events import EventBus
 from bot.core.people.users import User
 from bot.modules.missions.catalogue import active_missions
@@ -70,7 +70,7 @@ async def assign(
         **values, status=AssignmentStatus.OPEN, assigned_at=now
     )
     result = await session.execute(insert.on_conflict_do_nothing())
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(result):
         return None
     assignment = await todays_assignment(session, user_id, day)
     assert assignment is not None
@@ -144,7 +144,7 @@ async def complete(
         )
         .values(status=AssignmentStatus.DONE, completed_at=now)
     )
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(result):
         return await _refusal(session, user_id, assignment_id)
     mission = await session.scalar(
         select(Mission)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.kernel.db import rowcount
 from bot.core.kernel.events import Event, EventBus
 from bot.core.kernel.settings import ModerationSettings
 from bot.core.people.i18n import _
@@ -226,7 +227,7 @@ async def _transition(
         .where(Submission.id == submission_id, Submission.state == State.PENDING)
         .values(state=state, **values)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))
 
 
 async def mark_scheduled(
@@ -243,7 +244,7 @@ async def mark_scheduled(
         .where(Submission.id == submission_id, Submission.state == State.APPROVED)
         .values(state=State.SCHEDULED, post_id=post_id, publish_at=publish_at)
     )
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(result):
         return None
     await bus.publish_in_transaction(
         session, SubmissionScheduled(submission_id, post_id, publish_at)
@@ -264,7 +265,7 @@ async def mark_cancelled(
         )
         .values(state=State.REJECTED, reason=CANCELLED_REASON)
     )
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(result):
         return None
     submission = await session.get(Submission, submission_id, populate_existing=True)
     if submission is not None:

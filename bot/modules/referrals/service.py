@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.kernel.db import dialect_insert
+from bot.core.kernel.db import dialect_insert, rowcount
 from bot.core.people.formatting import number
 from bot.core.people.i18n import _, ngettext
 from bot.core.people.languages import speaking_to
@@ -51,7 +51,7 @@ async def record_due(session: AsyncSession, invitee_id: int, now: datetime) -> b
         invitee_id=invitee_id, inviter_id=inviter_id, points=REWARD, created_at=now
     )
     result = await session.execute(insert.on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))
 
 
 async def pay(session: AsyncSession, services: Services, invitee_id: int) -> bool:
@@ -61,7 +61,7 @@ async def pay(session: AsyncSession, services: Services, invitee_id: int) -> boo
         .where(ReferralReward.invitee_id == invitee_id, ReferralReward.paid_at.is_(None))
         .values(paid_at=services.clock.now())
     )
-    if not getattr(claimed, "rowcount", 0):
+    if not rowcount(claimed):
         return False
     reward = await session.scalar(
         select(ReferralReward).where(ReferralReward.invitee_id == invitee_id)

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.db import dialect_insert
+from bot.core.kernel.db import dialect_insert, rowcount
 from bot.modules.subscriptions import payments
 from bot.modules.subscriptions.models import ChargeState, StarPayment
 
@@ -83,7 +83,7 @@ async def claim_grant(session: AsyncSession, charge_id: str, now: datetime) -> b
         .where(StarPayment.charge_id == charge_id, StarPayment.state == ChargeState.RECEIVED)
         .values(state=ChargeState.GRANTED, granted_at=now, last_error=None)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))
 
 
 async def note_failure(session: AsyncSession, charge_id: str, error: str) -> None:
@@ -112,4 +112,4 @@ async def mark_refunded(session: AsyncSession, charge_id: str, seen: str, now: d
         .where(StarPayment.charge_id == charge_id, StarPayment.state == seen)
         .values(state=ChargeState.REFUNDED, refunded_at=now)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))

@@ -18,7 +18,7 @@ from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Outbox, Priority
-from bot.core.kernel.db import dialect_insert
+from bot.core.kernel.db import dialect_insert, rowcount
 from bot.core.kernel.retention import PurgeRequest, delete_in_batches
 from bot.core.people import formatting
 from bot.core.people.i18n import _
@@ -146,7 +146,7 @@ async def shorten(
             reminded_1d_at=None,
         )
     )
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(result):
         return None
     return await _ends_at(session, user_id)
 
@@ -187,7 +187,7 @@ async def end(session: AsyncSession, sub_id: int, now: datetime, *, revoked: boo
         query = query.where(Subscription.ends_at <= now)
     status = SubscriptionStatus.REVOKED if revoked else SubscriptionStatus.EXPIRED
     result = await session.execute(query.values(status=status, updated_at=now))
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))
 
 
 async def due_to_expire(session: AsyncSession, now: datetime, limit: int) -> Sequence[Subscription]:
@@ -236,7 +236,7 @@ async def claim_reminder(
         )
         .values(**values)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))
 
 
 async def due_reminders(

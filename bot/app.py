@@ -135,11 +135,13 @@ def build_application(
 
 def pipeline(app: CompanionApplication, services: Services) -> tuple[Step, ...]:
     """The steps of every update, in order (``bot/core/telegram/pipeline.py``): log context,
-    then (with a webhook) the cluster's de-duplication, then the user's language."""
+    then (with a webhook) the cluster's de-duplication, the user's language, the handlers."""
+    handlers = app.handlers_step
     steps: list[Step] = [LogContext()]
     if services.settings.webhook_url:
-        steps.append(Deduplicate(services.db, services.clock, again=app.again))
+        steps.append(Deduplicate(services.db, services.clock, again=handlers.again))
     steps.append(Language(services.db, choices(app.bot_data), taken_by(app.handlers)))
+    steps.append(handlers)
     return tuple(steps)
 
 

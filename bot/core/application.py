@@ -1,9 +1,9 @@
 """PTB's ``Application``, running each update through the pipeline's steps.
 
-The steps (``bot/core/telegram/pipeline.py``) are given by the composition root; this
-class adds only what must sit inside PTB's own calls: the last step (the handlers, with
-the outage retries), the error path that schedules a retry instead of alerting, and a
-stop that gives job runs their grace before PTB waits for its tasks.
+The steps (``bot/core/telegram/pipeline.py``) are given by the composition root, the last
+of them PTB's own dispatch to the handlers; this class adds only what must sit inside
+PTB's calls: the error path that schedules a retry instead of alerting, and a stop that
+gives job runs their grace before PTB waits for its tasks.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from telegram.ext import Application, ExtBot
 
 from bot.core.context import SERVICES, BotContext, Services, services_of
 from bot.core.lifecycle import STOP_HOOKS_RAN, post_stop
-from bot.core.telegram.outage import UpdateRetries, database_unreachable
-from bot.core.telegram.pipeline import Step, run
+from bot.core.telegram.outage import database_unreachable
+from bot.core.telegram.pipeline import Handlers, Step, run
 
 
 class CompanionApplication(
@@ -34,29 +34,19 @@ class CompanionApplication(
         return services_of(self)
 
     @property
-    def retries(self) -> UpdateRetries:
-        """Tries left for updates that met a database outage (one table per application)."""
-        retries: UpdateRetries | None = self.__dict__.get("_retries")
-        if retries is None:
-            retries = self.__dict__["_retries"] = UpdateRetries()
-        return retries
+    def handlers_step(self) -> Handlers:
+        """The pipeline's last step: PTB's dispatch, with the outage retries."""
+        step: Handlers | None = self.__dict__.get("_handlers_step")
+        if step is None:
+            dispatch = super().process_update
+            step = self.__dict__["_handlers_step"] = Handlers(dispatch, self.create_task)
+        return step
 
     async def process_update(self, update: object) -> None:
         if not isinstance(update, Update):
             await super().process_update(update)
             return
-        await run(self.steps, update, self.handle)
-
-    async def handle(self, update: Update) -> None:
-        """The last step: the handlers (a try that met an outage schedules the next)."""
-        tried = self.retries.tried(update.update_id)
-        await super().process_update(update)
-        if self.retries.tried(update.update_id) == tried:  # handled: no new try was scheduled
-            self.retries.done(update.update_id)
-
-    def again(self, update: Update) -> bool:
-        """Handle ``update`` again a little later; False when its tries ran out."""
-        return self.retries.later(update.update_id, lambda: self.handle(update), self.create_task)
+        await run(self.steps, update)
 
     async def process_error(
         self, update: object | None, error: Exception, job: Any = None, coroutine: Any = None
@@ -64,7 +54,7 @@ class CompanionApplication(
         """A handler that failed because the database is away runs again a little later;
         the error handlers (and the user's "try again") come only when the tries ran out."""
         outage = job is None and isinstance(update, Update) and database_unreachable(error)
-        if outage and isinstance(update, Update) and self.again(update):
+        if outage and isinstance(update, Update) and self.handlers_step.again(update):
             return True  # stop this update's other handlers: it will be handled anew
         return await super().process_error(update, error, job, coroutine)
 

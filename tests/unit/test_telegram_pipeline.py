@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import structlog
@@ -21,7 +22,9 @@ from bot.core.kernel.cache import MemoryCache
 from bot.core.kernel.db import Database
 from bot.core.people import i18n
 from bot.core.people.languages import OnRecord
+from bot.core.telegram.outage import UpdateRetries
 from bot.core.telegram.pipeline import (
+    Handlers,
     Language,
     LogContext,
     Proceed,
@@ -63,22 +66,40 @@ class Recording:
 async def test_steps_run_in_order_around_the_handlers() -> None:
     log: list[str] = []
 
-    async def last(update: Update) -> None:
+    async def dispatch(update: Update) -> None:
         log.append("handlers")
 
-    steps = (Recording("a", log), Recording("b", log))
-    await run(steps, _message("/start"), last)
+    steps = (Recording("a", log), Recording("b", log), Handlers(dispatch, asyncio.create_task))
+    await run(steps, _message("/start"))
     assert log == ["a in", "b in", "handlers", "b out", "a out"]
 
 
 async def test_a_step_that_does_not_proceed_stops_the_update() -> None:
     log: list[str] = []
 
-    async def last(update: Update) -> None:
+    async def dispatch(update: Update) -> None:
         log.append("handlers")
 
-    await run((Recording("a", log, stop=True), Recording("b", log)), _message("x"), last)
+    last = Handlers(dispatch, asyncio.create_task)
+    await run((Recording("a", log, stop=True), Recording("b", log), last), _message("x"))
     assert log == ["a in", "a out"]
+
+
+async def test_the_handlers_are_tried_again_after_an_outage_then_forgotten() -> None:
+    """``again`` schedules the same update once more per delay; a clean run forgets it."""
+    tries: list[int] = []
+    last: Handlers
+
+    async def dispatch(update: Update) -> None:
+        tries.append(update.update_id)
+        if len(tries) == 1:
+            assert last.again(update)  # what the error path does on an outage
+
+    last = Handlers(dispatch, asyncio.create_task, UpdateRetries(delays=(0.01,)))
+    await run((last,), _message("/start"))
+    await asyncio.sleep(0.1)
+    assert tries == [1, 1]
+    assert last.retries.tried(1) == 0
 
 
 async def test_log_context_binds_the_update_and_chat() -> None:

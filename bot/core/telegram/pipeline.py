@@ -10,8 +10,8 @@ the order the composition root lists them:
    dropped (an outage of the database while checking: the update is tried again later);
 3. :class:`Language`: for an update a handler takes, the user's language, resolved once
    and read only (no write in this path); texts of the update are written in it;
-4. the handlers themselves (:attr:`Pipeline.handle`), with the outage retries of
-   :class:`~bot.core.telegram.outage.UpdateRetries`.
+4. :class:`Handlers`, the last: PTB's dispatch to the handlers that take the update,
+   tried again a little later (a few times) when the database did not answer.
 
 Every step can be built and tested alone, with the few parts it uses.
 """
@@ -39,7 +39,7 @@ from bot.core.kernel.db import Database
 from bot.core.kernel.logging import get_logger
 from bot.core.people.i18n import speaking
 from bot.core.people.languages import answer_language, on_record, record_language_code
-from bot.core.telegram.outage import database_unreachable
+from bot.core.telegram.outage import UpdateRetries, database_unreachable
 from bot.core.telegram.received import first_time
 
 log = get_logger(__name__)
@@ -53,18 +53,18 @@ class Step(Protocol):
     async def __call__(self, update: Update, proceed: Proceed) -> None: ...
 
 
-async def run(
-    steps: Sequence[Step], update: Update, last: Callable[[Update], Awaitable[None]]
-) -> None:
-    """``update`` through ``steps`` in order, then ``last`` (where no step stopped it)."""
+async def run(steps: Sequence[Step], update: Update) -> None:
+    """``update`` through ``steps`` in order, until one does not proceed."""
 
     async def at(index: int) -> None:
-        if index == len(steps):
-            await last(update)
-        else:
+        if index < len(steps):
             await steps[index](update, lambda: at(index + 1))
 
     await at(0)
+
+
+async def _end() -> None:
+    return None
 
 
 class LogContext:
@@ -127,6 +127,35 @@ class Language:
             await record_language_code(self.db, self.cache, user.id, code)
         with speaking(answer_language(record, code)):
             await proceed()
+
+
+class Handlers:
+    """The last step: ``dispatch`` (PTB's ``Application.process_update``, which runs the
+    handlers that take the update). A handler that failed because the database is away
+    has the update handled again a little later (:meth:`again`, called from the error
+    path), a few times, before the error handlers tell the user."""
+
+    __slots__ = ("dispatch", "retries", "spawn")
+
+    def __init__(
+        self,
+        dispatch: Callable[[Update], Awaitable[None]],
+        spawn: Callable[..., object],
+        retries: UpdateRetries | None = None,
+    ) -> None:
+        self.dispatch, self.spawn = dispatch, spawn
+        self.retries = retries or UpdateRetries()
+
+    async def __call__(self, update: Update, proceed: Proceed = _end) -> None:
+        tried = self.retries.tried(update.update_id)
+        await self.dispatch(update)
+        if self.retries.tried(update.update_id) == tried:  # handled: no new try was scheduled
+            self.retries.done(update.update_id)
+        await proceed()
+
+    def again(self, update: Update) -> bool:
+        """Handle ``update`` again a little later; False when its tries ran out."""
+        return self.retries.later(update.update_id, lambda: self(update), self.spawn)
 
 
 HandlerGroups = dict[int, list[BaseHandler[Any, Any, Any]]]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.kernel.events import MessageDelivered
+from bot.core.kernel.events import MessageDelivered, MessageKind
 from bot.core.kernel.logging import get_logger
 from bot.core.kernel.parse import SERIAL_MAX, ascii_int
-from bot.core.module import Module
+from bot.core.module import Module, On
 from bot.core.people.i18n import N_
 from bot.core.telegram.commands import Command
 from bot.modules.content import handlers, service
@@ -44,24 +44,29 @@ COMMANDS = (
 def register(services: Services) -> Module:
     async def on_delivered(event: MessageDelivered) -> None:
         """Record Telegram's message id of a published post and announce it."""
-        kind, _, ident = event.key.partition(":")
-        post_id = ascii_int(ident, 1, SERIAL_MAX) if kind == "post" else None
+        if event.kind is not MessageKind.POST:
+            return
+        post_id = ascii_int(event.subject, 1, SERIAL_MAX)
         if post_id is None:
             return
-        async with services.db.session() as session:
-            changed = await service.mark_published(session, post_id, event.message_id)
-        if changed:
-            log.info("post published", post_id=post_id, message_id=event.message_id)
-            await services.bus.publish(PostPublished(post_id, event.chat_id, event.message_id))
-
-    services.bus.subscribe(MessageDelivered, on_delivered)
+        async with services.uow() as uow:
+            if await service.mark_published(uow.session, post_id, event.message_id):
+                log.info("post published", post_id=post_id, message_id=event.message_id)
+                await uow.publish(PostPublished(post_id, event.chat_id, event.message_id))
 
     async def on_approved(event: SubmissionApproved, session: AsyncSession) -> None:
         """An approved suggestion is scheduled in the approving transaction."""
         await schedule_approved(services, session, event)
 
-    services.bus.subscribe_in_transaction(SubmissionApproved, on_approved)
-    return Module("content", commands=COMMANDS, jobs=JOBS)
+    return Module(
+        "content",
+        commands=COMMANDS,
+        reactions=(
+            On(MessageDelivered, on_delivered),
+            On(SubmissionApproved, on_approved, in_transaction=True),
+        ),
+        jobs=JOBS,
+    )
 
 
 __all__ = ["register"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Services
-from bot.core.module import Module
+from bot.core.module import Module, On
 from bot.core.people.i18n import N_
 from bot.core.telegram.commands import Command
 from bot.modules.economy import handlers
@@ -19,9 +19,15 @@ COMMANDS = (
 
 def register(services: Services) -> Module:
     awards = Awards(services)
-    services.bus.subscribe_in_transaction(MissionCompleted, awards.mission_completed)
-    services.bus.subscribe_in_transaction(ReferralRewarded, awards.referral_rewarded)
-    return Module("economy", commands=COMMANDS, jobs=JOBS)
+    return Module(
+        "economy",
+        commands=COMMANDS,
+        reactions=(
+            On(MissionCompleted, awards.mission_completed, in_transaction=True),
+            On(ReferralRewarded, awards.referral_rewarded, in_transaction=True),
+        ),
+        jobs=JOBS,
+    )
 
 
 __all__ = ["register"]

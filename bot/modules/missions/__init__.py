@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Services
 from bot.core.kernel.events import UserZoneChanged
-from bot.core.module import Module
+from bot.core.module import Module, On
 from bot.core.people.i18n import N_
 from bot.core.telegram.commands import Command
 from bot.modules.missions import handlers, hours
@@ -41,11 +41,11 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
-    services.bus.subscribe_in_transaction(UserZoneChanged, ZoneFollower(services).zone_changed)
     return Module(
         "missions",
         commands=COMMANDS,
         buttons={"mission:": handlers.done_pressed},
+        reactions=(On(UserZoneChanged, ZoneFollower(services).zone_changed, in_transaction=True),),
         jobs=JOBS,
         stats=(day_figures,),
     )

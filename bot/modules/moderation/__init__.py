@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import MessageHandler, filters
 
 from bot.core.context import Services
-from bot.core.kernel.events import MessageDelivered
+from bot.core.kernel.events import MessageDelivered, MessageKind
 from bot.core.kernel.settings import Settings
-from bot.core.module import Module, Routed
+from bot.core.module import Module, On, Routed
 from bot.core.people.i18n import N_, _
 from bot.core.telegram.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
@@ -78,13 +80,13 @@ _CAPTION = filters.CaptionRegex(_SUGGEST)
 
 
 def register(services: Services) -> Module:
-    _subscribe(services)
     retention = services.settings.moderation.retention_days
     return Module(
         "moderation",
         commands=COMMANDS,
         buttons={"mod:": review.card_pressed, "modw:": handlers.withdraw_pressed},
         handlers=_handlers(),
+        reactions=_reactions(services),
         jobs=JOBS,
         purgers={"moderation.submissions": records.purger(retention)},
         stats=(records.day_figures,),
@@ -113,10 +115,10 @@ def _handlers() -> tuple[Routed, ...]:
     )
 
 
-def _subscribe(services: Services) -> None:
+def _reactions(services: Services) -> tuple[On[Any], ...]:
     async def on_delivered(event: MessageDelivered) -> None:
         """Remember where a review card landed, to edit it when decided."""
-        if event.key.startswith(f"{cards.CARD_KEY}:"):
+        if event.kind is MessageKind.REVIEW_CARD:
             async with services.db.session() as session:
                 await cards.card_delivered(
                     services, session, event.key, event.chat_id, event.message_id
@@ -173,10 +175,12 @@ def _subscribe(services: Services) -> None:
                     ),
                 )
 
-    services.bus.subscribe(MessageDelivered, on_delivered)
-    services.bus.subscribe_in_transaction(PostScheduled, on_scheduled)
-    services.bus.subscribe_in_transaction(PostCancelled, on_cancelled)
-    services.bus.subscribe(PostPublished, on_published)
+    return (
+        On(MessageDelivered, on_delivered),
+        On(PostScheduled, on_scheduled, in_transaction=True),
+        On(PostCancelled, on_cancelled, in_transaction=True),
+        On(PostPublished, on_published),
+    )
 
 
 __all__ = ["register"]

@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.kernel.clock import local_time
+from bot.core.kernel.events import MessageKind
 from bot.core.people.i18n import N_, _
 from bot.core.people.languages import speaking_to
 from bot.modules.moderation.models import ReviewCard, State, Submission
 
 PREFIX = "mod"
-CARD_KEY = "modcard"
+CARD_KEY = MessageKind.REVIEW_CARD  # "modcard": its delivery is followed (card_delivered)
 PREVIEW = 3000  # characters of the submission shown on a card (a card holds 4096)
 
 
@@ -99,7 +100,7 @@ async def send_cards(services: Services, session: AsyncSession, submission: Subm
             text = f"{card_text(submission)}\n\n{hint}"
         queued += await services.outbox.enqueue(
             session,
-            key=f"{CARD_KEY}:{submission.id}:{chat_id}",
+            key=CARD_KEY.key(submission.id, chat_id),
             chat_id=chat_id,
             category=Category.ALERT,
             priority=Priority.NOTIFICATION,

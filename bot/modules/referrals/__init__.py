@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Services
-from bot.core.module import Module
+from bot.core.module import Module, On
 from bot.core.people.i18n import N_
 from bot.core.telegram.commands import Command
 from bot.modules.missions.events import MissionCompleted
@@ -17,9 +17,15 @@ COMMANDS = (
 
 def register(services: Services) -> Module:
     reactions = handlers.ReferralHandlers(services)
-    services.bus.subscribe_in_transaction(MissionCompleted, reactions.record)
-    services.bus.subscribe(MissionCompleted, reactions.pay)
-    return Module("referrals", commands=COMMANDS, jobs=JOBS)
+    return Module(
+        "referrals",
+        commands=COMMANDS,
+        reactions=(
+            On(MissionCompleted, reactions.record, in_transaction=True),
+            On(MissionCompleted, reactions.pay),
+        ),
+        jobs=JOBS,
+    )
 
 
 __all__ = ["register"]

@@ -25,11 +25,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.core.delivery.split import MAX_CAPTION, MAX_TEXT, utf16_len
 from bot.sandbox.flood import FloodGate, FloodLimits
 from bot.sandbox.webhook import WebhookDelivery
 from bot.sandbox.world import BOT_ID, JSON, PollConflict, SentMessage, World, bot_user
 
-MAX_TEXT, MAX_CAPTION = 4096, 1024
 _STRING_FIELDS = frozenset(
     {
         "text",
@@ -101,11 +101,6 @@ class ApiError(Exception):
     def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
         super().__init__(description)
         self.code, self.description, self.parameters = code, description, parameters
-
-
-def utf16_len(text: str) -> int:
-    """A text's length as Telegram measures it (characters beyond the BMP count twice)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _decode(value: str, key: str) -> Any:

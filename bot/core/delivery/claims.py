@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery.categories import optional
@@ -275,9 +275,3 @@ async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -
         .execution_options(synchronize_session=False)
     )
     return rowcount(result)
-
-
-async def pending_count(session: AsyncSession) -> int:
-    o = OutboxMessage
-    query = select(func.count()).select_from(o).where(o.status == OutboxStatus.PENDING)
-    return int(await session.scalar(query) or 0)

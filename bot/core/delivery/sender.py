@@ -25,6 +25,7 @@ from telegram.ext import ExtBot
 from bot.core.cluster.instances import Instance
 from bot.core.delivery import claims, leases
 from bot.core.delivery.answers import Deliverer
+from bot.core.delivery.backlog import pending_count
 from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
 from bot.core.delivery.scopes import Closed, ScopeQueues
@@ -192,7 +193,7 @@ class OutboxSender:
     async def _gauge_depth(self, session: AsyncSession) -> None:
         if time.monotonic() - self._depth_at > DEPTH_EVERY:
             self._depth_at = time.monotonic()
-            self.posting.metrics.outbox_depth.set(await claims.pending_count(session))
+            self.posting.metrics.outbox_depth.set(await pending_count(session))
 
     # -- leases -----------------------------------------------------------------------
     async def _renew(self, session: AsyncSession, owner: str) -> None:

@@ -127,7 +127,7 @@ def build_application(
     services.runner.validate()  # unknown job in JOBS__..., bad cron, ...: stop here
 
     async def start_declared_jobs(app: App) -> None:
-        await start_jobs(app, services)
+        await start_jobs(app.job_queue, services.jobs, services.runner)
 
     services.on_start.append(start_declared_jobs)
     return app

@@ -32,7 +32,8 @@ from bot.modules.missions.models import AssignmentStatus, MissionAssignment
 from bot.modules.missions.sweeper import sweep
 from bot.modules.notifications import service as notifications
 from tests.conftest import make_settings, migrate
-from tests.owned import own
+from tests.helpers.factories import register_user
+from tests.helpers.owned import own
 
 START = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # 05:00 in Kyiv, 22:00 the day before in NY
 STEP = timedelta(minutes=10)
@@ -47,15 +48,7 @@ class Bot:
     async def join(self, user_id: int, zone: str | None = None, at: str | None = None) -> None:
         """Register, then choose a zone and a mission time as /timezone and /missiontime do."""
         async with self.services.db.session() as session:
-            await users.register(
-                session,
-                user_id=user_id,
-                first_name=f"U{user_id}",
-                username=None,
-                language_code=None,
-                payload=None,
-                now=self.clock.now(),
-            )
+            await register_user(session, user_id, now=self.clock.now(), first_name=f"U{user_id}")
         async with self.services.uow() as uow:
             await users.set_timezone(uow.session, user_id, zone)
             await uow.publish(UserZoneChanged(user_id, zone))
@@ -292,7 +285,8 @@ async def test_the_sweeper_is_scheduled_and_the_manual_send_is_not(bot: Bot) -> 
     the default mission time, is not (it would send everyone their mission at the bot's
     09:00)."""
     bot.services.runner.validate()
-    schedule_jobs(bot.app, bot.services)
+    assert bot.app.job_queue is not None
+    schedule_jobs(bot.app.job_queue, bot.services.jobs, bot.services.runner)
     assert bot.app.job_queue is not None
     names = {job.name for job in bot.app.job_queue.jobs()}
     assert "missions.sweep" in names and "missions.send_daily" not in names

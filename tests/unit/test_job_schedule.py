@@ -17,7 +17,7 @@ from bot.core.jobs.fire_times import (
     next_fire,
     parse_schedule,
 )
-from bot.core.jobs.jobqueue import SlotClock
+from bot.core.jobs.jobqueue import SlotTracker
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -96,7 +96,7 @@ def test_slot_is_the_fire_time_not_now() -> None:
     """A fire that arrives late runs for its scheduled time; missed fires coalesce."""
     trigger = build_trigger(Every(60), UTC)
     start = datetime(2026, 1, 1, 10, 0, 30, tzinfo=UTC)
-    slots = SlotClock(trigger, start)
+    slots = SlotTracker(trigger, start)
     assert slots.slot(start + timedelta(seconds=31)) == datetime(2026, 1, 1, 10, 1, tzinfo=UTC)
     late = datetime(2026, 1, 1, 10, 4, 10, tzinfo=UTC)
     assert slots.slot(late) == datetime(2026, 1, 1, 10, 4, tzinfo=UTC)

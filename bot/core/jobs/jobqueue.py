@@ -2,7 +2,7 @@
 
 JobQueue (APScheduler 3) only triggers; each fire hands the slot to the
 runner. APScheduler does not tell a callback which fire time it is running for,
-so :class:`SlotClock` follows the trigger itself: the slot is the trigger's
+so :class:`SlotTracker` follows the trigger itself: the slot is the trigger's
 fire time, never "now". ``misfire_grace_time=None`` with ``coalesce`` means a
 late fire still runs (once), instead of APScheduler's default of silently
 dropping anything more than a second late.
@@ -10,6 +10,7 @@ dropping anything more than a second late.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +19,18 @@ from bot.core.jobs.models import Trigger
 from bot.core.kernel.logging import get_logger
 
 if TYPE_CHECKING:
-    from bot.core.context import App, BotContext, Services
+    from telegram.ext import CallbackContext, JobQueue
+
+    from bot.core.jobs.registry import JobRegistry
     from bot.core.jobs.runner import JobRunner
 
 log = get_logger(__name__)
+Fire = Callable[["CallbackContext[Any, Any, Any, Any]"], Coroutine[Any, Any, None]]
 
 
-class SlotClock:
-    """The fire times of one trigger, as the JobQueue reaches them."""
+class SlotTracker:
+    """Which slot each fire of one trigger is for: the trigger's fire times, followed as
+    the JobQueue reaches them (no clock: it is told the time of each fire)."""
 
     __slots__ = ("expected", "trigger")
 
@@ -44,20 +49,19 @@ class SlotClock:
         return slot
 
 
-def schedule_jobs(app: App, services: Services) -> int:
+def schedule_jobs(job_queue: JobQueue[Any], jobs: JobRegistry, runner: JobRunner) -> int:
     """Put every enabled job on the JobQueue; how many were scheduled."""
-    assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
     now = datetime.now(UTC)
     scheduled = 0
-    for spec in services.jobs:
-        if not services.jobs.enabled(spec.name):
+    for spec in jobs:
+        if not jobs.enabled(spec.name):
             log.info("job disabled by settings", job=spec.name)
             continue
         if spec.manual:
             continue
-        trigger = services.jobs.trigger(spec.name)
-        app.job_queue.run_custom(
-            _fire,
+        trigger = jobs.trigger(spec.name)
+        job_queue.run_custom(
+            _fire(runner, spec.name, SlotTracker(trigger, now)),
             job_kwargs={
                 "trigger": trigger,
                 "misfire_grace_time": None,
@@ -65,43 +69,35 @@ def schedule_jobs(app: App, services: Services) -> int:
                 "max_instances": 1,
             },
             name=spec.name,
-            data=(spec.name, SlotClock(trigger, now)),
         )
         scheduled += 1
     return scheduled
 
 
-async def _fire(context: BotContext) -> None:
-    """A JobQueue fire: start the run as a task, so the scheduler is never blocked."""
-    assert context.job is not None
-    name, slots = _job_data(context.job.data)
-    slot = slots.slot(datetime.now(UTC))
-    runner: JobRunner = context.services.runner
-    context.application.create_task(
-        runner.run(name, trigger=Trigger.SCHEDULED, scheduled_for=slot), name=f"job:{name}"
-    )
+def _fire(runner: JobRunner, name: str, slots: SlotTracker) -> Fire:
+    """The JobQueue callback of job ``name``: start the run of the slot reached as a task,
+    so the scheduler is never blocked."""
+
+    async def fire(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        slot = slots.slot(datetime.now(UTC))
+        context.application.create_task(
+            runner.run(name, trigger=Trigger.SCHEDULED, scheduled_for=slot), name=f"job:{name}"
+        )
+
+    return fire
 
 
-def _job_data(data: object) -> tuple[str, SlotClock]:
-    assert isinstance(data, tuple)
-    name, slots = data
-    assert isinstance(name, str) and isinstance(slots, SlotClock)
-    return name, slots
-
-
-async def start_jobs(app: App, services: Services) -> None:
+async def start_jobs(job_queue: JobQueue[Any] | None, jobs: JobRegistry, runner: JobRunner) -> None:
     """The on_start hook: validate, schedule, and have the JobQueue start the catch-up
     of missed slots as soon as it runs, i.e. once the bot is started and polling: a
     long catch-up (a daily broadcast after a restart at 09:30) never keeps users waiting."""
-    services.runner.validate()
-    services.runner.start()
-    count = schedule_jobs(app, services)
-    assert app.job_queue is not None
-    app.job_queue.run_once(_catch_up, 0, name="jobs:catch-up")
-    log.info("jobs scheduled", count=count, known=len(services.jobs))
+    assert job_queue is not None, "python-telegram-bot[job-queue] is required"
+    runner.validate()
+    runner.start()
+    count = schedule_jobs(job_queue, jobs, runner)
 
+    async def catch_up(_context: CallbackContext[Any, Any, Any, Any]) -> None:
+        runner.catch_up_in_background()  # the runner owns it (``stop`` ends it)
 
-async def _catch_up(context: BotContext) -> None:
-    """A JobQueue fire: hand the catch-up to the runner, which owns it (``stop`` ends it)."""
-    runner: JobRunner = context.services.runner
-    runner.catch_up_in_background()
+    job_queue.run_once(catch_up, 0, name="jobs:catch-up")
+    log.info("jobs scheduled", count=count, known=len(jobs))

@@ -34,9 +34,9 @@ async def start(update: Update, context: BotContext) -> None:
         return
     services = context.services
     payload = context.args[0] if context.args else None
-    async with services.db.session() as session:
+    async with services.uow() as uow:
         record, created = await users.register(
-            session,
+            uow.session,
             user_id=user.id,
             first_name=user.first_name,
             username=user.username,
@@ -45,9 +45,10 @@ async def start(update: Update, context: BotContext) -> None:
             now=services.clock.now(),
         )
         referrer_id = record.referrer_id
+        if created:
+            await uow.publish(UserRegistered(user.id, referrer_id))
     if created:
         log.info("user registered", user_id=user.id, referrer_id=referrer_id)
-        await services.bus.publish(UserRegistered(user.id, referrer_id))
     template = WELCOME if created else WELCOME_BACK
     await message.reply_text(_(template).format(name=user.first_name))
 
@@ -103,14 +104,16 @@ async def membership_changed(update: Update, context: BotContext) -> None:
     services = context.services
     status = change.new_chat_member.status
     reachable = status not in (ChatMember.BANNED, ChatMember.LEFT)
-    async with services.db.session() as session:
-        changed = await users.set_reachable(session, change.chat.id, reachable, reason="blocked")
-    if not changed:
-        return
-    log.info("reachability changed", user_id=change.chat.id, reachable=reachable)
     event = (
         UserBecameReachable(change.chat.id)
         if reachable
         else UserBecameUnreachable(change.chat.id, "blocked")
     )
-    await services.bus.publish(event)
+    async with services.uow() as uow:
+        changed = await users.set_reachable(
+            uow.session, change.chat.id, reachable, reason="blocked"
+        )
+        if changed:
+            await uow.publish(event)
+    if changed:
+        log.info("reachability changed", user_id=change.chat.id, reachable=reachable)

@@ -106,12 +106,11 @@ async def cancelpost(update: Update, context: BotContext) -> None:
     if post_id is None:
         await message.reply_text(_("Usage: /cancelpost <id> (see /posts)"))
         return
-    bus = context.services.bus
     async with context.services.uow() as uow:
         found = await service.cancel(uow.session, post_id)
         if found is not None and found.status == "cancelled":
             cancelled = PostCancelled(found.id, found.source, found.source_item_id or "")
-            await bus.publish_in_transaction(uow.session, cancelled)
+            await uow.publish(cancelled)
     if found is None:
         text = _("There is no post #{id}.").format(id=post_id)
     elif found.status == "cancelled":

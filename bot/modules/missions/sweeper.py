@@ -25,6 +25,7 @@ from bot.core.jobs import JobContext
 from bot.core.jobs.models import Trigger
 from bot.core.kernel.db import dialect_insert
 from bot.core.kernel.logging import get_logger
+from bot.core.kernel.uow import UnitOfWork
 from bot.core.people import user_times as schedules
 from bot.core.people.i18n import _, ngettext, speaking
 from bot.core.people.languages import language_column
@@ -225,11 +226,9 @@ async def _missions(services: Services, session: AsyncSession, due: Sequence[Due
     by_id = {m.id: m for m in catalogue}
     readers = {d.user_id: d.language for d in due}
     rows = await _insert_assignments(session, values)
-    messages = []
+    uow, messages = UnitOfWork.of(session), []
     for assignment_id, user_id, mission_id, day in rows:
-        await services.bus.publish_in_transaction(
-            session, MissionAssigned(user_id, assignment_id, mission_id, day)
-        )
+        await uow.publish(MissionAssigned(user_id, assignment_id, mission_id, day))
         with speaking(readers[user_id]):  # each recipient's own language
             text, keyboard = mission_text(by_id[mission_id]), done_keyboard(assignment_id)
         messages.append(

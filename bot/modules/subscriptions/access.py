@@ -72,7 +72,6 @@ async def grant_access(
     except Exception:
         await _drop_link(bot, chat_id, invite.invite_link)
         raise
-    await services.bus.publish(SubscriptionGranted(user_id, result.ends_at, result.extended))
     return Access(result, invite.invite_link, expires_at)
 
 
@@ -96,7 +95,8 @@ async def _record_grant(
     charge_id: str | None,
 ) -> service.Grant:
     now = services.clock.now()
-    async with services.db.session() as session:
+    async with services.uow() as uow:
+        session = uow.session
         if charge_id is not None and not await charges.claim_grant(session, charge_id, now):
             raise AlreadyGranted(charge_id)
         result = await service.grant(session, user_id, duration, now)
@@ -112,6 +112,7 @@ async def _record_grant(
             key=f"subgrant:{user_id}:{result.ends_at.isoformat()}",
             text=functools.partial(granted_text, result, link, expires_at, tz),
         )
+        await uow.publish(SubscriptionGranted(user_id, result.ends_at, result.extended))
     return result
 
 
@@ -146,18 +147,18 @@ async def end_subscription(
 ) -> bool:
     """End one subscription and queue the user's message, atomically; True if it ended now."""
     now = services.clock.now()
-    async with services.db.session() as session:
-        if not await service.end(session, sub_id, now, revoked=revoked):
+    async with services.uow() as uow:
+        if not await service.end(uow.session, sub_id, now, revoked=revoked):
             return False
         await service.tell(
             services.outbox,
-            session,
+            uow.session,
             category=Category.ACCESS,
             user_id=user_id,
             key=f"subend:{user_id}:{ends_at.isoformat()}",
             text=functools.partial(ended_text, revoked),
         )
-    await services.bus.publish(SubscriptionExpired(user_id, revoked))
+        await uow.publish(SubscriptionExpired(user_id, revoked))
     return True
 
 

@@ -59,7 +59,6 @@ async def refund(services: Services, bot: Bot, charge_id: str) -> str:
         return _("Payment {id} was refunded already; nothing changed.").format(id=charge_id)
     log.info("Stars payment refunded", charge_id=charge_id, user_id=row.user_id)
     if done.ended:
-        await services.bus.publish(SubscriptionExpired(row.user_id, revoked=True))
         await access.close_out(services, bot)
     head = _("Refunded {id}: {stars} Stars to user {user};").format(
         id=charge_id, stars=number(row.stars), user=row.user_id
@@ -81,7 +80,8 @@ async def _record(services: Services, row: StarPayment) -> Refunded | None:
     shorten, tell the payer; None if a concurrent refund recorded it first."""
     seen = row.state
     now = services.clock.now()
-    async with services.db.session() as session:
+    async with services.uow() as uow:
+        session = uow.session
         while not await charges.mark_refunded(session, row.charge_id, seen, now):
             current = await charges.get(session, row.charge_id)
             if current is None or current.state == ChargeState.REFUNDED:
@@ -98,6 +98,8 @@ async def _record(services: Services, row: StarPayment) -> Refunded | None:
             key=f"refund:{row.charge_id}",
             text=functools.partial(_payer_text, row, done, tz),
         )
+        if done.ended:
+            await uow.publish(SubscriptionExpired(row.user_id, revoked=True))
     return done
 
 

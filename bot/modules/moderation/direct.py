@@ -20,8 +20,7 @@ from bot.core.context import BotContext, Services
 from bot.core.delivery import Category, Priority
 from bot.core.kernel.logging import get_logger
 from bot.core.people.i18n import _
-from bot.modules.moderation import cards, service
-from bot.modules.moderation.drafts import draft_of
+from bot.modules.moderation import drafts, service
 from bot.modules.moderation.models import State, Submission
 
 log = get_logger(__name__)
@@ -58,26 +57,19 @@ async def suggested(update: Update, context: BotContext) -> None:
     message, services = update.effective_message, context.services
     if message is None or message.from_user is None:
         return
-    draft = draft_of(message, message.text or message.caption or "")
-    author = service.Moderator(message.from_user.id, message.from_user.full_name)
     origin = (message.chat_id, message.message_id)
+
+    async def decline(session: AsyncSession, submission: Submission) -> None:
+        await _decline(services, session, origin, submission.reason or "", submission.id)
+
     try:
-        async with services.uow() as uow:
-            submission = await service.submit(
-                uow.session,
-                services.bus,
-                services.settings.moderation,
-                author=author,
-                draft=draft,
-                now=services.clock.now(),
-                origin=origin,
-            )
-            if submission.state == State.PENDING:
-                await cards.send_cards(services, uow.session, submission)
-            else:
-                await _decline(
-                    services, uow.session, origin, submission.reason or "", submission.id
-                )
+        submission = await drafts.submit(
+            services,
+            message.from_user,
+            drafts.draft_of(message),
+            origin=origin,
+            not_pending=decline,
+        )
     except service.Refused as exc:
         async with services.db.session() as session:
             await _decline(services, session, origin, str(exc), None)

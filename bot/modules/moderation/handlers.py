@@ -11,9 +11,8 @@ from telegram.ext import ApplicationHandlerStop
 from bot.core.context import BotContext, Services
 from bot.core.kernel.logging import get_logger
 from bot.core.people.i18n import N_, _
-from bot.modules.moderation import cards, direct, service
+from bot.modules.moderation import cards, direct, drafts, service
 from bot.modules.moderation.checks import Draft
-from bot.modules.moderation.drafts import draft_of
 from bot.modules.moderation.models import State
 
 log = get_logger(__name__)
@@ -41,7 +40,7 @@ async def suggest(update: Update, context: BotContext) -> None:
         await context.services.cache.set(_awaiting(user.id), "1", ttl=AWAIT_TTL)
         await message.reply_text(_(SUGGEST_HELP))
         return
-    await _submit(context.services, message, draft_of(message, body))
+    await _submit(context.services, message, drafts.draft_of(message, body))
 
 
 async def edited(update: Update, context: BotContext) -> None:
@@ -65,29 +64,15 @@ async def follow_up(update: Update, context: BotContext) -> None:
     if await cache.get(_awaiting(user.id)) is None:
         return
     await cache.delete(_awaiting(user.id))
-    await _submit(
-        context.services, message, draft_of(message, message.text or message.caption or "")
-    )
+    await _submit(context.services, message, drafts.draft_of(message))
     raise ApplicationHandlerStop
 
 
 async def _submit(services: Services, message: Message, draft: Draft) -> None:
-    user = message.from_user
-    if user is None:
+    if message.from_user is None:
         return
-    author = service.Moderator(user.id, user.full_name)
     try:
-        async with services.uow() as uow:
-            submission = await service.submit(
-                uow.session,
-                services.bus,
-                services.settings.moderation,
-                author=author,
-                draft=draft,
-                now=services.clock.now(),
-            )
-            if submission.state == State.PENDING:
-                await cards.send_cards(services, uow.session, submission)
+        submission = await drafts.submit(services, message.from_user, draft)
     except service.Refused as exc:
         await message.reply_text(_("Not accepted: {reason}. Nothing was saved.").format(reason=exc))
         return

@@ -257,22 +257,12 @@ class Settings(BaseSettings):
             url = url.set(drivername=_ASYNC_DRIVERS[backend])
         return url.render_as_string(hide_password=False)
 
-    @field_validator("redis_url", mode="before")
-    @classmethod
-    def _empty_redis_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected redis://host:port/db")
         return value
-
-    @field_validator("bot_token", mode="before")
-    @classmethod
-    def _empty_token_is_none(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
 
     @field_validator("instance_stale_seconds")
     @classmethod
@@ -285,14 +275,20 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("channel_id", "vip_chat_id", "http_port", "moderation_chat_id", mode="before")
+    @field_validator(
+        "bot_token",
+        "redis_url",
+        "channel_id",
+        "vip_chat_id",
+        "http_port",
+        "moderation_chat_id",
+        "webhook_url",
+        "webhook_secret",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("webhook_url", "webhook_secret", mode="before")
-    @classmethod
-    def _empty_webhook_is_none(cls, value: Any) -> Any:
+        """An optional setting given empty (``KEY=`` in a .env file) is not set."""
         return None if value == "" else value
 
     @field_validator("webhook_url")

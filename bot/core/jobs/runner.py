@@ -239,14 +239,7 @@ class JobRunner:
                     why = "job already running elsewhere, slot skipped"
                 else:
                     run_id = await store.claim(
-                        session,
-                        job=spec.name,
-                        scheduled_for=slot,
-                        trigger=trigger,
-                        status=RunStatus.RUNNING,
-                        attempts=0,
-                        started_at=now,
-                        requested_by=requested_by,
+                        session, spec.name, slot, trigger, now, requested_by=requested_by
                     )
                 await session.flush()
         await self._reaped(spec, stale)
@@ -381,12 +374,11 @@ class JobRunner:
         async with self.posting.db.session() as session:
             await store.claim(
                 session,
-                job=spec.name,
-                scheduled_for=slot,
-                trigger=trigger,
+                spec.name,
+                slot,
+                trigger,
+                now,
                 status=RunStatus.MISSED,
-                attempts=0,
-                started_at=now,
                 finished_at=now,
                 duration=0.0,
                 error=f"missed: {why}",

@@ -54,9 +54,28 @@ async def _core(session: AsyncSession, statement: Any) -> Any:
     return await (await session.connection()).execute(statement)
 
 
-async def claim(session: AsyncSession, **values: Any) -> int | None:
-    """Insert the row of a slot; its id, or None when the slot was already claimed."""
-    statement = insert_ignoring(session, JobRun).values(**values).returning(JobRun.id)
+async def claim(
+    session: AsyncSession,
+    job: str,
+    slot: datetime,
+    trigger: str,
+    now: datetime,
+    *,
+    status: str = RunStatus.RUNNING,
+    **values: Any,
+) -> int | None:
+    """Insert the row of a slot, started ``now`` with no attempt yet (``values``: more
+    columns); its id, or None when the slot was already claimed."""
+    statement = insert_ignoring(session, JobRun).values(
+        job=job,
+        scheduled_for=slot,
+        trigger=trigger,
+        status=status,
+        attempts=0,
+        started_at=now,
+        **values,
+    )
+    statement = statement.returning(JobRun.id)
     run_id: int | None = (await _core(session, statement)).scalar_one_or_none()
     return run_id
 

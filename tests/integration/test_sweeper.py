@@ -218,9 +218,7 @@ async def test_the_streak_reminder_goes_to_open_streaks_only(bot: Bot) -> None:
 
 async def _assign(bot: Bot, user_id: int, day: date) -> int:
     async with bot.services.uow() as uow:
-        found = await missions.mission_for_today(
-            uow.session, bot.services.bus, user_id=user_id, day=day, now=bot.clock.now()
-        )
+        found = await missions.mission_for_today(uow, user_id=user_id, day=day, now=bot.clock.now())
         assert found is not None
         return found[0].id
 
@@ -229,8 +227,7 @@ async def _complete(bot: Bot, user_id: int, day: date) -> None:
     assignment_id = await _assign(bot, user_id, day)
     async with bot.services.uow() as uow:
         outcome = await missions.complete(
-            uow.session,
-            bot.services.bus,
+            uow,
             user_id=user_id,
             assignment_id=assignment_id,
             day=day,

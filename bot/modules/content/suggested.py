@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.kernel.db import insert_ignoring, rowcount
+from bot.core.kernel.uow import UnitOfWork
 from bot.modules.content.events import PostScheduled
 from bot.modules.content.models import Post, PostStatus
 from bot.modules.moderation.events import SubmissionApproved
@@ -70,4 +71,4 @@ async def schedule_approved(
     )
     assert post_id is not None
     scheduled = PostScheduled(post_id, SOURCE, str(event.submission_id), publish_at)
-    await services.bus.publish_in_transaction(session, scheduled)
+    await UnitOfWork.of(session).publish(scheduled)

@@ -1,7 +1,7 @@
 """Transactional reactions: points for completed missions and for referrals.
 
-Both run inside the transaction of their cause (``publish_in_transaction``), so
-the fact and its points commit together; see :mod:`bot.modules.economy.service`.
+Both run inside the unit of work of their cause (declared ``in_transaction=True``),
+so the fact and its points commit together; see :mod:`bot.modules.economy.service`.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
+from bot.core.kernel.uow import UnitOfWork
 from bot.modules.economy import service
 from bot.modules.economy.service import Reason
 from bot.modules.missions.events import MissionCompleted
@@ -44,8 +45,7 @@ class Awards:
         self, session: AsyncSession, user_id: int, amount: int, reason: str, reference: str
     ) -> None:
         await service.credit(
-            session,
-            self.services.bus,
+            UnitOfWork.of(session),
             user_id=user_id,
             amount=amount,
             reason=reason,

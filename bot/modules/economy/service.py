@@ -1,8 +1,9 @@
 """The economy's rules: every change of points is a ledger row, written idempotently.
 
-Why awards happen inside the completion's transaction: the missions module publishes
-``MissionCompleted`` with ``publish_in_transaction``, and ``Awards.mission_completed``
-(``awards.py``) writes the ledger row(s) through that same session with :func:`credit`.
+Why awards happen inside the completion's transaction: the missions module raises
+``MissionCompleted`` in its unit of work, and ``Awards.mission_completed`` (``awards.py``,
+an in-transaction reaction) writes the ledger row(s) in that same unit of work with
+:func:`credit`.
 The completion and its points therefore commit together or not at all; a crash can
 never leave a completed mission without its points, and a failed award rolls the
 completion back so the user can press again. The unique (user, reason, reference) key
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.kernel.db import dialect_insert, rowcount
-from bot.core.kernel.events import EventBus
+from bot.core.kernel.uow import UnitOfWork
 from bot.modules.economy.events import PointsAwarded
 from bot.modules.economy.models import Balance, LedgerEntry
 
@@ -41,8 +42,7 @@ def streak_bonus(streak: int) -> int:
 
 
 async def credit(
-    session: AsyncSession,
-    bus: EventBus,
+    uow: UnitOfWork,
     *,
     user_id: int,
     amount: int,
@@ -51,6 +51,7 @@ async def credit(
     now: datetime,
 ) -> int | None:
     """Add one ledger row and move the balance with it; None if it was already there."""
+    session = uow.session
     row = {"user_id": user_id, "amount": amount, "reason": reason, "reference": reference}
     insert = dialect_insert(session, LedgerEntry).values(**row, created_at=now)
     result = await session.execute(insert.on_conflict_do_nothing())
@@ -64,9 +65,7 @@ async def credit(
     )
     balance = await session.scalar(select(Balance.points).where(Balance.user_id == user_id))
     balance = int(balance or 0)
-    await bus.publish_in_transaction(
-        session, PointsAwarded(user_id, amount, reason, reference, balance)
-    )
+    await uow.publish(PointsAwarded(user_id, amount, reason, reference, balance))
     return balance
 
 

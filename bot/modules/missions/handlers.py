@@ -30,8 +30,7 @@ async def mission(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.uow() as uow:
         found = await service.mission_for_today(
-            uow.session,
-            services.bus,
+            uow,
             user_id=user.id,
             day=await times.user_day(services, uow.session, user.id),
             now=services.clock.now(),
@@ -61,8 +60,7 @@ async def done_pressed(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.uow() as uow:
         outcome = await service.complete(
-            uow.session,
-            services.bus,
+            uow,
             user_id=query.from_user.id,
             assignment_id=assignment_id,
             day=await times.user_day(services, uow.session, query.from_user.id),

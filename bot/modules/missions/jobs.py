@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobSpec
+from bot.core.kernel.uow import UnitOfWork
 from bot.core.people.i18n import _, ngettext, speaking
 from bot.core.people.languages import language_column
 from bot.core.people.users import User
@@ -54,9 +55,7 @@ async def send_daily(ctx: JobContext) -> str:
             found = await _reachable_after(uow.session, after, min(BATCH, room))
             readers = {user_id: language for user_id, _zone, language in found}
             for user_day, user_ids in _by_day(services, found).items():
-                await _assign_batch(
-                    uow.session, services, user_ids, user_day, catalogue, counts, readers
-                )
+                await _assign_batch(uow, services, user_ids, user_day, catalogue, counts, readers)
         if not found:
             break
         after = found[-1][0]
@@ -87,7 +86,7 @@ def _by_day(services: Services, found: list[tuple[int, str | None, str]]) -> dic
 
 
 async def _assign_batch(
-    session: AsyncSession,
+    uow: UnitOfWork,
     services: Services,
     user_ids: list[int],
     day: date,
@@ -95,6 +94,7 @@ async def _assign_batch(
     counts: Counter[str],
     readers: dict[int, str],
 ) -> None:
+    session = uow.session
     have = set(
         await session.scalars(
             select(MissionAssignment.user_id).where(
@@ -109,7 +109,7 @@ async def _assign_batch(
         assignment = None
         if user_id not in have and mission is not None:
             assignment = await service.assign(
-                session, services.bus, user_id=user_id, mission=mission, day=day, now=now
+                uow, user_id=user_id, mission=mission, day=day, now=now
             )
         if assignment is None or mission is None:
             counts["already"] += 1
@@ -137,8 +137,7 @@ async def expire(ctx: JobContext) -> str:
     while True:
         async with services.uow() as uow:
             batch, resume = await service.expire_batch(
-                uow.session,
-                services.bus,
+                uow,
                 lambda zone: services.clock.today(times.zone(services, zone)),
                 after,
                 BATCH,

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.kernel.db import dialect_insert, insert_missing, rowcount
-from bot.core.kernel.events import EventBus
+from bot.core.kernel.uow import UnitOfWork
 from bot.core.people.users import User
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.events import MissionAssigned, MissionCompleted, MissionMissed
@@ -56,8 +56,7 @@ async def yesterdays_missions(
 
 
 async def assign(
-    session: AsyncSession,
-    bus: EventBus,
+    uow: UnitOfWork,
     *,
     user_id: int,
     mission: Mission,
@@ -65,6 +64,7 @@ async def assign(
     now: datetime,
 ) -> MissionAssignment | None:
     """Give ``user_id`` ``mission`` for ``day``; None if they already have one that day."""
+    session = uow.session
     values = {"user_id": user_id, "mission_id": mission.id, "day": day}
     insert = dialect_insert(session, MissionAssignment).values(
         **values, status=AssignmentStatus.OPEN, assigned_at=now
@@ -74,9 +74,7 @@ async def assign(
         return None
     assignment = await todays_assignment(session, user_id, day)
     assert assignment is not None
-    await bus.publish_in_transaction(
-        session, MissionAssigned(user_id, assignment.id, mission.id, day)
-    )
+    await uow.publish(MissionAssigned(user_id, assignment.id, mission.id, day))
     return assignment
 
 
@@ -91,16 +89,17 @@ async def todays_assignment(
 
 
 async def mission_for_today(
-    session: AsyncSession, bus: EventBus, *, user_id: int, day: date, now: datetime
+    uow: UnitOfWork, *, user_id: int, day: date, now: datetime
 ) -> tuple[MissionAssignment, Mission] | None:
     """The user's assignment for ``day``, assigning one first if needed; None if no missions."""
+    session = uow.session
     assignment = await todays_assignment(session, user_id, day)
     if assignment is None:
         yesterday = (await yesterdays_missions(session, [user_id], day)).get(user_id)
         mission = pick_mission(await active_missions(session), user_id, day, yesterday)
         if mission is None:
             return None
-        await assign(session, bus, user_id=user_id, mission=mission, day=day, now=now)
+        await assign(uow, user_id=user_id, mission=mission, day=day, now=now)
         assignment = await todays_assignment(session, user_id, day)
         assert assignment is not None
     chosen = await session.get(Mission, assignment.mission_id)
@@ -124,8 +123,7 @@ class Completion:
 
 
 async def complete(
-    session: AsyncSession,
-    bus: EventBus,
+    uow: UnitOfWork,
     *,
     user_id: int,
     assignment_id: int,
@@ -134,6 +132,7 @@ async def complete(
 ) -> Completion | Refusal:
     """Complete the user's open mission of ``day`` once; publishes ``MissionCompleted``
     in this transaction (the points are written with it)."""
+    session = uow.session
     result = await session.execute(
         update(MissionAssignment)
         .where(
@@ -154,7 +153,7 @@ async def complete(
     assert mission is not None
     streak = await _advance_streak(session, user_id, day)
     event = MissionCompleted(user_id, assignment_id, mission.id, mission.points, streak, day)
-    await bus.publish_in_transaction(session, event)
+    await uow.publish(event)
     return Completion(mission, assignment_id, streak)
 
 
@@ -181,8 +180,7 @@ async def _advance_streak(session: AsyncSession, user_id: int, day: date) -> int
 
 
 async def expire_batch(
-    session: AsyncSession,
-    bus: EventBus,
+    uow: UnitOfWork,
     today_of: Callable[[str | None], date],
     after: int,
     limit: int,
@@ -193,7 +191,7 @@ async def expire_batch(
     the id to go on after (None: all seen)."""
     latest = max(today_of(zone) for zone in (None, *_FURTHEST))
     rows = (
-        await session.execute(
+        await uow.session.execute(
             select(
                 MissionAssignment.id,
                 MissionAssignment.user_id,
@@ -212,14 +210,15 @@ async def expire_batch(
     ).all()
     ended = [row for row in rows if row.day < today_of(row.timezone)]
     if ended:
-        await _close(session, bus, [(row.id, row.user_id, row.day) for row in ended])
+        await _close(uow, [(row.id, row.user_id, row.day) for row in ended])
     return len(ended), (rows[-1].id if len(rows) == limit else None)
 
 
 _FURTHEST = ("UTC+14:00",)  # the zone whose day starts first
 
 
-async def _close(session: AsyncSession, bus: EventBus, rows: list[tuple[int, int, date]]) -> None:
+async def _close(uow: UnitOfWork, rows: list[tuple[int, int, date]]) -> None:
+    session = uow.session
     await session.execute(
         update(MissionAssignment)
         .where(
@@ -237,7 +236,7 @@ async def _close(session: AsyncSession, bus: EventBus, rows: list[tuple[int, int
             )
             .values(current=0)
         )
-        await bus.publish_in_transaction(session, MissionMissed(user_id, assignment_id, day))
+        await uow.publish(MissionMissed(user_id, assignment_id, day))
 
 
 async def day_figures(session: AsyncSession, day: date) -> dict[str, int]:

@@ -42,4 +42,4 @@ class ReferralHandlers:
 
     async def pay(self, event: MissionCompleted) -> None:
         async with self.services.uow() as uow:
-            await service.pay(uow.session, self.services, event.user_id)
+            await service.pay(uow, self.services, event.user_id)

@@ -17,7 +17,7 @@ async def process(ctx: JobContext) -> str:
         async with services.uow() as uow:
             due = await service.unpaid_after(uow.session, after, BATCH)
             for _reward_id, invitee_id in due:
-                paid += await service.pay(uow.session, services, invitee_id)
+                paid += await service.pay(uow, services, invitee_id)
         if len(due) < BATCH:
             break
         after = due[-1][0]

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.kernel.db import dialect_insert, rowcount
+from bot.core.kernel.uow import UnitOfWork
 from bot.core.people.formatting import number
 from bot.core.people.i18n import _, ngettext
 from bot.core.people.languages import speaking_to
@@ -54,8 +55,9 @@ async def record_due(session: AsyncSession, invitee_id: int, now: datetime) -> b
     return bool(rowcount(result))
 
 
-async def pay(session: AsyncSession, services: Services, invitee_id: int) -> bool:
+async def pay(uow: UnitOfWork, services: Services, invitee_id: int) -> bool:
     """Pay the recorded, unpaid reward for ``invitee_id``; True if this call paid it."""
+    session = uow.session
     claimed = await session.execute(
         update(ReferralReward)
         .where(ReferralReward.invitee_id == invitee_id, ReferralReward.paid_at.is_(None))
@@ -68,7 +70,7 @@ async def pay(session: AsyncSession, services: Services, invitee_id: int) -> boo
     )
     assert reward is not None
     event = ReferralRewarded(reward.inviter_id, invitee_id, reward.points)
-    await services.bus.publish_in_transaction(session, event)
+    await uow.publish(event)
     await services.outbox.enqueue(
         session,
         key=f"referral:{invitee_id}",

@@ -184,17 +184,14 @@ async def review(
         for row_id, d in decisions.items()
         if d.send and d.not_before is not None and d.not_before > now
     }
-    o = OutboxMessage
     if muted:
-        await session.execute(
-            update(o)
-            .where(o.id.in_(muted))
-            .values(status=OutboxStatus.SKIPPED, last_error=MUTED, **UNCLAIMED)
-            .execution_options(synchronize_session=False)
+        o = OutboxMessage
+        await update_rows(
+            session, o.id.in_(muted), status=OutboxStatus.SKIPPED, last_error=MUTED, **UNCLAIMED
         )
     if held:
         values = [{"id": row_id, "next_attempt_at": at, **UNCLAIMED} for row_id, at in held.items()]
-        await session.execute(update(o), values)
+        await session.execute(update(OutboxMessage), values)
     muted_ids = set(muted)
     send = [row for row in rows if row.id not in muted_ids and row.id not in held]
     return send, len(muted_ids), len(held)
@@ -256,22 +253,25 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> set[int]
 async def skip_pending_for_chat(session: AsyncSession, chat_id: int, reason: str) -> int:
     """Mark every pending row to ``chat_id`` skipped (its user blocked the bot)."""
     o = OutboxMessage
-    result = await session.execute(
-        update(o)
-        .where(o.chat_id == chat_id, o.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SKIPPED, last_error=reason, claimed_by=None)
-        .execution_options(synchronize_session=False)
+    return await update_rows(
+        session,
+        o.chat_id == chat_id,
+        o.status == OutboxStatus.PENDING,
+        status=OutboxStatus.SKIPPED,
+        last_error=reason,
+        claimed_by=None,
     )
-    return rowcount(result)
 
 
 async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> int:
     """Point pending rows of a migrated group at its new id."""
     o = OutboxMessage
-    result = await session.execute(
-        update(o)
-        .where(o.chat_id == old_chat_id, o.status == OutboxStatus.PENDING)
-        .values(chat_id=new_chat_id)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result)
+    pending = o.status == OutboxStatus.PENDING
+    return await update_rows(session, o.chat_id == old_chat_id, pending, chat_id=new_chat_id)
+
+
+async def update_rows(session: AsyncSession, *where: Any, **values: Any) -> int:
+    """Set ``values`` on the outbox rows matching every ``where`` condition, in one UPDATE
+    that leaves the session's objects alone; how many rows matched."""
+    statement = update(OutboxMessage).where(*where).values(**values)
+    return rowcount(await session.execute(statement.execution_options(synchronize_session=False)))

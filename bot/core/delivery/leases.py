@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.cluster import instances
 from bot.core.cluster.instances import InstanceRow
-from bot.core.delivery.claims import UNCLAIMED
+from bot.core.delivery.claims import UNCLAIMED, update_rows
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
-from bot.core.kernel.db import rowcount
 
 
 async def release_stale(
@@ -30,43 +30,35 @@ async def release_stale(
     first, so on SQLite the transaction holds the write lock from here on."""
     await instances.forget_stale(session, stale_seconds, keep=keep)
     o = OutboxMessage
-    result = await session.execute(
-        update(o)
+    return await update_rows(
+        session,
         # No condition on status: that would make SQLite scan every pending row by the
         # due index instead of the few claimed ones by ix_outbox_claimed_by.
-        .where(o.claimed_by.is_not(None), o.claimed_by.not_in(select(InstanceRow.id)))
-        .values(
-            next_attempt_at=case((o.status == OutboxStatus.PENDING, now), else_=o.next_attempt_at),
-            **UNCLAIMED,
-        )
-        .execution_options(synchronize_session=False)
+        o.claimed_by.is_not(None),
+        o.claimed_by.not_in(select(InstanceRow.id)),
+        next_attempt_at=case((o.status == OutboxStatus.PENDING, now), else_=o.next_attempt_at),
+        **UNCLAIMED,
     )
-    return rowcount(result)
 
 
 async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
     """Extend the lease of every pending row ``owner`` holds to ``until``."""
-    o = OutboxMessage
-    result = await session.execute(
-        update(o)
-        .where(o.claimed_by == owner, o.status == OutboxStatus.PENDING)
-        .values(next_attempt_at=until)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result)
+    return await update_rows(session, *_held_by(owner), next_attempt_at=until)
 
 
 async def give_back(
     session: AsyncSession, owner: str, now: datetime, ids: Collection[int] | None = None
 ) -> int:
     """Release rows ``owner`` holds (all of them, or ``ids``): due now, attempts untouched."""
-    o = OutboxMessage
-    query = update(o).where(o.claimed_by == owner, o.status == OutboxStatus.PENDING)
+    where = _held_by(owner)
     if ids is not None:
         if not ids:
             return 0
-        query = query.where(o.id.in_(list(ids)))
-    result = await session.execute(
-        query.values(next_attempt_at=now, **UNCLAIMED).execution_options(synchronize_session=False)
-    )
-    return rowcount(result)
+        where.append(OutboxMessage.id.in_(list(ids)))
+    return await update_rows(session, *where, next_attempt_at=now, **UNCLAIMED)
+
+
+def _held_by(owner: str) -> list[Any]:
+    """The conditions of the pending rows ``owner`` holds."""
+    o = OutboxMessage
+    return [o.claimed_by == owner, o.status == OutboxStatus.PENDING]

@@ -10,6 +10,7 @@ from telegram.ext import MessageHandler, filters
 from bot.core.context import Services
 from bot.core.kernel.events import MessageDelivered, MessageKind
 from bot.core.kernel.settings import Settings
+from bot.core.kernel.uow import UnitOfWork
 from bot.core.module import Module, On, Routed
 from bot.core.people.i18n import N_, _
 from bot.core.telegram.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
@@ -129,7 +130,7 @@ def _reactions(services: Services) -> tuple[On[Any], ...]:
         if event.source != "moderation" or not event.source_item_id.isdigit():
             return
         submission = await service.mark_scheduled(
-            session, services.bus, int(event.source_item_id), event.post_id, event.publish_at
+            UnitOfWork.of(session), int(event.source_item_id), event.post_id, event.publish_at
         )
         if submission is not None:
             when = cards.local(services, event.publish_at)
@@ -147,7 +148,7 @@ def _reactions(services: Services) -> tuple[On[Any], ...]:
         if event.source != "moderation" or not event.source_item_id.isdigit():
             return
         submission = await service.mark_cancelled(
-            session, services.bus, int(event.source_item_id), event.post_id
+            UnitOfWork.of(session), int(event.source_item_id), event.post_id
         )
         if submission is not None:
             await cards.tell_author(
@@ -162,7 +163,7 @@ def _reactions(services: Services) -> tuple[On[Any], ...]:
     async def on_published(event: PostPublished) -> None:
         async with services.uow() as uow:
             submission = await service.mark_published(
-                uow.session, services.bus, event.post_id, event.chat_id, event.message_id
+                uow, event.post_id, event.chat_id, event.message_id
             )
             if submission is not None:
                 link = cards.post_link(event.chat_id, event.message_id)

@@ -133,4 +133,4 @@ async def approved(update: Update, context: BotContext) -> None:
             )
         )
         if ident is not None:
-            await service.mark_scheduled(uow.session, services.bus, ident, None, info.send_date)
+            await service.mark_scheduled(uow, ident, None, info.send_date)

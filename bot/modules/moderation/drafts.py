@@ -44,8 +44,7 @@ async def submit(
     stores nothing. ``origin``: see :func:`service.submit`."""
     async with services.uow() as uow:
         submission = await service.submit(
-            uow.session,
-            services.bus,
+            uow,
             services.settings.moderation,
             author=service.Moderator(user.id, user.full_name),
             draft=draft,

@@ -133,9 +133,7 @@ async def withdraw_pressed(update: Update, context: BotContext) -> None:
 
 async def _withdraw(services: Services, submission_id: int, author_id: int) -> str:
     async with services.uow() as uow:
-        outcome = await service.withdraw(
-            uow.session, services.bus, submission_id, author_id, services.clock.now()
-        )
+        outcome = await service.withdraw(uow, submission_id, author_id, services.clock.now())
         if outcome.won and outcome.submission is not None:
             await cards.show_decision(services, uow.session, outcome.submission)
             if outcome.submission.dm_chat_id is not None:

@@ -62,14 +62,11 @@ async def decide(
     now = services.clock.now()
     async with services.uow() as uow:
         if action == "b":
-            outcome, others = await service.ban(
-                uow.session, services.bus, submission_id, by=by, now=now
-            )
+            outcome, others = await service.ban(uow, submission_id, by=by, now=now)
         else:
             outcome, others = (
                 await service.decide(
-                    uow.session,
-                    services.bus,
+                    uow,
                     submission_id,
                     approve=action == "a",
                     by=by,

@@ -15,8 +15,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.kernel.db import rowcount
-from bot.core.kernel.events import Event, EventBus
+from bot.core.kernel.events import Event
 from bot.core.kernel.settings import ModerationSettings
+from bot.core.kernel.uow import UnitOfWork
 from bot.core.people.i18n import _
 from bot.modules.moderation import checks
 from bot.modules.moderation.events import (
@@ -57,8 +58,7 @@ class Decided:
 
 
 async def submit(
-    session: AsyncSession,
-    bus: EventBus,
+    uow: UnitOfWork,
     rules: ModerationSettings,
     *,
     author: Moderator,
@@ -68,6 +68,7 @@ async def submit(
 ) -> Submission:
     """Store a pending (or auto-rejected) submission; :class:`Refused` stores nothing.
     ``origin`` is the (chat, message) of a post suggested in the channel's direct messages."""
+    session = uow.session
     if await session.get(BannedAuthor, author.id) is not None:
         raise Refused(_("you can no longer suggest posts"))
     shape = checks.check_shape(draft, rules)
@@ -98,7 +99,7 @@ async def submit(
         if verdict.ok
         else SubmissionAutoRejected(submission.id, author.id, verdict.reason)
     )
-    await bus.publish_in_transaction(session, event)
+    await uow.publish(event)
     return submission
 
 
@@ -122,8 +123,7 @@ async def _history(
 
 
 async def decide(
-    session: AsyncSession,
-    bus: EventBus,
+    uow: UnitOfWork,
     submission_id: int,
     *,
     approve: bool,
@@ -134,6 +134,7 @@ async def decide(
 ) -> Decided:
     """Approve (at ``publish_at``, else the next free slot) or reject a pending submission;
     the first decision wins."""
+    session = uow.session
     state = State.APPROVED if approve else State.REJECTED
     won = await _transition(
         session,
@@ -147,7 +148,7 @@ async def decide(
     )
     submission = await session.get(Submission, submission_id, populate_existing=True)
     if won and submission is not None:
-        await bus.publish_in_transaction(session, _decided(submission, by.id))
+        await uow.publish(_decided(submission, by.id))
     return Decided(won, submission)
 
 
@@ -170,10 +171,9 @@ def _decided(submission: Submission, moderator_id: int) -> Event:
     )
 
 
-async def withdraw(
-    session: AsyncSession, bus: EventBus, submission_id: int, author_id: int, now: datetime
-) -> Decided:
+async def withdraw(uow: UnitOfWork, submission_id: int, author_id: int, now: datetime) -> Decided:
     """The author takes back a pending submission of theirs."""
+    session = uow.session
     submission = await session.get(Submission, submission_id)
     if submission is None or submission.author_id != author_id:
         return Decided(False, None)
@@ -187,17 +187,16 @@ async def withdraw(
     )
     await session.refresh(submission)
     if won:
-        await bus.publish_in_transaction(session, SubmissionWithdrawn(submission_id, author_id))
+        await uow.publish(SubmissionWithdrawn(submission_id, author_id))
     return Decided(won, submission)
 
 
 async def ban(
-    session: AsyncSession, bus: EventBus, submission_id: int, *, by: Moderator, now: datetime
+    uow: UnitOfWork, submission_id: int, *, by: Moderator, now: datetime
 ) -> tuple[Decided, list[Submission]]:
     """Reject the submission, ban its author and reject their other pending submissions."""
-    outcome = await decide(
-        session, bus, submission_id, approve=False, by=by, reason=BANNED_REASON, now=now
-    )
+    session = uow.session
+    outcome = await decide(uow, submission_id, approve=False, by=by, reason=BANNED_REASON, now=now)
     if not outcome.won or outcome.submission is None:
         return outcome, []
     author_id = outcome.submission.author_id
@@ -210,12 +209,10 @@ async def ban(
     )
     rejected = []
     for other_id in list(others):
-        other = await decide(
-            session, bus, other_id, approve=False, by=by, reason=BANNED_REASON, now=now
-        )
+        other = await decide(uow, other_id, approve=False, by=by, reason=BANNED_REASON, now=now)
         if other.won and other.submission is not None:
             rejected.append(other.submission)
-    await bus.publish_in_transaction(session, AuthorBanned(author_id, by.id))
+    await uow.publish(AuthorBanned(author_id, by.id))
     return outcome, rejected
 
 
@@ -231,14 +228,14 @@ async def _transition(
 
 
 async def mark_scheduled(
-    session: AsyncSession,
-    bus: EventBus,
+    uow: UnitOfWork,
     submission_id: int,
     post_id: int | None,
     publish_at: datetime,
 ) -> Submission | None:
     """The content module made the approved submission a post (same transaction), or
     Telegram confirmed a direct-messages suggestion for ``publish_at`` (no post id)."""
+    session = uow.session
     result = await session.execute(
         update(Submission)
         .where(Submission.id == submission_id, Submission.state == State.APPROVED)
@@ -246,16 +243,13 @@ async def mark_scheduled(
     )
     if not rowcount(result):
         return None
-    await bus.publish_in_transaction(
-        session, SubmissionScheduled(submission_id, post_id, publish_at)
-    )
+    await uow.publish(SubmissionScheduled(submission_id, post_id, publish_at))
     return await session.get(Submission, submission_id, populate_existing=True)
 
 
-async def mark_cancelled(
-    session: AsyncSession, bus: EventBus, submission_id: int, post_id: int
-) -> Submission | None:
+async def mark_cancelled(uow: UnitOfWork, submission_id: int, post_id: int) -> Submission | None:
     """The scheduled post was cancelled by an admin: the submission ends rejected."""
+    session = uow.session
     result = await session.execute(
         update(Submission)
         .where(
@@ -269,15 +263,14 @@ async def mark_cancelled(
         return None
     submission = await session.get(Submission, submission_id, populate_existing=True)
     if submission is not None:
-        await bus.publish_in_transaction(
-            session, SubmissionCancelled(submission_id, submission.author_id)
-        )
+        await uow.publish(SubmissionCancelled(submission_id, submission.author_id))
     return submission
 
 
 async def mark_published(
-    session: AsyncSession, bus: EventBus, post_id: int, chat_id: int, message_id: int
+    uow: UnitOfWork, post_id: int, chat_id: int, message_id: int
 ) -> Submission | None:
+    session = uow.session
     submission = await session.scalar(
         select(Submission).where(Submission.post_id == post_id, Submission.state == State.SCHEDULED)
     )
@@ -289,9 +282,7 @@ async def mark_published(
         .values(state=State.PUBLISHED, message_id=message_id)
     )
     await session.refresh(submission)
-    await bus.publish_in_transaction(
-        session, SubmissionPublished(submission.id, chat_id, message_id)
-    )
+    await uow.publish(SubmissionPublished(submission.id, chat_id, message_id))
     return submission
 
 

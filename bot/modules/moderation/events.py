@@ -1,8 +1,8 @@
 """Facts the moderation module publishes: one event per state change of a submission.
 
 Other modules may import this file (and only this file). ``SubmissionApproved`` is
-published in the deciding transaction (``publish_in_transaction``), so a module that
-reacts to it in that transaction (content schedules the post) commits with it.
+raised in the deciding unit of work, so a module that reacts to it in that transaction
+(content schedules the post, ``On(..., in_transaction=True)``) commits with it.
 """
 
 from __future__ import annotations

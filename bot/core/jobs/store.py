@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.jobs.models import Installation, JobRun, JobState, RunStatus
-from bot.core.kernel.db import insert_ignoring, insert_missing
+from bot.core.kernel.db import get_or_insert, insert_ignoring, insert_missing
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +182,7 @@ async def latest(session: AsyncSession) -> dict[str, JobRunRecord]:
 
 async def state(session: AsyncSession, job: str) -> JobState:
     """The state row of ``job``, created on first use."""
-    row = await session.get(JobState, job)
-    if row is None:  # another process may create it at the same moment
-        await insert_missing(session, JobState, job=job, paused=False, consecutive_failures=0)
-        row = await session.get(JobState, job, populate_existing=True)
-        assert row is not None
-    return row
+    return await get_or_insert(session, JobState, job=job, paused=False, consecutive_failures=0)
 
 
 async def paused_jobs(session: AsyncSession) -> set[str]:

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, MetaData, event, inspect, text
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+Row = TypeVar("Row")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -175,3 +177,30 @@ async def insert_missing(session: AsyncSession, entity: Any, **values: Any) -> b
     statement = insert_ignoring(session, entity).values(**values)
     result = await session.execute(statement)
     return bool(rowcount(result))
+
+
+def _primary_key(entity: type[Any], values: dict[str, Any]) -> tuple[Any, ...]:
+    mapper = inspect(entity)
+    return tuple(values[mapper.get_property_by_column(c).key] for c in mapper.primary_key)
+
+
+async def insert_and_get(
+    session: AsyncSession, entity: type[Row], **values: Any
+) -> tuple[Row, bool]:
+    """:func:`insert_missing` of one row, then that row as the database now holds it (this
+    call's, or the one another update or process created first): and True when this call
+    created it. ``values`` hold the primary key."""
+    created = await insert_missing(session, entity, **values)
+    row = await session.get(entity, _primary_key(entity, values), populate_existing=True)
+    assert row is not None
+    return row, created
+
+
+async def get_or_insert(session: AsyncSession, entity: type[Row], **values: Any) -> Row:
+    """The row of ``entity`` with the primary key in ``values``; when there is none, it is
+    created with ``values`` by :func:`insert_and_get` (two creators at once make one row)."""
+    row = await session.get(entity, _primary_key(entity, values))
+    if row is not None:
+        return row
+    found, _created = await insert_and_get(session, entity, **values)
+    return found

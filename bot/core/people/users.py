@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, UTCDateTime, insert_missing, rowcount
+from bot.core.kernel.db import Base, UTCDateTime, insert_and_get, rowcount
 from bot.core.kernel.parse import USER_ID_MAX, ascii_int
 from bot.core.people.zones import zone_of
 
@@ -58,7 +58,7 @@ async def register(
     user = await session.get(User, user_id)
     if user is None:
         referrer_id = await _valid_referrer(session, parse_referrer(payload, user_id), user_id)
-        created = await insert_missing(
+        stored, created = await insert_and_get(
             session,
             User,
             id=user_id,
@@ -70,10 +70,9 @@ async def register(
             created_at=now,
             last_seen_at=now,
         )
-        user = await session.get(User, user_id, populate_existing=True)
-        assert user is not None
         if created:  # else the same user's other update (or process) created it just now
-            return user, True
+            return stored, True
+        user = stored
     user.first_name, user.username, user.last_seen_at = first_name, username, now
     user.language_code = language_code or user.language_code
     if not user.reachable:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.db import dialect_insert, insert_missing, rowcount
+from bot.core.kernel.db import dialect_insert, get_or_insert, rowcount
 from bot.core.kernel.uow import UnitOfWork
 from bot.core.people.users import User
 from bot.modules.missions.catalogue import active_missions
@@ -167,11 +167,7 @@ async def _refusal(session: AsyncSession, user_id: int, assignment_id: int) -> R
 
 
 async def _advance_streak(session: AsyncSession, user_id: int, day: date) -> int:
-    streak = await session.get(Streak, user_id)
-    if streak is None:
-        await insert_missing(session, Streak, user_id=user_id, current=0, best=0)
-        streak = await session.get(Streak, user_id, populate_existing=True)
-        assert streak is not None
+    streak = await get_or_insert(session, Streak, user_id=user_id, current=0, best=0)
     streak.current = next_streak(streak.current, streak.last_completed_day, day)
     streak.best = max(streak.best, streak.current)
     streak.last_completed_day = day

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Candidate, Category, Decision, DeliveryPolicy
 from bot.core.delivery.categories import optional
-from bot.core.kernel.db import insert_missing
+from bot.core.kernel.db import get_or_insert
 from bot.core.people import zones
 from bot.core.people.i18n import N_
 from bot.core.people.users import User
@@ -36,6 +36,7 @@ LABELS = {
     "reminders": N_("Reminders"),
     "announcements": N_("Announcements"),
 }
+_DEFAULTS = dict.fromkeys(LABELS, True)  # a user who never changed them gets everything
 _QUIET = re.compile(r"([0-9]{1,2})-([0-9]{1,2})")  # ASCII digits: int('²') raises
 
 
@@ -76,29 +77,13 @@ def window_end(now: datetime, start: int, end: int, tz: tzinfo) -> datetime | No
 async def get(session: AsyncSession, user_id: int) -> NotificationPrefs:
     """The user's preferences (a default, unsaved row for a user who never changed them)."""
     prefs = await session.get(NotificationPrefs, user_id)
-    if prefs is None:
-        prefs = NotificationPrefs(
-            user_id=user_id, missions=True, reminders=True, announcements=True
-        )
-    return prefs
+    return prefs if prefs is not None else NotificationPrefs(user_id=user_id, **_DEFAULTS)
 
 
 async def _stored(session: AsyncSession, user_id: int) -> NotificationPrefs:
     """The user's stored row, created with the defaults if missing (by one statement, so
     two updates of one user at once cannot both insert it)."""
-    prefs = await session.get(NotificationPrefs, user_id)
-    if prefs is None:
-        await insert_missing(
-            session,
-            NotificationPrefs,
-            user_id=user_id,
-            missions=True,
-            reminders=True,
-            announcements=True,
-        )
-        prefs = await session.get(NotificationPrefs, user_id, populate_existing=True)
-        assert prefs is not None
-    return prefs
+    return await get_or_insert(session, NotificationPrefs, user_id=user_id, **_DEFAULTS)
 
 
 async def toggle(session: AsyncSession, user_id: int, field: str) -> NotificationPrefs:

@@ -64,6 +64,10 @@ class Command:
     # /help and the menu leave it out otherwise.
     available: Callable[[Settings], bool] | None = field(default=None, kw_only=True, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.staff is not None and not self.admin:
+            raise ValueError(f"/{self.name}: a command for staff is declared admin=True")
+
     def usable_by(self, settings: Settings, user_id: int | None) -> bool:
         """Whether ``user_id`` (None: anyone) can use this command now."""
         if self.available is not None and not self.available(settings):

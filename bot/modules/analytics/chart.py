@@ -8,13 +8,13 @@ costs about 30 MB that would otherwise stay in the bot for a chart drawn once a 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.core.kernel.child import PIPE, run_child
 from bot.core.people.formatting import short_day
 from bot.core.people.i18n import N_, _, current, speaking
 
@@ -79,27 +79,14 @@ async def render_in_child(
     """:func:`render_trend` in a child process, labelled in ``language`` (default: the
     current one); ``path`` once it is written."""
     data = json.dumps([[day.isoformat(), figures] for day, figures in points]).encode()
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.modules.analytics.chart",
-        str(path),
-        language or current(),
-        stdin=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    args = (sys.executable, "-m", "bot.modules.analytics.chart", str(path), language or current())
     try:
-        async with asyncio.timeout(timeout):
-            _out, err = await child.communicate(data)
+        exited = await run_child(*args, data=data, timeout=timeout, stderr=PIPE)
     except TimeoutError:
         raise ChartError(f"drawing the chart took over {timeout:g}s") from None
-    finally:  # also when the job is cancelled (the bot stopping): no child outlives its run
-        if child.returncode is None:
-            child.kill()
-            await child.wait()
-    if child.returncode != 0:
-        lines = err.decode(errors="replace").strip().splitlines()
-        raise ChartError(lines[-1] if lines else f"exit code {child.returncode}")
+    if exited.status != 0:
+        lines = exited.err.decode(errors="replace").strip().splitlines()
+        raise ChartError(lines[-1] if lines else f"exit code {exited.status}")
     return path
 
 

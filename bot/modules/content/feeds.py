@@ -12,7 +12,6 @@ hostile 5 MB document. Apart, that minute neither holds the bot's interpreter no
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.core.kernel.child import DEVNULL, PIPE, run_child
 from bot.modules.content import feed_formats
 from bot.modules.content.feed_formats import FeedError, FeedItem, Parsed, parse
 
@@ -55,27 +55,14 @@ async def fetch(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> Parsed:
 
 async def parse_apart(body: bytes, content_type: str, budget: float = PARSE_SECONDS) -> Parsed:
     """:func:`parse` in a child process, killed after ``budget`` seconds."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-I",
-        feed_formats.__file__,
-        content_type,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    args = (sys.executable, "-I", feed_formats.__file__, content_type)
     try:
-        async with asyncio.timeout(budget):
-            out, _ = await child.communicate(body)
+        exited = await run_child(*args, data=body, timeout=budget, stdout=PIPE, stderr=DEVNULL)
     except TimeoutError:
         raise FeedError(f"not parsed within {budget:g}s") from None
-    finally:
-        if child.returncode is None:
-            child.kill()
-            await child.wait()
-    if child.returncode != 0:
-        raise FeedError(f"the parser failed (exit status {child.returncode})")
-    return _parsed(json.loads(out))
+    if exited.status != 0:
+        raise FeedError(f"the parser failed (exit status {exited.status})")
+    return _parsed(json.loads(exited.out))
 
 
 def _parsed(result: dict[str, Any]) -> Parsed:

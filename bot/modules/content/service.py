@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Outbox, Priority
 from bot.core.kernel.db import insert_ignoring, rowcount
+from bot.core.kernel.events import MessageKind
 from bot.core.people.i18n import N_, _
 from bot.modules.content.models import Post, PostStatus
 
@@ -115,7 +116,7 @@ async def queue(outbox: Outbox, session: AsyncSession, post: Post, channel_id: i
     method, payload = _message(post)
     await outbox.enqueue(
         session,
-        key=f"post:{post.id}",
+        key=MessageKind.POST.key(post.id),  # its delivery is followed (MessageDelivered)
         chat_id=channel_id,
         category=Category.POST,
         priority=Priority.POST,

@@ -15,17 +15,20 @@ from bot.modules.admin import service
 log = get_logger(__name__)
 
 
-def _job_name(update: Update, context: BotContext, usage: str) -> tuple[Message, str] | str:
-    """The message and a known job name from the first argument, or the reply to give."""
-    services = context.services
+async def _job_named(update: Update, context: BotContext, usage: str) -> tuple[Message, str] | None:
+    """The message and a known job name from the first argument; None when there is none
+    (the admin was told why) or no message to answer."""
+    message, services = update.effective_message, context.services
+    if message is None:
+        return None
     if not context.args:
-        return _("Usage: {usage}").format(usage=usage) + f"\n{service.known_jobs(services)}"
-    name = context.args[0]
-    if name not in services.jobs:
-        unknown = _("Unknown job {name!r}.").format(name=name)
-        return f"{unknown}\n{service.known_jobs(services)}"
-    assert update.effective_message is not None
-    return update.effective_message, name
+        text = _("Usage: {usage}").format(usage=usage)
+    elif context.args[0] not in services.jobs:
+        text = _("Unknown job {name!r}.").format(name=context.args[0])
+    else:
+        return message, context.args[0]
+    await message.reply_text(f"{text}\n{service.known_jobs(services)}")
+    return None
 
 
 async def jobs_command(update: Update, context: BotContext) -> None:
@@ -36,13 +39,10 @@ async def jobs_command(update: Update, context: BotContext) -> None:
 
 async def runjob(update: Update, context: BotContext) -> None:
     """Run a job now through the runner, as a task; answer when it starts and ends."""
-    message = update.effective_message
-    found = _job_name(update, context, _("/runjob <name> [key=value ...]"))
-    if message is None or isinstance(found, str):
-        if message is not None:
-            await message.reply_text(str(found))
+    found = await _job_named(update, context, _("/runjob <name> [key=value ...]"))
+    if found is None:
         return
-    name, services = found[1], context.services
+    (message, name), services = found, context.services
     spec = services.runner.spec(name)
     try:
         args = parse_args(spec.args, (context.args or [])[1:])
@@ -92,12 +92,10 @@ async def _run_and_report(
 
 async def jobhistory(update: Update, context: BotContext) -> None:
     """The last N runs of a job (default 10, at most 50)."""
-    message = update.effective_message
-    found = _job_name(update, context, _("/jobhistory <name> [N]"))
-    if message is None or isinstance(found, str):
-        if message is not None:
-            await message.reply_text(str(found))
+    found = await _job_named(update, context, _("/jobhistory <name> [N]"))
+    if found is None:
         return
+    message, name = found
     words = (context.args or [])[1:]
     limit = ascii_int(words[0], 1, service.HISTORY_MAX) if len(words) == 1 else None
     if words and limit is None:
@@ -105,18 +103,15 @@ async def jobhistory(update: Update, context: BotContext) -> None:
         await message.reply_text(usage.format(max=service.HISTORY_MAX))
         return
     limit = limit or service.HISTORY_DEFAULT
-    await message.reply_text(await service.history_text(context.services, found[1], limit))
+    await message.reply_text(await service.history_text(context.services, name, limit))
 
 
 async def _set_paused(update: Update, context: BotContext, paused: bool) -> None:
-    message = update.effective_message
     verb = "pausejob" if paused else "resumejob"
-    found = _job_name(update, context, f"/{verb} " + _("<name>"))
-    if message is None or isinstance(found, str):
-        if message is not None:
-            await message.reply_text(str(found))
+    found = await _job_named(update, context, f"/{verb} " + _("<name>"))
+    if found is None:
         return
-    name = found[1]
+    message, name = found
     changed = await context.services.runner.set_paused(name, paused)
     log.info("job paused" if paused else "job resumed", job=name, changed=changed)
     if paused:

@@ -98,16 +98,32 @@ async def send_cards(services: Services, session: AsyncSession, submission: Subm
             markup = card_keyboard(submission.id, services.settings.moderation.reject_reasons)
             hint = _("Reply to this card with a reason to reject with it.")
             text = f"{card_text(submission)}\n\n{hint}"
-        queued += await services.outbox.enqueue(
-            session,
-            key=CARD_KEY.key(submission.id, chat_id),
-            chat_id=chat_id,
-            category=Category.ALERT,
-            priority=Priority.NOTIFICATION,
-            text=text,
-            payload={"reply_markup": markup},
-        )
+        key = CARD_KEY.key(submission.id, chat_id)
+        queued += await to_reviewer(services, session, key, chat_id, text, reply_markup=markup)
     return queued
+
+
+async def to_reviewer(
+    services: Services,
+    session: AsyncSession,
+    key: str,
+    chat_id: int,
+    text: str,
+    method: str = "sendMessage",
+    **payload: Any,
+) -> bool:
+    """Queue a message to a reviewer's chat (see :func:`reviewers`), once per ``key``: an
+    alert (preferences never mute it) at a notification's priority."""
+    return await services.outbox.enqueue(
+        session,
+        key=key,
+        chat_id=chat_id,
+        category=Category.ALERT,
+        priority=Priority.NOTIFICATION,
+        method=method,
+        text=text,
+        payload=payload or None,
+    )
 
 
 async def card_delivered(
@@ -145,16 +161,9 @@ async def _edit_card(
     async with speaking_to(session, card.chat_id):
         outcome = outcome_line(submission, local(services, submission.decided_at))
         text = f"{card_text(submission)}\n\n{outcome}"
-    await services.outbox.enqueue(
-        session,
-        key=f"{CARD_KEY}-edit:{submission.id}:{card.chat_id}",
-        chat_id=card.chat_id,
-        category=Category.ALERT,
-        priority=Priority.NOTIFICATION,
-        method="editMessageText",
-        text=text,
-        payload={"message_id": card.message_id},
-    )
+    key = f"{CARD_KEY}-edit:{submission.id}:{card.chat_id}"
+    edit = "editMessageText"
+    await to_reviewer(services, session, key, card.chat_id, text, edit, message_id=card.message_id)
 
 
 async def card_at(session: AsyncSession, chat_id: int, message_id: int) -> ReviewCard | None:

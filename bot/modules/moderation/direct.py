@@ -10,6 +10,7 @@ scheduled for its send date.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,18 +82,10 @@ async def carry_out(services: Services, session: AsyncSession, submission: Submi
     """Queue Telegram's approve or decline of a decided direct-messages suggestion."""
     assert submission.dm_chat_id is not None and submission.dm_message_id is not None
     if submission.state == State.APPROVED:
-        await services.outbox.enqueue(
-            session,
-            key=f"moderation:tg:{submission.id}",
-            chat_id=submission.dm_chat_id,
-            category=Category.POST,
-            priority=Priority.POST,
-            method="approveSuggestedPost",
-            payload={
-                "message_id": submission.dm_message_id,
-                "send_date": int((submission.publish_at or send_date(services)).timestamp()),
-            },
-        )
+        at = submission.publish_at or send_date(services)
+        payload = {"message_id": submission.dm_message_id, "send_date": int(at.timestamp())}
+        method = "approveSuggestedPost"
+        await _decide(services, session, submission.id, submission.dm_chat_id, method, payload)
         return
     origin = (submission.dm_chat_id, submission.dm_message_id)
     reason = submission.reason or _("withdrawn by the author")
@@ -107,14 +100,27 @@ async def _decline(
     submission_id: int | None,
 ) -> None:
     ident = submission_id if submission_id is not None else f"{origin[0]}:{origin[1]}"
+    payload = {"message_id": origin[1], "comment": reason[:128]}
+    await _decide(services, session, ident, origin[0], "declineSuggestedPost", payload)
+
+
+async def _decide(
+    services: Services,
+    session: AsyncSession,
+    ident: int | str,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+) -> None:
+    """Queue Telegram's approve or decline ``method``, once per suggestion ``ident``."""
     await services.outbox.enqueue(
         session,
         key=f"moderation:tg:{ident}",
-        chat_id=origin[0],
+        chat_id=chat_id,
         category=Category.POST,
         priority=Priority.POST,
-        method="declineSuggestedPost",
-        payload={"message_id": origin[1], "comment": reason[:128]},
+        method=method,
+        payload=payload,
     )
 
 

@@ -8,11 +8,10 @@ from sqlalchemy import func, select
 
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
-from bot.core.delivery import Category, Priority
 from bot.core.jobs import Every, JobContext, JobSpec
 from bot.core.people.i18n import _, ngettext
 from bot.core.people.languages import speaking_to
-from bot.modules.moderation.cards import local, reviewers
+from bot.modules.moderation.cards import local, reviewers, to_reviewer
 from bot.modules.moderation.models import State, Submission
 
 DIGEST_LINES = 20
@@ -43,14 +42,8 @@ async def sla_digest(ctx: JobContext) -> str:
         for chat_id in reviewers(services) if late else ():
             async with speaking_to(session, chat_id):
                 text = _digest(services, late, rules.sla_minutes)
-            await services.outbox.enqueue(
-                session,
-                key=f"moderation:sla:{ctx.scheduled_for.isoformat()}:{chat_id}",
-                chat_id=chat_id,
-                category=Category.ALERT,
-                priority=Priority.NOTIFICATION,
-                text=text,
-            )
+            key = f"moderation:sla:{ctx.scheduled_for.isoformat()}:{chat_id}"
+            await to_reviewer(services, session, key, chat_id, text)
         if backlog >= rules.backlog_alert:
             day = now.astimezone(services.settings.tz).date().isoformat()
             await alert_admins(

@@ -23,7 +23,8 @@ from bot.core.kernel.migrate import upgrade
 from bot.core.kernel.settings import Settings
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
-from tests.owned import dispose_owned
+from tests.helpers.owned import dispose_owned
+from tests.helpers.servers import RedisServer
 
 ADMIN = 1
 POSTGRES_URL_VARIABLE = "COMPANION_TEST_POSTGRES_URL"
@@ -100,7 +101,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 @pytest.fixture(autouse=True)
 async def _dispose_owned() -> AsyncIterator[None]:
-    """Services built through ``tests/owned.py`` are disposed after the test, pass or fail."""
+    """Databases given to ``tests/helpers/owned.py`` are disposed after the test, pass or fail."""
     yield
     await dispose_owned()
 
@@ -275,6 +276,18 @@ async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[SandboxServer
     ``lifted_limits`` (it exchanges many messages at once; pacing is tested on its own)."""
     lifted = request.node.get_closest_marker("lifted_limits") is not None
     server = SandboxServer(limits=FloodLimits.lifted()) if lifted else SandboxServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    """A throw-away redis-server on a free loopback port, no persistence; stopped after the
+    test (a test may kill it and start it again on the same port)."""
+    server = RedisServer(tmp_path)
     await server.start()
     try:
         yield server

@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application, serving
+from bot.app import build_application
 from bot.core.context import App, Services, services_of
 from bot.core.delivery.backlog import pending_count
 from bot.core.jobs.models import Trigger
 from bot.core.kernel.clock import Clock
+from bot.core.lifecycle import serving
 from bot.core.telegram.processor import ChatOrderedUpdateProcessor
 from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import make_settings, migrate
-from tests.jobkit import run_job
+from tests.helpers.jobs import run_job
 
 SECOND = timedelta(seconds=1)
 CHANNEL, VIP = -1_001_000_000_001, -1_001_000_000_002
@@ -40,7 +41,7 @@ class Harness:
         return services_of(self.app)
 
     async def run_job(self, name: str, **args: Any) -> str | None:
-        """The declared job's function, called as a manual run would (``tests/jobkit.py``)."""
+        """The declared job's function, called as a manual run would (``tests/helpers/jobs.py``)."""
         return await run_job(self.services, self.app.bot, name, **args)
 
     async def sweep(self) -> None:

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time
+from datetime import time
 from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, build_services, serving
+from bot.app import build_application, build_services
 from bot.core.jobs import DailyAt, JobContext, JobSpec
 from bot.core.jobs.models import JobRun
 from bot.core.kernel.clock import ManualClock
+from bot.core.lifecycle import serving
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN, make_settings, migrate
 from tests.e2e.conftest import UNPACED, Harness, settle
-from tests.jobkit import NO_RETRY
-from tests.jobkit import runs as all_runs
+from tests.helpers.clocks import NOON
+from tests.helpers.jobs import NO_RETRY
+from tests.helpers.jobs import runs as all_runs
 
 USER = 42
-NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # first start, after the 03:00 and 04:00 slots
+# The bot first starts at NOON, after the 03:00 and 04:00 slots.
 
 
 async def manual_runs(bot: Harness, job: str) -> list[JobRun]:

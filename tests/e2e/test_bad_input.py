@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,13 +17,13 @@ from bot.core.people import users
 from bot.sandbox import SandboxServer
 from bot.sandbox.terminal import sandbox_command
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, Harness
+from tests.helpers.chat import answer
+from tests.helpers.clocks import START
 
 # Flood limits lifted: one admin sends many commands in a row (pacing is tested elsewhere).
 pytestmark = pytest.mark.lifted_limits
 
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 USER = 4242
 # Tables that change on their own while the bot runs (job bookkeeping, health, snapshots).
 BACKGROUND = {"job_runs", "job_state", "incidents", "analytics_daily"}

@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 
-from bot.core.people import users
 from bot.modules.broadcast.service import announcement
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness
-
-
-async def _register(h: Harness, user_ids: range, *, unreachable: set[int]) -> None:
-    async with h.services.db.session() as session:
-        for user_id in user_ids:
-            h.sandbox.world.user(user_id)
-            await users.register(
-                session,
-                user_id=user_id,
-                first_name="U",
-                username=None,
-                language_code=None,
-                payload=None,
-                now=datetime.now(UTC),
-            )
-            if user_id in unreachable:
-                await users.set_reachable(session, user_id, False, "blocked")
+from tests.helpers.factories import register_users
 
 
 async def test_broadcast_without_text_gets_usage(harness: Harness) -> None:
@@ -42,8 +24,8 @@ async def test_broadcast_is_admin_only(harness: Harness) -> None:
 async def test_broadcast_reaches_every_reachable_user_with_progress(harness: Harness) -> None:
     """Reachable users get the text once; newly blocked ones fail; progress ends at 100%."""
     audience = range(20_000, 20_040)
-    await _register(harness, audience, unreachable={20_000, 20_001})
     world = harness.sandbox.world
+    await register_users(harness.services, audience, world=world, unreachable={20_000, 20_001})
     world.user(20_002).blocked = True
     status = (await harness.say(ADMIN, "/broadcast Big news\nsecond line"))[0]
     assert "of 38" in (status.text or "")

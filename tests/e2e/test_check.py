@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.sandbox import SandboxServer
-from tests.e2e.test_cli import _cli
+from tests.helpers.processes import cli
 
 GOOD_TOKEN = "123456789:AAE-secret-value-of-35-characters__"
 
@@ -13,7 +13,7 @@ GOOD_TOKEN = "123456789:AAE-secret-value-of-35-characters__"
 async def test_every_mistake_in_one_run(tmp_path: Path) -> None:
     """Bad settings, malformed FEEDS JSON and an unknown job override: all reported, one line
     each, exit 2, no traceback."""
-    code, _out, err = await _cli(
+    code, _out, err = await cli(
         tmp_path,
         "check",
         ADMIN_IDS="1,two",
@@ -30,7 +30,7 @@ async def test_every_mistake_in_one_run(tmp_path: Path) -> None:
 async def test_misspelled_key_in_env_file_is_warned(tmp_path: Path) -> None:
     """`TIMEZON=` in .env is named with the setting it probably meant; check still passes."""
     (tmp_path / ".env").write_text("TIMEZON=Europe/Berlin\nRETENTION__OUTBOX_DAYS=3\n")
-    code, out, err = await _cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
+    code, out, err = await cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
     assert code == 0 and "configuration OK" in out
     assert "TIMEZON (in .env): no such setting; did you mean TIMEZONE?" in err
     assert "RETENTION" not in err
@@ -38,7 +38,7 @@ async def test_misspelled_key_in_env_file_is_warned(tmp_path: Path) -> None:
 
 async def test_garbage_token_is_refused_without_being_printed(tmp_path: Path) -> None:
     """A token that cannot be one from @BotFather fails check; the value is never shown."""
-    code, out, err = await _cli(tmp_path, "check", BOT_TOKEN="garbage-token-value")
+    code, out, err = await cli(tmp_path, "check", BOT_TOKEN="garbage-token-value")
     assert code == 2 and "BOT_TOKEN: not a bot token" in err
     assert "garbage-token-value" not in out + err
 
@@ -51,7 +51,7 @@ async def test_online_check_reports_token_and_rights(
     sandbox.world.chat(-100_500, "channel", "News")
     vip = sandbox.world.chat(-100_600, "supergroup", "VIP")
     vip.bot_admin = False
-    code, out, err = await _cli(
+    code, out, err = await cli(
         tmp_path,
         "check",
         "--online",
@@ -67,7 +67,7 @@ async def test_online_check_reports_token_and_rights(
 
 async def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
     """`db upgrade` on a new database says it created it, a second time that it is current."""
-    code, out, _err = await _cli(tmp_path, "db", "upgrade")
+    code, out, _err = await cli(tmp_path, "db", "upgrade")
     assert code == 0 and out.startswith("database created at revision ")
-    code, out, _err = await _cli(tmp_path, "db", "upgrade")
+    code, out, _err = await cli(tmp_path, "db", "upgrade")
     assert code == 0 and out.startswith("database is up to date (revision ")

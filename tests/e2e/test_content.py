@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,10 +15,9 @@ from bot.modules.content.events import PostPublished
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import CHANNEL, UNPACED, Harness, settle
-
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+from tests.helpers.chat import answer
+from tests.helpers.clocks import START
 
 
 async def rows(h: Harness) -> tuple[list[Post], list[OutboxMessage]]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import UNPACED, Harness
-from tests.e2e.stars import DatabaseLock, short_busy_timeout
+from tests.helpers.stars import DatabaseLock, short_busy_timeout
 
 pytestmark = pytest.mark.sqlite_only  # the fault is a SQLite lock taken from outside
 USER = 81_001

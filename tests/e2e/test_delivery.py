@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.core.delivery import OutboxMessage, OutboxStatus, Priority
+from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.kernel.events import (
     ChatMigrated,
     MessageDelivered,
@@ -17,6 +16,7 @@ from bot.core.kernel.events import (
 )
 from bot.core.people import users
 from tests.e2e.conftest import Harness
+from tests.helpers.factories import add_message, register_users
 
 
 async def _queue(h: Harness, chat_ids: list[int], text: str = "news", tag: str = "") -> None:
@@ -25,29 +25,8 @@ async def _queue(h: Harness, chat_ids: list[int], text: str = "news", tag: str =
         for chat_id in chat_ids:
             if chat_id > 0:
                 h.sandbox.world.user(chat_id)
-            await h.services.outbox.enqueue(
-                session,
-                key=f"{tag or text}:{chat_id}",
-                chat_id=chat_id,
-                user_id=chat_id if chat_id > 0 else None,
-                category="announcement",
-                priority=Priority.BROADCAST,
-                text=text,
-            )
-
-
-async def _register(h: Harness, user_ids: list[int]) -> None:
-    async with h.services.db.session() as session:
-        for user_id in user_ids:
-            await users.register(
-                session,
-                user_id=user_id,
-                first_name="U",
-                username=None,
-                language_code=None,
-                payload=None,
-                now=datetime.now(UTC),
-            )
+            key = f"{tag or text}:{chat_id}"
+            await add_message(session, h.services.outbox, key, chat_id, text=text)
 
 
 async def _rows(h: Harness) -> dict[str, OutboxMessage]:
@@ -108,7 +87,7 @@ async def test_replies_overtake_a_running_broadcast(harness: Harness) -> None:
 async def test_blocked_user_is_marked_unreachable_and_never_retried(harness: Harness) -> None:
     """403 -> failed, user unreachable (event), their later rows skipped, one attempt only."""
     events = _recorder(harness, UserBecameUnreachable, MessageFailed)
-    await _register(harness, [5001, 5002])
+    await register_users(harness.services, [5001, 5002])
     harness.sandbox.world.user(5001).blocked = True
     await _queue(harness, [5001, 5002], text="first")
     await harness.wait(lambda: harness.sandbox.world.to(5002), timeout=10)

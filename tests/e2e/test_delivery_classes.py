@@ -21,8 +21,9 @@ from bot.core.delivery import (
 from bot.core.kernel.clock import ManualClock
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, Harness
+from tests.helpers.chat import answer
+from tests.helpers.factories import queue_message
 
 LATE = datetime(2026, 11, 21, 23, 54, tzinfo=UTC)  # TIMEZONE=UTC: inside 22-08
 MORNING = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -44,17 +45,10 @@ async def due_at(h: Harness, category: Category) -> datetime | None:
     due when it was queued."""
     key = f"class:{category}"
     queued_at = h.services.clock.now()
-    async with h.services.db.session() as session:
-        queued = await h.services.outbox.enqueue(
-            session,
-            key=key,
-            chat_id=USER,
-            user_id=USER,
-            category=category,
-            priority=Priority.NOTIFICATION,
-            text=f"a {category} message",
-        )
-    if not queued:
+    text, priority = f"a {category} message", Priority.NOTIFICATION
+    if not await queue_message(
+        h.services, key, USER, text=text, category=category, priority=priority
+    ):
         return None
     async with h.services.db.session() as session:
         o = OutboxMessage

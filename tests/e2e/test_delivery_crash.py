@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections import Counter
 from pathlib import Path
 
@@ -12,8 +10,8 @@ import pytest
 
 from bot.core.kernel.migrate import upgrade
 from bot.sandbox import SandboxServer
-from tests.faults.outbox_kit import all_recorded, queue
-from tests.processes import start_bot, stop
+from tests.helpers.outbox import all_recorded, queue
+from tests.helpers.processes import kill_after, start_bot, stop
 
 pytestmark = pytest.mark.own_database  # the killed bot runs on a SQLite file of its own
 
@@ -33,12 +31,7 @@ async def test_kill_9_mid_broadcast_loses_nothing(tmp_path: Path, sandbox: Sandb
     await queue(url, AUDIENCE, sandbox=sandbox, tag="crash")
     world = sandbox.world
     first = await _start_bot(tmp_path, sandbox, url)
-    try:
-        await world.wait_until(lambda: len(world.messages) >= 40, timeout=60)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            first.send_signal(signal.SIGKILL)
-        await first.wait()
+    await kill_after(first, world.wait_until(lambda: len(world.messages) >= 40, timeout=60))
     killed_at = len(world.messages)
     assert killed_at < len(AUDIENCE)
     second = await _start_bot(tmp_path, sandbox, url)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import finish
+from tests.helpers.processes import finish
 
 pytestmark = pytest.mark.own_database  # the installed bot uses a SQLite file of its own
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,11 +18,11 @@ from bot.core.kernel.clock import ManualClock
 from bot.modules.missions.models import MissionAssignment
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness, settle
+from tests.helpers.clocks import MORNING
 
 # Flood limits lifted: several exchanges with one user within a second.
 pytestmark = pytest.mark.lifted_limits
 
-MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 USER = 800
 REF = re.compile(
     r"^Something went wrong on our side \(ref ([0-9a-f]{6})\)\. The admins have been told\.$"

@@ -17,9 +17,10 @@ from bot.modules.content.feeds import FeedError
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, Harness
-from tests.unit.test_feed_parsing import ATOM, JSON_FEED, RSS
+from tests.helpers.chat import answer
+from tests.helpers.feeds import ATOM, JSON_FEED, RSS
+from tests.helpers.servers import serve_http
 
 
 class FeedServer:
@@ -42,17 +43,9 @@ class FeedServer:
 @pytest.fixture
 async def feeds() -> AsyncIterator[FeedServer]:
     server = FeedServer()
-    app = web.Application()
-    app.router.add_get("/{path:.*}", server.handle)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.base = f"http://127.0.0.1:{port}"
-    yield server
-    server.stopping.set()
-    await runner.cleanup()
+    async with serve_http(server.handle) as server.base:
+        yield server
+        server.stopping.set()
 
 
 async def importer(

@@ -17,7 +17,8 @@ from bot.modules.content.feeds import FeedError, parse_apart
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
 from tests.e2e.conftest import CHANNEL, UNPACED, Harness
-from tests.unit.test_feed_parsing import PREFIXED_ATOM, RDF
+from tests.helpers.feeds import PREFIXED_ATOM, RDF
+from tests.helpers.servers import serve_http
 
 BASE = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -59,16 +60,8 @@ class FeedServer:
 @pytest.fixture
 async def server() -> AsyncIterator[FeedServer]:
     feeds = FeedServer()
-    app = web.Application()
-    app.router.add_get("/{path:.*}", feeds.handle)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    feeds.base = f"http://127.0.0.1:{port}"
-    yield feeds
-    await runner.cleanup()
+    async with serve_http(feeds.handle) as feeds.base:
+        yield feeds
 
 
 def rss(count: int, *, pad: int = 0, first: int = 0, shuffle: bool = False) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,12 +17,11 @@ from bot.modules.missions.models import Mission, MissionAssignment
 from bot.sandbox import SentMessage
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness, settle
+from tests.helpers.clocks import MORNING
 
 # Flood limits lifted: these tests exchange several messages with one user within seconds, and
 # pacing replies is the rate limiter's concern, tested on its own.
 pytestmark = pytest.mark.lifted_limits
-
-MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture

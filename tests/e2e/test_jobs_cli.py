@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_cli import _cli
+from tests.helpers.processes import cli
 
 
 async def test_check_lists_jobs_with_effective_schedule(tmp_path: Path) -> None:
     """`check` prints every job with its schedule after overrides, and disabled ones."""
-    code, out, _ = await _cli(
+    code, out, _ = await cli(
         tmp_path,
         "check",
         JOBS__ANALYTICS_QUICK_STATS__SCHEDULE="every 5m",
@@ -21,7 +21,7 @@ async def test_check_lists_jobs_with_effective_schedule(tmp_path: Path) -> None:
 
 async def test_check_rejects_bad_job_settings_one_line_each(tmp_path: Path) -> None:
     """An unknown job and a bad cron in settings: exit 2, one clear line each."""
-    code, _, err = await _cli(
+    code, _, err = await cli(
         tmp_path,
         "check",
         JOBS__MISSIONS_SEND_DAYLY__SCHEDULE="0 9 * * *",
@@ -36,15 +36,15 @@ async def test_check_rejects_bad_job_settings_one_line_each(tmp_path: Path) -> N
 
 async def test_jobs_run_and_list(tmp_path: Path) -> None:
     """`jobs run` runs through the runner and prints the summary; `jobs list` shows it."""
-    code, out, _ = await _cli(tmp_path, "jobs", "run", "analytics.quick_stats")
+    code, out, _ = await cli(tmp_path, "jobs", "run", "analytics.quick_stats")
     assert code == 0 and "analytics.quick_stats finished: succeeded" in out
-    code, out, _ = await _cli(tmp_path, "jobs", "list")
+    code, out, _ = await cli(tmp_path, "jobs", "list")
     assert code == 0 and "analytics.quick_stats — every 15m" in out and "last succeeded" in out
 
 
 async def test_jobs_run_unknown_or_bad_args(tmp_path: Path) -> None:
     """An unknown job lists the names; arguments a job does not take are refused."""
-    code, _, err = await _cli(tmp_path, "jobs", "run", "nope")
+    code, _, err = await cli(tmp_path, "jobs", "run", "nope")
     assert code == 2 and "Known jobs:" in err and "cleanup.daily" in err
-    code, _, err = await _cli(tmp_path, "jobs", "run", "cleanup.daily", "x=1")
+    code, _, err = await cli(tmp_path, "jobs", "run", "cleanup.daily", "x=1")
     assert code == 2 and "accepts: no arguments" in err

@@ -18,13 +18,13 @@ from bot.core.people.users import User
 from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, Harness
+from tests.helpers.chat import answer
+from tests.helpers.clocks import MORNING
 
 # Flood limits lifted: each test exchanges many messages with one user in seconds.
 pytestmark = pytest.mark.lifted_limits
 
-MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 UK_USER, EN_USER, REGION_USER = 7001, 7002, 7003
 DEFAULT_MENU = '{"type": "default"}'
 

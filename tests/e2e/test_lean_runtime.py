@@ -8,7 +8,8 @@ from pathlib import Path
 
 from telegram.request import HTTPXRequest
 
-from bot.app import build_application, serving
+from bot.app import build_application
+from bot.core.lifecycle import serving
 from bot.core.telegram.request import AiohttpRequest
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate

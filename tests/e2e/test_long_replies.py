@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.app import build_application, build_services, serving
+from bot.app import build_application, build_services
 from bot.core.delivery.split import utf16_len
 from bot.core.jobs import DailyAt, JobContext, JobSpec, RetryPolicy
-from bot.core.jobs.models import JobRun
+from bot.core.lifecycle import serving
 from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import ADMIN, make_settings, migrate
 from tests.e2e.conftest import UNPACED, Harness
+from tests.helpers.factories import job_run
 
 # Flood limits lifted: a long reply is several messages to one chat at once.
 pytestmark = pytest.mark.lifted_limits
@@ -38,19 +39,9 @@ async def test_jobhistory_of_50_long_errors_arrives_in_parts(
     async with h.services.db.session() as session:
         for minute in range(50):
             at = start + timedelta(minutes=minute)
-            session.add(
-                JobRun(
-                    job="content.publish_due",
-                    scheduled_for=at,
-                    trigger="scheduled",
-                    status="failed",
-                    attempts=3,
-                    started_at=at,
-                    finished_at=at,
-                    duration=0.5,
-                    error=LONG_ERROR,
-                )
-            )
+            run = job_run("content.publish_due", at, status="failed", attempts=3, duration=0.5)
+            run.error = LONG_ERROR
+            session.add(run)
     world = h.sandbox.world
     before = len(world.to(ADMIN))
     world.send_text(ADMIN, "/jobhistory content.publish_due 50")

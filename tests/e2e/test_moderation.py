@@ -8,18 +8,17 @@ from typing import Any
 
 from bot.core.kernel.clock import ManualClock
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import CHANNEL
-from tests.e2e.moderation_support import (
+from tests.helpers.chat import answer, told
+from tests.helpers.clocks import START
+from tests.helpers.moderation import (
     AUTHOR,
-    START,
     card_for,
     moderated_bot,
     posts,
     press,
     states,
     submissions,
-    told,
 )
 
 

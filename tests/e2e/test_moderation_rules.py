@@ -11,17 +11,16 @@ from bot.core.kernel.clock import ManualClock
 from bot.modules.moderation import review
 from bot.modules.moderation.service import Moderator
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
-from tests.e2e.moderation_support import (
+from tests.helpers.chat import answer, told
+from tests.helpers.clocks import START
+from tests.helpers.moderation import (
     AUTHOR,
-    START,
     author_notices,
     card_for,
     moderated_bot,
     posts,
     press,
     submissions,
-    told,
 )
 
 SECOND_MODERATOR = 2

@@ -11,7 +11,7 @@ import pytest
 
 from bot.sandbox.terminal import run_sandbox, sandbox_settings
 from tests.conftest import make_settings, upgrade_fresh
-from tests.e2e.test_cli import _cli
+from tests.helpers.processes import cli
 
 
 @pytest.mark.parametrize(
@@ -25,14 +25,14 @@ from tests.e2e.test_cli import _cli
 )
 async def test_check_refuses_bad_moderation_settings(tmp_path: Path, name: str, value: str) -> None:
     """`check` exits 2 naming the bad moderation setting, without a traceback."""
-    code, _out, err = await _cli(tmp_path, "check", **{name: value})
+    code, _out, err = await cli(tmp_path, "check", **{name: value})
     assert code == 2, err
     assert f"{name}:" in err and "Traceback" not in err
 
 
 async def test_check_lists_the_moderation_job(tmp_path: Path) -> None:
     """`check` with moderation settings passes and shows the SLA digest job and /suggest."""
-    code, out, err = await _cli(
+    code, out, err = await cli(
         tmp_path, "check", MODERATION__BLOCKED_WORDS='["casino"]', MODERATOR_IDS="5,6"
     )
     assert code == 0, err

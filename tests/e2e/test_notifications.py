@@ -13,10 +13,10 @@ from bot.core.kernel.clock import ManualClock
 from bot.modules.notifications.models import NotificationPrefs
 from bot.modules.notifications.service import PreferencesPolicy
 from bot.sandbox.flood import FloodLimits
-from tests.e2e.chat import answer
 from tests.e2e.conftest import CHANNEL, UNPACED, Harness
+from tests.helpers.chat import answer
+from tests.helpers.factories import queue_message
 
-NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 USER = 3131
 
 
@@ -26,16 +26,9 @@ async def prefs(h: Harness) -> NotificationPrefs | None:
 
 
 async def enqueue(h: Harness, category: str, key: str, user_id: int = USER) -> bool:
-    async with h.services.db.session() as session:
-        return await h.services.outbox.enqueue(
-            session,
-            key=key,
-            chat_id=user_id,
-            user_id=user_id,
-            category=category,
-            priority=Priority.MISSION,
-            text="hello",
-        )
+    return await queue_message(
+        h.services, key, user_id, text="hello", category=category, priority=Priority.MISSION
+    )
 
 
 async def test_policy_is_installed(harness: Harness) -> None:
@@ -107,15 +100,8 @@ async def test_bad_quiet_hours_get_usage(harness_factory: Callable[..., Any]) ->
 
 async def test_channel_posts_ignore_preferences(harness: Harness) -> None:
     """Channel posts (no user) are never held by preferences."""
-    async with harness.services.db.session() as session:
-        assert await harness.services.outbox.enqueue(
-            session,
-            key="post:x",
-            chat_id=CHANNEL,
-            category="post",
-            priority=Priority.POST,
-            text="hi",
-        )
+    services, post = harness.services, Priority.POST
+    assert await queue_message(services, "post:x", CHANNEL, category="post", priority=post)
 
 
 async def test_muted_user_gets_no_daily_mission(harness: Harness) -> None:

@@ -13,8 +13,9 @@ from bot.core.delivery import OutboxMessage, OutboxStatus, Priority
 from bot.core.kernel.clock import ManualClock
 from bot.modules.broadcast.service import announcement
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import Harness
+from tests.helpers.chat import answer
+from tests.helpers.factories import queue_message
 
 MUTED, QUIET, OTHERS = 4101, 4102, (4103, 4104)
 NIGHT = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)
@@ -88,17 +89,9 @@ async def test_preference_changed_after_queuing_is_honoured(
     clock = ManualClock(NIGHT)
     h: Harness = await harness_factory(clock=clock)
     await _start(h, MUTED)
-    async with h.services.db.session() as session:
-        assert await h.services.outbox.enqueue(
-            session,
-            key="remind:later",
-            chat_id=MUTED,
-            user_id=MUTED,
-            category="reminder",
-            priority=Priority.REMINDER,
-            text="Don't forget",
-            not_before=NIGHT + timedelta(hours=1),
-        )
+    later = NIGHT + timedelta(hours=1)
+    reminder = {"category": "reminder", "priority": Priority.REMINDER, "not_before": later}
+    assert await queue_message(h.services, "remind:later", MUTED, text="Don't forget", **reminder)
     await _mute(h, MUTED, "reminders")
     clock.advance(timedelta(hours=1, seconds=1))
 

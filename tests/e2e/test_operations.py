@@ -16,13 +16,8 @@ from bot.core.kernel.db import Database
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.helpers.factories import queue_message
+from tests.helpers.servers import free_port
 
 
 async def _get(port: int, path: str) -> tuple[int, str, str]:
@@ -67,16 +62,9 @@ async def test_metrics_parse_and_report_outbox_depth(harness_factory: Callable[.
     port = free_port()
     harness: Harness = await harness_factory(http_port=port)
     services = harness.services
-    async with services.db.session() as session:
-        await services.outbox.enqueue(
-            session,
-            key="later",
-            chat_id=ADMIN,
-            category="alert",
-            priority=Priority.ALERT,
-            text="x",
-            not_before=services.clock.now().replace(year=2100),
-        )
+    later = services.clock.now().replace(year=2100)
+    alert = {"category": "alert", "priority": Priority.ALERT, "user_id": None}
+    await queue_message(services, "later", ADMIN, text="x", not_before=later, **alert)
     services.metrics.too_many_requests.labels("global").inc()
 
     status, content_type, body = await _get(port, "/metrics")

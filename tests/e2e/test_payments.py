@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from bot.modules.subscriptions.models import StarPayment
 from tests.conftest import ADMIN
 from tests.e2e.conftest import VIP, Harness
-from tests.e2e.stars import (
-    START,
+from tests.helpers.chat import told
+from tests.helpers.clocks import START
+from tests.helpers.stars import (
     USER,
     DatabaseLock,
     charge_row,
@@ -24,7 +25,6 @@ from tests.e2e.stars import (
     selling,
     short_busy_timeout,
     subscription,
-    told,
 )
 
 SETTLE = "subscriptions.settle_payments"

@@ -10,9 +10,18 @@ from zoneinfo import ZoneInfo
 from bot.modules.subscriptions.models import InviteLink
 from bot.modules.subscriptions.service import local
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
-from tests.e2e.conftest import VIP
-from tests.e2e.stars import START, USER, charge_row, pay, selling, subscription, told
+from tests.e2e.conftest import VIP, Harness
+from tests.helpers.chat import answer, told
+from tests.helpers.clocks import START
+from tests.helpers.stars import USER, charge_row, pay, selling, subscription
+
+
+async def _still_granted(h: Harness, charge: str) -> None:
+    """The payment is still granted, and the subscription it bought still runs 30 days."""
+    row = await charge_row(h, charge)
+    assert row is not None and row.state == "granted"
+    sub = await subscription(h)
+    assert sub is not None and sub.ends_at == START + timedelta(days=30)
 
 
 async def test_refund_ends_the_access_it_bought(harness_factory: Callable[..., Any]) -> None:
@@ -70,10 +79,7 @@ async def test_bad_refunds_change_nothing(harness_factory: Callable[..., Any]) -
     await answer(h, ADMIN, "/refund st/x", "Usage: /refund <charge_id>")
     await answer(h, USER, f"/refund {charge}", "admins only")
     assert h.sandbox.world.refunds == []
-    row = await charge_row(h, charge)
-    assert row is not None and row.state == "granted"
-    sub = await subscription(h)
-    assert sub is not None and sub.ends_at == START + timedelta(days=30)
+    await _still_granted(h, charge)
 
 
 async def test_a_refund_telegram_refuses_changes_nothing(
@@ -85,10 +91,7 @@ async def test_a_refund_telegram_refuses_changes_nothing(
     await told(h, USER, "Thank you! VIP until")
     h.sandbox.world.payments.clear()  # Telegram no longer knows this charge
     await answer(h, ADMIN, f"/refund {charge}", "Telegram refused to refund")
-    row = await charge_row(h, charge)
-    assert row is not None and row.state == "granted"
-    sub = await subscription(h)
-    assert sub is not None and sub.ends_at == START + timedelta(days=30)
+    await _still_granted(h, charge)
 
 
 async def test_refunding_a_waiting_charge_means_it_is_never_granted(

@@ -16,7 +16,7 @@ from bot.core.cluster.lease import Holder, Lease
 from bot.core.kernel.db import Database
 from bot.sandbox import SandboxServer
 from tests.conftest import database_url, upgrade_fresh
-from tests.processes import start_bot, stop
+from tests.helpers.processes import start_bot, stop
 
 FIRST = range(50_000, 50_060)
 LATER = range(51_000, 51_010)

@@ -6,7 +6,6 @@ import asyncio
 import io
 import logging
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from bot.core.kernel.logging import RedactingFilter, configure_logging, get_logger, redact
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
-from tests.processes import finish, stop
+from tests.helpers.processes import finish, python_bot, stop
 
 pytestmark = pytest.mark.own_database  # the child bot runs on a SQLite file of its own
 
@@ -38,16 +37,9 @@ def _env(tmp_path: Path, sandbox: SandboxServer, **values: str) -> dict[str, str
 async def test_rejected_token_exits_2_with_one_line(tmp_path: Path, sandbox: SandboxServer) -> None:
     """`run` with a token the Bot API rejects exits 2 with one line that does not quote it."""
     sandbox.tokens = {"111:the-only-good-token"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=_env(tmp_path, sandbox),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    pipe = asyncio.subprocess.PIPE
+    env = _env(tmp_path, sandbox)
+    process = await python_bot("run", cwd=tmp_path, env=env, stdout=pipe, stderr=pipe)
     out, err = await finish(process, 60)
     assert process.returncode == 2
     assert err.decode().splitlines() == [f"BOT_TOKEN was rejected by {sandbox.base_url}"]
@@ -63,9 +55,7 @@ async def test_debug_logs_never_show_the_token(
     env = _env(tmp_path, sandbox, LOG_LEVEL="DEBUG", LOG_FORMAT=fmt)
     out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:  # a pipe could fill and block
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stdout=out, stderr=err
-        )
+        process = await python_bot("run", cwd=tmp_path, env=env, stdout=out, stderr=err)
     world = sandbox.world
     try:
         for text in ("/start", "/help", "/jobs", "/jobhistory missions.send_daily", "/nope"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +12,10 @@ from bot.core.kernel.clock import ManualClock
 from bot.modules.accounts.handlers import POINTER
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, Harness
+from tests.helpers.chat import answer
+from tests.helpers.clocks import START
 
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 USER, GROUP = 6161, -100_777
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,8 +15,8 @@ from bot.modules.subscriptions.models import StarPayment, Subscription
 from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.e2e.conftest import Harness
+from tests.helpers.clocks import START
 
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 USER, OTHER = 5151, 5252
 
 

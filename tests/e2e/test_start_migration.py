@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from alembic.script import ScriptDirectory
 
 from bot.core.kernel.migrate import alembic_config, at_head, script_heads, upgrade
 from bot.sandbox import SandboxServer
-from tests.processes import stop
+from tests.helpers.processes import python_bot, stop
 
 pytestmark = pytest.mark.own_database  # each start is pinned to a SQLite file of its own
 
@@ -33,9 +32,7 @@ async def _run_until_polling(tmp_path: Path, sandbox: SandboxServer) -> str:
     )
     out_path = tmp_path / "stdout"
     with out_path.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stdout=out
-        )
+        process = await python_bot("run", cwd=tmp_path, env=env, stdout=out, stderr=None)
     try:
         async with asyncio.timeout(90):
             while not sandbox.stats["getUpdates"]:

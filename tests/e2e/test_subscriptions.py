@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.core.delivery import OutboxMessage
 from bot.core.kernel.clock import ManualClock
-from bot.modules.subscriptions.models import Subscription
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, VIP, Harness
+from tests.helpers.chat import answer
+from tests.helpers.clocks import START
+from tests.helpers.factories import subscription_of
 
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 USER = 4242
 
 
@@ -26,11 +26,6 @@ async def outbox(h: Harness, prefix: str) -> list[OutboxMessage]:
             select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
         )
         return list(rows)
-
-
-async def subscription(h: Harness, user_id: int = USER) -> Subscription | None:
-    async with h.services.db.session() as session:
-        return await session.scalar(select(Subscription).where(Subscription.user_id == user_id))
 
 
 async def started(factory: Callable[..., Any], clock: ManualClock) -> Harness:
@@ -73,7 +68,7 @@ async def test_expiry_removes_and_tells_once(harness_factory: Callable[..., Any]
     assert len(await outbox(h, f"subend:{USER}:")) == 1
     assert await h.run_job("subscriptions.expire") == "expired 0, removed 0 from the VIP chat"
     assert len(h.sandbox.world.moderation) == 2
-    sub = await subscription(h)
+    sub = await subscription_of(h.services.db, USER)
     assert sub is not None and sub.status == "expired"
     await answer(h, USER, "/status", "ended on")
 
@@ -85,12 +80,12 @@ async def test_grant_extends_an_active_subscription(harness_factory: Callable[..
     await answer(h, ADMIN, f"/grant {USER} 30d", "subscribed until")
     clock.advance(timedelta(days=1))
     await answer(h, ADMIN, f"/grant {USER} 2w", "Extended")
-    sub = await subscription(h)
+    sub = await subscription_of(h.services.db, USER)
     assert sub is not None and sub.ends_at == START + timedelta(days=44)
     clock.advance(timedelta(days=50))
     await h.run_job("subscriptions.expire")
     await answer(h, ADMIN, f"/grant {USER} 1d", "Granted")
-    sub = await subscription(h)
+    sub = await subscription_of(h.services.db, USER)
     assert (
         sub is not None
         and sub.status == "active"
@@ -110,7 +105,8 @@ async def test_bad_grants_change_nothing(harness_factory: Callable[..., Any]) ->
     await answer(h, ADMIN, "/grant abc 30d", "Usage")
     await answer(h, ADMIN, "/grant", "Usage")
     await answer(h, USER, f"/grant {USER} 30d", "admins only")
-    assert await subscription(h) is None and await subscription(h, 999777) is None
+    db = h.services.db
+    assert await subscription_of(db, USER) is None and await subscription_of(db, 999777) is None
     assert h.sandbox.world.invite_links == []
     assert await outbox(h, "subgrant:") == []
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,8 +19,8 @@ from bot.core.people.zones import format_offset
 from bot.modules.missions.models import MissionAssignment
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
-from tests.owned import opened
-from tests.processes import start_bot, stop
+from tests.helpers.owned import opened
+from tests.helpers.processes import kill_after, start_bot, stop
 
 pytestmark = pytest.mark.own_database  # the killed bot runs on a SQLite file of its own
 
@@ -88,12 +86,7 @@ async def test_kill_9_mid_sweep_skips_nobody(tmp_path: Path) -> None:
         for user_id in AUDIENCE:
             world.user(user_id)
         first = await _start_bot(tmp_path, sandbox.base_url, url)
-        try:
-            await world.wait_until(lambda: len(world.messages) >= 1, timeout=60)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                first.send_signal(signal.SIGKILL)
-            await first.wait()
+        await kill_after(first, world.wait_until(lambda: len(world.messages) >= 1, timeout=60))
         second = await _start_bot(tmp_path, sandbox.base_url, url)
         try:
             received = lambda: {m.chat_id for m in world.messages}  # noqa: E731

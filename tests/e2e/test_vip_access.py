@@ -13,9 +13,9 @@ from bot.modules.subscriptions.models import InviteLink
 from bot.sandbox.flood import FloodLimits
 from bot.sandbox.server import ApiError
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, VIP, Harness
-from tests.e2e.stars import START
+from tests.helpers.chat import answer
+from tests.helpers.clocks import START
 
 USER, FRIEND, STRANGER = 7171, 7272, 7373
 

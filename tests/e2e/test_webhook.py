@@ -12,7 +12,7 @@ import aiohttp
 
 from bot.core.telegram.intake import SECRET_HEADER
 from tests.e2e.conftest import UNPACED, Harness
-from tests.e2e.test_operations import free_port
+from tests.helpers.servers import free_port
 
 SECRET = "companion-Test_secret-42"
 

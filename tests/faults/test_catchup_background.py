@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
-from bot.app import build_application, build_services, serving
+from bot.app import build_application, build_services
 from bot.core.jobs import DailyAt
 from bot.core.kernel.clock import ManualClock
 from bot.core.kernel.settings import Settings
+from bot.core.lifecycle import serving
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
-from tests.jobkit import Recorder, installed, runs, services_with
+from tests.helpers.clocks import NOON
+from tests.helpers.jobs import Recorder, installed, runs, services_with
 
-NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ELEVEN = NOON - timedelta(hours=1)  # a slot that fell while the bot was down
 USER = 4_242
 

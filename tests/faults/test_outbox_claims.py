@@ -12,7 +12,7 @@ from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits, SlidingWindow
 from tests.e2e.conftest import Harness
-from tests.faults.outbox_kit import OutboxBots, queue
+from tests.helpers.outbox import OutboxBots, queue
 
 AUDIENCE = range(60_000, 60_300)
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,9 +10,9 @@ from sqlalchemy import select
 from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.kernel.migrate import upgrade
 from bot.sandbox import SandboxServer
-from tests.faults.outbox_kit import doubled, queue, start_process
-from tests.owned import opened
-from tests.processes import stop
+from tests.helpers.outbox import doubled, queue, start_process
+from tests.helpers.owned import opened
+from tests.helpers.processes import kill_after, stop
 
 AUDIENCE = range(40_000, 40_150)
 
@@ -44,12 +42,7 @@ async def test_restart_after_kill_9_resumes_within_5_s_of_polling(
     await queue(url, AUDIENCE, sandbox=sandbox)
     world, loop = sandbox.world, asyncio.get_running_loop()
     first = await start_process(tmp_path, sandbox, url)
-    try:
-        await world.wait_until(lambda: len(world.messages) >= 40, timeout=60)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            first.send_signal(signal.SIGKILL)
-        await first.wait()
+    await kill_after(first, world.wait_until(lambda: len(world.messages) >= 40, timeout=60))
     killed_at, polls = len(world.messages), sandbox.stats["getUpdates"]
     stranded = await _claimed(url)
     assert killed_at < len(AUDIENCE)

@@ -17,7 +17,7 @@ from bot.core.delivery.claims import Outcome
 from bot.core.kernel.db import Database
 from bot.core.kernel.settings import Settings
 from bot.sandbox import SandboxServer
-from tests.faults.outbox_kit import OutboxBots, doubled, queue
+from tests.helpers.outbox import OutboxBots, doubled, queue
 
 # Every row queued by a test is due at NOW (a day ahead: the module is imported at
 # collection, minutes before its tests run in a full suite), and every heartbeat is stale.

@@ -10,7 +10,8 @@ import pytest
 from bot.core.people import users
 from bot.sandbox import SandboxServer
 from tests.e2e.conftest import Harness
-from tests.faults.outbox_kit import OutboxBots, eventually, queue
+from tests.helpers.clocks import eventually
+from tests.helpers.outbox import OutboxBots, queue
 
 USER = 9100
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.core.delivery import Priority
 from bot.sandbox import SandboxServer
 from tests.e2e.conftest import CHANNEL
-from tests.faults.outbox_kit import OutboxBots, queue
+from tests.helpers.outbox import OutboxBots, queue
 
 
 async def test_private_alert_is_not_stuck_behind_200_channel_posts(

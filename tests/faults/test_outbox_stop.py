@@ -7,14 +7,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.app import _post_init, _post_shutdown, build_application
+from bot.app import build_application
 from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.kernel.migrate import upgrade
+from bot.core.lifecycle import post_init, post_shutdown
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
-from tests.faults.outbox_kit import doubled, queue, start_process
-from tests.owned import opened
-from tests.processes import stop
+from tests.helpers.outbox import doubled, queue, start_process
+from tests.helpers.owned import opened
+from tests.helpers.processes import stop
 
 AUDIENCE = range(70_000, 70_060)
 
@@ -71,11 +72,11 @@ async def test_stop_signal_during_start_up_still_stops_the_sender_gracefully(
     app = build_application(settings)
     await app.initialize()
     try:
-        await _post_init(app)  # the sender is running; polling never starts
+        await post_init(app)  # the sender is running; polling never starts
         await world.wait_until(lambda: len(world.messages) >= 5, timeout=30)
     finally:
         await app.shutdown()  # what run_polling does on SIGTERM at this point
-        await _post_shutdown(app)
+        await post_shutdown(app)
     assert await _counts(url) == (0, len(world.messages))
     assert await _charged(url) == 0  # the rest was given back, not failed on a closed client
 

@@ -5,35 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from bot.core.people import users
 from bot.sandbox import FloodLimits
 from bot.sandbox.flood import SlidingWindow
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness, harness_factory, settle
+from tests.helpers.factories import register_users
 
 __all__ = ["harness_factory"]  # the e2e fixture, used here
 
 AUDIENCE = range(30_000, 30_075)  # about 10 s of sending at 10/s, with the replies
 ASKERS = range(40_000, 40_040)  # each asks /help once (their own chat's window stays open)
 LEARN = 7.0  # seconds the limiter may take to learn the enforced rate
-
-
-async def _register(h: Harness, user_ids: range) -> None:
-    async with h.services.db.session() as session:
-        for user_id in user_ids:
-            h.sandbox.world.user(user_id)
-            await users.register(
-                session,
-                user_id=user_id,
-                first_name="U",
-                username=None,
-                language_code=None,
-                payload=None,
-                now=datetime.now(UTC),
-            )
 
 
 async def _ask_help(h: Harness, latencies: list[tuple[float, float]], stop: asyncio.Event) -> None:
@@ -67,7 +51,7 @@ async def test_lower_enforced_global_rate_is_learned(harness_factory: Callable[.
     """Server at 10/s, bot at 30/s: no 429 after the first seconds, replies within 1 s."""
     h: Harness = await harness_factory()
     await settle(h)
-    await _register(h, AUDIENCE)
+    await register_users(h.services, AUDIENCE, world=h.sandbox.world)
     for user_id in ASKERS:
         h.sandbox.world.user(user_id)
     h.sandbox.set_limits(FloodLimits(total=SlidingWindow(10, 1.0)))

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,22 +16,10 @@ from bot.core.kernel.rediscache import FailoverCache, redis_client
 from bot.core.ratelimit import CompanionRateLimiter, MemoryBackend, RatePolicy, Window
 from bot.core.ratelimit.failover import FailoverBackend
 from bot.core.ratelimit.redis import RedisBackend
-from tests.faults.test_redis_outage import RedisServer
-from tests.processes import stop
+from tests.helpers.servers import RedisServer
 
 pytestmark = pytest.mark.redis
 POLICY = RatePolicy(Window(30, 1.0), Window(3, 3.0), Window(20, 60.0), Window(100, 1.0))
-
-
-@pytest.fixture
-async def limiter_redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    await server.start()
-    try:
-        yield server
-    finally:
-        if server.process is not None:
-            await stop(server.process, grace=5)
 
 
 def _limiter(server: RedisServer, breaker: CircuitBreaker) -> CompanionRateLimiter:
@@ -42,17 +28,17 @@ def _limiter(server: RedisServer, breaker: CircuitBreaker) -> CompanionRateLimit
 
 
 async def test_redis_dying_during_a_send_does_not_fail_the_send(
-    limiter_redis_server: RedisServer,
+    redis_server: RedisServer,
 ) -> None:
     """Redis killed while a message is in flight: the caller gets the answer, once."""
     breaker = CircuitBreaker("redis", retry_seconds=0.2)
-    limiter = _limiter(limiter_redis_server, breaker)
+    limiter = _limiter(redis_server, breaker)
     calls = 0
 
     async def send() -> dict[str, Any]:
         nonlocal calls
         calls += 1
-        await limiter_redis_server.kill()
+        await redis_server.kill()
         return {"ok": True}
 
     result = await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 9}, None)
@@ -62,23 +48,23 @@ async def test_redis_dying_during_a_send_does_not_fail_the_send(
 
 
 async def test_windows_return_to_redis_when_it_answers_again(
-    limiter_redis_server: RedisServer,
+    redis_server: RedisServer,
 ) -> None:
     """Down: sends are admitted in memory; back: the next sends are counted in Redis."""
     breaker = CircuitBreaker("redis", retry_seconds=0.2)
-    limiter = _limiter(limiter_redis_server, breaker)
-    cache = FailoverCache(redis_client(limiter_redis_server.url), breaker)
+    limiter = _limiter(redis_server, breaker)
+    cache = FailoverCache(redis_client(redis_server.url), breaker)
 
     async def send() -> bool:
         return True
 
     await cache.set("kept", "before")
-    await limiter_redis_server.kill()
+    await redis_server.kill()
     await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 10}, None)
     assert breaker.degraded
     assert await cache.get("kept") == "before"  # the last value this process wrote
-    await limiter_redis_server.start()
-    probe = Redis(port=limiter_redis_server.port)
+    await redis_server.start()
+    probe = Redis(port=redis_server.port)
     try:
         for _ in range(100):
             await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 11}, None)
@@ -95,11 +81,11 @@ async def test_windows_return_to_redis_when_it_answers_again(
 
 
 async def test_a_learned_rate_applies_to_the_shared_window(
-    limiter_redis_server: RedisServer,
+    redis_server: RedisServer,
 ) -> None:
     """With Redis, a process that learned a lower rate counts every process's sends."""
-    learned = _limiter(limiter_redis_server, CircuitBreaker("redis"))
-    other = _limiter(limiter_redis_server, CircuitBreaker("redis"))
+    learned = _limiter(redis_server, CircuitBreaker("redis"))
+    other = _limiter(redis_server, CircuitBreaker("redis"))
     learned.adaptive.decrease(learned.policy.scopes({})[0], time.monotonic())  # 30/s -> 15/s
 
     async def send() -> bool:

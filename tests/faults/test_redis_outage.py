@@ -5,94 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import signal
-import socket
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import pytest
 import structlog
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.core.people import users
 from bot.modules.broadcast.service import announcement
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness, harness_factory, settle
-from tests.processes import stop
+from tests.helpers.factories import register_users
+from tests.helpers.servers import RedisServer, free_port
 
 __all__ = ["harness_factory"]  # the e2e fixture, used here
 pytestmark = pytest.mark.redis
 RETRY = 0.5  # REDIS_RETRY_SECONDS in these tests (5 by default)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class RedisServer:
-    """A throw-away redis-server that a test can kill and start again on the same port."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port, self.directory = _free_port(), directory
-        self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    async def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is required (make redis)"
-        self.process = await asyncio.create_subprocess_exec(
-            binary,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(self.directory),
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        client = Redis(port=self.port)
-        try:
-            async with asyncio.timeout(10):
-                while True:
-                    try:
-                        await client.ping()
-                        return
-                    except RedisConnectionError:
-                        await asyncio.sleep(0.05)
-        finally:
-            await client.aclose()
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no goodbye to the clients
-        await self.process.wait()
-
-
-@pytest.fixture
-async def limiter_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    await server.start()
-    try:
-        yield server
-    finally:
-        if server.process is not None:
-            await stop(server.process, grace=5)
 
 
 async def _healthz(port: int) -> tuple[int, dict[str, Any]]:
@@ -113,47 +43,32 @@ async def _wait_health(port: int, redis: str, timeout: float = 15) -> dict[str, 
             await asyncio.sleep(0.1)
 
 
-async def _register(h: Harness, user_ids: range) -> None:
-    async with h.services.db.session() as session:
-        for user_id in user_ids:
-            h.sandbox.world.user(user_id)
-            await users.register(
-                session,
-                user_id=user_id,
-                first_name="U",
-                username=None,
-                language_code=None,
-                payload=None,
-                now=datetime.now(UTC),
-            )
-
-
 def _received(h: Harness, text: str) -> Counter[int]:
     return Counter(m.chat_id for m in h.sandbox.world.messages if m.text == announcement(text))
 
 
 async def test_redis_killed_mid_broadcast_degrades_and_recovers(
-    harness_factory: Callable[..., Any], limiter_redis: RedisServer
+    harness_factory: Callable[..., Any], redis_server: RedisServer
 ) -> None:
     """Redis SIGKILLed mid-broadcast: replies and bulk keep flowing, nothing doubles,
     /healthz says degraded then ok, and the outage costs two log lines, not hundreds."""
-    http = _free_port()
+    http = free_port()
     h: Harness = await harness_factory(
-        redis_url=limiter_redis.url, http_port=http, redis_retry_seconds=RETRY
+        redis_url=redis_server.url, http_port=http, redis_retry_seconds=RETRY
     )
     await settle(h)
     audience = range(50_000, 50_090)
-    await _register(h, audience)
+    await register_users(h.services, audience, world=h.sandbox.world)
     assert (await _wait_health(http, "ok"))["status"] == "ok"
     with structlog.testing.capture_logs() as logs:
         await h.say(ADMIN, "/broadcast Outage test")
         await h.wait(lambda: len(_received(h, "Outage test")) >= 20, timeout=20)
-        await limiter_redis.kill()
+        await redis_server.kill()
         assert "help" in (await h.reply(2, "/help", timeout=5)).lower()
         body = await _wait_health(http, "degraded")
         assert body["status"] == "degraded" and "redis" in body["degraded"][0]
         await h.wait(lambda: len(_received(h, "Outage test")) == len(audience), timeout=30)
-        await limiter_redis.start()
+        await redis_server.start()
         assert (await _wait_health(http, "ok"))["status"] == "ok"
         assert "help" in (await h.reply(3, "/help", timeout=5)).lower()
     assert _received(h, "Outage test") == Counter(audience)  # each once
@@ -172,9 +87,9 @@ async def test_bot_starts_and_answers_with_redis_unreachable(
     harness_factory: Callable[..., Any],
 ) -> None:
     """REDIS_URL pointing at nothing: the bot starts, answers, and /healthz says why."""
-    http = _free_port()
+    http = free_port()
     h: Harness = await harness_factory(
-        redis_url=f"redis://127.0.0.1:{_free_port()}/0", http_port=http
+        redis_url=f"redis://127.0.0.1:{free_port()}/0", http_port=http
     )
     assert "help" in (await h.reply(4, "/help", timeout=5)).lower()
     body = await _wait_health(http, "degraded")
@@ -182,14 +97,14 @@ async def test_bot_starts_and_answers_with_redis_unreachable(
 
 
 async def test_hung_redis_holds_replies_for_a_timeout_at_most(
-    harness_factory: Callable[..., Any], limiter_redis: RedisServer
+    harness_factory: Callable[..., Any], redis_server: RedisServer
 ) -> None:
     """Redis frozen (SIGSTOP, no answers, no resets): replies keep coming, the first within
     the client's timeout, the next ones at once although Redis is probed meanwhile."""
-    h: Harness = await harness_factory(redis_url=limiter_redis.url, redis_retry_seconds=RETRY)
+    h: Harness = await harness_factory(redis_url=redis_server.url, redis_retry_seconds=RETRY)
     await settle(h)
-    assert limiter_redis.process is not None
-    limiter_redis.process.send_signal(signal.SIGSTOP)
+    assert redis_server.process is not None
+    redis_server.process.send_signal(signal.SIGSTOP)
     try:
         loop = asyncio.get_running_loop()
         assert "help" in (await h.reply(5, "/help", timeout=10)).lower()
@@ -201,4 +116,4 @@ async def test_hung_redis_holds_replies_for_a_timeout_at_most(
             await asyncio.sleep(RETRY / 2)
         assert max(waits) < 0.8, waits  # the probes (each waits 1 s for Redis) block nobody
     finally:
-        limiter_redis.process.kill()
+        redis_server.process.kill()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, serving
+from bot.app import build_application
+from bot.core.lifecycle import serving
 from bot.core.telegram.processor import SLOW_DOWN, ChatOrderedUpdateProcessor
 from bot.sandbox import FloodLimits, SandboxServer, SentMessage
 from tests.conftest import make_settings, migrate

@@ -4,7 +4,6 @@ uploads and Telegram's errors reach the caller exactly as PTB's own request give
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.core.telegram.request import AiohttpRequest, bot_request
 from bot.sandbox import FloodLimits, SandboxServer
 from bot.sandbox.flood import SlidingWindow
+from tests.helpers.servers import free_port
 
 USER = 4242
 
@@ -33,13 +33,6 @@ async def bot(sandbox: SandboxServer) -> AsyncIterator[Bot]:
         yield bot
     finally:
         await bot.shutdown()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_a_message_is_sent_and_its_answer_parsed(bot: Bot, sandbox: SandboxServer) -> None:
@@ -76,7 +69,7 @@ async def test_a_refused_connection_is_a_network_error() -> None:
     await request.initialize()
     try:
         with pytest.raises(NetworkError, match="aiohttp") as raised:
-            await request.post(f"http://127.0.0.1:{_closed_port()}/bot1:A/getMe")
+            await request.post(f"http://127.0.0.1:{free_port()}/bot1:A/getMe")
         assert not isinstance(raised.value, TimedOut)
     finally:
         await request.shutdown()

@@ -11,14 +11,13 @@ from matplotlib.image import imread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.context import Services
 from bot.core.delivery import OutboxMessage
 from bot.core.kernel.settings import Settings
-from bot.core.people import users
 from bot.modules.analytics import jobs, service
 from bot.modules.analytics.chart import render_trend
 from bot.modules.analytics.models import DailySnapshot
-from tests.integration.ops_support import build, job_context, queue
+from tests.helpers.factories import register_users
+from tests.helpers.operations import build, job_context, queue
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -27,29 +26,15 @@ async def _missions(_session: AsyncSession, day: date) -> dict[str, int]:
     return {"missions_assigned": day.day, "missions_completed": 3}
 
 
-async def _add_user(services: Services, user_id: int) -> None:
-    async with services.db.session() as session:
-        await users.register(
-            session,
-            user_id=user_id,
-            first_name="U",
-            username=None,
-            language_code=None,
-            payload=None,
-            now=services.clock.now(),
-        )
-
-
 async def test_quick_stats_are_cached_and_snapshotted(migrated: Settings) -> None:
     """The job caches users, providers' figures and backlog; /stats reads that cache."""
     services, clock, bot = build(migrated)
     services.stats.add("missions", _missions)
-    for user_id in (10, 11):
-        await _add_user(services, user_id)
+    await register_users(services, (10, 11))
     await queue(services, "pending:1")
 
     summary = await jobs.quick_stats(job_context(services, bot, "analytics.quick_stats"))
-    await _add_user(services, 12)  # not yet in the cache
+    await register_users(services, [12])  # not yet in the cache
     entry = await service.cached_or_fresh(services)
 
     assert summary == "2 users, backlog 1"
@@ -72,7 +57,7 @@ async def test_quick_stats_are_cached_and_snapshotted(migrated: Settings) -> Non
 async def test_stats_compute_once_when_the_cache_is_empty(migrated: Settings) -> None:
     """With nothing cached, /stats computes the figures once and caches them."""
     services, _clock, _bot = build(migrated)
-    await _add_user(services, 10)
+    await register_users(services, [10])
     entry = await service.cached_or_fresh(services)
     assert entry["figures"]["users_total"] == 1
     assert await services.cache.get(service.CACHE_KEY) is not None
@@ -83,7 +68,7 @@ async def test_daily_report_sends_a_real_png_to_admins(migrated: Settings) -> No
     services, clock, bot = build(migrated)
     services.stats.add("missions", _missions)
     for day in range(5):
-        await _add_user(services, 100 + day)
+        await register_users(services, [100 + day])
         await jobs.quick_stats(job_context(services, bot, "analytics.quick_stats"))
         clock.advance(timedelta(days=1))
 

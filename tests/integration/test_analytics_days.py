@@ -6,41 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.core.context import Services
 from bot.core.delivery import OutboxMessage
 from bot.core.kernel.settings import Settings
-from bot.core.people import users
 from bot.modules.analytics import jobs, service
-from bot.modules.subscriptions import service as subscriptions
-from tests.integration.ops_support import build, job_context
+from tests.helpers.factories import grant, register_users
+from tests.helpers.operations import build, job_context
 
 DAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # the day reported on; TIMEZONE=UTC
-
-
-async def _add_user(services: Services, user_id: int) -> None:
-    async with services.db.session() as session:
-        await users.register(
-            session,
-            user_id=user_id,
-            first_name="U",
-            username=None,
-            language_code=None,
-            payload=None,
-            now=services.clock.now(),
-        )
-
-
-async def _grant(services: Services, user_id: int, duration: timedelta) -> None:
-    async with services.db.session() as session:
-        await subscriptions.grant(session, user_id, duration, services.clock.now())
 
 
 async def test_stats_are_at_most_a_minute_old(migrated: Settings) -> None:
     """A user who joined after the last quick_stats run shows in /stats a minute later."""
     services, clock, bot = build(migrated, DAY)
-    await _add_user(services, 10)
+    await register_users(services, [10])
     await jobs.quick_stats(job_context(services, bot, "analytics.quick_stats"))
-    await _add_user(services, 11)
+    await register_users(services, [11])
     assert (await service.cached_or_fresh(services))["figures"]["users_total"] == 1
     clock.advance(timedelta(seconds=61))
     entry = await service.cached_or_fresh(services)
@@ -53,13 +33,12 @@ async def test_daily_report_counts_that_day_not_today(migrated: Settings) -> Non
     who joined today and a subscription granted today are not in it, one that ran
     yesterday and has ended since is."""
     services, clock, bot = build(migrated, DAY)
-    for user_id in (20, 21):
-        await _add_user(services, user_id)
-    await _grant(services, 20, timedelta(hours=14))  # runs past midnight, ends tomorrow 02:00
+    await register_users(services, (20, 21))
+    # Runs past midnight, ends tomorrow 02:00.
+    await grant(services.db, 20, timedelta(hours=14), clock.now())
     clock.advance(timedelta(hours=21))  # today, 09:00
-    for user_id in (22, 23, 24):
-        await _add_user(services, user_id)
-    await _grant(services, 22, timedelta(days=30))
+    await register_users(services, (22, 23, 24))
+    await grant(services.db, 22, timedelta(days=30), clock.now())
     summary = await jobs.daily_report(job_context(services, bot, "analytics.daily_report"))
     async with services.db.session() as session:
         [report] = await session.scalars(

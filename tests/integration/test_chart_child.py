@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.modules.analytics.chart import render_in_child
-from tests.faults.outbox_kit import eventually
+from tests.helpers.clocks import eventually
 
 
 def _children() -> set[int]:

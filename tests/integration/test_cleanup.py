@@ -14,7 +14,7 @@ from bot.core.kernel.retention import PurgeRequest
 from bot.core.kernel.settings import Settings
 from bot.modules.cleanup import jobs, service
 from tests.conftest import make_settings, upgrade_fresh
-from tests.integration.ops_support import build, job_context, outbox_rows, queue, set_status
+from tests.helpers.operations import build, job_context, outbox_rows, queue, set_status
 
 
 async def _migrated(tmp_path: Path, **overrides: Any) -> Settings:

@@ -9,14 +9,15 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.modules.cleanup.service import purge_redis
+from tests.helpers.servers import RedisServer
 
 pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
-async def redis(redis_port: int) -> AsyncIterator[Redis]:
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     """A client of the throw-away redis-server."""
-    client = Redis(port=redis_port)
+    client = Redis(port=redis_server.port)
     try:
         yield client
     finally:

@@ -15,13 +15,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.core.cluster.lease import Holder, Lease
-from bot.core.delivery import Outbox, Priority
 from bot.core.jobs.models import JobRun
-from bot.core.kernel.clock import SystemClock
 from bot.core.kernel.db import Database
 from bot.sandbox import SandboxServer
 from tests.conftest import database_url, upgrade_fresh
-from tests.processes import start_bot, stop
+from tests.helpers.outbox import queue
+from tests.helpers.processes import start_bot, stop
+from tests.helpers.servers import RedisServer
 
 ONBOARD = range(60_000, 60_120)
 AUDIENCE = range(61_000, 61_300)
@@ -62,28 +62,12 @@ def _busiest_second(sandbox: SandboxServer) -> int:
     return max((sum(1 for t in stamps[i:] if t - s < 1.0) for i, s in enumerate(stamps)), default=0)
 
 
-async def _queue_broadcast(db: Database, sandbox: SandboxServer) -> None:
-    outbox = Outbox(SystemClock())
-    async with db.session() as session:
-        for user_id in AUDIENCE:
-            sandbox.world.user(user_id)
-            await outbox.enqueue(
-                session,
-                key=f"cluster:{user_id}",
-                chat_id=user_id,
-                user_id=user_id,
-                category="announcement",
-                priority=Priority.BROADCAST,
-                text="cluster news",
-            )
-
-
 async def test_two_processes_share_the_work_safely(
-    tmp_path: Path, sandbox: SandboxServer, redis_port: int
+    tmp_path: Path, sandbox: SandboxServer, redis_server: RedisServer
 ) -> None:
     """Onboarding answered once each; a broadcast by both processes within 30/s, nothing
     lost across a kill -9; job slots once; polling resumes after the leader is killed."""
-    url, redis = database_url(tmp_path), f"redis://127.0.0.1:{redis_port}/0"
+    url, redis = database_url(tmp_path), redis_server.url
     await upgrade_fresh(url)
     db, world = Database(url), sandbox.world
     bots = {name: await _bot(tmp_path, sandbox, url, redis, name) for name in ("one", "two")}
@@ -96,7 +80,7 @@ async def test_two_processes_share_the_work_safely(
             lambda: len(_received(sandbox, ONBOARD, "Welcome")) == len(ONBOARD), 60
         )
 
-        await _queue_broadcast(db, sandbox)
+        await queue(url, AUDIENCE, sandbox=sandbox, tag="cluster")
         await world.wait_until(lambda: len(_received(sandbox, AUDIENCE)) >= 90, timeout=60)
         assert sandbox.stats["sent-with:123:one"] and sandbox.stats["sent-with:123:two"]
         leader = await _leader(db)

@@ -7,17 +7,20 @@ import pytest
 
 from bot.core.kernel.settings import Settings
 from bot.modules.monitoring import service
-from tests.integration.ops_support import build
+from tests.helpers.operations import build
+from tests.helpers.servers import RedisServer
 
 pytestmark = pytest.mark.redis
 
 
-async def test_errors_of_two_processes_add_up(migrated: Settings, redis_port: int) -> None:
+async def test_errors_of_two_processes_add_up(
+    migrated: Settings, redis_server: RedisServer
+) -> None:
     """Two processes with 15 errors each against a threshold of 20: the check opens an
     incident although neither process alone passed it."""
     settings = migrated.model_copy(
         update={
-            "redis_url": f"redis://127.0.0.1:{redis_port}/0",
+            "redis_url": redis_server.url,
             "monitoring": migrated.monitoring.model_copy(update={"error_rate_per_check": 20}),
         }
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,8 +21,9 @@ from bot.core.delivery import (
 )
 from bot.core.kernel.clock import ManualClock
 from bot.core.kernel.db import Database
+from tests.helpers.clocks import NOON as NOW
+from tests.helpers.factories import add_message
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=3)
 
 
@@ -51,27 +52,10 @@ async def _queue(db: Database) -> None:
     outbox = Outbox(ManualClock(NOW))
     async with db.session() as session:
         for user_id in (1, 2, 3, 4):
-            await outbox.enqueue(
-                session,
-                key=f"a:{user_id}",
-                chat_id=user_id,
-                user_id=user_id,
-                category="announcement",
-                priority=Priority.BROADCAST,
-                text="hi",
-            )
-        await outbox.enqueue(
-            session,
-            key="alert",
-            chat_id=2,
-            user_id=2,
-            category="alert",
-            priority=Priority.ALERT,
-            text="!",
-        )
-        await outbox.enqueue(
-            session, key="post", chat_id=-100, category="post", priority=Priority.POST, text="p"
-        )
+            await add_message(session, outbox, f"a:{user_id}", user_id)
+        alert, post = Priority.ALERT, Priority.POST
+        await add_message(session, outbox, "alert", 2, text="!", category="alert", priority=alert)
+        await add_message(session, outbox, "post", -100, text="p", category="post", priority=post)
 
 
 async def _claim_and_review(db: Database, policy: DeliveryPolicy) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,9 +25,9 @@ from bot.modules.missions.models import AssignmentStatus, MissionAssignment, Str
 from bot.modules.referrals import service as referrals
 from bot.modules.referrals.jobs import process
 from bot.modules.referrals.models import ReferralReward
-from tests.jobkit import manual_context
-
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+from tests.helpers.clocks import START
+from tests.helpers.factories import register_user
+from tests.helpers.jobs import manual_context
 
 
 @dataclass
@@ -41,22 +41,16 @@ class Bot:
         return result
 
     async def join(self, user_id: int, ref: int | None = None) -> None:
+        payload = f"ref_{ref}" if ref else None
         async with self.services.db.session() as session:
-            await users.register(
-                session,
-                user_id=user_id,
-                first_name=f"U{user_id}",
-                username=None,
-                language_code=None,
-                payload=f"ref_{ref}" if ref else None,
-                now=self.clock.now(),
+            await register_user(
+                session, user_id, now=self.clock.now(), first_name=f"U{user_id}", payload=payload
             )
 
     async def mission(self, user_id: int) -> MissionAssignment:
         async with self.services.uow() as uow:
             found = await missions.mission_for_today(
-                uow.session,
-                self.services.bus,
+                uow,
                 user_id=user_id,
                 day=self.clock.today(self.services.settings.tz),
                 now=self.clock.now(),
@@ -67,8 +61,7 @@ class Bot:
     async def press(self, user_id: int, assignment_id: int) -> Any:
         async with self.services.uow() as uow:
             outcome = await missions.complete(
-                uow.session,
-                self.services.bus,
+                uow,
                 user_id=user_id,
                 assignment_id=assignment_id,
                 day=self.clock.today(self.services.settings.tz),

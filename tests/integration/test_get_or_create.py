@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,8 +17,9 @@ from bot.core.kernel.settings import Settings
 from bot.core.people import users
 from bot.modules.notifications import service as notifications
 from bot.modules.notifications.models import NotificationPrefs
+from tests.helpers.clocks import NOON
+from tests.helpers.factories import register_user
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 RACERS = 12
 
 
@@ -44,15 +44,7 @@ async def test_one_user_registered_by_many_updates_at_once(migrated: Settings) -
     try:
         results = await _race(
             db,
-            lambda s: users.register(
-                s,
-                user_id=42,
-                first_name="A",
-                username=None,
-                language_code=None,
-                payload=None,
-                now=NOW,
-            ),
+            lambda s: register_user(s, 42, now=NOON),
         )
         assert sum(1 for _, new in results if new) == 1
         assert await _count(db, users.User.id) == 1

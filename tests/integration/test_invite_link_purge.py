@@ -12,7 +12,7 @@ from bot.modules.cleanup import jobs
 from bot.modules.subscriptions.models import InviteLink
 from bot.modules.subscriptions.service import purge_expired_links
 from tests.conftest import make_settings, upgrade_fresh
-from tests.integration.ops_support import build, job_context
+from tests.helpers.operations import build, job_context
 
 
 async def test_cleanup_deletes_expired_invite_links_in_batches(tmp_path: Path) -> None:

@@ -13,22 +13,13 @@ from bot.core.kernel.settings import Settings
 from bot.modules.cleanup import service as cleanup
 from bot.modules.monitoring import jobs as monitoring
 from bot.modules.monitoring.jobchecks import mark_started
-from tests.integration.ops_support import build, job_context
+from tests.helpers.factories import job_run
+from tests.helpers.operations import build, job_context
 
 
 async def _run(services: Services, job: str, started: datetime, status: str = "succeeded") -> None:
     async with services.db.session() as session:
-        session.add(
-            JobRun(
-                job=job,
-                scheduled_for=started,
-                trigger="scheduled",
-                status=status,
-                attempts=1,
-                started_at=started,
-                finished_at=None if status == "running" else started,
-            )
-        )
+        session.add(job_run(job, started, status=status))
 
 
 async def test_job_runs_retention_keeps_the_last_runs_of_every_job(migrated: Settings) -> None:

@@ -13,7 +13,7 @@ import pytest
 from bot.core.context import Services
 from bot.core.kernel.clock import SystemClock
 from bot.core.kernel.settings import Settings
-from tests.jobkit import Recorder, runs, services_with
+from tests.helpers.jobs import Recorder, runs, services_with
 
 pytestmark = pytest.mark.sqlite_only  # the fault is a SQLite lock taken from outside
 

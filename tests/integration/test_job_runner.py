@@ -7,11 +7,11 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from bot.core.jobs import RetryPolicy
-from bot.core.jobs.models import JobRun
 from bot.core.kernel.clock import ManualClock
 from bot.core.kernel.events import JobFailed
 from bot.core.kernel.settings import Settings
-from tests.jobkit import Recorder, alerts, installed, runs, services_with
+from tests.helpers.factories import job_run
+from tests.helpers.jobs import Recorder, alerts, installed, runs, services_with
 
 NINE = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -62,16 +62,7 @@ async def test_stale_running_row_is_marked_timed_out_not_rerun(migrated: Setting
     job = Recorder()
     services = services_with(migrated, clock, job.spec(timeout=600, catchup=3600))
     async with services.db.session() as session:
-        session.add(
-            JobRun(
-                job="test.job",
-                scheduled_for=NINE,
-                trigger="scheduled",
-                status="running",
-                attempts=1,
-                started_at=NINE,
-            )
-        )
+        session.add(job_run("test.job", NINE, status="running"))
     assert await services.runner.catch_up() == []
     (row,) = await runs(services)
     assert row.status == "timed_out" and "timeout" in (row.error or "")
@@ -228,16 +219,7 @@ async def test_live_run_in_another_process_blocks_a_new_slot(migrated: Settings)
     job = Recorder()
     services = services_with(migrated, clock, job.spec(timeout=600))
     async with services.db.session() as session:
-        session.add(
-            JobRun(
-                job="test.job",
-                scheduled_for=NINE,
-                trigger="scheduled",
-                status="running",
-                attempts=1,
-                started_at=NINE,
-            )
-        )
+        session.add(job_run("test.job", NINE, status="running"))
     slot = NINE + timedelta(minutes=1)
     assert await services.runner.run("test.job", trigger="scheduled", scheduled_for=slot) is None
     assert job.calls == []

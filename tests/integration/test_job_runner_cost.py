@@ -16,8 +16,8 @@ from bot.core.context import Services
 from bot.core.kernel.clock import ManualClock
 from bot.core.kernel.db import Database
 from bot.core.kernel.settings import Settings
-from tests.jobkit import Recorder, alerts, runs, services_with
-from tests.owned import own_db
+from tests.helpers.jobs import Recorder, alerts, runs, services_with
+from tests.helpers.owned import own_db
 
 NINE = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 _STATE = "INSERT INTO job_state (job, paused, consecutive_failures) VALUES ('{job}', false, 0)"

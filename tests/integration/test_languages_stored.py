@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
 from bot.core.kernel.cache import MemoryCache
 from bot.core.kernel.db import Database
 from bot.core.kernel.settings import Settings
-from bot.core.people import users
 from bot.core.people.languages import (
     language_of,
     on_record,
@@ -18,22 +15,14 @@ from bot.core.people.languages import (
     store_choice,
 )
 from bot.core.people.users import User
+from tests.helpers.clocks import NOON
+from tests.helpers.factories import register_user
 from tests.helpers.owned import own_db
-
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 async def _register(db: Database, user_id: int, code: str | None) -> None:
     async with db.session() as session:
-        await users.register(
-            session,
-            user_id=user_id,
-            first_name="A",
-            username=None,
-            language_code=code,
-            payload=None,
-            now=NOW,
-        )
+        await register_user(session, user_id, now=NOON, language_code=code)
 
 
 async def test_a_changed_app_language_reaches_bulk_messages(migrated: Settings) -> None:

@@ -15,7 +15,7 @@ from bot.core.jobs.models import Installation
 from bot.core.kernel.db import Database
 from bot.core.kernel.migrate import upgrade
 from bot.core.kernel.settings import Settings
-from tests.owned import own_db
+from tests.helpers.owned import own_db
 
 
 async def test_migrations_match_models(migrated: Settings) -> None:

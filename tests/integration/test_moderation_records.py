@@ -13,7 +13,7 @@ from bot.modules.moderation.checks import Draft
 from bot.modules.moderation.models import ReviewCard, Submission
 from bot.modules.moderation.service import Moderator, decide, submit, withdraw
 from tests.conftest import make_settings, upgrade_fresh
-from tests.integration.ops_support import build, job_context
+from tests.helpers.operations import build, job_context
 
 MOD = Moderator(1, "Mod")
 
@@ -21,8 +21,7 @@ MOD = Moderator(1, "Mod")
 async def _suggest(services: Services, text: str, author: int = 5) -> Submission:
     async with services.uow() as uow:
         return await submit(
-            uow.session,
-            services.bus,
+            uow,
             services.settings.moderation,
             author=Moderator(author, "Author"),
             draft=Draft("text", text),
@@ -41,8 +40,7 @@ async def test_day_figures_count_decisions_and_the_median_wait(tmp_path: Path) -
         clock.advance(timedelta(minutes=minutes))
         async with services.uow() as uow:
             await decide(
-                uow.session,
-                services.bus,
+                uow,
                 ident,
                 approve=approve,
                 by=MOD,
@@ -69,11 +67,11 @@ async def test_cleanup_removes_old_decided_submissions_only(tmp_path: Path) -> N
     for text in ("kept pending", "old withdrawn", "recent withdrawn"):
         await _suggest(services, text)
     async with services.uow() as uow:
-        await withdraw(uow.session, services.bus, 2, 5, clock.now())
+        await withdraw(uow, 2, 5, clock.now())
         uow.session.add(ReviewCard(submission_id=2, chat_id=1, message_id=77))
     clock.advance(timedelta(days=29))
     async with services.uow() as uow:
-        await withdraw(uow.session, services.bus, 3, 5, clock.now())
+        await withdraw(uow, 3, 5, clock.now())
     clock.advance(timedelta(days=2))
     summary = await jobs.daily(job_context(services, bot, "cleanup.daily"))
     assert "moderation.submissions 1" in summary

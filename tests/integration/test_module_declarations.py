@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.app import MODULES, build_application, build_services, load_modules
 from bot.core.kernel.settings import Settings
 from bot.core.module import Module
-from tests.owned import own
+from tests.helpers.owned import own
 
 
 def test_every_command_and_job_comes_from_one_declaration(settings: Settings) -> None:

@@ -11,7 +11,7 @@ from bot.core.delivery import OutboxMessage
 from bot.core.kernel.settings import Settings
 from bot.modules.monitoring import jobs
 from bot.modules.monitoring.models import Incident
-from tests.integration.ops_support import build, job_context, queue, set_status
+from tests.helpers.operations import build, job_context, queue, set_status
 
 
 async def _alerts(services: Services) -> list[str]:

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from bot.core.ratelimit import CompanionRateLimiter, RatePolicy, Window
 from bot.core.ratelimit.redis import RedisBackend
+from tests.helpers.servers import RedisServer
 
 pytestmark = pytest.mark.redis
 JITTER = 0.01  # seconds: the stamps' error against Redis's clock (see the first test)
@@ -32,10 +33,10 @@ async def _burst(limiter: CompanionRateLimiter, stamps: list[float], chats: rang
     await asyncio.gather(*(send(chat) for chat in chats))
 
 
-async def test_two_limiters_share_the_global_window(redis_port: int) -> None:
+async def test_two_limiters_share_the_global_window(redis_server: RedisServer) -> None:
     """Two limiters on one Redis together never exceed the global window."""
-    first = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_port)))
-    second = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_port)))
+    first = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_server.port)))
+    second = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_server.port)))
     stamps: list[float] = []
     started = time.monotonic()
     await asyncio.gather(_burst(first, stamps, range(1, 11)), _burst(second, stamps, range(11, 21)))
@@ -51,10 +52,10 @@ async def test_two_limiters_share_the_global_window(redis_port: int) -> None:
     assert time.monotonic() - started < 4.0
 
 
-async def test_per_chat_window_is_shared_and_429_closes_it(redis_port: int) -> None:
+async def test_per_chat_window_is_shared_and_429_closes_it(redis_server: RedisServer) -> None:
     """One chat's window is shared too, and a 429 seen by one limiter pauses the other."""
-    first = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_port)))
-    second = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_port)))
+    first = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_server.port)))
+    second = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_server.port)))
     stamps: list[float] = []
     await asyncio.gather(_burst(first, stamps, range(7, 8)), _burst(second, stamps, range(7, 8)))
     await first.backend.close(POLICY.scopes({"chat_id": 7})[1], 0.6)

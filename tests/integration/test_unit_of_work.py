@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -13,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.kernel.build import Kernel, build_kernel
 from bot.core.kernel.events import Event
 from bot.core.kernel.settings import Settings
-from bot.core.people import users
 from bot.core.people.users import User
-
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+from tests.helpers.clocks import NOON
+from tests.helpers.factories import register_user
+from tests.helpers.owned import own_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,24 +23,10 @@ class Joined(Event):
 
 
 @pytest.fixture
-async def kernel(migrated: Settings) -> AsyncIterator[Kernel]:
+def kernel(migrated: Settings) -> Kernel:
     kernel = build_kernel(migrated)
-    try:
-        yield kernel
-    finally:
-        await kernel.db.dispose()
-
-
-async def _register(session: AsyncSession, user_id: int) -> None:
-    await users.register(
-        session,
-        user_id=user_id,
-        first_name="Ann",
-        username=None,
-        language_code=None,
-        payload=None,
-        now=NOW,
-    )
+    own_db(kernel.db)
+    return kernel
 
 
 async def _count(kernel: Kernel) -> int:
@@ -64,7 +48,7 @@ async def test_subscribers_hear_of_an_event_only_after_its_commit(kernel: Kernel
     kernel.bus.subscribe_in_transaction(Joined, in_transaction)
     kernel.bus.subscribe(Joined, after_commit)
     async with kernel.uow() as uow:
-        await _register(uow.session, 7)
+        await register_user(uow.session, 7, now=NOON)
         await uow.publish(Joined(7))
         assert seen == [("in transaction", 0)]
     assert seen == [("in transaction", 0), ("after commit", 1)]
@@ -80,7 +64,7 @@ async def test_a_rolled_back_unit_of_work_publishes_nothing(kernel: Kernel) -> N
     kernel.bus.subscribe(Joined, after_commit)
     with pytest.raises(LookupError):
         async with kernel.uow() as uow:
-            await _register(uow.session, 8)
+            await register_user(uow.session, 8, now=NOON)
             await uow.publish(Joined(8))
             raise LookupError("refused")
     assert seen == [] and await _count(kernel) == 0

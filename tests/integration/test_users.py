@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from bot.core.kernel.db import Database
 from bot.core.people import users
-
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+from tests.helpers.clocks import NOON
+from tests.helpers.factories import register_user
 
 
 async def _register(
     db: Database, user_id: int, payload: str | None = None
 ) -> tuple[users.User, bool]:
     async with db.session() as session:
-        return await users.register(
-            session,
-            user_id=user_id,
-            first_name="A",
-            username=None,
-            language_code=None,
-            payload=payload,
-            now=NOW,
-        )
+        return await register_user(session, user_id, now=NOON, payload=payload)
 
 
 async def test_register_is_idempotent(db: Database) -> None:

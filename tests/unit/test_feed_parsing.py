@@ -7,31 +7,8 @@ import json
 import pytest
 
 from bot.modules.content.feeds import FeedError, parse
+from tests.helpers.feeds import ATOM, JSON_FEED, PREFIXED_ATOM, RDF, RSS
 
-RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
-<item><title>One</title><link>http://x/1</link><guid>g1</guid></item>
-<item><title>Two</title><link>http://x/2</link></item></channel></rss>"""
-ATOM = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
-<entry><id>urn:a1</id><title>A</title><link rel="alternate" href="http://a/1"/></entry></feed>"""
-JSON_FEED = b"""{"version": "https://jsonfeed.org/version/1.1", "title": "t",
-"items": [{"id": "j1", "title": "J", "url": "http://j/1"}]}"""
-RDF = b"""<?xml version="1.0"?>
-<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
- xmlns:dc="http://purl.org/dc/elements/1.1/">
-<channel rdf:about="http://r/"><title>t</title><link>http://r/</link><description>d</description>
-</channel>
-<item rdf:about="http://r/1"><title>Older</title><link>http://r/1</link>
-<dc:date>2026-11-19T10:00:00+01:00</dc:date></item>
-<item rdf:about="http://r/2"><title>Newer &amp; better</title><link>http://r/2</link>
-<dc:date>2026-11-20T10:00:00+01:00</dc:date></item>
-</rdf:RDF>"""
-PREFIXED_ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
-<a:feed xmlns:a="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
-<a:title>t</a:title>
-<a:entry><a:id>tag:x,2026:1</a:id><a:title type="html">&lt;b&gt;Bold&lt;/b&gt; news</a:title>
-<a:link rel="enclosure" href="http://a/file.mp3"/><a:link href="http://a/page"/>
-<a:updated>2026-11-20T08:00:00Z</a:updated><media:thumbnail url="http://a/t.jpg"/></a:entry>
-</a:feed>"""
 LATIN1 = (
     b'<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title>'
     b"<item><title>Caf\xe9</title><link>http://l/1</link></item></channel></rss>"

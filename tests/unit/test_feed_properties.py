@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.modules.content.feeds import FeedError, Parsed, parse
-from tests.unit.test_feed_parsing import ATOM, RDF, RSS
+from tests.helpers.feeds import ATOM, RDF, RSS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FRAGMENTS = [

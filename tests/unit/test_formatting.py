@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.people import formatting
 from bot.core.people.i18n import speaking
+from tests.helpers.clocks import NOON as NOON_UTC
 
 BERLIN = ZoneInfo("Europe/Berlin")
-NOON_UTC = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def test_numbers_group_thousands_the_readers_way() -> None:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.modules.content.service import PostError, check_body, parse_when
+from tests.helpers.clocks import NOON as NOW
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

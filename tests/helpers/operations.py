@@ -1,8 +1,9 @@
-"""Helpers of the operations tests: services on a migrated database, a context to call jobs with."""
+"""Steps of the operations tests: services on a migrated database and a manual clock, a
+context to call jobs with, outbox rows in a given state."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,13 +13,13 @@ from bot.core.context import Services
 from bot.core.delivery import OutboxMessage, Priority
 from bot.core.kernel.clock import ManualClock
 from bot.core.kernel.settings import Settings
-from tests.jobkit import manual_context
-from tests.owned import own
+from tests.helpers.clocks import NOON
+from tests.helpers.factories import queue_message
+from tests.helpers.jobs import manual_context
+from tests.helpers.owned import own
 
-START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
-
-def build(settings: Settings, start: datetime = START) -> tuple[Services, ManualClock, Any]:
+def build(settings: Settings, start: datetime = NOON) -> tuple[Services, ManualClock, Any]:
     """Services (every module registered) on a manual clock, and the unstarted bot; the
     database is disposed after the test."""
     clock = ManualClock(start)
@@ -26,20 +27,21 @@ def build(settings: Settings, start: datetime = START) -> tuple[Services, Manual
     return own(app.services), clock, app.bot
 
 
-job_context = manual_context  # the one builder, in tests/jobkit.py
+job_context = manual_context  # the one builder, in tests/helpers/jobs.py
 
 
 async def queue(services: Services, key: str, chat_id: int = 1, **extra: Any) -> None:
-    async with services.db.session() as session:
-        await services.outbox.enqueue(
-            session,
-            key=key,
-            chat_id=chat_id,
-            category="notification",
-            priority=Priority.NOTIFICATION,
-            text=key,
-            **extra,
-        )
+    """A notification row ``key`` (its text is the key) to ``chat_id``, with no user."""
+    await queue_message(
+        services,
+        key,
+        chat_id,
+        text=key,
+        category="notification",
+        priority=Priority.NOTIFICATION,
+        user_id=None,
+        **extra,
+    )
 
 
 async def set_status(services: Services, key: str, status: str, **values: Any) -> None:

@@ -1,24 +1,25 @@
-"""Helpers for the outbox fault tests: bots started and stopped one by one, a queue
-filler, and bot processes for kill -9 / SIGTERM cases."""
+"""Helpers of the outbox tests: bots started and stopped one by one, a queue filler, and
+bot processes for kill -9 / SIGTERM cases."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_application, serving
+from bot.app import build_application
 from bot.core.delivery import Outbox, Priority
 from bot.core.delivery.backlog import pending_count
 from bot.core.kernel.clock import SystemClock
+from bot.core.lifecycle import serving
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings, migrate
 from tests.e2e.conftest import CHANNEL, Harness
-from tests.owned import opened
-from tests.processes import start_bot
+from tests.helpers.factories import add_message
+from tests.helpers.owned import opened
+from tests.helpers.processes import start_bot
 
 
 class OutboxBots:
@@ -67,25 +68,15 @@ async def queue(
         for index, chat_id in enumerate(chat_ids):
             if sandbox is not None and chat_id > 0:
                 sandbox.world.user(chat_id)
-            await outbox.enqueue(
+            await add_message(
                 session,
-                key=f"{tag}:{index}",
-                chat_id=chat_id,
-                user_id=chat_id if chat_id > 0 else None,
+                outbox,
+                f"{tag}:{index}",
+                chat_id,
+                text=f"{tag} {chat_id}",
                 category=category,
                 priority=priority,
-                text=f"{tag} {chat_id}",
             )
-
-
-async def eventually(probe: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Wait until ``await probe()`` is true (a database state, say), at most ``timeout``."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        if await probe():
-            return
-        assert asyncio.get_running_loop().time() < deadline, "state did not change in time"
-        await asyncio.sleep(0.05)
 
 
 def doubled(sandbox: SandboxServer, chat_ids: list[int] | range) -> int:

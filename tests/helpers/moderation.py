@@ -1,10 +1,9 @@
-"""Helpers of the moderation end-to-end tests: a bot with moderators, cards, presses."""
+"""Steps of the moderation tests: a bot with moderators, review cards, presses, the rows."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,8 +15,8 @@ from bot.modules.moderation.models import Submission
 from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.e2e.conftest import UNPACED, Harness
+from tests.helpers.clocks import START
 
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 AUTHOR = 5
 
 
@@ -57,17 +56,6 @@ async def press(h: Harness, user_id: int, message: SentMessage, data: str) -> st
 
     answer: dict[str, Any] = await h.wait(answered)
     return str(answer.get("text", ""))
-
-
-async def told(h: Harness, user_id: int, expect: str, timeout: float = 10) -> str:
-    """Wait for a message to ``user_id`` containing ``expect``; its text."""
-    world = h.sandbox.world
-
-    def found() -> str | None:
-        return next((m.text for m in world.to(user_id) if m.text and expect in m.text), None)
-
-    text: str = await h.wait(found, timeout)
-    return text
 
 
 async def submissions(h: Harness) -> list[Submission]:

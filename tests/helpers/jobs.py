@@ -15,7 +15,7 @@ from bot.core.jobs import DailyAt, JobContext, JobSpec, RetryPolicy, store
 from bot.core.jobs.models import JobRun
 from bot.core.kernel.clock import Clock
 from bot.core.kernel.settings import Settings
-from tests.owned import own
+from tests.helpers.owned import own
 
 NO_RETRY = RetryPolicy(attempts=1)
 

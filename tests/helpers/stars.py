@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, select
@@ -17,8 +16,9 @@ from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness
+from tests.helpers.clocks import START
+from tests.helpers.factories import subscription_of
 
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 USER, FRIEND = 6161, 6262
 BUSY_MS = 1000  # how long the bot's writes wait for a lock in these tests (10 s normally)
 
@@ -60,21 +60,6 @@ async def pay(h: Harness, user_id: int = USER) -> str:
     return charge
 
 
-async def told(h: Harness, chat_id: int, *needles: str, timeout: float = 15) -> str:
-    """Wait for a message to ``chat_id`` containing every needle; its text."""
-
-    def found() -> str | None:
-        texts = (m.text or "" for m in h.sandbox.world.to(chat_id))
-        return next((t for t in texts if all(n in t for n in needles)), None)
-
-    try:
-        text: str = await h.wait(found, timeout)
-    except TimeoutError:
-        got = [m.text for m in h.sandbox.world.to(chat_id)]
-        raise AssertionError(f"nothing to {chat_id} with {needles}; got {got}") from None
-    return text
-
-
 async def charge_row(h: Harness, charge_id: str) -> StarPayment | None:
     async with h.services.db.session() as session:
         query = select(StarPayment).where(StarPayment.charge_id == charge_id)
@@ -82,8 +67,7 @@ async def charge_row(h: Harness, charge_id: str) -> StarPayment | None:
 
 
 async def subscription(h: Harness, user_id: int = USER) -> Subscription | None:
-    async with h.services.db.session() as session:
-        return await session.scalar(select(Subscription).where(Subscription.user_id == user_id))
+    return await subscription_of(h.services.db, user_id)
 
 
 async def short_busy_timeout(h: Harness) -> None:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Priority
-from bot.core.people.languages import language_of, speaking_to
+from bot.core.delivery.personal import tell
+from bot.core.people.languages import language_of
 
 if TYPE_CHECKING:
     from bot.core.delivery.posting import Posting
@@ -49,18 +50,21 @@ async def to_admins(
 ) -> int:
     """Queue one message per admin (key ``<key>:<admin_id>``) in the ``alert`` category,
     which preferences never mute; how many were new. ``admin_ids``: only these admins."""
+
+    def clipped() -> str | None:  # called in each admin's language
+        written = text() if callable(text) else text
+        return written[:4000] if written is not None else None
+
     queued = 0
     for admin_id in posting.settings.admin_ids if admin_ids is None else admin_ids:
-        async with speaking_to(session, admin_id):
-            written = text() if callable(text) else text
-        queued += await posting.outbox.enqueue(
+        queued += await tell(
+            posting.outbox,
             session,
+            admin_id,
             key=f"{key}:{admin_id}",
-            chat_id=admin_id,
-            user_id=admin_id,
             category=Category.ALERT,
             priority=priority,
-            text=written[:4000] if written is not None else None,
+            text=clipped,
             method=method,
             payload=payload,
         )

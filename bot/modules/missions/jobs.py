@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
+from bot.core.delivery.personal import tell
 from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobSpec
 from bot.core.kernel.uow import UnitOfWork
 from bot.core.people.i18n import _, ngettext, speaking
@@ -117,11 +118,11 @@ async def _assign_batch(
         counts["assigned"] += 1
         with speaking(readers[user_id]):  # the recipient's language, not the job's
             text, keyboard = mission_text(mission), done_keyboard(assignment.id)
-        counts["queued"] += await services.outbox.enqueue(
+        counts["queued"] += await tell(
+            services.outbox,
             session,
+            user_id,
             key=f"mission:{day.isoformat()}:{user_id}",
-            chat_id=user_id,
-            user_id=user_id,
             category=Category.MISSION,
             priority=Priority.MISSION,
             text=text,

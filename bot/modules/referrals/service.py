@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -20,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
+from bot.core.delivery.personal import tell
 from bot.core.kernel.db import dialect_insert, rowcount
 from bot.core.kernel.uow import UnitOfWork
 from bot.core.people.formatting import number
 from bot.core.people.i18n import _, ngettext
-from bot.core.people.languages import speaking_to
 from bot.core.people.users import User, count_invited
 from bot.modules.referrals.events import ReferralRewarded
 from bot.modules.referrals.models import ReferralReward
@@ -71,31 +72,28 @@ async def pay(uow: UnitOfWork, services: Services, invitee_id: int) -> bool:
     assert reward is not None
     event = ReferralRewarded(reward.inviter_id, invitee_id, reward.points)
     await uow.publish(event)
-    await services.outbox.enqueue(
+    invitee = await session.get(User, invitee_id)
+    await tell(
+        services.outbox,
         session,
+        reward.inviter_id,
         key=f"referral:{invitee_id}",
-        chat_id=reward.inviter_id,
-        user_id=reward.inviter_id,
         category=Category.REWARD,
         priority=Priority.NOTIFICATION,
-        text=await _notification(session, reward.inviter_id, invitee_id, reward.points),
+        text=functools.partial(_notification, invitee, reward.points),
     )
     return True
 
 
-async def _notification(
-    session: AsyncSession, inviter_id: int, invitee_id: int, points: int
-) -> str:
-    """The inviter's notice, in the inviter's language."""
-    invitee = await session.get(User, invitee_id)
-    async with speaking_to(session, inviter_id):
-        name = invitee.first_name if invitee and invitee.first_name else _("A friend you invited")
-        text = ngettext(
-            "🎉 {name} completed their first mission — you earned {points} point! See /balance.",
-            "🎉 {name} completed their first mission — you earned {points} points! See /balance.",
-            points,
-        )
-        return text.format(name=name, points=number(points))
+def _notification(invitee: User | None, points: int) -> str:
+    """The inviter's notice (written in the current language: the inviter's)."""
+    name = invitee.first_name if invitee and invitee.first_name else _("A friend you invited")
+    text = ngettext(
+        "🎉 {name} completed their first mission — you earned {points} point! See /balance.",
+        "🎉 {name} completed their first mission — you earned {points} points! See /balance.",
+        points,
+    )
+    return text.format(name=name, points=number(points))
 
 
 async def unpaid_after(session: AsyncSession, after_id: int, limit: int) -> list[tuple[int, int]]:

@@ -17,12 +17,11 @@ from typing import Any
 from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.delivery import Category, Outbox, Priority
+from bot.core.delivery import Category, Outbox, Priority, personal
 from bot.core.kernel.db import dialect_insert, rowcount
 from bot.core.kernel.retention import PurgeRequest, delete_in_batches
 from bot.core.people import formatting
 from bot.core.people.i18n import _
-from bot.core.people.languages import speaking_to
 from bot.core.people.users import User
 from bot.modules.subscriptions.models import InviteLink, Subscription, SubscriptionStatus
 
@@ -283,14 +282,6 @@ async def tell(
     """Queue a message about the user's subscription in the caller's transaction; ``text``
     is written in the user's language (a job or an admin's command queues it)."""
     priority = Priority.REMINDER if category == Category.REMINDER else Priority.NOTIFICATION
-    async with speaking_to(session, user_id):
-        rendered = text()
-    return await outbox.enqueue(
-        session,
-        key=key,
-        chat_id=user_id,
-        user_id=user_id,
-        category=category,
-        priority=priority,
-        text=rendered,
+    return await personal.tell(
+        outbox, session, user_id, key=key, category=category, priority=priority, text=text
     )

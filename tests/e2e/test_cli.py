@@ -10,7 +10,6 @@ from bot.sandbox import SandboxServer
 from tests.helpers.processes import cli, cli_env, python_bot, stop
 
 pytestmark = pytest.mark.own_database  # the CLI runs on a SQLite file of its own
-_cli = cli  # the name tests/e2e/test_readme_examples.py imports
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ from bot.core.jobs import DailyAt, JobSpec, RetryPolicy
 from bot.modules.missions.jobs import JOBS, send_daily
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
-from tests.e2e.chat import answer
 from tests.e2e.conftest import UNPACED, Harness
 from tests.e2e.test_check import GOOD_TOKEN
-from tests.e2e.test_cli import _cli
+from tests.helpers.chat import answer
+from tests.helpers.processes import cli
 
 _ROOT = Path(__file__).parents[2]
 # The README and every page of docs/: the JobSpec, the JOBS__ lines and /runjob are in
@@ -53,7 +53,7 @@ def test_readme_has_the_examples_this_file_runs() -> None:
 async def test_settings_block_passes_check(tmp_path: Path, block: str) -> None:
     """Each settings block of the docs, written to .env as shown, passes `check` with no warning."""
     (tmp_path / ".env").write_text(block, encoding="utf-8")
-    code, out, err = await _cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
+    code, out, err = await cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
     assert code == 0 and "configuration OK" in out, err
     assert "no such setting" not in err
 
@@ -62,7 +62,7 @@ async def test_job_overrides_take_effect(tmp_path: Path) -> None:
     """The docs' JOBS__ lines change what `check` prints as the effective schedule."""
     [block] = [b for b in settings_blocks() if "JOBS__" in b]
     (tmp_path / ".env").write_text(block, encoding="utf-8")
-    code, out, err = await _cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
+    code, out, err = await cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
     assert code == 0, err
     lines = {line.split()[0]: line for line in out.splitlines() if line.split()}
     assert "0 9 * * *" in lines["missions.send_daily"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Generic, Literal, overload
 
 from telegram import Update
@@ -32,12 +33,24 @@ if TYPE_CHECKING:
     from bot.core.context import App, Services
 
 
+class Stage(IntEnum):
+    """The order in which handlers see an update: PTB's handler groups, lowest first, one
+    handler per group at most. Every module's commands, buttons and handlers are in
+    ``MAIN``; the later stages take what no earlier one claimed."""
+
+    MAIN = 0  # commands, buttons, payments, members, every module's own handlers
+    REPLIES = 5  # replies to the bot's messages (a reason typed under a review card)
+    FOLLOW_UPS = 6  # the message after a bare command that asked for it (/suggest)
+    UNKNOWN_COMMANDS = 100  # a command no module claimed: "unknown command"
+    LEFTOVER_TEXT = 101  # plain text nothing took: a pointer to /help
+
+
 @dataclass(frozen=True, slots=True)
 class Routed:
-    """A PTB handler other than a command or a button, in its handler group (lower first)."""
+    """A PTB handler other than a command or a button, at its :class:`Stage`."""
 
     handler: BaseHandler[Update, Any, Any]
-    group: int = 0
+    stage: Stage = Stage.MAIN
 
 
 class On(Generic[E]):
@@ -104,7 +117,7 @@ def wire(app: App, services: Services, module: Module) -> None:
     for prefix, callback in module.buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=f"^{re.escape(prefix)}"))
     for routed in module.handlers:
-        app.add_handler(routed.handler, group=routed.group)
+        app.add_handler(routed.handler, group=routed.stage)
     for reaction in module.reactions:
         reaction.subscribe(services.bus)
     for spec in module.jobs:

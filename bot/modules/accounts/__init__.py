@@ -5,12 +5,11 @@ from __future__ import annotations
 from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
 from bot.core.context import Services
-from bot.core.module import Module, Routed
+from bot.core.module import Module, Routed, Stage
 from bot.core.people.i18n import N_
 from bot.core.telegram.commands import PRIVATE_NEW_MESSAGE, Command
 from bot.modules.accounts import handlers, zones
 
-POINTER_GROUP = 101  # after every module, and after the unknown-command answer (100)
 COMMANDS = (
     Command("start", N_("register and see what this bot does"), callback=handlers.start),
     Command("help", N_("list the commands you can use"), callback=handlers.help_command),
@@ -24,11 +23,11 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
-    # In a late group, so it sees only commands that no module claimed; private chats only
+    # At a late stage, so it sees only commands that no module claimed; private chats only
     # (in a group, a command meant for another bot is none of this one's business).
     unknown = filters.COMMAND & PRIVATE_NEW_MESSAGE
-    # Later still: plain text that no module's handler took (moderation's, in groups 5
-    # and 6, stop the update when they take a message), private chats only.
+    # Later still: plain text that no module's handler took (moderation's, at the REPLIES
+    # and FOLLOW_UPS stages, stop the update when they take a message), private chats only.
     text = filters.TEXT & ~filters.COMMAND & PRIVATE_NEW_MESSAGE
     membership = ChatMemberHandler(handlers.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     return Module(
@@ -37,8 +36,8 @@ def register(services: Services) -> Module:
         buttons={zones.PREFIX: zones.pressed},
         handlers=(
             Routed(membership),
-            Routed(MessageHandler(unknown, handlers.unknown_command), group=100),
-            Routed(MessageHandler(text, handlers.plain_text), group=POINTER_GROUP),
+            Routed(MessageHandler(unknown, handlers.unknown_command), stage=Stage.UNKNOWN_COMMANDS),
+            Routed(MessageHandler(text, handlers.plain_text), stage=Stage.LEFTOVER_TEXT),
         ),
     )
 

@@ -11,7 +11,7 @@ from bot.core.context import Services
 from bot.core.kernel.events import MessageDelivered, MessageKind
 from bot.core.kernel.settings import Settings
 from bot.core.kernel.uow import UnitOfWork
-from bot.core.module import Module, On, Routed
+from bot.core.module import Module, On, Routed, Stage
 from bot.core.people.i18n import N_, _
 from bot.core.telegram.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
@@ -74,8 +74,6 @@ COMMANDS = (
         refusal=MODERATORS_ONLY,
     ),
 )
-REPLY_GROUP = 5  # after every module's own handlers: replies to review cards, then
-FOLLOW_UP_GROUP = 6  # the message after a bare /suggest
 _SUGGEST = r"^/suggest(@\w+)?(\s|$)"
 _CAPTION = filters.CaptionRegex(_SUGGEST)
 
@@ -108,10 +106,10 @@ def _handlers() -> tuple[Routed, ...]:
         Routed(MessageHandler(direct.SUGGESTED & NEW_MESSAGE, direct.suggested)),
         Routed(MessageHandler(direct.APPROVED, direct.approved)),
         # replies to cards, the message after a bare /suggest
-        Routed(MessageHandler(replies, review.reply_reason), group=REPLY_GROUP),
+        Routed(MessageHandler(replies, review.reply_reason), stage=Stage.REPLIES),
         Routed(
             MessageHandler(private & ~filters.COMMAND, handlers.follow_up),
-            group=FOLLOW_UP_GROUP,
+            stage=Stage.FOLLOW_UPS,
         ),
     )
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Priority
-from bot.core.delivery.personal import tell
 from bot.core.people.languages import language_of
 
 if TYPE_CHECKING:
@@ -57,11 +56,11 @@ async def to_admins(
 
     queued = 0
     for admin_id in posting.settings.admin_ids if admin_ids is None else admin_ids:
-        queued += await tell(
-            posting.outbox,
+        queued += await posting.outbox.enqueue(
             session,
-            admin_id,
             key=f"{key}:{admin_id}",
+            chat_id=admin_id,
+            user_id=admin_id,
             category=Category.ALERT,
             priority=priority,
             text=clipped,

@@ -7,7 +7,7 @@ pending rows in priority order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +21,7 @@ from bot.core.delivery.categories import Category, optional
 from bot.core.delivery.policy import AllowAll, Candidate, DeliveryPolicy
 from bot.core.kernel.clock import Clock
 from bot.core.kernel.db import Base, UTCDateTime, insert_ignoring, rowcount
+from bot.core.people.languages import speaking_to
 
 
 class Priority:
@@ -101,7 +102,7 @@ class Outbox:
         chat_id: int,
         category: Category,
         priority: int,
-        text: str | None = None,
+        text: str | Callable[[], str | None] | None = None,
         method: str = "sendMessage",
         payload: dict[str, Any] | None = None,
         user_id: int | None = None,
@@ -109,7 +110,11 @@ class Outbox:
     ) -> bool:
         """Queue one message in ``session``'s transaction; False if the key exists or the
         policy says this user does not want this category (only optional categories
-        are asked: transactional ones always go, at once)."""
+        are asked: transactional ones always go, at once). A ``text`` given as a callable
+        is written in the language of the chat's reader (a group's: the default one)."""
+        if callable(text):
+            async with speaking_to(session, chat_id):
+                text = text()
         now = self.clock.now()
         if user_id is not None and optional(category):
             decision = await self.policy.decide(

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.delivery.personal import tell
 from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobSpec
 from bot.core.kernel.uow import UnitOfWork
 from bot.core.people.i18n import _, ngettext, speaking
@@ -26,7 +25,7 @@ BATCH = 200
 USERS_MAX = 2**52  # Telegram's bound on user ids, so more than any audience
 
 
-async def send_daily(ctx: JobContext) -> str:
+async def send_daily(ctx: JobContext[Services]) -> str:
     """Assign every reachable user their today's mission (their own local day) and queue
     its message now, batch by batch; ``limit=N`` stops after the first N reachable users,
     e.g. to try a new mission on a few (a later run the same day goes on with the others).
@@ -118,11 +117,11 @@ async def _assign_batch(
         counts["assigned"] += 1
         with speaking(readers[user_id]):  # the recipient's language, not the job's
             text, keyboard = mission_text(mission), done_keyboard(assignment.id)
-        counts["queued"] += await tell(
-            services.outbox,
+        counts["queued"] += await services.outbox.enqueue(
             session,
-            user_id,
             key=f"mission:{day.isoformat()}:{user_id}",
+            chat_id=user_id,
+            user_id=user_id,
             category=Category.MISSION,
             priority=Priority.MISSION,
             text=text,
@@ -130,7 +129,7 @@ async def _assign_batch(
         )
 
 
-async def expire(ctx: JobContext) -> str:
+async def expire(ctx: JobContext[Services]) -> str:
     """Close the open missions of days that have ended for their users (each in their own
     zone) as missed and reset those users' streaks."""
     services = ctx.services

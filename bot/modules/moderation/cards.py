@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.delivery.personal import tell
 from bot.core.kernel.clock import local_time
 from bot.core.kernel.events import MessageKind
 from bot.core.people.i18n import N_, _
@@ -178,11 +177,11 @@ async def tell_author(
 ) -> bool:
     """The author's notice of the submission's current state, once per state, written in
     the author's language (a moderator's action or a job queues it)."""
-    return await tell(
-        services.outbox,
+    return await services.outbox.enqueue(
         session,
-        submission.author_id,
         key=f"moderation:{submission.id}:{submission.state}",
+        chat_id=submission.author_id,
+        user_id=submission.author_id,
         category=Category.MODERATION,
         priority=Priority.NOTIFICATION,
         text=text,

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.delivery.personal import tell
 from bot.core.kernel.db import dialect_insert, rowcount
 from bot.core.kernel.uow import UnitOfWork
 from bot.core.people.formatting import number
@@ -73,11 +72,11 @@ async def pay(uow: UnitOfWork, services: Services, invitee_id: int) -> bool:
     event = ReferralRewarded(reward.inviter_id, invitee_id, reward.points)
     await uow.publish(event)
     invitee = await session.get(User, invitee_id)
-    await tell(
-        services.outbox,
+    await services.outbox.enqueue(
         session,
-        reward.inviter_id,
         key=f"referral:{invitee_id}",
+        chat_id=reward.inviter_id,
+        user_id=reward.inviter_id,
         category=Category.REWARD,
         priority=Priority.NOTIFICATION,
         text=functools.partial(_notification, invitee, reward.points),

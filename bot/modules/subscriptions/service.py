@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.delivery import Category, Outbox, Priority, personal
+from bot.core.delivery import Category, Outbox, Priority
 from bot.core.kernel.db import dialect_insert, rowcount
 from bot.core.kernel.retention import PurgeRequest, delete_in_batches
 from bot.core.people import formatting
@@ -282,6 +282,12 @@ async def tell(
     """Queue a message about the user's subscription in the caller's transaction; ``text``
     is written in the user's language (a job or an admin's command queues it)."""
     priority = Priority.REMINDER if category == Category.REMINDER else Priority.NOTIFICATION
-    return await personal.tell(
-        outbox, session, user_id, key=key, category=category, priority=priority, text=text
+    return await outbox.enqueue(
+        session,
+        key=key,
+        chat_id=user_id,
+        user_id=user_id,
+        category=category,
+        priority=priority,
+        text=text,
     )

@@ -14,22 +14,20 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from bot.core.ratelimit.backend import Window
 
-@dataclass(frozen=True, slots=True)
-class SlidingWindow:
-    """At most ``limit`` events in any ``period`` seconds."""
-
-    limit: int
-    period: float
+# At most ``limit`` events in any ``period`` seconds: the rate limiter's own kind of window.
+SlidingWindow = Window
+TOTAL, PRIVATE, GROUP = SlidingWindow(30, 1.0), SlidingWindow(3, 3.0), SlidingWindow(20, 60.0)
 
 
 @dataclass(frozen=True, slots=True)
 class FloodLimits:
     """The sandbox's limits; ``None`` lifts them (a paid-broadcast-like lane)."""
 
-    total: SlidingWindow | None = SlidingWindow(30, 1.0)
-    private: SlidingWindow | None = SlidingWindow(3, 3.0)
-    group: SlidingWindow | None = SlidingWindow(20, 60.0)
+    total: SlidingWindow | None = TOTAL
+    private: SlidingWindow | None = PRIVATE
+    group: SlidingWindow | None = GROUP
 
     @classmethod
     def lifted(cls) -> FloodLimits:

@@ -31,7 +31,7 @@ SPACING = 0.01  # seconds between due times: 100 runs a second
 LEAD = 0.5  # seconds before the first due time
 
 
-async def _noop(ctx: JobContext) -> str:
+async def _noop(ctx: JobContext[Services]) -> str:
     return "ok"
 
 
@@ -75,7 +75,7 @@ _KW: dict[str, Any] = {"misfire_grace_time": None, "max_instances": 10_000}
 _STARTED: dict[str, Any] = {}
 
 
-async def _timed(ctx: JobContext) -> str:
+async def _timed(ctx: JobContext[Services]) -> str:
     _STARTED[ctx.name](ctx.scheduled_for)
     return "ok"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application, build_services
+from bot.core.context import Services
 from bot.core.jobs import DailyAt, JobContext, JobSpec
 from bot.core.jobs.models import JobRun
 from bot.core.kernel.clock import ManualClock
@@ -30,12 +31,12 @@ async def manual_runs(bot: Harness, job: str) -> list[JobRun]:
     return [row for row in await all_runs(bot.services, job) if row.trigger == "manual"]
 
 
-async def greet(ctx: JobContext) -> str:
+async def greet(ctx: JobContext[Services]) -> str:
     """A job that says how many it was asked to greet."""
     return f"greeted {ctx.args.get('limit', 0)} users"
 
 
-async def explode(ctx: JobContext) -> str:
+async def explode(ctx: JobContext[Services]) -> str:
     raise RuntimeError("feed unreachable")
 
 

@@ -54,7 +54,7 @@ class Recorder:
         self.release.set()
         self.entered = asyncio.Event()
 
-    async def __call__(self, ctx: JobContext) -> str | None:
+    async def __call__(self, ctx: JobContext[Services]) -> str | None:
         self.calls.append(ctx)
         self.entered.set()
         await self.release.wait()

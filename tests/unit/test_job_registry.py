@@ -6,6 +6,7 @@ from datetime import time
 
 import pytest
 
+from bot.core.context import Services
 from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobRegistry, JobSpec
 from bot.core.jobs.args import ArgsError, parse_args
 from bot.core.jobs.registry import override_key
@@ -14,7 +15,7 @@ from bot.core.jobs.spec import RetryPolicy
 from bot.core.kernel.settings import ConfigError, JobOverride, Settings
 
 
-async def noop(ctx: JobContext) -> str:
+async def noop(ctx: JobContext[Services]) -> str:
     return "ok"
 
 

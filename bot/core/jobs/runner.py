@@ -35,7 +35,6 @@ from bot.core.telegram.outage import database_unreachable
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.core.context import Services
     from bot.core.delivery.posting import Posting
     from bot.core.jobs.registry import JobRegistry
 
@@ -86,7 +85,7 @@ class JobRunner:
         jobs: JobRegistry,
         bot: Bot,
         *,
-        hand_to_jobs: Services,
+        hand_to_jobs: object,
         rng: random.Random | None = None,
     ) -> None:
         """``posting`` is what the runner itself uses; ``hand_to_jobs`` is only passed on
@@ -247,7 +246,7 @@ class JobRunner:
             log.info(why, slot=slot.isoformat())
         return run_id
 
-    async def _execute(self, spec: JobSpec, run_id: int, context: JobContext) -> JobRunRecord:
+    async def _execute(self, spec: JobSpec, run_id: int, context: JobContext[Any]) -> JobRunRecord:
         log.info("job started", run_id=run_id, slot=context.scheduled_for.isoformat())
         started = time.perf_counter()
         outcome = _Outcome()
@@ -266,7 +265,7 @@ class JobRunner:
             raise
         return await self._record(spec, run_id, outcome, time.perf_counter() - started)
 
-    async def _attempts(self, spec: JobSpec, context: JobContext, outcome: _Outcome) -> None:
+    async def _attempts(self, spec: JobSpec, context: JobContext[Any], outcome: _Outcome) -> None:
         while True:
             outcome.attempts += 1
             try:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.core.jobs.models import Trigger
 
 if TYPE_CHECKING:
     from telegram import Bot
 
-    from bot.core.context import Services
+S = TypeVar("S")  # what the application hands to its jobs (its ``Services``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +64,12 @@ class RetryPolicy:
 
 
 @dataclass(slots=True)
-class JobContext:
-    """What a job function receives: the services, the bot, and this run's facts."""
+class JobContext(Generic[S]):
+    """What a job function receives: the services, the bot, and this run's facts. Jobs
+    are written as ``async def job(ctx: JobContext[Services])``; the jobs package itself
+    knows nothing of the services above it."""
 
-    services: Services
+    services: S
     bot: Bot
     name: str
     trigger: Trigger
@@ -77,7 +79,7 @@ class JobContext:
 
 
 # A job function returns a short, human-readable summary of what it did.
-JobFunc = Callable[[JobContext], Awaitable[str | None]]
+JobFunc = Callable[[JobContext[Any]], Awaitable[str | None]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,14 @@ from bot.core.kernel.logging import get_logger
 from bot.core.people.i18n import N_, _
 
 if TYPE_CHECKING:
-    from bot.core.context import BotContext
     from bot.core.kernel.settings import Settings
 
 log = get_logger(__name__)
 
 R = TypeVar("R")
-Callback = Callable[[Update, "BotContext"], Coroutine[Any, Any, R]]
+# A command's callback: (update, the application's context). The context class is the
+# application's (``bot.core.context.BotContext``, above this package), hence ``Any`` here.
+Callback = Callable[[Update, Any], Coroutine[Any, Any, R]]
 
 # A message that was typed now: not an edit, not a channel post, not a forward.
 NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.FORWARDED
@@ -145,7 +146,7 @@ def _guarded(
     """:meth:`Command.guarded`."""
 
     @functools.wraps(callback)
-    async def guarded(update: Update, context: BotContext) -> R | None:
+    async def guarded(update: Update, context: Any) -> R | None:
         user, chat, message = update.effective_user, update.effective_chat, update.message
         user_id = user.id if user else None
         if message is None or message.forward_origin is not None or chat is None:
@@ -154,7 +155,7 @@ def _guarded(
         if chat.type != chat.PRIVATE:
             log.warning("admin command ignored outside a private chat", user_id=user_id)
             return None
-        settings = context.services.settings
+        settings: Settings = context.services.settings
         allowed = staff or (lambda s, uid: s.is_admin(uid))
         if user_id is not None and allowed(settings, user_id):
             return await callback(update, context)

@@ -16,7 +16,7 @@ import secrets
 import traceback
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -27,7 +27,8 @@ from bot.core.kernel.logging import get_logger, redact
 from bot.core.people.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
-    from bot.core.context import BotContext
+    from telegram.ext import CallbackContext
+
     from bot.core.delivery.posting import Posting
 
 log = get_logger(__name__)
@@ -59,7 +60,7 @@ class ErrorReporter:
         self._last_alert: dict[str, datetime] = {}
         self._quiet: Counter[str] = Counter()  # errors of a kind not alerted since the last
 
-    async def __call__(self, update: object, context: BotContext) -> None:
+    async def __call__(self, update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
         error = context.error
         if error is None:
             return
@@ -70,7 +71,9 @@ class ErrorReporter:
             await self._answer(update, context, ref)
         await self._alert(kind, ref, error)
 
-    async def _answer(self, update: Update, context: BotContext, ref: str) -> None:
+    async def _answer(
+        self, update: Update, context: CallbackContext[Any, Any, Any, Any], ref: str
+    ) -> None:
         """A pressed button is answered, a payment check refused, a message replied to."""
         text = _(REPLY).format(ref=ref)
         chat, user = update.effective_chat, update.effective_user

@@ -15,7 +15,7 @@ from bot.modules.analytics import service
 from bot.modules.analytics.chart import Points, render_in_child
 
 
-async def quick_stats(ctx: JobContext) -> str:
+async def quick_stats(ctx: JobContext[Services]) -> str:
     """Refresh the cached figures (and today's snapshot)."""
     entry = await service.refresh(ctx.services)
     figures = entry["figures"]
@@ -25,7 +25,7 @@ async def quick_stats(ctx: JobContext) -> str:
     )
 
 
-async def daily_report(ctx: JobContext) -> str:
+async def daily_report(ctx: JobContext[Services]) -> str:
     """Yesterday's figures and the 14-day trend chart, as a photo to every admin."""
     services = ctx.services
     now, tz = services.clock.now(), services.settings.tz

@@ -15,7 +15,7 @@ log = get_logger(__name__)
 DAY = timedelta(days=1)
 
 
-async def daily(ctx: JobContext) -> str:
+async def daily(ctx: JobContext[Services]) -> str:
     """Apply every retention rule; the summary lists what went."""
     services = ctx.services
     rules, now = services.settings.retention, services.clock.now()
@@ -46,7 +46,7 @@ async def daily(ctx: JobContext) -> str:
     return summary
 
 
-async def optimize(ctx: JobContext) -> str:
+async def optimize(ctx: JobContext[Services]) -> str:
     """Reclaim space and refresh the planner's statistics."""
     db = ctx.services.db
     before, after = await service.optimize(db)

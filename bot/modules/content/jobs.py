@@ -37,7 +37,7 @@ async def queue_due(services: Services) -> int:
     return queued
 
 
-async def publish_due(ctx: JobContext) -> str:
+async def publish_due(ctx: JobContext[Services]) -> str:
     queued = await queue_due(ctx.services)
     text = ngettext(
         "queued {count} post for the channel", "queued {count} posts for the channel", queued
@@ -45,7 +45,7 @@ async def publish_due(ctx: JobContext) -> str:
     return text.format(count=queued)
 
 
-async def import_feed(ctx: JobContext) -> str:
+async def import_feed(ctx: JobContext[Services]) -> str:
     """Import new items of every feed; fails (after importing the others) if a feed is unusable."""
     from bot.modules.content import feeds  # aiohttp only where feeds are imported
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import time
 
 from bot.core.alerts import alert_admins
+from bot.core.context import Services
 from bot.core.jobs import DailyAt, JobContext, JobSpec
 from bot.core.people.i18n import _, ngettext
 from bot.modules.economy import service
@@ -13,7 +14,7 @@ BATCH = 500
 SHOWN = 10
 
 
-async def reconcile(ctx: JobContext) -> str:
+async def reconcile(ctx: JobContext[Services]) -> str:
     """Compare every balance with sum(ledger) in keyset batches; alert admins on mismatch.
 
     Nothing is corrected here: a mismatch means a bug or a manual edit, and a
@@ -39,7 +40,7 @@ async def reconcile(ctx: JobContext) -> str:
     )
 
 
-async def _report(ctx: JobContext, found: list[service.Mismatch]) -> None:
+async def _report(ctx: JobContext[Services], found: list[service.Mismatch]) -> None:
     services = ctx.services
     day = services.clock.today(services.settings.tz)
     async with services.db.session() as session:

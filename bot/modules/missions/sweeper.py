@@ -59,7 +59,7 @@ class Due:
     language: str  # the language the user reads (their message is written in it)
 
 
-async def sweep(ctx: JobContext) -> str:
+async def sweep(ctx: JobContext[Services]) -> str:
     """Queue what is due now for every kind, then say how much (see the module docstring)."""
     services, counts = ctx.services, Counter[str]()
     now = services.clock.now()

@@ -17,7 +17,7 @@ from bot.modules.moderation.models import State, Submission
 DIGEST_LINES = 20
 
 
-async def sla_digest(ctx: JobContext) -> str:
+async def sla_digest(ctx: JobContext[Services]) -> str:
     """Tell the reviewers which submissions wait longer than MODERATION__SLA_MINUTES, and
     alert the admins (once a day) when the backlog reaches MODERATION__BACKLOG_ALERT."""
     services, rules = ctx.services, ctx.services.settings.moderation

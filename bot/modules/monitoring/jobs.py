@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.people.i18n import _
 from bot.modules.monitoring import service
@@ -15,7 +16,7 @@ CHECKS: list[service.Check] = [
 ]
 
 
-async def health(ctx: JobContext) -> str:
+async def health(ctx: JobContext[Services]) -> str:
     """Run every check and update the incidents."""
     findings, opened, cleared = await service.run_checks(ctx.services, CHECKS)
     if not findings:

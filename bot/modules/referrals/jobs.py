@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec
 from bot.core.people.i18n import ngettext
 from bot.modules.referrals import service
@@ -9,7 +10,7 @@ from bot.modules.referrals import service
 BATCH = 200
 
 
-async def process(ctx: JobContext) -> str:
+async def process(ctx: JobContext[Services]) -> str:
     """Sweep unpaid reward rows in keyset batches; each is paid at most once."""
     services = ctx.services
     paid, after = 0, 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, time, timedelta, tzinfo
 
+from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
 from bot.core.people import users
@@ -15,7 +16,7 @@ from bot.modules.subscriptions import access, service, settle
 BATCH = 500
 
 
-async def remind(ctx: JobContext) -> str:
+async def remind(ctx: JobContext[Services]) -> str:
     """One reminder per threshold (3 days, 1 day) for each subscription's current end."""
     services = ctx.services
     now = services.clock.now()
@@ -49,7 +50,7 @@ def reminder_text(threshold: str, ends_at: datetime, tz: tzinfo) -> str:
     return text.format(ends=service.local(ends_at, tz))
 
 
-async def expire(ctx: JobContext) -> str:
+async def expire(ctx: JobContext[Services]) -> str:
     """End every subscription whose time ran out, then remove ended subscribers from the chat."""
     services = ctx.services
     async with services.db.session() as session:
@@ -69,7 +70,7 @@ async def expire(ctx: JobContext) -> str:
     return summary
 
 
-async def settle_payments(ctx: JobContext) -> str:
+async def settle_payments(ctx: JobContext[Services]) -> str:
     """Grant the Stars payments that were stored but not granted (exactly once each);
     the run fails, so the admins hear of it, while any is still not granted."""
     granted, waiting, failures = await settle.settle_waiting(ctx.services, ctx.bot, BATCH)

@@ -20,23 +20,26 @@ from telegram.request import HTTPXRequest
 
 from bot.core.application import CompanionApplication
 from bot.core.context import SERVICES, App, BotContext, Services
-from bot.core.delivery.sender import OutboxSender
-from bot.core.jobs.jobqueue import start_jobs
-from bot.core.kernel.build import Kernel, build_kernel
-from bot.core.kernel.clock import Clock
-from bot.core.kernel.db import Base
-from bot.core.kernel.settings import Settings
+from bot.core.delivery import OutboxSender
+from bot.core.jobs import start_jobs
+from bot.core.kernel import Base, Clock, Kernel, Settings, build_kernel
 from bot.core.lifecycle import post_init, post_shutdown, post_stop
 from bot.core.module import wire
-from bot.core.people.i18n import configure as configure_language
-from bot.core.people.languages import choices
+from bot.core.people import choices
+from bot.core.people import configure as configure_language
 from bot.core.ratelimit import build_rate_limiter
-from bot.core.telegram.bot import CompanionBot
-from bot.core.telegram.errors import ErrorReporter
-from bot.core.telegram.pipeline import Deduplicate, Language, LogContext, Step, taken_by
-from bot.core.telegram.processor import ChatOrderedUpdateProcessor
-from bot.core.telegram.received import purge_received
-from bot.core.telegram.request import bot_request
+from bot.core.telegram import (
+    ChatOrderedUpdateProcessor,
+    CompanionBot,
+    Deduplicate,
+    ErrorReporter,
+    Language,
+    LogContext,
+    Step,
+    bot_request,
+    purge_received,
+    taken_by,
+)
 
 # Feature modules, in registration order; each exports ``register(services) -> Module``.
 MODULES: tuple[str, ...] = (

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Priority
-from bot.core.people.languages import language_of
+from bot.core.people import language_of
 
 if TYPE_CHECKING:
-    from bot.core.delivery.posting import Posting
+    from bot.core.delivery import Posting
 
 # A text as written in the current language: a callable is called in each admin's own.
 Text = str | Callable[[], str]

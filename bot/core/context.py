@@ -13,15 +13,15 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.core.delivery.outbox import Outbox
-from bot.core.delivery.posting import Posting
+from bot.core.delivery import Outbox
+from bot.core.delivery import Posting
 from bot.core.jobs import JobRegistry
-from bot.core.jobs.runner import JobRunner
-from bot.core.kernel.build import Kernel
-from bot.core.kernel.retention import PurgerRegistry
+from bot.core.jobs import JobRunner
+from bot.core.kernel import Kernel
+from bot.core.kernel import PurgerRegistry
 from bot.core.stats import StatsRegistry
-from bot.core.telegram.commands import CommandCatalog
-from bot.core.telegram.intake import Intake
+from bot.core.telegram import CommandCatalog
+from bot.core.telegram import Intake
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
 

@@ -14,13 +14,13 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.core.cluster.lease import LeaseKeeper
+from bot.core.cluster import LeaseKeeper
 from bot.core.context import App, Services, services_of
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.tasks import cancel_and_wait
-from bot.core.telegram.intake import Intake, LeaderPolling, Webhook
-from bot.core.telegram.menu import publish_command_menu
-from bot.core.telegram.pipeline import used_update_types
+from bot.core.kernel import get_logger
+from bot.core.kernel import cancel_and_wait
+from bot.core.telegram import Intake, LeaderPolling, Webhook
+from bot.core.telegram import publish_command_menu
+from bot.core.telegram import used_update_types
 
 log = get_logger(__name__)
 

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, overload
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.core.delivery.policy import DeliveryPolicy
-from bot.core.jobs.spec import JobSpec
-from bot.core.kernel.events import E, EventBus, Handler, TxHandler
-from bot.core.kernel.retention import Purger
+from bot.core.delivery import DeliveryPolicy
+from bot.core.jobs import JobSpec
+from bot.core.kernel import E, EventBus, Handler, TxHandler
+from bot.core.kernel import Purger
 from bot.core.stats import StatsProvider
-from bot.core.telegram.commands import Callback, Command
+from bot.core.telegram import Callback, Command
 
 if TYPE_CHECKING:
     from bot.core.context import App, Services

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.core.kernel.cache import MemoryCache
 from bot.core.kernel.db import Database
 from bot.core.kernel.settings import Settings
-from bot.core.people.languages import (
+from bot.core.people.reading import (
     language_of,
     on_record,
     reading_language,

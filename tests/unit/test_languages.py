@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, delete, insert, select
 from sqlalchemy.orm import Session
 
 from bot.core.people import i18n
-from bot.core.people.languages import language_column
+from bot.core.people.reading import language_column
 from bot.core.people.users import User
 
 # Telegram's language codes are IETF tags (ASCII); mix in near misses and our own codes.

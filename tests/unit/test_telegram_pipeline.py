@@ -21,7 +21,7 @@ from telegram.ext import (
 from bot.core.kernel.cache import MemoryCache
 from bot.core.kernel.db import Database
 from bot.core.people import i18n
-from bot.core.people.languages import OnRecord
+from bot.core.people.reading import OnRecord
 from bot.core.telegram.outage import UpdateRetries
 from bot.core.telegram.pipeline import (
     Handlers,

@@ -27,9 +27,9 @@ from sqlalchemy import Integer, String, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, Database, UTCDateTime, rowcount
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.tasks import cancel_and_wait
+from bot.core.kernel import Base, Database, UTCDateTime, rowcount
+from bot.core.kernel import get_logger
+from bot.core.kernel import cancel_and_wait
 
 log = get_logger(__name__)
 

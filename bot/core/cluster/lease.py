@@ -22,7 +22,7 @@ from sqlalchemy import String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, Database, UTCDateTime, insert_missing, rowcount
+from bot.core.kernel import Base, Database, UTCDateTime, insert_missing, rowcount
 
 
 class Lease(Base):

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.delivery.categories import optional
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
 from bot.core.delivery.policy import Candidate, DeliveryPolicy
-from bot.core.kernel.db import rowcount
-from bot.core.people.users import User
+from bot.core.kernel import rowcount
+from bot.core.people import User
 
 MUTED = "muted by preferences"
 UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_token": None}

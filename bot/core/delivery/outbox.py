@@ -19,9 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.delivery.categories import Category, optional
 from bot.core.delivery.policy import AllowAll, Candidate, DeliveryPolicy
-from bot.core.kernel.clock import Clock
-from bot.core.kernel.db import Base, UTCDateTime, insert_ignoring, rowcount
-from bot.core.people.languages import speaking_to
+from bot.core.kernel import Clock
+from bot.core.kernel import Base, UTCDateTime, insert_ignoring, rowcount
+from bot.core.people import speaking_to
 
 
 class Priority:

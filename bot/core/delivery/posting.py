@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.delivery.outbox import Outbox
-from bot.core.kernel.build import Kernel
+from bot.core.kernel import Kernel
 
 
 @dataclass(slots=True, eq=False)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import ExtBot
 
-from bot.core.cluster.instances import Instance
+from bot.core.cluster import Instance
 from bot.core.delivery import claims, leases
 from bot.core.delivery.answers import Deliverer
 from bot.core.delivery.backlog import pending_count
@@ -30,9 +30,9 @@ from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
 from bot.core.delivery.scopes import Closed, ScopeQueues
 from bot.core.delivery.sizing import ClaimSizer
-from bot.core.kernel.events import MessageDelivered, MessageFailed
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.tasks import cancel_and_wait
+from bot.core.kernel import MessageDelivered, MessageFailed
+from bot.core.kernel import get_logger
+from bot.core.kernel import cancel_and_wait
 
 if TYPE_CHECKING:
     from bot.core.delivery.posting import Posting

@@ -14,7 +14,7 @@ import math
 import time
 from collections import deque
 
-from bot.core.kernel.settings import Settings
+from bot.core.kernel import Settings
 
 WINDOW = 5.0  # seconds of finished sends the measured rate looks at
 GROWTH = 1.25  # room above the measured rate, so the rate can rise

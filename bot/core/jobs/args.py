@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from bot.core.kernel.parse import ID_MAX, ascii_int
-from bot.core.people.i18n import _
+from bot.core.kernel import ID_MAX, ascii_int
+from bot.core.people import _
 
 _FLOAT = re.compile(
     r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:e[+-]?[0-9]{1,3})?", re.IGNORECASE

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.jobs.fire_times import first_fire, last_fire, next_fire
 from bot.core.jobs.models import Trigger
-from bot.core.kernel.logging import get_logger
+from bot.core.kernel import get_logger
 
 if TYPE_CHECKING:
     from telegram.ext import CallbackContext, JobQueue

@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, UTCDateTime
+from bot.core.kernel import Base, UTCDateTime
 
 
 class RunStatus(StrEnum):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.jobs.fire_times import ScheduleError, build_trigger, parse_schedule
 from bot.core.jobs.spec import JobSpec
-from bot.core.kernel.settings import ConfigError, JobOverride
+from bot.core.kernel import ConfigError, JobOverride
 
 
 class JobConfigError(ConfigError, ValueError):

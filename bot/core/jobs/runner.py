@@ -26,16 +26,16 @@ from bot.core.jobs.fire_times import last_fire
 from bot.core.jobs.models import RunStatus, Trigger
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.store import JobRunRecord
-from bot.core.kernel.events import JobFailed
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.tasks import cancel_and_wait
-from bot.core.people.i18n import N_, _, ngettext
-from bot.core.telegram.outage import database_unreachable
+from bot.core.kernel import JobFailed
+from bot.core.kernel import get_logger
+from bot.core.kernel import cancel_and_wait
+from bot.core.people import N_, _, ngettext
+from bot.core.telegram import database_unreachable
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.core.delivery.posting import Posting
+    from bot.core.delivery import Posting
     from bot.core.jobs.registry import JobRegistry
 
 log = get_logger(__name__)

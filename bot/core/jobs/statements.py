@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.jobs.models import JobRun, JobState, RunStatus, Trigger
 from bot.core.jobs.store import _COLUMNS, JobRunRecord
-from bot.core.kernel.db import UTCDateTime, insert_for
+from bot.core.kernel import UTCDateTime, insert_for
 
 Streak = tuple[int, datetime | None] | None
 

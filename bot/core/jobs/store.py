@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.jobs.models import Installation, JobRun, JobState, RunStatus
-from bot.core.kernel.db import get_or_insert, insert_ignoring, insert_missing
+from bot.core.kernel import get_or_insert, insert_ignoring, insert_missing
 
 
 @dataclass(frozen=True, slots=True)

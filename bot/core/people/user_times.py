@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, Index, SmallInteger, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, UTCDateTime, dialect_insert, rowcount
+from bot.core.kernel import Base, UTCDateTime, dialect_insert, rowcount
 from bot.core.people.users import User
 
 MINUTES_PER_DAY = 24 * 60

@@ -5,9 +5,7 @@ The Redis backends (:mod:`.redis`, :mod:`.failover`) are imported from their mod
 
 from __future__ import annotations
 
-from bot.core.kernel.breaker import CircuitBreaker
-from bot.core.kernel.metrics import Metrics
-from bot.core.kernel.settings import Settings
+from bot.core.kernel import CircuitBreaker, Metrics, Settings
 from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Verdict, Window
 from bot.core.ratelimit.limiter import BULK, INTERACTIVE, CompanionRateLimiter, RatePolicy
 

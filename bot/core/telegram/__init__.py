@@ -1,1 +1,62 @@
-"""TODO"""
+"""Talking to Telegram: how updates arrive, the way each one travels, and the replies.
+
+Intake (one polling leader, or a webhook on every replica), the update processor (in
+order within a chat, fair across chats), the per-update pipeline of steps, the command
+catalogue and its guard, the error reporter, the bot whose replies always fit, the
+command menu. This ``__init__`` is the package's public face: code outside
+``bot/core/telegram/`` imports from here (an import-linter contract says so); ``request``
+(the aiohttp backend) and ``preflight`` (``check``) are imported where they are used.
+"""
+
+from bot.core.telegram.bot import CompanionBot, shorten
+from bot.core.telegram.commands import (
+    NEW_MESSAGE,
+    PRIVATE_NEW_MESSAGE,
+    Callback,
+    Command,
+    CommandCatalog,
+)
+from bot.core.telegram.errors import ErrorReporter
+from bot.core.telegram.intake import Intake, LeaderPolling, Webhook
+from bot.core.telegram.menu import publish_command_menu
+from bot.core.telegram.outage import database_unreachable
+from bot.core.telegram.pipeline import (
+    Deduplicate,
+    Handlers,
+    Language,
+    LogContext,
+    Step,
+    run,
+    taken_by,
+    used_update_types,
+)
+from bot.core.telegram.processor import ChatOrderedUpdateProcessor
+from bot.core.telegram.received import purge_received
+from bot.core.telegram.request import bot_request
+
+__all__ = [
+    "NEW_MESSAGE",
+    "PRIVATE_NEW_MESSAGE",
+    "Callback",
+    "ChatOrderedUpdateProcessor",
+    "Command",
+    "CommandCatalog",
+    "CompanionBot",
+    "Deduplicate",
+    "ErrorReporter",
+    "Handlers",
+    "Intake",
+    "Language",
+    "LeaderPolling",
+    "LogContext",
+    "Step",
+    "Webhook",
+    "bot_request",
+    "database_unreachable",
+    "publish_command_menu",
+    "purge_received",
+    "run",
+    "shorten",
+    "taken_by",
+    "used_update_types",
+]

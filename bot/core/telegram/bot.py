@@ -15,9 +15,9 @@ from typing import Any
 from telegram import Message
 from telegram.ext import ExtBot
 
-from bot.core.delivery.split import MAX_CAPTION, MAX_TEXT, split_caption, split_text, utf16_len
-from bot.core.people.formatting import number
-from bot.core.people.i18n import _
+from bot.core.delivery import MAX_CAPTION, MAX_TEXT, split_caption, split_text, utf16_len
+from bot.core.people import number
+from bot.core.people import _
 
 
 def shorten(text: str, limit: int) -> str:

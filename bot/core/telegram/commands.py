@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from telegram import Update
 from telegram.ext import Application, BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot.core.kernel.logging import get_logger
-from bot.core.people.i18n import N_, _
+from bot.core.kernel import get_logger
+from bot.core.people import N_, _
 
 if TYPE_CHECKING:
-    from bot.core.kernel.settings import Settings
+    from bot.core.kernel import Settings
 
 log = get_logger(__name__)
 

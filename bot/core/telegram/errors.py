@@ -23,13 +23,13 @@ from telegram.error import TelegramError
 
 from bot.core.alerts import to_admins
 from bot.core.delivery import Priority
-from bot.core.kernel.logging import get_logger, redact
-from bot.core.people.i18n import N_, _, ngettext
+from bot.core.kernel import get_logger, redact
+from bot.core.people import N_, _, ngettext
 
 if TYPE_CHECKING:
     from telegram.ext import CallbackContext
 
-    from bot.core.delivery.posting import Posting
+    from bot.core.delivery import Posting
 
 log = get_logger(__name__)
 

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import Application
 
-from bot.core.cluster.lease import LeaseKeeper
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.tasks import cancel_and_wait
+from bot.core.cluster import LeaseKeeper
+from bot.core.kernel import get_logger
+from bot.core.kernel import cancel_and_wait
 
 log = get_logger(__name__)
 AnyApp = Application[Any, Any, Any, Any, Any, Any]

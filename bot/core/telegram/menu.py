@@ -9,9 +9,9 @@ from __future__ import annotations
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.settings import Settings
-from bot.core.people.i18n import languages, speaking, tag
+from bot.core.kernel import get_logger
+from bot.core.kernel import Settings
+from bot.core.people import languages, speaking, tag
 from bot.core.telegram.commands import CommandCatalog
 
 log = get_logger(__name__)

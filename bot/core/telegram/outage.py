@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from bot.core.kernel.logging import get_logger
+from bot.core.kernel import get_logger
 
 log = get_logger(__name__)
 DELAYS = (0.5, 1.0, 2.0)  # seconds before each new try: about 3.5 s in all

@@ -33,12 +33,12 @@ from telegram.ext import (
     PreCheckoutQueryHandler,
 )
 
-from bot.core.kernel.cache import Cache
-from bot.core.kernel.clock import Clock
-from bot.core.kernel.db import Database
-from bot.core.kernel.logging import get_logger
-from bot.core.people.i18n import speaking
-from bot.core.people.languages import answer_language, on_record, record_language_code
+from bot.core.kernel import Cache
+from bot.core.kernel import Clock
+from bot.core.kernel import Database
+from bot.core.kernel import get_logger
+from bot.core.people import speaking
+from bot.core.people import answer_language, on_record, record_language_code
 from bot.core.telegram.outage import UpdateRetries, database_unreachable
 from bot.core.telegram.received import first_time
 

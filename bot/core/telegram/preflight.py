@@ -13,7 +13,7 @@ from typing import Any
 from telegram import ChatMemberAdministrator, ChatMemberOwner
 from telegram.error import InvalidToken, TelegramError
 
-from bot.core.kernel.settings import DEFAULT_API_BASE_URL, Settings
+from bot.core.kernel import DEFAULT_API_BASE_URL, Settings
 
 TOKEN_SHAPE = re.compile(r"[0-9]{5,16}:[A-Za-z0-9_-]{35}")
 NEEDS = {

@@ -25,8 +25,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
-from bot.core.kernel.logging import get_logger
-from bot.core.people.i18n import N_, _, choose, speaking
+from bot.core.kernel import get_logger
+from bot.core.people import N_, _, choose, speaking
 
 log = get_logger(__name__)
 

@@ -6,8 +6,8 @@ from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
 from bot.core.context import Services
 from bot.core.module import Module, Routed, Stage
-from bot.core.people.i18n import N_
-from bot.core.telegram.commands import PRIVATE_NEW_MESSAGE, Command
+from bot.core.people import N_
+from bot.core.telegram import PRIVATE_NEW_MESSAGE, Command
 from bot.modules.accounts import handlers, zones
 
 COMMANDS = (

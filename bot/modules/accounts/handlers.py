@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from telegram import ChatMember, Update
 
 from bot.core.context import BotContext
-from bot.core.kernel.events import UserBecameReachable, UserBecameUnreachable, UserRegistered
-from bot.core.kernel.logging import get_logger
-from bot.core.people import users
-from bot.core.people.i18n import N_, _
+from bot.core.kernel import UserBecameReachable, UserBecameUnreachable, UserRegistered, get_logger
+from bot.core.people import N_, _, set_reachable
+from bot.core.people import register as register_user
 
 log = get_logger(__name__)
 
@@ -35,7 +34,7 @@ async def start(update: Update, context: BotContext) -> None:
     services = context.services
     payload = context.args[0] if context.args else None
     async with services.uow() as uow:
-        record, created = await users.register(
+        record, created = await register_user(
             uow.session,
             user_id=user.id,
             first_name=user.first_name,
@@ -110,9 +109,7 @@ async def membership_changed(update: Update, context: BotContext) -> None:
         else UserBecameUnreachable(change.chat.id, "blocked")
     )
     async with services.uow() as uow:
-        changed = await users.set_reachable(
-            uow.session, change.chat.id, reachable, reason="blocked"
-        )
+        changed = await set_reachable(uow.session, change.chat.id, reachable, reason="blocked")
         if changed:
             await uow.publish(event)
     if changed:

@@ -5,9 +5,17 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.context import BotContext
-from bot.core.kernel.events import UserZoneChanged
-from bot.core.people import users, zones
-from bot.core.people.i18n import N_, _
+from bot.core.kernel import UserZoneChanged
+from bot.core.people import (
+    N_,
+    ZoneError,
+    _,
+    parse_zone,
+    set_timezone,
+    suggested,
+    timezone_of,
+    zone_of,
+)
 
 PREFIX = "tz:"
 CHOOSE = N_(
@@ -32,8 +40,8 @@ async def timezone(update: Update, context: BotContext) -> None:
     text = " ".join(context.args or [])
     if not text:
         async with services.db.session() as session:
-            current = await users.timezone_of(session, user.id)
-        choices = zones.suggested(user.language_code, services.settings.timezone)
+            current = await timezone_of(session, user.id)
+        choices = suggested(user.language_code, services.settings.timezone)
         buttons = [[InlineKeyboardButton(z, callback_data=PREFIX + z)] for z in choices]
         await message.reply_text(
             _(CHOOSE).format(
@@ -43,14 +51,14 @@ async def timezone(update: Update, context: BotContext) -> None:
         )
         return
     try:
-        zone = None if text.strip().lower() == "default" else zones.parse_zone(text)
-    except zones.ZoneError as exc:
+        zone = None if text.strip().lower() == "default" else parse_zone(text)
+    except ZoneError as exc:
         await message.reply_text(_refusal(exc))
         return
     await message.reply_text(await _store(context, user.id, zone))
 
 
-def _refusal(error: zones.ZoneError) -> str:
+def _refusal(error: ZoneError) -> str:
     if not error.suggestions:
         return _(UNKNOWN_NO_IDEA).format(text=error.text)
     return _(UNKNOWN_ZONE).format(text=error.text, suggestions=", ".join(error.suggestions))
@@ -60,11 +68,11 @@ async def _store(context: BotContext, user_id: int, zone: str | None) -> str:
     """Store the zone and recompute the user's times in one transaction; the answer."""
     services = context.services
     async with services.uow() as uow:
-        if not await users.set_timezone(uow.session, user_id, zone):
+        if not await set_timezone(uow.session, user_id, zone):
             return _(NOT_REGISTERED)
         await uow.publish(UserZoneChanged(user_id, zone))
     shown = zone or services.settings.timezone
-    local = services.clock.local_now(zones.zone_of(zone, services.settings.tz))
+    local = services.clock.local_now(zone_of(zone, services.settings.tz))
     return _(SET).format(zone=shown, time=local.strftime("%H:%M"))
 
 
@@ -74,8 +82,8 @@ async def pressed(update: Update, context: BotContext) -> None:
     if query is None or query.from_user is None:
         return
     try:
-        zone = zones.parse_zone((query.data or "").removeprefix(PREFIX))
-    except zones.ZoneError:
+        zone = parse_zone((query.data or "").removeprefix(PREFIX))
+    except ZoneError:
         await query.answer(_(STALE), show_alert=True)
         return
     answer = await _store(context, query.from_user.id, zone)

@@ -6,8 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.core.context import App, Services, services_of
-from bot.core.jobs.args import ArgsError, parse_args
-from bot.core.jobs.models import RunStatus, Trigger
+from bot.core.jobs import ArgsError, RunStatus, Trigger, parse_args
 from bot.modules.admin import service
 
 

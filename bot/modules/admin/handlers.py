@@ -5,11 +5,9 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.core.context import BotContext, Services
-from bot.core.jobs.args import ArgsError, parse_args
-from bot.core.jobs.models import Trigger
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.parse import ascii_int
-from bot.core.people.i18n import _
+from bot.core.jobs import ArgsError, Trigger, parse_args
+from bot.core.kernel import ascii_int, get_logger
+from bot.core.people import _
 from bot.modules.admin import service
 
 log = get_logger(__name__)

@@ -6,12 +6,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.context import Services
-from bot.core.jobs import store
-from bot.core.jobs.fire_times import describe, first_fire
-from bot.core.jobs.spec import JobSpec
-from bot.core.jobs.store import JobRunRecord
-from bot.core.people.i18n import N_, _, ngettext
-from bot.core.telegram.bot import shorten
+from bot.core.jobs import JobRunRecord, JobSpec, describe, first_fire, history, latest, paused_jobs
+from bot.core.people import N_, _, ngettext
+from bot.core.telegram import shorten
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
 # A job's error can be a page long: a reply shows its start (the log and job_runs keep it all).
@@ -75,8 +72,8 @@ async def overview(services: Services) -> str:
     """``/jobs``: each job with its schedule, next run, last status and duration."""
     services.runner.validate()
     async with services.db.session() as session:
-        last = await store.latest(session)
-        paused = await store.paused_jobs(session)
+        last = await latest(session)
+        paused = await paused_jobs(session)
     head = _("Jobs ({count}), times in {zone}:")
     lines = [head.format(count=len(services.jobs), zone=services.settings.timezone)]
     for spec in services.jobs:
@@ -98,7 +95,7 @@ async def overview(services: Services) -> str:
 async def history_text(services: Services, name: str, limit: int) -> str:
     """``/jobhistory``: the last ``limit`` runs of ``name``, newest first."""
     async with services.db.session() as session:
-        runs = await store.history(session, name, min(max(limit, 1), HISTORY_MAX))
+        runs = await history(session, name, min(max(limit, 1), HISTORY_MAX))
     if not runs:
         return _("{job} has not run yet.").format(job=name)
     tz = services.settings.tz

@@ -14,9 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.kernel.child import PIPE, run_child
-from bot.core.people.formatting import short_day
-from bot.core.people.i18n import N_, _, current, speaking
+from bot.core.kernel import PIPE, run_child
+from bot.core.people import N_, _, current, short_day, speaking
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

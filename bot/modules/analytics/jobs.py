@@ -10,7 +10,7 @@ from bot.core.alerts import admins_by_language, to_admins
 from bot.core.context import Services
 from bot.core.delivery import Priority
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
-from bot.core.people.i18n import _, current, ngettext, speaking
+from bot.core.people import _, current, ngettext, speaking
 from bot.modules.analytics import service
 from bot.modules.analytics.chart import Points, render_in_child
 

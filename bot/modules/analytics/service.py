@@ -11,11 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.delivery.backlog import pending_count
-from bot.core.kernel.db import dialect_insert
-from bot.core.people import formatting, users
-from bot.core.people.formatting import number
-from bot.core.people.i18n import N_, _
+from bot.core.delivery import pending_count
+from bot.core.kernel import dialect_insert
+from bot.core.people import N_, _, clock, count_new_users, count_users, number
+from bot.core.people import day as format_day
 from bot.core.stats import StatsRegistry, as_of
 from bot.modules.analytics.models import DailySnapshot
 
@@ -53,9 +52,9 @@ async def compute(
     at = as_of(day, tz, now)
     before = None if at == now else at  # today: everyone registered so far
     figures = {
-        "users_total": await users.count_users(session, before=before),
-        "users_reachable": await users.count_users(session, reachable_only=True, before=before),
-        "users_new": await users.count_new_users(session, start, end),
+        "users_total": await count_users(session, before=before),
+        "users_reachable": await count_users(session, reachable_only=True, before=before),
+        "users_new": await count_new_users(session, start, end),
     }
     if at == now:
         figures["outbox_backlog"] = await pending_count(session)
@@ -132,8 +131,8 @@ def format_figures(figures: dict[str, int]) -> list[str]:
 def format_stats(entry: dict[str, Any], tz: ZoneInfo) -> str:
     at = datetime.fromisoformat(entry["at"])
     head = _("Stats for {day} (as of {time} {zone}; days in the bot's zone)").format(
-        day=formatting.day(date.fromisoformat(entry["day"])),
-        time=formatting.clock(at, tz),
+        day=format_day(date.fromisoformat(entry["day"])),
+        time=clock(at, tz),
         zone=tz.key,
     )
     return "\n".join([head, *format_figures(entry["figures"])])

@@ -9,8 +9,8 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 
 from bot.core.context import BotContext, Services
-from bot.core.kernel.logging import get_logger
-from bot.core.people.i18n import N_, _
+from bot.core.kernel import get_logger
+from bot.core.people import N_, _
 from bot.modules.broadcast import service
 from bot.modules.broadcast.models import Broadcast
 

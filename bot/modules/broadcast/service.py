@@ -16,11 +16,8 @@ from sqlalchemy import JSON, Select, String, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, OutboxMessage, OutboxStatus, Priority
-from bot.core.kernel.db import rowcount
-from bot.core.people.formatting import percent
-from bot.core.people.i18n import _, languages, speaking
-from bot.core.people.languages import language_column
-from bot.core.people.users import User
+from bot.core.kernel import rowcount
+from bot.core.people import User, _, language_column, languages, percent, speaking
 from bot.modules.broadcast.models import Broadcast
 
 BAR_WIDTH = 20

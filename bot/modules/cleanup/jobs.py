@@ -6,8 +6,7 @@ from datetime import time, timedelta
 
 from bot.core.context import Services
 from bot.core.jobs import Cron, DailyAt, JobContext, JobSpec, RetryPolicy
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.retention import PurgeRequest
+from bot.core.kernel import PurgeRequest, get_logger
 from bot.modules.cleanup import service
 
 log = get_logger(__name__)

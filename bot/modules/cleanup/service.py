@@ -17,10 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.core.delivery import OutboxMessage, OutboxStatus
-from bot.core.jobs.models import JobRun, RunStatus
-from bot.core.kernel.cache import KEY_PREFIX
-from bot.core.kernel.db import Database
-from bot.core.kernel.retention import Purged, delete_in_batches
+from bot.core.jobs import JobRun, RunStatus
+from bot.core.kernel import KEY_PREFIX, Database, Purged, delete_in_batches
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -5,12 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.kernel.events import MessageDelivered, MessageKind
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.parse import SERIAL_MAX, ascii_int
+from bot.core.kernel import SERIAL_MAX, MessageDelivered, MessageKind, ascii_int, get_logger
 from bot.core.module import Module, On
-from bot.core.people.i18n import N_
-from bot.core.telegram.commands import Command
+from bot.core.people import N_
+from bot.core.telegram import Command
 from bot.modules.content import handlers, service
 from bot.modules.content.events import PostPublished
 from bot.modules.content.jobs import JOBS

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.core.kernel.child import DEVNULL, PIPE, run_child
+from bot.core.kernel import DEVNULL, PIPE, run_child
 from bot.modules.content import feed_formats
 from bot.modules.content.feed_formats import FeedError, FeedItem, Parsed, parse
 

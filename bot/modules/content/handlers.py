@@ -8,10 +8,8 @@ from datetime import datetime
 from telegram import Message, Update
 
 from bot.core.context import BotContext, Services
-from bot.core.kernel.clock import local_time
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.parse import SERIAL_MAX, ascii_int
-from bot.core.people.i18n import N_, _
+from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger, local_time
+from bot.core.people import N_, _
 from bot.modules.content import service
 from bot.modules.content.events import PostCancelled
 from bot.modules.content.jobs import queue_due

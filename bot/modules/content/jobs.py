@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
-from bot.core.kernel.logging import get_logger
-from bot.core.people.i18n import _, ngettext
+from bot.core.kernel import get_logger
+from bot.core.people import _, ngettext
 from bot.modules.content import service
 
 if TYPE_CHECKING:

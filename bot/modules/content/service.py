@@ -18,9 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Outbox, Priority
-from bot.core.kernel.db import insert_ignoring, rowcount
-from bot.core.kernel.events import MessageKind
-from bot.core.people.i18n import N_, _
+from bot.core.kernel import MessageKind, insert_ignoring, rowcount
+from bot.core.people import N_, _
 from bot.modules.content.models import Post, PostStatus
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.kernel.db import insert_ignoring, rowcount
-from bot.core.kernel.uow import UnitOfWork
+from bot.core.kernel import UnitOfWork, insert_ignoring, rowcount
 from bot.modules.content.events import PostScheduled
 from bot.modules.content.models import Post, PostStatus
 from bot.modules.moderation.events import SubmissionApproved

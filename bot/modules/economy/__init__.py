@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.core.context import Services
 from bot.core.module import Module, On
-from bot.core.people.i18n import N_
-from bot.core.telegram.commands import Command
+from bot.core.people import N_
+from bot.core.telegram import Command
 from bot.modules.economy import handlers
 from bot.modules.economy.awards import Awards
 from bot.modules.economy.jobs import JOBS

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.kernel.uow import UnitOfWork
+from bot.core.kernel import UnitOfWork
 from bot.modules.economy import service
 from bot.modules.economy.service import Reason
 from bot.modules.missions.events import MissionCompleted

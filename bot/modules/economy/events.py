@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.kernel.events import Event
+from bot.core.kernel import Event
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.core.context import BotContext
-from bot.core.people import users
-from bot.core.people.formatting import day, number
-from bot.core.people.i18n import N_, _, ngettext
+from bot.core.people import N_, _, day, ngettext, number, zone_for
 from bot.modules.economy import service
 
 REASONS: dict[str, str] = {
@@ -23,7 +21,7 @@ async def balance(update: Update, context: BotContext) -> None:
         return
     services = context.services
     async with services.db.session() as session:
-        tz = await users.zone_for(session, user.id, services.settings.tz)
+        tz = await zone_for(session, user.id, services.settings.tz)
         account = await service.statement(session, user.id, services.clock.today(tz))
     days = ngettext("{count} day", "{count} days", account.streak)
     lines = [

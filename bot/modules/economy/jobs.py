@@ -7,7 +7,7 @@ from datetime import time
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
 from bot.core.jobs import DailyAt, JobContext, JobSpec
-from bot.core.people.i18n import _, ngettext
+from bot.core.people import _, ngettext
 from bot.modules.economy import service
 
 BATCH = 500

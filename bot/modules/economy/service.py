@@ -19,8 +19,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.db import dialect_insert, rowcount
-from bot.core.kernel.uow import UnitOfWork
+from bot.core.kernel import UnitOfWork, dialect_insert, rowcount
 from bot.modules.economy.events import PointsAwarded
 from bot.modules.economy.models import Balance, LedgerEntry
 

@@ -6,9 +6,8 @@ from babel import Locale
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.context import BotContext
-from bot.core.people import i18n
-from bot.core.people.i18n import _
-from bot.core.people.languages import choices, store_choice
+from bot.core.people import _, choices, languages, speaking, store_choice
+from bot.core.people import current as current_language
 
 PREFIX = "lang:set:"
 
@@ -26,7 +25,7 @@ def keyboard(chosen: str) -> InlineKeyboardMarkup:
                 ("✅ " if code == chosen else "") + name(code), callback_data=f"{PREFIX}{code}"
             )
         ]
-        for code in i18n.languages()
+        for code in languages()
     ]
     return InlineKeyboardMarkup(rows)
 
@@ -36,7 +35,7 @@ async def show(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    current = i18n.current()
+    current = current_language()
     text = _("I write to you in {language}. Choose another:").format(language=name(current))
     await message.reply_text(text, reply_markup=keyboard(current))
 
@@ -50,14 +49,14 @@ async def pressed(update: Update, context: BotContext) -> None:
     language = (query.data or "").removeprefix(PREFIX)
     services = context.services
     stored = False
-    if language in i18n.languages():
+    if language in languages():
         async with services.db.session() as session:
             known = choices(context.application.bot_data)
             stored = await store_choice(session, known, query.from_user.id, language)
     if not stored:
         await query.answer(_("That language is not available. Send /language again."))
         return
-    with i18n.speaking(language):
+    with speaking(language):
         text = _("Done: I will write to you in {language}.").format(language=name(language))
         await query.answer(text)
         await query.edit_message_text(text, reply_markup=keyboard(language))

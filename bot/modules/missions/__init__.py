@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.core.context import Services
-from bot.core.kernel.events import UserZoneChanged
+from bot.core.kernel import UserZoneChanged
 from bot.core.module import Module, On
-from bot.core.people.i18n import N_
-from bot.core.telegram.commands import Command
+from bot.core.people import N_
+from bot.core.telegram import Command
 from bot.modules.missions import handlers, hours
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures

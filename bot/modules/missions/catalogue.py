@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.parse import ascii_int
-from bot.core.people.i18n import N_, _
+from bot.core.kernel import ascii_int
+from bot.core.people import N_, _
 from bot.modules.missions.models import DESCRIPTION_MAX, TITLE_MAX, Mission
 
 POINTS_MAX = 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core.kernel.events import Event
+from bot.core.kernel import Event
 
 
 @dataclass(frozen=True, slots=True)

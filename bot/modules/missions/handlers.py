@@ -5,10 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.core.context import BotContext
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.parse import SERIAL_MAX, ascii_int
-from bot.core.people.formatting import number
-from bot.core.people.i18n import N_, _, ngettext
+from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger
+from bot.core.people import N_, _, ngettext, number
 from bot.modules.missions import catalogue, service, times
 from bot.modules.missions.models import AssignmentStatus
 from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done

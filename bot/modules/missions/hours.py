@@ -6,9 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.core.context import BotContext, Services
-from bot.core.people import user_times as schedules
-from bot.core.people import users
-from bot.core.people.i18n import N_, _
+from bot.core.people import N_, User, _, rows_of, timezone_of
 from bot.modules.missions import times
 
 USAGE = N_(
@@ -54,18 +52,18 @@ async def mission_time(update: Update, context: BotContext) -> None:
         await message.reply_text(_(USAGE).format(default=default))
         return
     async with services.db.session() as session:
-        if await session.get(users.User, user.id) is None:
+        if await session.get(User, user.id) is None:
             await message.reply_text(_(UNKNOWN))
             return
         if change:
             await times.reschedule(services, session, user.id, minute)
-        zone = await users.timezone_of(session, user.id) or services.settings.timezone
+        zone = await timezone_of(session, user.id) or services.settings.timezone
         at = await _current(services, session, user.id)
     text = RESET if change and minute is None else SET if change else CURRENT
     await message.reply_text(_(text).format(time=at, zone=zone))
 
 
 async def _current(services: Services, session: AsyncSession, user_id: int) -> str:
-    rows = await schedules.rows_of(session, user_id)
+    rows = await rows_of(session, user_id)
     minute = next((row.minute for row in rows if row.kind == times.MISSION), None)
     return times.time_of(services, times.MISSION, minute).strftime("%H:%M")

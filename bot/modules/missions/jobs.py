@@ -11,10 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobSpec
-from bot.core.kernel.uow import UnitOfWork
-from bot.core.people.i18n import _, ngettext, speaking
-from bot.core.people.languages import language_column
-from bot.core.people.users import User
+from bot.core.kernel import UnitOfWork
+from bot.core.people import User, _, language_column, ngettext, speaking
 from bot.modules.missions import service, times
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.models import Mission, MissionAssignment

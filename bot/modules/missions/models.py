@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, UTCDateTime
+from bot.core.kernel import Base, UTCDateTime
 
 TITLE_MAX = 80
 DESCRIPTION_MAX = 300

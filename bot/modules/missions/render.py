@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.kernel.parse import SERIAL_MAX, ascii_int
-from bot.core.people.formatting import number
-from bot.core.people.i18n import _, ngettext
+from bot.core.kernel import SERIAL_MAX, ascii_int
+from bot.core.people import _, ngettext, number
 from bot.modules.missions.models import Mission
 
 DONE_PREFIX = "mission:done:"

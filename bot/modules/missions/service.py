@@ -16,9 +16,8 @@ from enum import StrEnum
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.db import dialect_insert, get_or_insert, rowcount
-from bot.core.kernel.uow import UnitOfWork
-from bot.core.people.users import User
+from bot.core.kernel import UnitOfWork, dialect_insert, get_or_insert, rowcount
+from bot.core.people import User
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.events import MissionAssigned, MissionCompleted, MissionMissed
 from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssignment, Streak

@@ -21,16 +21,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority, Queued
-from bot.core.jobs import JobContext
-from bot.core.jobs.models import Trigger
-from bot.core.kernel.db import dialect_insert
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.uow import UnitOfWork
-from bot.core.people import user_times as schedules
-from bot.core.people.i18n import _, ngettext, speaking
-from bot.core.people.languages import language_column
-from bot.core.people.user_times import UserSchedule
-from bot.core.people.users import User
+from bot.core.jobs import JobContext, Trigger
+from bot.core.kernel import UnitOfWork, dialect_insert, get_logger
+from bot.core.people import (
+    User,
+    UserSchedule,
+    _,
+    advance,
+    applied_defaults,
+    language_column,
+    minute_of,
+    move,
+    next_occurrence,
+    ngettext,
+    occurrence,
+    record_default,
+    speaking,
+)
 from bot.modules.missions import service, times
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.events import MissionAssigned
@@ -94,7 +101,7 @@ async def seed(
     at start-up and on a manual run)."""
     for kind in times.KINDS:
         at = times.time_of(services, kind, None)
-        due = schedules.next_occurrence(at, services.settings.tz, now)
+        due = next_occurrence(at, services.settings.tz, now)
         missing = ~exists().where(UserSchedule.user_id == User.id, UserSchedule.kind == kind)
         due_value = literal(due, UserSchedule.due_at.type)
         chosen = select(User.id, literal(kind), cast(null(), SmallInteger), due_value)
@@ -117,10 +124,10 @@ async def retime(services: Services, session: AsyncSession, now: datetime) -> in
     ``schedule_defaults`` records the default the rows were computed with, so this reads
     one small table unless the default changed; then one grouped read of the waiting rows
     and one UPDATE per (zone, pending instant) that moves, in the caller's transaction."""
-    moved, applied = 0, await schedules.applied_defaults(session)
+    moved, applied = 0, await applied_defaults(session)
     for kind in times.KINDS:
         at = times.time_of(services, kind, None)
-        minute = schedules.minute_of(at)
+        minute = minute_of(at)
         if applied.get(kind) == minute:
             continue
         pending = (
@@ -135,10 +142,10 @@ async def retime(services: Services, session: AsyncSession, now: datetime) -> in
         )
         for zone_name, due_at in (await session.execute(pending)).all():
             tz = times.zone(services, zone_name)
-            target = schedules.occurrence(due_at.astimezone(tz).date(), at, tz)
+            target = occurrence(due_at.astimezone(tz).date(), at, tz)
             if target != due_at:
-                moved += await schedules.move(session, kind, zone_name, due_at, target)
-        await schedules.record_default(session, kind, minute)
+                moved += await move(session, kind, zone_name, due_at, target)
+        await record_default(session, kind, minute)
     return moved
 
 
@@ -200,10 +207,10 @@ async def _advance(
         key = (due.zone, due.minute)
         if key not in following:
             at: time = times.time_of(services, kind, due.minute)
-            following[key] = schedules.next_occurrence(at, times.zone(services, due.zone), now)
+            following[key] = next_occurrence(at, times.zone(services, due.zone), now)
         groups[following[key]].append(due.user_id)
     for instant, user_ids in groups.items():
-        await schedules.advance(session, kind, user_ids, instant)
+        await advance(session, kind, user_ids, instant)
 
 
 async def _missions(services: Services, session: AsyncSession, due: Sequence[Due]) -> int:

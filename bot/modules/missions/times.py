@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.jobs import DailyAt
-from bot.core.kernel.events import UserZoneChanged
-from bot.core.people import user_times as schedules
-from bot.core.people import users, zones
+from bot.core.kernel import UserZoneChanged
+from bot.core.people import next_occurrence, plan, rows_of, wall_time, zone_for, zone_of
 
 MISSION, STREAK_RISK = "mission", "streak_risk"
 KINDS = (MISSION, STREAK_RISK)
@@ -50,16 +49,16 @@ def default_mission_time(services: Services) -> time:
 def time_of(services: Services, kind: str, minute: int | None) -> time:
     """The local time a row stands for (its own minute, else the kind's default)."""
     if minute is not None:
-        return schedules.wall_time(minute)
+        return wall_time(minute)
     return default_mission_time(services) if kind == MISSION else STREAK_RISK_AT
 
 
 def zone(services: Services, stored: str | None) -> tzinfo:
-    return zones.zone_of(stored, services.settings.tz)
+    return zone_of(stored, services.settings.tz)
 
 
 async def user_zone(services: Services, session: AsyncSession, user_id: int) -> tzinfo:
-    return await users.zone_for(session, user_id, services.settings.tz)
+    return await zone_for(session, user_id, services.settings.tz)
 
 
 async def user_day(services: Services, session: AsyncSession, user_id: int) -> date:
@@ -76,13 +75,13 @@ async def reschedule(
     """Recompute every row of the user from now, in their zone; ``mission_minute`` sets
     their mission time (None: the default; :data:`KEEP`: unchanged)."""
     tz, now = await user_zone(services, session, user_id), services.clock.now()
-    kept = {row.kind: row.minute for row in await schedules.rows_of(session, user_id)}
+    kept = {row.kind: row.minute for row in await rows_of(session, user_id)}
     for kind in KINDS:
         minute = kept.get(kind)
         if kind == MISSION and mission_minute != KEEP:
             minute = mission_minute
-        due = schedules.next_occurrence(time_of(services, kind, minute), tz, now)
-        await schedules.plan(session, user_id, kind, minute, due)
+        due = next_occurrence(time_of(services, kind, minute), tz, now)
+        await plan(session, user_id, kind, minute, due)
 
 
 class ZoneFollower:

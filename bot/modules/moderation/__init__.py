@@ -8,12 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import MessageHandler, filters
 
 from bot.core.context import Services
-from bot.core.kernel.events import MessageDelivered, MessageKind
-from bot.core.kernel.settings import Settings
-from bot.core.kernel.uow import UnitOfWork
+from bot.core.kernel import MessageDelivered, MessageKind, Settings, UnitOfWork
 from bot.core.module import Module, On, Routed, Stage
-from bot.core.people.i18n import N_, _
-from bot.core.telegram.commands import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
+from bot.core.people import N_, _
+from bot.core.telegram import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
 from bot.modules.moderation import cards, direct, handlers, records, review, service
 from bot.modules.moderation.jobs import JOBS

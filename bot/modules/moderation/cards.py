@@ -16,10 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.kernel.clock import local_time
-from bot.core.kernel.events import MessageKind
-from bot.core.people.i18n import N_, _
-from bot.core.people.languages import speaking_to
+from bot.core.kernel import MessageKind, local_time
+from bot.core.people import N_, _, speaking_to
 from bot.modules.moderation.models import ReviewCard, State, Submission
 
 PREFIX = "mod"

@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.core.kernel.settings import ModerationSettings
-from bot.core.people.i18n import _, ngettext
+from bot.core.kernel import ModerationSettings
+from bot.core.people import _, ngettext
 
 # Cyrillic and Greek letters that look like Latin ones (after case folding).
 _LOOKALIKES = str.maketrans(

@@ -19,8 +19,8 @@ from telegram.ext import filters
 
 from bot.core.context import BotContext, Services
 from bot.core.delivery import Category, Priority
-from bot.core.kernel.logging import get_logger
-from bot.core.people.i18n import _
+from bot.core.kernel import get_logger
+from bot.core.people import _
 from bot.modules.moderation import drafts, service
 from bot.modules.moderation.models import State, Submission
 

@@ -9,8 +9,8 @@ from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
-from bot.core.kernel.logging import get_logger
-from bot.core.people.i18n import N_, _
+from bot.core.kernel import get_logger
+from bot.core.people import N_, _
 from bot.modules.moderation import cards, direct, drafts, service
 from bot.modules.moderation.checks import Draft
 from bot.modules.moderation.models import State

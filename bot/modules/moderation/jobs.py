@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec
-from bot.core.people.i18n import _, ngettext
-from bot.core.people.languages import speaking_to
+from bot.core.people import _, ngettext, speaking_to
 from bot.modules.moderation.cards import local, reviewers, to_reviewer
 from bot.modules.moderation.models import State, Submission
 

@@ -8,7 +8,7 @@ from statistics import median
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.retention import Purger, PurgeRequest, delete_in_batches
+from bot.core.kernel import Purger, PurgeRequest, delete_in_batches
 from bot.modules.moderation.models import FINAL, ReviewCard, State, Submission
 
 DECIDED_BY_PEOPLE = (State.APPROVED, State.REJECTED, State.SCHEDULED, State.PUBLISHED)

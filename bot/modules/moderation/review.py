@@ -10,8 +10,8 @@ from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
-from bot.core.kernel.logging import get_logger
-from bot.core.people.i18n import N_, _, ngettext
+from bot.core.kernel import get_logger
+from bot.core.people import N_, _, ngettext
 from bot.modules.moderation import cards, direct, service, timing
 from bot.modules.moderation.models import State, Submission
 

@@ -14,11 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.db import rowcount
-from bot.core.kernel.events import Event
-from bot.core.kernel.settings import ModerationSettings
-from bot.core.kernel.uow import UnitOfWork
-from bot.core.people.i18n import _
+from bot.core.kernel import Event, ModerationSettings, UnitOfWork, rowcount
+from bot.core.people import _
 from bot.modules.moderation import checks
 from bot.modules.moderation.events import (
     AuthorBanned,

@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.people.i18n import _
+from bot.core.people import _
 
 MAX_AHEAD = timedelta(days=30)
 _RELATIVE = re.compile(r"^\+(\d{1,5})([mhd])$")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.core.context import App, Services
-from bot.core.kernel.tasks import cancel_and_wait
+from bot.core.kernel import cancel_and_wait
 from bot.core.module import Module
 from bot.modules.monitoring.jobchecks import mark_started
 from bot.modules.monitoring.jobs import SPECS

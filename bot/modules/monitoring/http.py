@@ -15,9 +15,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.core.context import App, Services
-from bot.core.delivery.backlog import pending_count
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.metrics import exposition
+from bot.core.delivery import pending_count
+from bot.core.kernel import exposition, get_logger
 
 log = get_logger(__name__)
 

@@ -13,10 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.jobs import store
-from bot.core.jobs.fire_times import first_fire, next_fire
-from bot.core.jobs.models import JobRun, RunStatus
-from bot.core.people.i18n import _, ngettext
+from bot.core.jobs import JobRun, RunStatus, first_fire, next_fire, paused_jobs
+from bot.core.people import _, ngettext
 from bot.modules.monitoring.service import Findings, State
 
 STARTED_KEY = "monitoring:started"
@@ -64,7 +62,7 @@ async def check_missed_slots(services: Services, now: datetime, state: State) ->
     since = max(started, now - LOOK_BACK)
     findings: Findings = {}
     async with services.db.session() as session:
-        paused = await store.paused_jobs(session)
+        paused = await paused_jobs(session)
         for spec in services.jobs:
             if not services.jobs.enabled(spec.name) or spec.name in paused:
                 continue

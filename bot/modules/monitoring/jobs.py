@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
-from bot.core.people.i18n import _
+from bot.core.people import _
 from bot.modules.monitoring import service
 from bot.modules.monitoring.jobchecks import check_missed_slots, check_stuck_jobs
 

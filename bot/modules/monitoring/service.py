@@ -18,10 +18,9 @@ from sqlalchemy import select
 
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
-from bot.core.delivery.backlog import pending_count
-from bot.core.kernel.logging import get_logger
-from bot.core.people.formatting import duration
-from bot.core.people.i18n import _, ngettext
+from bot.core.delivery import pending_count
+from bot.core.kernel import get_logger
+from bot.core.people import _, duration, ngettext
 from bot.modules.monitoring.models import Incident
 
 log = get_logger(__name__)

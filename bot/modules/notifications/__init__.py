@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.core.context import Services
 from bot.core.module import Module
-from bot.core.people.i18n import N_
-from bot.core.telegram.commands import Command
+from bot.core.people import N_
+from bot.core.telegram import Command
 from bot.modules.notifications import handlers
 from bot.modules.notifications.service import PreferencesPolicy
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.context import BotContext
-from bot.core.people import users
-from bot.core.people.i18n import N_, _, pgettext
+from bot.core.people import N_, _, pgettext, timezone_of
 from bot.modules.notifications import service
 from bot.modules.notifications.models import NotificationPrefs
 
@@ -45,7 +44,7 @@ async def show(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         prefs = await service.get(session, user.id)
-        zone = await users.timezone_of(session, user.id) or services.settings.timezone
+        zone = await timezone_of(session, user.id) or services.settings.timezone
     text, markup = render(prefs, zone)
     await message.reply_text(text, reply_markup=markup)
 
@@ -62,7 +61,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         prefs = await service.toggle(session, query.from_user.id, field)
-        zone = await users.timezone_of(session, query.from_user.id) or services.settings.timezone
+        zone = await timezone_of(session, query.from_user.id) or services.settings.timezone
     text, markup = render(prefs, zone)
     await query.answer(f"{_(service.LABELS[field])}: {_state(bool(getattr(prefs, field)))}")
     await query.edit_message_text(text, reply_markup=markup)
@@ -84,7 +83,7 @@ async def quiet(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         await service.set_quiet(session, user.id, window)
-        zone = await users.timezone_of(session, user.id) or services.settings.timezone
+        zone = await timezone_of(session, user.id) or services.settings.timezone
     if window is None:
         await message.reply_text(_("Quiet hours are off."))
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, SmallInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base
+from bot.core.kernel import Base
 
 
 class NotificationPrefs(Base):

@@ -16,12 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.delivery import Candidate, Category, Decision, DeliveryPolicy
-from bot.core.delivery.categories import optional
-from bot.core.kernel.db import get_or_insert
-from bot.core.people import zones
-from bot.core.people.i18n import N_
-from bot.core.people.users import User
+from bot.core.delivery import Candidate, Category, Decision, DeliveryPolicy, optional
+from bot.core.kernel import get_or_insert
+from bot.core.people import N_, User, zone_of
 from bot.modules.notifications.models import NotificationPrefs
 
 # Optional message category -> the preference that mutes it (transactional ones,
@@ -159,5 +156,5 @@ class PreferencesPolicy(DeliveryPolicy):
             return Decision(send=False)
         if prefs.quiet_start is None or prefs.quiet_end is None:
             return Decision(send=True)
-        tz = zones.zone_of(zone, self.tz)
+        tz = zone_of(zone, self.tz)
         return Decision(True, window_end(now, prefs.quiet_start, prefs.quiet_end, tz))

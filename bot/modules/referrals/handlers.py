@@ -6,8 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.core.context import BotContext, Services
-from bot.core.people.formatting import number
-from bot.core.people.i18n import _
+from bot.core.people import _, number
 from bot.modules.missions.events import MissionCompleted
 from bot.modules.referrals import service
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec
-from bot.core.people.i18n import ngettext
+from bot.core.people import ngettext
 from bot.modules.referrals import service
 
 BATCH = 200

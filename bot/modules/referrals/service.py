@@ -21,11 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
-from bot.core.kernel.db import dialect_insert, rowcount
-from bot.core.kernel.uow import UnitOfWork
-from bot.core.people.formatting import number
-from bot.core.people.i18n import _, ngettext
-from bot.core.people.users import User, count_invited
+from bot.core.kernel import UnitOfWork, dialect_insert, rowcount
+from bot.core.people import User, _, count_invited, ngettext, number
 from bot.modules.referrals.events import ReferralRewarded
 from bot.modules.referrals.models import ReferralReward
 

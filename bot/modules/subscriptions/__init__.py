@@ -15,9 +15,9 @@ from telegram.ext import (
 
 from bot.core.context import Services
 from bot.core.module import Module, Routed
-from bot.core.people.i18n import N_
+from bot.core.people import N_
 from bot.core.stats import as_of
-from bot.core.telegram.commands import Command
+from bot.core.telegram import Command
 from bot.modules.subscriptions import handlers, service
 from bot.modules.subscriptions.jobs import JOBS
 

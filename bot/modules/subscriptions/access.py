@@ -16,9 +16,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.core.context import Services
 from bot.core.delivery import Category
-from bot.core.kernel.logging import get_logger
-from bot.core.people import users
-from bot.core.people.i18n import _
+from bot.core.kernel import get_logger
+from bot.core.people import _, zone_for
 from bot.modules.subscriptions import charges, links, service
 from bot.modules.subscriptions.events import SubscriptionExpired, SubscriptionGranted
 
@@ -103,7 +102,7 @@ async def _record_grant(
         await service.record_link(
             session, link=link, user_id=user_id, expires_at=expires_at, now=now
         )
-        tz = await users.zone_for(session, user_id, services.settings.tz)
+        tz = await zone_for(session, user_id, services.settings.tz)
         await service.tell(
             services.outbox,
             session,

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel.db import dialect_insert, rowcount
+from bot.core.kernel import dialect_insert, rowcount
 from bot.modules.subscriptions import payments
 from bot.modules.subscriptions.models import ChargeState, StarPayment
 

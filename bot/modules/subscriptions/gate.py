@@ -14,7 +14,7 @@ from telegram import Bot, ChatMember
 from telegram.error import TelegramError
 
 from bot.core.context import Services
-from bot.core.kernel.logging import get_logger
+from bot.core.kernel import get_logger
 from bot.modules.subscriptions import links, service
 
 log = get_logger(__name__)

@@ -8,11 +8,8 @@ import re
 from telegram import LabeledPrice, Update
 
 from bot.core.context import BotContext
-from bot.core.kernel.logging import get_logger
-from bot.core.kernel.parse import USER_ID_MAX, ascii_int
-from bot.core.people import users
-from bot.core.people.formatting import number
-from bot.core.people.i18n import N_, _, ngettext
+from bot.core.kernel import USER_ID_MAX, ascii_int, get_logger
+from bot.core.people import N_, _, ngettext, number, zone_for
 from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
 
 log = get_logger(__name__)
@@ -95,7 +92,7 @@ async def status(update: Update, context: BotContext) -> None:
     now = services.clock.now()
     async with services.db.session() as session:
         sub = await service.get(session, user.id)
-        tz = await users.zone_for(session, user.id, services.settings.tz)
+        tz = await zone_for(session, user.id, services.settings.tz)
     if sub is not None and sub.status == "active" and sub.ends_at > now:
         text = _("Your VIP subscription is active until {ends}.")
     elif sub is not None:

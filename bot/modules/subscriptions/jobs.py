@@ -9,8 +9,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
-from bot.core.people import users
-from bot.core.people.i18n import _
+from bot.core.people import _, zone_for
 from bot.modules.subscriptions import access, service, settle
 
 BATCH = 500
@@ -26,7 +25,7 @@ async def remind(ctx: JobContext[Services]) -> str:
             for sub in await service.due_reminders(session, threshold, window, now):
                 if not await service.claim_reminder(session, sub, threshold, now):
                     continue
-                tz = await users.zone_for(session, sub.user_id, services.settings.tz)
+                tz = await zone_for(session, sub.user_id, services.settings.tz)
                 sent[threshold] += await service.tell(
                     services.outbox,
                     session,

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel.db import Base, UTCDateTime
+from bot.core.kernel import Base, UTCDateTime
 
 
 class SubscriptionStatus(StrEnum):

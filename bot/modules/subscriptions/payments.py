@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.kernel.parse import USER_ID_MAX, ascii_int
-from bot.core.people.i18n import _
+from bot.core.kernel import USER_ID_MAX, ascii_int
+from bot.core.people import _
 
 CURRENCY = "XTR"  # Telegram Stars
 # The largest offer a payload may name (VIP_STARS_DAYS and VIP_STARS_PRICE stay within them).

@@ -18,10 +18,8 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.core.context import Services
 from bot.core.delivery import Category
-from bot.core.kernel.logging import get_logger
-from bot.core.people import users
-from bot.core.people.formatting import number
-from bot.core.people.i18n import _
+from bot.core.kernel import get_logger
+from bot.core.people import _, number, zone_for
 from bot.modules.subscriptions import access, charges, service
 from bot.modules.subscriptions.events import SubscriptionExpired
 from bot.modules.subscriptions.models import ChargeState, StarPayment
@@ -89,7 +87,7 @@ async def _record(services: Services, row: StarPayment) -> Refunded | None:
             seen = current.state
         done = await _take_back(session, row, now) if seen == ChargeState.GRANTED else None
         done = done or Refunded(None, ended=False)
-        tz = await users.zone_for(session, row.user_id, services.settings.tz)
+        tz = await zone_for(session, row.user_id, services.settings.tz)
         await service.tell(
             services.outbox,
             session,

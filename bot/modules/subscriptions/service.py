@@ -18,11 +18,8 @@ from sqlalchemy import String, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Outbox, Priority
-from bot.core.kernel.db import dialect_insert, rowcount
-from bot.core.kernel.retention import PurgeRequest, delete_in_batches
-from bot.core.people import formatting
-from bot.core.people.i18n import _
-from bot.core.people.users import User
+from bot.core.kernel import PurgeRequest, delete_in_batches, dialect_insert, rowcount
+from bot.core.people import User, _, moment
 from bot.modules.subscriptions.models import InviteLink, Subscription, SubscriptionStatus
 
 MAX_DURATION = timedelta(days=3650)
@@ -62,7 +59,7 @@ class Grant:
 def local(at: datetime, tz: tzinfo) -> str:
     """A date and time in ``tz`` (the reader's zone, or the bot's for admins' views), written
     the reader's way, with the zone's name."""
-    return f"{formatting.moment(at, tz)} {at.astimezone(tz):%Z}"
+    return f"{moment(at, tz)} {at.astimezone(tz):%Z}"
 
 
 async def user_exists(session: AsyncSession, user_id: int) -> bool:

@@ -18,9 +18,8 @@ from telegram.error import TelegramError
 
 from bot.core.alerts import Text, alert_admins
 from bot.core.context import Services
-from bot.core.kernel.logging import get_logger
-from bot.core.people import users
-from bot.core.people.i18n import _, speaking
+from bot.core.kernel import get_logger
+from bot.core.people import _, speaking, zone_for
 from bot.modules.subscriptions import access, charges, service
 from bot.modules.subscriptions.charges import Charge
 from bot.modules.subscriptions.models import ChargeState
@@ -83,7 +82,7 @@ async def _grant_now(services: Services, bot: Bot, charge: Charge) -> str | None
     if outcome is None:
         return None  # a concurrent try granted it and told the user
     async with services.db.session() as session:
-        tz = await users.zone_for(session, charge.user_id, services.settings.tz)
+        tz = await zone_for(session, charge.user_id, services.settings.tz)
     ends = service.local(outcome.grant.ends_at, tz)
     return _("Thank you! VIP until {ends}; your invite link follows.").format(ends=ends)
 

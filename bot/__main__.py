@@ -13,9 +13,9 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.core.context import App, services_of
-from bot.core.jobs.fire_times import describe
-from bot.core.kernel.logging import configure_logging, get_logger
-from bot.core.kernel.settings import ConfigError, Settings, load_settings
+from bot.core.jobs import describe
+from bot.core.kernel import configure_logging, get_logger
+from bot.core.kernel import ConfigError, Settings, load_settings
 
 log = get_logger("bot.cli")
 
@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_check(online: bool) -> int:
     """Every mistake at once, one line each (exit 2); warnings for keys nothing reads."""
     from bot.app import build_application
-    from bot.core.kernel.settings import read_settings, unknown_keys
+    from bot.core.kernel import read_settings, unknown_keys
     from bot.core.telegram.preflight import token_problems
 
     settings, errors = read_settings()
@@ -96,7 +96,7 @@ def _describe(app: Any, settings: Settings) -> None:
 
 
 def cmd_db(settings: Settings) -> int:
-    from bot.core.kernel.db import ensure_sqlite_directory
+    from bot.core.kernel import ensure_sqlite_directory
     from bot.core.kernel.migrate import upgrade_and_describe
 
     ensure_sqlite_directory(settings.database_url)

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from bot.core.ratelimit.backend import Window
+from bot.core.ratelimit import Window
 
 # At most ``limit`` events in any ``period`` seconds: the rate limiter's own kind of window.
 SlidingWindow = Window

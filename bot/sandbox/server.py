@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.delivery.split import MAX_CAPTION, MAX_TEXT, utf16_len
+from bot.core.delivery import MAX_CAPTION, MAX_TEXT, utf16_len
 from bot.sandbox.flood import FloodGate, FloodLimits
 from bot.sandbox.webhook import WebhookDelivery
 from bot.sandbox.world import BOT_ID, JSON, PollConflict, SentMessage, World, bot_user

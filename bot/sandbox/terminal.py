@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.app import build_application
-from bot.core.kernel.settings import Settings
+from bot.core.kernel import Settings
 from bot.core.lifecycle import serving
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.world import SentMessage, World

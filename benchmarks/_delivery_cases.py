@@ -39,6 +39,7 @@ from bot.core.kernel.settings import Settings
 from bot.core.lifecycle import serving
 from bot.modules.broadcast import service as broadcast
 from bot.sandbox import FloodLimits, SandboxServer, SentMessage
+from bot.settings import CompanionSettings
 
 ADMIN = 1
 TOKEN = "123456:BENCH-token"
@@ -50,7 +51,7 @@ Result = dict[str, Any]
 # -- helpers --------------------------------------------------------------------------
 def settings_for(folder: Path, base_url: str, **extra: Any) -> Settings:
     """Settings isolated from the environment, on ``folder/bench.sqlite3``."""
-    return Settings(
+    return CompanionSettings(
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{folder}/bench.sqlite3",
         telegram_api_base_url=base_url,

@@ -17,8 +17,8 @@ from pathlib import Path
 from bot.app import build_application
 from bot.core.context import services_of
 from bot.core.kernel.logging import configure_logging
-from bot.core.kernel.settings import Settings
 from bot.core.lifecycle import serving
+from bot.settings import CompanionSettings
 
 SETTLE = 10.0  # seconds after the start, as the idle figure of ``benchmarks/lean.py``
 
@@ -32,7 +32,7 @@ def _rss_mb() -> float:
 
 async def main(base_url: str, folder: str) -> dict[str, object]:
     configure_logging("WARNING")
-    settings = Settings(  # type: ignore[call-arg]
+    settings = CompanionSettings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{folder}/lean.sqlite3",
         telegram_api_base_url=base_url,

@@ -55,9 +55,9 @@ def _rss_mb() -> float:
 
 
 def _settings(db: str) -> Any:
-    from bot.core.kernel.settings import Settings
+    from bot.settings import CompanionSettings
 
-    return Settings(  # type: ignore[call-arg]
+    return CompanionSettings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{db}",
         bot_token="123456:BENCH",

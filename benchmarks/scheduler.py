@@ -23,8 +23,8 @@ from bot.app import build_application, build_services
 from bot.core.context import App, BotContext, Services, services_of
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.kernel.migrate import upgrade
-from bot.core.kernel.settings import Settings
 from bot.sandbox import SandboxServer
+from bot.settings import CompanionSettings
 
 RUNS = 1000
 SPACING = 0.01  # seconds between due times: 100 runs a second
@@ -104,7 +104,7 @@ async def _warm_up(services: Services) -> None:
 
 
 def _build(folder: Path, base_url: str) -> App:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = CompanionSettings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{folder}/bench.sqlite3",
         telegram_api_base_url=base_url,

@@ -14,8 +14,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.core.context import App, services_of
 from bot.core.jobs import describe
-from bot.core.kernel import configure_logging, get_logger
-from bot.core.kernel import ConfigError, Settings, load_settings
+from bot.core.kernel import ConfigError, Settings, configure_logging, get_logger, load_settings
 
 log = get_logger("bot.cli")
 
@@ -49,10 +48,11 @@ def cmd_check(online: bool) -> int:
     from bot.app import build_application
     from bot.core.kernel import read_settings, unknown_keys
     from bot.core.telegram.preflight import token_problems
+    from bot.settings import CompanionSettings
 
-    settings, errors = read_settings()
+    settings, errors = read_settings(CompanionSettings)
     configure_logging(settings.log_level, settings.log_format, settings.secrets())
-    for warning in unknown_keys():
+    for warning in unknown_keys(CompanionSettings):
         print(f"warning: {warning}", file=sys.stderr)
     errors += token_problems(settings)
     try:
@@ -181,8 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"configuration error:\n{exc}", file=sys.stderr)
             return 2
+    from bot.settings import CompanionSettings  # every module's settings, composed
+
     try:
-        settings = load_settings()
+        settings = load_settings(CompanionSettings)
     except ConfigError as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)
         return 2

@@ -23,6 +23,7 @@ from bot.core.kernel.migrate import upgrade
 from bot.core.kernel.settings import Settings
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
+from bot.settings import CompanionSettings
 from tests.helpers.owned import dispose_owned
 from tests.helpers.servers import RedisServer
 
@@ -87,7 +88,7 @@ def database_url(tmp_path: Path) -> str:
     return make_url(_Backend.server_url).set(database=name).render_as_string(hide_password=False)
 
 
-def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def make_settings(tmp_path: Path, **overrides: Any) -> CompanionSettings:
     """Settings isolated from the environment and `.env`, on a database in ``tmp_path``."""
     values: dict[str, Any] = {
         "database_url": database_url(tmp_path),
@@ -96,7 +97,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "media_dir": tmp_path / "media",
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return CompanionSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,7 @@ from telegram.ext import Application, ExtBot
 
 from bot.core.context import SERVICES, BotContext, Services, services_of
 from bot.core.lifecycle import STOP_HOOKS_RAN, post_stop
-from bot.core.telegram import database_unreachable
-from bot.core.telegram import Handlers, Step, run
+from bot.core.telegram import Handlers, Step, database_unreachable, run
 
 
 class CompanionApplication(

@@ -13,15 +13,11 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.core.delivery import Outbox
-from bot.core.delivery import Posting
-from bot.core.jobs import JobRegistry
-from bot.core.jobs import JobRunner
-from bot.core.kernel import Kernel
-from bot.core.kernel import PurgerRegistry
+from bot.core.delivery import Outbox, Posting
+from bot.core.jobs import JobRegistry, JobRunner
+from bot.core.kernel import Kernel, PurgerRegistry
 from bot.core.stats import StatsRegistry
-from bot.core.telegram import CommandCatalog
-from bot.core.telegram import Intake
+from bot.core.telegram import CommandCatalog, Intake
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
 

@@ -16,11 +16,14 @@ from contextlib import asynccontextmanager
 
 from bot.core.cluster import LeaseKeeper
 from bot.core.context import App, Services, services_of
-from bot.core.kernel import get_logger
-from bot.core.kernel import cancel_and_wait
-from bot.core.telegram import Intake, LeaderPolling, Webhook
-from bot.core.telegram import publish_command_menu
-from bot.core.telegram import used_update_types
+from bot.core.kernel import cancel_and_wait, get_logger
+from bot.core.telegram import (
+    Intake,
+    LeaderPolling,
+    Webhook,
+    publish_command_menu,
+    used_update_types,
+)
 
 log = get_logger(__name__)
 

@@ -24,8 +24,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.core.delivery import DeliveryPolicy
 from bot.core.jobs import JobSpec
-from bot.core.kernel import E, EventBus, Handler, TxHandler
-from bot.core.kernel import Purger
+from bot.core.kernel import ConfigError, E, EventBus, Handler, Purger, Settings, TxHandler
 from bot.core.stats import StatsProvider
 from bot.core.telegram import Callback, Command
 
@@ -109,10 +108,19 @@ class Module:
     purgers: Mapping[str, Purger] = field(default_factory=dict)
     stats: Sequence[StatsProvider] = ()
     policy: DeliveryPolicy | None = None
+    # The module's own settings (``bot/modules/<name>/settings.py``, a subclass of the
+    # kernel's), which the application's settings must compose (``bot/settings.py``).
+    settings: type[Settings] | None = None
 
 
 def wire(app: App, services: Services, module: Module) -> None:
-    """Add what ``module`` declares to the application and to the services' registries."""
+    """Add what ``module`` declares to the application and to the services' registries;
+    :class:`ConfigError` when the application's settings lack the module's."""
+    if module.settings is not None and not isinstance(services.settings, module.settings):
+        raise ConfigError(
+            f"module {module.name}: {type(services.settings).__name__} does not compose "
+            f"{module.settings.__name__} (bot/settings.py)"
+        )
     services.commands.register(app, *module.commands)
     for prefix, callback in module.buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=f"^{re.escape(prefix)}"))

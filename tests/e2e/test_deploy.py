@@ -63,7 +63,10 @@ async def test_install_script_gives_a_unit_that_verifies_and_a_working_bot(tmp_p
 
     (home / ".env").write_text("LOG_FORMAT=console\n")
     clean = {k: v for k, v in env.items() if k not in ("LOG_FORMAT", "BOT_TOKEN", "DATABASE_URL")}
-    show = "from bot.core.kernel.settings import load_settings; print(load_settings().log_format)"
+    show = (
+        "from bot.core.kernel import load_settings; from bot.settings import CompanionSettings; "
+        "print(load_settings(CompanionSettings).log_format)"
+    )
     code, out = await _run(str(python), "-c", show, cwd=home, env={**clean, "LOG_FORMAT": "json"})
     assert (code, out.strip()) == (0, "json")
     code, out = await _run(str(python), "-m", "bot", "check", cwd=home, env=clean)

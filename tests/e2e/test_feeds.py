@@ -12,9 +12,9 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.core.kernel.clock import Clock, ManualClock
-from bot.core.kernel.settings import FeedSource
 from bot.modules.content.feeds import FeedError
 from bot.modules.content.models import Post
+from bot.modules.content.settings import ContentSettings, FeedSource
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness
@@ -151,6 +151,6 @@ async def test_runjob_import_reports_the_source(
     h = await importer(harness_factory, [good], clock=clock)
     done = await answer(h, ADMIN, "/runjob content.import_feed", "news: backup")
     assert "(primary unreachable (ClientConnectorError)), 2 new of 2" in done
-    h.services.settings.feeds = [FeedSource(**dead)]
+    h.services.settings.of(ContentSettings).feeds = [FeedSource(**dead)]
     clock.advance(1)  # a new manual slot
     await answer(h, ADMIN, "/runjob content.import_feed", "dead: primary HTTP 404; no backup URL")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.kernel.settings import ConfigError, load_settings
+from bot.settings import CompanionSettings
 
 
 def test_stale_threshold_below_three_heartbeats_is_refused(
@@ -17,7 +18,7 @@ def test_stale_threshold_below_three_heartbeats_is_refused(
     monkeypatch.setenv("INSTANCE_HEARTBEAT_SECONDS", "2")
     monkeypatch.setenv("INSTANCE_STALE_SECONDS", "5")
     with pytest.raises(ConfigError) as caught:
-        load_settings()
+        load_settings(CompanionSettings)
     assert "INSTANCE_STALE_SECONDS: must be at least 3 heartbeats" in str(caught.value)
 
 
@@ -26,5 +27,5 @@ def test_default_heartbeat_settings_are_accepted(
 ) -> None:
     """The defaults: a heartbeat every second, presumed dead after five."""
     monkeypatch.chdir(tmp_path)
-    settings = load_settings()
+    settings = load_settings(CompanionSettings)
     assert (settings.instance_heartbeat_seconds, settings.instance_stale_seconds) == (1.0, 5.0)

@@ -333,10 +333,9 @@ async def test_two_sweeps_at_once_queue_each_mission_once(bot: Bot) -> None:
 
 
 def _restarted(bot: Bot, tmp_path: Path, mission_time: str) -> Bot:
-    """The same database and clock, started again with ``missions.send_daily`` (the default
-    mission time) moved to ``mission_time``."""
-    jobs = {"missions.send_daily": {"schedule": f"daily {mission_time}"}}
-    settings = make_settings(tmp_path, timezone="Europe/Kyiv", jobs=jobs)
+    """The same database and clock, started again with the default mission time
+    (``MISSION_TIME``) moved to ``mission_time``."""
+    settings = make_settings(tmp_path, timezone="Europe/Kyiv", mission_time=mission_time)
     app = build_application(settings, clock=bot.clock)
     return Bot(app, own(services_of(app)), bot.clock)
 

@@ -12,7 +12,8 @@ from bot.core.jobs.args import ArgsError, parse_args
 from bot.core.jobs.registry import override_key
 from bot.core.jobs.runner import backoff
 from bot.core.jobs.spec import RetryPolicy
-from bot.core.kernel.settings import ConfigError, JobOverride, Settings
+from bot.core.kernel.settings import ConfigError, JobOverride
+from bot.settings import CompanionSettings
 
 
 async def noop(ctx: JobContext[Services]) -> str:
@@ -48,7 +49,7 @@ def test_override_changes_schedule_and_disables() -> None:
 def test_env_overrides_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     """The environment form maps to the job name with dots as underscores."""
     monkeypatch.setenv("JOBS__MISSIONS_SEND_DAILY__SCHEDULE", "0 9 * * *")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = CompanionSettings(_env_file=None)  # type: ignore[call-arg]
     jobs = registry(DAILY)
     jobs.configure(settings.jobs, settings.timezone)
     spec = jobs.get("missions.send_daily")
@@ -121,3 +122,18 @@ def test_backoff_grows_and_caps() -> None:
     policy = RetryPolicy(attempts=10, base_delay=2, max_delay=10, jitter=0)
     rng = random.Random(1)
     assert [backoff(policy, n, rng) for n in (1, 2, 3, 4)] == [2, 4, 8, 10]
+
+
+def test_a_schedule_for_a_job_run_only_by_hand_is_refused() -> None:
+    """A manual job has no schedule to change: the override is an error, not ignored."""
+    manual = JobSpec("missions.send_daily", noop, DailyAt(time(9, 0)), manual=True)
+    jobs = registry(manual)
+    with pytest.raises(ConfigError) as raised:
+        jobs.configure({"missions_send_daily": JobOverride(schedule="0 8 * * *")}, "UTC")
+    assert str(raised.value) == (
+        "JOBS__MISSIONS_SEND_DAILY__SCHEDULE: missions.send_daily runs only by /runjob; "
+        "it has no schedule"
+    )
+    jobs.configure({"missions_send_daily": JobOverride(timeout=30)}, "UTC")  # the rest applies
+    spec = jobs.get("missions.send_daily")
+    assert spec is not None and spec.timeout == 30

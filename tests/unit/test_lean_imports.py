@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _SCRIPT = """
 import json, sys
-from bot.core.kernel.settings import Settings
-settings = Settings(
+from bot.settings import CompanionSettings
+settings = CompanionSettings(
     _env_file=None, database_url=sys.argv[1], bot_token="123456:LEAN", **json.loads(sys.argv[2])
 )
 import bot.__main__, bot.core.kernel.migrate  # the command line of `run`, its migration check

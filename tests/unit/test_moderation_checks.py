@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.core.kernel.settings import ModerationSettings
 from bot.modules.moderation.checks import (
     Draft,
     History,
@@ -16,10 +15,9 @@ from bot.modules.moderation.checks import (
     content_hash,
     normalise,
 )
+from bot.modules.moderation.settings import ModerationRules
 
-RULES = ModerationSettings(
-    blocked_words=["casino", "free money"], blocked_patterns=[r"\bbuy\s+now\b"]
-)
+RULES = ModerationRules(blocked_words=["casino", "free money"], blocked_patterns=[r"\bbuy\s+now\b"])
 # Characters a user can write a Latin letter with: upper case, full width, Cyrillic lookalikes.
 _VARIANTS = {
     "a": "aAａＡа",
@@ -101,7 +99,7 @@ def test_media_rules() -> None:
 
 def test_history_rules() -> None:
     """Duplicates, the pending quota and the daily quota, in that order."""
-    rules = ModerationSettings(max_pending_per_author=2, max_per_day=3)
+    rules = ModerationRules(max_pending_per_author=2, max_per_day=3)
     assert check_history(History(0, 0, False), rules).ok
     assert "before" in check_history(History(0, 0, True), rules).reason
     assert "waiting" in check_history(History(2, 2, False), rules).reason
@@ -110,7 +108,7 @@ def test_history_rules() -> None:
 
 def test_links_may_be_allowed() -> None:
     """MODERATION__ALLOW_LINKS=true lets links through."""
-    assert check_content(_text("https://example.com"), ModerationSettings(allow_links=True)).ok
+    assert check_content(_text("https://example.com"), ModerationRules(allow_links=True)).ok
 
 
 @pytest.mark.parametrize(
@@ -126,4 +124,4 @@ def test_links_may_be_allowed() -> None:
 def test_bad_settings_are_refused(values: dict[str, object]) -> None:
     """`check` fails on a bad regex, no reasons, an unknown media type, limits above Telegram's."""
     with pytest.raises(ValidationError):
-        ModerationSettings.model_validate(values)
+        ModerationRules.model_validate(values)

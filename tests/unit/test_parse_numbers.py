@@ -7,11 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.kernel.parse import ID_MAX, SERIAL_MAX, USER_ID_MAX, ascii_int
-from bot.core.kernel.settings import ConfigError, Settings
+from bot.core.kernel.settings import ConfigError
 from bot.core.people.users import parse_referrer
 from bot.modules.missions.catalogue import InvalidMission, NewMission, parse_new_mission
 from bot.modules.missions.render import done_keyboard, parse_done
 from bot.modules.subscriptions.payments import Offer, PaymentError, parse_payload
+from bot.settings import CompanionSettings
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 UNICODE_DIGITS = ["²", "¹²", "١٢", "١", "３０", "߁", "𝟙", "৩", "Ⅻ", "½"]
@@ -157,4 +158,4 @@ def test_addmission_bad_points(points: str) -> None:
 def test_admin_ids_setting_takes_ascii_digits_only(ids: str) -> None:
     """ADMIN_IDS with non-ASCII digits is a configuration error, not admin 12."""
     with pytest.raises((ConfigError, ValueError), match="Telegram user ids"):
-        Settings(_env_file=None, admin_ids=ids)  # type: ignore[call-arg]
+        CompanionSettings(_env_file=None, admin_ids=ids)  # type: ignore[call-arg]

@@ -27,9 +27,7 @@ from sqlalchemy import Integer, String, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, Database, UTCDateTime, rowcount
-from bot.core.kernel import get_logger
-from bot.core.kernel import cancel_and_wait
+from bot.core.kernel import Base, Database, UTCDateTime, cancel_and_wait, get_logger, rowcount
 
 log = get_logger(__name__)
 

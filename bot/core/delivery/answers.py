@@ -27,8 +27,7 @@ from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
 from bot.core.delivery.transport import Transport, UnknownMethod
 from bot.core.kernel import ChatMigrated as ChatMigratedEvent
-from bot.core.kernel import UserBecameReachable, UserBecameUnreachable
-from bot.core.kernel import get_logger
+from bot.core.kernel import UserBecameReachable, UserBecameUnreachable, get_logger
 from bot.core.people import users
 
 if TYPE_CHECKING:

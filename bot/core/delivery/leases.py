@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.cluster import instances
-from bot.core.cluster import InstanceRow
+from bot.core.cluster import InstanceRow, instances
 from bot.core.delivery.claims import UNCLAIMED, update_rows
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
 

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.delivery.categories import Category, optional
 from bot.core.delivery.policy import AllowAll, Candidate, DeliveryPolicy
-from bot.core.kernel import Clock
-from bot.core.kernel import Base, UTCDateTime, insert_ignoring, rowcount
+from bot.core.kernel import Base, Clock, UTCDateTime, insert_ignoring, rowcount
 from bot.core.people import speaking_to
 
 

@@ -30,9 +30,7 @@ from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
 from bot.core.delivery.scopes import Closed, ScopeQueues
 from bot.core.delivery.sizing import ClaimSizer
-from bot.core.kernel import MessageDelivered, MessageFailed
-from bot.core.kernel import get_logger
-from bot.core.kernel import cancel_and_wait
+from bot.core.kernel import MessageDelivered, MessageFailed, cancel_and_wait, get_logger
 
 if TYPE_CHECKING:
     from bot.core.delivery.posting import Posting

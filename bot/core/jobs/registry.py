@@ -57,6 +57,9 @@ class JobRegistry:
                 errors.append(f"JOBS__{key.upper()}: unknown job {key!r} (known: {known})")
                 continue
             setting = f"JOBS__{key.upper()}__SCHEDULE"
+            if override.schedule is not None and specs[name].manual:
+                errors.append(f"{setting}: {name} runs only by /runjob; it has no schedule")
+                continue
             try:
                 specs[name] = _overridden(specs[name], override)
             except ScheduleError as exc:

@@ -26,9 +26,7 @@ from bot.core.jobs.fire_times import last_fire
 from bot.core.jobs.models import RunStatus, Trigger
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.store import JobRunRecord
-from bot.core.kernel import JobFailed
-from bot.core.kernel import get_logger
-from bot.core.kernel import cancel_and_wait
+from bot.core.kernel import JobFailed, cancel_and_wait, get_logger
 from bot.core.people import N_, _, ngettext
 from bot.core.telegram import database_unreachable
 

@@ -88,8 +88,8 @@ class JobSpec:
 
     ``args`` names the arguments a manual run accepts and their types
     (``{"limit": int}``); a job with no ``args`` accepts none. A ``manual`` job is
-    never scheduled nor caught up (only ``/runjob`` runs it); its schedule is then a
-    default that others read, such as the users' default mission time.
+    never scheduled nor caught up (only ``/runjob`` runs it): its schedule is not used,
+    and a ``JOBS__<NAME>__SCHEDULE`` for it is refused rather than silently ignored.
     """
 
     name: str

@@ -58,10 +58,11 @@ from bot.core.kernel.settings import (
     DEFAULT_API_BASE_URL,
     ConfigError,
     JobOverride,
-    ModerationSettings,
     Settings,
+    empty_is_none,
     load_settings,
     read_settings,
+    split_ids,
     unknown_keys,
 )
 from bot.core.kernel.tasks import cancel_and_wait
@@ -97,7 +98,6 @@ __all__ = [
     "MessageFailed",
     "MessageKind",
     "Metrics",
-    "ModerationSettings",
     "PurgeRequest",
     "Purged",
     "Purger",
@@ -116,6 +116,7 @@ __all__ = [
     "configure_logging",
     "delete_in_batches",
     "dialect_insert",
+    "empty_is_none",
     "ensure_sqlite_directory",
     "exposition",
     "get_logger",
@@ -131,5 +132,6 @@ __all__ = [
     "redact",
     "rowcount",
     "run_child",
+    "split_ids",
     "unknown_keys",
 ]

@@ -7,11 +7,10 @@ one line naming the setting (see :func:`describe_errors`), never a traceback.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_origin
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,21 +49,6 @@ class JobOverride(BaseModel):
     catchup: float | None = Field(default=None, ge=0)
 
 
-class FeedSource(BaseModel):
-    """One feed to import channel posts from, with an optional backup URL."""
-
-    name: str = Field(min_length=1, max_length=40, pattern=r"^[\w.-]+$")
-    url: str
-    backup_url: str | None = None
-
-    @field_validator("url", "backup_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"feed URL must start with http:// or https://, got {value!r}")
-        return value
-
-
 class RetentionSettings(BaseModel):
     """How long finished records live before ``cleanup.daily`` removes them."""
 
@@ -74,51 +58,6 @@ class RetentionSettings(BaseModel):
     media_days: int = Field(default=14, ge=1, le=3650)
     redis_idle_days: int = Field(default=30, ge=1, le=3650)
     batch_size: int = Field(default=500, ge=1, le=100_000)
-
-
-class MonitoringSettings(BaseModel):
-    """Thresholds of ``monitoring.health``; an incident opens when one is crossed."""
-
-    missed_grace_seconds: int = Field(default=300, ge=0)
-    outbox_stall_minutes: int = Field(default=10, ge=1)
-    error_rate_per_check: int = Field(default=20, ge=1)
-
-
-class ModerationSettings(BaseModel):
-    """Rules of the automatic checks on /suggest and of the review that follows."""
-
-    max_text_length: int = Field(default=4096, ge=1, le=4096)
-    max_caption_length: int = Field(default=1024, ge=1, le=1024)
-    media_types: list[Literal["photo", "video"]] = Field(default=["photo", "video"])
-    allow_links: bool = False
-    blocked_words: list[str] = Field(default_factory=list)
-    blocked_patterns: list[str] = Field(default_factory=list)
-    max_pending_per_author: int = Field(default=3, ge=1, le=1000)
-    max_per_day: int = Field(default=5, ge=1, le=10_000)
-    reject_reasons: list[str] = Field(
-        default=["off-topic", "low quality", "spam"], min_length=1, max_length=6
-    )
-    sla_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
-    backlog_alert: int = Field(default=20, ge=1)
-    slot_minutes: int = Field(default=60, ge=1, le=24 * 60)
-    retention_days: int = Field(default=90, ge=1, le=3650)
-
-    @field_validator("blocked_patterns")
-    @classmethod
-    def _compiles(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"blocked pattern {pattern!r} is not a regex: {exc}") from None
-        return value
-
-    @field_validator("reject_reasons")
-    @classmethod
-    def _short_reasons(cls, value: list[str]) -> list[str]:
-        if any(not 0 < len(reason.strip()) <= 40 for reason in value):
-            raise ValueError("each reject reason needs 1 to 40 characters")
-        return value
 
 
 class Settings(BaseSettings):
@@ -181,51 +120,17 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
 
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
-    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
-    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
-    # Who reviews /suggest submissions (default: ADMIN_IDS), and their group chat if any.
-    moderator_ids: Annotated[tuple[int, ...], NoDecode] = ()
-    moderation_chat_id: int | None = None
     jobs: dict[str, JobOverride] = Field(default_factory=dict)
-    feeds: Annotated[list[FeedSource], NoDecode] = Field(default_factory=list)
-    # Seconds one feed download may take before the backup URL is tried.
-    feed_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    # New items of one feed queued per import run (the newest); the others are marked seen.
-    feed_max_new_per_run: int = Field(default=5, ge=1, le=100)
-    # Hours a one-person VIP invite link stays valid (capped at the subscription's end).
-    vip_invite_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
-    # /subscribe: price in Telegram Stars (0 = not on sale) of VIP_STARS_DAYS days of access.
-    vip_stars_price: int = Field(default=0, ge=0, le=100_000)
-    vip_stars_days: int = Field(default=30, ge=1, le=3650)
-
-    @field_validator("feeds", mode="before")
-    @classmethod
-    def _feeds_json(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return json.loads(value) if value.strip() else []
-        except ValueError as exc:
-            raise ValueError(f"not valid JSON ({exc}); expected a list of {{name, url}}") from None
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("admin_ids", "moderator_ids", mode="before")
+    @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: Any) -> Any:
-        if isinstance(value, int):
-            return (value,)
-        if not isinstance(value, str):
-            return value
-        parts = [part.strip() for part in value.split(",") if part.strip()]
-        ids = [ascii_int(part, -ID_MAX, ID_MAX) for part in parts]
-        bad = [part for part, value in zip(parts, ids, strict=True) if value is None]
-        if bad:
-            raise ValueError(f"expected comma-separated Telegram user ids, got {bad[0]!r}")
-        return tuple(value for value in ids if value is not None)
+        return split_ids(value)
 
     @field_validator("timezone")
     @classmethod
@@ -281,15 +186,13 @@ class Settings(BaseSettings):
         "channel_id",
         "vip_chat_id",
         "http_port",
-        "moderation_chat_id",
         "webhook_url",
         "webhook_secret",
         mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
-        """An optional setting given empty (``KEY=`` in a .env file) is not set."""
-        return None if value == "" else value
+        return empty_is_none(value)
 
     @field_validator("webhook_url")
     @classmethod
@@ -325,9 +228,12 @@ class Settings(BaseSettings):
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
 
-    @property
-    def moderators(self) -> tuple[int, ...]:
-        return self.moderator_ids or self.admin_ids
+    def of(self, part: type[P]) -> P:
+        """These settings as ``part``: a module's settings (``bot/modules/<name>/settings.py``),
+        which the application's settings compose (``bot/settings.py``)."""
+        if not isinstance(self, part):
+            raise TypeError(f"{type(self).__name__} does not compose {part.__name__}")
+        return self
 
     def token(self) -> str | None:
         return self.bot_token.get_secret_value() if self.bot_token else None
@@ -348,14 +254,37 @@ class Settings(BaseSettings):
         return [secret for secret in found if secret]
 
 
+P = TypeVar("P", bound=Settings)
+
+
+def split_ids(value: Any) -> Any:
+    """``1, 2`` (a setting naming Telegram users) as a tuple of ids; a clear error else."""
+    if isinstance(value, int):
+        return (value,)
+    if not isinstance(value, str):
+        return value
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    ids = [ascii_int(part, -ID_MAX, ID_MAX) for part in parts]
+    bad = [part for part, value in zip(parts, ids, strict=True) if value is None]
+    if bad:
+        raise ValueError(f"expected comma-separated Telegram user ids, got {bad[0]!r}")
+    return tuple(value for value in ids if value is not None)
+
+
+def empty_is_none(value: Any) -> Any:
+    """An optional setting given empty (``KEY=`` in a .env file) is not set."""
+    return None if value == "" else value
+
+
 class ConfigError(Exception):
     """Configuration that cannot be run; the message is one line per problem."""
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read settings from the environment (and `.env`), raising :class:`ConfigError` that
-    names every bad setting at once."""
-    settings, errors = read_settings(**overrides)
+def load_settings(model: type[P], **overrides: Any) -> P:
+    """Read the settings ``model`` (the application's, which composes the kernel's and every
+    module's) from the environment and `.env`, raising :class:`ConfigError` that names
+    every bad setting at once."""
+    settings, errors = read_settings(model, **overrides)
     if errors:
         raise ConfigError("\n".join(errors))
     return settings
@@ -364,40 +293,40 @@ def load_settings(**overrides: Any) -> Settings:
 _UNPARSABLE = re.compile(r'error parsing value for field "(\w+)"')
 
 
-def read_settings(**overrides: Any) -> tuple[Settings, list[str]]:
+def read_settings(model: type[P], **overrides: Any) -> tuple[P, list[str]]:
     """Settings and one line per problem; each bad setting is replaced by its default so
     the others are still checked (``check`` reports every mistake in one go)."""
     errors: list[str] = []
     fixed: dict[str, Any] = {}
-    for _ in range(len(Settings.model_fields) + 2):
+    for _ in range(len(model.model_fields) + 2):
         try:
-            return Settings(**overrides, **fixed), errors
+            return model(**overrides, **fixed), errors
         except SettingsError as exc:  # a JSON value that does not parse (FEEDS=[{...)
             match = _UNPARSABLE.search(str(exc))
             if match is None or match.group(1) in fixed:
                 raise ConfigError(f"settings: {exc}") from None
             name = match.group(1)
             errors.append(f"{name.upper()}: not valid JSON ({exc.__cause__ or exc})")
-            fixed[name] = _default(name)
+            fixed[name] = _default(model, name)
         except ValidationError as exc:
             errors.extend(describe_errors(exc).splitlines())
             for error in exc.errors():
                 # a whole-settings rule (no field named) is the webhook's: its URL goes
                 name = str(error["loc"][0]) if error["loc"] else "webhook_url"
-                fixed[name] = _default(name)
+                fixed[name] = _default(model, name)
     raise ConfigError("\n".join(errors) or "settings: cannot be read")
 
 
-def _default(name: str) -> Any:
-    field = Settings.model_fields[name]
+def _default(model: type[Settings], name: str) -> Any:
+    field = model.model_fields[name]
     return field.get_default(call_default_factory=True)
 
 
-def unknown_keys(env_file: str | Path = ".env") -> list[str]:
-    """Warnings for keys in ``env_file`` that no setting reads, with the closest name, and
-    for environment variables one letter away from a setting (``TIMEZON``)."""
-    known = {name.upper() for name in Settings.model_fields}
-    nested = {name.upper() for name, f in Settings.model_fields.items() if _nested(f.annotation)}
+def unknown_keys(model: type[Settings], env_file: str | Path = ".env") -> list[str]:
+    """Warnings for keys in ``env_file`` that no setting of ``model`` reads, with the closest
+    name, and for environment variables one letter away from a setting (``TIMEZON``)."""
+    known = {name.upper() for name in model.model_fields}
+    nested = {name.upper() for name, f in model.model_fields.items() if _nested(f.annotation)}
     lines: list[str] = []
     path = Path(env_file)
     keys = list(dotenv_values(path)) if path.is_file() else []

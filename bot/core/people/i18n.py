@@ -21,9 +21,8 @@ from contextvars import ContextVar
 from io import BytesIO
 from pathlib import Path
 
-from bot.core.kernel import DOMAIN, LOCALES, SOURCE
+from bot.core.kernel import DOMAIN, LOCALES, SOURCE, get_logger
 from bot.core.kernel import languages as languages
-from bot.core.kernel import get_logger
 
 log = get_logger(__name__)
 

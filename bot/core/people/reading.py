@@ -16,9 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel import Cache, MemoryCache
-from bot.core.kernel import Database
-from bot.core.kernel import get_logger
+from bot.core.kernel import Cache, Database, MemoryCache, get_logger
 from bot.core.people import i18n
 from bot.core.people.users import User
 

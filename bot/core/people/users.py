@@ -8,8 +8,7 @@ from sqlalchemy import BigInteger, Boolean, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime, insert_and_get, rowcount
-from bot.core.kernel import USER_ID_MAX, ascii_int
+from bot.core.kernel import USER_ID_MAX, Base, UTCDateTime, ascii_int, insert_and_get, rowcount
 from bot.core.people.zones import zone_of
 
 

@@ -14,9 +14,8 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from bot.core.kernel import CircuitBreaker
+from bot.core.kernel import CircuitBreaker, cancel_and_wait
 from bot.core.kernel.rediscache import REDIS_ERRORS
-from bot.core.kernel import cancel_and_wait
 from bot.core.ratelimit.backend import LimitBackend, MemoryBackend, Scope, Verdict
 from bot.core.ratelimit.redis import RedisBackend
 

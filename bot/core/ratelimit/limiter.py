@@ -29,9 +29,7 @@ from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.core.kernel import get_logger
-from bot.core.kernel import Metrics
-from bot.core.kernel import cancel_and_wait
+from bot.core.kernel import Metrics, cancel_and_wait, get_logger
 from bot.core.ratelimit.adaptive import AdaptiveRates
 from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Window
 from bot.core.ratelimit.pacing import Pacer

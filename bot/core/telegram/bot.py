@@ -16,8 +16,7 @@ from telegram import Message
 from telegram.ext import ExtBot
 
 from bot.core.delivery import MAX_CAPTION, MAX_TEXT, split_caption, split_text, utf16_len
-from bot.core.people import number
-from bot.core.people import _
+from bot.core.people import _, number
 
 
 def shorten(text: str, limit: int) -> str:

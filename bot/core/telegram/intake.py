@@ -24,8 +24,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.core.cluster import LeaseKeeper
-from bot.core.kernel import get_logger
-from bot.core.kernel import cancel_and_wait
+from bot.core.kernel import cancel_and_wait, get_logger
 
 log = get_logger(__name__)
 AnyApp = Application[Any, Any, Any, Any, Any, Any]

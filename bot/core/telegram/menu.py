@@ -9,8 +9,7 @@ from __future__ import annotations
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.core.kernel import get_logger
-from bot.core.kernel import Settings
+from bot.core.kernel import Settings, get_logger
 from bot.core.people import languages, speaking, tag
 from bot.core.telegram.commands import CommandCatalog
 

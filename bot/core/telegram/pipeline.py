@@ -33,12 +33,8 @@ from telegram.ext import (
     PreCheckoutQueryHandler,
 )
 
-from bot.core.kernel import Cache
-from bot.core.kernel import Clock
-from bot.core.kernel import Database
-from bot.core.kernel import get_logger
-from bot.core.people import speaking
-from bot.core.people import answer_language, on_record, record_language_code
+from bot.core.kernel import Cache, Clock, Database, get_logger
+from bot.core.people import answer_language, on_record, record_language_code, speaking
 from bot.core.telegram.outage import UpdateRetries, database_unreachable
 from bot.core.telegram.received import first_time
 

@@ -13,8 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import BigInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, Database, UTCDateTime, insert_missing
-from bot.core.kernel import PurgeRequest, delete_in_batches
+from bot.core.kernel import (
+    Base,
+    Database,
+    PurgeRequest,
+    UTCDateTime,
+    delete_in_batches,
+    insert_missing,
+)
 
 KEEP = timedelta(days=1)
 

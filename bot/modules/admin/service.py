@@ -63,7 +63,7 @@ def next_run(services: Services, spec: JobSpec, paused: set[str]) -> str:
     if spec.name in paused:
         return _("paused")
     if spec.manual:
-        return _("by /runjob only")
+        return "—"
     fire = first_fire(services.jobs.trigger(spec.name), services.clock.now())
     return local(fire, services.settings.tz)
 
@@ -81,7 +81,7 @@ async def overview(services: Services) -> str:
         status = f"{status_word(run.status)} {seconds(run.duration)}" if run else _("never run")
         line = _("• {job} — {schedule} — next {next} — last {last}").format(
             job=spec.name,
-            schedule=describe(spec.schedule),
+            schedule=_("by /runjob only") if spec.manual else describe(spec.schedule),
             next=next_run(services, spec, paused),
             last=status,
         )

@@ -12,6 +12,7 @@ from bot.core.telegram import Command
 from bot.modules.content import handlers, service
 from bot.modules.content.events import PostPublished
 from bot.modules.content.jobs import JOBS
+from bot.modules.content.settings import ContentSettings
 from bot.modules.content.suggested import schedule_approved
 from bot.modules.moderation.events import SubmissionApproved
 
@@ -58,6 +59,7 @@ def register(services: Services) -> Module:
 
     return Module(
         "content",
+        settings=ContentSettings,
         commands=COMMANDS,
         reactions=(
             On(MessageDelivered, on_delivered),

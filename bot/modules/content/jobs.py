@@ -9,6 +9,7 @@ from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.kernel import get_logger
 from bot.core.people import _, ngettext
 from bot.modules.content import service
+from bot.modules.content.settings import ContentSettings
 
 if TYPE_CHECKING:
     from bot.modules.content.feeds import Fetched
@@ -51,10 +52,12 @@ async def import_feed(ctx: JobContext[Services]) -> str:
 
     services = ctx.services
     lines, failures = [], []
-    for feed in services.settings.feeds:
+    for feed in services.settings.of(ContentSettings).feeds:
         try:
             fetched = await feeds.fetch_with_backup(
-                feed.url, feed.backup_url, services.settings.feed_timeout_seconds
+                feed.url,
+                feed.backup_url,
+                services.settings.of(ContentSettings).feed_timeout_seconds,
             )
         except feeds.FeedError as exc:
             log.warning("feed failed", feed=feed.name, error=str(exc))
@@ -73,7 +76,7 @@ async def _store(services: Services, name: str, fetched: Fetched) -> str:
             session,
             source=f"feed:{name}",
             items=[(i.id, i.as_post()) for i in fetched.items],
-            cap=services.settings.feed_max_new_per_run,
+            cap=services.settings.of(ContentSettings).feed_max_new_per_run,
             now=services.clock.now(),
         )
     log.info(

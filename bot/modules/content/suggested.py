@@ -48,7 +48,7 @@ async def schedule_approved(
     if event.in_direct_messages:
         return  # Telegram itself publishes posts suggested in the channel's direct messages
     now = services.clock.now()
-    every = timedelta(minutes=services.settings.moderation.slot_minutes)
+    every = timedelta(minutes=event.slot_minutes)
     publish_at = event.publish_at or await next_free_slot(session, now, every)
     values = {
         "text": event.text,

@@ -10,6 +10,7 @@ from bot.core.telegram import Command
 from bot.modules.missions import handlers, hours
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
+from bot.modules.missions.settings import MissionSettings
 from bot.modules.missions.times import ZoneFollower
 
 COMMANDS = (
@@ -43,6 +44,7 @@ COMMANDS = (
 def register(services: Services) -> Module:
     return Module(
         "missions",
+        settings=MissionSettings,
         commands=COMMANDS,
         buttons={"mission:": handlers.done_pressed},
         reactions=(On(UserZoneChanged, ZoneFollower(services).zone_changed, in_transaction=True),),

@@ -27,8 +27,8 @@ async def send_daily(ctx: JobContext[Services]) -> str:
     """Assign every reachable user their today's mission (their own local day) and queue
     its message now, batch by batch; ``limit=N`` stops after the first N reachable users,
     e.g. to try a new mission on a few (a later run the same day goes on with the others).
-    Only ``/runjob`` runs it: each user's own time is ``missions.sweep``'s work, and this
-    job's schedule is the default mission time.
+    Only ``/runjob`` runs it: each user's own time is ``missions.sweep``'s work (the
+    default time is ``MISSION_TIME``).
 
     Each assignment and its outbox row (key ``mission:<day>:<user>``) share a
     transaction, so a second run the same day finds both and sends nothing new.

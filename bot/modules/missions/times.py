@@ -1,7 +1,7 @@
 """Each user's own hours: their local day, their mission time, and the rows the sweeper reads.
 
 Two kinds of per-user message: the daily mission (at the user's ``/missiontime``, by
-default the time of the ``missions.send_daily`` job) and the "streak at risk" reminder
+default ``MISSION_TIME``) and the "streak at risk" reminder
 a few hours before the user's local midnight. Both are rows of ``user_schedules``; a
 change of zone or of time recomputes them in the transaction that stored the change.
 """
@@ -14,14 +14,13 @@ from datetime import date, time, tzinfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.jobs import DailyAt
 from bot.core.kernel import UserZoneChanged
 from bot.core.people import next_occurrence, plan, rows_of, wall_time, zone_for, zone_of
+from bot.modules.missions.settings import MissionSettings
 
 MISSION, STREAK_RISK = "mission", "streak_risk"
 KINDS = (MISSION, STREAK_RISK)
 STREAK_RISK_AT = time(21, 0)  # three hours before the user's midnight
-DEFAULT_AT = time(9, 0)  # if missions.send_daily's schedule is not a daily time
 _TIME = re.compile(r"([0-9]{1,2})(?:[:.h]([0-9]{2}))?")  # ASCII digits: int('²') raises
 
 
@@ -41,9 +40,8 @@ def parse_time_of_day(text: str) -> int:
 
 
 def default_mission_time(services: Services) -> time:
-    """The configured time of ``missions.send_daily`` (``JOBS__MISSIONS_SEND_DAILY__...``)."""
-    spec = services.jobs.get("missions.send_daily")
-    return spec.schedule.at if spec and isinstance(spec.schedule, DailyAt) else DEFAULT_AT
+    """The local time missions arrive for users who chose none (``MISSION_TIME``)."""
+    return services.settings.of(MissionSettings).mission_time
 
 
 def time_of(services: Services, kind: str, minute: int | None) -> time:

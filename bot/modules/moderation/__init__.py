@@ -15,18 +15,20 @@ from bot.core.telegram import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
 from bot.modules.moderation import cards, direct, handlers, records, review, service
 from bot.modules.moderation.jobs import JOBS
+from bot.modules.moderation.settings import ModerationSettings
 
 MODERATORS_ONLY = N_("Sorry, this command is for moderators only.")
 
 
 def _moderator(settings: Settings, user_id: int) -> bool:
-    return user_id in settings.moderators
+    return user_id in settings.of(ModerationSettings).moderators
 
 
 def _usable(settings: Settings) -> bool:
     """Suggestions lead somewhere: a channel to publish in and someone to review them."""
+    moderation = settings.of(ModerationSettings)
     return settings.channel_id is not None and bool(
-        settings.moderation_chat_id is not None or settings.moderators
+        moderation.moderation_chat_id is not None or moderation.moderators
     )
 
 
@@ -77,9 +79,10 @@ _CAPTION = filters.CaptionRegex(_SUGGEST)
 
 
 def register(services: Services) -> Module:
-    retention = services.settings.moderation.retention_days
+    retention = services.settings.of(ModerationSettings).moderation.retention_days
     return Module(
         "moderation",
+        settings=ModerationSettings,
         commands=COMMANDS,
         buttons={"mod:": review.card_pressed, "modw:": handlers.withdraw_pressed},
         handlers=_handlers(),

@@ -19,6 +19,7 @@ from bot.core.delivery import Category, Priority
 from bot.core.kernel import MessageKind, local_time
 from bot.core.people import N_, _, speaking_to
 from bot.modules.moderation.models import ReviewCard, State, Submission
+from bot.modules.moderation.settings import ModerationSettings
 
 PREFIX = "mod"
 CARD_KEY = MessageKind.REVIEW_CARD  # "modcard": its delivery is followed (card_delivered)
@@ -44,8 +45,9 @@ def state_word(state: str) -> str:
 
 def reviewers(services: Services) -> tuple[int, ...]:
     """Where cards go: the moderators' group if set, else each moderator privately."""
-    chat_id = services.settings.moderation_chat_id
-    return (chat_id,) if chat_id is not None else services.settings.moderators
+    settings = services.settings.of(ModerationSettings)
+    chat_id = settings.moderation_chat_id
+    return (chat_id,) if chat_id is not None else settings.moderators
 
 
 def card_text(submission: Submission) -> str:
@@ -93,7 +95,9 @@ async def send_cards(services: Services, session: AsyncSession, submission: Subm
     queued = 0
     for chat_id in reviewers(services):
         async with speaking_to(session, chat_id):  # a group: the default language
-            markup = card_keyboard(submission.id, services.settings.moderation.reject_reasons)
+            markup = card_keyboard(
+                submission.id, services.settings.of(ModerationSettings).moderation.reject_reasons
+            )
             hint = _("Reply to this card with a reason to reject with it.")
             text = f"{card_text(submission)}\n\n{hint}"
         key = CARD_KEY.key(submission.id, chat_id)

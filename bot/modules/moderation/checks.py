@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.core.kernel import ModerationSettings
 from bot.core.people import _, ngettext
+from bot.modules.moderation.settings import ModerationRules
 
 # Cyrillic and Greek letters that look like Latin ones (after case folding).
 _LOOKALIKES = str.maketrans(
@@ -98,26 +98,26 @@ def content_hash(draft: Draft) -> str:
     return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def check_content(draft: Draft, rules: ModerationSettings) -> Verdict:
+def check_content(draft: Draft, rules: ModerationRules) -> Verdict:
     """Every check on the draft itself: its shape first, then the policy."""
     shape = check_shape(draft, rules)
     return check_policy(draft, rules) if shape.ok else shape
 
 
-def check_shape(draft: Draft, rules: ModerationSettings) -> Verdict:
+def check_shape(draft: Draft, rules: ModerationRules) -> Verdict:
     """Media type, emptiness and length: input that is not stored at all when wrong."""
     media = _media(draft, rules)
     return _length(draft, rules) if media.ok else media
 
 
-def check_policy(draft: Draft, rules: ModerationSettings) -> Verdict:
+def check_policy(draft: Draft, rules: ModerationRules) -> Verdict:
     """Links and blocked words: a refusal that is recorded as auto-rejected."""
     text = normalise(draft.text)
     links = _links(draft, rules, text)
     return _blocked(rules, text) if links.ok else links
 
 
-def check_history(history: History, rules: ModerationSettings) -> Verdict:
+def check_history(history: History, rules: ModerationRules) -> Verdict:
     if history.duplicate:
         return Verdict(False, _("the same post was suggested before"))
     if history.pending >= rules.max_pending_per_author:
@@ -137,7 +137,7 @@ def check_history(history: History, rules: ModerationSettings) -> Verdict:
     return PASS
 
 
-def _media(draft: Draft, rules: ModerationSettings) -> Verdict:
+def _media(draft: Draft, rules: ModerationRules) -> Verdict:
     if draft.kind != "text" and draft.kind not in rules.media_types:
         return Verdict(False, _("{kind} posts are not accepted").format(kind=draft.kind))
     if not draft.text.strip():
@@ -147,7 +147,7 @@ def _media(draft: Draft, rules: ModerationSettings) -> Verdict:
     return PASS
 
 
-def _length(draft: Draft, rules: ModerationSettings) -> Verdict:
+def _length(draft: Draft, rules: ModerationRules) -> Verdict:
     limit = rules.max_text_length if draft.kind == "text" else rules.max_caption_length
     if len(draft.text) > limit:
         text = _("the text has {length} characters; at most {limit}")
@@ -155,7 +155,7 @@ def _length(draft: Draft, rules: ModerationSettings) -> Verdict:
     return PASS
 
 
-def _links(draft: Draft, rules: ModerationSettings, text: str) -> Verdict:
+def _links(draft: Draft, rules: ModerationRules, text: str) -> Verdict:
     if rules.allow_links:
         return PASS
     if draft.has_link_entity or _LINK.search(text):
@@ -163,7 +163,7 @@ def _links(draft: Draft, rules: ModerationSettings, text: str) -> Verdict:
     return PASS
 
 
-def _blocked(rules: ModerationSettings, text: str) -> Verdict:
+def _blocked(rules: ModerationRules, text: str) -> Verdict:
     for word, matcher in _word_matchers(tuple(rules.blocked_words)):
         if matcher.search(text):
             return Verdict(False, _("it contains a blocked word ({word})").format(word=word))

@@ -23,6 +23,7 @@ from bot.core.kernel import get_logger
 from bot.core.people import _
 from bot.modules.moderation import drafts, service
 from bot.modules.moderation.models import State, Submission
+from bot.modules.moderation.settings import ModerationSettings
 
 log = get_logger(__name__)
 
@@ -48,7 +49,7 @@ SUGGESTED, APPROVED = _Suggested(), _Decided()
 
 def send_date(services: Services) -> datetime:
     """The start of the next slot of MODERATION__SLOT_MINUTES."""
-    every = timedelta(minutes=services.settings.moderation.slot_minutes)
+    every = timedelta(minutes=services.settings.of(ModerationSettings).moderation.slot_minutes)
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     return epoch + ((services.clock.now() - epoch) // every + 1) * every
 

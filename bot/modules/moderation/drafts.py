@@ -11,6 +11,7 @@ from bot.core.context import Services
 from bot.modules.moderation import cards, service
 from bot.modules.moderation.checks import Draft
 from bot.modules.moderation.models import State, Submission
+from bot.modules.moderation.settings import ModerationSettings
 
 
 def draft_of(message: Message, body: str | None = None) -> Draft:
@@ -45,7 +46,7 @@ async def submit(
     async with services.uow() as uow:
         submission = await service.submit(
             uow,
-            services.settings.moderation,
+            services.settings.of(ModerationSettings).moderation,
             author=service.Moderator(user.id, user.full_name),
             draft=draft,
             now=services.clock.now(),

@@ -35,7 +35,8 @@ class SubmissionApproved(Event):
     """A moderator approved a suggestion: what is to be posted (the decided text).
     ``in_direct_messages``: suggested in the channel's direct messages, so Telegram
     publishes it (``approveSuggestedPost``) and nobody else should. ``publish_at``: the
-    time the moderator chose, or None for the next free slot."""
+    time the moderator chose, or None for the next free slot, slots being
+    ``slot_minutes`` apart (``MODERATION__SLOT_MINUTES``)."""
 
     submission_id: int
     author_id: int
@@ -45,6 +46,7 @@ class SubmissionApproved(Event):
     video: str | None
     in_direct_messages: bool = False
     publish_at: datetime | None = None
+    slot_minutes: int = 60
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from bot.core.jobs import Every, JobContext, JobSpec
 from bot.core.people import _, ngettext, speaking_to
 from bot.modules.moderation.cards import local, reviewers, to_reviewer
 from bot.modules.moderation.models import State, Submission
+from bot.modules.moderation.settings import ModerationSettings
 
 DIGEST_LINES = 20
 
@@ -19,7 +20,7 @@ DIGEST_LINES = 20
 async def sla_digest(ctx: JobContext[Services]) -> str:
     """Tell the reviewers which submissions wait longer than MODERATION__SLA_MINUTES, and
     alert the admins (once a day) when the backlog reaches MODERATION__BACKLOG_ALERT."""
-    services, rules = ctx.services, ctx.services.settings.moderation
+    services, rules = ctx.services, ctx.services.settings.of(ModerationSettings).moderation
     now = services.clock.now()
     late_since = now - timedelta(minutes=rules.sla_minutes)
     async with services.db.session() as session:

@@ -14,6 +14,7 @@ from bot.core.kernel import get_logger
 from bot.core.people import N_, _, ngettext
 from bot.modules.moderation import cards, direct, service, timing
 from bot.modules.moderation.models import State, Submission
+from bot.modules.moderation.settings import ModerationSettings
 
 log = get_logger(__name__)
 
@@ -27,7 +28,7 @@ APPROVE_USAGE = N_(
 
 
 def _is_moderator(services: Services, user_id: int | None) -> bool:
-    return user_id is not None and user_id in services.settings.moderators
+    return user_id is not None and user_id in services.settings.of(ModerationSettings).moderators
 
 
 async def card_pressed(update: Update, context: BotContext) -> None:
@@ -40,7 +41,7 @@ async def card_pressed(update: Update, context: BotContext) -> None:
         await query.answer(_("Only moderators can decide suggestions."), show_alert=True)
         return
     match = CARD_DATA.match(query.data or "")
-    reasons = services.settings.moderation.reject_reasons
+    reasons = services.settings.of(ModerationSettings).moderation.reject_reasons
     if match is None or (match[1] == "r" and (match[3] is None or int(match[3]) >= len(reasons))):
         await query.answer(_("Unknown button."))
         return
@@ -73,6 +74,7 @@ async def decide(
                     reason=reason,
                     now=now,
                     publish_at=publish_at,
+                    slot_minutes=services.settings.of(ModerationSettings).moderation.slot_minutes,
                 ),
                 [],
             )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel import Event, ModerationSettings, UnitOfWork, rowcount
+from bot.core.kernel import Event, UnitOfWork, rowcount
 from bot.core.people import _
 from bot.modules.moderation import checks
 from bot.modules.moderation.events import (
@@ -29,6 +29,7 @@ from bot.modules.moderation.events import (
     SubmissionWithdrawn,
 )
 from bot.modules.moderation.models import BannedAuthor, State, Submission
+from bot.modules.moderation.settings import ModerationRules
 
 # States that count for the duplicate check: what a moderator saw or may still see.
 _SEEN = (State.PENDING, State.APPROVED, State.REJECTED, State.SCHEDULED, State.PUBLISHED)
@@ -56,7 +57,7 @@ class Decided:
 
 async def submit(
     uow: UnitOfWork,
-    rules: ModerationSettings,
+    rules: ModerationRules,
     *,
     author: Moderator,
     draft: checks.Draft,
@@ -128,6 +129,7 @@ async def decide(
     reason: str,
     now: datetime,
     publish_at: datetime | None = None,
+    slot_minutes: int = 60,
 ) -> Decided:
     """Approve (at ``publish_at``, else the next free slot) or reject a pending submission;
     the first decision wins."""
@@ -145,11 +147,11 @@ async def decide(
     )
     submission = await session.get(Submission, submission_id, populate_existing=True)
     if won and submission is not None:
-        await uow.publish(_decided(submission, by.id))
+        await uow.publish(_decided(submission, by.id, slot_minutes))
     return Decided(won, submission)
 
 
-def _decided(submission: Submission, moderator_id: int) -> Event:
+def _decided(submission: Submission, moderator_id: int, slot_minutes: int) -> Event:
     if submission.state == State.APPROVED:
         photo = submission.file_id if submission.kind == "photo" else None
         video = submission.file_id if submission.kind == "video" else None
@@ -162,6 +164,7 @@ def _decided(submission: Submission, moderator_id: int) -> Event:
             video,
             in_direct_messages=submission.dm_chat_id is not None,
             publish_at=submission.publish_at,
+            slot_minutes=slot_minutes,
         )
     return SubmissionRejected(
         submission.id, submission.author_id, moderator_id, submission.reason or ""

@@ -11,6 +11,7 @@ from bot.core.module import Module
 from bot.modules.monitoring.jobchecks import mark_started
 from bot.modules.monitoring.jobs import SPECS
 from bot.modules.monitoring.service import report_forever
+from bot.modules.monitoring.settings import MonitoringSettings
 
 
 def register(services: Services) -> Module:
@@ -32,7 +33,7 @@ def register(services: Services) -> Module:
         server = HealthServer(services, port)
         services.on_start.append(server.start)
         services.on_stop.append(server.stop)
-    return Module("monitoring", jobs=SPECS)
+    return Module("monitoring", jobs=SPECS, settings=MonitoringSettings)
 
 
 __all__ = ["register"]

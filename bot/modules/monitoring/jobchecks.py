@@ -16,6 +16,7 @@ from bot.core.context import Services
 from bot.core.jobs import JobRun, RunStatus, first_fire, next_fire, paused_jobs
 from bot.core.people import _, ngettext
 from bot.modules.monitoring.service import Findings, State
+from bot.modules.monitoring.settings import MonitoringSettings
 
 STARTED_KEY = "monitoring:started"
 
@@ -58,7 +59,9 @@ async def check_missed_slots(services: Services, now: datetime, state: State) ->
     (it records them as run or missed).
     """
     started = datetime.fromisoformat(await services.cache.get(STARTED_KEY) or now.isoformat())
-    until = now - timedelta(seconds=services.settings.monitoring.missed_grace_seconds)
+    until = now - timedelta(
+        seconds=services.settings.of(MonitoringSettings).monitoring.missed_grace_seconds
+    )
     since = max(started, now - LOOK_BACK)
     findings: Findings = {}
     async with services.db.session() as session:

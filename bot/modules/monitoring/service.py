@@ -22,6 +22,7 @@ from bot.core.delivery import pending_count
 from bot.core.kernel import get_logger
 from bot.core.people import _, duration, ngettext
 from bot.modules.monitoring.models import Incident
+from bot.modules.monitoring.settings import MonitoringSettings
 
 log = get_logger(__name__)
 
@@ -36,7 +37,7 @@ Check = Callable[[Services, datetime, State], Awaitable[Findings]]
 
 async def check_outbox(services: Services, now: datetime, state: State) -> Findings:
     """Due rows waiting longer than the stall threshold while the backlog does not shrink."""
-    minutes = services.settings.monitoring.outbox_stall_minutes
+    minutes = services.settings.of(MonitoringSettings).monitoring.outbox_stall_minutes
     async with services.db.session() as session:
         waiting = await pending_count(session, due_before=now - timedelta(minutes=minutes))
     previous = state.get("outbox_waiting")
@@ -93,7 +94,7 @@ async def check_errors(services: Services, now: datetime, state: State) -> Findi
     total = await report_errors(services)
     previous = state.get("telegram_errors")
     state["telegram_errors"] = total
-    limit = services.settings.monitoring.error_rate_per_check
+    limit = services.settings.of(MonitoringSettings).monitoring.error_rate_per_check
     if previous is not None and total - previous > limit:
         text = _("Telegram errors rising: {count} 429/5xx answers since the last check.")
         return {"telegram-errors": text.format(count=f"{total - previous:.0f}")}

@@ -20,6 +20,7 @@ from bot.core.stats import as_of
 from bot.core.telegram import Command
 from bot.modules.subscriptions import handlers, service
 from bot.modules.subscriptions.jobs import JOBS
+from bot.modules.subscriptions.settings import SubscriptionSettings
 
 COMMANDS = (
     Command("status", N_("see your VIP subscription and when it ends"), callback=handlers.status),
@@ -27,7 +28,7 @@ COMMANDS = (
         "subscribe",
         N_("buy VIP access with Telegram Stars"),
         callback=handlers.subscribe,
-        available=lambda settings: settings.vip_stars_price > 0,
+        available=lambda settings: settings.of(SubscriptionSettings).vip_stars_price > 0,
     ),
     Command(
         "grant",
@@ -60,6 +61,7 @@ def register(services: Services) -> Module:
 
     return Module(
         "subscriptions",
+        settings=SubscriptionSettings,
         commands=COMMANDS,
         handlers=(
             Routed(PreCheckoutQueryHandler(handlers.pre_checkout)),

@@ -20,6 +20,7 @@ from bot.core.kernel import get_logger
 from bot.core.people import _, zone_for
 from bot.modules.subscriptions import charges, links, service
 from bot.modules.subscriptions.events import SubscriptionExpired, SubscriptionGranted
+from bot.modules.subscriptions.settings import SubscriptionSettings
 
 log = get_logger(__name__)
 
@@ -82,7 +83,10 @@ async def _link_expiry(
     async with services.db.session() as session:
         current = await service.get(session, user_id)
     base = current.ends_at if service.is_active(current, now) and current else now
-    return min(now + timedelta(hours=services.settings.vip_invite_ttl_hours), base + duration)
+    return min(
+        now + timedelta(hours=services.settings.of(SubscriptionSettings).vip_invite_ttl_hours),
+        base + duration,
+    )
 
 
 async def _record_grant(

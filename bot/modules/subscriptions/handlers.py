@@ -11,6 +11,7 @@ from bot.core.context import BotContext
 from bot.core.kernel import USER_ID_MAX, ascii_int, get_logger
 from bot.core.people import N_, _, ngettext, number, zone_for
 from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
+from bot.modules.subscriptions.settings import SubscriptionSettings
 
 log = get_logger(__name__)
 
@@ -105,7 +106,7 @@ async def status(update: Update, context: BotContext) -> None:
 
 
 def _offer(context: BotContext, user_id: int) -> payments.Offer:
-    settings = context.services.settings
+    settings = context.services.settings.of(SubscriptionSettings)
     return payments.Offer(user_id, settings.vip_stars_days, settings.vip_stars_price)
 
 
@@ -114,7 +115,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    settings = context.services.settings
+    settings = context.services.settings.of(SubscriptionSettings)
     if settings.vip_stars_price == 0 or settings.vip_chat_id is None:
         await message.reply_text(_("VIP subscriptions cannot be bought here; ask an admin."))
         return

@@ -1,0 +1,20 @@
+"""The subscriptions module's settings: VIP invite links and the Stars price
+(``VIP_INVITE_TTL_HOURS``, ``VIP_STARS_PRICE``, ``VIP_STARS_DAYS``). ``VIP_CHAT_ID`` is the
+kernel's (``check --online`` verifies the bot's rights there). The application's settings
+compose this class (``bot/settings.py``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.core.kernel import Settings
+
+
+class SubscriptionSettings(Settings):
+    """The settings the subscriptions module reads."""
+
+    # Hours a one-person VIP invite link stays valid (capped at the subscription's end).
+    vip_invite_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # /subscribe: price in Telegram Stars (0 = not on sale) of VIP_STARS_DAYS days of access.
+    vip_stars_price: int = Field(default=0, ge=0, le=100_000)
+    vip_stars_days: int = Field(default=30, ge=1, le=3650)

@@ -1,0 +1,26 @@
+"""Every setting of one process: the kernel's, and each module's, declared beside it.
+
+The kernel's settings (``bot/core/kernel/settings.py``) know no module; a module that
+needs settings declares them in its own ``settings.py`` (a subclass of the kernel's
+``Settings``) and on its :class:`~bot.core.module.Module`; this class composes them, so one
+``.env`` is read once and validated as a whole. Modules read their part with
+``services.settings.of(TheirSettings)``.
+"""
+
+from __future__ import annotations
+
+from bot.modules.content.settings import ContentSettings
+from bot.modules.missions.settings import MissionSettings
+from bot.modules.moderation.settings import ModerationSettings
+from bot.modules.monitoring.settings import MonitoringSettings
+from bot.modules.subscriptions.settings import SubscriptionSettings
+
+
+class CompanionSettings(
+    MissionSettings,
+    ModerationSettings,
+    MonitoringSettings,
+    ContentSettings,
+    SubscriptionSettings,
+):
+    """All configuration of one Companion process."""

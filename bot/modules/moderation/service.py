@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -217,11 +218,18 @@ async def ban(
 
 
 async def _transition(
-    session: AsyncSession, submission_id: int, state: State, **values: object
+    session: AsyncSession,
+    submission_id: int,
+    state: State,
+    *conditions: Any,
+    came_from: State = State.PENDING,
+    **values: object,
 ) -> bool:
+    """Compare-and-set: move the submission from ``came_from`` to ``state`` (and write
+    ``values``) if it still is there and meets ``conditions``; True when this call moved it."""
     result = await session.execute(
         update(Submission)
-        .where(Submission.id == submission_id, Submission.state == State.PENDING)
+        .where(Submission.id == submission_id, Submission.state == came_from, *conditions)
         .values(state=state, **values)
     )
     return bool(rowcount(result))
@@ -236,12 +244,15 @@ async def mark_scheduled(
     """The content module made the approved submission a post (same transaction), or
     Telegram confirmed a direct-messages suggestion for ``publish_at`` (no post id)."""
     session = uow.session
-    result = await session.execute(
-        update(Submission)
-        .where(Submission.id == submission_id, Submission.state == State.APPROVED)
-        .values(state=State.SCHEDULED, post_id=post_id, publish_at=publish_at)
+    scheduled = await _transition(
+        session,
+        submission_id,
+        State.SCHEDULED,
+        came_from=State.APPROVED,
+        post_id=post_id,
+        publish_at=publish_at,
     )
-    if not rowcount(result):
+    if not scheduled:
         return None
     await uow.publish(SubmissionScheduled(submission_id, post_id, publish_at))
     return await session.get(Submission, submission_id, populate_existing=True)
@@ -250,16 +261,15 @@ async def mark_scheduled(
 async def mark_cancelled(uow: UnitOfWork, submission_id: int, post_id: int) -> Submission | None:
     """The scheduled post was cancelled by an admin: the submission ends rejected."""
     session = uow.session
-    result = await session.execute(
-        update(Submission)
-        .where(
-            Submission.id == submission_id,
-            Submission.post_id == post_id,
-            Submission.state == State.SCHEDULED,
-        )
-        .values(state=State.REJECTED, reason=CANCELLED_REASON)
+    cancelled = await _transition(
+        session,
+        submission_id,
+        State.REJECTED,
+        Submission.post_id == post_id,
+        came_from=State.SCHEDULED,
+        reason=CANCELLED_REASON,
     )
-    if not rowcount(result):
+    if not cancelled:
         return None
     submission = await session.get(Submission, submission_id, populate_existing=True)
     if submission is not None:
@@ -276,10 +286,8 @@ async def mark_published(
     )
     if submission is None:
         return None
-    await session.execute(
-        update(Submission)
-        .where(Submission.id == submission.id, Submission.state == State.SCHEDULED)
-        .values(state=State.PUBLISHED, message_id=message_id)
+    await _transition(
+        session, submission.id, State.PUBLISHED, came_from=State.SCHEDULED, message_id=message_id
     )
     await session.refresh(submission)
     await uow.publish(SubmissionPublished(submission.id, chat_id, message_id))

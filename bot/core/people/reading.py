@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel import Cache, Database, MemoryCache, get_logger
+from bot.core.kernel import Cache, Database, MemoryCache, get_logger, rowcount
 from bot.core.people import i18n
 from bot.core.people.users import User
 
@@ -81,7 +81,7 @@ async def store_choice(session: AsyncSession, cache: Cache, user_id: int, langua
     if language not in i18n.languages():
         return False
     result = await session.execute(update(User).where(User.id == user_id).values(language=language))
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(result):
         return False
     await cache.delete(_key(user_id))  # this process reads the new choice at once
     return True

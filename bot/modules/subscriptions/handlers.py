@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from telegram import LabeledPrice, Update
+from telegram import LabeledPrice, Message, Update
 
 from bot.core.context import BotContext
 from bot.core.kernel import USER_ID_MAX, ascii_int, get_logger
@@ -21,19 +21,27 @@ REFUND_USAGE = N_("Usage: /refund <charge_id> (the payment id the payer and the 
 _CHARGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,255}", re.ASCII)
 
 
-def _user_id(text: str) -> int | None:
-    return ascii_int(text, 1, USER_ID_MAX)
+async def _about_user(
+    update: Update, context: BotContext, count: int, usage: str
+) -> tuple[Message, int, list[str]] | None:
+    """The message, the user id its first of ``count`` arguments names, and the arguments;
+    None when they are not that (the admin was shown ``usage``) or there is no message."""
+    message, args = update.effective_message, context.args or []
+    if message is None:
+        return None
+    user_id = ascii_int(args[0], 1, USER_ID_MAX) if len(args) == count else None
+    if user_id is None:
+        await message.reply_text(_(usage))
+        return None
+    return message, user_id, args
 
 
 async def grant(update: Update, context: BotContext) -> None:
     """Grant or extend a subscription and send the user a one-person invite link."""
-    message, args = update.effective_message, context.args or []
-    if message is None:
+    found = await _about_user(update, context, 2, GRANT_USAGE)
+    if found is None:
         return
-    user_id = _user_id(args[0]) if len(args) == 2 else None
-    if user_id is None:
-        await message.reply_text(_(GRANT_USAGE))
-        return
+    message, user_id, args = found
     try:
         duration = service.parse_duration(args[1])
     except service.DurationError as exc:
@@ -62,13 +70,10 @@ async def grant(update: Update, context: BotContext) -> None:
 
 async def revoke(update: Update, context: BotContext) -> None:
     """End a subscription now and remove the user from the VIP chat."""
-    message, args = update.effective_message, context.args or []
-    if message is None:
+    found = await _about_user(update, context, 1, REVOKE_USAGE)
+    if found is None:
         return
-    user_id = _user_id(args[0]) if len(args) == 1 else None
-    if user_id is None:
-        await message.reply_text(_(REVOKE_USAGE))
-        return
+    message, user_id, _args = found
     services = context.services
     async with services.db.session() as session:
         sub = await service.get(session, user_id)

@@ -27,7 +27,7 @@ from sqlalchemy import Integer, String, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, Database, UTCDateTime, cancel_and_wait, get_logger, rowcount
+from bot.core.kernel import Base, Database, cancel_and_wait, get_logger, rowcount
 
 log = get_logger(__name__)
 
@@ -43,8 +43,8 @@ class InstanceRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime] = mapped_column(index=True)
 
 
 def wall_now() -> datetime:

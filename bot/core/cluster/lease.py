@@ -22,7 +22,7 @@ from sqlalchemy import String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, Database, UTCDateTime, insert_missing, rowcount
+from bot.core.kernel import Base, Database, insert_missing, rowcount
 
 
 class Lease(Base):
@@ -32,8 +32,8 @@ class Lease(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime]
+    acquired_at: Mapped[datetime]
 
 
 def _started(pid: int) -> str | None:

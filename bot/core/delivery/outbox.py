@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.delivery.categories import Category, optional
 from bot.core.delivery.policy import AllowAll, Candidate, DeliveryPolicy
-from bot.core.kernel import Base, Clock, UTCDateTime, insert_ignoring, rowcount
+from bot.core.kernel import Base, Clock, insert_ignoring, rowcount
 from bot.core.people import speaking_to
 
 
@@ -60,9 +60,9 @@ class OutboxMessage(Base):
     priority: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     # The instance holding the row (NULL: nobody) and the token of its claim; an outcome is

@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime
+from bot.core.kernel import Base
 
 
 class RunStatus(StrEnum):
@@ -46,12 +46,12 @@ class JobRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job: Mapped[str] = mapped_column(String(100))
-    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
+    scheduled_for: Mapped[datetime]
     trigger: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
     duration: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
@@ -65,7 +65,7 @@ class JobState(Base):
 
     job: Mapped[str] = mapped_column(String(100), primary_key=True)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_alert_at: Mapped[datetime | None]
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -76,4 +76,4 @@ class Installation(Base):
     __tablename__ = "installation"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime]

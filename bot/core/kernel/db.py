@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, inspect, text
 from sqlalchemy.engine import Dialect, make_url
@@ -36,12 +36,6 @@ NAMING = {
 }
 
 
-class Base(DeclarativeBase):
-    """Declarative base of every table; modules import it from here."""
-
-    metadata = MetaData(naming_convention=NAMING)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware UTC datetime stored as naive UTC."""
 
@@ -57,6 +51,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; modules import it from here. A ``Mapped[datetime]``
+    column is a :class:`UTCDateTime`."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime}
 
 
 def ensure_sqlite_directory(url: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, Index, SmallInteger, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime, dialect_insert, rowcount
+from bot.core.kernel import Base, dialect_insert, rowcount
 from bot.core.people.users import User
 
 MINUTES_PER_DAY = 24 * 60
@@ -30,7 +30,7 @@ class UserSchedule(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     minute: Mapped[int | None] = mapped_column(SmallInteger)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime]
 
 
 class ScheduleDefault(Base):

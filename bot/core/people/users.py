@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import USER_ID_MAX, Base, UTCDateTime, ascii_int, insert_and_get, rowcount
+from bot.core.kernel import USER_ID_MAX, Base, ascii_int, insert_and_get, rowcount
 from bot.core.people.zones import zone_of
 
 
@@ -27,8 +27,8 @@ class User(Base):
     unreachable_reason: Mapped[str | None] = mapped_column(String(200))
     # The user's own zone (an IANA name or ``UTC+05:45``, see zones.py); NULL: ``TIMEZONE``.
     timezone: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime]
 
 
 def parse_referrer(payload: str | None, user_id: int) -> int | None:

@@ -17,7 +17,6 @@ from bot.core.kernel import (
     Base,
     Database,
     PurgeRequest,
-    UTCDateTime,
     delete_in_batches,
     insert_missing,
 )
@@ -31,7 +30,7 @@ class ReceivedUpdate(Base):
     __tablename__ = "received_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 async def first_time(db: Database, update_id: int, now: datetime) -> bool:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime
+from bot.core.kernel import Base
 
 
 class DailySnapshot(Base):
@@ -18,4 +18,4 @@ class DailySnapshot(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     day: Mapped[date] = mapped_column(Date, unique=True)
     figures: Mapped[dict[str, int]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime]

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime
+from bot.core.kernel import Base
 
 
 class PostStatus(StrEnum):
@@ -32,9 +32,9 @@ class Post(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     photo: Mapped[str | None] = mapped_column(String(255))
     video: Mapped[str | None] = mapped_column(String(255))  # a file_id (suggested posts)
-    publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    publish_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=PostStatus.SCHEDULED)
     source: Mapped[str] = mapped_column(String(100), default="admin")
     source_item_id: Mapped[str | None] = mapped_column(String(500))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]

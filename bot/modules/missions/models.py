@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime
+from bot.core.kernel import Base
 
 TITLE_MAX = 80
 DESCRIPTION_MAX = 300
@@ -40,7 +40,7 @@ class Mission(Base):
     points: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(24))
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
 
 
 class MissionAssignment(Base):
@@ -57,8 +57,8 @@ class MissionAssignment(Base):
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"))
     day: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(8), default=AssignmentStatus.OPEN)
-    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
 
 
 class Streak(Base):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime
+from bot.core.kernel import Base
 
 
 class State(StrEnum):
@@ -45,14 +45,14 @@ class Submission(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_by_name: Mapped[str | None] = mapped_column(String(128))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None]
     post_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    publish_at: Mapped[datetime | None]
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     # A post suggested in the channel's direct messages: Telegram's message there.
     dm_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     dm_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
 
 
 class ReviewCard(Base):
@@ -77,4 +77,4 @@ class BannedAuthor(Base):
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     banned_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]

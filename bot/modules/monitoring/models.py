@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime
+from bot.core.kernel import Base
 
 
 class Incident(Base):
@@ -19,5 +19,5 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200), index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime
+from bot.core.kernel import Base
 
 
 class ReferralReward(Base):
@@ -23,5 +23,5 @@ class ReferralReward(Base):
     invitee_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     inviter_id: Mapped[int] = mapped_column(BigInteger, index=True)
     points: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None] = mapped_column(index=True)

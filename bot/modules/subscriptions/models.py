@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, UTCDateTime
+from bot.core.kernel import Base
 
 
 class SubscriptionStatus(StrEnum):
@@ -30,13 +30,13 @@ class Subscription(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=SubscriptionStatus.ACTIVE)
-    reminded_3d_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reminded_1d_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_3d_at: Mapped[datetime | None]
+    reminded_1d_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
 
 
 class ChargeState(StrEnum):
@@ -57,9 +57,9 @@ class InviteLink(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     link: Mapped[str] = mapped_column(String(255), unique=True)
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class StarPayment(Base):
@@ -78,11 +78,11 @@ class StarPayment(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     days: Mapped[int] = mapped_column(Integer)
     stars: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime]
     currency: Mapped[str] = mapped_column(String(8))
     payload: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16), index=True, default=ChargeState.RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
-    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    granted_at: Mapped[datetime | None]
+    refunded_at: Mapped[datetime | None]

@@ -65,7 +65,7 @@ async def test_job_overrides_take_effect(tmp_path: Path) -> None:
     code, out, err = await cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
     assert code == 0, err
     lines = {line.split()[0]: line for line in out.splitlines() if line.split()}
-    assert "0 9 * * *" in lines["missions.send_daily"]
+    assert "0 9 * * *" in lines["analytics.daily_report"]
     assert "03:30" in lines["cleanup.daily"]
 
 

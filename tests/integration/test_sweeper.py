@@ -23,7 +23,7 @@ from bot.core.kernel.clock import ManualClock
 from bot.core.kernel.events import UserZoneChanged
 from bot.core.people import user_times as schedules
 from bot.core.people import users
-from bot.core.people.user_times import UserSchedule
+from bot.core.people.user_times import UserSchedule, wall_time
 from bot.modules.missions import service as missions
 from bot.modules.missions import times
 from bot.modules.missions.events import MissionAssigned
@@ -137,7 +137,7 @@ async def test_a_dst_night_queues_the_mission_exactly_once(
     assert row.key == f"mission:{day.isoformat()}:1"
     next_local = (await bot.due(1)).astimezone(tz)
     assert next_local.date() == day + timedelta(days=1)
-    assert next_local.time() == times.schedules.wall_time(times.parse_time_of_day(at))
+    assert next_local.time() == wall_time(times.parse_time_of_day(at))
 
 
 async def test_a_failed_batch_queues_nothing_and_the_next_sweep_sends_once(bot: Bot) -> None:

@@ -8,9 +8,11 @@ which says whether this process may still trust what it holds. The polling lease
 
 from bot.core.cluster.instances import Instance, InstanceRow
 from bot.core.cluster.lease import LeaseKeeper
+from bot.core.cluster.liveness import Liveness
 
 __all__ = [
     "Instance",
     "InstanceRow",
     "LeaseKeeper",
+    "Liveness",
 ]

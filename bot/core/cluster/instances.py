@@ -15,7 +15,6 @@ is False, and a careful caller does not start new work it might share with a sib
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import time
@@ -27,7 +26,8 @@ from sqlalchemy import Integer, String, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, Database, cancel_and_wait, get_logger, rowcount
+from bot.core.cluster.liveness import Liveness
+from bot.core.kernel import Base, Database, get_logger, rowcount
 
 log = get_logger(__name__)
 
@@ -74,47 +74,33 @@ async def forget_stale(session: AsyncSession, stale_seconds: float, keep: str) -
 class Instance:
     """Registers this process, beats while it runs, and says whether it is still trusted."""
 
-    __slots__ = (
-        "_beat_ok",
-        "_beaten",
-        "_task",
-        "db",
-        "heartbeat",
-        "id",
-        "on_beat",
-        "on_lost",
-        "stale",
-    )
+    __slots__ = ("db", "heartbeat", "id", "liveness", "on_beat", "on_lost", "stale")
 
     def __init__(self, db: Database, *, heartbeat: float, stale: float) -> None:
         self.db, self.heartbeat, self.stale = db, heartbeat, stale
         self.id = uuid.uuid4().hex
         self.on_beat: list[BeatHook] = []  # run in the heartbeat's transaction
         self.on_lost: list[LostHook] = []
-        self._beat_ok = 0.0  # monotonic time of the last committed heartbeat
-        self._task: asyncio.Task[None] | None = None
-        self._beaten = asyncio.Event()  # set at every committed heartbeat
+        # Trusted while no sibling can yet have presumed this instance dead (with a margin).
+        self.liveness = Liveness("instance-heartbeat", period=heartbeat, valid_for=stale * 0.6)
 
     @property
     def fresh(self) -> bool:
         """True while no sibling can yet have presumed this instance dead (with a margin)."""
-        return time.monotonic() - self._beat_ok < self.stale * 0.6
+        return self.liveness.fresh
 
     async def until_fresh(self) -> None:
         """Return once ``fresh`` (at once, unless the heartbeat is late)."""
-        while not self.fresh:
-            self._beaten.clear()
-            await self._beaten.wait()
+        await self.liveness.until_fresh()
 
     async def start(self) -> None:
         await self._register()
-        self._task = asyncio.create_task(self._beat_forever(), name="instance-heartbeat")
+        self.liveness.start(self._beat_logged)
 
     async def stop(self) -> None:
         """Stop beating and delete the row: what this instance held was given back."""
-        if self._task is not None:
-            await cancel_and_wait([self._task], what="instance heartbeat")
-            self._task = None
+        await self.liveness.stop()
+        self.liveness.lost()
         try:
             async with self.db.session() as session:
                 await session.execute(delete(InstanceRow).where(InstanceRow.id == self.id))
@@ -132,16 +118,13 @@ class Instance:
         }
         async with self.db.session() as session:
             await session.execute(insert(InstanceRow).values(**values))
-        self._beat_ok = time.monotonic()
-        self._beaten.set()
+        self.liveness.renewed()
 
-    async def _beat_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat)
-            try:
-                await self.beat()
-            except Exception:
-                log.exception("instance heartbeat failed; will retry", instance=self.id)
+    async def _beat_logged(self) -> None:
+        try:
+            await self.beat()
+        except Exception:
+            log.exception("instance heartbeat failed; will retry", instance=self.id)
 
     async def beat(self) -> None:
         """One heartbeat (and the hooks, in its transaction); re-register if presumed dead."""
@@ -155,8 +138,7 @@ class Instance:
                 for hook in self.on_beat:
                     await hook(session, self.id)
         if alive:
-            self._beat_ok = started
-            self._beaten.set()
+            self.liveness.renewed(started)
             return
         lost, self.id = self.id, uuid.uuid4().hex
         log.warning("instance was presumed dead by a sibling; registering again", lost=lost)

@@ -11,10 +11,8 @@ its ``update_id`` is recorded first (see :mod:`bot.core.telegram.received`).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
@@ -23,8 +21,8 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import Application
 
-from bot.core.cluster import LeaseKeeper
-from bot.core.kernel import cancel_and_wait, get_logger
+from bot.core.cluster import LeaseKeeper, Liveness
+from bot.core.kernel import get_logger
 
 log = get_logger(__name__)
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
@@ -55,19 +53,19 @@ class Intake(ABC):
 class LeaderPolling(Intake):
     """Long polling by the holder of the lease; the others stand by and retry."""
 
-    __slots__ = ("_held_until", "_task", "allowed", "keeper", "poll_timeout", "renew_every")
+    __slots__ = ("allowed", "keeper", "liveness", "poll_timeout")
 
     def __init__(
         self, keeper: LeaseKeeper, *, poll_timeout: int, allowed: Sequence[str] = Update.ALL_TYPES
     ) -> None:
         self.keeper, self.poll_timeout, self.allowed = keeper, poll_timeout, list(allowed)
-        self.renew_every = max(0.2, keeper.ttl / 3)
-        self._held_until = 0.0  # monotonic time until which the last renewal keeps us leader
-        self._task: asyncio.Task[None] | None = None
+        # Leader while the last renewal of the lease is recent (with a margin inside its ttl).
+        every = max(0.2, keeper.ttl / 3)
+        self.liveness = Liveness("leader-polling", period=every, valid_for=keeper.ttl * 0.9)
 
     @property
     def role(self) -> str:
-        return "leader" if self._held_until > time.monotonic() else "standby"
+        return "leader" if self.liveness.fresh else "standby"
 
     def receiving(self, app: AnyApp) -> bool:
         polling = app.updater is not None and app.updater.running
@@ -76,22 +74,15 @@ class LeaderPolling(Intake):
     async def start(self, app: AnyApp) -> None:
         """One attempt now (a lone process polls at once), then keep trying in the background."""
         await self._step(app)
-        self._task = asyncio.create_task(self._keep(app), name="leader-polling")
+        self.liveness.start(lambda: self._step(app))
 
     async def stop(self, app: AnyApp) -> None:
-        if self._task is not None:
-            await cancel_and_wait([self._task], what="leader polling")
-            self._task = None
+        await self.liveness.stop()
         await self._stop_polling(app)
-        if self._held_until:
-            self._held_until = 0.0
+        if self.liveness.holding:
+            self.liveness.lost()
             with contextlib.suppress(Exception):  # a dead database: the lease runs out anyway
                 await self.keeper.release()
-
-    async def _keep(self, app: AnyApp) -> None:
-        while True:
-            await asyncio.sleep(self.renew_every)
-            await self._step(app)
 
     async def _step(self, app: AnyApp) -> None:
         """Renew or take the lease; start or stop polling to match."""
@@ -99,13 +90,13 @@ class LeaderPolling(Intake):
         try:
             held = await self.keeper.acquire()
         except Exception as exc:  # the database is away: keep polling while the lease lasts
-            held = self._held_until - time.monotonic() > self.renew_every
+            held = self.liveness.remaining() > self.liveness.period
             if was == "leader":
                 log.warning("polling lease not renewed", error=str(exc)[:200], still_held=held)
         if held:
-            self._held_until = time.monotonic() + self.keeper.ttl * 0.9
+            self.liveness.renewed()
         else:
-            self._held_until = 0.0
+            self.liveness.lost()
         if held and not (app.updater and app.updater.running):
             await self._start_polling(app)
         elif not held and app.updater and app.updater.running:

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from bot.core.cluster import instances
 from bot.core.cluster.instances import Instance, InstanceRow
-from bot.core.delivery import OutboxMessage, OutboxStatus, claims, leases
+from bot.core.delivery import OutboxMessage, OutboxStatus, claims, holdings
 from bot.core.delivery.claims import Outcome
 from bot.core.kernel.db import Database
 from bot.core.kernel.settings import Settings
@@ -43,7 +43,7 @@ async def outbox_db(migrated: Settings) -> AsyncIterator[Database]:
 
 async def _claim(db: Database, owner: str) -> list[claims.Claimed]:
     async with db.session() as session:
-        await leases.release_stale(session, keep=owner, stale_seconds=5, now=NOW)
+        await holdings.release_stale(session, keep=owner, stale_seconds=5, now=NOW)
         return await claims.claim_due(session, now=NOW, limit=10, lease=LEASE, owner=owner)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import ExtBot
 
 from bot.core.cluster import Instance
-from bot.core.delivery import claims, leases
+from bot.core.delivery import claims, holdings
 from bot.core.delivery.answers import Deliverer
 from bot.core.delivery.backlog import pending_count
 from bot.core.delivery.claims import Claimed, Outcome
@@ -172,7 +172,7 @@ class OutboxSender:
         """Release the rows of instances presumed dead (once per poll interval at most)."""
         self._swept_at = time.monotonic()
         stale = self.posting.settings.instance_stale_seconds
-        released = await leases.release_stale(
+        released = await holdings.release_stale(
             session, keep=self.instance.id, stale_seconds=stale, now=now
         )
         if released:
@@ -197,7 +197,7 @@ class OutboxSender:
     async def _renew(self, session: AsyncSession, owner: str) -> None:
         """At every heartbeat: the rows this instance holds stay leased to it."""
         lease = timedelta(seconds=self.posting.settings.outbox_lease_seconds)
-        await leases.renew(session, owner, self.posting.clock.now() + lease)
+        await holdings.renew(session, owner, self.posting.clock.now() + lease)
 
     async def _lost(self, _owner: str) -> None:
         """A sibling presumed this instance dead and took its rows: drop the queued ones."""
@@ -206,7 +206,7 @@ class OutboxSender:
 
     async def _give_back_all(self) -> None:
         async with self.posting.db.session() as session:
-            given = await leases.give_back(session, self.instance.id, self.posting.clock.now())
+            given = await holdings.give_back(session, self.instance.id, self.posting.clock.now())
         if given:
             log.info("outbox rows given back on stop", rows=given)
 

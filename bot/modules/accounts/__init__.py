@@ -8,7 +8,7 @@ from bot.core.context import Services
 from bot.core.module import Module, Routed, Stage
 from bot.core.people import N_
 from bot.core.telegram import PRIVATE_NEW_MESSAGE, Command
-from bot.modules.accounts import handlers, zones
+from bot.modules.accounts import handlers, timezone
 
 COMMANDS = (
     Command("start", N_("register and see what this bot does"), callback=handlers.start),
@@ -17,7 +17,7 @@ COMMANDS = (
         "timezone",
         N_("your time zone, for missions and reminders"),
         usage=N_("[zone|+5:45]"),
-        callback=zones.timezone,
+        callback=timezone.timezone,
     ),
 )
 
@@ -33,7 +33,7 @@ def register(services: Services) -> Module:
     return Module(
         "accounts",
         commands=COMMANDS,
-        buttons={zones.PREFIX: zones.pressed},
+        buttons={timezone.PREFIX: timezone.pressed},
         handlers=(
             Routed(membership),
             Routed(MessageHandler(unknown, handlers.unknown_command), stage=Stage.UNKNOWN_COMMANDS),

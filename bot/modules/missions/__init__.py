@@ -7,7 +7,7 @@ from bot.core.kernel import UserZoneChanged
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
-from bot.modules.missions import handlers, hours
+from bot.modules.missions import handlers, missiontime
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
 from bot.modules.missions.settings import MissionSettings
@@ -19,7 +19,7 @@ COMMANDS = (
         "missiontime",
         N_("the local time your daily mission arrives"),
         usage=N_("<HH:MM|default>"),
-        callback=hours.mission_time,
+        callback=missiontime.mission_time,
     ),
     Command(
         "missions", N_("list the mission catalogue"), admin=True, callback=handlers.list_missions

@@ -190,13 +190,13 @@ class MessageKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageDelivered(Event):
-    """An outbox message reached Telegram; ``message_id`` is Telegram's id for it.
-    ``kind`` and ``subject`` are read from ``key`` (:meth:`MessageKind.parse`)."""
+class MessageOutcome(Event):
+    """What became of an outbox message keyed ``key`` to ``chat_id``; ``kind`` and
+    ``subject`` are read from the key (:meth:`MessageKind.parse`). Subscribers follow one
+    of the two outcomes below."""
 
     key: str
     chat_id: int
-    message_id: int
     kind: MessageKind = field(init=False, repr=False, compare=False)
     subject: str = field(init=False, repr=False, compare=False)
 
@@ -207,20 +207,17 @@ class MessageDelivered(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageFailed(Event):
-    """An outbox message was given up on (400, blocked user, or attempts exhausted).
-    ``kind`` and ``subject`` are read from ``key`` (:meth:`MessageKind.parse`)."""
+class MessageDelivered(MessageOutcome):
+    """An outbox message reached Telegram; ``message_id`` is Telegram's id for it."""
 
-    key: str
-    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFailed(MessageOutcome):
+    """An outbox message was given up on (400, blocked user, or attempts exhausted)."""
+
     error: str
-    kind: MessageKind = field(init=False, repr=False, compare=False)
-    subject: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        kind, subject = MessageKind.parse(self.key)
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "subject", subject)
 
 
 @dataclass(frozen=True, slots=True)

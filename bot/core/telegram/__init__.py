@@ -15,6 +15,8 @@ from bot.core.telegram.commands import (
     Callback,
     Command,
     CommandCatalog,
+    admin_commands,
+    user_commands,
 )
 from bot.core.telegram.errors import ErrorReporter
 from bot.core.telegram.intake import Intake, LeaderPolling, Webhook
@@ -51,6 +53,7 @@ __all__ = [
     "LogContext",
     "Step",
     "Webhook",
+    "admin_commands",
     "bot_request",
     "database_unreachable",
     "publish_command_menu",
@@ -59,4 +62,5 @@ __all__ = [
     "shorten",
     "taken_by",
     "used_update_types",
+    "user_commands",
 ]

@@ -106,6 +106,34 @@ class Command:
         return built
 
 
+# One command as a row of a table: (name, description, usage, callback); usage may be "".
+Row = tuple[str, str, str, Callback[Any]]
+
+
+def admin_commands(
+    *rows: Row,
+    staff: Callable[[Settings, int], bool] | None = None,
+    refusal: str = ADMIN_REFUSAL,
+) -> tuple[Command, ...]:
+    """Commands for the admins (``staff``: for whom else, e.g. the moderators, who are told
+    ``refusal`` otherwise), one row each; the guard is declared here, once for the table."""
+    return tuple(
+        Command(name, description, usage, admin=True, callback=cb, staff=staff, refusal=refusal)
+        for name, description, usage, cb in rows
+    )
+
+
+def user_commands(
+    *rows: Row, private: bool = False, available: Callable[[Settings], bool] | None = None
+) -> tuple[Command, ...]:
+    """Commands for everyone, one row each (``private``: in a private chat only;
+    ``available``: whether the configuration lets them do anything)."""
+    return tuple(
+        Command(name, description, usage, callback=cb, private=private, available=available)
+        for name, description, usage, cb in rows
+    )
+
+
 class CommandCatalog:
     """Every command a module offers, in the order modules declared them."""
 

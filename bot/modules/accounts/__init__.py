@@ -7,17 +7,17 @@ from telegram.ext import ChatMemberHandler, MessageHandler, filters
 from bot.core.context import Services
 from bot.core.module import Module, Routed, Stage
 from bot.core.people import N_
-from bot.core.telegram import PRIVATE_NEW_MESSAGE, Command
+from bot.core.telegram import PRIVATE_NEW_MESSAGE, user_commands
 from bot.modules.accounts import handlers, timezone
 
-COMMANDS = (
-    Command("start", N_("register and see what this bot does"), callback=handlers.start),
-    Command("help", N_("list the commands you can use"), callback=handlers.help_command),
-    Command(
+COMMANDS = user_commands(
+    ("start", N_("register and see what this bot does"), "", handlers.start),
+    ("help", N_("list the commands you can use"), "", handlers.help_command),
+    (
         "timezone",
         N_("your time zone, for missions and reminders"),
-        usage=N_("[zone|+5:45]"),
-        callback=timezone.timezone,
+        N_("[zone|+5:45]"),
+        timezone.timezone,
     ),
 )
 

@@ -8,7 +8,7 @@ from bot.core.context import Services
 from bot.core.kernel import SERIAL_MAX, MessageDelivered, MessageKind, ascii_int, get_logger
 from bot.core.module import Module, On
 from bot.core.people import N_
-from bot.core.telegram import Command
+from bot.core.telegram import Command, admin_commands
 from bot.modules.content import handlers, service
 from bot.modules.content.events import PostPublished
 from bot.modules.content.jobs import JOBS
@@ -27,15 +27,9 @@ COMMANDS = (
         callback=handlers.post,
         caption=True,
     ),
-    Command(
-        "posts", N_("list the channel posts waiting to go out"), admin=True, callback=handlers.posts
-    ),
-    Command(
-        "cancelpost",
-        N_("cancel a scheduled channel post"),
-        N_("<id>"),
-        admin=True,
-        callback=handlers.cancelpost,
+    *admin_commands(
+        ("posts", N_("list the channel posts waiting to go out"), "", handlers.posts),
+        ("cancelpost", N_("cancel a scheduled channel post"), N_("<id>"), handlers.cancelpost),
     ),
 )
 

@@ -6,7 +6,7 @@ from bot.core.context import Services
 from bot.core.kernel import UserZoneChanged
 from bot.core.module import Module, On
 from bot.core.people import N_
-from bot.core.telegram import Command
+from bot.core.telegram import admin_commands, user_commands
 from bot.modules.missions import handlers, missiontime
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
@@ -14,29 +14,24 @@ from bot.modules.missions.settings import MissionSettings
 from bot.modules.missions.times import ZoneFollower
 
 COMMANDS = (
-    Command("mission", N_("today's mission, with its Done button"), callback=handlers.mission),
-    Command(
-        "missiontime",
-        N_("the local time your daily mission arrives"),
-        usage=N_("<HH:MM|default>"),
-        callback=missiontime.mission_time,
+    *user_commands(
+        ("mission", N_("today's mission, with its Done button"), "", handlers.mission),
+        (
+            "missiontime",
+            N_("the local time your daily mission arrives"),
+            N_("<HH:MM|default>"),
+            missiontime.mission_time,
+        ),
     ),
-    Command(
-        "missions", N_("list the mission catalogue"), admin=True, callback=handlers.list_missions
-    ),
-    Command(
-        "addmission",
-        N_("add a mission"),
-        usage=N_("<points> <title> | <description>"),
-        admin=True,
-        callback=handlers.add_mission,
-    ),
-    Command(
-        "retiremission",
-        N_("stop assigning a mission"),
-        usage=N_("<id>"),
-        admin=True,
-        callback=handlers.retire_mission,
+    *admin_commands(
+        ("missions", N_("list the mission catalogue"), "", handlers.list_missions),
+        (
+            "addmission",
+            N_("add a mission"),
+            N_("<points> <title> | <description>"),
+            handlers.add_mission,
+        ),
+        ("retiremission", N_("stop assigning a mission"), N_("<id>"), handlers.retire_mission),
     ),
 )
 

@@ -11,7 +11,12 @@ from bot.core.context import Services
 from bot.core.kernel import MessageDelivered, MessageKind, Settings, UnitOfWork
 from bot.core.module import Module, On, Routed, Stage
 from bot.core.people import N_, _
-from bot.core.telegram import NEW_MESSAGE, PRIVATE_NEW_MESSAGE, Command
+from bot.core.telegram import (
+    NEW_MESSAGE,
+    PRIVATE_NEW_MESSAGE,
+    admin_commands,
+    user_commands,
+)
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
 from bot.modules.moderation import cards, direct, handlers, records, review, service
 from bot.modules.moderation.jobs import JOBS
@@ -33,43 +38,36 @@ def _usable(settings: Settings) -> bool:
 
 
 COMMANDS = (
-    Command(
-        "suggest",
-        N_("suggest a channel post (text, or a photo/video with this caption)"),
-        N_("<text>"),
-        callback=handlers.suggest,
+    *user_commands(
+        (
+            "suggest",
+            N_("suggest a channel post (text, or a photo/video with this caption)"),
+            N_("<text>"),
+            handlers.suggest,
+        ),
+        ("mysuggestions", N_("your suggestions and their state"), "", handlers.mysuggestions),
+        (
+            "withdraw",
+            N_("withdraw a suggestion still waiting for review"),
+            N_("<id>"),
+            handlers.withdraw,
+        ),
         private=True,
         available=_usable,
     ),
-    Command(
-        "mysuggestions",
-        N_("your suggestions and their state"),
-        callback=handlers.mysuggestions,
-        private=True,
-        available=_usable,
-    ),
-    Command(
-        "withdraw",
-        N_("withdraw a suggestion still waiting for review"),
-        N_("<id>"),
-        callback=handlers.withdraw,
-        private=True,
-        available=_usable,
-    ),
-    Command(
-        "modqueue",
-        N_("suggestions waiting for review, oldest first (moderators)"),
-        admin=True,
-        callback=review.modqueue,
-        staff=_moderator,
-        refusal=MODERATORS_ONLY,
-    ),
-    Command(
-        "approve",
-        N_("approve a suggestion for a time (moderators)"),
-        N_("<id> [+2h|<time>]"),
-        admin=True,
-        callback=review.approve,
+    *admin_commands(
+        (
+            "modqueue",
+            N_("suggestions waiting for review, oldest first (moderators)"),
+            "",
+            review.modqueue,
+        ),
+        (
+            "approve",
+            N_("approve a suggestion for a time (moderators)"),
+            N_("<id> [+2h|<time>]"),
+            review.approve,
+        ),
         staff=_moderator,
         refusal=MODERATORS_ONLY,
     ),

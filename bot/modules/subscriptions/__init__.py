@@ -17,7 +17,7 @@ from bot.core.context import Services
 from bot.core.module import Module, Routed
 from bot.core.people import N_
 from bot.core.stats import as_of
-from bot.core.telegram import Command
+from bot.core.telegram import Command, admin_commands
 from bot.modules.subscriptions import handlers, service
 from bot.modules.subscriptions.jobs import JOBS
 from bot.modules.subscriptions.settings import SubscriptionSettings
@@ -30,26 +30,20 @@ COMMANDS = (
         callback=handlers.subscribe,
         available=lambda settings: settings.of(SubscriptionSettings).vip_stars_price > 0,
     ),
-    Command(
-        "grant",
-        N_("grant or extend a VIP subscription"),
-        N_("<user_id> <duration>"),
-        admin=True,
-        callback=handlers.grant,
-    ),
-    Command(
-        "revoke",
-        N_("end a VIP subscription now"),
-        N_("<user_id>"),
-        admin=True,
-        callback=handlers.revoke,
-    ),
-    Command(
-        "refund",
-        N_("refund a Stars payment and end what it bought"),
-        N_("<charge_id>"),
-        admin=True,
-        callback=handlers.refund,
+    *admin_commands(
+        (
+            "grant",
+            N_("grant or extend a VIP subscription"),
+            N_("<user_id> <duration>"),
+            handlers.grant,
+        ),
+        ("revoke", N_("end a VIP subscription now"), N_("<user_id>"), handlers.revoke),
+        (
+            "refund",
+            N_("refund a Stars payment and end what it bought"),
+            N_("<charge_id>"),
+            handlers.refund,
+        ),
     ),
 )
 

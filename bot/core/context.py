@@ -15,7 +15,15 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.core.delivery import Outbox, Posting
 from bot.core.jobs import JobRegistry, JobRunner
-from bot.core.kernel import Kernel, PurgerRegistry
+from bot.core.kernel import (
+    Cache,
+    Clock,
+    Database,
+    Kernel,
+    PurgerRegistry,
+    Settings,
+    UnitOfWork,
+)
 from bot.core.stats import StatsRegistry
 from bot.core.telegram import CommandCatalog, Intake
 
@@ -63,6 +71,27 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     @property
     def services(self) -> Services:
         return services_of(self.application)
+
+    # Typed accessors for what a handler uses, so that it need not hold the whole bag.
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def cache(self) -> Cache:
+        return self.services.cache
+
+    def uow(self) -> UnitOfWork:
+        """``async with context.uow() as uow:`` one transaction, its events on commit."""
+        return self.services.uow()
 
 
 App = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]

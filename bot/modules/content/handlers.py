@@ -104,7 +104,7 @@ async def cancelpost(update: Update, context: BotContext) -> None:
     if post_id is None:
         await message.reply_text(_("Usage: /cancelpost <id> (see /posts)"))
         return
-    async with context.services.uow() as uow:
+    async with context.uow() as uow:
         found = await service.cancel(uow.session, post_id)
         if found is not None and found.status == "cancelled":
             cancelled = PostCancelled(found.id, found.source, found.source_item_id or "")

@@ -78,7 +78,7 @@ async def list_missions(update: Update, context: BotContext) -> None:
     """/missions: the catalogue with ids, points and state."""
     if update.effective_message is None:
         return
-    async with context.services.db.session() as session:
+    async with context.db.session() as session:
         missions = await catalogue.all_missions(session)
     lines = [_catalogue_line(m.id, m.points, m.title, m.active) for m in missions]
     text = "\n".join([_("Mission catalogue:"), *lines]) if lines else _("The catalogue is empty.")
@@ -115,7 +115,7 @@ async def retire_mission(update: Update, context: BotContext) -> None:
     if mission_id is None:
         await message.reply_text(_("Usage: /retiremission <id> (see /missions for the ids)"))
         return
-    async with context.services.db.session() as session:
+    async with context.db.session() as session:
         retired = await catalogue.retire_mission(session, mission_id)
     if retired is None:
         await message.reply_text(

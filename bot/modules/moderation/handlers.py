@@ -37,7 +37,7 @@ async def suggest(update: Update, context: BotContext) -> None:
         return
     body = _COMMAND.sub("", message.text or message.caption or "", count=1)
     if message.text is not None and not body.strip():
-        await context.services.cache.set(_awaiting(user.id), "1", ttl=AWAIT_TTL)
+        await context.cache.set(_awaiting(user.id), "1", ttl=AWAIT_TTL)
         await message.reply_text(_(SUGGEST_HELP))
         return
     await _submit(context.services, message, drafts.draft_of(message, body))
@@ -60,7 +60,7 @@ async def follow_up(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    cache = context.services.cache
+    cache = context.cache
     if await cache.get(_awaiting(user.id)) is None:
         return
     await cache.delete(_awaiting(user.id))
@@ -92,7 +92,7 @@ async def mysuggestions(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    async with context.services.db.session() as session:
+    async with context.db.session() as session:
         mine = await service.of_author(session, user.id)
     if not mine:
         await message.reply_text(_("You have not suggested anything yet. Try /suggest <text>."))

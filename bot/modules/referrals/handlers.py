@@ -16,7 +16,7 @@ async def invite(update: Update, context: BotContext) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    async with context.services.db.session() as session:
+    async with context.db.session() as session:
         joined, rewarded = await service.invite_figures(session, user.id)
     link = f"https://t.me/{context.bot.username}?start=ref_{user.id}"
     text = _(

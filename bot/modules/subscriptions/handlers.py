@@ -111,7 +111,7 @@ async def status(update: Update, context: BotContext) -> None:
 
 
 def _offer(context: BotContext, user_id: int) -> payments.Offer:
-    settings = context.services.settings.of(SubscriptionSettings)
+    settings = context.settings.of(SubscriptionSettings)
     return payments.Offer(user_id, settings.vip_stars_days, settings.vip_stars_price)
 
 
@@ -120,7 +120,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    settings = context.services.settings.of(SubscriptionSettings)
+    settings = context.settings.of(SubscriptionSettings)
     if settings.vip_stars_price == 0 or settings.vip_chat_id is None:
         await message.reply_text(_("VIP subscriptions cannot be bought here; ask an admin."))
         return
@@ -156,7 +156,7 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
             amount=query.total_amount,
             current=_offer(context, query.from_user.id),
         )
-        if context.services.settings.vip_chat_id is None:
+        if context.settings.vip_chat_id is None:
             raise payments.PaymentError(_("VIP subscriptions are not on sale at the moment."))
     except payments.PaymentError as exc:
         log.info("pre-checkout refused", user_id=query.from_user.id, reason=str(exc))

@@ -56,7 +56,7 @@ async def test_job_state_created_once_by_replicas_starting_together(migrated: Se
     """Replicas reading a job's state on a fresh database create one row and all succeed."""
     db = Database(migrated.database_url)
     try:
-        rows = await _race(db, lambda s: store.state(s, "missions.send_daily"))
+        rows = await _race(db, lambda s: store.ensure_state(s, "missions.send_daily"))
         assert all(row.job == "missions.send_daily" for row in rows)
         assert await _count(db, JobState.job) == 1
     finally:

@@ -325,7 +325,7 @@ class JobRunner:
             current = await store.streak(session, record.job)
             if current is None or (current[0] == 0 and current[1] is None):
                 return
-        state = await store.state(session, record.job)
+        state = await store.ensure_state(session, record.job)
         now = self.posting.clock.now()
         if record.status == RunStatus.SUCCEEDED:
             if state.consecutive_failures and state.last_alert_at is not None:
@@ -437,7 +437,7 @@ class JobRunner:
         """Pause or resume ``name`` (kept in the database); False if it already was."""
         self.spec(name)
         async with self.posting.db.session() as session:
-            state = await store.state(session, name)
+            state = await store.ensure_state(session, name)
             changed = state.paused != paused
             state.paused = paused
         return changed

@@ -180,7 +180,7 @@ async def latest(session: AsyncSession) -> dict[str, JobRunRecord]:
     return {row.job: JobRunRecord.of(row) for row in rows}
 
 
-async def state(session: AsyncSession, job: str) -> JobState:
+async def ensure_state(session: AsyncSession, job: str) -> JobState:
     """The state row of ``job``, created on first use."""
     return await get_or_insert(session, JobState, job=job, paused=False, consecutive_failures=0)
 

@@ -77,7 +77,7 @@ async def get(session: AsyncSession, user_id: int) -> NotificationPrefs:
     return prefs if prefs is not None else NotificationPrefs(user_id=user_id, **_DEFAULTS)
 
 
-async def _stored(session: AsyncSession, user_id: int) -> NotificationPrefs:
+async def _ensure_stored(session: AsyncSession, user_id: int) -> NotificationPrefs:
     """The user's stored row, created with the defaults if missing (by one statement, so
     two updates of one user at once cannot both insert it)."""
     return await get_or_insert(session, NotificationPrefs, user_id=user_id, **_DEFAULTS)
@@ -87,14 +87,14 @@ async def toggle(session: AsyncSession, user_id: int, field: str) -> Notificatio
     """Flip one of the toggles in :data:`LABELS`; ValueError for any other name."""
     if field not in LABELS:
         raise ValueError(field)
-    prefs = await _stored(session, user_id)
+    prefs = await _ensure_stored(session, user_id)
     setattr(prefs, field, not getattr(prefs, field))
     await session.flush()
     return prefs
 
 
 async def set_quiet(session: AsyncSession, user_id: int, window: tuple[int, int] | None) -> None:
-    prefs = await _stored(session, user_id)
+    prefs = await _ensure_stored(session, user_id)
     prefs.quiet_start, prefs.quiet_end = window if window else (None, None)
     await session.flush()
 

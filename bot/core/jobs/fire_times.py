@@ -2,6 +2,11 @@
 
 The text forms (settings overrides, ``/jobs``): a five-field cron expression
 (``0 9 * * *``), ``daily HH:MM`` (or just ``HH:MM``), ``every 30s|5m|1h``.
+A cron expression means what it means in cron(8): in the day-of-week field 0 and 7 are
+Sunday, 1 is Monday, ``1-5`` is Monday to Friday, and names (``sun``, ``mon-fri``) work.
+APScheduler 3's ``CronTrigger.from_crontab`` numbers days from Monday = 0 instead (so every
+numeric weekday would fire a day late, and ``7`` would be refused): the field is
+translated to day names (:func:`cron_weekdays`) before it reaches APScheduler.
 Triggers run in ``TIMEZONE``. A wall-clock schedule (a fixed hour) fires once
 per wall-clock time: on the autumn DST change the repeated 02:30 does not run
 twice, and the spring-forward 02:30 that does not exist runs once, an hour later.
@@ -28,6 +33,48 @@ _EPOCH = datetime(2000, 1, 3)  # a Monday: interval slots are aligned to it, not
 
 class ScheduleError(ValueError):
     """A schedule that cannot be run; the message says what is accepted."""
+
+
+# cron(8)'s day-of-week numbers and names; 7 is Sunday again.
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_DAY_NUMBER = {name: number for number, name in enumerate(_DAY_NAMES)}
+_DAY_ITEM = re.compile(r"(\*|[0-7]|[a-z]{3})(?:-([0-7]|[a-z]{3}))?(?:/([0-9]{1,2}))?")
+
+
+def _day(text: str, field: str) -> int:
+    if text.isdigit():
+        return int(text)  # 0-7: the regex admits nothing else
+    if text not in _DAY_NUMBER:
+        raise ScheduleError(f"unknown day {text!r} in day-of-week field {field!r} (sun-sat, 0-7)")
+    return _DAY_NUMBER[text]
+
+
+def cron_weekdays(field: str) -> str:
+    """A cron(8) day-of-week field as APScheduler reads it: ``*`` stays, anything else
+    becomes the list of day names it selects (``1-5`` -> ``mon,tue,wed,thu,fri``;
+    ``0``, ``7`` and ``sun`` -> ``sun``; ``*/2`` -> ``sun,tue,thu,sat``)."""
+    field = field.lower()
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for item in field.split(","):
+        match = _DAY_ITEM.fullmatch(item)
+        if match is None:
+            raise ScheduleError(f"cannot read day-of-week field {field!r} (e.g. 1-5, sun, 0,6)")
+        start, end, step = match[1], match[2], int(match[3] or 1)
+        if step < 1:
+            raise ScheduleError(f"step must be positive in day-of-week field {field!r}")
+        if start == "*":
+            if end is not None:
+                raise ScheduleError(f"cannot read day-of-week field {field!r}")
+            low, high = 0, 6
+        else:
+            low = _day(start, field)
+            high = _day(end, field) if end is not None else (6 if match[3] else low)
+        if low > high:
+            raise ScheduleError(f"day range {item!r} runs backwards in {field!r}")
+        days.update(day % 7 for day in range(low, high + 1, step))
+    return ",".join(_DAY_NAMES[day] for day in sorted(days))
 
 
 def parse_schedule(text: str) -> Schedule:
@@ -86,8 +133,10 @@ def build_trigger(schedule: Schedule, tz: tzinfo) -> Any:
     if isinstance(schedule, DailyAt):
         at = schedule.at
         return WallClockOnce(CronTrigger(hour=at.hour, minute=at.minute, timezone=tz), tz)
+    fields = schedule.expression.split()
+    fields[4] = cron_weekdays(fields[4])
     try:
-        cron = CronTrigger.from_crontab(schedule.expression, timezone=tz)
+        cron = CronTrigger.from_crontab(" ".join(fields), timezone=tz)
     except ValueError as exc:
         raise ScheduleError(f"invalid cron expression {schedule.expression!r}: {exc}") from None
     hour_field = schedule.expression.split()[1]

@@ -6,7 +6,16 @@ package's public face: code outside ``bot/core/people/`` imports from here (an
 import-linter contract says so).
 """
 
-from bot.core.people.formatting import clock, day, duration, moment, number, percent, short_day
+from bot.core.people.formatting import (
+    clock,
+    day,
+    duration,
+    moment,
+    number,
+    percent,
+    short_day,
+    weekday,
+)
 from bot.core.people.i18n import (
     N_,
     _,
@@ -103,6 +112,7 @@ __all__ = [
     "tag",
     "timezone_of",
     "wall_time",
+    "weekday",
     "zone_for",
     "zone_of",
 ]

@@ -48,6 +48,11 @@ def clock(value: datetime, zone: tzinfo) -> str:
     return dates.format_time(value, format="short", tzinfo=zone, locale=_locale())
 
 
+def weekday(value: datetime, zone: tzinfo) -> str:
+    """The day of the week in ``zone``, abbreviated: ``Sun`` / ``нд``."""
+    return dates.format_datetime(value, "EEE", tzinfo=zone, locale=_locale())
+
+
 def duration(value: timedelta) -> str:
     """A length of time in words: ``3 days``, ``2 hours`` (rounded to its largest unit)."""
     return dates.format_timedelta(value, threshold=1, locale=_locale())

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.context import Services
 from bot.core.jobs import JobRunRecord, JobSpec, describe, first_fire, history, latest, paused_jobs
-from bot.core.people import N_, _, ngettext
+from bot.core.people import N_, _, ngettext, weekday
 from bot.core.telegram import shorten
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
@@ -65,7 +65,8 @@ def next_run(services: Services, spec: JobSpec, paused: set[str]) -> str:
     if spec.manual:
         return "—"
     fire = first_fire(services.jobs.trigger(spec.name), services.clock.now())
-    return local(fire, services.settings.tz)
+    tz = services.settings.tz
+    return "—" if fire is None else f"{weekday(fire, tz)} {local(fire, tz)}"
 
 
 async def overview(services: Services) -> str:

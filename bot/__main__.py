@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_check(online: bool) -> int:
-    """Every mistake at once, one line each (exit 2); warnings for keys nothing reads."""
+    """Every mistake at once, one line each (exit 2), a key in .env that nothing reads
+    included; warnings for environment variables one letter away from a setting."""
     from bot.app import build_application
     from bot.core.kernel import read_settings, unknown_keys
     from bot.core.telegram.preflight import token_problems
@@ -52,9 +53,10 @@ def cmd_check(online: bool) -> int:
 
     settings, errors = read_settings(CompanionSettings)
     configure_logging(settings.log_level, settings.log_format, settings.secrets())
-    for warning in unknown_keys(CompanionSettings):
+    unread, near_misses = unknown_keys(CompanionSettings)
+    for warning in near_misses:
         print(f"warning: {warning}", file=sys.stderr)
-    errors += token_problems(settings)
+    errors += unread + token_problems(settings)
     try:
         app = build_application(settings)
     except ConfigError as exc:

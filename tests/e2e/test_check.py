@@ -27,13 +27,22 @@ async def test_every_mistake_in_one_run(tmp_path: Path) -> None:
         assert name in err, err
 
 
-async def test_misspelled_key_in_env_file_is_warned(tmp_path: Path) -> None:
-    """`TIMEZON=` in .env is named with the setting it probably meant; check still passes."""
-    (tmp_path / ".env").write_text("TIMEZON=Europe/Berlin\nRETENTION__OUTBOX_DAYS=3\n")
+async def test_misspelled_key_in_env_file_fails_check(tmp_path: Path) -> None:
+    """`ADMIN_ID=` in .env (a bot with no admins if it went live) fails check, exit 2,
+    naming the setting it probably meant; a nested key that exists passes."""
+    (tmp_path / ".env").write_text("ADMIN_ID=1\nRETENTION__OUTBOX_DAYS=3\n")
     code, out, err = await cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN)
-    assert code == 0 and "configuration OK" in out
-    assert "TIMEZON (in .env): no such setting; did you mean TIMEZONE?" in err
+    assert code == 2 and "configuration OK" not in out
+    assert "ADMIN_ID (in .env): no such setting; did you mean ADMIN_IDS?" in err
     assert "RETENTION" not in err
+
+
+async def test_near_miss_in_the_environment_is_a_warning(tmp_path: Path) -> None:
+    """The process environment holds variables of others: one letter from a setting is a
+    warning, and check still passes."""
+    code, out, err = await cli(tmp_path, "check", BOT_TOKEN=GOOD_TOKEN, TIMEZON="Europe/Berlin")
+    assert code == 0 and "configuration OK" in out
+    assert "warning: TIMEZON (environment): no such setting; did you mean TIMEZONE?" in err
 
 
 async def test_garbage_token_is_refused_without_being_printed(tmp_path: Path) -> None:

@@ -124,3 +124,23 @@ def test_mission_time_is_read_totally(text: str) -> None:
         return
     hours, _, minutes = text.strip().partition(":")
     assert parsed.mission_time == time(int(hours), int(minutes))
+
+
+def test_errors_name_the_setting_as_written_and_echo_the_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTP_PORT=abc says what it got; a field inside FEEDS' JSON is FEEDS[0].url; a nested
+    setting is named with __; a secret's value is never echoed."""
+    monkeypatch.setenv("HTTP_PORT", "abc")
+    monkeypatch.setenv("FEEDS", '[{"name": "news", "url": "ftp://example.com/feed"}]')
+    monkeypatch.setenv("MODERATION__MAX_PER_DAY", "0")
+    monkeypatch.setenv("DATABASE_URL", "mysql://user:hunter2@db/x")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(CompanionSettings)
+    lines = str(raised.value).splitlines()
+    port = "HTTP_PORT: Input should be a valid integer, unable to parse string as an integer"
+    assert f"{port} (got 'abc')" in lines
+    assert any(line.startswith("FEEDS[0].url: feed URL must start with") for line in lines)
+    assert "MODERATION__MAX_PER_DAY: Input should be greater than or equal to 1 (got '0')" in lines
+    assert any(line.startswith("DATABASE_URL:") for line in lines)
+    assert "hunter2" not in str(raised.value)

@@ -322,19 +322,24 @@ def _default(model: type[Settings], name: str) -> Any:
     return field.get_default(call_default_factory=True)
 
 
-def unknown_keys(model: type[Settings], env_file: str | Path = ".env") -> list[str]:
-    """Warnings for keys in ``env_file`` that no setting of ``model`` reads, with the closest
-    name, and for environment variables one letter away from a setting (``TIMEZON``)."""
+def unknown_keys(
+    model: type[Settings], env_file: str | Path = ".env"
+) -> tuple[list[str], list[str]]:
+    """Keys nothing reads: those in ``env_file`` that no setting of ``model`` reads, with the
+    closest name (errors: a typo there would otherwise go live, e.g. ``ADMIN_ID=1`` and a
+    bot with no admins), and environment variables one letter away from a setting
+    (warnings: the process environment holds many variables that are not the bot's)."""
     known = {name.upper() for name in model.model_fields}
     nested = {name.upper() for name, f in model.model_fields.items() if _nested(f.annotation)}
-    lines: list[str] = []
+    errors: list[str] = []
     path = Path(env_file)
     keys = list(dotenv_values(path)) if path.is_file() else []
     for key in keys:
         top = key.upper().split("__", 1)[0]
         if top in known and (top == key.upper() or top in nested):
             continue
-        lines.append(f"{key} (in {path}): no such setting{_suggest(key, known)}")
+        errors.append(f"{key} (in {path}): no such setting{_suggest(key, known)}")
+    warnings: list[str] = []
     for key in os.environ:
         upper = key.upper()
         if (
@@ -345,8 +350,8 @@ def unknown_keys(model: type[Settings], env_file: str | Path = ".env") -> list[s
             continue
         close = difflib.get_close_matches(upper, known, n=1, cutoff=0.88)
         if close:
-            lines.append(f"{key} (environment): no such setting; did you mean {close[0]}?")
-    return lines
+            warnings.append(f"{key} (environment): no such setting; did you mean {close[0]}?")
+    return errors, warnings
 
 
 def _nested(annotation: Any) -> bool:
@@ -361,11 +366,35 @@ def _suggest(key: str, known: set[str]) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
+# Settings whose value is never shown in an error (it is, or may hold, a secret).
+_UNSHOWN = {"bot_token", "webhook_secret", "database_url", "redis_url"}
+
+
 def describe_errors(exc: ValidationError) -> str:
-    """One line per invalid setting, named as it is written in the environment."""
+    """One line per invalid setting, named as it is written (``HTTP_PORT``,
+    ``MODERATION__MAX_PER_DAY``, ``FEEDS[0].url`` inside a JSON value), with the value it
+    was given (never a secret's)."""
     lines = []
     for error in exc.errors():
-        name = "__".join(str(part) for part in error["loc"] if not isinstance(part, int))
+        name = _written(error["loc"])
         message = str(error["msg"]).removeprefix("Value error, ")
-        lines.append(f"{name.upper() or 'settings'}: {message}")
+        given = error.get("input")
+        secret = bool(error["loc"]) and str(error["loc"][0]) in _UNSHOWN
+        if isinstance(given, str | int | float) and not secret and repr(given) not in message:
+            message += f" (got {given!r})"
+        lines.append(f"{name or 'SETTINGS'}: {message}")
     return "\n".join(lines)
+
+
+def _written(loc: tuple[int | str, ...]) -> str:
+    """``("moderation", "max_per_day")`` -> ``MODERATION__MAX_PER_DAY`` (the environment's
+    way), ``("feeds", 0, "url")`` -> ``FEEDS[0].url`` (inside the JSON a user wrote)."""
+    written, in_json = "", False
+    for part in loc:
+        if isinstance(part, int):
+            written, in_json = f"{written}[{part}]", True
+        elif not written:
+            written = part.upper()
+        else:
+            written += f".{part}" if in_json else f"__{part.upper()}"
+    return written

@@ -77,3 +77,12 @@ async def _eventually(probe: object, expected: bool, timeout: float = 5.0) -> No
             return
         assert asyncio.get_running_loop().time() < deadline, "state did not change in time"
         await asyncio.sleep(0.05)
+
+
+async def test_whoami_tells_the_user_id_for_admin_ids(harness: Harness) -> None:
+    """/whoami answers the sender's id (what ADMIN_IDS lists) to anyone, registered or not,
+    in their language; it is in /help."""
+    assert await harness.reply(4242, "/whoami") == "Your Telegram user id is 4242."
+    harness.sandbox.world.user(4343, language_code="uk")
+    assert await harness.reply(4343, "/whoami") == "Ваш ідентифікатор користувача Telegram: 4343."
+    assert "/whoami" in await harness.reply(4242, "/help")

@@ -13,6 +13,7 @@ from bot.modules.accounts import handlers, timezone
 COMMANDS = user_commands(
     ("start", N_("register and see what this bot does"), "", handlers.start),
     ("help", N_("list the commands you can use"), "", handlers.help_command),
+    ("whoami", N_("your Telegram user id (for ADMIN_IDS)"), "", handlers.whoami),
     (
         "timezone",
         N_("your time zone, for missions and reminders"),

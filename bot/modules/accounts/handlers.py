@@ -52,6 +52,18 @@ async def start(update: Update, context: BotContext) -> None:
     await message.reply_text(_(template).format(name=user.first_name))
 
 
+async def whoami(update: Update, context: BotContext) -> None:
+    """The sender's Telegram user id (what ``ADMIN_IDS`` and ``MODERATOR_IDS`` list), and
+    the chat's when it is not their private chat."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    if user is None or chat is None or message is None:
+        return
+    text = _("Your Telegram user id is {id}.").format(id=user.id)
+    if chat.id != user.id:
+        text += "\n" + _("This chat's id is {id}.").format(id=chat.id)
+    await message.reply_text(text)
+
+
 async def help_command(update: Update, context: BotContext) -> None:
     """List the commands this user may use (admins see theirs too)."""
     if update.effective_message is None:

@@ -117,3 +117,12 @@ async def test_muted_user_gets_no_daily_mission(harness: Harness) -> None:
     await harness.wait(lambda: any("mission" in (m.text or "") for m in world.to(USER + 1)))
     await harness.idle()
     assert not any("Today's mission" in (m.text or "") for m in world.to(USER))
+
+
+async def test_quiet_alone_shows_the_hours_in_force(harness_factory: Callable[..., Any]) -> None:
+    """/quiet with nothing after it says which quiet hours hold now, with the usage."""
+    harness: Harness = await harness_factory(**UNPACED)
+    harness.sandbox.set_limits(FloodLimits(private=None))
+    await answer(harness, USER, "/quiet", "You have no quiet hours.")
+    await answer(harness, USER, "/quiet 22-08", "Quiet hours set: 22:00-08:00")
+    await answer(harness, USER, "/quiet", "Your quiet hours: 22:00-08:00 (UTC).")

@@ -67,12 +67,29 @@ async def pressed(update: Update, context: BotContext) -> None:
     await query.edit_message_text(text, reply_markup=markup)
 
 
+async def _current_quiet(context: BotContext, user_id: int) -> str:
+    """``/quiet`` alone: the window in force (in the user's zone) and how to change it."""
+    async with context.db.session() as session:
+        prefs = await service.get(session, user_id)
+        zone = await timezone_of(session, user_id) or context.settings.timezone
+    if prefs.quiet_start is None or prefs.quiet_end is None:
+        current = _("You have no quiet hours.")
+    else:
+        hours = f"{prefs.quiet_start:02d}:00-{prefs.quiet_end:02d}:00"
+        current = _("Your quiet hours: {window} ({zone}).").format(window=hours, zone=zone)
+    return f"{current}\n{_(QUIET_USAGE)}"
+
+
 async def quiet(update: Update, context: BotContext) -> None:
-    """``/quiet 22-08`` holds bulk messages during those local hours; ``/quiet off`` clears."""
+    """``/quiet 22-08`` holds bulk messages during those local hours; ``/quiet off`` clears;
+    ``/quiet`` alone shows the hours in force."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     args = context.args or []
+    if not args:
+        await message.reply_text(await _current_quiet(context, user.id))
+        return
     try:
         window = service.parse_quiet(args[0]) if len(args) == 1 else None
         if len(args) != 1:

@@ -8,7 +8,7 @@ command menu. This ``__init__`` is the package's public face: code outside
 (the aiohttp backend) and ``preflight`` (``check``) are imported where they are used.
 """
 
-from bot.core.telegram.bot import CompanionBot, shorten
+from bot.core.telegram.bot import CompanionBot, preview, shorten
 from bot.core.telegram.commands import (
     NEW_MESSAGE,
     PRIVATE_NEW_MESSAGE,
@@ -56,6 +56,7 @@ __all__ = [
     "admin_commands",
     "bot_request",
     "database_unreachable",
+    "preview",
     "publish_command_menu",
     "purge_received",
     "run",

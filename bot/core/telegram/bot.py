@@ -28,6 +28,13 @@ def shorten(text: str, limit: int) -> str:
     return head + note
 
 
+def preview(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` characters with an ellipsis when it was longer
+    (a list item: a suggestion, a queued post)."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
 class CompanionBot(ExtBot[Any]):
     """PTB's bot whose ``send_message``, ``edit_message_text`` and ``send_photo`` split
     what does not fit into several messages instead of failing."""

@@ -10,6 +10,7 @@ from telegram import Message, Update
 from bot.core.context import BotContext, Services
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger, local_time
 from bot.core.people import N_, _
+from bot.core.telegram import preview as text_preview
 from bot.modules.content import service
 from bot.modules.content.events import PostCancelled
 from bot.modules.content.jobs import queue_due
@@ -87,7 +88,7 @@ async def posts(update: Update, context: BotContext) -> None:
     tz = services.settings.tz
     lines = [_("Waiting posts:")]
     for item in queue:
-        preview = (item.text or _("(photo)")).replace("\n", " ")[:60]
+        preview = text_preview(item.text or _("(photo)"), 60)
         kind = " [" + _("photo") + "]" if item.photo else ""
         when = local_time(item.publish_at, tz)
         status = _(STATUSES.get(item.status, item.status))

@@ -11,6 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.core.context import BotContext, Services
 from bot.core.kernel import get_logger
 from bot.core.people import N_, _
+from bot.core.telegram import preview as text_preview
 from bot.modules.moderation import cards, direct, drafts, service
 from bot.modules.moderation.checks import Draft
 from bot.modules.moderation.models import State
@@ -99,7 +100,7 @@ async def mysuggestions(update: Update, context: BotContext) -> None:
         return
     lines, buttons = [_("Your suggestions:")], []
     for item in mine:
-        preview = item.text.replace("\n", " ")[:50]
+        preview = text_preview(item.text, 50)
         reason = f" ({item.reason})" if item.reason else ""
         lines.append(f"#{item.id} {cards.state_word(item.state)}{reason}: {preview}")
         if item.state == State.PENDING:

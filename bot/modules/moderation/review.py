@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.core.context import BotContext, Services
 from bot.core.kernel import get_logger
 from bot.core.people import N_, _, ngettext
+from bot.core.telegram import preview as text_preview
 from bot.modules.moderation import cards, direct, service, timing
 from bot.modules.moderation.models import State, Submission
 from bot.modules.moderation.settings import ModerationSettings
@@ -199,7 +200,7 @@ async def modqueue(update: Update, context: BotContext) -> None:
         return
     lines = [_("Waiting for review (oldest first):")]
     for item in queue:
-        preview = item.text.replace("\n", " ")[:60]
+        preview = text_preview(item.text, 60)
         since = cards.local(services, item.created_at)
         line = _("#{id} since {since} from {author}: {preview}")
         lines.append(line.format(id=item.id, since=since, author=item.author_name, preview=preview))

@@ -37,37 +37,23 @@ def _usable(settings: Settings) -> bool:
     )
 
 
+# What /help and the menu say of each command (English; translated where shown).
+ABOUT_SUGGEST = N_("suggest a channel post (text, or a photo/video with this caption)")
+ABOUT_MINE = N_("your suggestions and their state")
+ABOUT_WITHDRAW = N_("withdraw a suggestion still waiting for review")
+ABOUT_QUEUE = N_("suggestions waiting for review, oldest first (moderators)")
+ABOUT_APPROVE = N_("approve a suggestion for a time (moderators)")
 COMMANDS = (
     *user_commands(
-        (
-            "suggest",
-            N_("suggest a channel post (text, or a photo/video with this caption)"),
-            N_("<text>"),
-            handlers.suggest,
-        ),
-        ("mysuggestions", N_("your suggestions and their state"), "", handlers.mysuggestions),
-        (
-            "withdraw",
-            N_("withdraw a suggestion still waiting for review"),
-            N_("<id>"),
-            handlers.withdraw,
-        ),
+        ("suggest", ABOUT_SUGGEST, N_("<text>"), handlers.suggest),
+        ("mysuggestions", ABOUT_MINE, "", handlers.mysuggestions),
+        ("withdraw", ABOUT_WITHDRAW, N_("<id>"), handlers.withdraw),
         private=True,
         available=_usable,
     ),
     *admin_commands(
-        (
-            "modqueue",
-            N_("suggestions waiting for review, oldest first (moderators)"),
-            "",
-            review.modqueue,
-        ),
-        (
-            "approve",
-            N_("approve a suggestion for a time (moderators)"),
-            N_("<id> [+2h|<time>]"),
-            review.approve,
-        ),
+        ("modqueue", ABOUT_QUEUE, "", review.modqueue),
+        ("approve", ABOUT_APPROVE, N_("<id> [+2h|<time>]"), review.approve),
         staff=_moderator,
         refusal=MODERATORS_ONLY,
     ),

@@ -8,7 +8,7 @@ import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import NoDecode
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from bot.core.kernel import Settings
 
@@ -30,6 +30,9 @@ class FeedSource(BaseModel):
 
 class ContentSettings(Settings):
     """The settings the content module reads."""
+
+    # Never read on its own: its schema is built only as part of the composed settings.
+    model_config = SettingsConfigDict(defer_build=True)
 
     feeds: Annotated[list[FeedSource], NoDecode] = Field(default_factory=list)
     # Seconds one feed download may take before the backup URL is tried.

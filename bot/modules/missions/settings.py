@@ -8,12 +8,16 @@ from datetime import time
 from typing import Any
 
 from pydantic import field_validator
+from pydantic_settings import SettingsConfigDict
 
 from bot.core.kernel import Settings
 
 
 class MissionSettings(Settings):
     """The settings the missions module reads."""
+
+    # Never read on its own: its schema is built only as part of the composed settings.
+    model_config = SettingsConfigDict(defer_build=True)
 
     mission_time: time = time(9, 0)
 

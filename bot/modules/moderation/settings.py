@@ -12,7 +12,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import NoDecode
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from bot.core.kernel import Settings, empty_is_none, split_ids
 
@@ -56,6 +56,9 @@ class ModerationRules(BaseModel):
 
 class ModerationSettings(Settings):
     """The settings the moderation module reads."""
+
+    # Never read on its own: its schema is built only as part of the composed settings.
+    model_config = SettingsConfigDict(defer_build=True)
 
     moderation: ModerationRules = Field(default_factory=ModerationRules)
     # Who reviews /suggest submissions (default: ADMIN_IDS), and their group chat if any.

@@ -5,6 +5,7 @@ compose this class (``bot/settings.py``)."""
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
+from pydantic_settings import SettingsConfigDict
 
 from bot.core.kernel import Settings
 
@@ -19,5 +20,8 @@ class MonitoringThresholds(BaseModel):
 
 class MonitoringSettings(Settings):
     """The settings the monitoring module reads."""
+
+    # Never read on its own: its schema is built only as part of the composed settings.
+    model_config = SettingsConfigDict(defer_build=True)
 
     monitoring: MonitoringThresholds = Field(default_factory=MonitoringThresholds)

@@ -6,12 +6,16 @@ compose this class (``bot/settings.py``)."""
 from __future__ import annotations
 
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from bot.core.kernel import Settings
 
 
 class SubscriptionSettings(Settings):
     """The settings the subscriptions module reads."""
+
+    # Never read on its own: its schema is built only as part of the composed settings.
+    model_config = SettingsConfigDict(defer_build=True)
 
     # Hours a one-person VIP invite link stays valid (capped at the subscription's end).
     vip_invite_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)

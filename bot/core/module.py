@@ -107,6 +107,8 @@ class Module:
     jobs: Sequence[JobSpec] = ()
     purgers: Mapping[str, Purger] = field(default_factory=dict)
     stats: Sequence[StatsProvider] = ()
+    # The label of each figure its stats providers return (English, marked with N_).
+    figures: Mapping[str, str] = field(default_factory=dict)
     policy: DeliveryPolicy | None = None
     # The module's own settings (``bot/modules/<name>/settings.py``, a subclass of the
     # kernel's), which the application's settings must compose (``bot/settings.py``).
@@ -134,5 +136,7 @@ def wire(app: App, services: Services, module: Module) -> None:
         services.purgers.add(name, purger)
     for provider in module.stats:
         services.stats.add(module.name, provider)
+    for name, label in module.figures.items():
+        services.stats.label(name, label)
     if module.policy is not None:
         services.outbox.policy = module.policy

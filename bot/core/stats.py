@@ -2,7 +2,10 @@
 
 A module registers a provider: an async function that, given a session and a
 local day (in ``TIMEZONE``), returns named integer figures for that day (for
-gauges such as active subscriptions: at :func:`as_of`, the day's end or now).
+gauges such as active subscriptions: at :func:`as_of`, the day's end or now), and
+declares a label for each figure it returns (``Module(figures={name: N_("Label")})``):
+/stats and the daily report show every figure under its label, in the reader's
+language; a figure named ``..._seconds`` is shown as a duration.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.people import _, duration, number
 
 StatsProvider = Callable[[AsyncSession, date], Awaitable[dict[str, int]]]
 
@@ -24,15 +29,37 @@ def as_of(day: date, tz: ZoneInfo, now: datetime) -> datetime:
 
 
 class StatsRegistry:
-    """Providers by module, called in registration order."""
+    """Providers by module, called in registration order, and the labels of their figures."""
 
-    __slots__ = ("_providers",)
+    __slots__ = ("_labels", "_providers")
 
     def __init__(self) -> None:
         self._providers: list[tuple[str, StatsProvider]] = []
+        self._labels: dict[str, str] = {}
 
     def add(self, module: str, provider: StatsProvider) -> None:
         self._providers.append((module, provider))
+
+    def label(self, name: str, text: str) -> None:
+        """How figure ``name`` is shown: ``text``, English marked with ``N_``."""
+        self._labels[name] = text
+
+    def labelled(self) -> set[str]:
+        return set(self._labels)
+
+    def describe(self, figures: dict[str, int]) -> list[str]:
+        """One line per figure, ``Label: value`` in the current language, in the order the
+        labels were declared (a figure nobody labelled comes last, under its name)."""
+        shown = [name for name in self._labels if name in figures]
+        shown += sorted(name for name in figures if name not in self._labels)
+        lines = []
+        for name in shown:
+            value = figures[name]
+            text = (
+                duration(timedelta(seconds=value)) if name.endswith("_seconds") else number(value)
+            )
+            lines.append(f"{_(self._labels.get(name, name))}: {text}")
+        return lines
 
     async def collect(self, session: AsyncSession, day: date) -> dict[str, int]:
         figures: dict[str, int] = {}

@@ -4,6 +4,7 @@ bulk messages rendered per recipient, menus per language, the admins' report."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from bot.core.delivery import OutboxMessage
 from bot.core.jobs import JobContext
 from bot.core.kernel.clock import ManualClock
 from bot.core.people.users import User
+from bot.modules.analytics.service import compute
 from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
@@ -184,3 +186,34 @@ async def _message(h: Harness, user_id: int, expect: str) -> SentMessage:
         timeout=20,
     )
     return found
+
+
+# Words of an English label or a raw figure key (``suggestions_pending``) in a reply.
+_RAW_KEY = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+_ENGLISH_WORD = re.compile(r"\b(?:[A-Za-z]{3,})\b")
+
+
+async def test_a_ukrainian_admins_stats_has_every_figure_labelled_in_ukrainian(
+    bot: Harness,
+) -> None:
+    """Every figure of /stats (analytics', missions', subscriptions', moderation's) is under
+    a Ukrainian label: no raw key, no English word, the median a duration."""
+    bot.sandbox.world.user(ADMIN, language_code="uk")
+    await bot.reply(ADMIN, "/start")
+    text = await bot.reply(ADMIN, "/stats")
+    figures = text.splitlines()[1:]
+    assert len(figures) >= 12, text
+    for line in figures:
+        assert not _RAW_KEY.search(line), line
+        assert not _ENGLISH_WORD.search(line), line
+    assert "Медіанний час до рішення" in text and "Пропозицій чекають на розгляд: 0" in text
+
+
+async def test_every_figure_a_module_counts_has_a_label(bot: Harness) -> None:
+    """What /stats counts (analytics' own figures and every module's provider's) is declared
+    with a label on its Module."""
+    services = bot.services
+    now, tz = services.clock.now(), services.settings.tz
+    async with services.db.session() as session:
+        figures = await compute(session, services.stats, now.date(), tz, now)
+    assert len(figures) >= 12 and set(figures) <= services.stats.labelled()

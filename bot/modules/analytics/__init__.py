@@ -8,6 +8,7 @@ from bot.core.people import N_
 from bot.core.telegram import Command
 from bot.modules.analytics import handlers
 from bot.modules.analytics.jobs import SPECS
+from bot.modules.analytics.service import FIGURES
 
 COMMANDS = (
     Command(
@@ -17,7 +18,7 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
-    return Module("analytics", commands=COMMANDS, jobs=SPECS)
+    return Module("analytics", commands=COMMANDS, jobs=SPECS, figures=FIGURES)
 
 
 __all__ = ["register"]

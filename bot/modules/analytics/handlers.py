@@ -15,4 +15,4 @@ async def stats(update: Update, context: BotContext) -> None:
         return
     services = context.services
     entry = await service.cached_or_fresh(services)
-    await message.reply_text(service.format_stats(entry, services.settings.tz))
+    await message.reply_text(service.format_stats(entry, services.settings.tz, services.stats))

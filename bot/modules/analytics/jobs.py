@@ -66,7 +66,7 @@ async def _report(
     head = _("Daily report for {day} ({zone}, the bot's zone)").format(
         day=format_date(day, "full", locale=language), zone=services.settings.tz.key
     )
-    caption = "\n".join([head, *service.format_figures(figures)])
+    caption = "\n".join([head, *services.stats.describe(figures)])
     async with services.db.session() as session:
         return await to_admins(
             services,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.delivery import pending_count
 from bot.core.kernel import dialect_insert
-from bot.core.people import N_, _, clock, count_new_users, count_users, number
+from bot.core.people import N_, _, clock, count_new_users, count_users
 from bot.core.people import day as format_day
 from bot.core.stats import StatsRegistry, as_of
 from bot.modules.analytics.models import DailySnapshot
@@ -23,13 +23,11 @@ CACHE_TTL = 3 * 3600.0  # several missed refreshes later, /stats recomputes inst
 TREND_DAYS = 14
 FRESH = timedelta(seconds=60)  # /stats answers from the cache up to this old
 
-LABELS = {
+# The labels of the figures analytics counts itself (other modules label theirs).
+FIGURES = {
     "users_total": N_("Users"),
     "users_reachable": N_("Reachable"),
     "users_new": N_("New users"),
-    "missions_assigned": N_("Missions assigned"),
-    "missions_completed": N_("Missions completed"),
-    "active_subscriptions": N_("Active subscriptions"),
     "outbox_backlog": N_("Outbox backlog"),
 }
 
@@ -118,21 +116,11 @@ async def cached_or_fresh(services: Services) -> dict[str, Any]:
     return await refresh(services)
 
 
-def format_figures(figures: dict[str, int]) -> list[str]:
-    known = [
-        f"{_(label)}: {number(figures[name])}" for name, label in LABELS.items() if name in figures
-    ]
-    extra = [
-        f"{name}: {number(value)}" for name, value in sorted(figures.items()) if name not in LABELS
-    ]
-    return known + extra
-
-
-def format_stats(entry: dict[str, Any], tz: ZoneInfo) -> str:
+def format_stats(entry: dict[str, Any], tz: ZoneInfo, stats: StatsRegistry) -> str:
     at = datetime.fromisoformat(entry["at"])
     head = _("Stats for {day} (as of {time} {zone}; days in the bot's zone)").format(
         day=format_day(date.fromisoformat(entry["day"])),
         time=clock(at, tz),
         zone=tz.key,
     )
-    return "\n".join([head, *format_figures(entry["figures"])])
+    return "\n".join([head, *stats.describe(entry["figures"])])

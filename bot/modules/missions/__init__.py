@@ -45,6 +45,10 @@ def register(services: Services) -> Module:
         reactions=(On(UserZoneChanged, ZoneFollower(services).zone_changed, in_transaction=True),),
         jobs=JOBS,
         stats=(day_figures,),
+        figures={
+            "missions_assigned": N_("Missions assigned"),
+            "missions_completed": N_("Missions completed"),
+        },
     )
 
 

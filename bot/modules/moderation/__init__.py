@@ -74,6 +74,7 @@ def register(services: Services) -> Module:
         jobs=JOBS,
         purgers={"moderation.submissions": records.purger(retention)},
         stats=(records.day_figures,),
+        figures=records.FIGURES,
     )
 
 

@@ -9,9 +9,20 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.kernel import Purger, PurgeRequest, delete_in_batches
+from bot.core.people import N_
 from bot.modules.moderation.models import FINAL, ReviewCard, State, Submission
 
 DECIDED_BY_PEOPLE = (State.APPROVED, State.REJECTED, State.SCHEDULED, State.PUBLISHED)
+
+
+FIGURES = {
+    "suggestions": N_("Suggestions"),
+    "suggestions_approved": N_("Suggestions approved"),
+    "suggestions_rejected": N_("Suggestions rejected"),
+    "suggestions_auto_rejected": N_("Suggestions refused by the checks"),
+    "suggestions_pending": N_("Suggestions waiting for review"),
+    "suggestion_median_decision_seconds": N_("Median time to a decision"),
+}
 
 
 async def day_figures(session: AsyncSession, day: date) -> dict[str, int]:

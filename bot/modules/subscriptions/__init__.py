@@ -66,6 +66,7 @@ def register(services: Services) -> Module:
         jobs=JOBS,
         purgers={"subscriptions.invite_links": service.purge_expired_links},
         stats=(active_subscriptions,),
+        figures={"active_subscriptions": N_("Active subscriptions")},
     )
 
 

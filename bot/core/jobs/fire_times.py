@@ -134,10 +134,11 @@ def build_trigger(schedule: Schedule, tz: tzinfo) -> Any:
         at = schedule.at
         return WallClockOnce(CronTrigger(hour=at.hour, minute=at.minute, timezone=tz), tz)
     fields = schedule.expression.split()
-    fields[4] = cron_weekdays(fields[4])
     try:
+        if len(fields) == 5:  # from_crontab refuses any other count itself
+            fields[4] = cron_weekdays(fields[4])
         cron = CronTrigger.from_crontab(" ".join(fields), timezone=tz)
-    except ValueError as exc:
+    except ValueError as exc:  # ScheduleError included: one message for every cron mistake
         raise ScheduleError(f"invalid cron expression {schedule.expression!r}: {exc}") from None
     hour_field = schedule.expression.split()[1]
     return cron if hour_field.startswith("*") else WallClockOnce(cron, tz)

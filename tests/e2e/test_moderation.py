@@ -258,3 +258,19 @@ async def test_withdrawn_dm_suggestion_is_declined(harness_factory: Callable[...
     )
     [params] = [p for m, p in world.calls if m == "declineSuggestedPost"]
     assert params["comment"] == "withdrawn by the author"
+
+
+async def test_a_preset_reason_reaches_a_ukrainian_author_in_ukrainian(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """The preset reasons are translated where they are shown: a Ukrainian author reads
+    «не за темою», the English admin still reads off-topic on the card."""
+    h = await moderated_bot(harness_factory)
+    h.sandbox.world.user(AUTHOR, language_code="uk")
+    await answer(h, AUTHOR, "/start", "Вітаємо")
+    await answer(h, AUTHOR, "/suggest Ну таке", "/mysuggestions")
+    card = await card_for(h, ADMIN, 1)
+    assert "❌ off-topic" in [b["text"] for b in card.buttons()]
+    assert await press(h, ADMIN, card, "mod:r:1:0") == "Suggestion #1 rejected: off-topic."
+    told_author = await told(h, AUTHOR, "не за темою")
+    assert told_author.endswith("не за темою.") and "off-topic" not in told_author

@@ -140,7 +140,7 @@ def _reactions(services: Services) -> tuple[On[Any], ...]:
                 session,
                 submission,
                 lambda: _("Your suggestion #{id} will not appear after all: {reason}.").format(
-                    id=submission.id, reason=submission.reason
+                    id=submission.id, reason=cards.reason_text(submission.reason)
                 ),
             )
 

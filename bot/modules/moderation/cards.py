@@ -62,6 +62,13 @@ def card_text(submission: Submission) -> str:
     return f"{head}\n\n{body}"
 
 
+def reason_text(reason: str | None) -> str:
+    """A stored reject reason in the reader's language: the preset reasons are written in
+    English (``MODERATION__REJECT_REASONS``' defaults are in the catalogues); a reason an
+    operator configured or a moderator typed is shown as written."""
+    return _(reason) if reason else ""
+
+
 def card_keyboard(submission_id: int, reasons: list[str]) -> dict[str, Any]:
     """Approve and Ban on the first row, one Reject button per preset reason below."""
     data = f"{PREFIX}:{{}}:{submission_id}"
@@ -70,7 +77,7 @@ def card_keyboard(submission_id: int, reasons: list[str]) -> dict[str, Any]:
         {"text": _("⛔ Ban author"), "callback_data": data.format("b")},
     ]
     rejects = [
-        [{"text": f"❌ {reason}", "callback_data": f"{data.format('r')}:{index}"}]
+        [{"text": f"❌ {reason_text(reason)}", "callback_data": f"{data.format('r')}:{index}"}]
         for index, reason in enumerate(reasons)
     ]
     return {"inline_keyboard": [first, *rejects]}
@@ -82,7 +89,7 @@ def outcome_line(submission: Submission, tz_format: str) -> str:
         return _("↩️ Withdrawn by the author at {at}").format(at=tz_format)
     if submission.state == State.REJECTED:
         text = _("❌ Rejected by {who} at {at}: {reason}")
-        return text.format(who=who, at=tz_format, reason=submission.reason)
+        return text.format(who=who, at=tz_format, reason=reason_text(submission.reason))
     return _("✅ Approved by {who} at {at}").format(who=who, at=tz_format)
 
 

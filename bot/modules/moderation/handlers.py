@@ -101,7 +101,7 @@ async def mysuggestions(update: Update, context: BotContext) -> None:
     lines, buttons = [_("Your suggestions:")], []
     for item in mine:
         preview = text_preview(item.text, 50)
-        reason = f" ({item.reason})" if item.reason else ""
+        reason = f" ({cards.reason_text(item.reason)})" if item.reason else ""
         lines.append(f"#{item.id} {cards.state_word(item.state)}{reason}: {preview}")
         if item.state == State.PENDING:
             label = _("Withdraw #{id}").format(id=item.id)

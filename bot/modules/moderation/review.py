@@ -99,7 +99,7 @@ async def _announce(services: Services, session: AsyncSession, submission: Submi
             session,
             submission,
             lambda: _("Your suggestion #{id} was not accepted: {reason}.").format(
-                id=submission.id, reason=submission.reason
+                id=submission.id, reason=cards.reason_text(submission.reason)
             ),
         )
 
@@ -122,7 +122,7 @@ def _answer(outcome: service.Decided, submission_id: int, action: str, others: i
         )
         return text.format(id=submission_id, count=others)
     text = _("Suggestion #{id} rejected: {reason}.")
-    return text.format(id=submission_id, reason=submission.reason)
+    return text.format(id=submission_id, reason=cards.reason_text(submission.reason))
 
 
 async def reply_reason(update: Update, context: BotContext) -> None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from bot.core.kernel import Settings, empty_is_none, split_ids
+from bot.core.people import N_
 
 
 class ModerationRules(BaseModel):
@@ -28,8 +29,9 @@ class ModerationRules(BaseModel):
     blocked_patterns: list[str] = Field(default_factory=list)
     max_pending_per_author: int = Field(default=3, ge=1, le=1000)
     max_per_day: int = Field(default=5, ge=1, le=10_000)
+    # The defaults are translated where they are shown (see cards.reason_text).
     reject_reasons: list[str] = Field(
-        default=["off-topic", "low quality", "spam"], min_length=1, max_length=6
+        default=[N_("off-topic"), N_("low quality"), N_("spam")], min_length=1, max_length=6
     )
     sla_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     backlog_alert: int = Field(default=20, ge=1)

@@ -101,10 +101,10 @@ async def test_jobs_lists_and_pause_shows(bot: Harness) -> None:
     """/jobs lists each job with schedule, next run and last status (a fresh install: never
     run, not missed); a pause shows there."""
     listing = await bot.reply(ADMIN, "/jobs")
-    assert "test.greet — daily 03:00 — next Sun 2026-11-22 03:00 — last never run" in listing
+    assert "test.greet — daily at 03:00 — next Sun 2026-11-22 03:00 — not run yet" in listing
     assert "missed" not in listing
     assert await bot.reply(ADMIN, "/pausejob test.greet") == "test.greet paused."
-    assert "test.greet — daily 03:00 — next paused" in await bot.reply(ADMIN, "/jobs")
+    assert "test.greet — daily at 03:00 — next paused" in await bot.reply(ADMIN, "/jobs")
 
 
 async def test_resume_and_history(bot: Harness) -> None:

@@ -217,3 +217,30 @@ async def test_every_figure_a_module_counts_has_a_label(bot: Harness) -> None:
     async with services.db.session() as session:
         figures = await compute(session, services.stats, now.date(), tz, now)
     assert len(figures) >= 12 and set(figures) <= services.stats.labelled()
+
+
+async def test_a_ukrainian_admins_jobs_reads_ukrainian(bot: Harness) -> None:
+    """/jobs for a Ukrainian admin: schedules, next runs (with the weekday), statuses,
+    durations and trigger words in Ukrainian; only job names and cron expressions stay."""
+    bot.sandbox.world.user(ADMIN, language_code="uk")
+    await bot.reply(ADMIN, "/start")
+    await answer(bot, ADMIN, "/runjob cleanup.optimize", "cleanup.optimize")
+
+    def finished() -> bool:
+        texts = [m.text or "" for m in bot.sandbox.world.to(ADMIN)]
+        return sum("cleanup.optimize" in text for text in texts) >= 2
+
+    await bot.wait(finished, 30)
+    listing = await bot.reply(ADMIN, "/jobs")
+    lines = listing.splitlines()[1:]
+    assert len(lines) >= 16
+    for line in lines:
+        words = line.split(" — ", 1)[1]  # after "• <job name>"
+        assert not _ENGLISH_WORD.search(words.replace("/runjob", "")), line
+    quick = next(line for line in lines if "analytics.quick_stats" in line)
+    assert "періодичність: 15 хвилин" in quick, quick
+    optimize = next(line for line in lines if "cleanup.optimize" in line)
+    assert "0 4 * * 0" in optimize and "нд 2026-11-22 04:00" in optimize, optimize
+    assert "останній: " in optimize and " с, о " in optimize, optimize
+    history = await bot.reply(ADMIN, "/jobhistory cleanup.optimize")
+    assert "вручну" in history and "manual" not in history

@@ -13,6 +13,7 @@ from bot.core.people.formatting import (
     moment,
     number,
     percent,
+    seconds,
     short_day,
     weekday,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "record_language_code",
     "register",
     "rows_of",
+    "seconds",
     "set_reachable",
     "set_timezone",
     "short_day",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from babel import Locale, dates, numbers
+from babel import Locale, dates, numbers, units
 
 from bot.core.people.i18n import current
 
@@ -51,6 +51,13 @@ def clock(value: datetime, zone: tzinfo) -> str:
 def weekday(value: datetime, zone: tzinfo) -> str:
     """The day of the week in ``zone``, abbreviated: ``Sun`` / ``нд``."""
     return dates.format_datetime(value, "EEE", tzinfo=zone, locale=_locale())
+
+
+def seconds(value: float) -> str:
+    """A run's length to the hundredth of a second: ``0.02 sec`` / ``0,02 с``."""
+    return units.format_unit(
+        value, "duration-second", length="short", format="0.00", locale=_locale()
+    )
 
 
 def duration(value: timedelta) -> str:

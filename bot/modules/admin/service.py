@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.context import Services
-from bot.core.jobs import JobRunRecord, JobSpec, describe, first_fire, history, latest, paused_jobs
-from bot.core.people import N_, _, ngettext, weekday
+from bot.core.jobs import (
+    DailyAt,
+    Every,
+    JobRunRecord,
+    JobSpec,
+    describe,
+    first_fire,
+    history,
+    latest,
+    paused_jobs,
+)
+from bot.core.people import N_, _, duration, ngettext, weekday
+from bot.core.people import seconds as format_seconds
 from bot.core.telegram import shorten
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
@@ -20,7 +31,28 @@ def local(instant: datetime | None, tz: ZoneInfo) -> str:
 
 
 def seconds(duration: float | None) -> str:
-    return "—" if duration is None else f"{duration:.2f}s"
+    return "—" if duration is None else format_seconds(duration)
+
+
+TRIGGERS = {"manual": N_("manual"), "scheduled": N_("scheduled"), "catchup": N_("catch-up")}
+
+
+def trigger_word(trigger: str) -> str:
+    """How a run was started, in the reader's language."""
+    known = TRIGGERS.get(trigger)
+    return _(known) if known else trigger
+
+
+def schedule_words(spec: JobSpec) -> str:
+    """A job's schedule as the reader says it (a cron expression stays cron)."""
+    if spec.manual:
+        return _("by /runjob only")
+    schedule = spec.schedule
+    if isinstance(schedule, Every):
+        return _("every {interval}").format(interval=duration(timedelta(seconds=schedule.seconds)))
+    if isinstance(schedule, DailyAt):
+        return _("daily at {time}").format(time=schedule.at.strftime("%H:%M"))
+    return describe(schedule)
 
 
 def known_jobs(services: Services) -> str:
@@ -78,18 +110,22 @@ async def overview(services: Services) -> str:
     head = _("Jobs ({count}), times in {zone}:")
     lines = [head.format(count=len(services.jobs), zone=services.settings.timezone)]
     for spec in services.jobs:
-        run = last.get(spec.name)
-        status = f"{status_word(run.status)} {seconds(run.duration)}" if run else _("never run")
-        line = _("• {job} — {schedule} — next {next} — last {last}").format(
-            job=spec.name,
-            schedule=_("by /runjob only") if spec.manual else describe(spec.schedule),
-            next=next_run(services, spec, paused),
-            last=status,
+        run, upcoming = last.get(spec.name), next_run(services, spec, paused)
+        if run is None:
+            line = _("• {job} — {schedule} — next {next} — not run yet")
+            lines.append(line.format(job=spec.name, schedule=schedule_words(spec), next=upcoming))
+            continue
+        line = _("• {job} — {schedule} — next {next} — last {status} in {duration} at {at}")
+        lines.append(
+            line.format(
+                job=spec.name,
+                schedule=schedule_words(spec),
+                next=upcoming,
+                status=status_word(run.status),
+                duration=seconds(run.duration),
+                at=local(run.started_at, services.settings.tz),
+            )
         )
-        if run:
-            at = local(run.started_at, services.settings.tz)
-            line += " " + _("at {at}").format(at=at)
-        lines.append(line)
     return "\n".join(lines)
 
 
@@ -106,7 +142,8 @@ async def history_text(services: Services, name: str, limit: int) -> str:
         detail = run.summary if run.status == "succeeded" else run.error
         detail = shorten(detail, HISTORY_DETAIL_MAX) if detail else None
         lines.append(
-            f"#{run.id} {local(run.scheduled_for, tz)} {run.trigger} {status_word(run.status)} "
+            f"#{run.id} {local(run.scheduled_for, tz)} {trigger_word(run.trigger)} "
+            f"{status_word(run.status)} "
             f"{seconds(run.duration)} ×{run.attempts}" + (f" — {detail}" if detail else "")
         )
     return "\n".join(lines)

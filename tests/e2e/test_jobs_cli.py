@@ -39,7 +39,9 @@ async def test_jobs_run_and_list(tmp_path: Path) -> None:
     code, out, _ = await cli(tmp_path, "jobs", "run", "analytics.quick_stats")
     assert code == 0 and "analytics.quick_stats finished: succeeded" in out
     code, out, _ = await cli(tmp_path, "jobs", "list")
-    assert code == 0 and "analytics.quick_stats — every 15 minutes" in out and "last succeeded" in out
+    assert (
+        code == 0 and "analytics.quick_stats — every 15 minutes" in out and "last succeeded" in out
+    )
 
 
 async def test_jobs_run_unknown_or_bad_args(tmp_path: Path) -> None:

@@ -274,3 +274,19 @@ async def test_a_preset_reason_reaches_a_ukrainian_author_in_ukrainian(
     assert await press(h, ADMIN, card, "mod:r:1:0") == "Suggestion #1 rejected: off-topic."
     told_author = await told(h, AUTHOR, "не за темою")
     assert told_author.endswith("не за темою.") and "off-topic" not in told_author
+
+
+async def test_the_author_reads_the_publishing_time_in_their_own_zone(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """An author who chose /timezone Europe/Kyiv reads when their post appears in Kyiv time."""
+    h = await moderated_bot(harness_factory, ManualClock(START))
+    await answer(h, AUTHOR, "/start", "Welcome")
+    await answer(h, AUTHOR, "/timezone Europe/Kyiv", "Europe/Kyiv")
+    await answer(h, AUTHOR, "/suggest Hello from Kyiv", "waits for review")
+    assert (
+        await press(h, ADMIN, await card_for(h, ADMIN, 1), "mod:a:1") == "Suggestion #1 approved."
+    )
+    assert await told(h, AUTHOR, "approved") == (
+        "Your suggestion #1 was approved; it will appear at 2026-11-21 12:00 EET."
+    )

@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import MessageHandler, filters
 
 from bot.core.context import Services
-from bot.core.kernel import MessageDelivered, MessageKind, Settings, UnitOfWork
+from bot.core.kernel import MessageDelivered, MessageKind, Settings, UnitOfWork, local_time
 from bot.core.module import Module, On, Routed, Stage
-from bot.core.people import N_, _
+from bot.core.people import N_, _, zone_for
 from bot.core.telegram import (
     NEW_MESSAGE,
     PRIVATE_NEW_MESSAGE,
@@ -117,13 +117,14 @@ def _reactions(services: Services) -> tuple[On[Any], ...]:
             UnitOfWork.of(session), int(event.source_item_id), event.post_id, event.publish_at
         )
         if submission is not None:
-            when = cards.local(services, event.publish_at)
+            zone = await zone_for(session, submission.author_id, services.settings.tz)
+            at = event.publish_at
             await cards.tell_author(
                 services,
                 session,
                 submission,
                 lambda: _("Your suggestion #{id} was approved; it will appear at {when}.").format(
-                    id=submission.id, when=when
+                    id=submission.id, when=local_time(at, zone)
                 ),
             )
 

@@ -46,7 +46,9 @@ def upgrade_and_describe(database_url: str) -> str:
 
 
 def _show(revisions: tuple[str, ...]) -> str:
-    return "+".join(revisions) or "none"
+    """The newest revision recorded (the migrations are numbered in the order they were
+    written; one branch per module may leave several heads, which say nothing to a reader)."""
+    return max(revisions) if revisions else "none"
 
 
 def applied(database_url: str) -> tuple[str, ...]:

@@ -99,3 +99,16 @@ async def test_runjob_examples_answer_as_shown(harness_factory: Callable[..., An
     await answer(h, ADMIN, "/runjob missions.send_daily limit=1", "assigned 1,")
     await h.wait(lambda: h.sandbox.world.to(8001)[1:])
     assert len(h.sandbox.world.to(8002)) == 1  # the welcome only
+
+
+def test_the_jobs_table_lists_every_declared_job(tmp_path: Path) -> None:
+    """docs/jobs.md names each job the modules declare, and no other."""
+    from bot.app import build_application
+    from tests.conftest import make_settings
+
+    page = (Path(__file__).parents[2] / "docs" / "jobs.md").read_text(encoding="utf-8")
+    table = page[page.index("| job | module |") :].split("\n\n", 1)[0]
+    listed = set(re.findall(r"`([a-z_]+\.[a-z_]+)`", table))
+    app = build_application(make_settings(tmp_path))
+    declared = set(app.bot_data["services"].jobs.names())
+    assert listed == declared

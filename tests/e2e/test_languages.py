@@ -72,6 +72,8 @@ async def test_a_ukrainian_user_reads_ukrainian_throughout(bot: Harness) -> None
     assert "Вітаємо в Companion" in await bot.reply(UK_USER, "/start")
     (mission,) = await bot.say(UK_USER, "/mission")
     assert "🎯 Місія на сьогодні:" in (mission.text or "")
+    for line in (mission.text or "").splitlines():  # the seeded mission itself too
+        assert not _ENGLISH_WORD.search(line), line
     assert [b["text"] for b in mission.buttons()] == ["✅ Готово"]
     done = await _press(bot, UK_USER, mission, mission.buttons()[0]["callback_data"])
     assert done.startswith("+") and "бал" in done
@@ -244,3 +246,26 @@ async def test_a_ukrainian_admins_jobs_reads_ukrainian(bot: Harness) -> None:
     assert "останній: " in optimize and " с, о " in optimize, optimize
     history = await bot.reply(ADMIN, "/jobhistory cleanup.optimize")
     assert "вручну" in history and "manual" not in history
+
+
+async def test_a_mission_added_with_a_ukrainian_text_reaches_ukrainian_readers(
+    bot: Harness,
+) -> None:
+    """/addmission with a `uk:` line: the Ukrainian reader gets it in Ukrainian, the English
+    one in English; a language the bot does not ship is refused and adds nothing."""
+    for retired in range(1, 13):  # only the new mission can be assigned
+        await answer(bot, ADMIN, f"/retiremission {retired}", "retired")
+    refused = await bot.reply(ADMIN, "/addmission 10 Drink tea | Make a cup.\nfr: Thé | Une tasse.")
+    assert "uk" in refused and "en" in refused
+    added = await bot.reply(
+        ADMIN,
+        "/addmission 10 Drink tea | Make a cup of tea.\nuk: Випийте чаю | Заваріть чашку чаю.",
+    )
+    assert added.startswith("Added mission #13: Drink tea") and "Also in: uk." in added
+    bot.sandbox.world.user(UK_USER, language_code="uk")
+    (uk_mission,) = await bot.say(UK_USER, "/mission")
+    assert "Випийте чаю" in (uk_mission.text or "") and "Заваріть чашку чаю." in (
+        uk_mission.text or ""
+    )
+    (en_mission,) = await bot.say(EN_USER, "/mission")
+    assert "Drink tea" in (en_mission.text or "") and "Випийте" not in (en_mission.text or "")

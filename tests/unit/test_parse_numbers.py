@@ -159,3 +159,19 @@ def test_admin_ids_setting_takes_ascii_digits_only(ids: str) -> None:
     """ADMIN_IDS with non-ASCII digits is a configuration error, not admin 12."""
     with pytest.raises((ConfigError, ValueError), match="Telegram user ids"):
         CompanionSettings(_env_file=None, admin_ids=ids)  # type: ignore[call-arg]
+
+
+@FAST
+@given(
+    st.text(alphabet=st.characters(blacklist_characters="|\n\r", blacklist_categories=["Cs"]))
+    .map(lambda text: " ".join(text.split()))
+    .filter(lambda text: 0 < len(text) <= 80),
+)
+def test_addmission_takes_a_line_per_language(title: str) -> None:
+    """A `uk:` line after the mission is its Ukrainian text, whatever the title's letters;
+    a second `uk:` line or a language the bot does not ship is refused."""
+    text = f"5 Walk | Go outside.\nuk: {title} | Вийдіть надвір."
+    assert parse_new_mission(text).translations == (("uk", title, "Вийдіть надвір."),)
+    for bad in (f"{text}\nuk: Ще | раз", "5 Walk | Go outside.\nzz: Titre | Texte"):
+        with pytest.raises(InvalidMission):
+            parse_new_mission(bad)

@@ -6,7 +6,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.core.context import BotContext
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger
-from bot.core.people import N_, _, ngettext, number
+from bot.core.people import N_, _, current, ngettext, number
 from bot.modules.missions import catalogue, service, times
 from bot.modules.missions.models import AssignmentStatus
 from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done
@@ -39,7 +39,7 @@ async def mission(update: Update, context: BotContext) -> None:
     assignment, chosen = found
     if assignment.status == AssignmentStatus.DONE:
         done = _("✅ Today's mission is done: {title}. See you tomorrow!")
-        await message.reply_text(done.format(title=chosen.title))
+        await message.reply_text(done.format(title=chosen.title_in(current())))
         return
     markup = InlineKeyboardMarkup.de_json(done_keyboard(assignment.id), context.bot)
     await message.reply_text(mission_text(chosen), reply_markup=markup)
@@ -99,10 +99,13 @@ async def add_mission(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         added = await catalogue.add_mission(session, new, services.clock.now())
-    added_text = _("Added mission #{id}: {title} ({points} pts).")
-    await message.reply_text(
-        added_text.format(id=added.id, title=added.title, points=number(added.points))
+    added_text = _("Added mission #{id}: {title} ({points} pts).").format(
+        id=added.id, title=added.title, points=number(added.points)
     )
+    if new.translations:
+        others = ", ".join(language for language, _title, _description in new.translations)
+        added_text += "\n" + _("Also in: {languages}.").format(languages=others)
+    await message.reply_text(added_text)
 
 
 async def retire_mission(update: Update, context: BotContext) -> None:

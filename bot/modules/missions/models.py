@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -41,6 +42,18 @@ class Mission(Base):
     kind: Mapped[str] = mapped_column(String(24))
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_at: Mapped[datetime]
+    # The title and description in other languages: {"uk": {"title": ..., "description": ...}};
+    # a reader whose language is missing reads ``title`` and ``description``.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
+
+    def title_in(self, language: str) -> str:
+        return (self.translations or {}).get(language, {}).get("title") or self.title
+
+    def description_in(self, language: str) -> str:
+        found = (self.translations or {}).get(language, {}).get("description")
+        return found or self.description
 
 
 class MissionAssignment(Base):

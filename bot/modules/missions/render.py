@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.kernel import SERIAL_MAX, ascii_int
-from bot.core.people import _, ngettext, number
+from bot.core.people import _, current, ngettext, number
 from bot.modules.missions.models import Mission
 
 DONE_PREFIX = "mission:done:"
@@ -17,9 +17,10 @@ DONE_PREFIX = "mission:done:"
 
 def mission_text(mission: Mission) -> str:
     worth = ngettext("Worth {points} point.", "Worth {points} points.", mission.points)
+    language = current()
     return _("🎯 Today's mission: {title}\n\n{description}\n\n{worth} {press}").format(
-        title=mission.title,
-        description=mission.description,
+        title=mission.title_in(language),
+        description=mission.description_in(language),
         worth=worth.format(points=number(mission.points)),
         press=_("Press Done when you have done it."),
     )
@@ -36,7 +37,7 @@ def completed_text(mission: Mission, streak: int) -> str:
     in_a_row = ngettext("Streak: {days} day in a row.", "Streak: {days} days in a row.", streak)
     text = _("✅ Mission complete: {title}\n\n{earned} {streak}\nSee /balance for your points.")
     return text.format(
-        title=mission.title,
+        title=mission.title_in(current()),
         earned=earned.format(points=number(mission.points)),
         streak=in_a_row.format(days=number(streak)),
     )

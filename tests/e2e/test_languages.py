@@ -23,6 +23,7 @@ from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness
 from tests.helpers.chat import answer
 from tests.helpers.clocks import MORNING
+from tests.helpers.jobs import installed_days_before
 
 # Flood limits lifted: each test exchanges many messages with one user in seconds.
 pytestmark = pytest.mark.lifted_limits
@@ -150,6 +151,8 @@ async def test_the_admins_report_is_in_each_admins_language(
     await h.reply(ADMIN, "/start")
     (menu,) = await h.say(ADMIN, "/language")
     await _press(h, ADMIN, menu, "lang:set:uk")
+    assert (await _run(h, "analytics.daily_report") or "").startswith("no report for 2026-11-20")
+    await installed_days_before(h.services, 2)  # a bot that ran all of yesterday
     await _run(h, "analytics.daily_report")
     async with h.services.db.session() as session:
         rows = await session.scalars(

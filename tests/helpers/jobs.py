@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -87,3 +87,17 @@ async def installed(services: Services, at: datetime) -> None:
     """Record that the bot first started on this database at ``at`` (an older install)."""
     async with services.db.session() as session:
         await store.first_start(session, at)
+
+
+async def installed_days_before(services: Services, days: int) -> None:
+    """Record the bot's first start ``days`` before the clock's now (a bot that has run for
+    a while: the daily report covers only days it existed)."""
+    from sqlalchemy import update
+
+    from bot.core.jobs.models import Installation
+    from bot.core.jobs.store import first_start
+
+    when = services.clock.now() - timedelta(days=days)
+    async with services.db.session() as session:
+        await first_start(session, when)
+        await session.execute(update(Installation).values(started_at=when))

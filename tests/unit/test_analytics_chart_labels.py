@@ -37,3 +37,18 @@ def test_the_chart_is_labelled_in_english_by_default() -> None:
     """The same chart for an English reader: English labels, days as 11/20."""
     labels = _labels("en")
     assert {"Companion, last 14 days", "per day", "new users", "11/20"} <= set(labels)
+
+
+def test_a_chart_of_zeros_counts_from_zero_in_whole_numbers() -> None:
+    """A new bot's first chart (every figure 0) has axes from 0 to at least 1, whole
+    numbers only, not matplotlib's -0.04..0.04 around a flat line."""
+    from datetime import date, timedelta
+
+    from bot.modules.analytics.chart import draw
+
+    days = [date(2026, 12, 1) + timedelta(days=n) for n in range(3)]
+    figure = draw([(day, {}) for day in days])
+    for axes in figure.axes:
+        low, high = axes.get_ylim()
+        assert low == 0 and high >= 1
+        assert all(float(tick).is_integer() for tick in axes.get_yticks())

@@ -16,7 +16,7 @@ from bot.core.jobs.spec import (
     RetryPolicy,
     Schedule,
 )
-from bot.core.jobs.store import JobRunRecord, history, latest, paused_jobs
+from bot.core.jobs.store import JobRunRecord, history, installed_at, latest, paused_jobs
 
 __all__ = [
     "ArgsError",
@@ -37,6 +37,7 @@ __all__ = [
     "describe",
     "first_fire",
     "history",
+    "installed_at",
     "latest",
     "next_fire",
     "parse_args",

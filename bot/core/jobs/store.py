@@ -190,6 +190,11 @@ async def paused_jobs(session: AsyncSession) -> set[str]:
     return set((await session.execute(statement)).scalars())
 
 
+async def installed_at(session: AsyncSession) -> datetime | None:
+    """When the bot first started on this database (None: it never did yet). Reads only."""
+    return await session.scalar(select(Installation.started_at).where(Installation.id == 1))
+
+
 async def first_start(session: AsyncSession, now: datetime) -> datetime:
     """When the bot first started on this database; ``now`` is recorded if it never did
     (one statement, so processes starting together agree on the first)."""

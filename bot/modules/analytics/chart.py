@@ -64,6 +64,11 @@ def draw(points: Points, *, title: str | None = None) -> Figure:
     bottom.legend(loc="upper left", fontsize="small")
     bottom.grid(axis="y", alpha=0.3)
     bottom.set_xticks(positions, labels, rotation=45, fontsize="small")
+    from matplotlib.ticker import MaxNLocator
+
+    for axes in (top, bottom):  # counts: whole numbers from 0, never a -0.04..0.04 axis
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylim(bottom=0, top=max(1.0, axes.get_ylim()[1]))
     figure.suptitle(title or _("Companion, last 14 days"))
     return figure
 

@@ -9,7 +9,7 @@ from babel.dates import format_date
 from bot.core.alerts import admins_by_language, to_admins
 from bot.core.context import Services
 from bot.core.delivery import Priority
-from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
+from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, installed_at
 from bot.core.people import _, current, ngettext, speaking
 from bot.modules.analytics import service
 from bot.modules.analytics.chart import Points, render_in_child
@@ -30,6 +30,12 @@ async def daily_report(ctx: JobContext[Services]) -> str:
     services = ctx.services
     now, tz = services.clock.now(), services.settings.tz
     yesterday = services.clock.today(tz) - timedelta(days=1)
+    async with services.db.session() as session:
+        installed = await installed_at(session)
+    if installed is not None and installed.astimezone(tz).date() > yesterday:  # not yet there
+        return _("no report for {day}: the bot was installed on {installed}").format(
+            day=yesterday, installed=installed.astimezone(tz).date()
+        )
     async with services.db.session() as session:
         # The day's last refresh keeps what only it could see (the backlog then); the
         # rest is counted again as of the day's end.

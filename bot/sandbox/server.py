@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import random
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -128,8 +128,10 @@ class SandboxServer:
         # change the world at that exact moment (e.g. lock the bot's database).
         self.before: dict[str, Callable[[JSON], Awaitable[None] | None]] = {}
         self.webhook: WebhookDelivery | None = None
-        # Files the bot uploads (photos from MEDIA_DIR) are kept here, so they can be looked at.
-        self.files_dir = Path(tempfile.gettempdir()) / f"companion-sandbox-{os.getpid()}"
+        # Files the bot uploads (photos from MEDIA_DIR) are kept here while the sandbox runs,
+        # so they can be looked at: a private folder of its own (made on the first upload,
+        # named unpredictably, readable by this user only), removed when the sandbox stops.
+        self._files: Path | None = None
         self._file_ids = itertools.count(1)
         self.tokens: set[str] | None = None  # when set, any other token is answered 401
         self.random = random.Random(seed)
@@ -141,6 +143,13 @@ class SandboxServer:
             for name in dir(self)
             if name.startswith("m_")
         }
+
+    @property
+    def files_dir(self) -> Path:
+        """Where uploaded files are saved (made on first use)."""
+        if self._files is None:
+            self._files = Path(tempfile.mkdtemp(prefix="companion-sandbox-"))
+        return self._files
 
     @property
     def base_url(self) -> str:
@@ -170,6 +179,9 @@ class SandboxServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._files is not None:
+            shutil.rmtree(self._files, ignore_errors=True)
+            self._files = None
 
     def set_limits(self, limits: FloodLimits) -> None:
         self.gate = FloodGate(limits)
@@ -232,9 +244,9 @@ class SandboxServer:
 
     def _keep(self, upload: Any) -> str:
         """Save an uploaded file under ``files_dir``; its path stands for it in the params."""
-        self.files_dir.mkdir(parents=True, exist_ok=True)
+        files = self.files_dir
         name = Path(str(getattr(upload, "filename", "") or "upload")).name
-        path = self.files_dir / f"{next(self._file_ids)}-{name}"
+        path = files / f"{next(self._file_ids)}-{name}"
         path.write_bytes(upload.file.read())
         return str(path)
 

@@ -59,3 +59,21 @@ def test_any_line_is_answered(text: str) -> None:
     if line.split(" ")[0] == ":quit":
         return
     assert _run(server, line)
+
+
+async def test_the_sandbox_keeps_uploads_in_a_private_folder_it_removes_at_stop() -> None:
+    """Uploaded files go to a folder of its own (unpredictable name, this user only) that
+    is gone once the sandbox stops: nothing is left behind in /tmp."""
+    import os
+    import stat
+
+    from bot.sandbox import SandboxServer
+
+    sandbox = SandboxServer()
+    await sandbox.start()
+    folder = sandbox.files_dir
+    (folder / "1-chart.png").write_bytes(b"png")
+    assert folder.name != f"companion-sandbox-{os.getpid()}"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    await sandbox.stop()
+    assert not folder.exists()

@@ -190,3 +190,22 @@ async def test_modqueue_lists_oldest_first_for_moderators_only(
     queue = await answer(h, ADMIN, "/modqueue", "Waiting for review")
     assert queue.index("#1") < queue.index("#2") and "alpha" in queue and "beta" in queue
     assert "for moderators only" in await answer(h, AUTHOR, "/modqueue", "moderators")
+
+
+async def test_modqueue_items_can_be_decided_from_the_list(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """Each waiting item of /modqueue has Approve and Reject buttons that decide it as its
+    card's do; the next /modqueue no longer lists it."""
+    h = await moderated_bot(harness_factory, ManualClock(START))
+    await answer(h, AUTHOR, "/suggest alpha", "waits for review")
+    await answer(h, 6, "/suggest beta", "waits for review")
+    await answer(h, ADMIN, "/modqueue", "Waiting for review")
+    listing = next(
+        m for m in reversed(h.sandbox.world.to(ADMIN)) if "Waiting for review" in (m.text or "")
+    )
+    texts = [b["text"] for b in listing.buttons()]
+    assert texts == ["✅ #1", "❌ #1 off-topic", "✅ #2", "❌ #2 off-topic"]
+    assert await press(h, ADMIN, listing, "mod:a:1") == "Suggestion #1 approved."
+    assert await press(h, ADMIN, listing, "mod:r:2:0") == "Suggestion #2 rejected: off-topic."
+    assert "Nothing waits for review." in await answer(h, ADMIN, "/modqueue", "review")

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
@@ -19,6 +19,7 @@ from bot.modules.moderation.settings import ModerationSettings
 
 log = get_logger(__name__)
 
+QUEUE_BUTTONS = 10  # /modqueue: Approve and Reject buttons for the oldest this many
 CARD_DATA = re.compile(r"^mod:([arb]):(\d{1,12})(?::(\d{1,2}))?$")
 CARD_HEAD = re.compile(r"^\w+ #(\d{1,12})\b")  # "Suggestion #12", in any language
 MAX_REASON = 300
@@ -204,4 +205,15 @@ async def modqueue(update: Update, context: BotContext) -> None:
         since = cards.local(services, item.created_at)
         line = _("#{id} since {since} from {author}: {preview}")
         lines.append(line.format(id=item.id, since=since, author=item.author_name, preview=preview))
-    await message.reply_text("\n".join(lines))
+    reason = services.settings.of(ModerationSettings).moderation.reject_reasons[0]
+    rows = [  # the same decisions as on the cards, for the oldest few
+        [
+            InlineKeyboardButton(f"✅ #{item.id}", callback_data=f"{cards.PREFIX}:a:{item.id}"),
+            InlineKeyboardButton(
+                f"❌ #{item.id} {cards.reason_text(reason)}",
+                callback_data=f"{cards.PREFIX}:r:{item.id}:0",
+            ),
+        ]
+        for item in queue[:QUEUE_BUTTONS]
+    ]
+    await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from telegram import Bot
@@ -17,6 +18,7 @@ from bot.core.jobs import describe
 from bot.core.kernel import ConfigError, Settings, configure_logging, get_logger, load_settings
 
 log = get_logger("bot.cli")
+SANDBOX_LOG = Path("data/sandbox.log")  # the sandbox's log (its terminal is the chat)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
         "--online", action="store_true", help="also ask the Bot API: token, rights in the chats"
     )
     jobs = sub.add_parser("jobs", help="list the jobs, or run one now")
+    jobs.add_argument(
+        "--sandbox", action="store_true", help="the sandbox's database (what `start` ran)"
+    )
     jobs_sub = jobs.add_subparsers(dest="action", required=True)
     jobs_sub.add_parser("list", help="every job: schedule, next run, last result")
     run = jobs_sub.add_parser("run", help="run a job now through the runner (no polling)")
@@ -154,19 +159,31 @@ def cmd_sandbox(settings: Settings, users: int) -> int:
     from bot.core.kernel.migrate import upgrade
     from bot.sandbox.terminal import run_sandbox, sandbox_settings
 
-    if "log_level" not in settings.model_fields_set:
-        # keep the chat readable
-        configure_logging("WARNING", settings.log_format, settings.secrets())
+    # The terminal is the chat: the log goes to a file beside the sandbox's database.
+    level = settings.log_level if "log_level" in settings.model_fields_set else "INFO"
+    configure_logging(level, settings.log_format, settings.secrets(), file=SANDBOX_LOG)
     upgrade(sandbox_settings(settings, "").database_url)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_sandbox(settings, users=users))
     return 0
 
 
-def cmd_jobs(settings: Settings, action: str, name: str = "", words: Sequence[str] = ()) -> int:
+def cmd_jobs(
+    settings: Settings,
+    action: str,
+    name: str = "",
+    words: Sequence[str] = (),
+    *,
+    sandbox: bool = False,
+) -> int:
     from bot.app import build_application
     from bot.core.kernel.migrate import upgrade
     from bot.modules.admin.cli import list_jobs, run_job
+
+    if sandbox:
+        from bot.sandbox.terminal import sandbox_settings
+
+        settings = sandbox_settings(settings, "")
 
     upgrade(settings.database_url)
     app = build_application(settings)
@@ -194,7 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[[], int]] = {
         "db": lambda: cmd_db(settings),
         "jobs": lambda: cmd_jobs(
-            settings, args.action, getattr(args, "name", ""), getattr(args, "args", ())
+            settings,
+            args.action,
+            getattr(args, "name", ""),
+            getattr(args, "args", ()),
+            sandbox=args.sandbox,
         ),
         "run": lambda: cmd_run(settings),
         "sandbox": lambda: cmd_sandbox(settings, max(0, args.users)),

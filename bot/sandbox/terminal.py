@@ -195,7 +195,8 @@ async def _converse(
     world = server.world
     say(
         f"Companion sandbox on {server.base_url} — you are user {YOU}, an admin. "
-        "Type /help, or :help for the sandbox."
+        "Type /help, or :help for the sandbox. The bot's log: data/sandbox.log; its jobs: "
+        "python -m bot jobs --sandbox list."
     )
     for offset in range(users):
         world.send_text(SIMULATED_BASE + offset, "/start")

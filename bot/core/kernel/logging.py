@@ -16,6 +16,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -90,9 +91,14 @@ def _redact_line(_logger: WrappedLogger, _name: str, line: Any) -> Any:
 
 
 def configure_logging(
-    level: str = "INFO", fmt: str = "console", secrets: Iterable[str] = ()
+    level: str = "INFO",
+    fmt: str = "console",
+    secrets: Iterable[str] = (),
+    *,
+    file: Path | None = None,
 ) -> None:
-    """Configure structlog and route the standard library's loggers through it."""
+    """Configure structlog and route the standard library's loggers through it; to
+    standard error, or appended to ``file`` (the sandbox: the terminal is the chat)."""
     redact.set(secrets)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -107,7 +113,12 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler: logging.Handler
+    if file is None:
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(file, encoding="utf-8")
     handler.setFormatter(_formatter(fmt, shared))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()

@@ -21,7 +21,7 @@ from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness
-from tests.helpers.chat import answer
+from tests.helpers.chat import answer, told
 from tests.helpers.clocks import MORNING
 from tests.helpers.jobs import installed_days_before
 
@@ -272,3 +272,22 @@ async def test_a_mission_added_with_a_ukrainian_text_reaches_ukrainian_readers(
     )
     (en_mission,) = await bot.say(EN_USER, "/mission")
     assert "Drink tea" in (en_mission.text or "") and "Випийте" not in (en_mission.text or "")
+
+
+async def test_a_job_summary_is_read_in_each_admins_language(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """A Ukrainian admin runs a job: its summary is stored in every language, so they read
+    it in Ukrainian and another admin's /jobhistory shows it in English."""
+    other = 2
+    h: Harness = await harness_factory(
+        clock=ManualClock(MORNING + timedelta(hours=1)), admin_ids=f"{ADMIN},{other}", **UNPACED
+    )
+    h.sandbox.set_limits(FloodLimits(private=None))
+    h.sandbox.world.user(ADMIN, language_code="uk")
+    await h.reply(ADMIN, "/start")
+    await answer(h, ADMIN, "/runjob referrals.process", "referrals.process")
+    finished = await told(h, ADMIN, "referrals.process", "0 ")
+    assert "виплачено 0 прострочених винагород за запрошення" in finished, finished
+    english = await h.reply(other, "/jobhistory referrals.process")
+    assert "paid 0 overdue referral rewards" in english, english

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from bot.core.jobs.models import RunStatus, Trigger
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.store import JobRunRecord
 from bot.core.kernel import JobFailed, cancel_and_wait, get_logger
-from bot.core.people import N_, _, ngettext
+from bot.core.people import N_, Translatable, _, languages, ngettext, speaking
 from bot.core.telegram import database_unreachable
 
 if TYPE_CHECKING:
@@ -53,6 +54,22 @@ class _Outcome:
     attempts: int = 0
     error: str | None = None
     summary: str | None = None
+
+
+SUMMARY_MAX = 1000  # characters of a summary kept per language
+
+
+def stored_summary(summary: str | None) -> str | None:
+    """What ``job_runs.summary`` holds: a text, or (a summary written with
+    :func:`~bot.core.people.translatable`) the summary in every shipped language as JSON,
+    each admin reading it in theirs."""
+    if not isinstance(summary, Translatable):
+        return summary[:SUMMARY_MAX] if summary else None
+    texts = {}
+    for language in languages():
+        with speaking(language):
+            texts[language] = summary.write()[:SUMMARY_MAX]
+    return json.dumps(texts, ensure_ascii=False)
 
 
 def backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
@@ -267,7 +284,7 @@ class JobRunner:
         while True:
             outcome.attempts += 1
             try:
-                outcome.summary = await spec.func(context)
+                outcome.summary = stored_summary(await spec.func(context))
             except Exception as exc:
                 outcome.error = f"{type(exc).__name__}: {exc}"
                 log.warning("job attempt failed", attempt=outcome.attempts, error=outcome.error)
@@ -293,7 +310,7 @@ class JobRunner:
                 finished=self.posting.clock.now(),
                 duration=duration,
                 error=outcome.error,
-                summary=(outcome.summary or "")[:1000] or None,
+                summary=outcome.summary,
             )
             quiet = streak is None or streak == (0, None)
             if not (quiet and record.status == RunStatus.SUCCEEDED):

@@ -78,7 +78,9 @@ class JobContext(Generic[S]):
     requested_by: int | None = None  # the admin's chat for manual runs
 
 
-# A job function returns a short, human-readable summary of what it did.
+# A job function returns a short, human-readable summary of what it did; written with
+# ``translatable(lambda: _(...))`` it is stored in every shipped language, and each admin
+# reads it in theirs.
 JobFunc = Callable[[JobContext[Any]], Awaitable[str | None]]
 
 

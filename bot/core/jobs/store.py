@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.jobs.models import Installation, JobRun, JobState, RunStatus
 from bot.core.kernel import get_or_insert, insert_ignoring, insert_missing
+from bot.core.people import default_language
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,20 @@ class JobRunRecord:
     error: str | None
     summary: str | None
     requested_by: int | None
+    # The summary in each shipped language, when the job wrote it so (see ``summary_in``).
+    summaries: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        texts = _summaries(self.summary)
+        object.__setattr__(self, "summaries", texts)
+        if texts:  # the stored form is JSON; ``summary`` reads the default language's
+            object.__setattr__(
+                self, "summary", texts.get(default_language()) or next(iter(texts.values()))
+            )
+
+    def summary_in(self, language: str) -> str | None:
+        """The summary as a reader of ``language`` reads it (a job that wrote one text: that)."""
+        return self.summaries.get(language) or self.summary
 
     @classmethod
     def of(cls, row: JobRun) -> JobRunRecord:
@@ -94,6 +110,19 @@ _COLUMNS = (
     JobRun.summary,
     JobRun.requested_by,
 )
+
+
+def _summaries(stored: str | None) -> dict[str, str]:
+    """``{"en": ..., "uk": ...}`` as stored for a summary written in every language."""
+    if not stored or not stored.startswith("{"):
+        return {}
+    try:
+        found = json.loads(stored)
+    except ValueError:
+        return {}
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        return {}
+    return {str(k): v for k, v in found.items()}
 
 
 async def finish(session: AsyncSession, run_id: int, **values: Any) -> JobRunRecord:

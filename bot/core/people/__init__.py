@@ -19,15 +19,18 @@ from bot.core.people.formatting import (
 )
 from bot.core.people.i18n import (
     N_,
+    Translatable,
     _,
     choose,
     configure,
     current,
+    default_language,
     languages,
     ngettext,
     pgettext,
     speaking,
     tag,
+    translatable,
 )
 from bot.core.people.reading import (
     answer_language,
@@ -67,6 +70,7 @@ from bot.core.people.zones import ZoneError, parse_zone, suggested, zone_of
 
 __all__ = [
     "N_",
+    "Translatable",
     "User",
     "UserSchedule",
     "ZoneError",
@@ -83,6 +87,7 @@ __all__ = [
     "count_users",
     "current",
     "day",
+    "default_language",
     "duration",
     "language_column",
     "language_of",
@@ -113,6 +118,7 @@ __all__ = [
     "suggested",
     "tag",
     "timezone_of",
+    "translatable",
     "wall_time",
     "weekday",
     "zone_for",

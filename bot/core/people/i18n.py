@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import gettext
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from io import BytesIO
@@ -29,6 +29,24 @@ log = get_logger(__name__)
 _language: ContextVar[str | None] = ContextVar("companion_language", default=None)
 _default = [SOURCE]  # DEFAULT_LANGUAGE, set once by the composition root (configure)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class Translatable(str):
+    """A text written in the current language that can write itself again in another: the
+    ``write`` it was made from, called under :func:`speaking`. As a ``str`` it is the text
+    in the language it was made in (a job's summary, stored in every language)."""
+
+    write: Callable[[], str]
+
+    def __new__(cls, write: Callable[[], str]) -> Translatable:
+        made = super().__new__(cls, write())
+        made.write = write
+        return made
+
+
+def translatable(write: Callable[[], str]) -> str:
+    """``write()`` now, able to be written again in any language (:class:`Translatable`)."""
+    return Translatable(write)
 
 
 def N_(message: str) -> str:

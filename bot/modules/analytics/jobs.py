@@ -10,7 +10,7 @@ from bot.core.alerts import admins_by_language, to_admins
 from bot.core.context import Services
 from bot.core.delivery import Priority
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, installed_at
-from bot.core.people import _, current, ngettext, speaking
+from bot.core.people import _, current, ngettext, speaking, translatable
 from bot.modules.analytics import service
 from bot.modules.analytics.chart import Points, render_in_child
 
@@ -19,10 +19,13 @@ async def quick_stats(ctx: JobContext[Services]) -> str:
     """Refresh the cached figures (and today's snapshot)."""
     entry = await service.refresh(ctx.services)
     figures = entry["figures"]
-    users = ngettext("{count} user", "{count} users", figures["users_total"])
-    return _("{users}, backlog {backlog}").format(
-        users=users.format(count=figures["users_total"]), backlog=figures["outbox_backlog"]
-    )
+    total, backlog = figures["users_total"], figures["outbox_backlog"]
+
+    def summary() -> str:
+        users = ngettext("{count} user", "{count} users", total).format(count=total)
+        return _("{users}, backlog {backlog}").format(users=users, backlog=backlog)
+
+    return translatable(summary)
 
 
 async def daily_report(ctx: JobContext[Services]) -> str:
@@ -33,8 +36,11 @@ async def daily_report(ctx: JobContext[Services]) -> str:
     async with services.db.session() as session:
         installed = await installed_at(session)
     if installed is not None and installed.astimezone(tz).date() > yesterday:  # not yet there
-        return _("no report for {day}: the bot was installed on {installed}").format(
-            day=yesterday, installed=installed.astimezone(tz).date()
+        since = installed.astimezone(tz).date()
+        return translatable(
+            lambda: _("no report for {day}: the bot was installed on {installed}").format(
+                day=yesterday, installed=since
+            )
         )
     async with services.db.session() as session:
         # The day's last refresh keeps what only it could see (the backlog then); the
@@ -49,13 +55,15 @@ async def daily_report(ctx: JobContext[Services]) -> str:
     for language, admin_ids in readers.items():  # one chart per language the admins read
         with speaking(language):
             queued += await _report(services, yesterday, points, figures, admin_ids)
-    days, admins = (
-        ngettext("{count} day", "{count} days", len(points)).format(count=len(points)),
-        ngettext("{count} admin", "{count} admins", queued).format(count=queued),
-    )
-    return _("report for {day}: chart of {days}, queued to {admins}").format(
-        day=yesterday, days=days, admins=admins
-    )
+
+    def summary() -> str:
+        days = ngettext("{count} day", "{count} days", len(points)).format(count=len(points))
+        admins = ngettext("{count} admin", "{count} admins", queued).format(count=queued)
+        return _("report for {day}: chart of {days}, queued to {admins}").format(
+            day=yesterday, days=days, admins=admins
+        )
+
+    return translatable(summary)
 
 
 async def _report(

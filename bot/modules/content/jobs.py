@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.kernel import get_logger
-from bot.core.people import _, ngettext
+from bot.core.people import _, ngettext, translatable
 from bot.modules.content import service
 from bot.modules.content.settings import ContentSettings
 
@@ -40,10 +40,11 @@ async def queue_due(services: Services) -> int:
 
 async def publish_due(ctx: JobContext[Services]) -> str:
     queued = await queue_due(ctx.services)
-    text = ngettext(
-        "queued {count} post for the channel", "queued {count} posts for the channel", queued
+    return translatable(
+        lambda: ngettext(
+            "queued {count} post for the channel", "queued {count} posts for the channel", queued
+        ).format(count=queued)
     )
-    return text.format(count=queued)
 
 
 async def import_feed(ctx: JobContext[Services]) -> str:

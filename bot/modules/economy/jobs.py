@@ -7,7 +7,7 @@ from datetime import time
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
 from bot.core.jobs import DailyAt, JobContext, JobSpec
-from bot.core.people import _, ngettext
+from bot.core.people import _, ngettext, translatable
 from bot.modules.economy import service
 
 BATCH = 500
@@ -33,11 +33,15 @@ async def reconcile(ctx: JobContext[Services]) -> str:
         after = last
     if found:
         await _report(ctx, found)
-    balances = ngettext("{count} balance", "{count} balances", checked).format(count=checked)
-    mismatches = ngettext("{count} mismatch", "{count} mismatches", len(found))
-    return _("checked {balances}, {mismatches}").format(
-        balances=balances, mismatches=mismatches.format(count=len(found))
-    )
+
+    def summary() -> str:
+        balances = ngettext("{count} balance", "{count} balances", checked).format(count=checked)
+        mismatches = ngettext("{count} mismatch", "{count} mismatches", len(found))
+        return _("checked {balances}, {mismatches}").format(
+            balances=balances, mismatches=mismatches.format(count=len(found))
+        )
+
+    return translatable(summary)
 
 
 async def _report(ctx: JobContext[Services], found: list[service.Mismatch]) -> None:

@@ -12,7 +12,7 @@ from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.jobs import Cron, DailyAt, Every, JobContext, JobSpec
 from bot.core.kernel import UnitOfWork
-from bot.core.people import User, _, language_column, ngettext, speaking
+from bot.core.people import User, _, language_column, ngettext, speaking, translatable
 from bot.modules.missions import service, times
 from bot.modules.missions.catalogue import active_missions
 from bot.modules.missions.models import Mission, MissionAssignment
@@ -37,8 +37,10 @@ async def send_daily(ctx: JobContext[Services]) -> str:
     day = services.clock.today(services.settings.tz)
     limit: int = ctx.args.get("limit", USERS_MAX)
     if limit < 1:
-        return _("{day}: limit must be at least 1, got {limit}; nothing assigned").format(
-            day=day, limit=limit
+        return translatable(
+            lambda: _("{day}: limit must be at least 1, got {limit}; nothing assigned").format(
+                day=day, limit=limit
+            )
         )
     counts: Counter[str] = Counter()
     after = 0
@@ -46,8 +48,10 @@ async def send_daily(ctx: JobContext[Services]) -> str:
         async with services.uow() as uow:
             catalogue = await active_missions(uow.session)
             if not catalogue:
-                return _("{day}: no active missions in the catalogue; nothing assigned").format(
-                    day=day
+                return translatable(
+                    lambda: _(
+                        "{day}: no active missions in the catalogue; nothing assigned"
+                    ).format(day=day)
                 )
             room = limit - counts["assigned"] - counts["already"]
             found = await _reachable_after(uow.session, after, min(BATCH, room))
@@ -57,8 +61,11 @@ async def send_daily(ctx: JobContext[Services]) -> str:
         if not found:
             break
         after = found[-1][0]
-    return _("{day}: assigned {assigned}, queued {queued}, already had one {already}").format(
-        day=day, assigned=counts["assigned"], queued=counts["queued"], already=counts["already"]
+    assigned, queued, already = counts["assigned"], counts["queued"], counts["already"]
+    return translatable(
+        lambda: _("{day}: assigned {assigned}, queued {queued}, already had one {already}").format(
+            day=day, assigned=assigned, queued=queued, already=already
+        )
     )
 
 
@@ -144,12 +151,13 @@ async def expire(ctx: JobContext[Services]) -> str:
         if resume is None:
             break
         after = resume
-    text = ngettext(
-        "closed {count} open mission of days that have ended as missed",
-        "closed {count} open missions of days that have ended as missed",
-        closed,
+    return translatable(
+        lambda: ngettext(
+            "closed {count} open mission of days that have ended as missed",
+            "closed {count} open missions of days that have ended as missed",
+            closed,
+        ).format(count=closed)
     )
-    return text.format(count=closed)
 
 
 JOBS = (

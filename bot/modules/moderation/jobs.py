@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec
-from bot.core.people import _, ngettext, speaking_to
+from bot.core.people import _, ngettext, speaking_to, translatable
 from bot.modules.moderation.cards import local, reviewers, to_reviewer
 from bot.modules.moderation.models import State, Submission
 from bot.modules.moderation.settings import ModerationSettings
@@ -49,7 +49,9 @@ async def sla_digest(ctx: JobContext[Services]) -> str:
             await alert_admins(
                 services, session, f"moderation-backlog:{day}", lambda: _backlog(backlog)
             )
-    return _("{late} late of {backlog} pending").format(late=len(late), backlog=backlog)
+    return translatable(
+        lambda: _("{late} late of {backlog} pending").format(late=len(late), backlog=backlog)
+    )
 
 
 def _digest(services: Services, late: list[Submission], minutes: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
-from bot.core.people import _
+from bot.core.people import _, translatable
 from bot.modules.monitoring import service
 from bot.modules.monitoring.jobchecks import check_missed_slots, check_stuck_jobs
 
@@ -21,11 +21,13 @@ async def health(ctx: JobContext[Services]) -> str:
     findings, opened, cleared = await service.run_checks(ctx.services, CHECKS)
     if not findings:
         if cleared:
-            return _("healthy, {cleared} cleared").format(cleared=cleared)
-        return _("healthy")
-    text = _("{count} problems ({opened} new, {cleared} cleared): {keys}")
-    return text.format(
-        count=len(findings), opened=opened, cleared=cleared, keys=", ".join(findings)
+            return translatable(lambda: _("healthy, {cleared} cleared").format(cleared=cleared))
+        return translatable(lambda: _("healthy"))
+    keys = ", ".join(findings)
+    return translatable(
+        lambda: _("{count} problems ({opened} new, {cleared} cleared): {keys}").format(
+            count=len(findings), opened=opened, cleared=cleared, keys=keys
+        )
     )
 
 

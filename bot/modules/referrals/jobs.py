@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec
-from bot.core.people import ngettext
+from bot.core.people import ngettext, translatable
 from bot.modules.referrals import service
 
 BATCH = 200
@@ -22,10 +22,11 @@ async def process(ctx: JobContext[Services]) -> str:
         if len(due) < BATCH:
             break
         after = due[-1][0]
-    text = ngettext(
-        "paid {count} overdue referral reward", "paid {count} overdue referral rewards", paid
+    return translatable(
+        lambda: ngettext(
+            "paid {count} overdue referral reward", "paid {count} overdue referral rewards", paid
+        ).format(count=paid)
     )
-    return text.format(count=paid)
 
 
 JOBS = (

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
-from bot.core.people import _, zone_for
+from bot.core.people import _, translatable, zone_for
 from bot.modules.subscriptions import access, service, settle
 
 BATCH = 500
@@ -34,7 +34,11 @@ async def remind(ctx: JobContext[Services]) -> str:
                     key=f"subremind:{sub.user_id}:{sub.ends_at.isoformat()}:{threshold}",
                     text=functools.partial(reminder_text, threshold, sub.ends_at, tz),
                 )
-    return _("reminded {three} (3 days) and {one} (1 day)").format(three=sent["3d"], one=sent["1d"])
+    return translatable(
+        lambda: _("reminded {three} (3 days) and {one} (1 day)").format(
+            three=sent["3d"], one=sent["1d"]
+        )
+    )
 
 
 def reminder_text(threshold: str, ends_at: datetime, tz: tzinfo) -> str:

@@ -37,6 +37,7 @@ from bot.core.people import (
     occurrence,
     record_default,
     speaking,
+    translatable,
 )
 from bot.modules.missions import service, times
 from bot.modules.missions.catalogue import active_missions
@@ -81,14 +82,17 @@ async def sweep(ctx: JobContext[Services]) -> str:
                 taken = await _batch(services, uow.session, kind, now, counts)
             if taken < BATCH:
                 break
-    return _(
-        "missions queued {missions}, streak reminders queued {reminders}, due rows {due}, "
-        "late rows moved on {late}"
-    ).format(
-        missions=counts["mission"],
-        reminders=counts["streak_risk"],
-        due=counts["due"],
-        late=counts["late"],
+    figures = {
+        "missions": counts["mission"],
+        "reminders": counts["streak_risk"],
+        "due": counts["due"],
+        "late": counts["late"],
+    }
+    return translatable(
+        lambda: _(
+            "missions queued {missions}, streak reminders queued {reminders}, due rows {due}, "
+            "late rows moved on {late}"
+        ).format(**figures)
     )
 
 

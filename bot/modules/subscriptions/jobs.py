@@ -65,12 +65,16 @@ async def expire(ctx: JobContext[Services]) -> str:
     for sub_id, user_id, ends_at in due:
         ended += await access.end_subscription(services, sub_id, user_id, ends_at, revoked=False)
     revoked, removed = await access.close_out(services, ctx.bot)
-    summary = _("expired {ended}, removed {removed} from the VIP chat").format(
-        ended=ended, removed=removed
-    )
-    if revoked:
-        summary += ", " + _("revoked {count} invite links").format(count=revoked)
-    return summary
+
+    def summary() -> str:
+        text = _("expired {ended}, removed {removed} from the VIP chat").format(
+            ended=ended, removed=removed
+        )
+        if revoked:
+            text += ", " + _("revoked {count} invite links").format(count=revoked)
+        return text
+
+    return translatable(summary)
 
 
 async def settle_payments(ctx: JobContext[Services]) -> str:
@@ -83,7 +87,11 @@ async def settle_payments(ctx: JobContext[Services]) -> str:
     if failures:
         still = _("still waiting: {failures}").format(failures="; ".join(failures))
         raise RuntimeError(f"{summary}; {still}"[:1000])
-    return summary
+    return translatable(
+        lambda: _("granted {granted} of {waiting} waiting payments").format(
+            granted=granted, waiting=waiting
+        )
+    )
 
 
 JOBS = (

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 from bot.core.context import Services
 from bot.core.jobs import Cron, DailyAt, JobContext, JobSpec, RetryPolicy
 from bot.core.kernel import PurgeRequest, get_logger
+from bot.core.people import _, translatable
 from bot.modules.cleanup import service
 
 log = get_logger(__name__)
@@ -27,22 +28,30 @@ async def daily(ctx: JobContext[Services]) -> str:
         keep_last=rules.job_runs_keep_last,
         batch_size=rules.batch_size,
     )
-    parts = [
-        f"job runs {runs.rows} rows in {runs.batches} batches",
-        f"outbox {outbox.rows} rows in {outbox.batches} batches",
-    ]
     media = await service.purge_media(
         services.settings.media_dir, before=now - rules.media_days * DAY
     )
-    parts.append(f"media {media.count} files ({service.human_bytes(media.bytes)})")
-    if services.settings.redis_url:
-        parts += await _purge_redis(services)
+    keys = await _purge_redis(services) if services.settings.redis_url else None
     request = PurgeRequest(services.db, now, rules.batch_size)
-    for name, purger in services.purgers:
-        parts.append(f"{name} {await purger(request)}")
-    summary = "removed: " + ", ".join(parts)
-    log.info("cleanup done", summary=summary)
-    return summary
+    purged = [(name, await purger(request)) for name, purger in services.purgers]
+
+    def summary() -> str:
+        rows = _("{table} {rows} rows in {batches} batches")
+        parts = [
+            rows.format(table=_("job runs"), rows=runs.rows, batches=runs.batches),
+            rows.format(table=_("outbox"), rows=outbox.rows, batches=outbox.batches),
+            _("media {count} files ({size})").format(
+                count=media.count, size=service.human_bytes(media.bytes)
+            ),
+        ]
+        if keys is not None:
+            parts.append(_("redis {count} keys").format(count=keys))
+        parts += [f"{name} {count}" for name, count in purged]  # each module's own table
+        return _("removed: {parts}").format(parts=", ".join(parts))
+
+    done = translatable(summary)
+    log.info("cleanup done", summary=done)
+    return done
 
 
 async def optimize(ctx: JobContext[Services]) -> str:
@@ -73,16 +82,17 @@ SPECS = (
 )
 
 
-async def _purge_redis(services: Services) -> list[str]:
-    """Stale keys of the Redis cache, when the cache is one (Redis is imported only then)."""
+async def _purge_redis(services: Services) -> int | None:
+    """Stale keys of the Redis cache removed, when the cache is one (None otherwise; Redis is
+    imported only then)."""
     from bot.core.kernel.rediscache import RedisCache
 
     if not isinstance(services.cache, RedisCache):
-        return []
+        return None
     rules = services.settings.retention
     keys = await service.purge_redis(
         services.cache.redis,
         idle_seconds=rules.redis_idle_days * 86_400,
         batch_size=rules.batch_size,
     )
-    return [f"redis {keys} keys"]
+    return keys

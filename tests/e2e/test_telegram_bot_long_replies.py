@@ -50,7 +50,7 @@ async def test_jobhistory_of_50_long_errors_arrives_in_parts(
     assert len(parts) >= 2 and _fits(parts)
     joined = "\n".join(m.text or "" for m in parts)
     assert joined.startswith("Last 50 runs of content.publish_due:")
-    assert joined.count(" failed 0.50s ×3 — FeedError") == 50
+    assert joined.count(" failed 0.50 sec ×3 — FeedError") == 50
 
 
 async def _failing(_ctx: JobContext) -> str | None:

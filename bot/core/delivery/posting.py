@@ -18,9 +18,3 @@ class Posting(Kernel):
     """The kernel parts and the outbox every bulk message goes through."""
 
     outbox: Outbox = field(kw_only=True)
-
-    @classmethod
-    def on(cls, kernel: Kernel) -> Posting:
-        """The kernel's parts, with an outbox on its clock."""
-        parts = {name: getattr(kernel, name) for name in Kernel.__dataclass_fields__}
-        return cls(**parts, outbox=Outbox(kernel.clock))

@@ -29,6 +29,7 @@ from bot.core.people import choices
 from bot.core.people import configure as configure_language
 from bot.core.ratelimit import build_rate_limiter
 from bot.core.telegram import (
+    ArrivalQueue,
     ChatOrderedUpdateProcessor,
     CompanionBot,
     Deduplicate,
@@ -105,6 +106,7 @@ def build_application(
         .application_class(CompanionApplication)
         .bot(services.bot)
         .context_types(ContextTypes(context=BotContext))
+        .update_queue(ArrivalQueue())
         .concurrent_updates(
             ChatOrderedUpdateProcessor(
                 64,

@@ -26,7 +26,7 @@ from bot.core.delivery import DeliveryPolicy
 from bot.core.jobs import JobSpec
 from bot.core.kernel import ConfigError, E, EventBus, Handler, Purger, Settings, TxHandler
 from bot.core.stats import StatsProvider
-from bot.core.telegram import Callback, Command
+from bot.core.telegram import Arrival, ArrivalQueue, Callback, Command
 
 if TYPE_CHECKING:
     from bot.core.context import App, Services
@@ -110,6 +110,10 @@ class Module:
     # The label of each figure its stats providers return (English, marked with N_).
     figures: Mapping[str, str] = field(default_factory=dict)
     policy: DeliveryPolicy | None = None
+    # Run on every update the moment it arrives, before Telegram is told it was received
+    # (``bot/core/telegram/arrival.py``): what must not be lost with the process, such as a
+    # Stars charge. Each returns at once for the updates that are not its business.
+    arrivals: Sequence[Arrival] = ()
     # The module's own settings (``bot/modules/<name>/settings.py``, a subclass of the
     # kernel's), which the application's settings must compose (``bot/settings.py``).
     settings: type[Settings] | None = None
@@ -140,3 +144,12 @@ def wire(app: App, services: Services, module: Module) -> None:
         services.stats.label(name, label)
     if module.policy is not None:
         services.outbox.policy = module.policy
+    if module.arrivals:
+        queue = app.update_queue
+        if not isinstance(queue, ArrivalQueue):
+            raise ConfigError(
+                f"module {module.name} declares arrivals: build the application "
+                "with an ArrivalQueue as its update queue"
+            )
+        for arrival in module.arrivals:
+            queue.add(arrival)

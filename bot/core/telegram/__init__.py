@@ -8,6 +8,7 @@ command menu. This ``__init__`` is the package's public face: code outside
 (the aiohttp backend) and ``preflight`` (``check``) are imported where they are used.
 """
 
+from bot.core.telegram.arrival import Arrival, ArrivalQueue, NotSafeYet
 from bot.core.telegram.bot import CompanionBot, preview, shorten
 from bot.core.telegram.commands import (
     NEW_MESSAGE,
@@ -39,6 +40,8 @@ from bot.core.telegram.request import bot_request
 __all__ = [
     "NEW_MESSAGE",
     "PRIVATE_NEW_MESSAGE",
+    "Arrival",
+    "ArrivalQueue",
     "Callback",
     "ChatOrderedUpdateProcessor",
     "Command",
@@ -51,6 +54,7 @@ __all__ = [
     "Language",
     "LeaderPolling",
     "LogContext",
+    "NotSafeYet",
     "Step",
     "Webhook",
     "admin_commands",

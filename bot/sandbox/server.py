@@ -6,7 +6,8 @@ It enforces Telegram's flood limits (429 with ``retry_after``), answers 403 for
 users who blocked the bot, 400 for unknown chats, over-long texts and migrated
 groups, and can inject faults: 5xx answers (``fault_rate``), a delay before every
 counted call (``delay``, or ``slow`` for one method), and connections dropped without
-an answer (``drop_rate``).
+an answer (``drop_rate``). Bans and unbans are refused as Telegram refuses them: a chat
+whose ``bot_admin`` is off ("not enough rights"), a member in its ``admins``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from aiohttp import web
 from bot.core.delivery import MAX_CAPTION, MAX_TEXT, utf16_len
 from bot.sandbox.flood import FloodGate, FloodLimits
 from bot.sandbox.webhook import WebhookDelivery
-from bot.sandbox.world import BOT_ID, JSON, PollConflict, SentMessage, World, bot_user
+from bot.sandbox.world import (
+    BOT_ID,
+    JSON,
+    PollConflict,
+    SandboxChat,
+    SentMessage,
+    World,
+    bot_user,
+)
 
 _STRING_FIELDS = frozenset(
     {
@@ -492,15 +501,40 @@ class SandboxServer:
                 return {"status": "member", "user": bot_user()}
             return {"status": "administrator", "user": bot_user(), **_ADMIN_RIGHTS}
         user = self.world.user(user_id)
-        return {"status": "member", "user": user.as_user()}
+        if chat is None:  # a private chat or one the sandbox does not model: a member
+            return {"status": "member", "user": user.as_user()}
+        if user_id in chat.admins:
+            return {"status": "administrator", "user": user.as_user(), **_ADMIN_RIGHTS}
+        if user_id in chat.banned:
+            return {"status": "kicked", "user": user.as_user(), "until_date": 0}
+        inside = user_id in self.world.members.get(chat.id, set())
+        return {"status": "member" if inside else "left", "user": user.as_user()}
+
+    def _restrictable(self, p: JSON) -> tuple[SandboxChat, int]:
+        """The chat and user of a ban or unban, refused as Telegram refuses them: the bot
+        without the right to restrict members, or the user an administrator."""
+        chat, user_id = self.world.chats.get(int(p.get("chat_id", 0))), int(p["user_id"])
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if not chat.bot_admin:
+            raise ApiError(400, "Bad Request: not enough rights to restrict/unrestrict chat member")
+        if user_id in chat.admins:
+            raise ApiError(400, "Bad Request: user is an administrator of the chat")
+        return chat, user_id
 
     async def m_banChatMember(self, p: JSON) -> bool:
-        self.world.moderation.append(("ban", int(p["chat_id"]), int(p["user_id"])))
-        self.world.members.get(int(p["chat_id"]), set()).discard(int(p["user_id"]))
+        chat, user_id = self._restrictable(p)
+        self.world.moderation.append(("ban", chat.id, user_id))
+        self.world.members.get(chat.id, set()).discard(user_id)
+        chat.banned.add(user_id)
         return True
 
     async def m_unbanChatMember(self, p: JSON) -> bool:
-        self.world.moderation.append(("unban", int(p["chat_id"]), int(p["user_id"])))
+        chat, user_id = self._restrictable(p)
+        self.world.moderation.append(("unban", chat.id, user_id))
+        if p.get("only_if_banned") not in (True, "true", "True"):
+            self.world.members.get(chat.id, set()).discard(user_id)  # Telegram removes them
+        chat.banned.discard(user_id)
         return True
 
     async def m_createChatInviteLink(self, p: JSON) -> JSON:

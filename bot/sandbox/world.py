@@ -68,6 +68,9 @@ class SandboxChat:
     migrated_to: int | None = None
     bot_admin: bool = True  # the bot is an administrator with every right here
     direct_messages_of: int | None = None  # the channel whose direct-messages chat this is
+    # Members promoted to administrator (the bot cannot ban them), and those banned.
+    admins: set[int] = field(default_factory=set)
+    banned: set[int] = field(default_factory=set)
 
     def as_chat(self) -> JSON:
         chat: JSON = {"id": self.id, "type": self.type, "title": self.title}

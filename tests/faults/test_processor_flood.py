@@ -100,3 +100,35 @@ async def test_flooder_first_commands_answered_in_order(updates_bot: Harness) ->
     assert numbers[:20] == list(range(20))
     assert numbers == sorted(set(numbers))
     assert len(numbers) == FLOOD - _dropped(bot)
+
+
+GROUP = -1_001_000_000_077
+
+
+async def test_flood_in_a_group_is_not_answered_in_the_group(
+    tmp_path: Path, sandbox: SandboxServer, schema_template: Path
+) -> None:
+    """A member floods a group with /help while each answer takes 0.1 s: the excess is
+    dropped and counted, and the group (every member) gets no slow-down notice."""
+    sandbox.set_limits(FloodLimits.lifted())
+    sandbox.slow["sendMessage"] = 0.1
+    settings = make_settings(
+        tmp_path, telegram_api_base_url=sandbox.base_url, rate_group_per_minute=6000.0
+    )
+    await migrate(settings.database_url, schema_template)
+    app = build_application(settings)
+    async with serving(app, poll_timeout=1):
+        bot = Harness(app, sandbox)
+        await settle(bot)
+        world = sandbox.world
+        world.chat(GROUP, "supergroup", "Busy group")
+        for _ in range(FLOOD):
+            world.send_in_chat(GROUP, FLOODER, "/help")
+            await asyncio.sleep(FLOOD_SECONDS / FLOOD)
+        await bot.wait(lambda: len(world.to(GROUP)) + _dropped(bot) >= FLOOD, timeout=30)
+        await bot.idle(timeout=30)
+        texts = [m.text for m in world.to(GROUP)]
+        assert _dropped(bot) >= FLOOD // 2
+        assert SLOW_DOWN not in texts
+        assert len(texts) == FLOOD - _dropped(bot)
+        assert world.to(FLOODER) == []

@@ -9,7 +9,8 @@ An update first waits for its chat's turn and only then takes one of the global
 slots: a chat holds at most one slot however many updates it sent, so one user
 flooding 100 commands cannot fill the slots and make everyone else wait. A chat's
 backlog is capped; beyond it, messages and button presses are dropped (counted,
-logged once per burst) and the chat gets one "slow down" answer.
+logged once per burst) and a private chat gets one "slow down" answer (a group none: it
+would reach every member).
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ SlowDown = Callable[[Update], Awaitable[None]]
 
 
 async def answer_slow_down(update: Update) -> None:
-    """Tell the chat it is over its backlog (through the bot's rate limiter), in the
-    language the sender's Telegram app is set to (a flood is not worth a database read)."""
+    """Tell a private chat it is over its backlog (through the bot's rate limiter), in the
+    language the sender's Telegram app is set to (a flood is not worth a database read).
+    A group is told nothing: the notice would reach every member for one member's flood
+    (the drop itself is logged and counted)."""
     chat, user = update.effective_chat, update.effective_user
-    if chat is None:
+    if chat is None or chat.type != chat.PRIVATE:
         return
     with speaking(choose(None, user.language_code if user else None)):
         text = _(SLOW_DOWN)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.core.kernel.child import child_environment
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -122,8 +124,10 @@ def recorded_heads(folder: Path = ROOT / "migrations" / "versions") -> tuple[str
 
 def upgrade_in_child(database_url: str) -> int:
     """``db upgrade`` in a short-lived child process, so that Alembic (and Mako) never stay
-    in the memory of the long-running bot; the child's exit code."""
-    env = {**os.environ, "DATABASE_URL": database_url}
+    in the memory of the long-running bot; the child's exit code. It is given the database
+    and how to log, not the rest of the bot's environment (the token stays in the bot)."""
+    logging = {k: os.environ[k] for k in ("LOG_LEVEL", "LOG_FORMAT") if k in os.environ}
+    env = child_environment({**logging, "DATABASE_URL": database_url})
     return subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env).returncode
 
 

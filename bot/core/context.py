@@ -25,7 +25,7 @@ from bot.core.kernel import (
     UnitOfWork,
 )
 from bot.core.stats import StatsRegistry
-from bot.core.telegram import CommandCatalog, Intake
+from bot.core.telegram import ButtonCatalog, CommandCatalog, Intake
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
 
@@ -37,6 +37,7 @@ class Services(Posting):
 
     bot: ExtBot[Any] = field(kw_only=True)
     commands: CommandCatalog = field(default_factory=CommandCatalog)
+    buttons: ButtonCatalog = field(default_factory=ButtonCatalog)
     jobs: JobRegistry = field(default_factory=JobRegistry)
     stats: StatsRegistry = field(default_factory=StatsRegistry)
     purgers: PurgerRegistry = field(default_factory=PurgerRegistry)

@@ -1,32 +1,32 @@
 """A feature module, declared as data: what it offers, wired by ``bot/app.py``.
 
 A module's ``register(services)`` returns one :class:`Module`: its commands (name,
-description, who may run them, callback), its buttons (callback-data prefix ->
-callback), its other update handlers, its reactions to events (:class:`On`), its jobs,
-its purgers, its stats providers and, for at most one module, the delivery policy. The
-composition root wires every declaration the same way (:func:`wire`): the commands'
-guards (admins, staff) come from their declaration, the reactions are subscribed to the
-bus here and nowhere else; and the command menu, ``/help`` and the authorisation tests
-read the catalogue that the declared commands fill, so nothing a module offers is named
-twice.
+description, who may run them, callback), its buttons (callback-data prefix, who may
+press them, callback), its other update handlers, its reactions to events (:class:`On`),
+its jobs, its purgers, its stats providers and, for at most one module, the delivery
+policy. The composition root wires every declaration the same way (:func:`wire`): the
+guards of commands (admins, staff) and of buttons (the user the message was for, admins,
+staff) come from their declaration, the reactions are subscribed to the bus here and
+nowhere else; and the command menu, ``/help`` and the authorisation tests read the
+catalogues that the declared commands and buttons fill, so nothing a module offers is
+named twice.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Generic, Literal, overload
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import BaseHandler
 
 from bot.core.delivery import DeliveryPolicy
 from bot.core.jobs import JobSpec
 from bot.core.kernel import ConfigError, E, EventBus, Handler, Purger, Settings, TxHandler
 from bot.core.stats import StatsProvider
-from bot.core.telegram import Arrival, ArrivalQueue, Callback, Command
+from bot.core.telegram import Arrival, ArrivalQueue, Button, Command
 
 if TYPE_CHECKING:
     from bot.core.context import App, Services
@@ -101,7 +101,7 @@ class Module:
 
     name: str
     commands: Sequence[Command] = ()
-    buttons: Mapping[str, Callback[Any]] = field(default_factory=dict)
+    buttons: Sequence[Button] = ()
     handlers: Sequence[Routed] = ()
     reactions: Sequence[On[Any]] = ()
     jobs: Sequence[JobSpec] = ()
@@ -128,8 +128,7 @@ def wire(app: App, services: Services, module: Module) -> None:
             f"{module.settings.__name__} (bot/settings.py)"
         )
     services.commands.register(app, *module.commands)
-    for prefix, callback in module.buttons.items():
-        app.add_handler(CallbackQueryHandler(callback, pattern=f"^{re.escape(prefix)}"))
+    services.buttons.register(app, *module.buttons)
     for routed in module.handlers:
         app.add_handler(routed.handler, group=routed.stage)
     for reaction in module.reactions:

@@ -2,14 +2,23 @@
 
 Intake (one polling leader, or a webhook on every replica), the update processor (in
 order within a chat, fair across chats), the per-update pipeline of steps, the command
-catalogue and its guard, the error reporter, the bot whose replies always fit, the
-command menu. This ``__init__`` is the package's public face: code outside
+and button catalogues and their guards, the error reporter, the bot whose replies always
+fit, the command menu. This ``__init__`` is the package's public face: code outside
 ``bot/core/telegram/`` imports from here (an import-linter contract says so); ``request``
 (the aiohttp backend) and ``preflight`` (``check``) are imported where they are used.
 """
 
 from bot.core.telegram.arrival import Arrival, ArrivalQueue, NotSafeYet
 from bot.core.telegram.bot import CompanionBot, preview, shorten
+from bot.core.telegram.buttons import (
+    ANYONE,
+    OWNER,
+    Button,
+    ButtonCatalog,
+    Guard,
+    admins,
+    staff,
+)
 from bot.core.telegram.commands import (
     NEW_MESSAGE,
     PRIVATE_NEW_MESSAGE,
@@ -38,10 +47,14 @@ from bot.core.telegram.received import purge_received
 from bot.core.telegram.request import bot_request
 
 __all__ = [
+    "ANYONE",
     "NEW_MESSAGE",
+    "OWNER",
     "PRIVATE_NEW_MESSAGE",
     "Arrival",
     "ArrivalQueue",
+    "Button",
+    "ButtonCatalog",
     "Callback",
     "ChatOrderedUpdateProcessor",
     "Command",
@@ -49,6 +62,7 @@ __all__ = [
     "CompanionBot",
     "Deduplicate",
     "ErrorReporter",
+    "Guard",
     "Handlers",
     "Intake",
     "Language",
@@ -58,6 +72,7 @@ __all__ = [
     "Step",
     "Webhook",
     "admin_commands",
+    "admins",
     "bot_request",
     "database_unreachable",
     "preview",
@@ -65,6 +80,7 @@ __all__ = [
     "purge_received",
     "run",
     "shorten",
+    "staff",
     "taken_by",
     "used_update_types",
     "user_commands",

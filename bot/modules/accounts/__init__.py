@@ -7,7 +7,7 @@ from telegram.ext import ChatMemberHandler, MessageHandler, filters
 from bot.core.context import Services
 from bot.core.module import Module, Routed, Stage
 from bot.core.people import N_
-from bot.core.telegram import PRIVATE_NEW_MESSAGE, user_commands
+from bot.core.telegram import OWNER, PRIVATE_NEW_MESSAGE, Button, user_commands
 from bot.modules.accounts import handlers, timezone
 
 COMMANDS = user_commands(
@@ -34,7 +34,7 @@ def register(services: Services) -> Module:
     return Module(
         "accounts",
         commands=COMMANDS,
-        buttons={timezone.PREFIX: timezone.pressed},
+        buttons=(Button(timezone.PREFIX, timezone.pressed, guard=OWNER),),
         handlers=(
             Routed(membership),
             Routed(MessageHandler(unknown, handlers.unknown_command), stage=Stage.UNKNOWN_COMMANDS),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.context import Services
 from bot.core.module import Module
 from bot.core.people import N_
-from bot.core.telegram import Command
+from bot.core.telegram import OWNER, Button, Command
 from bot.modules.language import handlers
 
 COMMANDS = (
@@ -14,7 +14,8 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
-    return Module("language", commands=COMMANDS, buttons={handlers.PREFIX: handlers.pressed})
+    buttons = (Button(handlers.PREFIX, handlers.pressed, guard=OWNER),)
+    return Module("language", commands=COMMANDS, buttons=buttons)
 
 
 __all__ = ["register"]

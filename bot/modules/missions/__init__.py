@@ -6,7 +6,7 @@ from bot.core.context import Services
 from bot.core.kernel import UserZoneChanged
 from bot.core.module import Module, On
 from bot.core.people import N_
-from bot.core.telegram import admin_commands, user_commands
+from bot.core.telegram import OWNER, Button, admin_commands, user_commands
 from bot.modules.missions import handlers, missiontime
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
@@ -41,7 +41,7 @@ def register(services: Services) -> Module:
         "missions",
         settings=MissionSettings,
         commands=COMMANDS,
-        buttons={"mission:": handlers.done_pressed},
+        buttons=(Button("mission:", handlers.done_pressed, guard=OWNER),),
         reactions=(On(UserZoneChanged, ZoneFollower(services).zone_changed, in_transaction=True),),
         jobs=JOBS,
         stats=(day_figures,),

@@ -13,8 +13,11 @@ from bot.core.module import Module, On, Routed, Stage
 from bot.core.people import N_, _, zone_for
 from bot.core.telegram import (
     NEW_MESSAGE,
+    OWNER,
     PRIVATE_NEW_MESSAGE,
+    Button,
     admin_commands,
+    staff,
     user_commands,
 )
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
@@ -68,7 +71,19 @@ def register(services: Services) -> Module:
         "moderation",
         settings=ModerationSettings,
         commands=COMMANDS,
-        buttons={"mod:": review.card_pressed, "modw:": handlers.withdraw_pressed},
+        buttons=(
+            # a review card: moderators, in their private chat or the moderators' group
+            Button(
+                "mod:",
+                review.card_pressed,
+                guard=staff(
+                    _moderator,
+                    rooms=lambda s: (s.of(ModerationSettings).moderation_chat_id,),
+                    refusal=N_("Only moderators can decide suggestions."),
+                ),
+            ),
+            Button("modw:", handlers.withdraw_pressed, guard=OWNER),  # /mysuggestions
+        ),
         handlers=_handlers(),
         reactions=_reactions(services),
         jobs=JOBS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.context import Services
 from bot.core.module import Module
 from bot.core.people import N_
-from bot.core.telegram import Command
+from bot.core.telegram import OWNER, Button, Command
 from bot.modules.notifications import handlers
 from bot.modules.notifications.service import PreferencesPolicy
 
@@ -21,7 +21,7 @@ def register(services: Services) -> Module:
     return Module(
         "notifications",
         commands=COMMANDS,
-        buttons={"notif:": handlers.pressed},
+        buttons=(Button("notif:", handlers.pressed, guard=OWNER),),
         policy=PreferencesPolicy(services.settings.tz),
     )
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+import structlog
+from sqlalchemy import event, select
 
 from bot.core.kernel.clock import ManualClock
 from bot.core.people import formatting, users
@@ -152,3 +154,59 @@ async def test_mission_day_and_balance_dates_follow_the_users_zone(
         days = list(await session.scalars(select(MissionAssignment.day)))
     assert days == [date(2026, 11, 22)]
     assert f"{formatting.day(date(2026, 11, 22))} +" in await h.reply(51, "/balance")
+
+
+def _more(items: list[Any], than: int) -> bool:
+    return len(items) > than
+
+
+class HeldConnections:
+    """The bot's database connections checked out right now, each with the update it was
+    checked out for (the ``update_id`` bound to its log lines), from the pool's own events."""
+
+    def __init__(self, h: Harness) -> None:
+        self.held: dict[int, object] = {}
+        self.seen: list[tuple[str, list[object]]] = []  # (method, updates holding one)
+        pool_events = h.services.db.engine.sync_engine
+        event.listen(pool_events, "checkout", self._checkout)
+        event.listen(pool_events, "checkin", self._checkin)
+        for method in ("sendMessage", "editMessageText", "answerCallbackQuery"):
+            h.sandbox.before[method] = partial(self._sent, method)
+
+    def _checkout(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        self.held[id(dbapi_connection)] = structlog.contextvars.get_contextvars().get("update_id")
+
+    def _checkin(self, dbapi_connection: Any, _record: Any) -> None:
+        self.held.pop(id(dbapi_connection), None)
+
+    def _sent(self, method: str, _params: object) -> None:
+        updates = [update for update in self.held.values() if update is not None]
+        self.seen.append((method, updates))
+
+
+async def test_no_answer_waits_inside_a_transaction(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """Every answer of the missions and accounts commands and buttons (replies, edits,
+    button answers) is sent after the handler's transaction ended: an answer may wait for
+    the rate limiter, and a database connection must not wait with it."""
+    h, _clock = await _bot(harness_factory, MORNING)
+    held = HeldConnections(h)
+    user = 51
+    await h.reply(user, "/missiontime 08:30")  # not registered yet
+    await h.reply(user, "/missiontime")
+    await h.reply(user, "/start")
+    for text in ("/missiontime", "/missiontime 08:30", "/missiontime default", "/missiontime x"):
+        await h.reply(user, text)
+    for text in ("/timezone", "/timezone +2", "/timezone Mars/Base", "/help", "/whoami"):
+        await h.reply(user, text)
+    (zones,) = await h.say(user, "/timezone")
+    (mission,) = await h.say(user, "/mission")
+    world = h.sandbox.world
+    for menu, data in ((zones, "tz:Europe/Kyiv"), (mission, mission.buttons()[0]["callback_data"])):
+        answered = len(world.callback_answers)
+        world.press(user, menu, data)
+        await h.wait(partial(_more, world.callback_answers, answered))
+    await h.idle()
+    assert len(held.seen) >= 16
+    assert [seen for seen in held.seen if seen[1]] == []

@@ -51,16 +51,21 @@ async def mission_time(update: Update, context: BotContext) -> None:
         default = times.default_mission_time(services).strftime("%H:%M")
         await message.reply_text(_(USAGE).format(default=default))
         return
+    await message.reply_text(await _show_or_set(services, user.id, change, minute))
+
+
+async def _show_or_set(services: Services, user_id: int, change: bool, minute: int | None) -> str:
+    """The answer, once the change is committed: every reply is sent after the transaction
+    (a reply may wait for the rate limiter; a transaction must not wait with it)."""
     async with services.db.session() as session:
-        if await session.get(User, user.id) is None:
-            await message.reply_text(_(UNKNOWN))
-            return
+        if await session.get(User, user_id) is None:
+            return _(UNKNOWN)
         if change:
-            await times.reschedule(services, session, user.id, minute)
-        zone = await timezone_of(session, user.id) or services.settings.timezone
-        at = await _current(services, session, user.id)
+            await times.reschedule(services, session, user_id, minute)
+        zone = await timezone_of(session, user_id) or services.settings.timezone
+        at = await _current(services, session, user_id)
     text = RESET if change and minute is None else SET if change else CURRENT
-    await message.reply_text(_(text).format(time=at, zone=zone))
+    return _(text).format(time=at, zone=zone)
 
 
 async def _current(services: Services, session: AsyncSession, user_id: int) -> str:

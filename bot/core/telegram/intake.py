@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import ipaddress
+import time
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,10 +26,74 @@ from telegram.ext import Application
 
 from bot.core.cluster import LeaseKeeper, Liveness
 from bot.core.kernel import get_logger
+from bot.core.telegram.arrival import WEBHOOK_PATIENCE, ArrivalQueue, NotSafeYet
 
 log = get_logger(__name__)
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Where Telegram's webhook calls come from (core.telegram.org/bots/webhooks): never throttled.
+TELEGRAM_NETWORKS = tuple(
+    ipaddress.ip_network(net) for net in ("149.154.160.0/20", "91.108.4.0/22")
+)
+
+
+class WrongSecrets:
+    """Failed webhook calls per peer: past ``limit`` in ``window`` seconds, the peer's calls
+    are refused (429) without looking at the secret until the window has passed, so guessing
+    runs at ``limit`` tries a window per address at most. Telegram's own networks are never
+    throttled; at most ``peers`` addresses are remembered (the oldest forgotten first)."""
+
+    __slots__ = ("_failures", "limit", "peers", "window")
+
+    def __init__(self, limit: int = 5, window: float = 60.0, peers: int = 10_000) -> None:
+        self.limit, self.window, self.peers = limit, window, peers
+        self._failures: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    def _current(self, peer: str, now: float) -> int:
+        started, count = self._failures.get(peer, (now, 0))
+        if now - started >= self.window:
+            self._failures.pop(peer, None)
+            return 0
+        return count
+
+    def blocked_for(self, peer: str, now: float) -> float:
+        """Seconds ``peer`` must wait before its next call is looked at (0: look at it)."""
+        if self._current(peer, now) < self.limit or _telegram(peer):
+            return 0.0
+        return max(0.0, self._failures[peer][0] + self.window - now)
+
+    def failed(self, peer: str, now: float) -> int:
+        """Count one more failure; the peer's failures in its current window."""
+        count = self._current(peer, now) + 1
+        started = self._failures.pop(peer, (now, 0))[0]
+        self._failures[peer] = (started, count)
+        while len(self._failures) > self.peers:
+            self._failures.popitem(last=False)
+        return count
+
+
+def _telegram(peer: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in net for net in TELEGRAM_NETWORKS)
+
+
+def peer_of(remote: str | None, forwarded_for: str | None) -> str:
+    """Who called: the connection's address, or, when that is a proxy on this machine or a
+    private network (``WEBHOOK_LISTEN`` is loopback by default: a reverse proxy in front),
+    the address the proxy appended last to ``X-Forwarded-For`` (the one it saw)."""
+    peer = remote or "?"
+    try:
+        local = ipaddress.ip_address(peer).is_private
+    except ValueError:
+        local = False
+    if local and forwarded_for:
+        last = forwarded_for.split(",")[-1].strip()
+        with contextlib.suppress(ValueError):
+            return str(ipaddress.ip_address(last))
+    return peer
 
 
 class Intake(ABC):
@@ -120,7 +187,7 @@ class Webhook(Intake):
     the same URL and secret, which is harmless). The webhook stays set at stop: the other
     replicas still take updates."""
 
-    __slots__ = ("_runner", "allowed", "listen", "port", "public_url", "secret")
+    __slots__ = ("_runner", "allowed", "listen", "port", "public_url", "secret", "wrong")
 
     def __init__(
         self,
@@ -133,6 +200,7 @@ class Webhook(Intake):
     ) -> None:
         self.public_url, self.secret, self.listen, self.port = public_url, secret, listen, port
         self.allowed = list(allowed)
+        self.wrong = WrongSecrets()
         self._runner: Any = None
 
     @property
@@ -169,15 +237,37 @@ class Webhook(Intake):
             self._runner = None
 
     async def _receive(self, app: AnyApp, request: Any) -> Any:
+        """403 for a wrong secret (429 once a peer has failed too often), 400 for a body that
+        is no update, 503 when what must be stored on arrival could not be (Telegram sends it
+        again), else 200 once the update is queued."""
         from aiohttp import web
 
+        peer, now = (
+            peer_of(request.remote, request.headers.get("X-Forwarded-For")),
+            time.monotonic(),
+        )
+        wait = self.wrong.blocked_for(peer, now)
+        if wait:
+            return web.Response(status=429, headers={"Retry-After": str(int(wait) + 1)})
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            log.warning("webhook call with a wrong secret refused", peer=request.remote)
+            failures = self.wrong.failed(peer, now)
+            if failures <= self.wrong.limit:  # then quiet until its window passes
+                log.warning(
+                    "webhook call with a wrong secret refused", peer=peer, failures=failures
+                )
             return web.Response(status=403)
         try:
             update = Update.de_json(await request.json(), app.bot)
         except Exception:
             return web.Response(status=400, text="not an update")
-        await app.update_queue.put(update)
+        queue = app.update_queue
+        if isinstance(queue, ArrivalQueue):
+            try:
+                await queue.secure(update, patience=WEBHOOK_PATIENCE)
+            except NotSafeYet:
+                return web.Response(status=503, text="try again")
+            queue.put_nowait(update)
+        else:
+            await queue.put(update)
         return web.Response(status=200)

@@ -63,6 +63,7 @@ def register(services: Services) -> Module:
             Routed(ChatJoinRequestHandler(handlers.join_request)),
             Routed(ChatMemberHandler(handlers.member_changed, ChatMemberHandler.CHAT_MEMBER)),
         ),
+        arrivals=(handlers.store_on_arrival(services),),
         jobs=JOBS,
         purgers={"subscriptions.invite_links": service.purge_expired_links},
         stats=(active_subscriptions,),

@@ -7,9 +7,10 @@ import re
 
 from telegram import LabeledPrice, Message, Update
 
-from bot.core.context import BotContext
+from bot.core.context import BotContext, Services
 from bot.core.kernel import USER_ID_MAX, ascii_int, get_logger
 from bot.core.people import N_, _, ngettext, number, zone_for
+from bot.core.telegram import Arrival
 from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
 from bot.modules.subscriptions.settings import SubscriptionSettings
 
@@ -165,19 +166,43 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
     await query.answer(ok=True)
 
 
-async def paid(update: Update, context: BotContext) -> None:
-    """A successful Stars payment: stored first, then granted, once per charge id."""
-    message, user = update.effective_message, update.effective_user
+def charge_of(update: Update) -> charges.Charge | None:
+    """The Stars charge a ``successful_payment`` message carries; None for anything else."""
+    message, user = update.message, update.effective_user
     payment = message.successful_payment if message else None
-    if message is None or user is None or payment is None:
-        return
-    charge = charges.Charge(
+    if user is None or payment is None:
+        return None
+    return charges.Charge(
         payment.telegram_payment_charge_id,
         user.id,
         payment.total_amount,
         payment.currency,
         payment.invoice_payload,
     )
+
+
+def store_on_arrival(services: Services) -> Arrival:
+    """The arrival that stores a charge before Telegram is told its update was received
+    (``bot/core/telegram/arrival.py``): a kill -9 before the payer's chat has its turn
+    loses nothing, and ``subscriptions.settle_payments`` grants what was stored."""
+
+    async def store(update: Update) -> None:
+        charge = charge_of(update)
+        if charge is None:
+            return
+        async with services.db.session() as session:
+            await charges.store(session, charge, services.clock.now())
+        log.info("Stars payment stored on arrival", charge_id=charge.charge_id)
+
+    return store
+
+
+async def paid(update: Update, context: BotContext) -> None:
+    """A successful Stars payment: stored (on arrival, and again here if that could not be
+    done), then granted, once per charge id."""
+    message, charge = update.effective_message, charge_of(update)
+    if message is None or charge is None:
+        return
     answer = await settle.receive(context.services, context.bot, charge)
     if answer is not None:
         await message.reply_text(answer)

@@ -1,8 +1,8 @@
 """The VIP chat side of a subscription: personal invite links in, ban+unban out.
 
 Telegram calls happen outside database transactions; the state they depend on is
-committed before (grant) or recorded after (``removed_at``), so a failure is retried
-rather than forgotten.
+committed before (grant) or recorded after Telegram confirmed it (``removed_at``, see
+``removals``), so a failure is retried rather than forgotten.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.kernel import get_logger
 from bot.core.people import _, zone_for
-from bot.modules.subscriptions import charges, links, service
+from bot.modules.subscriptions import charges, links, removals, service
 from bot.modules.subscriptions.events import SubscriptionExpired, SubscriptionGranted
 from bot.modules.subscriptions.settings import SubscriptionSettings
 
@@ -103,6 +103,8 @@ async def _record_grant(
         if charge_id is not None and not await charges.claim_grant(session, charge_id, now):
             raise AlreadyGranted(charge_id)
         result = await service.grant(session, user_id, duration, now)
+        if charge_id is not None:
+            await service.note_period(session, charge_id, result.ends_at)
         await service.record_link(
             session, link=link, user_id=user_id, expires_at=expires_at, now=now
         )
@@ -165,29 +167,6 @@ async def end_subscription(
     return True
 
 
-async def remove_ended(services: Services, bot: Bot, limit: int = 500) -> int:
-    """Remove ended subscribers from the VIP chat (ban, then unban so they may rejoin)."""
-    chat_id = services.settings.vip_chat_id
-    if chat_id is None:
-        return 0
-    async with services.db.session() as session:
-        pending = [(s.id, s.user_id) for s in await service.awaiting_removal(session, limit)]
-    removed = 0
-    for sub_id, user_id in pending:
-        try:
-            await bot.ban_chat_member(chat_id, user_id)
-            await bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
-        except (BadRequest, Forbidden) as exc:  # not retryable: record and move on
-            log.warning("VIP removal refused", user_id=user_id, error=str(exc))
-        except TelegramError as exc:  # network trouble: the next run retries
-            log.warning("VIP removal failed, will retry", user_id=user_id, error=str(exc))
-            continue
-        async with services.db.session() as session:
-            await service.mark_removed(session, sub_id, services.clock.now())
-        removed += 1
-    return removed
-
-
 async def revoke_links(services: Services, bot: Bot, limit: int = 500) -> int:
     """Revoke the live links of users without a running subscription (revoked or
     expired); a link Telegram no longer knows counts as revoked, a network error is
@@ -213,8 +192,9 @@ async def revoke_links(services: Services, bot: Bot, limit: int = 500) -> int:
 
 
 async def close_out(services: Services, bot: Bot) -> tuple[int, int]:
-    """After subscriptions ended: revoke their links, remove them from the VIP chat."""
-    return await revoke_links(services, bot), await remove_ended(services, bot)
+    """After subscriptions ended: revoke their links, remove them from the VIP chat (a
+    removal Telegram does not confirm stays owed and is retried)."""
+    return await revoke_links(services, bot), await removals.remove_due(services, bot)
 
 
 def ended_text(revoked: bool) -> str:

@@ -5,7 +5,8 @@ A request is approved when the link was made for the requester, is still live, a
 the requester's subscription runs; everyone else is declined (a friend given the
 link, a revoked or expired subscriber). Anyone who appears in the chat some other
 way without a running subscription is removed (ban, then unban so they may come
-back after subscribing).
+back after subscribing); a removal Telegram refuses stays owed and is retried
+(``removals``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from telegram.error import TelegramError
 
 from bot.core.context import Services
 from bot.core.kernel import get_logger
-from bot.modules.subscriptions import links, service
+from bot.modules.subscriptions import links, removals, service
+from bot.modules.subscriptions.models import RemovalReason
 
 log = get_logger(__name__)
 
@@ -74,11 +76,7 @@ async def check_member(services: Services, bot: Bot, chat_id: int, user_id: int)
         sub = await service.get(session, user_id)
     if service.is_active(sub, now):
         return False
-    try:
-        await bot.ban_chat_member(chat_id, user_id)
-        await bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
-    except TelegramError as exc:
-        log.warning("VIP intruder not removed", user_id=user_id, error=str(exc))
-        return False
-    log.warning("removed from the VIP chat: no subscription", user_id=user_id)
-    return True
+    if await removals.remove_now(services, bot, user_id, RemovalReason.INTRUDER):
+        log.warning("removed from the VIP chat: no subscription", user_id=user_id)
+        return True
+    return False  # owed and retried until Telegram confirms them out

@@ -1,5 +1,6 @@
-"""Periodic work of subscriptions: reminders before the end, expiry after it, and the
-retried grant of Stars payments that were stored but not granted."""
+"""Periodic work of subscriptions: reminders before the end, expiry after it, the check
+that ended subscribers stay out of the VIP chat, and the retried grant of Stars payments
+that were stored but not granted."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
 from bot.core.people import _, translatable, zone_for
-from bot.modules.subscriptions import access, service, settle
+from bot.modules.subscriptions import access, removals, service, settle
 
 BATCH = 500
+CHECK_BATCH = 200  # getChatMember calls a run of check_members makes, paced
 
 
 async def remind(ctx: JobContext[Services]) -> str:
@@ -77,6 +79,19 @@ async def expire(ctx: JobContext[Services]) -> str:
     return translatable(summary)
 
 
+async def check_members(ctx: JobContext[Services]) -> str:
+    """Ask Telegram whether ended subscribers are back in the VIP chat (least recently
+    checked first, a batch a run), owe a removal to those who are, then try every
+    removal due."""
+    checked, found = await removals.check_ended(ctx.services, ctx.bot, CHECK_BATCH)
+    removed = await removals.remove_due(ctx.services, ctx.bot, BATCH)
+    return translatable(
+        lambda: _("checked {checked}, {found} still in the VIP chat, removed {removed}").format(
+            checked=checked, found=found, removed=removed
+        )
+    )
+
+
 async def settle_payments(ctx: JobContext[Services]) -> str:
     """Grant the Stars payments that were stored but not granted (exactly once each);
     the run fails, so the admins hear of it, while any is still not granted."""
@@ -107,6 +122,14 @@ JOBS = (
         Every(300),
         description="end expired subscriptions and remove them from the VIP chat",
         timeout=120.0,
+        catchup=float(timedelta(hours=1).total_seconds()),
+    ),
+    JobSpec(
+        "subscriptions.check_members",
+        check_members,
+        Every(3600),
+        description="remove ended subscribers found back in the VIP chat; retry owed removals",
+        timeout=300.0,
         catchup=float(timedelta(hours=1).total_seconds()),
     ),
     JobSpec(

@@ -21,8 +21,9 @@ class Subscription(Base):
     """A user's access to the VIP chat until ``ends_at``.
 
     ``reminded_*_at`` record which reminders went out for the current end time (reset
-    when the end moves); ``removed_at`` records that an ended subscriber was removed
-    from the VIP chat, so a failed removal is retried by the next expire run.
+    when the end moves); ``removed_at`` records that Telegram confirmed an ended
+    subscriber out of the VIP chat (until then a :class:`VipRemoval` is owed);
+    ``checked_at`` when the membership check last asked Telegram whether they are back.
     """
 
     __tablename__ = "subscriptions"
@@ -36,6 +37,7 @@ class Subscription(Base):
     reminded_3d_at: Mapped[datetime | None]
     reminded_1d_at: Mapped[datetime | None]
     removed_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
 
@@ -46,6 +48,33 @@ class ChargeState(StrEnum):
     GRANTED = "granted"
     UNUSABLE = "unusable"  # its payload names nothing to grant; the admins were told
     REFUNDED = "refunded"
+
+
+class RemovalReason(StrEnum):
+    """Why someone is owed a removal from the VIP chat."""
+
+    ENDED = "ended"  # their subscription ended (expired, revoked or refunded)
+    INTRUDER = "intruder"  # they appeared in the chat without a subscription
+    STILL_IN = "still_in"  # the membership check found an ended subscriber inside
+
+
+class VipRemoval(Base):
+    """A removal from the VIP chat that Telegram has not confirmed yet, one per user.
+
+    Deleted once Telegram confirms the user out (ban and unban answered, or
+    ``getChatMember`` says they left); until then retried at ``due_at``, with
+    ``attempts`` and the ``last_error`` Telegram gave (the admins are told after a few).
+    """
+
+    __tablename__ = "vip_removals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
 
 
 class InviteLink(Base):
@@ -68,7 +97,9 @@ class StarPayment(Base):
     Stored in its own transaction the moment it arrives (Telegram never delivers it
     again), before anything is granted; ``state`` moves to ``granted`` in the grant's own
     transaction, so a charge is granted exactly once however often the grant is retried.
-    ``created_at`` is when it was received; ``days`` is what it bought (0 if unusable).
+    ``created_at`` is when it was received; ``days`` is what it bought (0 if unusable);
+    ``period_ends_at`` the subscription's end just after its grant, so the period it bought
+    is the ``days`` before that (moved earlier when an earlier charge is refunded).
     """
 
     __tablename__ = "vip_star_payments"
@@ -86,3 +117,4 @@ class StarPayment(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     granted_at: Mapped[datetime | None]
     refunded_at: Mapped[datetime | None]
+    period_ends_at: Mapped[datetime | None]

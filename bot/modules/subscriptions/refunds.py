@@ -1,14 +1,18 @@
 """``/refund <charge_id>``: give the Stars back and take back the access they bought.
 
 Telegram refunds first (``refundStarPayment``); only then, in one transaction, the
-charge is marked refunded, the days it bought come off the subscription (ending it if
-none are left) and the payer's message is queued. A refund Telegram already made
-(the bot stopped before recording it) is recorded when asked again.
+charge is marked refunded, what is left of the period it bought comes off the
+subscription (ending it if nothing is left), the periods bought after it move earlier
+by as much, and the payer's message is queued. A period already over, or one of a
+subscription that has ended since, takes nothing off a later, separately paid one. A
+refund Telegram already made (the bot stopped before recording it) is recorded when
+asked again.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -22,7 +26,7 @@ from bot.core.kernel import get_logger
 from bot.core.people import _, number, zone_for
 from bot.modules.subscriptions import access, charges, service
 from bot.modules.subscriptions.events import SubscriptionExpired
-from bot.modules.subscriptions.models import ChargeState, StarPayment
+from bot.modules.subscriptions.models import ChargeState, StarPayment, Subscription
 
 log = get_logger(__name__)
 
@@ -102,14 +106,36 @@ async def _record(services: Services, row: StarPayment) -> Refunded | None:
 
 
 async def _take_back(session: AsyncSession, row: StarPayment, now: datetime) -> Refunded | None:
-    ends_at = await service.shorten(session, row.user_id, timedelta(days=row.days), now)
+    sub = await service.get(session, row.user_id)
+    seconds = unused_seconds(row, sub, now)
+    if sub is None or not seconds:
+        return None
+    ends_at = await service.shorten(session, row.user_id, timedelta(seconds=seconds), now)
     if ends_at is None:
         return None
+    if row.period_ends_at is not None:
+        await service.shift_periods(
+            session, row.user_id, row.period_ends_at, seconds, sub.starts_at
+        )
     if ends_at > now:
         return Refunded(ends_at, ended=False)
-    sub = await service.get(session, row.user_id)
-    ended = sub is not None and await service.end(session, sub.id, now, revoked=False)
+    ended = await service.end(session, sub.id, now, revoked=False)
     return Refunded(ends_at, ended=ended)
+
+
+def unused_seconds(row: StarPayment, sub: Subscription | None, now: datetime) -> int:
+    """What refunding ``row`` takes back, in whole seconds: the part of the period it
+    bought that has not elapsed yet (rounded up), never more than its days, and only from
+    the subscription it was granted in. A period already over, or a subscription that
+    ended since (a later one is paid for separately), gives 0."""
+    if sub is None or not service.is_active(sub, now) or row.granted_at is None:
+        return 0
+    if row.granted_at < sub.starts_at:
+        return 0
+    bought = row.days * 86400
+    if row.period_ends_at is None:  # granted before periods were recorded: its days
+        return bought
+    return max(0, min(bought, math.ceil((row.period_ends_at - now).total_seconds())))
 
 
 def _payer_text(row: StarPayment, done: Refunded, tz: tzinfo) -> str:

@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.delivery import Category, Outbox, Priority
 from bot.core.kernel import PurgeRequest, delete_in_batches, dialect_insert, rowcount
 from bot.core.people import User, _, moment
-from bot.modules.subscriptions.models import InviteLink, Subscription, SubscriptionStatus
+from bot.modules.subscriptions.models import (
+    ChargeState,
+    InviteLink,
+    StarPayment,
+    Subscription,
+    SubscriptionStatus,
+)
 
 MAX_DURATION = timedelta(days=3650)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -118,6 +124,7 @@ async def grant(session: AsyncSession, user_id: int, duration: timedelta, now: d
                 "reminded_3d_at": None,
                 "reminded_1d_at": None,
                 "removed_at": None,
+                "checked_at": None,
             },
         )
     )
@@ -145,6 +152,31 @@ async def shorten(
     if not rowcount(result):
         return None
     return await _ends_at(session, user_id)
+
+
+async def note_period(session: AsyncSession, charge_id: str, ends_at: datetime) -> None:
+    """Record the end of the period a charge bought: the subscription's end just after its
+    grant (in the grant's transaction)."""
+    await session.execute(
+        update(StarPayment).where(StarPayment.charge_id == charge_id).values(period_ends_at=ends_at)
+    )
+
+
+async def shift_periods(
+    session: AsyncSession, user_id: int, after: datetime, seconds: int, since: datetime
+) -> None:
+    """Move ``seconds`` earlier the periods bought after ``after`` by the user's granted
+    charges in the subscription running ``since`` (a refund took back time before them)."""
+    await session.execute(
+        update(StarPayment)
+        .where(
+            StarPayment.user_id == user_id,
+            StarPayment.state == ChargeState.GRANTED,
+            StarPayment.period_ends_at > after,
+            StarPayment.granted_at >= since,
+        )
+        .values(period_ends_at=shifted(session, StarPayment.period_ends_at, -seconds))
+    )
 
 
 async def _ends_at(session: AsyncSession, user_id: int) -> datetime | None:
@@ -196,20 +228,32 @@ async def due_to_expire(session: AsyncSession, now: datetime, limit: int) -> Seq
     return (await session.scalars(query)).all()
 
 
-async def awaiting_removal(session: AsyncSession, limit: int) -> Sequence[Subscription]:
+async def mark_removed(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Record that Telegram confirmed an ended subscriber out of the VIP chat."""
+    await session.execute(
+        update(Subscription)
+        .where(Subscription.user_id == user_id, Subscription.status != SubscriptionStatus.ACTIVE)
+        .values(removed_at=now, checked_at=now)
+    )
+
+
+async def to_check(session: AsyncSession, limit: int) -> Sequence[int]:
+    """Ended subscribers confirmed out of the VIP chat, least recently checked first."""
     query = (
-        select(Subscription)
-        .where(Subscription.status != SubscriptionStatus.ACTIVE, Subscription.removed_at.is_(None))
+        select(Subscription.user_id)
+        .where(
+            Subscription.status != SubscriptionStatus.ACTIVE,
+            Subscription.removed_at.is_not(None),
+        )
+        .order_by(Subscription.checked_at.asc().nulls_first(), Subscription.id)
         .limit(limit)
     )
     return (await session.scalars(query)).all()
 
 
-async def mark_removed(session: AsyncSession, sub_id: int, now: datetime) -> None:
+async def mark_checked(session: AsyncSession, user_ids: Sequence[int], now: datetime) -> None:
     await session.execute(
-        update(Subscription)
-        .where(Subscription.id == sub_id, Subscription.status != SubscriptionStatus.ACTIVE)
-        .values(removed_at=now)
+        update(Subscription).where(Subscription.user_id.in_(user_ids)).values(checked_at=now)
     )
 
 

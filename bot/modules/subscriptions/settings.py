@@ -1,7 +1,8 @@
-"""The subscriptions module's settings: VIP invite links and the Stars price
-(``VIP_INVITE_TTL_HOURS``, ``VIP_STARS_PRICE``, ``VIP_STARS_DAYS``). ``VIP_CHAT_ID`` is the
-kernel's (``check --online`` verifies the bot's rights there). The application's settings
-compose this class (``bot/settings.py``)."""
+"""The subscriptions module's settings: VIP invite links, the Stars price and removals
+(``VIP_INVITE_TTL_HOURS``, ``VIP_STARS_PRICE``, ``VIP_STARS_DAYS``,
+``VIP_REMOVAL_ALERT_AFTER``). ``VIP_CHAT_ID`` is the kernel's (``check --online``
+verifies the bot's rights there). The application's settings compose this class
+(``bot/settings.py``)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,6 @@ class SubscriptionSettings(Settings):
     # /subscribe: price in Telegram Stars (0 = not on sale) of VIP_STARS_DAYS days of access.
     vip_stars_price: int = Field(default=0, ge=0, le=100_000)
     vip_stars_days: int = Field(default=30, ge=1, le=3650)
+    # Failed tries of one removal from the VIP chat (the bot lacking the right to ban, a
+    # member made a chat administrator) before the admins are told; it is retried anyway.
+    vip_removal_alert_after: int = Field(default=3, ge=1, le=100)

@@ -15,6 +15,7 @@ from bot.core.people.formatting import (
     percent,
     seconds,
     short_day,
+    shown_name,
     weekday,
 )
 from bot.core.people.i18n import (
@@ -112,6 +113,7 @@ __all__ = [
     "set_reachable",
     "set_timezone",
     "short_day",
+    "shown_name",
     "speaking",
     "speaking_to",
     "store_choice",

@@ -1,4 +1,5 @@
-"""/refund <charge_id>: the Stars go back and the access they bought ends."""
+"""/refund <charge_id>: the Stars go back and the access they bought ends (what is left of
+its own period, never a later one)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.kernel.clock import ManualClock
 from bot.modules.subscriptions.models import InviteLink
 from bot.modules.subscriptions.service import local
 from tests.conftest import ADMIN
@@ -126,3 +128,69 @@ async def test_an_unusable_payload_is_kept_reported_and_refundable(
     assert await h.run_job("subscriptions.settle_payments") == "granted 0 of 0 waiting payments"
     await answer(h, ADMIN, "/refund stxODD1", "Refunded stxODD1: 50 Stars")
     assert world.refunds == [(USER, "stxODD1")] and await subscription(h) is None
+
+
+async def _paid(h: Harness, times: int) -> None:
+    """Wait until the payer was thanked ``times`` times (each payment granted)."""
+
+    def thanked() -> bool:
+        texts = (m.text or "" for m in h.sandbox.world.to(USER))
+        return sum("Thank you! VIP until" in text for text in texts) >= times
+
+    await h.wait(thanked)
+
+
+async def test_a_refund_leaves_a_later_separately_paid_period_alone(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """A payment whose 30 days ran out, refunded while a second payment (made after the
+    subscription had ended) runs, takes nothing off the second one."""
+    h = await selling(harness_factory)
+    clock = h.services.clock
+    assert isinstance(clock, ManualClock)
+    first = await pay(h)
+    await _paid(h, 1)
+    clock.advance(timedelta(days=40))
+    assert await h.run_job("subscriptions.expire") == "expired 1, removed 1 from the VIP chat"
+    await pay(h)
+    await _paid(h, 2)
+    world = h.sandbox.world
+    removals, revoked = len(world.moderation), sum(x["is_revoked"] for x in world.invite_links)
+    reply = await answer(h, ADMIN, f"/refund {first}", "Refunded")
+    assert "no subscription time to take back" in reply
+    sub = await subscription(h)
+    assert sub is not None and sub.status == "active"
+    assert sub.ends_at == START + timedelta(days=70)
+    assert len(world.moderation) == removals
+    assert sum(x["is_revoked"] for x in world.invite_links) == revoked
+    await told(h, USER, f"Your payment {first} (50 Stars) was refunded.")
+
+
+async def test_a_refund_takes_back_what_is_left_of_its_own_period(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """Two payments back to back (days 0-30 and 30-60), the first refunded on day 10:
+    its 20 days not yet used come off (the end moves to day 40), never the second's;
+    refunding the second then takes its whole 30 days (now days 10-40) and ends it."""
+    h = await selling(harness_factory)
+    clock = h.services.clock
+    assert isinstance(clock, ManualClock)
+    first = await pay(h)
+    await _paid(h, 1)
+    clock.advance(timedelta(days=5))
+    second = await pay(h)
+    await _paid(h, 2)
+    sub = await subscription(h)
+    assert sub is not None and sub.ends_at == START + timedelta(days=60)
+    clock.advance(timedelta(days=5))
+    reply = await answer(h, ADMIN, f"/refund {first}", "Refunded")
+    ends = local(START + timedelta(days=40), ZoneInfo("UTC"))
+    assert f"now ends {ends}" in reply
+    sub = await subscription(h)
+    assert sub is not None and sub.status == "active"
+    assert sub.ends_at == START + timedelta(days=40)
+    reply = await answer(h, ADMIN, f"/refund {second}", "Refunded")
+    assert "has ended" in reply
+    sub = await subscription(h)
+    assert sub is not None and sub.status != "active" and sub.ends_at == clock.now()
+    assert h.sandbox.world.moderation == [("ban", VIP, USER), ("unban", VIP, USER)]

@@ -21,7 +21,7 @@ from bot.core.telegram import (
     user_commands,
 )
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
-from bot.modules.moderation import cards, direct, handlers, records, review, service
+from bot.modules.moderation import cards, direct, handlers, ids, records, review, service
 from bot.modules.moderation.jobs import JOBS
 from bot.modules.moderation.settings import ModerationSettings
 
@@ -126,10 +126,11 @@ def _reactions(services: Services) -> tuple[On[Any], ...]:
 
     async def on_scheduled(event: PostScheduled, session: AsyncSession) -> None:
         """Approved -> scheduled in the approving transaction; the author gets the time."""
-        if event.source != "moderation" or not event.source_item_id.isdigit():
+        ident = ids.submission_id(event.source_item_id)
+        if event.source != "moderation" or ident is None:
             return
         submission = await service.mark_scheduled(
-            UnitOfWork.of(session), int(event.source_item_id), event.post_id, event.publish_at
+            UnitOfWork.of(session), ident, event.post_id, event.publish_at
         )
         if submission is not None:
             zone = await zone_for(session, submission.author_id, services.settings.tz)
@@ -145,11 +146,10 @@ def _reactions(services: Services) -> tuple[On[Any], ...]:
 
     async def on_cancelled(event: PostCancelled, session: AsyncSession) -> None:
         """/cancelpost of a suggestion's post: it ends rejected and the author is told."""
-        if event.source != "moderation" or not event.source_item_id.isdigit():
+        ident = ids.submission_id(event.source_item_id)
+        if event.source != "moderation" or ident is None:
             return
-        submission = await service.mark_cancelled(
-            UnitOfWork.of(session), int(event.source_item_id), event.post_id
-        )
+        submission = await service.mark_cancelled(UnitOfWork.of(session), ident, event.post_id)
         if submission is not None:
             await cards.tell_author(
                 services,

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.kernel import MessageKind, local_time
-from bot.core.people import N_, _, speaking_to
+from bot.core.people import N_, _, shown_name, speaking_to
+from bot.modules.moderation.ids import CARD_PREFIX, submission_id_of_key
 from bot.modules.moderation.models import ReviewCard, State, Submission
 from bot.modules.moderation.settings import ModerationSettings
 
-PREFIX = "mod"
+PREFIX = CARD_PREFIX
 CARD_KEY = MessageKind.REVIEW_CARD  # "modcard": its delivery is followed (card_delivered)
 PREVIEW = 3000  # characters of the submission shown on a card (a card holds 4096)
 
@@ -56,7 +57,7 @@ def card_text(submission: Submission) -> str:
     head = _("Suggestion #{id}{kind} from {author} (id {author_id}):").format(
         id=submission.id,
         kind=kind,
-        author=submission.author_name,
+        author=shown_name(submission.author_name),
         author_id=submission.author_id,
     )
     return f"{head}\n\n{body}"
@@ -83,8 +84,13 @@ def card_keyboard(submission_id: int, reasons: list[str]) -> dict[str, Any]:
     return {"inline_keyboard": [first, *rejects]}
 
 
+def decider(submission: Submission) -> str:
+    """Who decided ``submission``, as shown to the moderators."""
+    return shown_name(submission.decided_by_name or str(submission.decided_by))
+
+
 def outcome_line(submission: Submission, tz_format: str) -> str:
-    who = submission.decided_by_name or str(submission.decided_by)
+    who = decider(submission)
     if submission.state == State.WITHDRAWN:
         return _("↩️ Withdrawn by the author at {at}").format(at=tz_format)
     if submission.state == State.REJECTED:
@@ -139,18 +145,20 @@ async def card_delivered(
     services: Services, session: AsyncSession, key: str, chat_id: int, message_id: int
 ) -> None:
     """Remember the card's message id; a card delivered after the decision is edited now."""
-    submission_id = key.split(":", 2)[1]
+    submission_id = submission_id_of_key(key)
+    if submission_id is None:
+        return
     if session.get_bind().dialect.name == "postgresql":
         # Lock the submission first (SQLite serialises writers anyway): a decision committed
         # meanwhile is then seen below, or it sees this card. Without the lock each could
         # miss the other and the card would never show the decision.
         await session.execute(
-            select(Submission.id).where(Submission.id == int(submission_id)).with_for_update()
+            select(Submission.id).where(Submission.id == submission_id).with_for_update()
         )
-    card = ReviewCard(submission_id=int(submission_id), chat_id=chat_id, message_id=message_id)
+    card = ReviewCard(submission_id=submission_id, chat_id=chat_id, message_id=message_id)
     session.add(card)
     await session.flush()
-    submission = await session.get(Submission, int(submission_id))
+    submission = await session.get(Submission, submission_id)
     if submission is not None and submission.state != State.PENDING:
         await _edit_card(services, session, submission, card)
 

@@ -12,7 +12,7 @@ from bot.core.context import BotContext, Services
 from bot.core.kernel import get_logger
 from bot.core.people import N_, _
 from bot.core.telegram import preview as text_preview
-from bot.modules.moderation import cards, direct, drafts, service
+from bot.modules.moderation import cards, direct, drafts, ids, service
 from bot.modules.moderation.checks import Draft
 from bot.modules.moderation.models import State
 
@@ -20,7 +20,8 @@ log = get_logger(__name__)
 
 _COMMAND = re.compile(r"^/suggest(@\w+)?(\s+|$)")
 AWAIT_TTL = 600.0
-WITHDRAW_PREFIX = "modw:"
+WITHDRAW_PREFIX = ids.WITHDRAW_PREFIX
+WITHDRAW_USAGE = N_("Usage: /withdraw <id> (see /mysuggestions)")
 SUGGEST_HELP = N_(
     "Send the post now: a text, or a photo or video with a caption. "
     "(Or in one go: /suggest <text>.)"
@@ -100,9 +101,9 @@ async def mysuggestions(update: Update, context: BotContext) -> None:
         return
     lines, buttons = [_("Your suggestions:")], []
     for item in mine:
-        preview = text_preview(item.text, 50)
+        preview = f": {text_preview(item.text, 50)}" if item.text else ""  # a refusal keeps none
         reason = f" ({cards.reason_text(item.reason)})" if item.reason else ""
-        lines.append(f"#{item.id} {cards.state_word(item.state)}{reason}: {preview}")
+        lines.append(f"#{item.id} {cards.state_word(item.state)}{reason}{preview}")
         if item.state == State.PENDING:
             label = _("Withdraw #{id}").format(id=item.id)
             buttons.append([{"text": label, "callback_data": f"{WITHDRAW_PREFIX}{item.id}"}])
@@ -115,21 +116,22 @@ async def withdraw(update: Update, context: BotContext) -> None:
     message, user, args = update.effective_message, update.effective_user, context.args or []
     if message is None or user is None:
         return
-    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 12:
-        await message.reply_text(_("Usage: /withdraw <id> (see /mysuggestions)"))
+    submission_id = ids.submission_id(args[0]) if len(args) == 1 else None
+    if submission_id is None:
+        await message.reply_text(_(WITHDRAW_USAGE))
         return
-    await message.reply_text(await _withdraw(context.services, int(args[0]), user.id))
+    await message.reply_text(await _withdraw(context.services, submission_id, user.id))
 
 
 async def withdraw_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
         return
-    ident = (query.data or "").removeprefix(WITHDRAW_PREFIX)
-    if not ident.isdigit() or len(ident) > 12:
+    submission_id = ids.withdraw_press(query.data)
+    if submission_id is None:
         await query.answer(_("Unknown button."))
         return
-    await query.answer(await _withdraw(context.services, int(ident), query.from_user.id))
+    await query.answer(await _withdraw(context.services, submission_id, query.from_user.id))
 
 
 async def _withdraw(services: Services, submission_id: int, author_id: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,17 +10,15 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
 from bot.core.kernel import get_logger
-from bot.core.people import N_, _, ngettext
+from bot.core.people import N_, _, ngettext, shown_name
 from bot.core.telegram import preview as text_preview
-from bot.modules.moderation import cards, direct, service, timing
+from bot.modules.moderation import cards, direct, ids, service, timing
 from bot.modules.moderation.models import State, Submission
 from bot.modules.moderation.settings import ModerationSettings
 
 log = get_logger(__name__)
 
 QUEUE_BUTTONS = 10  # /modqueue: Approve and Reject buttons for the oldest this many
-CARD_DATA = re.compile(r"^mod:([arb]):(\d{1,12})(?::(\d{1,2}))?$")
-CARD_HEAD = re.compile(r"^\w+ #(\d{1,12})\b")  # "Suggestion #12", in any language
 MAX_REASON = 300
 APPROVE_USAGE = N_(
     "Usage: /approve <id> [when] — when is +30m, +2h, +1d or a local time like "
@@ -42,15 +39,14 @@ async def card_pressed(update: Update, context: BotContext) -> None:
         log.warning("moderation button refused", user_id=query.from_user.id, data=query.data)
         await query.answer(_("Only moderators can decide suggestions."), show_alert=True)
         return
-    match = CARD_DATA.match(query.data or "")
     reasons = services.settings.of(ModerationSettings).moderation.reject_reasons
-    if match is None or (match[1] == "r" and (match[3] is None or int(match[3]) >= len(reasons))):
+    pressed = ids.card_press(query.data, len(reasons))
+    if pressed is None:
         await query.answer(_("Unknown button."))
         return
-    action, submission_id = match[1], int(match[2])
-    reason = reasons[int(match[3])] if action == "r" else ""
+    reason = reasons[pressed.reason] if pressed.reason is not None else ""
     by = service.Moderator(query.from_user.id, query.from_user.full_name)
-    await query.answer(await decide(services, submission_id, action, by, reason))
+    await query.answer(await decide(services, pressed.submission_id, pressed.action, by, reason))
 
 
 async def decide(
@@ -110,9 +106,8 @@ def _answer(outcome: service.Decided, submission_id: int, action: str, others: i
     if submission is None:
         return _("Suggestion #{id} does not exist (any more).").format(id=submission_id)
     if not outcome.won:
-        who = submission.decided_by_name or str(submission.decided_by)
         text = _("Already decided by {who} ({state}).")
-        return text.format(who=who, state=cards.state_word(submission.state))
+        return text.format(who=cards.decider(submission), state=cards.state_word(submission.state))
     if action == "a":
         return _("Suggestion #{id} approved.").format(id=submission_id)
     if action == "b":
@@ -153,10 +148,9 @@ async def _card_submission(services: Services, replied: Message, bot_id: int) ->
         card = await cards.card_at(session, replied.chat_id, replied.message_id)
     if card is not None:
         return card.submission_id
-    head = CARD_HEAD.match(replied.text or "")
     from_bot = replied.from_user is not None and replied.from_user.id == bot_id
-    if head and from_bot and replied.chat_id in cards.reviewers(services):
-        return int(head[1])
+    if from_bot and replied.chat_id in cards.reviewers(services):
+        return ids.card_head(replied.text)
     return None
 
 
@@ -169,7 +163,8 @@ async def approve(update: Update, context: BotContext) -> None:
         await message.reply_text(_("Sorry, /approve is for moderators only."))
         return
     args = context.args or []
-    if not 1 <= len(args) <= 2 or not args[0].isdigit() or len(args[0]) > 12:
+    submission_id = ids.submission_id(args[0]) if 1 <= len(args) <= 2 else None
+    if submission_id is None:
         await message.reply_text(_(APPROVE_USAGE))
         return
     try:
@@ -182,7 +177,7 @@ async def approve(update: Update, context: BotContext) -> None:
         await message.reply_text(_("Nothing changed: {reason}.").format(reason=exc))
         return
     by = service.Moderator(user.id, user.full_name)
-    await message.reply_text(await decide(services, int(args[0]), "a", by, "", when))
+    await message.reply_text(await decide(services, submission_id, "a", by, "", when))
 
 
 async def modqueue(update: Update, context: BotContext) -> None:
@@ -204,7 +199,8 @@ async def modqueue(update: Update, context: BotContext) -> None:
         preview = text_preview(item.text, 60)
         since = cards.local(services, item.created_at)
         line = _("#{id} since {since} from {author}: {preview}")
-        lines.append(line.format(id=item.id, since=since, author=item.author_name, preview=preview))
+        author = shown_name(item.author_name)
+        lines.append(line.format(id=item.id, since=since, author=author, preview=preview))
     reason = services.settings.of(ModerationSettings).moderation.reject_reasons[0]
     rows = [  # the same decisions as on the cards, for the oldest few
         [

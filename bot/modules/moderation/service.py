@@ -34,6 +34,10 @@ from bot.modules.moderation.settings import ModerationRules
 
 # States that count for the duplicate check: what a moderator saw or may still see.
 _SEEN = (State.PENDING, State.APPROVED, State.REJECTED, State.SCHEDULED, State.PUBLISHED)
+# Refusals by the automatic checks kept as rows, per author over 24 hours: enough for the
+# statistics and for a moderator to see someone trying; past them a refusal is answered
+# and nothing is written, so a script sending refused posts cannot fill the database.
+REFUSALS_KEPT = 5
 BANNED_REASON = "the author was banned"
 CANCELLED_REASON = "an admin cancelled the scheduled post"
 
@@ -65,7 +69,8 @@ async def submit(
     now: datetime,
     origin: tuple[int, int] | None = None,
 ) -> Submission:
-    """Store a pending (or auto-rejected) submission; :class:`Refused` stores nothing.
+    """Store a pending submission, or an auto-rejected one without its content (author, time,
+    reason: at most :data:`REFUSALS_KEPT` a day per author); :class:`Refused` stores nothing.
     ``origin`` is the (chat, message) of a post suggested in the channel's direct messages."""
     session = uow.session
     if await session.get(BannedAuthor, author.id) is not None:
@@ -77,13 +82,15 @@ async def submit(
     verdict = checks.check_policy(draft, rules)
     if verdict.ok:
         verdict = checks.check_history(await _history(session, author.id, digest, now), rules)
+    if not verdict.ok and await _refusals(session, author.id, now) >= REFUSALS_KEPT:
+        raise Refused(verdict.reason)
     submission = Submission(
         author_id=author.id,
         author_name=author.name[:128],
         kind=draft.kind,
-        text=draft.text.strip(),
-        file_id=draft.file_id,
-        content_hash=digest,
+        text=draft.text.strip() if verdict.ok else "",
+        file_id=draft.file_id if verdict.ok else None,
+        content_hash=digest if verdict.ok else "",
         state=State.PENDING if verdict.ok else State.AUTO_REJECTED,
         reason=None if verdict.ok else verdict.reason,
         decided_at=None if verdict.ok else now,
@@ -119,6 +126,20 @@ async def _history(
         .limit(1)
     )
     return checks.History(int(pending or 0), int(today or 0), duplicate is not None)
+
+
+async def _refusals(session: AsyncSession, author_id: int, now: datetime) -> int:
+    """The author's auto-rejected submissions of the last 24 hours."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.author_id == author_id,
+            Submission.state == State.AUTO_REJECTED,
+            Submission.created_at > now - timedelta(days=1),
+        )
+    )
+    return int(count or 0)
 
 
 async def decide(

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority
 from bot.core.kernel import UnitOfWork, dialect_insert, rowcount
-from bot.core.people import User, _, count_invited, ngettext, number
+from bot.core.people import User, _, count_invited, ngettext, number, shown_name
 from bot.modules.referrals.events import ReferralRewarded
 from bot.modules.referrals.models import ReferralReward
 
@@ -83,7 +83,10 @@ async def pay(uow: UnitOfWork, services: Services, invitee_id: int) -> bool:
 
 def _notification(invitee: User | None, points: int) -> str:
     """The inviter's notice (written in the current language: the inviter's)."""
-    name = invitee.first_name if invitee and invitee.first_name else _("A friend you invited")
+    if invitee and invitee.first_name:
+        name = shown_name(invitee.first_name)
+    else:
+        name = _("A friend you invited")
     text = ngettext(
         "🎉 {name} completed their first mission — you earned {points} point! See /balance.",
         "🎉 {name} completed their first mission — you earned {points} points! See /balance.",

@@ -146,6 +146,9 @@ async def check_ended(services: Services, bot: Bot, limit: int) -> tuple[int, in
     checked: list[int] = []
     found = 0
     for user_id in users:
+        if services.settings.is_admin(user_id) or user_id == bot.id:
+            checked.append(user_id)  # they may stay: nothing to ask
+            continue
         if checked:
             await asyncio.sleep(CHECK_PAUSE)
         try:

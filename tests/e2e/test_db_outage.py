@@ -6,12 +6,19 @@ from another connection, as a long maintenance write would."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import event, select
 
-from tests.e2e.conftest import UNPACED, Harness
+from bot.core.kernel.clock import ManualClock
+from bot.modules.content.models import Post
+from tests.conftest import ADMIN
+from tests.e2e.conftest import CHANNEL, UNPACED, Harness
+from tests.helpers.clocks import START
 from tests.helpers.stars import DatabaseLock, short_busy_timeout
 
 pytestmark = pytest.mark.sqlite_only  # the fault is a SQLite lock taken from outside
@@ -55,3 +62,65 @@ async def test_a_long_outage_ends_with_a_clear_answer(
     finally:
         await lock.release()
     assert "Something went wrong" in (world.to(USER)[0].text or "")
+
+
+class LockAfterFirstPost:
+    """The database goes away right after the bot committed its first post: as the bot's
+    connection goes back to the pool after that commit, another connection takes the
+    exclusive lock, held ``seconds`` (every write of the bot fails meanwhile)."""
+
+    def __init__(self, h: Harness, seconds: float) -> None:
+        self.path = h.services.settings.database_url.removeprefix("sqlite+aiosqlite:///")
+        self.seconds = seconds
+        self.holder: sqlite3.Connection | None = None
+        self.taken = 0
+        event.listen(h.services.db.engine.sync_engine, "checkin", self._checked_in)
+
+    def _checked_in(self, _dbapi_connection: Any, _record: Any) -> None:
+        if self.taken or not self._posts():
+            return
+        self.taken += 1
+        holder = sqlite3.connect(self.path, timeout=2, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        self.holder = holder
+        asyncio.get_running_loop().call_later(self.seconds, self.release)
+
+    def _posts(self) -> int:
+        with contextlib.closing(sqlite3.connect(self.path, timeout=2)) as reader:
+            (count,) = reader.execute("SELECT count(*) FROM posts").fetchone()
+        return int(count)
+
+    def release(self) -> None:
+        holder, self.holder = self.holder, None
+        if holder is not None:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+
+async def test_an_update_that_committed_part_of_its_work_is_not_run_again(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """/post now stores the post (one transaction), then the database stops answering
+    before the post is queued (the second): the update is not handled again (a new try
+    would store a second post), the admin is told it was partly done, and once the
+    database is back the post stored is published once."""
+    h = await harness_factory(clock=ManualClock(START), **UNPACED)
+    async with asyncio.timeout(10):  # no start-up job run meets the lock
+        await h.services.runner.caught_up()
+    await short_busy_timeout(h)
+    await h.idle()
+    world, outage = h.sandbox.world, LockAfterFirstPost(h, seconds=2.5)
+    world.send_text(ADMIN, "/post now Hello channel")
+    await world.wait_until(lambda: world.to(ADMIN), timeout=15)
+    await asyncio.sleep(4.0)  # past the lock and the retries it would have had (3.5 s)
+    await h.idle()
+    assert outage.taken == 1 and outage.holder is None
+    [notice] = [m.text or "" for m in world.to(ADMIN)]
+    assert "part of it was done" in notice and "ref " in notice
+    assert await h.run_job("content.publish_due") == "queued 1 post for the channel"
+    await world.wait_until(lambda: world.to(CHANNEL), timeout=15)
+    await h.idle()
+    async with h.services.db.session() as session:
+        posts = list(await session.scalars(select(Post)))
+    assert [p.text for p in posts] == ["Hello channel"]
+    assert [m.text for m in world.to(CHANNEL)] == ["Hello channel"]

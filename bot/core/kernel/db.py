@@ -25,6 +25,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from bot.core.kernel.commits import TrackedSession, note_commit
+
 Row = TypeVar("Row")
 
 NAMING = {
@@ -114,7 +116,9 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine.pool, "reset", _sqlite_reset)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=TrackedSession
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -122,9 +126,11 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
+        """A session in one transaction: committed on success, rolled back on error. A
+        commit that wrote is counted for the update being handled (:mod:`.commits`)."""
         async with self.sessions() as session, session.begin():
             yield session
+        note_commit(session.sync_session)
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""

@@ -5,19 +5,33 @@ A restart of PostgreSQL, a failover, or SQLite locked by a long maintenance writ
 seconds; answering "something went wrong" to everyone who wrote meanwhile (or, worse,
 nothing) is the wrong trade. Only errors that say the database is unreachable or busy
 are retried: a handler that failed on bad data fails the same way the second time.
+
+Only an update that committed nothing is handled again: one whose handler had committed a
+transaction before the database went away (``/post now`` stores the post, then queues it)
+would do that part twice. Its sender is told instead that it was partly done
+(:func:`tell_partly_done`), and the log says so with a reference.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from telegram import Update
+from telegram.error import TelegramError
 
 from bot.core.kernel import get_logger
+from bot.core.people import N_, _
 
 log = get_logger(__name__)
 DELAYS = (0.5, 1.0, 2.0)  # seconds before each new try: about 3.5 s in all
+PARTLY_DONE = N_(
+    "The database stopped answering while I was doing this, after part of it was done, "
+    "so I did not start it again. Please check what was done before you try again "
+    "(ref {ref})."
+)
 
 
 # What drivers say when the database is away or busy (never for a missing table, a
@@ -84,3 +98,34 @@ class UpdateRetries:
 
     def done(self, update_id: int) -> None:
         self._tries.pop(update_id, None)
+
+
+def tell_partly_done(update: Update, commits: int) -> Awaitable[None]:
+    """Log that ``update`` failed after ``commits`` committed writes and is not handled again;
+    the answer to its sender (a pressed button answered, a message replied to), written now
+    in the update's language, to be awaited or spawned."""
+    ref = secrets.token_hex(3)
+    log.error(
+        "database unreachable after part of the update was committed; not handled again",
+        update_id=update.update_id,
+        commits=commits,
+        ref=ref,
+        exc_info=True,
+    )
+    text = _(PARTLY_DONE).format(ref=ref)
+
+    async def answer() -> None:
+        chat, query = update.effective_chat, update.callback_query
+        try:
+            if query is not None:
+                await query.answer(text, show_alert=True)
+            elif update.pre_checkout_query is not None:
+                await update.pre_checkout_query.answer(ok=False, error_message=text)
+            elif chat is not None and update.effective_message is not None:
+                await update.get_bot().send_message(chat.id, text)
+        except TelegramError as exc:
+            log.warning(
+                "the user could not be told of a partly done update", ref=ref, error=str(exc)
+            )
+
+    return answer()

@@ -11,7 +11,8 @@ the order the composition root lists them:
 3. :class:`Language`: for an update a handler takes, the user's language, resolved once
    and read only (no write in this path); texts of the update are written in it;
 4. :class:`Handlers`, the last: PTB's dispatch to the handlers that take the update,
-   tried again a little later (a few times) when the database did not answer.
+   tried again a little later (a few times) when the database did not answer and the
+   update had committed nothing yet (else its sender is told it was partly done).
 
 Every step can be built and tested alone, with the few parts it uses.
 """
@@ -34,8 +35,9 @@ from telegram.ext import (
 )
 
 from bot.core.kernel import Cache, Clock, Database, get_logger
+from bot.core.kernel.commits import committed, counting_commits
 from bot.core.people import answer_language, on_record, record_language_code, speaking
-from bot.core.telegram.outage import UpdateRetries, database_unreachable
+from bot.core.telegram.outage import UpdateRetries, database_unreachable, tell_partly_done
 from bot.core.telegram.received import first_time
 
 log = get_logger(__name__)
@@ -129,7 +131,8 @@ class Handlers:
     """The last step: ``dispatch`` (PTB's ``Application.process_update``, which runs the
     handlers that take the update). A handler that failed because the database is away
     has the update handled again a little later (:meth:`again`, called from the error
-    path), a few times, before the error handlers tell the user."""
+    path), a few times, before the error handlers tell the user; unless a transaction of
+    the update had already committed a write, which a new try would repeat."""
 
     __slots__ = ("dispatch", "retries", "spawn")
 
@@ -144,13 +147,21 @@ class Handlers:
 
     async def __call__(self, update: Update, proceed: Proceed = _end) -> None:
         tried = self.retries.tried(update.update_id)
-        await self.dispatch(update)
+        with counting_commits():
+            await self.dispatch(update)
         if self.retries.tried(update.update_id) == tried:  # handled: no new try was scheduled
             self.retries.done(update.update_id)
         await proceed()
 
     def again(self, update: Update) -> bool:
-        """Handle ``update`` again a little later; False when its tries ran out."""
+        """Handle ``update`` again a little later; False when its tries ran out. An update
+        that committed a write before the database went away is not handled again (that
+        part would be done twice): its sender is told it was partly done, and True (the
+        error is answered)."""
+        commits = committed()
+        if commits:
+            self.spawn(tell_partly_done(update, commits))
+            return True
         return self.retries.later(update.update_id, lambda: self(update), self.spawn)
 
 

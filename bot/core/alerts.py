@@ -3,7 +3,8 @@
 Alerts go through the outbox in the caller's transaction, in the ``alert``
 category (never muted by preferences) and at the highest priority. The key
 makes an alert idempotent: the same incident is queued once. A text given as a
-callable is written in each admin's own language.
+callable is written in each admin's own language. An alert often quotes an error: its
+text is redacted (no secret reaches a chat).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Priority
+from bot.core.kernel import redact
 from bot.core.people import language_of
 
 if TYPE_CHECKING:
@@ -52,7 +54,7 @@ async def to_admins(
 
     def clipped() -> str | None:  # called in each admin's language
         written = text() if callable(text) else text
-        return written[:4000] if written is not None else None
+        return redact(written)[:4000] if written is not None else None  # may quote an error
 
     queued = 0
     for admin_id in posting.settings.admin_ids if admin_ids is None else admin_ids:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.kernel import BotToken
 from bot.core.kernel.logging import RedactingFilter, configure_logging, get_logger, redact
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
@@ -74,7 +75,7 @@ def test_exception_text_and_traceback_are_redacted(
     capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:
     """A library's DEBUG line, its %-arguments and an exception quoting the token, all masked."""
-    configure_logging("DEBUG", fmt, [TOKEN])
+    configure_logging("DEBUG", fmt, [BotToken(TOKEN)])
     try:
         raise RuntimeError(f"The token `{TOKEN}` was rejected by the server.")
     except RuntimeError:
@@ -88,7 +89,7 @@ def test_exception_text_and_traceback_are_redacted(
 
 def test_filter_redacts_for_plain_stdlib_handlers() -> None:
     """``RedactingFilter`` masks the message and traceback for any stdlib handler too."""
-    redact.set([TOKEN])
+    redact.set([BotToken(TOKEN)])
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(RedactingFilter())

@@ -27,7 +27,7 @@ from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
 from bot.core.delivery.transport import Transport, UnknownMethod
 from bot.core.kernel import ChatMigrated as ChatMigratedEvent
-from bot.core.kernel import UserBecameReachable, UserBecameUnreachable, get_logger
+from bot.core.kernel import UserBecameReachable, UserBecameUnreachable, get_logger, redact
 from bot.core.people import users
 
 if TYPE_CHECKING:
@@ -92,11 +92,12 @@ class Deliverer:
     def _final(
         self, row: Claimed, chat_id: int, status: OutboxStatus, error: str, *, tried: bool = True
     ) -> Outcome:
+        error = redact(error)  # stored as last_error: an answer may echo a secret
         return Outcome(row, status, chat_id, self.posting.clock.now(), error=error, tried=tried)
 
     def retry(self, row: Claimed, chat_id: int, error: str) -> Outcome:
         """Pending again after a backoff, or failed when this was the last attempt."""
-        settings = self.posting.settings
+        settings, error = self.posting.settings, redact(error)
         tried = row.attempts + 1
         if tried >= settings.outbox_max_attempts:
             return self._final(row, chat_id, OutboxStatus.FAILED, f"gave up: {error}")
@@ -113,6 +114,7 @@ class Deliverer:
         user_id = row.user_id if row.user_id is not None else chat_id
         if chat_id <= 0 or user_id != chat_id:
             return
+        reason = redact(reason)
         self.unreachable.add(user_id)
         if len(self.unreachable) > 100_000:  # the database remembers; this is a shortcut
             self.unreachable = {user_id}

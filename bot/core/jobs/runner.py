@@ -27,7 +27,7 @@ from bot.core.jobs.fire_times import last_fire
 from bot.core.jobs.models import RunStatus, Trigger
 from bot.core.jobs.spec import JobContext, JobSpec, RetryPolicy
 from bot.core.jobs.store import JobRunRecord
-from bot.core.kernel import JobFailed, cancel_and_wait, get_logger
+from bot.core.kernel import JobFailed, cancel_and_wait, get_logger, redact
 from bot.core.people import N_, Translatable, _, languages, ngettext, speaking
 from bot.core.telegram import database_unreachable
 
@@ -286,7 +286,7 @@ class JobRunner:
             try:
                 outcome.summary = stored_summary(await spec.func(context))
             except Exception as exc:
-                outcome.error = f"{type(exc).__name__}: {exc}"
+                outcome.error = redact(f"{type(exc).__name__}: {exc}")  # stored and shown
                 log.warning("job attempt failed", attempt=outcome.attempts, error=outcome.error)
                 if outcome.attempts >= spec.retry.attempts:
                     outcome.status = RunStatus.FAILED

@@ -1,7 +1,8 @@
 """The kernel: what every layer above stands on, and nothing of Telegram, people or delivery.
 
 Settings, the database (and its SQLite driver), the clock, the caches (Redis behind a
-breaker), the event bus and the unit of work, metrics, logging, retention, the locales
+breaker), the event bus and the unit of work, metrics, logging and the redaction of secrets
+(``redact``), retention, the locales
 shipped, the parsing of numbers people type, and :class:`Kernel`, all of it built in one
 place (:func:`build_kernel`). This ``__init__`` is the package's public face: code outside
 ``bot/core/kernel/`` imports from here (an import-linter contract says so). Two parts are
@@ -44,9 +45,10 @@ from bot.core.kernel.events import (
     UserZoneChanged,
 )
 from bot.core.kernel.locales import DOMAIN, LOCALES, SOURCE, languages
-from bot.core.kernel.logging import configure_logging, get_logger, redact
+from bot.core.kernel.logging import configure_logging, get_logger
 from bot.core.kernel.metrics import Metrics, exposition
 from bot.core.kernel.parse import ID_MAX, SERIAL_MAX, USER_ID_MAX, ascii_int
+from bot.core.kernel.redaction import MASK, BotToken, redact
 from bot.core.kernel.retention import (
     Purged,
     Purger,
@@ -75,11 +77,13 @@ __all__ = [
     "ID_MAX",
     "KEY_PREFIX",
     "LOCALES",
+    "MASK",
     "PIPE",
     "SERIAL_MAX",
     "SOURCE",
     "USER_ID_MAX",
     "Base",
+    "BotToken",
     "Cache",
     "ChatMigrated",
     "CircuitBreaker",

@@ -18,6 +18,7 @@ from bot.core.kernel.clock import Clock, SystemClock
 from bot.core.kernel.db import Database
 from bot.core.kernel.events import EventBus
 from bot.core.kernel.metrics import Metrics
+from bot.core.kernel.redaction import redact
 from bot.core.kernel.settings import Settings
 from bot.core.kernel.uow import UnitOfWork
 
@@ -50,7 +51,10 @@ def build_cache(settings: Settings, breaker: CircuitBreaker | None = None) -> Ca
 
 
 def build_kernel(settings: Settings, *, clock: Clock | None = None) -> Kernel:
-    """Every kernel part, complete; one Redis breaker shared by the cache and the limiter."""
+    """Every kernel part, complete; one Redis breaker shared by the cache and the limiter.
+    The settings' secrets are masked from every text redacted in this process from now on
+    (stored error texts too, even where logging was configured without them)."""
+    redact.add(settings.secrets())
     clock = clock or SystemClock()
     metrics = Metrics()
     breaker = None

@@ -7,57 +7,24 @@ Secrets never reach the output: the bot token sits in every Bot API URL, and
 python-telegram-bot and httpx log those URLs at DEBUG (PTB also puts the token
 into the text of ``InvalidToken``). So every line is redacted as the very last
 step, after it was rendered: message, arguments, exception text and traceback,
-whatever the logger and the level.
+whatever the logger and the level (the rule: ``redaction.py``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from bot.core.kernel.redaction import MASK, redact
+
 _SECRET_KEYS = frozenset({"token", "bot_token", "password", "secret"})
-MASK = "***"
-_MIN_SECRET = 6  # shorter strings would mask ordinary words
-
-
-class Redactor:
-    """Replaces every known secret in a text by ``***``.
-
-    A bot token ``<bot id>:<secret>`` is masked by its secret part, so the public
-    bot id stays readable and the secret goes whichever way the token is written.
-    """
-
-    __slots__ = ("_secrets",)
-
-    def __init__(self) -> None:
-        self._secrets: tuple[str, ...] = ()
-
-    def set(self, secrets: Iterable[str]) -> None:
-        found: set[str] = set()
-        for secret in secrets:
-            secret = secret.split(":", 1)[1] if ":" in secret else secret
-            # as written, inside a JSON line, and in a URL
-            found |= {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
-        usable = (s for s in found if len(s) >= _MIN_SECRET)
-        self._secrets = tuple(sorted(usable, key=len, reverse=True))
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
-
-
-redact = Redactor()  # process-wide, like logging itself; filled by configure_logging
 
 
 class RedactingFilter(logging.Filter):
@@ -98,7 +65,8 @@ def configure_logging(
     file: Path | None = None,
 ) -> None:
     """Configure structlog and route the standard library's loggers through it; to
-    standard error, or appended to ``file`` (the sandbox: the terminal is the chat)."""
+    standard error, or appended to ``file`` (the sandbox: the terminal is the chat).
+    ``secrets`` are what :data:`redact` masks from now on (``Settings.secrets()``)."""
     redact.set(secrets)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,

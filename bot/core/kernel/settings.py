@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.core.kernel.locales import languages
 from bot.core.kernel.parse import ID_MAX, ascii_int
+from bot.core.kernel.redaction import BotToken
 
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -239,19 +240,40 @@ class Settings(BaseSettings):
         return self.bot_token.get_secret_value() if self.bot_token else None
 
     def secrets(self) -> list[str]:
-        """What logs must never show: every ``SecretStr`` setting (the token, a webhook
-        secret) and the passwords in the server URLs."""
-        found = [
-            value.get_secret_value()
-            for name in type(self).model_fields
-            if isinstance(value := getattr(self, name), SecretStr)
-        ]
+        """What logs and stored texts must never show: every ``SecretStr`` setting (the token,
+        marked :class:`BotToken` so that its public id stays readable, a webhook secret), every
+        setting whose name ends in ``TOKEN``, ``SECRET``, ``PASSWORD`` or ``KEY`` (a module's
+        too, nested ones included), and the passwords in the server URLs."""
+        found = _secret_values(self)
+        token = self.token()
+        found = [BotToken(s) if s == token else s for s in found]
         for url in (self.database_url, self.redis_url):
             try:
                 found.append((make_url(url).password or "") if url else "")
             except ArgumentError:
                 continue
         return [secret for secret in found if secret]
+
+
+_SECRET_SUFFIXES = ("token", "secret", "password", "key")
+
+
+def _secret_values(value: Any, name: str = "") -> list[str]:
+    """The secrets a setting holds: a ``SecretStr``, or text under a name that says secret;
+    a model's fields, a mapping's values and a list's items are searched under their names."""
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, str):
+        return [value] if name.lower().endswith(_SECRET_SUFFIXES) else []
+    if isinstance(value, BaseModel):
+        return [
+            s for key in type(value).model_fields for s in _secret_values(getattr(value, key), key)
+        ]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in _secret_values(item, str(key))]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _secret_values(item, name)]
+    return []
 
 
 P = TypeVar("P", bound=Settings)

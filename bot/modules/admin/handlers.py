@@ -6,7 +6,7 @@ from telegram import Message, Update
 
 from bot.core.context import BotContext, Services
 from bot.core.jobs import ArgsError, Trigger, parse_args
-from bot.core.kernel import ascii_int, get_logger
+from bot.core.kernel import ascii_int, get_logger, redact
 from bot.core.people import _
 from bot.modules.admin import service
 
@@ -76,7 +76,7 @@ async def _run_and_report(
     except Exception as exc:  # the runner records job errors; this is the runner failing
         log.exception("manual job run failed to start", job=name)
         failed = _("{job} could not run: {error}").format(
-            job=name, error=f"{type(exc).__name__}: {exc}"
+            job=name, error=redact(f"{type(exc).__name__}: {exc}")
         )
         await message.reply_text(failed)
         return

@@ -17,6 +17,7 @@ from bot.core.jobs import (
     latest,
     paused_jobs,
 )
+from bot.core.kernel import redact
 from bot.core.people import N_, _, current, duration, ngettext, weekday
 from bot.core.people import seconds as format_seconds
 from bot.core.telegram import shorten
@@ -60,9 +61,15 @@ def known_jobs(services: Services) -> str:
     return _("Known jobs: {names}").format(names=names)
 
 
+def shown(error: str | None) -> str | None:
+    """A run's stored error as an admin reads it: redacted again (rows written before errors
+    were redacted when stored, or under other secrets, show no secret either)."""
+    return redact(error) if error else error
+
+
 def finished_text(record: JobRunRecord) -> str:
     """``finished: succeeded in 0.12s — 42 missions queued``."""
-    detail = record.summary_in(current()) if record.status == "succeeded" else record.error
+    detail = record.summary_in(current()) if record.status == "succeeded" else shown(record.error)
     attempts = ngettext("{count} attempt", "{count} attempts", record.attempts)
     text = _("{job} finished: {status} in {duration} after {attempts} — {detail}")
     return text.format(
@@ -139,7 +146,7 @@ async def history_text(services: Services, name: str, limit: int) -> str:
     head = ngettext("Last {count} run of {job}:", "Last {count} runs of {job}:", len(runs))
     lines = [head.format(count=len(runs), job=name)]
     for run in runs:
-        detail = run.summary_in(current()) if run.status == "succeeded" else run.error
+        detail = run.summary_in(current()) if run.status == "succeeded" else shown(run.error)
         detail = shorten(detail, HISTORY_DETAIL_MAX) if detail else None
         lines.append(
             f"#{run.id} {local(run.scheduled_for, tz)} {trigger_word(run.trigger)} "

@@ -4,7 +4,7 @@ For a process supervisor or load balancer (``/healthz``: 200 or 503 with the
 reasons as JSON) and for Prometheus (``/metrics``, the text format). With ``REDIS_URL``
 set, ``/healthz`` also says ``"redis": "ok"`` or ``"degraded"`` (with the reason under
 ``degraded``): an unreachable Redis degrades the bot (limiter and cache run in memory),
-it does not stop it, so the answer stays 200.
+it does not stop it, so the answer stays 200. Every reason is redacted (no secret).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.core.context import App, Services
 from bot.core.delivery import pending_count
-from bot.core.kernel import exposition, get_logger
+from bot.core.kernel import exposition, get_logger, redact
 
 log = get_logger(__name__)
 
@@ -71,12 +71,13 @@ class HealthServer:
     async def healthz(self, _request: web.Request) -> web.Response:
         assert self._app is not None
         reasons = await problems(self._app, self.services)
+        reasons = [redact(reason) for reason in reasons]  # an error's text may quote a secret
         body: dict[str, Any] = {"status": "unavailable" if reasons else "ok", "reasons": reasons}
         breaker = self.services.redis_breaker
         if breaker is not None:
             body["redis"] = "degraded" if breaker.degraded else "ok"
             if breaker.degraded:
-                body["degraded"] = [f"redis {breaker.describe()}"]
+                body["degraded"] = [redact(f"redis {breaker.describe()}")]
                 body["status"] = "unavailable" if reasons else "degraded"
         return web.json_response(body, status=503 if reasons else 200)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kernel import dialect_insert, rowcount
+from bot.core.kernel import dialect_insert, redact, rowcount
 from bot.modules.subscriptions import payments
 from bot.modules.subscriptions.models import ChargeState, StarPayment
 
@@ -90,7 +90,7 @@ async def note_failure(session: AsyncSession, charge_id: str, error: str) -> Non
     await session.execute(
         update(StarPayment)
         .where(StarPayment.charge_id == charge_id, StarPayment.state == ChargeState.RECEIVED)
-        .values(attempts=StarPayment.attempts + 1, last_error=error[:500])
+        .values(attempts=StarPayment.attempts + 1, last_error=redact(error)[:500])
     )
 
 

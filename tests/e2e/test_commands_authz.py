@@ -40,7 +40,7 @@ EXAMPLES = {
 Dump = dict[str, list[tuple[Any, ...]]]
 
 
-def _all_jobs_disabled(tmp_path: Path) -> dict[str, Any]:
+def all_jobs_disabled(tmp_path: Path) -> dict[str, Any]:
     """Overrides turning every scheduled job off, so nothing writes behind the test's back."""
     probe = build_application(make_settings(tmp_path / "probe"))
     return {name: {"enabled": False} for name in probe.services.jobs.names()}
@@ -51,7 +51,7 @@ def _all_jobs_disabled(tmp_path: Path) -> dict[str, Any]:
 LIVENESS = frozenset({"leases", "instances"})
 
 
-async def _dump(h: Harness) -> Dump:
+async def dump(h: Harness) -> Dump:
     """Every row of every table (but the liveness bookkeeping)."""
     async with h.services.db.session() as session:
         return {
@@ -73,7 +73,7 @@ def _scenarios(world: World, text: str, photo: bool) -> list[Callable[[], object
 
 
 async def _start(harness_factory: Callable[..., Any], tmp_path: Path) -> tuple[Harness, list[int]]:
-    h: Harness = await harness_factory(jobs=_all_jobs_disabled(tmp_path), **UNPACED)
+    h: Harness = await harness_factory(jobs=all_jobs_disabled(tmp_path), **UNPACED)
     h.sandbox.set_limits(FloodLimits(private=None))
     h.sandbox.world.chat(GROUP, "supergroup", "Members")
     processed: list[int] = []
@@ -111,7 +111,7 @@ async def test_admin_commands_run_only_for_an_admin_in_private(
     cases = [(c, False) for c in admin_commands] + [(c, True) for c in admin_commands if c.caption]
     for command, photo in cases:
         text = f"/{command.name} {EXAMPLES.get(command.name, '')}".strip()
-        before, sent_before, seen_before = await _dump(h), len(world.messages), len(processed)
+        before, sent_before, seen_before = await dump(h), len(world.messages), len(processed)
         for act in _scenarios(world, text, photo):
             act()
         await h.wait(_count_reaches(processed, seen_before + 5))
@@ -119,7 +119,7 @@ async def test_admin_commands_run_only_for_an_admin_in_private(
         problems += [
             f"{name}: sent {p}" for p in _unexpected(world.messages[sent_before:], command.refusal)
         ]
-        after = await _dump(h)
+        after = await dump(h)
         problems += [f"{name}: table {t} changed" for t in before if before[t] != after[t]]
     assert problems == []
 
@@ -142,14 +142,14 @@ async def test_no_command_runs_on_an_edit_a_forward_or_a_channel_post(
     world, problems = h.sandbox.world, []
     for command in h.services.commands:
         text = f"/{command.name} {EXAMPLES.get(command.name, '')}".strip()
-        before, sent_before, seen_before = await _dump(h), len(world.messages), len(processed)
+        before, sent_before, seen_before = await dump(h), len(world.messages), len(processed)
         world.edit_text(USER, 1, text)
         world.forward(USER, text, OTHER)
         world.post_in_channel(CHANNEL, text)
         await h.wait(_count_reaches(processed, seen_before + 3))
         sent = [m for m in world.messages[sent_before:] if not _explains_edit(command.name, m)]
         problems += [f"/{command.name}: sent {m.text!r}" for m in sent]
-        after = await _dump(h)
+        after = await dump(h)
         problems += [f"/{command.name}: {t} changed" for t in before if before[t] != after[t]]
     assert problems == []
 

@@ -11,6 +11,11 @@ flooding 100 commands cannot fill the slots and make everyone else wait. A chat'
 backlog is capped; beyond it, messages and button presses are dropped (counted,
 logged once per burst) and a private chat gets one "slow down" answer (a group none: it
 would reach every member).
+
+A button press waits in a queue of its own, behind the chat's earlier presses only, never
+behind the chat's messages: its answer (``answerCallbackQuery``, which the rate limiter lets
+through unpaced, as Telegram does not count it) stops the user's spinner, and must not wait
+for replies that a busy group's flood limit holds back.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ DEFAULT_BACKLOG = 20
 _ADMIT_ALL = sys.maxsize
 
 SlowDown = Callable[[Update], Awaitable[None]]
+# The queue an update waits in: (its chat, whether it is the queue of the chat's presses).
+Queue = tuple[int, bool]
 
 
 async def answer_slow_down(update: Update) -> None:
@@ -114,7 +121,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         super().__init__(_ADMIT_ALL)
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._running = 0
-        self._chats: dict[int, _Chat] = {}
+        self._chats: dict[Queue, _Chat] = {}
         self._warned: dict[int, float] = {}  # chat -> monotonic time of its last slow-down
         self.backlog = backlog
         self.on_drop = on_drop
@@ -130,15 +137,15 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         return self._running
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat_id = _chat_id(update)
-        if chat_id is None:
+        queue = _queue(update)
+        if queue is None:
             await self._run(coroutine)
             return
-        chat = self._chats.get(chat_id)
+        chat = self._chats.get(queue)
         if chat is None:
-            chat = self._chats[chat_id] = _Chat()
+            chat = self._chats[queue] = _Chat()
         if chat.queued > self.backlog and droppable(update):
-            await self._drop(chat_id, chat, update, coroutine)
+            await self._drop(queue[0], chat, update, coroutine)
             return
         chat.queued += 1
         try:
@@ -147,7 +154,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         finally:
             chat.queued -= 1
             if chat.queued == 0:
-                del self._chats[chat_id]
+                del self._chats[queue]
                 self._forget_warnings(time.monotonic())
 
     async def _run(self, coroutine: Awaitable[Any]) -> None:
@@ -195,6 +202,8 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         """Nothing to release."""
 
 
-def _chat_id(update: object) -> int | None:
-    chat = update.effective_chat if isinstance(update, Update) else None
-    return None if chat is None else chat.id
+def _queue(update: object) -> Queue | None:
+    """The chat's queue, or the queue of its presses for a button press."""
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return None
+    return update.effective_chat.id, update.callback_query is not None

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.sql.elements import TextClause
 
 WROTE = "companion.wrote"  # Session.info: this transaction wrote something
 
@@ -59,13 +60,17 @@ def note_commit(session: Session) -> None:
 
 class TrackedSession(Session):
     """A session that notes when its transaction writes: a flush of changed objects, or a
-    statement that is not a SELECT (an INSERT, UPDATE or DELETE, or raw SQL, counted to be
-    safe)."""
+    statement that is not a SELECT (an INSERT, UPDATE or DELETE; raw SQL unless it starts
+    with SELECT, to be safe)."""
 
 
 @event.listens_for(TrackedSession, "do_orm_execute")
 def _statement(state: ORMExecuteState) -> None:
-    if not state.is_select:
+    statement = state.statement
+    reads = state.is_select or (
+        isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() == "SELECT"
+    )
+    if not reads:
         state.session.info[WROTE] = True
 
 

@@ -19,7 +19,7 @@ from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness
 from tests.helpers.chat import answer
-from tests.helpers.feeds import ATOM, JSON_FEED, RSS
+from tests.helpers.feeds import ATOM, JSON_FEED, LOOPBACK, RSS
 from tests.helpers.servers import serve_http
 
 
@@ -56,7 +56,7 @@ async def importer(
     tested elsewhere): an admin's /runjob answers come in a row."""
     jobs = {"content.import_feed": {"enabled": False}}
     h: Harness = await factory(
-        clock=clock, feeds=feeds, feed_timeout_seconds=0.5, jobs=jobs, **UNPACED
+        clock=clock, feeds=feeds, feed_timeout_seconds=0.5, jobs=jobs, **LOOPBACK, **UNPACED
     )
     h.sandbox.set_limits(FloodLimits(private=None))
     return h

@@ -17,7 +17,7 @@ from bot.modules.content.feeds import FeedError, parse_apart
 from bot.modules.content.models import Post
 from bot.sandbox.flood import FloodLimits
 from tests.e2e.conftest import CHANNEL, UNPACED, Harness
-from tests.helpers.feeds import PREFIXED_ATOM, RDF
+from tests.helpers.feeds import LOOPBACK, PREFIXED_ATOM, RDF
 from tests.helpers.servers import serve_http
 
 BASE = datetime(2026, 11, 1, tzinfo=UTC)
@@ -82,7 +82,9 @@ def rss(count: int, *, pad: int = 0, first: int = 0, shuffle: bool = False) -> b
 async def importer(factory: Callable[..., Any], feeds: list[dict[str, Any]]) -> Harness:
     """A bot with these feeds that imports only when a test runs the job."""
     jobs = {"content.import_feed": {"enabled": False}, "content.publish_due": {"enabled": False}}
-    h: Harness = await factory(feeds=feeds, feed_timeout_seconds=20, jobs=jobs, **UNPACED)
+    h: Harness = await factory(
+        feeds=feeds, feed_timeout_seconds=20, jobs=jobs, **LOOPBACK, **UNPACED
+    )
     h.sandbox.set_limits(FloodLimits(private=None, group=None))
     return h
 
@@ -100,12 +102,15 @@ async def stored(h: Harness, status: str) -> list[str]:
 async def test_large_feed_in_small_chunks_imports(
     harness_factory: Callable[..., Any], server: FeedServer
 ) -> None:
-    """A valid 570 KB RSS arriving in 16 KB chunks is read whole (not as 'malformed XML')."""
+    """A valid 570 KB RSS arriving in 16 KB chunks is read whole (not as 'malformed XML'); of
+    its 600 items the newest 500 (FEED_MAX_ITEMS) are read, the others counted as ignored."""
     body = rss(600, pad=70)
     assert 560_000 < len(body) < 600_000
     server.routes["/big"] = Route(body, chunk=16 * 1024, pause=True)
     h = await importer(harness_factory, [{"name": "big", "url": f"{server.base}/big"}])
-    assert await run(h) == "big: primary, 5 new of 600, 595 older marked seen"
+    assert await run(h) == (
+        "big: primary, 5 new of 500, 495 older marked seen, 100 older past FEED_MAX_ITEMS ignored"
+    )
     assert await stored(h, "scheduled") == ["g595", "g596", "g597", "g598", "g599"]
 
 

@@ -25,3 +25,6 @@ PREFIXED_ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 <a:link rel="enclosure" href="http://a/file.mp3"/><a:link href="http://a/page"/>
 <a:updated>2026-11-20T08:00:00Z</a:updated><media:thumbnail url="http://a/t.jpg"/></a:entry>
 </a:feed>"""
+
+# The tests' feed servers listen on plain HTTP on loopback, which a bot refuses by default.
+LOOPBACK = {"feed_allow_http": True, "feed_allow_private": "127.0.0.1"}

@@ -9,7 +9,7 @@ from bot.core.kernel import SERIAL_MAX, MessageDelivered, MessageKind, ascii_int
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command, admin_commands
-from bot.modules.content import handlers, service
+from bot.modules.content import feed_store, handlers, service
 from bot.modules.content.events import PostPublished
 from bot.modules.content.jobs import JOBS
 from bot.modules.content.settings import ContentSettings
@@ -51,6 +51,7 @@ def register(services: Services) -> Module:
         """An approved suggestion is scheduled in the approving transaction."""
         await schedule_approved(services, session, event)
 
+    settings = services.settings.of(ContentSettings)
     return Module(
         "content",
         settings=ContentSettings,
@@ -60,6 +61,7 @@ def register(services: Services) -> Module:
             On(SubmissionApproved, on_approved, in_transaction=True),
         ),
         jobs=JOBS,
+        purgers={"content.seen_feed_items": feed_store.seen_purger(settings.feed_seen_days)},
     )
 
 

@@ -51,14 +51,19 @@ class FeedItem:
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """The items with text, newest first, and how many items had none."""
+    """The items with text, newest first, how many items had none, and how many (the
+    oldest) were dropped past the cap on items per document."""
 
     items: list[FeedItem]
     skipped: int = 0
+    dropped: int = 0
 
 
-def parse(body: bytes, content_type: str | None = None) -> Parsed:
-    """RSS, RDF, Atom or JSON Feed, recognised by content; :class:`FeedError` for anything else."""
+def parse(body: bytes, content_type: str | None = None, max_items: int | None = None) -> Parsed:
+    """RSS, RDF, Atom or JSON Feed, recognised by content; :class:`FeedError` for anything else.
+
+    At most ``max_items`` items are kept (the newest): a 5 MB document can hold 170,000.
+    """
     try:
         entries = _json_feed(body) if _looks_like_json(body) else _xml_feed(body, content_type)
     except FeedError:
@@ -67,8 +72,9 @@ def parse(body: bytes, content_type: str | None = None) -> Parsed:
         raise FeedError("nested too deeply to read") from None
     except Exception as exc:  # a parser's bug on hostile input fails this feed, not the run
         raise FeedError(f"unreadable ({type(exc).__name__})") from None
-    items = [item for item in entries if item is not None]
-    return Parsed(newest_first(items), skipped=len(entries) - len(items))
+    items = newest_first([item for item in entries if item is not None])
+    kept = items if max_items is None else items[:max_items]
+    return Parsed(kept, len(entries) - len(items), len(items) - len(kept))
 
 
 def newest_first(items: list[FeedItem]) -> list[FeedItem]:
@@ -199,16 +205,19 @@ def _clean(value: Any) -> str:
 
 
 def worker() -> None:
-    """Child-process mode (see ``feeds.parse_apart``): the body on stdin, JSON on stdout."""
+    """Child-process mode (see ``feeds.parse_apart``): the body on stdin, JSON on stdout;
+    the arguments are the Content-Type and, optionally, the cap on items."""
     import sys
 
+    content_type = sys.argv[1] if len(sys.argv) > 1 else None
+    max_items = int(sys.argv[2]) if len(sys.argv) > 2 else None
     try:
-        parsed = parse(sys.stdin.buffer.read(), sys.argv[1] if len(sys.argv) > 1 else None)
+        parsed = parse(sys.stdin.buffer.read(), content_type, max_items)
     except FeedError as exc:
         result: dict[str, Any] = {"error": str(exc)}
     else:
         items = [[i.id, i.title, i.link, i.summary, i.published] for i in parsed.items]
-        result = {"items": items, "skipped": parsed.skipped}
+        result = {"items": items, "skipped": parsed.skipped, "dropped": parsed.dropped}
     sys.stdout.write(json.dumps(result))
 
 

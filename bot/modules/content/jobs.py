@@ -8,7 +8,7 @@ from bot.core.context import Services
 from bot.core.jobs import Every, JobContext, JobSpec, RetryPolicy
 from bot.core.kernel import get_logger
 from bot.core.people import _, ngettext, translatable
-from bot.modules.content import service
+from bot.modules.content import feed_store, service
 from bot.modules.content.settings import ContentSettings
 
 if TYPE_CHECKING:
@@ -52,13 +52,16 @@ async def import_feed(ctx: JobContext[Services]) -> str:
     from bot.modules.content import feeds  # aiohttp only where feeds are imported
 
     services = ctx.services
+    settings = services.settings.of(ContentSettings)
     lines, failures = [], []
-    for feed in services.settings.of(ContentSettings).feeds:
+    for feed in settings.feeds:
         try:
             fetched = await feeds.fetch_with_backup(
                 feed.url,
                 feed.backup_url,
-                services.settings.of(ContentSettings).feed_timeout_seconds,
+                settings.feed_timeout_seconds,
+                settings.feed_policy,
+                settings.feed_max_items,
             )
         except feeds.FeedError as exc:
             log.warning("feed failed", feed=feed.name, error=str(exc))
@@ -72,14 +75,13 @@ async def import_feed(ctx: JobContext[Services]) -> str:
 
 async def _store(services: Services, name: str, fetched: Fetched) -> str:
     """Queue the newest new items of one feed (at most FEED_MAX_NEW_PER_RUN); its summary."""
-    async with services.db.session() as session:
-        done = await service.import_feed_items(
-            session,
-            source=f"feed:{name}",
-            items=[(i.id, i.as_post()) for i in fetched.items],
-            cap=services.settings.of(ContentSettings).feed_max_new_per_run,
-            now=services.clock.now(),
-        )
+    done = await feed_store.import_feed_items(
+        services.db,
+        source=f"feed:{name}",
+        items=[(i.id, i.as_post()) for i in fetched.items],
+        cap=services.settings.of(ContentSettings).feed_max_new_per_run,
+        now=services.clock.now(),
+    )
     log.info(
         "feed imported",
         feed=name,
@@ -87,6 +89,7 @@ async def _store(services: Services, name: str, fetched: Fetched) -> str:
         new=done.queued,
         seen=done.seen,
         skipped=fetched.skipped,
+        dropped=fetched.dropped,
     )
     note = f" ({fetched.note})" if fetched.note else ""
     counts = _("{new} new of {total}").format(new=done.queued, total=len(fetched.items))
@@ -95,6 +98,8 @@ async def _store(services: Services, name: str, fetched: Fetched) -> str:
         line += ", " + _("{count} older marked seen").format(count=done.seen)
     if fetched.skipped:
         line += ", " + _("{count} without text skipped").format(count=fetched.skipped)
+    if fetched.dropped:
+        line += ", " + _("{count} older past FEED_MAX_ITEMS ignored").format(count=fetched.dropped)
     return line
 
 

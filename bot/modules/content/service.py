@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +26,6 @@ MAX_AHEAD = timedelta(days=366)
 _RELATIVE = re.compile(r"\+([0-9]{1,6})([mhd])")  # ASCII digits: int('²') raises
 _NOT_A_TIME = N_("{text!r} is not a time: use now, +30m, +2h, +1d or 2026-12-01T09:00")
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
-_ID_BATCH = 500  # item ids per IN (...) query, well inside SQLite's parameter limit
 
 
 class PostError(ValueError):
@@ -175,70 +173,15 @@ async def pending(session: AsyncSession, limit: int = 30) -> Sequence[Post]:
     return (await session.scalars(query)).all()
 
 
-@dataclass(frozen=True, slots=True)
-class FeedImport:
-    """What one import of a feed did: items queued as posts, older new items marked seen."""
-
-    queued: int
-    seen: int
-
-
-async def import_feed_items(
-    session: AsyncSession,
-    *,
-    source: str,
-    items: Sequence[tuple[str, str]],
-    cap: int,
-    now: datetime,
-) -> FeedImport:
-    """Queue the newest ``cap`` unseen ``(item_id, text)`` (given newest first) as posts.
-
-    The other unseen items are recorded as seen, so a first import of a 500-item feed
-    posts 5, not 500, and they never come back. The queued ones get ids oldest first,
-    so the channel shows them in the feed's order.
-    """
-    unseen = await _unseen(session, source, items)
-    fresh, older = unseen[:cap], unseen[cap:]
-    queued = 0
-    for item_id, text in reversed(fresh):
-        queued += await add_feed_item(session, source=source, item_id=item_id, text=text, now=now)
-    for item_id, _text in older:
-        await _insert_item(session, source, item_id, "", PostStatus.SEEN, now)
-    return FeedImport(queued, len(older))
-
-
 async def add_feed_item(
     session: AsyncSession, *, source: str, item_id: str, text: str, now: datetime
 ) -> bool:
     """Queue a feed item as a scheduled post unless it was imported before; True if new."""
-    return await _insert_item(session, source, item_id, text, PostStatus.SCHEDULED, now)
-
-
-async def _unseen(
-    session: AsyncSession, source: str, items: Sequence[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """``items`` without those imported before (and without repeats), in their order."""
-    first: dict[str, str] = {}
-    for item_id, text in items:
-        first.setdefault(item_id, text)
-    ids, known = list(first), set[str]()
-    for start in range(0, len(ids), _ID_BATCH):
-        query = select(Post.source_item_id).where(
-            Post.source == source, Post.source_item_id.in_(ids[start : start + _ID_BATCH])
-        )
-        known.update(str(found) for found in await session.scalars(query))
-    return [(item_id, text) for item_id, text in first.items() if item_id not in known]
-
-
-async def _insert_item(
-    session: AsyncSession, source: str, item_id: str, text: str, status: str, now: datetime
-) -> bool:
-    """One feed item as a post row unless ``(source, item_id)`` exists; True if inserted."""
     values = {
         "text": text,
         "photo": None,
         "publish_at": now,
-        "status": status,
+        "status": PostStatus.SCHEDULED,
         "source": source,
         "source_item_id": item_id,
         "created_at": now,

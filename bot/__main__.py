@@ -155,14 +155,29 @@ async def _token_accepted(bot: Bot) -> bool:
     return True
 
 
+def cmd_start(settings: Settings) -> int:
+    """``run`` with a token; else, having said which setting is missing, the sandbox."""
+    if settings.token():
+        return cmd_run(settings)
+    print(
+        "BOT_TOKEN is not set: starting the offline sandbox "
+        "(set BOT_TOKEN in .env or the environment to run the bot on Telegram)",
+        file=sys.stderr,
+    )
+    return cmd_sandbox(settings, 0)
+
+
 def cmd_sandbox(settings: Settings, users: int) -> int:
     from bot.core.kernel.migrate import upgrade
-    from bot.sandbox.terminal import run_sandbox, sandbox_settings
+    from bot.sandbox.terminal import run_sandbox, sandbox_database
 
-    # The terminal is the chat: the log goes to a file beside the sandbox's database.
+    database = sandbox_database(settings)  # refuses another database before touching anything
+    # The terminal is the chat: the log goes to a file beside the sandbox's database, in a
+    # folder of this user's only (the log holds what the simulated users typed).
+    SANDBOX_LOG.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     level = settings.log_level if "log_level" in settings.model_fields_set else "INFO"
     configure_logging(level, settings.log_format, settings.secrets(), file=SANDBOX_LOG)
-    upgrade(sandbox_settings(settings, "").database_url)
+    upgrade(database)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_sandbox(settings, users=users))
     return 0
@@ -219,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "run": lambda: cmd_run(settings),
         "sandbox": lambda: cmd_sandbox(settings, max(0, args.users)),
-        "start": lambda: cmd_run(settings) if settings.token() else cmd_sandbox(settings, 0),
+        "start": lambda: cmd_start(settings),
     }
     try:
         return commands[args.command]()

@@ -11,10 +11,13 @@ import asyncio
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.engine import make_url
+
 from bot.app import build_application
-from bot.core.kernel import Settings
+from bot.core.kernel import ConfigError, Settings
 from bot.core.lifecycle import serving
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.world import SentMessage, World
@@ -22,6 +25,8 @@ from bot.sandbox.world import SentMessage, World
 YOU = 1
 SIMULATED_BASE = 100_001
 CHANNEL, VIP = -1_001_000_000_001, -1_001_000_000_002
+SANDBOX_DATABASE = Path("data/sandbox.sqlite3")  # beside data/sandbox.log, in the working folder
+SANDBOX_DATABASE_URL = f"sqlite+aiosqlite:///./{SANDBOX_DATABASE}"
 SANDBOX_HELP = """Sandbox commands:
   :as <user_id> <text>   send <text> as another user (created on first use)
   :press <n> [user_id]   press button n of the newest message with buttons (to you, or user_id)
@@ -31,17 +36,43 @@ SANDBOX_HELP = """Sandbox commands:
 
 
 def sandbox_settings(settings: Settings, base_url: str) -> Settings:
-    """The settings with the sandbox's URL, you as an admin, and sandbox chats."""
+    """The settings with the sandbox's URL and database, you as an admin, and sandbox chats;
+    :class:`ConfigError` (before anything is touched) when DATABASE_URL names another
+    database (see :func:`sandbox_database`)."""
     update: dict[str, object] = {
         "telegram_api_base_url": base_url,
         "admin_ids": tuple(dict.fromkeys((YOU, *settings.admin_ids))),
         "channel_id": settings.channel_id or CHANNEL,
         "vip_chat_id": settings.vip_chat_id or VIP,
         "bot_token": None,
+        "database_url": sandbox_database(settings),
     }
-    if "database_url" not in settings.model_fields_set:
-        update["database_url"] = "sqlite+aiosqlite:///./data/sandbox.sqlite3"
     return settings.model_copy(update=update)
+
+
+def sandbox_database(settings: Settings) -> str:
+    """The sandbox's database: always its own SQLite file, ``data/sandbox.sqlite3`` in the
+    folder it runs in. The sandbox sends to simulated users and runs every job, so it never
+    runs on another database: a DATABASE_URL set to anything else (a mistyped token would
+    otherwise put the real users' data under the sandbox) is a :class:`ConfigError`."""
+    if "database_url" not in settings.model_fields_set:
+        return SANDBOX_DATABASE_URL
+    if _is_sandbox_file(settings.database_url):
+        return settings.database_url
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    raise ConfigError(
+        f"DATABASE_URL: the sandbox runs only on its own database ({SANDBOX_DATABASE}), "
+        f"not on {shown}: its simulated users, sends and jobs would go there. Remove "
+        "DATABASE_URL (from .env and the environment) to use the sandbox, or set BOT_TOKEN "
+        "to run the bot on that database."
+    )
+
+
+def _is_sandbox_file(database_url: str) -> bool:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    return Path(url.database).expanduser().resolve() == SANDBOX_DATABASE.resolve()
 
 
 def describe(message: SentMessage, world: World) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.terminal import run_sandbox, sandbox_settings
+from bot.sandbox.terminal import SANDBOX_DATABASE_URL, run_sandbox, sandbox_settings
 from tests.conftest import make_settings, upgrade_fresh
 from tests.helpers.processes import cli
 
@@ -39,9 +39,13 @@ async def test_check_lists_the_moderation_job(tmp_path: Path) -> None:
     assert "moderation.sla_digest" in out and "/suggest" in out
 
 
-async def test_terminal_suggest_and_approve(tmp_path: Path) -> None:
+@pytest.mark.own_database  # the sandbox runs on its own data/sandbox.sqlite3
+async def test_terminal_suggest_and_approve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`:as 5 /suggest hello` then `:press 1` (Approve on your card): the author is told."""
-    settings = make_settings(tmp_path, bot_token="")
+    monkeypatch.chdir(tmp_path)
+    settings = make_settings(tmp_path, bot_token="", database_url=SANDBOX_DATABASE_URL)
     await upgrade_fresh(sandbox_settings(settings, "").database_url)
     printed: list[str] = []
     lines = ":as 5 /suggest hello from the terminal\n:wait\n:press 1\n:wait\n:quit\n"

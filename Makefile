@@ -14,15 +14,16 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-# `make install`: what the bot needs to run (SQLite and PostgreSQL drivers), and its data folder.
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[postgres]'
+# `make install`: what the bot needs to run (SQLite and PostgreSQL drivers), at the versions
+# pinned in constraints.txt, and its data folder.
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e '.[postgres]'
 	rm -f $(VENV)/.installed-run-*
 	touch $(STAMP)
 
 # `make dev`: the above plus the test, lint and benchmark tools.
-$(DEV): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,postgres]'
+$(DEV): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,postgres]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP) $(DEV)
 

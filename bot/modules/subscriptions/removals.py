@@ -165,8 +165,9 @@ async def check_ended(services: Services, bot: Bot, limit: int) -> tuple[int, in
             async with services.db.session() as session:
                 await owe(session, user_id, RemovalReason.STILL_IN, services.clock.now())
             log.warning("ended subscriber found in the VIP chat", user_id=user_id)
-    async with services.db.session() as session:
-        await service.mark_checked(session, checked, services.clock.now())
+    if checked:
+        async with services.db.session() as session:
+            await service.mark_checked(session, checked, services.clock.now())
     return len(checked), found
 
 

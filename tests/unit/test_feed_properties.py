@@ -120,3 +120,22 @@ JSON_ITEMS = st.lists(
 def test_json_feed_of_any_shape(items: list[Any], version: str | None) -> None:
     """JSON Feeds whose fields hold any JSON value never raise anything but FeedError."""
     check(json.dumps({"version": version, "items": items}).encode())
+
+
+@SETTINGS
+@given(
+    JSON_ITEMS,
+    st.lists(st.integers(-(2**31), 2**31), max_size=30),
+    st.integers(1, 40),
+)
+def test_the_cap_keeps_the_newest_and_counts_the_rest(
+    odd: list[Any], dates: list[int], cap: int
+) -> None:
+    """With FEED_MAX_ITEMS = ``cap`` the items are the first ``cap`` of the uncapped reading
+    (the newest) and the others are counted as dropped, whatever the document holds."""
+    items = [{"id": f"i{n}", "title": "t", "date_published": f"{n}"} for n in dates] + odd
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+    whole = parse(body)
+    capped = parse(body, max_items=cap)
+    assert capped.items == whole.items[:cap] and capped.skipped == whole.skipped
+    assert capped.dropped == max(0, len(whole.items) - cap) and whole.dropped == 0

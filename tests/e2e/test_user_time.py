@@ -210,3 +210,35 @@ async def test_no_answer_waits_inside_a_transaction(
     await h.idle()
     assert len(held.seen) >= 16
     assert [seen for seen in held.seen if seen[1]] == []
+
+
+@pytest.mark.parametrize(
+    ("issued_in", "moved_to", "late"),
+    [("+14", "-12", timedelta(hours=25)), ("Europe/Kyiv", "-12", timedelta(hours=13))],
+)
+async def test_a_change_of_zone_does_not_extend_a_missions_deadline(
+    harness_factory: Callable[..., Any], issued_in: str, moved_to: str, late: timedelta
+) -> None:
+    """A mission is due by the end of its day in the zone the user had when it was issued:
+    moving west afterwards (so that the mission's day is "today" again, up to 26 h later)
+    does not let it be completed after that end; no points, no completion."""
+    h, clock = await _bot(harness_factory, datetime(2026, 11, 21, 8, 0, tzinfo=UTC))
+    user, world = 61, h.sandbox.world
+    await h.reply(user, "/start")
+    await h.reply(user, f"/timezone {issued_in}")
+    (mission,) = await h.say(user, "/mission")
+    async with h.services.db.session() as session:
+        (assignment,) = (await session.scalars(select(MissionAssignment))).all()
+    deadline = assignment.ends_at
+    assert deadline is not None and deadline > clock.now()
+    assert "UTC-12" in await h.reply(user, f"/timezone {moved_to}")
+    clock.advance(deadline + late - clock.now())
+    async with h.services.db.session() as session:
+        assert h.services.clock.today(await users.zone_for(session, user, UTC)) == assignment.day
+    answered = len(world.callback_answers)
+    world.press(user, mission, mission.buttons()[0]["callback_data"])
+    await h.wait(lambda: len(world.callback_answers) > answered)
+    assert "expired" in world.callback_answers[-1].get("text", "")
+    async with h.services.db.session() as session:
+        row = await session.get(MissionAssignment, assignment.id, populate_existing=True)
+        assert row is not None and row.status != "done" and row.completed_at is None

@@ -20,6 +20,7 @@ from bot.core.people import users
 from bot.modules.economy.jobs import reconcile
 from bot.modules.economy.models import Balance, LedgerEntry
 from bot.modules.missions import service as missions
+from bot.modules.missions import times
 from bot.modules.missions.jobs import expire, send_daily
 from bot.modules.missions.models import AssignmentStatus, MissionAssignment, Streak
 from bot.modules.referrals import service as referrals
@@ -48,12 +49,11 @@ class Bot:
             )
 
     async def mission(self, user_id: int) -> MissionAssignment:
+        tz = self.services.settings.tz
+        day = self.clock.today(tz)
         async with self.services.uow() as uow:
             found = await missions.mission_for_today(
-                uow,
-                user_id=user_id,
-                day=self.clock.today(self.services.settings.tz),
-                now=self.clock.now(),
+                uow, user_id=user_id, day=day, ends_at=times.day_end(day, tz), now=self.clock.now()
             )
         assert found is not None
         return found[0]

@@ -218,7 +218,10 @@ async def test_the_streak_reminder_goes_to_open_streaks_only(bot: Bot) -> None:
 
 async def _assign(bot: Bot, user_id: int, day: date) -> int:
     async with bot.services.uow() as uow:
-        found = await missions.mission_for_today(uow, user_id=user_id, day=day, now=bot.clock.now())
+        zone = await times.user_zone(bot.services, uow.session, user_id)
+        found = await missions.mission_for_today(
+            uow, user_id=user_id, day=day, ends_at=times.day_end(day, zone), now=bot.clock.now()
+        )
         assert found is not None
         return found[0].id
 

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.core.context import BotContext
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger
 from bot.core.people import N_, _, current, ngettext, number
+from bot.core.telegram import command_body
 from bot.modules.missions import catalogue, service, times
 from bot.modules.missions.models import AssignmentStatus
 from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done
@@ -27,10 +28,13 @@ async def mission(update: Update, context: BotContext) -> None:
         return
     services = context.services
     async with services.uow() as uow:
+        zone = await times.user_zone(services, uow.session, user.id)
+        day = services.clock.today(zone)
         found = await service.mission_for_today(
             uow,
             user_id=user.id,
-            day=await times.user_day(services, uow.session, user.id),
+            day=day,
+            ends_at=times.day_end(day, zone),
             now=services.clock.now(),
         )
     if found is None:
@@ -90,7 +94,7 @@ async def add_mission(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    text = message.text.partition(" ")[2]
+    text = command_body(message)
     try:
         new = catalogue.parse_new_mission(text)
     except catalogue.InvalidMission as exc:

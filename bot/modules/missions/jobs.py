@@ -55,7 +55,7 @@ async def send_daily(ctx: JobContext[Services]) -> str:
                 )
             room = limit - counts["assigned"] - counts["already"]
             found = await _reachable_after(uow.session, after, min(BATCH, room))
-            readers = {user_id: language for user_id, _zone, language in found}
+            readers = {user_id: (zone, language) for user_id, zone, language in found}
             for user_day, user_ids in _by_day(services, found).items():
                 await _assign_batch(uow, services, user_ids, user_day, catalogue, counts, readers)
         if not found:
@@ -97,8 +97,10 @@ async def _assign_batch(
     day: date,
     catalogue: list[Mission],
     counts: Counter[str],
-    readers: dict[int, str],
+    readers: dict[int, tuple[str | None, str]],
 ) -> None:
+    """Assign ``day``'s mission to those of ``user_ids`` who have none (``readers``: each
+    one's zone, which fixes the mission's deadline, and language) and queue its message."""
     session = uow.session
     have = set(
         await session.scalars(
@@ -112,15 +114,17 @@ async def _assign_batch(
     for user_id in user_ids:
         mission = service.pick_mission(catalogue, user_id, day, yesterday.get(user_id))
         assignment = None
+        zone, language = readers[user_id]
         if user_id not in have and mission is not None:
+            ends_at = times.day_end(day, times.zone(services, zone))
             assignment = await service.assign(
-                uow, user_id=user_id, mission=mission, day=day, now=now
+                uow, user_id=user_id, mission=mission, day=day, ends_at=ends_at, now=now
             )
         if assignment is None or mission is None:
             counts["already"] += 1
             continue
         counts["assigned"] += 1
-        with speaking(readers[user_id]):  # the recipient's language, not the job's
+        with speaking(language):  # the recipient's language, not the job's
             text, keyboard = mission_text(mission), done_keyboard(assignment.id)
         counts["queued"] += await services.outbox.enqueue(
             session,
@@ -146,6 +150,7 @@ async def expire(ctx: JobContext[Services]) -> str:
                 lambda zone: services.clock.today(times.zone(services, zone)),
                 after,
                 BATCH,
+                services.clock.now(),
             )
         closed += batch
         if resume is None:

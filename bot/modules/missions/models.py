@@ -72,6 +72,9 @@ class MissionAssignment(Base):
     status: Mapped[str] = mapped_column(String(8), default=AssignmentStatus.OPEN)
     assigned_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    # The end of ``day`` in the user's zone when the mission was issued: the deadline, which
+    # a later change of zone does not move (None: issued before it was stored).
+    ends_at: Mapped[datetime | None]
 
 
 class Streak(Base):

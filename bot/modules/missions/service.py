@@ -60,11 +60,13 @@ async def assign(
     user_id: int,
     mission: Mission,
     day: date,
+    ends_at: datetime,
     now: datetime,
 ) -> MissionAssignment | None:
-    """Give ``user_id`` ``mission`` for ``day``; None if they already have one that day."""
+    """Give ``user_id`` ``mission`` for ``day``, to be done before ``ends_at`` (the end of
+    the day in their zone now); None if they already have one that day."""
     session = uow.session
-    values = {"user_id": user_id, "mission_id": mission.id, "day": day}
+    values = {"user_id": user_id, "mission_id": mission.id, "day": day, "ends_at": ends_at}
     insert = dialect_insert(session, MissionAssignment).values(
         **values, status=AssignmentStatus.OPEN, assigned_at=now
     )
@@ -88,9 +90,10 @@ async def todays_assignment(
 
 
 async def mission_for_today(
-    uow: UnitOfWork, *, user_id: int, day: date, now: datetime
+    uow: UnitOfWork, *, user_id: int, day: date, ends_at: datetime, now: datetime
 ) -> tuple[MissionAssignment, Mission] | None:
-    """The user's assignment for ``day``, assigning one first if needed; None if no missions."""
+    """The user's assignment for ``day``, assigning one (due by ``ends_at``) first if
+    needed; None if no missions."""
     session = uow.session
     assignment = await todays_assignment(session, user_id, day)
     if assignment is None:
@@ -98,7 +101,7 @@ async def mission_for_today(
         mission = pick_mission(await active_missions(session), user_id, day, yesterday)
         if mission is None:
             return None
-        await assign(uow, user_id=user_id, mission=mission, day=day, now=now)
+        await assign(uow, user_id=user_id, mission=mission, day=day, ends_at=ends_at, now=now)
         assignment = await todays_assignment(session, user_id, day)
         assert assignment is not None
     chosen = await session.get(Mission, assignment.mission_id)
@@ -129,7 +132,8 @@ async def complete(
     day: date,
     now: datetime,
 ) -> Completion | Refusal:
-    """Complete the user's open mission of ``day`` once; publishes ``MissionCompleted``
+    """Complete the user's open mission of ``day`` once, before its deadline (fixed when it
+    was issued: a change of zone since does not extend it); publishes ``MissionCompleted``
     in this transaction (the points are written with it)."""
     session = uow.session
     result = await session.execute(
@@ -139,6 +143,7 @@ async def complete(
             MissionAssignment.user_id == user_id,
             MissionAssignment.day == day,
             MissionAssignment.status == AssignmentStatus.OPEN,
+            or_(MissionAssignment.ends_at.is_(None), MissionAssignment.ends_at > now),
         )
         .values(status=AssignmentStatus.DONE, completed_at=now)
     )
@@ -179,9 +184,11 @@ async def expire_batch(
     today_of: Callable[[str | None], date],
     after: int,
     limit: int,
+    now: datetime,
 ) -> tuple[int, int | None]:
-    """Look at up to ``limit`` open assignments after id ``after``; close those of a day
-    that has ended in their user's zone (``today_of(zone)``) as missed and reset those
+    """Look at up to ``limit`` open assignments after id ``after``; close those past their
+    deadline (``ends_at`` before ``now``; one issued before deadlines were stored: of a day
+    that has ended in their user's zone, ``today_of(zone)``) as missed and reset those
     users' streaks (unless they completed a later day since). How many were closed, and
     the id to go on after (None: all seen)."""
     latest = max(today_of(zone) for zone in (None, *_FURTHEST))
@@ -191,6 +198,7 @@ async def expire_batch(
                 MissionAssignment.id,
                 MissionAssignment.user_id,
                 MissionAssignment.day,
+                MissionAssignment.ends_at,
                 User.timezone,
             )
             .outerjoin(User, User.id == MissionAssignment.user_id)
@@ -203,7 +211,11 @@ async def expire_batch(
             .limit(limit)
         )
     ).all()
-    ended = [row for row in rows if row.day < today_of(row.timezone)]
+    ended = [
+        row
+        for row in rows
+        if (row.ends_at <= now if row.ends_at is not None else row.day < today_of(row.timezone))
+    ]
     if ended:
         await _close(uow, [(row.id, row.user_id, row.day) for row in ended])
     return len(ended), (rows[-1].id if len(rows) == limit else None)

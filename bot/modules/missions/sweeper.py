@@ -223,6 +223,7 @@ async def _missions(services: Services, session: AsyncSession, due: Sequence[Due
     if not catalogue:
         return 0
     pairs = {(d.user_id, d.day) for d in due}
+    zones = {d.user_id: d.zone for d in due}
     have = await _assigned(session, pairs)
     values = []
     for day in {d.day for d in due}:
@@ -231,7 +232,8 @@ async def _missions(services: Services, session: AsyncSession, due: Sequence[Due
         for user_id in user_ids:
             mission = service.pick_mission(catalogue, user_id, day, yesterday.get(user_id))
             if mission is not None:
-                values.append(_assignment(user_id, mission, day, services.clock.now()))
+                ends_at = times.day_end(day, times.zone(services, zones[user_id]))
+                values.append(_assignment(user_id, mission, day, ends_at, services.clock.now()))
     if not values:
         return 0
     by_id = {m.id: m for m in catalogue}
@@ -256,11 +258,14 @@ async def _missions(services: Services, session: AsyncSession, due: Sequence[Due
     return await services.outbox.enqueue_many(session, messages)
 
 
-def _assignment(user_id: int, mission: Mission, day: date, now: datetime) -> dict[str, Any]:
+def _assignment(
+    user_id: int, mission: Mission, day: date, ends_at: datetime, now: datetime
+) -> dict[str, Any]:
     return {
         "user_id": user_id,
         "mission_id": mission.id,
         "day": day,
+        "ends_at": ends_at,
         "status": AssignmentStatus.OPEN,
         "assigned_at": now,
     }

@@ -9,13 +9,21 @@ change of zone or of time recomputes them in the transaction that stored the cha
 from __future__ import annotations
 
 import re
-from datetime import date, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.kernel import UserZoneChanged
-from bot.core.people import next_occurrence, plan, rows_of, wall_time, zone_for, zone_of
+from bot.core.people import (
+    next_occurrence,
+    occurrence,
+    plan,
+    rows_of,
+    wall_time,
+    zone_for,
+    zone_of,
+)
 from bot.modules.missions.settings import MissionSettings
 
 MISSION, STREAK_RISK = "mission", "streak_risk"
@@ -62,6 +70,12 @@ async def user_zone(services: Services, session: AsyncSession, user_id: int) -> 
 async def user_day(services: Services, session: AsyncSession, user_id: int) -> date:
     """Today in the user's zone: the day of their mission, their streak and their limits."""
     return services.clock.today(await user_zone(services, session, user_id))
+
+
+def day_end(day: date, tz: tzinfo) -> datetime:
+    """The instant (UTC) local ``day`` ends in ``tz``: a mission's deadline, fixed when it is
+    issued, in the zone of that moment."""
+    return occurrence(day + timedelta(days=1), time(0, 0), tz)
 
 
 KEEP = -1  # reschedule(): keep the user's mission time

@@ -26,6 +26,7 @@ from bot.core.telegram.commands import (
     Command,
     CommandCatalog,
     admin_commands,
+    command_body,
     user_commands,
 )
 from bot.core.telegram.errors import ErrorReporter
@@ -74,6 +75,7 @@ __all__ = [
     "admin_commands",
     "admins",
     "bot_request",
+    "command_body",
     "database_unreachable",
     "preview",
     "publish_command_menu",

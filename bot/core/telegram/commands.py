@@ -14,11 +14,12 @@ it, so a callback never guards itself.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import Application, BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.core.kernel import get_logger
@@ -38,6 +39,23 @@ Callback = Callable[[Update, Any], Coroutine[Any, Any, R]]
 NEW_MESSAGE = filters.UpdateType.MESSAGE & ~filters.FORWARDED
 PRIVATE_NEW_MESSAGE = NEW_MESSAGE & filters.ChatType.PRIVATE
 ADMIN_REFUSAL = N_("Sorry, this command is for the bot's admins only.")
+# The command word as Telegram marks it (Latin letters, digits, underscore), with the bot's
+# name after '@' in groups. Matched on the text, whatever its case: /POST is /post to PTB.
+_COMMAND_WORD = re.compile(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
+
+
+def command_body(message: Message) -> str:
+    """What follows the command word of ``message`` (its text, else its caption), without the
+    whitespace around it; the lines inside are kept.
+
+    ``/SUGGEST Hello`` and ``/suggest@companion_bot Hello`` give ``Hello``, a bare command
+    ``""``, and ``/post +29d`` followed by text on the next line ``+29d\nText``. Every handler
+    that reads a command's free text reads it here, so case, ``@botname`` and newlines are
+    treated alike everywhere (``context.args`` splits words the same way already).
+    """
+    text = message.text if message.text is not None else message.caption or ""
+    found = _COMMAND_WORD.match(text)
+    return text[found.end() if found else 0 :].strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +118,8 @@ class Command:
             CommandHandler(self.name, callback, filters=where)
         ]
         if self.caption:
-            pattern = rf"^/{self.name}(@\w+)?(\s|$)"
+            # Any case, as PTB matches the command of a text: /POST is /post.
+            pattern = re.compile(rf"^/{self.name}(@\w+)?(\s|$)", re.IGNORECASE)
             photo = filters.PHOTO & filters.CaptionRegex(pattern) & where
             built.append(MessageHandler(photo, callback))
         return built

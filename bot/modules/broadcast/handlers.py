@@ -11,6 +11,7 @@ from telegram.error import BadRequest
 from bot.core.context import BotContext, Services
 from bot.core.kernel import get_logger
 from bot.core.people import N_, _
+from bot.core.telegram import command_body
 from bot.modules.broadcast import service
 from bot.modules.broadcast.models import Broadcast
 
@@ -23,8 +24,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or update.effective_user is None:
         return
-    parts = (message.text or "").split(maxsplit=1)
-    text = parts[1].strip() if len(parts) > 1 else ""
+    text = command_body(message)
     if not text:
         await message.reply_text(_(USAGE))
         return

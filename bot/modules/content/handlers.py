@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from telegram import Message, Update
@@ -10,6 +9,7 @@ from telegram import Message, Update
 from bot.core.context import BotContext, Services
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger, local_time
 from bot.core.people import N_, _
+from bot.core.telegram import command_body
 from bot.core.telegram import preview as text_preview
 from bot.modules.content import service
 from bot.modules.content.events import PostCancelled
@@ -21,7 +21,6 @@ POST_USAGE = N_(
     "Usage: /post <when> <text> — when is now, +30m, +2h, +1d or a local time like "
     "2026-12-01T09:00. Send a photo with the same command as its caption to post a photo."
 )
-_COMMAND = re.compile(r"^/post(@\w+)?(\s+|$)")
 STATUSES = {
     "scheduled": N_("scheduled"),
     "queued": N_("queued"),
@@ -37,8 +36,9 @@ async def post(update: Update, context: BotContext) -> None:
     if message is None:
         return
     photo = message.photo[-1].file_id if message.photo else None
-    raw = _COMMAND.sub("", message.text or message.caption or "", count=1)
-    when_text, _space, body = raw.strip().partition(" ")
+    # The time and the text are apart by any whitespace: a space or a new line.
+    when_text, *rest = command_body(message).split(None, 1) or [""]
+    body = rest[0] if rest else ""
     if not when_text:
         await message.reply_text(_(POST_USAGE))
         return

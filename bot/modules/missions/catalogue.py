@@ -86,7 +86,8 @@ def _title_and_description(text: str) -> tuple[str, str]:
 
 def _parse_main(text: str) -> NewMission:
     head, sep, description = text.partition("|")
-    points_text, _sep, title = head.strip().partition(" ")
+    points_text, *rest = head.split(None, 1) or [""]  # any whitespace after the points
+    title = rest[0] if rest else ""
     if not sep or not points_text:
         raise InvalidMission(_(USAGE) + "\n" + _(IN_OTHER_LANGUAGES))
     points = ascii_int(points_text, 1, POINTS_MAX)

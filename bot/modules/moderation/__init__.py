@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,7 +62,7 @@ COMMANDS = (
         refusal=MODERATORS_ONLY,
     ),
 )
-_SUGGEST = r"^/suggest(@\w+)?(\s|$)"
+_SUGGEST = re.compile(r"^/suggest(@\w+)?(\s|$)", re.IGNORECASE)  # /SUGGEST too, as PTB
 _CAPTION = filters.CaptionRegex(_SUGGEST)
 
 

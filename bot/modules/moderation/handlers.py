@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
 from bot.core.kernel import get_logger
 from bot.core.people import N_, _
+from bot.core.telegram import command_body
 from bot.core.telegram import preview as text_preview
 from bot.modules.moderation import cards, direct, drafts, ids, service
 from bot.modules.moderation.checks import Draft
@@ -18,7 +17,6 @@ from bot.modules.moderation.models import State
 
 log = get_logger(__name__)
 
-_COMMAND = re.compile(r"^/suggest(@\w+)?(\s+|$)")
 AWAIT_TTL = 600.0
 WITHDRAW_PREFIX = ids.WITHDRAW_PREFIX
 WITHDRAW_USAGE = N_("Usage: /withdraw <id> (see /mysuggestions)")
@@ -37,8 +35,8 @@ async def suggest(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    body = _COMMAND.sub("", message.text or message.caption or "", count=1)
-    if message.text is not None and not body.strip():
+    body = command_body(message)
+    if message.text is not None and not body:
         await context.cache.set(_awaiting(user.id), "1", ttl=AWAIT_TTL)
         await message.reply_text(_(SUGGEST_HELP))
         return

@@ -155,3 +155,22 @@ async def test_the_membership_check_removes_an_ended_subscriber_found_inside(
     clock.advance(60)
     summary = await h.run_job("subscriptions.check_members")
     assert summary == "checked 1, 0 still in the VIP chat, removed 0"
+
+
+async def test_an_admin_whose_subscription_ended_stays_and_is_not_owed_again(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """The bot's admin with an ended subscription is never banned, and their record is
+    closed, not owed a removal again at every run."""
+    h, clock = await _member_whose_time_ran_out(harness_factory)
+    await h.reply(ADMIN, "/start")
+    await answer(h, ADMIN, f"/grant {ADMIN} 5s", "Granted")
+    h.sandbox.world.join_chat(ADMIN, VIP)
+    await h.idle()
+    clock.advance(6)
+    await h.run_job("subscriptions.expire")
+    sub = await subscription_of(h.services.db, ADMIN)
+    assert sub is not None and sub.status == "expired" and sub.removed_at is not None
+    assert await _owed(h, ADMIN) is None
+    assert all(user != ADMIN for _action, _chat, user in h.sandbox.world.moderation)
+    assert ADMIN in h.sandbox.world.members[VIP]

@@ -179,9 +179,10 @@ async def _settle(services: Services, bot: Bot, owed: Owed) -> bool:
     chat_id = services.settings.vip_chat_id
     if chat_id is None:
         return False
-    if await _exempt(services, bot, owed.user_id):
+    if await _exempt(services, bot, owed.user_id):  # nothing owed: closed, not re-owed
         async with services.db.session() as session:
             await _drop(session, owed.user_id)
+            await service.mark_removed(session, owed.user_id, services.clock.now())
         return False
     error = await attempt(bot, chat_id, owed.user_id)
     now = services.clock.now()

@@ -221,7 +221,8 @@ async def test_a_change_of_zone_does_not_extend_a_missions_deadline(
 ) -> None:
     """A mission is due by the end of its day in the zone the user had when it was issued:
     moving west afterwards (so that the mission's day is "today" again, up to 26 h later)
-    does not let it be completed after that end; no points, no completion."""
+    does not let it be completed after that end (no points, no completion), and the expiry
+    closes it as missed at that end."""
     h, clock = await _bot(harness_factory, datetime(2026, 11, 21, 8, 0, tzinfo=UTC))
     user, world = 61, h.sandbox.world
     await h.reply(user, "/start")
@@ -242,3 +243,7 @@ async def test_a_change_of_zone_does_not_extend_a_missions_deadline(
     async with h.services.db.session() as session:
         row = await session.get(MissionAssignment, assignment.id, populate_existing=True)
         assert row is not None and row.status != "done" and row.completed_at is None
+    await h.run_job("missions.expire")  # past its deadline: closed as missed, streak reset
+    async with h.services.db.session() as session:
+        row = await session.get(MissionAssignment, assignment.id, populate_existing=True)
+        assert row is not None and row.status == "missed"

@@ -6,11 +6,13 @@ setting whose name ends in ``TOKEN``, ``SECRET``, ``PASSWORD`` or ``KEY``, the p
 ``DATABASE_URL`` and ``REDIS_URL``). The rule, whatever a secret's characters (``:`` too):
 
 - A secret of six characters or more is replaced by ``***`` wherever it appears: as
-  written, escaped in JSON or in a Python repr, and URL-encoded.
+  written, escaped in JSON or in a Python repr, and URL-encoded, in any letter case
+  (python-telegram-bot writes an error's text ``capitalize()``-d: lowercased after its
+  first letter).
 - A shorter one (``2024`` is a password and also a year) is replaced only where it stands as
   a whole value, so that ordinary text is left alone: the whole text, between matching
   quotes (``'ab'``), after a key naming a secret (``password=ab``, ``"token": "ab"``), and as
-  a URL's password (``:ab@``).
+  a URL's password (``:ab@``); in any letter case too.
 - The bot token ``<bot id>:<secret>`` is masked whole to ``<bot id>:***`` whatever its
   length (the id is public: Telegram shows it to anyone), and its secret part alone by the
   two rules above.
@@ -56,6 +58,7 @@ class Redactor:
     """
 
     __slots__ = ("_long", "_plain", "_short", "_tokens", "_tokens_re")
+    _long: re.Pattern[str] | None
 
     def __init__(self) -> None:
         self._plain: set[str] = set()
@@ -80,23 +83,23 @@ class Redactor:
 
     def _compile(self) -> None:
         longs = {form for s in self._plain if len(s) >= LONG for form in forms(s)}
-        self._long = tuple(sorted(longs, key=len, reverse=True))
+        self._long = re.compile(_alternation(longs), re.IGNORECASE) if longs else None
         shorts = {form for s in self._plain if len(s) < LONG for form in forms(s)}
         self._short: tuple[tuple[re.Pattern[str], str], ...] = ()
         if shorts:
             alt = _alternation(shorts)
             self._short = (
-                (re.compile(f"({_KEY})(?:{alt}){_END}"), rf"\g<1>{MASK}"),
-                (re.compile(f"(['\"`])(?:{alt})\\1"), rf"\g<1>{MASK}\g<1>"),
-                (re.compile(f"(?<=:)(?:{alt})(?=@)"), MASK),
-                (re.compile(f"\\A(\\s*)(?:{alt})(\\s*)\\Z"), rf"\g<1>{MASK}\g<2>"),
+                (re.compile(f"({_KEY})(?:{alt}){_END}", re.I), rf"\g<1>{MASK}"),
+                (re.compile(f"(['\"`])(?:{alt})\\1", re.I), rf"\g<1>{MASK}\g<1>"),
+                (re.compile(f"(?<=:)(?:{alt})(?=@)", re.I), MASK),
+                (re.compile(f"\\A(\\s*)(?:{alt})(\\s*)\\Z", re.I), rf"\g<1>{MASK}\g<2>"),
             )
         tokens = [
             f"{re.escape(bot_id)}(?::|%3[Aa])(?:{_alternation(forms(part))})"
             for bot_id, part in self._tokens
         ]
         self._tokens_re = re.compile(
-            "|".join(f"(?:{t})" for t in sorted(tokens, key=len, reverse=True)) or r"(?!)"
+            "|".join(f"(?:{t})" for t in sorted(tokens, key=len, reverse=True)) or r"(?!)", re.I
         )
 
     def __call__(self, text: str) -> str:
@@ -109,15 +112,14 @@ class Redactor:
 
     def _mask_long(self, text: str) -> str:
         """Every long form out, until none is left: each replacement shortens the text (a form
-        is longer than the mask), so this ends, and a secret cut into pieces by another
-        secret is caught on the next pass."""
-        changed = True
-        while changed:
-            changed = False
-            for form in self._long:
-                if form in text:
-                    text, changed = text.replace(form, MASK), True
-        return text
+        is longer than the mask), so this ends, and a secret rebuilt around a mask (``ab***c``
+        around ``***``) is caught on the next pass."""
+        if self._long is None:
+            return text
+        while True:
+            text, found = self._long.subn(MASK, text)
+            if not found:
+                return text
 
 
 def _alternation(texts: Iterable[str]) -> str:

@@ -6,8 +6,10 @@
 #  2. the code synced to COMPANION_HOME, owned by that user: files the new version no longer
 #     has are removed (the list of what was installed is kept in .installed-files), while
 #     .env, data/ and .venv/ stay;
-#  3. `make install` as that user (.venv with the PostgreSQL driver, the data folder);
-#  4. .env from .env.example if there is none, readable by the bot's user only;
+#  3. `make install` as that user (.venv with the PostgreSQL driver at the versions pinned in
+#     constraints.txt, the data folder);
+#  4. .env from .env.example if there is none; .env and data/ (the database, media) are the
+#     bot's user's only (600 and 700; what an older install left readable is closed too);
 #  5. the unit file; then, only once .env holds a BOT_TOKEN, `systemctl enable` and a
 #     restart (a first start, or the upgraded code taking over). Without a token the unit is
 #     left stopped, and the script says what to set. SKIP_SYSTEMCTL=1 skips systemctl.
@@ -23,6 +25,8 @@ if ! id "$USER_NAME" >/dev/null 2>&1; then
   useradd --system --home-dir "$HOME_DIR" --shell /usr/sbin/nologin "$USER_NAME"
 fi
 mkdir -p "$HOME_DIR"
+# From here on, whatever is created is its owner's only: .env holds the token, data/ the users.
+umask 077
 
 if [ "$SRC" != "$HOME_DIR" ]; then
   # What this version ships: every file but the checkout's own state and secrets.
@@ -46,6 +50,8 @@ as_user() { if [ "$(id -un)" = "$USER_NAME" ]; then "$@"; else runuser -u "$USER
 as_user make -C "$HOME_DIR" install
 [ -f "$HOME_DIR/.env" ] || as_user cp "$HOME_DIR/.env.example" "$HOME_DIR/.env"
 chmod 600 "$HOME_DIR/.env"
+chmod 700 "$HOME_DIR/data"
+chmod -R go-rwx "$HOME_DIR/data"
 sed -e "s#/opt/companion#$HOME_DIR#g" -e "s#^User=companion#User=$USER_NAME#" \
     -e "s#^Group=companion#Group=$(id -gn "$USER_NAME")#" \
     "$HOME_DIR/deploy/companion.service" > "$UNIT_DIR/companion.service"

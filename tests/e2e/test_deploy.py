@@ -34,11 +34,12 @@ async def _run(
 
 @pytest.mark.timeout(420)  # it builds a virtualenv with pip
 async def test_install_script_gives_a_unit_that_verifies_and_a_working_bot(tmp_path: Path) -> None:
-    """install.sh creates the data folder and .venv (with the PostgreSQL driver), copies .env
-    (readable by the bot only); the unit verifies, prevents restarts on exit 2, and the
-    journal gets JSON whatever .env says. Without a token the unit is not enabled nor
-    started; an upgrade removes what the new version deleted, keeps .env and data, and
-    (with a token) enables and restarts the unit."""
+    """install.sh creates the data folder (700) and .venv (with the PostgreSQL driver, at the
+    pinned versions), copies .env (600); the unit verifies, creates files 600 (UMask=0077),
+    prevents restarts on exit 2, and the journal gets JSON whatever .env says. Without a token
+    the unit is not enabled nor started; an upgrade removes what the new version deleted,
+    keeps .env and data (closing a database an older install left readable), and (with a
+    token) enables and restarts the unit."""
     home, units, source = tmp_path / "opt" / "companion", tmp_path / "units", tmp_path / "src"
     units.mkdir()
     _checkout(source)
@@ -60,15 +61,22 @@ async def test_install_script_gives_a_unit_that_verifies_and_a_working_bot(tmp_p
         code, out = await _run(*install, cwd=tmp_path, env=env)
         assert code == 0, out
         assert (home / "data").is_dir() and (home / ".env").is_file()
-        assert (home / ".env").stat().st_mode & 0o077 == 0  # the bot's user only
+        assert (home / ".env").stat().st_mode & 0o777 == 0o600  # the bot's user only
+        assert (home / "data").stat().st_mode & 0o777 == 0o700
         assert calls.read_text().split("\n")[:-1] == ["daemon-reload"]  # no token: not started
         assert "installed, not started: set BOT_TOKEN" in out
         python = home / ".venv" / "bin" / "python"
         code, out = await _run(str(python), "-c", "import asyncpg", cwd=home, env=env)
         assert code == 0, out
+        versions = "import importlib.metadata as m; print(m.version('aiohttp'), m.version('h11'))"
+        code, out = await _run(str(python), "-c", versions, cwd=home, env=env)
+        pins = (ROOT / "constraints.txt").read_text()
+        assert code == 0 and all(f"=={v}\n" in pins for v in out.split()), out
+        assert f"aiohttp=={out.split()[0]}\n" in pins, out
 
         unit = (units / "companion.service").read_text()
         assert "RestartPreventExitStatus=2" in unit and "\nEnvironmentFile=" not in unit
+        assert "\nUMask=0077\n" in unit  # the SQLite file the bot creates: 600
         assert f"ReadWritePaths={home}/data" in unit
         verify = shutil.which("systemd-analyze")
         assert verify, "systemd-analyze is part of systemd"
@@ -100,6 +108,11 @@ async def test_install_script_gives_a_unit_that_verifies_and_a_working_bot(tmp_p
         (source / "bot" / "retired_feature.py").unlink()
         (home / ".env").write_text("LOG_FORMAT=console\nBOT_TOKEN=123456:TEST-token\n")
         (home / "data" / "kept.txt").write_text("the bot's data survives upgrades")
+        # An older install left the database and the data folder readable by everyone.
+        database = home / "data" / "companion.sqlite3"
+        database.write_bytes(b"")
+        database.chmod(0o644)
+        (home / "data").chmod(0o755)
         calls.unlink()
         code, out = await _run(*install, cwd=tmp_path, env=env)
         assert code == 0, out
@@ -107,6 +120,8 @@ async def test_install_script_gives_a_unit_that_verifies_and_a_working_bot(tmp_p
         assert (home / "data" / "kept.txt").is_file() and "BOT_TOKEN=" in (
             home / ".env"
         ).read_text()
+        assert database.stat().st_mode & 0o777 == 0o600
+        assert (home / "data").stat().st_mode & 0o777 == 0o700
         assert calls.read_text().split("\n")[:-1] == [
             "daemon-reload",
             "enable companion",

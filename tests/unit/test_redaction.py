@@ -9,8 +9,9 @@ from urllib.parse import quote
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from pydantic import BaseModel, SecretStr
 
-from bot.core.kernel import MASK, BotToken
+from bot.core.kernel import MASK, BotToken, Settings
 from bot.core.kernel.redaction import LONG, Redactor
 
 TEXT = st.text(max_size=40)
@@ -117,3 +118,34 @@ def test_a_secret_with_a_colon_is_masked_whole() -> None:
     redact = redactor("x:2024")
     assert redact("AUTH x:2024 refused") == "AUTH *** refused"
     assert redact("redis://:x%3A2024@h:6379") == "redis://:***@h:6379"
+
+
+class _Nested(BaseModel):
+    smtp_password: str = "n3sted"
+    host: str = "mail.example"
+
+
+class _ModuleSettings(Settings):
+    feed_api_key: str = "k1"
+    partner_token: SecretStr = SecretStr("t0k")
+    nested: _Nested = _Nested()
+    mission_time: str = "09:00"
+
+
+def test_settings_name_every_secret() -> None:
+    """Every setting whose name ends in TOKEN, SECRET, PASSWORD or KEY (a module's, nested too),
+    every SecretStr, the token (its id readable) and the URLs' passwords are secrets."""
+    settings = _ModuleSettings(
+        _env_file=None,
+        bot_token=SecretStr("42:abc"),
+        database_url="postgresql://u:x:2024@db/companion",
+        redis_url="redis://:r@127.0.0.1:6379/0",
+    )
+    secrets = settings.secrets()
+    assert set(secrets) == {"42:abc", "k1", "t0k", "n3sted", "x:2024", "r"}
+    assert [s for s in secrets if isinstance(s, BotToken)] == ["42:abc"]
+    redact = redactor(*secrets)
+    assert (
+        redact("GET /bot42:abc/getMe key='k1' at 09:00")
+        == "GET /bot42:***/getMe key='***' at 09:00"
+    )

@@ -16,7 +16,8 @@ from bot.core.kernel.clock import ManualClock
 from bot.core.people import formatting, users
 from bot.core.people.user_times import UserSchedule
 from bot.modules.missions.models import MissionAssignment
-from bot.sandbox import SentMessage
+from bot.sandbox import SentMessage, World
+from bot.sandbox.world import bot_user
 from tests.e2e.conftest import UNPACED, Harness, settle
 
 # Flood limits lifted: these tests exchange several messages with one user at once.
@@ -247,3 +248,54 @@ async def test_a_change_of_zone_does_not_extend_a_missions_deadline(
     async with h.services.db.session() as session:
         row = await session.get(MissionAssignment, assignment.id, populate_existing=True)
         assert row is not None and row.status == "missed"
+
+
+def _press_in_group(world: World, presser: int, menu: SentMessage, data: str, asked: int) -> None:
+    """``presser`` presses a button of ``menu``, the bot's answer in a group to message
+    ``asked``: the callback carries the menu with the message it replies to, as Telegram's."""
+    replied_to = menu.params["reply_parameters"]["message_id"]
+    message = {
+        "message_id": menu.message_id,
+        "date": 0,
+        "chat": world.chat_json(menu.chat_id),
+        "from": bot_user(),
+        "text": menu.text or "",
+        "reply_to_message": {
+            "message_id": replied_to,
+            "date": 0,
+            "chat": world.chat_json(menu.chat_id),
+            "from": world.user(asked).as_user(),
+            "text": "/timezone",
+        },
+    }
+    query = {"id": f"cq-{presser}-{data}", "from": world.user(presser).as_user(), "data": data}
+    world.push({"callback_query": {**query, "chat_instance": "ci", "message": message}})
+
+
+async def test_a_zone_menu_in_a_group_answers_only_the_member_who_asked(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """/timezone in a group shows the list to everyone (in reply to the asker): another
+    member's press is answered "not valid for you" and changes nothing (no zone, the
+    message as it was); the asker's press sets their zone."""
+    h, _clock = await _bot(harness_factory, MORNING)
+    world, group, asker, other = h.sandbox.world, -1_001_000_000_071, 71, 72
+    world.chat(group, "supergroup", "Friends")
+    for user_id in (asker, other):
+        await h.reply(user_id, "/start")
+    asked = world.send_in_chat(group, asker, "/timezone")
+    menu = await h.wait(lambda: next(iter(world.to(group)), None))
+    assert menu.params["reply_parameters"]["message_id"] == asked
+    shown, data = menu.text, menu.buttons()[0]["callback_data"]
+    for presser in (other, asker):
+        answered = len(world.callback_answers)
+        _press_in_group(world, presser, menu, data, asker)
+        await h.wait(partial(_more, world.callback_answers, answered))
+        await h.idle()
+        if presser == other:
+            assert "not valid for you" in world.callback_answers[-1].get("text", "")
+            assert world.to(group)[0].text == shown
+    async with h.services.db.session() as session:
+        assert await users.timezone_of(session, other) is None
+        assert await users.timezone_of(session, asker) == data.removeprefix("tz:").split("@")[0]
+    assert world.to(group)[0].text != shown  # the asker's choice, written on the menu

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.context import BotContext
-from bot.core.kernel import UserZoneChanged
+from bot.core.kernel import USER_ID_MAX, UserZoneChanged, ascii_int
 from bot.core.people import (
     N_,
     ZoneError,
@@ -18,6 +18,7 @@ from bot.core.people import (
 )
 
 PREFIX = "tz:"
+FOR = "@"  # tz:<zone>@<user id>: a menu sent in a group, for the member who asked
 CHOOSE = N_(
     "Your time zone is {zone}. Tap yours below, or send it: /timezone Europe/Kyiv "
     "or /timezone +5:45 (/timezone default follows the bot's {default})."
@@ -29,6 +30,7 @@ UNKNOWN_NO_IDEA = N_(
 )
 NOT_REGISTERED = N_("Send /start first, then choose your time zone.")
 STALE = N_("That button is not valid any more. Send /timezone again.")
+NOT_YOURS = N_("This button is not valid for you.")
 
 
 async def timezone(update: Update, context: BotContext) -> None:
@@ -42,7 +44,11 @@ async def timezone(update: Update, context: BotContext) -> None:
         async with services.db.session() as session:
             current = await timezone_of(session, user.id)
         choices = suggested(user.language_code, services.settings.timezone)
-        buttons = [[InlineKeyboardButton(z, callback_data=PREFIX + z)] for z in choices]
+        private = update.effective_chat is None or update.effective_chat.id == user.id
+        buttons = [
+            [InlineKeyboardButton(z, callback_data=choice_data(z, None if private else user.id))]
+            for z in choices
+        ]
         await message.reply_text(
             _(CHOOSE).format(
                 zone=current or services.settings.timezone, default=services.settings.timezone
@@ -76,13 +82,35 @@ async def _store(context: BotContext, user_id: int, zone: str | None) -> str:
     return _(SET).format(zone=shown, time=local.strftime("%H:%M"))
 
 
+def choice_data(zone: str, owner: int | None) -> str:
+    """A zone button's data: ``tz:<zone>`` in the user's private chat; in a group, where
+    everyone sees the menu, ``tz:<zone>@<user id>``, which only that member may press."""
+    return PREFIX + zone if owner is None else f"{PREFIX}{zone}{FOR}{owner}"
+
+
+def _for_presser(query: CallbackQuery, owner_text: str) -> bool:
+    """Whether the menu was for the presser: the member named in the data, else (a menu in a
+    private chat) the private chat's user."""
+    presser = query.from_user.id
+    if owner_text:
+        return ascii_int(owner_text, 1, USER_ID_MAX) == presser
+    message = query.message
+    return message is not None and message.chat.id == presser
+
+
 async def pressed(update: Update, context: BotContext) -> None:
-    """``tz:<zone>`` from the list: set it (a name that is not a zone any more is refused)."""
+    """``tz:<zone>`` from the list: set it (a name that is not a zone any more is refused).
+    A menu in a group is its asker's: anyone else's press is answered and changes nothing
+    (neither their zone nor the message everyone sees)."""
     query = update.callback_query
     if query is None or query.from_user is None:
         return
+    zone_text, _mark, owner_text = (query.data or "").removeprefix(PREFIX).partition(FOR)
+    if not _for_presser(query, owner_text):
+        await query.answer(_(NOT_YOURS), show_alert=True)
+        return
     try:
-        zone = parse_zone((query.data or "").removeprefix(PREFIX))
+        zone = parse_zone(zone_text)
     except ZoneError:
         await query.answer(_(STALE), show_alert=True)
         return

@@ -22,7 +22,7 @@ from sqlalchemy import String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.kernel import Base, Database, insert_missing, rowcount
+from bot.core.kernel import SERIAL_MAX, Base, Database, ascii_int, insert_missing, rowcount
 
 
 class Lease(Base):
@@ -62,9 +62,10 @@ class Holder:
     @classmethod
     def parse(cls, text: str) -> Holder | None:
         parts = text.rsplit(":", 3)
-        if len(parts) != 4 or not parts[1].isascii() or not parts[1].isdigit():
+        pid = ascii_int(parts[1], 0, SERIAL_MAX) if len(parts) == 4 else None
+        if pid is None:
             return None
-        return cls(parts[0], int(parts[1]), parts[2], parts[3])
+        return cls(parts[0], pid, parts[2], parts[3])
 
     def __str__(self) -> str:
         return f"{self.host}:{self.pid}:{self.start}:{self.nonce}"

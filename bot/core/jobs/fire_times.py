@@ -23,6 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.jobs.spec import Cron, DailyAt, Every, Schedule
+from bot.core.kernel import ascii_int
 
 # ASCII digits only (int('²') raises), few enough that the interval stays finite.
 _EVERY = re.compile(r"every\s+([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*([smh])")
@@ -42,8 +43,9 @@ _DAY_ITEM = re.compile(r"(\*|[0-7]|[a-z]{3})(?:-([0-7]|[a-z]{3}))?(?:/([0-9]{1,2
 
 
 def _day(text: str, field: str) -> int:
-    if text.isdigit():
-        return int(text)  # 0-7: the regex admits nothing else
+    number = ascii_int(text, 0, 7)  # the regex admits nothing else
+    if number is not None:
+        return number
     if text not in _DAY_NUMBER:
         raise ScheduleError(f"unknown day {text!r} in day-of-week field {field!r} (sun-sat, 0-7)")
     return _DAY_NUMBER[text]

@@ -29,7 +29,7 @@ from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.core.kernel import Metrics, cancel_and_wait, get_logger
+from bot.core.kernel import ID_MAX, Metrics, ascii_int, cancel_and_wait, get_logger
 from bot.core.ratelimit.adaptive import AdaptiveRates
 from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Window
 from bot.core.ratelimit.pacing import Pacer
@@ -69,8 +69,8 @@ class RatePolicy:
         total = Scope("paid", self.paid) if data.get("allow_paid_broadcast") else None
         scopes = [total or Scope(GLOBAL, self.total)]
         chat_id = data.get("chat_id")
-        if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
-            chat_id = int(chat_id)
+        number = ascii_int(chat_id, -ID_MAX, ID_MAX) if isinstance(chat_id, str) else None
+        chat_id = chat_id if number is None else number  # "@name" (or "-²") stays a name
         if isinstance(chat_id, int) and chat_id > 0:
             scopes.append(Scope(f"private:{chat_id}", self.private))
         elif chat_id is not None:

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
-from bot.core.kernel import Settings
+from bot.core.kernel import Settings, ascii_int
 
 
 class MissionSettings(Settings):
@@ -26,12 +26,10 @@ class MissionSettings(Settings):
     def _wall_clock(cls, value: Any) -> Any:
         """``08:30`` (or ``8:30``): a time of day, to the minute, without a zone."""
         if isinstance(value, str):
-            hours, sep, minutes = value.strip().partition(":")
-            if not (sep and hours.isascii() and hours.isdigit() and minutes.isascii()):
+            hours_text, sep, minutes_text = value.strip().partition(":")
+            hours = ascii_int(hours_text, 0, 23) if len(hours_text) <= 2 else None
+            minutes = ascii_int(minutes_text, 0, 59) if len(minutes_text) == 2 else None
+            if not sep or hours is None or minutes is None:
                 raise ValueError(f"expected a time of day such as 09:00, got {value!r}")
-            if not (minutes.isdigit() and len(minutes) == 2 and int(hours) < 24):
-                raise ValueError(f"expected a time of day such as 09:00, got {value!r}")
-            if int(minutes) > 59:
-                raise ValueError(f"expected a time of day such as 09:00, got {value!r}")
-            return time(int(hours), int(minutes))
+            return time(hours, minutes)
         return value

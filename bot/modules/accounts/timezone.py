@@ -88,14 +88,23 @@ def choice_data(zone: str, owner: int | None) -> str:
     return PREFIX + zone if owner is None else f"{PREFIX}{zone}{FOR}{owner}"
 
 
-def _for_presser(query: CallbackQuery, owner_text: str) -> bool:
-    """Whether the menu was for the presser: the member named in the data, else (a menu in a
+def read_choice(data: str | None) -> tuple[str, int | None] | None:
+    """The zone text and the member a zone button is for (None: a private chat's menu) of
+    ``data``; None when it names a member that is not a user id."""
+    zone, mark, owner = (data or "").removeprefix(PREFIX).partition(FOR)
+    if not mark:
+        return zone, None
+    member = ascii_int(owner, 1, USER_ID_MAX)
+    return None if member is None else (zone, member)
+
+
+def _for_presser(query: CallbackQuery, owner: int | None) -> bool:
+    """Whether the menu was for the presser: the member its data names, else (a menu in a
     private chat) the private chat's user."""
-    presser = query.from_user.id
-    if owner_text:
-        return ascii_int(owner_text, 1, USER_ID_MAX) == presser
+    if owner is not None:
+        return owner == query.from_user.id
     message = query.message
-    return message is not None and message.chat.id == presser
+    return message is not None and message.chat.id == query.from_user.id
 
 
 async def pressed(update: Update, context: BotContext) -> None:
@@ -105,12 +114,12 @@ async def pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
         return
-    zone_text, _mark, owner_text = (query.data or "").removeprefix(PREFIX).partition(FOR)
-    if not _for_presser(query, owner_text):
+    choice = read_choice(query.data)
+    if choice is None or not _for_presser(query, choice[1]):
         await query.answer(_(NOT_YOURS), show_alert=True)
         return
     try:
-        zone = parse_zone(zone_text)
+        zone = parse_zone(choice[0])
     except ZoneError:
         await query.answer(_(STALE), show_alert=True)
         return

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bot.core.telegram.intake import SECRET_HEADER
 from tests.e2e.conftest import UNPACED, Harness
+from tests.helpers.processes import cli
 from tests.helpers.servers import free_port
 
-SECRET = "companion-Test_secret-42"
+SECRET = "companion-Test_secret-42-0123456789abcdef"
 
 
 async def _replica(harness_factory: Callable[..., Any]) -> tuple[Harness, str]:
@@ -87,3 +89,45 @@ async def test_wrong_secret_is_refused_and_changes_nothing(
     assert await _post(url, _update(9_000_003, 70_003, "/start"), secret="") == 403
     await harness.idle()
     assert world.to(70_003) == []
+
+
+async def test_guessing_peer_is_throttled_while_telegram_is_not(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """Five wrong secrets from one address (behind the local proxy), then that address is
+    answered 429 without a look at its secret, even the right one; Telegram's own calls
+    (the sandbox delivering a user's /start) go on being taken."""
+    harness, url = await _replica(harness_factory)
+    world = harness.sandbox.world
+    world.user(70_004)
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+
+    async def attempt(secret: str, update_id: int) -> int:
+        headers = {SECRET_HEADER: secret, **forwarded}
+        body = _update(update_id, 70_004, "/start")
+        async with aiohttp.ClientSession() as http, http.post(url, json=body, headers=headers) as r:
+            return r.status
+
+    statuses = [await attempt(f"guess-{n}", 9_000_010 + n) for n in range(6)]
+    assert statuses == [403] * 5 + [429]
+    assert await attempt(SECRET, 9_000_020) == 429  # the right secret is not even looked at
+    await harness.idle()
+    assert world.to(70_004) == []
+    reply = await harness.reply(70_005, "/start")  # Telegram, from another address
+    assert reply.startswith("Welcome")
+
+
+async def test_check_refuses_a_short_secret_and_says_how_to_make_one(tmp_path: Path) -> None:
+    """`check` with a 12-character WEBHOOK_SECRET: exit 2, the rule, the command that makes a
+    good one, and not the secret itself."""
+    code, _out, err = await cli(
+        tmp_path,
+        "check",
+        BOT_TOKEN="123456789:AAE-secret-value-of-35-characters__",
+        WEBHOOK_URL="https://bot.example.org/telegram",
+        WEBHOOK_SECRET="hunter2-abcd",
+    )
+    assert code == 2 and "Traceback" not in err
+    assert "WEBHOOK_SECRET: 12 characters is too short" in err, err
+    assert "at least 32" in err and "openssl rand -hex 32" in err
+    assert "hunter2-abcd" not in err

@@ -32,7 +32,11 @@ from bot.core.kernel.locales import languages
 from bot.core.kernel.parse import ID_MAX, ascii_int
 from bot.core.kernel.redaction import BotToken
 
-_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's rule for secret_token
+# The webhook's only authentication: long enough that guessing it is hopeless (32 characters
+# of 64 symbols are 192 bits). `openssl rand -hex 32` makes one.
+SECRET_MIN = 32
+MAKE_SECRET = "make one with: openssl rand -hex 32"
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -209,8 +213,19 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not _SECRET.fullmatch(value.get_secret_value()):
-            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if not _SECRET.fullmatch(secret):
+            raise ValueError(
+                "only A-Z, a-z, 0-9, _ and -, at most 256 characters (Telegram's rule); "
+                + MAKE_SECRET
+            )
+        if len(secret) < SECRET_MIN:
+            raise ValueError(
+                f"{len(secret)} characters is too short to protect the webhook: at least "
+                f"{SECRET_MIN}; {MAKE_SECRET}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -322,7 +337,7 @@ def read_settings(model: type[P], **overrides: Any) -> tuple[P, list[str]]:
     fixed: dict[str, Any] = {}
     for _ in range(len(model.model_fields) + 2):
         try:
-            return model(**overrides, **fixed), errors
+            return model(**{**overrides, **fixed}), errors
         except SettingsError as exc:  # a JSON value that does not parse (FEEDS=[{...)
             match = _UNPARSABLE.search(str(exc))
             if match is None or match.group(1) in fixed:

@@ -2,7 +2,7 @@
 last look at each ended subscriber, and the period each Stars charge bought.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0010
 Create Date: 2026-12-08
 """
 
@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | Sequence[str] | None = "0018"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0010"  # the subscription and payment tables
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -6,13 +6,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.core.delivery import OutboxMessage, Priority
 from bot.core.kernel.clock import ManualClock
+from bot.core.people import User
 from bot.modules.notifications.models import NotificationPrefs
 from bot.modules.notifications.service import PreferencesPolicy
 from bot.sandbox.flood import FloodLimits
+from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, UNPACED, Harness
 from tests.helpers.chat import answer
 from tests.helpers.factories import queue_message
@@ -98,10 +100,36 @@ async def test_bad_quiet_hours_get_usage(harness_factory: Callable[..., Any]) ->
     assert await prefs(harness) is None
 
 
-async def test_channel_posts_ignore_preferences(harness: Harness) -> None:
-    """Channel posts (no user) are never held by preferences."""
-    services, post = harness.services, Priority.POST
-    assert await queue_message(services, "post:x", CHANNEL, category="post", priority=post)
+async def test_channel_posts_ignore_preferences(harness_factory: Callable[..., Any]) -> None:
+    """Preferences never hold back a channel post. At 23:30 in Berlin a user with quiet hours
+    22-08, announcements and missions turned off and Ukrainian chosen sees them at work (a
+    reminder is held until 08:00, an announcement muted); a post queued for the channel even
+    with that user on its row, and one an admin in the same quiet hours publishes with
+    /post now, are queued due now and arrive in the channel unchanged."""
+    clock = ManualClock(datetime(2026, 11, 21, 22, 30, tzinfo=UTC))  # 23:30 in Berlin
+    h: Harness = await harness_factory(clock=clock, timezone="Europe/Berlin", **UNPACED)
+    h.sandbox.set_limits(FloodLimits(private=None))
+    for who in (USER, ADMIN):
+        await answer(h, who, "/quiet 22-08", "Quiet hours set: 22:00-08:00")
+    [shown] = await h.say(USER, "/notifications")
+    for edits, field in enumerate(("announcements", "missions"), start=1):
+        h.sandbox.world.press(USER, shown, f"notif:toggle:{field}")
+        await h.wait(lambda edits=edits: shown.edits == edits)
+    async with h.services.db.session() as session:
+        await session.execute(update(User).where(User.id == USER).values(language="uk"))
+    assert await enqueue(h, "announcement", "muted") is False
+    assert await enqueue(h, "reminder", "held") is True
+    post = Priority.POST
+    queued = {"category": "post", "priority": post, "user_id": USER, "text": "Channel news"}
+    assert await queue_message(h.services, "post:x", CHANNEL, **queued)
+    await answer(h, ADMIN, "/post now Admin news", "on its way")
+    async with h.services.db.session() as session:
+        query = select(OutboxMessage.key, OutboxMessage.next_attempt_at)
+        due = {key: at for key, at in (await session.execute(query)).all()}
+    assert due["held"] == datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    assert due["post:x"] <= clock.now()
+    channel = h.sandbox.world
+    await h.wait(lambda: {"Channel news", "Admin news"} <= {m.text for m in channel.to(CHANNEL)})
 
 
 async def test_muted_user_gets_no_daily_mission(harness: Harness) -> None:

@@ -13,10 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message
+from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
 from bot.core.delivery import MAX_CAPTION, MAX_TEXT, split_caption, split_text, utf16_len
 from bot.core.people import _, number
+
+# Telegram's answer to an edit that changes nothing (PTB keeps only its first letter's case).
+NOT_MODIFIED = "message is not modified"
 
 
 def shorten(text: str, limit: int) -> str:
@@ -49,7 +53,20 @@ class CompanionBot(ExtBot[Any]):
         return await self._send_parts(chat_id, split_text(text), args, kwargs)
 
     async def edit_message_text(self, text: str, *args: Any, **kwargs: Any) -> Message | bool:
-        """The message becomes the first part; the rest follow as new messages."""
+        """The message becomes the first part; the rest follow as new messages. A message
+        that already shows this text and these buttons (the same button pressed twice) is
+        left as it is: Telegram's "message is not modified" is the edit's aim, not an error.
+        """
+        try:
+            return await self._edit_text(text, args, kwargs)
+        except BadRequest as exc:
+            if NOT_MODIFIED not in exc.message.lower():
+                raise
+            return True
+
+    async def _edit_text(
+        self, text: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Message | bool:
         chat_id = kwargs.get("chat_id")
         if utf16_len(text) <= MAX_TEXT or chat_id is None or args:
             return await super().edit_message_text(shorten(text, MAX_TEXT), *args, **kwargs)

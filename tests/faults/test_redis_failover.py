@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -13,7 +14,14 @@ from redis.asyncio import Redis
 
 from bot.core.kernel.breaker import CircuitBreaker
 from bot.core.kernel.rediscache import FailoverCache, redis_client
-from bot.core.ratelimit import CompanionRateLimiter, MemoryBackend, RatePolicy, Window
+from bot.core.ratelimit import (
+    CompanionRateLimiter,
+    MemoryBackend,
+    RatePolicy,
+    Scope,
+    Verdict,
+    Window,
+)
 from bot.core.ratelimit.failover import FailoverBackend
 from bot.core.ratelimit.redis import RedisBackend
 from tests.helpers.servers import RedisServer
@@ -80,23 +88,56 @@ async def test_windows_return_to_redis_when_it_answers_again(
         await limiter.shutdown()
 
 
+class _ObservedRedis(RedisBackend):
+    """The real Redis backend, keeping each verdict it gave (to see a refusal happen)."""
+
+    __slots__ = ("answered", "verdicts")
+
+    def __init__(self, redis: Redis) -> None:
+        super().__init__(redis)
+        self.verdicts: list[Verdict] = []
+        self.answered = asyncio.Event()
+
+    async def acquire(self, scopes: Sequence[Scope], token: str) -> Verdict:
+        verdict = await super().acquire(scopes, token)
+        self.verdicts.append(verdict)
+        self.answered.set()
+        return verdict
+
+
 async def test_a_learned_rate_applies_to_the_shared_window(
     redis_server: RedisServer,
 ) -> None:
-    """With Redis, a process that learned a lower rate counts every process's sends."""
-    learned = _limiter(redis_server, CircuitBreaker("redis"))
-    other = _limiter(redis_server, CircuitBreaker("redis"))
-    learned.adaptive.decrease(learned.policy.scopes({})[0], time.monotonic())  # 30/s -> 15/s
+    """With Redis, a process that learned a lower rate counts every process's sends: after
+    another process sent 15 in a window of 30 per minute, that one still sends (16 of 30),
+    while the one that learned 15 per minute is refused by Redis and waits for the window.
+    A minute-long window makes "waits" a fact of Redis's answer, not of the machine's speed."""
+    policy = RatePolicy(Window(30, 60.0), Window(3, 3.0), Window(20, 60.0), Window(100, 1.0))
+    backends = [_ObservedRedis(redis_client(redis_server.url)) for _ in range(2)]
+    learned, other = (CompanionRateLimiter(policy, backend) for backend in backends)
+    learned.adaptive.decrease(policy.scopes({})[0], time.monotonic())  # 30/min -> 15/min
+    sent: list[int] = []
 
-    async def send() -> bool:
+    async def send(chat: int) -> bool:
+        sent.append(chat)
         return True
 
-    for chat in range(100, 115):  # the other process fills 15 slots of the shared window
-        await other.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, None)
-    started = time.monotonic()
-    await other.process_request(send, (), {}, "sendMessage", {"chat_id": 200}, None)
-    assert time.monotonic() - started < 0.3  # 16 of 30: the other still has room
-    await learned.process_request(send, (), {}, "sendMessage", {"chat_id": 201}, None)
-    assert time.monotonic() - started >= 0.5  # 16 of its 15: waited for the window
-    await learned.shutdown()
-    await other.shutdown()
+    async def request(limiter: CompanionRateLimiter, chat: int) -> Any:
+        data = {"chat_id": chat}
+        return await limiter.process_request(send, (chat,), {}, "sendMessage", data, None)
+
+    try:
+        async with asyncio.timeout(30):  # a hang guard: each admission is immediate or never
+            for chat in range(100, 116):  # 15 slots of the shared window, then a 16th
+                await request(other, chat)
+            assert all(v.scope is None for v in backends[1].verdicts)  # never refused
+            waiting = asyncio.create_task(request(learned, 201))
+            await backends[0].answered.wait()
+        [refusal, *_] = backends[0].verdicts
+        assert refusal.scope is not None and refusal.scope.key == "global"
+        assert refusal.scope.window == Window(15, 60.0) and refusal.wait > 1.0
+        assert not waiting.done() and 201 not in sent and learned.waiting("interactive") == 1
+        waiting.cancel()
+    finally:
+        await learned.shutdown()
+        await other.shutdown()

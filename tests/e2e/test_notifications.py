@@ -112,9 +112,10 @@ async def test_channel_posts_ignore_preferences(harness_factory: Callable[..., A
     for who in (USER, ADMIN):
         await answer(h, who, "/quiet 22-08", "Quiet hours set: 22:00-08:00")
     [shown] = await h.say(USER, "/notifications")
-    for edits, field in enumerate(("announcements", "missions"), start=1):
+    for field in ("announcements", "missions"):
+        before = shown.edits
         h.sandbox.world.press(USER, shown, f"notif:toggle:{field}")
-        await h.wait(lambda edits=edits: shown.edits == edits)
+        await h.wait(lambda: shown.edits > before)  # noqa: B023 - awaited in this iteration
     async with h.services.db.session() as session:
         await session.execute(update(User).where(User.id == USER).values(language="uk"))
     assert await enqueue(h, "announcement", "muted") is False

@@ -36,9 +36,17 @@ async def test_help_shows_admin_commands_only_to_admins(harness: Harness) -> Non
 
 
 async def test_unknown_command_gets_helpful_reply(harness: Harness) -> None:
-    """An unknown command is answered once, pointing to /help."""
-    replies = await harness.say(800, "/frobnicate now")
-    assert "I don't know /frobnicate" in (replies[0].text or "")
+    """An unknown command is answered once, pointing to /help; a known one (any case) gets
+    its own answer and no "I don't know"."""
+    world = harness.sandbox.world
+    await harness.say(800, "/frobnicate now")
+    await harness.idle()
+    [reply] = world.to(800)
+    assert "I don't know /frobnicate" in (reply.text or "") and "/help" in (reply.text or "")
+    await harness.say(801, "/HELP")
+    await harness.idle()
+    [help_text] = [m.text or "" for m in world.to(801)]
+    assert "/start" in help_text and "I don't know" not in help_text
 
 
 async def test_blocking_marks_unreachable_and_back(harness: Harness) -> None:

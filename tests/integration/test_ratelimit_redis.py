@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ POLICY = RatePolicy(
 )
 
 
-async def _burst(limiter: CompanionRateLimiter, stamps: list[float], chats: range) -> None:
+async def _burst(limiter: CompanionRateLimiter, stamps: list[float], chats: Iterable[int]) -> None:
     async def send(chat_id: int) -> Any:
         async def call() -> bool:
             stamps.append(time.monotonic())
@@ -53,11 +54,18 @@ async def test_two_limiters_share_the_global_window(redis_server: RedisServer) -
 
 
 async def test_per_chat_window_is_shared_and_429_closes_it(redis_server: RedisServer) -> None:
-    """One chat's window is shared too, and a 429 seen by one limiter pauses the other."""
+    """One chat's window is shared too: four sends to one chat from each limiter at once
+    keep together to the chat's 3 a second (each limiter alone would let 3 through at
+    once, 6 together); and a 429 seen by one limiter pauses the other."""
     first = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_server.port)))
     second = CompanionRateLimiter(POLICY, RedisBackend(Redis(port=redis_server.port)))
     stamps: list[float] = []
-    await asyncio.gather(_burst(first, stamps, range(7, 8)), _burst(second, stamps, range(7, 8)))
+    await asyncio.gather(_burst(first, stamps, [7] * 4), _burst(second, stamps, [7] * 4))
+    stamps.sort()
+    assert len(stamps) == 8
+    limit, period = POLICY.private.limit, POLICY.private.period
+    gaps = [stamps[i + limit] - stamps[i] for i in range(len(stamps) - limit)]
+    assert all(gap >= period - JITTER for gap in gaps), gaps
     await first.backend.close(POLICY.scopes({"chat_id": 7})[1], 0.6)
     closed_at = time.monotonic()
     await _burst(second, stamps, range(7, 8))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -66,18 +65,22 @@ async def _all_handled(bot: Harness) -> list[SentMessage]:
 
 
 async def test_flood_of_help_does_not_delay_other_users(updates_bot: Harness) -> None:
-    """100 × /help in 2 s from one user: another user's /help is answered within 1.5 s,
-    the flooder gets one slow-down answer, the excess is dropped and counted."""
-    bot, late = updates_bot, asyncio.Event()
+    """100 × /help in 2 s from one user: another user's /help, sent when nine tenths of the
+    flood are in, is answered before the flooder's queued answers (paced at 5/s by the
+    limiter, they take seconds more), not after them; the flooder gets one slow-down answer,
+    the excess is dropped and counted."""
+    bot, late, world = updates_bot, asyncio.Event(), updates_bot.sandbox.world
     flood = asyncio.create_task(_flood(bot, ["/help"] * FLOOD, late))
     await late.wait()
-    started = time.monotonic()
-    (answer,) = await bot.say(OTHER, "/help", timeout=15)
-    waited = time.monotonic() - started
+    (answer,) = await bot.say(OTHER, "/help", timeout=60)  # a hang guard
     await flood
     assert answer.text is not None and answer.text.startswith("Commands you can use")
-    assert waited < 1.5, f"the other user waited {waited:.2f} s"
     messages = await _all_handled(bot)
+    answers = [m for m in messages if m.text != SLOW_DOWN]
+    order = {id(m): i for i, m in enumerate(world.messages)}
+    later = [m for m in answers if order[id(m)] > order[id(answer)]]
+    print(f"{len(later)} of the flooder's {len(answers)} answers came after the other's")
+    assert later, "the other user was answered only after every answer to the flooder"
     assert [m.text for m in messages].count(SLOW_DOWN) == 1
     assert _dropped(bot) >= FLOOD // 2  # 21 waiting at most, a few answered meanwhile
     processor = bot.app.update_processor

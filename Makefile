@@ -94,7 +94,7 @@ test-sqlite: dev redis
 
 # The tests that touch a database, on PostgreSQL (SQLite-only checks are marked sqlite_only).
 test-postgres: dev postgres
-	bash tests/postgres.sh $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --db=postgres tests/integration tests/e2e
+	bash tests/postgres.sh $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --db=postgres tests/integration tests/e2e tests/faults
 
 bench: dev redis postgres
 	$(PY) -m benchmarks $(BENCH)

@@ -9,6 +9,8 @@ import pytest
 from bot.core.delivery.claims import Claimed
 from bot.core.delivery.scopes import Closed, ScopeQueues
 
+pytestmark = pytest.mark.own_database  # no database: the PostgreSQL run would repeat it as is
+
 
 def _row(row_id: int, chat_id: int, priority: int = 50) -> Claimed:
     return Claimed(row_id, f"k{row_id}", chat_id, None, "sendMessage", {}, 0, "", priority)

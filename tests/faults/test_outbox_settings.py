@@ -9,6 +9,8 @@ import pytest
 from bot.core.kernel.settings import ConfigError, load_settings
 from bot.settings import CompanionSettings
 
+pytestmark = pytest.mark.own_database  # no database: the PostgreSQL run would repeat it as is
+
 
 def test_stale_threshold_below_three_heartbeats_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from telegram.error import RetryAfter
 
 from bot.core.kernel.metrics import Metrics
@@ -16,6 +17,8 @@ from bot.core.ratelimit import CompanionRateLimiter, MemoryBackend, RatePolicy, 
 from bot.core.ratelimit.adaptive import FLOOR, AdaptiveRates
 from bot.core.ratelimit.limiter import INTERACTIVE
 from tests.helpers.clocks import eventually
+
+pytestmark = pytest.mark.own_database  # no database: the PostgreSQL run would repeat it as is
 
 GLOBAL_30 = Scope("global", Window(30, 1.0))
 POLICY = RatePolicy(

@@ -26,7 +26,8 @@ from bot.core.ratelimit.failover import FailoverBackend
 from bot.core.ratelimit.redis import RedisBackend
 from tests.helpers.servers import RedisServer
 
-pytestmark = pytest.mark.redis
+# No database: the PostgreSQL run would repeat them as they are.
+pytestmark = [pytest.mark.redis, pytest.mark.own_database]
 POLICY = RatePolicy(Window(30, 1.0), Window(3, 3.0), Window(20, 60.0), Window(100, 1.0))
 
 

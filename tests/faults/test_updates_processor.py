@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from telegram import Chat, Message, SuccessfulPayment, Update, User
 
 from bot.core.telegram.processor import ChatOrderedUpdateProcessor
+
+pytestmark = pytest.mark.own_database  # no database: the PostgreSQL run would repeat it as is
 
 FLOODER, OTHER = 7, 8
 

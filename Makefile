@@ -8,7 +8,7 @@ HASH    = $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 STAMP   = $(VENV)/.installed-run-$(HASH)
 DEV     = $(VENV)/.installed-dev-$(HASH)
 
-.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres clean catalogues messages
+.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres clean catalogues messages mutate
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -95,6 +95,12 @@ test-sqlite: dev redis
 # The tests that touch a database, on PostgreSQL (SQLite-only checks are marked sqlite_only).
 test-postgres: dev postgres
 	bash tests/postgres.sh $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --db=postgres tests/integration tests/e2e tests/faults
+
+# Mutation testing of the guards (not part of `make test`; minutes, not seconds): mutmut mutates the
+# guard functions named in tests/mutation/run.py, runs the tests that reach each, prints the score
+# per guard and every mutant no test killed (docs/mutation.md explains those).
+mutate: dev redis
+	$(PY) tests/mutation/run.py
 
 bench: dev redis postgres
 	$(PY) -m benchmarks $(BENCH)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.modules.subscriptions.models import StarPayment
 from tests.conftest import ADMIN
@@ -79,30 +79,57 @@ async def test_locked_database_at_grant_is_settled_once_by_the_job(
 
 
 @pytest.mark.sqlite_only  # the fault is a SQLite lock taken from outside
-async def test_a_charge_that_cannot_be_stored_is_logged_and_reported(
+async def test_a_charge_arriving_while_the_database_is_locked_is_not_acknowledged(
     harness_factory: Callable[..., Any],
 ) -> None:
-    """With the database locked before the payment even arrives, every field of the charge
-    is logged at ERROR, the payer gets its id and the admins are told directly."""
+    """With the database locked before the payment arrives, Telegram is not told the update
+    was received (the charge stays with Telegram, not in a log line); once the lock is gone
+    the charge is stored and granted, once, and nothing is reported as lost."""
     h = await selling(harness_factory)
     await short_busy_timeout(h)
+    world = h.sandbox.world
     sent = await invoice(h)
     lock = DatabaseLock(h)
     await lock.take()
     try:
         with structlog.testing.capture_logs() as logs:
-            h.sandbox.world.pay(USER, sent)
-            await h.wait(lambda: h.sandbox.world.payments)
-            charge = h.sandbox.world.payments[0]["successful_payment"]["telegram_payment_charge_id"]
-            await told(h, USER, "could not be recorded", f"Payment id: {charge}")
-            await told(h, ADMIN, charge, "NOT STORED")
+            world.pay(USER, sent)
+            await h.wait(lambda: world.payments)
+            held = "database away: update not acknowledged until it is stored"
+            await h.wait(lambda: any(e["event"] == held for e in logs), 30)
+            charge = world.payments[0]["successful_payment"]["telegram_payment_charge_id"]
+            [pending] = [u for u in world.pending_updates(0) if "message" in u]
+            assert pending["message"]["successful_payment"]["telegram_payment_charge_id"] == charge
+            assert _grant_messages(h) == 0
     finally:
         await lock.release()
+    await h.wait(lambda: _grant_messages(h) == 1, 30)
+    row = await charge_row(h, charge)
+    assert row is not None and row.state == "granted"
+    assert not [e for e in logs if e["event"].startswith("Stars payment NOT STORED")]
+    await h.wait(lambda: not world.pending_updates(0), 10)  # acknowledged once stored
+
+
+async def test_a_charge_that_cannot_be_stored_is_logged_and_reported(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """A charge the database refuses for good (its table is gone: not an outage to wait
+    out) is logged at ERROR with every field, the payer gets its id and the admins are told."""
+    h = await selling(harness_factory)
+    sent = await invoice(h)
+    async with h.services.db.session() as session:
+        await session.execute(text("DROP TABLE vip_star_payments"))
+    with structlog.testing.capture_logs() as logs:
+        h.sandbox.world.pay(USER, sent)
+        await h.wait(lambda: h.sandbox.world.payments)
+        charge = h.sandbox.world.payments[0]["successful_payment"]["telegram_payment_charge_id"]
+        await told(h, USER, "could not be recorded", f"Payment id: {charge}")
+        await told(h, ADMIN, charge, "NOT STORED")
     [entry] = [e for e in logs if e["event"].startswith("Stars payment NOT STORED")]
     assert entry["log_level"] == "error"
     assert (entry["charge_id"], entry["user_id"], entry["amount"]) == (charge, USER, 50)
     assert (entry["currency"], entry["payload"]) == ("XTR", f"vip:{USER}:30:50")
-    assert await charge_row(h, charge) is None and await subscription(h) is None
+    assert await subscription(h) is None
 
 
 async def test_telegram_refusing_the_link_then_the_same_charge_again_grants_once(

@@ -15,6 +15,7 @@ from bot.core.kernel.build import Kernel, build_kernel
 from bot.core.kernel.cache import KEY_PREFIX, Cache, MemoryCache
 from bot.core.kernel.child import DEVNULL, PIPE, run_child
 from bot.core.kernel.clock import Clock, local_time
+from bot.core.kernel.commits import committed, counting_commits
 from bot.core.kernel.db import (
     Base,
     Database,
@@ -117,7 +118,9 @@ __all__ = [
     "ascii_int",
     "build_kernel",
     "cancel_and_wait",
+    "committed",
     "configure_logging",
+    "counting_commits",
     "delete_in_batches",
     "dialect_insert",
     "empty_is_none",

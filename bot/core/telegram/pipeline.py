@@ -34,8 +34,7 @@ from telegram.ext import (
     PreCheckoutQueryHandler,
 )
 
-from bot.core.kernel import Cache, Clock, Database, get_logger
-from bot.core.kernel.commits import committed, counting_commits
+from bot.core.kernel import Cache, Clock, Database, committed, counting_commits, get_logger
 from bot.core.people import answer_language, on_record, record_language_code, speaking
 from bot.core.telegram.outage import UpdateRetries, database_unreachable, tell_partly_done
 from bot.core.telegram.received import first_time

@@ -1,7 +1,7 @@
 """The end of each daily mission, fixed when it is issued: the end of its day in the
 user's zone of that moment (a later change of zone no longer moves it).
 
-Revision ID: 0022
+Revision ID: 0021
 Revises: 0018
 Create Date: 2026-12-08
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022"
+revision: str = "0021"
 down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

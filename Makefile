@@ -8,7 +8,7 @@ HASH    = $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 STAMP   = $(VENV)/.installed-run-$(HASH)
 DEV     = $(VENV)/.installed-dev-$(HASH)
 
-.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres clean catalogues messages mutate
+.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres clean catalogues messages fuzz mutate
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -101,6 +101,14 @@ test-postgres: dev postgres
 # per guard and every mutant no test killed (docs/mutation.md explains those).
 mutate: dev redis
 	$(PY) tests/mutation/run.py
+
+# The chat fuzzer (tests/fuzz) longer than `make test` runs it: N steps of one seed, e.g.
+# `make fuzz N=2000 SEED=7`; without SEED a random one. A failure shows the steps before it
+# and the command that replays it: `make fuzz SEED=<n> N=<steps>`.
+N    ?= 2000
+SEED ?=
+fuzz: dev
+	FUZZ_SEED="$(SEED)" FUZZ_STEPS="$(N)" $(VENV)/bin/pytest -q -n 0 --timeout=0 tests/fuzz
 
 bench: dev redis postgres
 	$(PY) -m benchmarks $(BENCH)

@@ -36,7 +36,10 @@ async def test_sender_holds_about_two_seconds_of_sends(
     tmp_path: Path, sandbox: SandboxServer, schema_template: Path
 ) -> None:
     """At 10 sends/s the sender never holds more than ~2 s worth (20 rows, a few more in
-    recording), however many are due; the broadcast still flows at the configured rate."""
+    recording), however many are due; the broadcast still flows at the limiter's pace: at
+    every send the sender holds rows to send next (it never waits for a claim), and 40 sends
+    take at least the time the 10/s limit imposes. (The rate itself, beside a plain bot's,
+    is a speed figure: `make bench BENCH=delivery`.)"""
     sandbox.set_limits(FloodLimits(total=SlidingWindow(10, 1.0)))
     bots = OutboxBots(tmp_path, sandbox, schema_template)
     try:
@@ -52,6 +55,7 @@ async def test_sender_holds_about_two_seconds_of_sends(
         rate = (len(world.messages) - at_start) / (asyncio.get_running_loop().time() - started)
     finally:
         await bots.close()
-    print(f"rows held: max {max(samples)} over {len(samples)} samples; {rate:.1f} sends/s")
+    print(f"rows held: {min(samples)}-{max(samples)} over {len(samples)} samples; {rate:.1f}/s")
     assert max(samples) <= 28
-    assert rate > 6.0
+    assert min(samples) >= 1  # never ran dry: the limiter, not claiming, set the pace
+    assert rate <= 10.0 * 40 / 30  # 40 sends at 10/s: the first 10 of a window, then 10 a second

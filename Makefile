@@ -8,7 +8,11 @@ HASH    = $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 STAMP   = $(VENV)/.installed-run-$(HASH)
 DEV     = $(VENV)/.installed-dev-$(HASH)
 
-.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres clean catalogues messages fuzz mutate
+.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres chromium clean catalogues messages fuzz mutate
+
+# The browser tests drive Debian's chromium (`make chromium`) through Playwright; Playwright's
+# own browser download never runs.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = 1
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -77,19 +81,31 @@ postgres:
 	    echo "install it (e.g. 'sudo apt-get install postgresql'); the PostgreSQL run will fail without it"; \
 	  fi; }
 
+# Debian's chromium, for the browser tests of the console (tests/browser start it headless
+# through Playwright with its path; no browser is downloaded from anywhere else).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (needed by the browser tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing and cannot be installed here (not root or no apt-get):"; \
+	    echo "install it (e.g. 'sudo apt-get install chromium'); the browser tests will fail without it"; \
+	  fi; }
+
 lint: dev
 	$(VENV)/bin/ruff check bot tests migrations benchmarks
 	$(VENV)/bin/ruff format --check bot tests migrations benchmarks
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: dev redis postgres lint test-sqlite test-postgres
+test: dev redis postgres chromium lint test-sqlite test-postgres
 
 # Tests mostly wait (on the sandbox, on subprocesses, on timers), so two workers per pass
 # halve the wall time on a 2-core machine; `make test PYTEST_WORKERS=0` runs them in-process.
 PYTEST_WORKERS ?= 2
 
-test-sqlite: dev redis
+test-sqlite: dev redis chromium
 	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
 
 # The tests that touch a database, on PostgreSQL (SQLite-only checks are marked sqlite_only).

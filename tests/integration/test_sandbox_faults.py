@@ -23,12 +23,19 @@ async def test_dropped_connection_gets_no_answer(sandbox: SandboxServer) -> None
 
 
 async def test_delay_holds_counted_calls_only(sandbox: SandboxServer) -> None:
-    """``delay`` slows sends; ``getMe`` (not counted) answers at once."""
-    sandbox.delay = 0.3
-    async with httpx.AsyncClient() as client:
-        started = time.monotonic()
-        await client.post(f"{sandbox.base_url}T/getMe")
-        assert time.monotonic() - started < 0.25
+    """``delay`` slows sends (by at least that long); ``getMe`` (not counted) is answered
+    while a send is still held (an order, not a time limit)."""
+    sandbox.delay = 60.0
+    async with httpx.AsyncClient(timeout=90) as client:
+        held = asyncio.create_task(
+            client.post(f"{sandbox.base_url}T/sendMessage", data={"chat_id": 1, "text": "x"})
+        )
+        await sandbox.world.wait_until(lambda: sandbox.stats["sendMessage"] >= 1, 30)
+        await asyncio.wait_for(client.post(f"{sandbox.base_url}T/getMe"), 30)  # a hang guard
+        assert not held.done()
+        held.cancel()
+        await asyncio.gather(held, return_exceptions=True)
+        sandbox.delay = 0.3
         started = time.monotonic()
         await client.post(f"{sandbox.base_url}T/sendMessage", data={"chat_id": 1, "text": "x"})
         assert time.monotonic() - started >= 0.3

@@ -34,7 +34,7 @@ async def test_a_task_that_swallows_cancellation_is_abandoned_and_logged() -> No
     started = loop.time()
     with capture_logs() as logs:
         await cancel_and_wait([task], what="test", grace=0.2)
-    assert 0.2 <= loop.time() - started < 2
+    assert loop.time() - started >= 0.2 and not task.done()  # abandoned after the grace
     assert logs[0]["event"] == "tasks did not stop when cancelled"
     assert logs[0]["tasks"] == ["stubborn"] and logs[0]["log_level"] == "error"
     release.set()

@@ -202,17 +202,19 @@ async def test_same_items_from_primary_and_backup_are_one_post(
 
 async def test_a_document_that_takes_too_long_to_parse_is_cut_off() -> None:
     """Parsing runs in a child process with a time budget: a document that keeps feedparser's
-    lenient parser busy for many seconds is a feed error after the budget, and the bot's own
-    event loop stays free meanwhile."""
+    lenient parser busy for many seconds is a feed error after the budget (not before it),
+    and the bot's own event loop keeps turning meanwhile."""
     pathological = b"<rss>" + b"<x>" * 400_000  # about 10 s of CPU in the lenient parser
     loop = asyncio.get_running_loop()
     started = loop.time()
     parsing = asyncio.ensure_future(parse_apart(pathological, "", budget=1.5))
     ticks = 0
-    while not parsing.done():
-        await asyncio.sleep(0.05)
-        ticks += 1
+    async with asyncio.timeout(60):  # a hang guard
+        while not parsing.done():
+            await asyncio.sleep(0.05)
+            ticks += 1
     with pytest.raises(FeedError, match=r"not parsed within 1\.5s"):
         await parsing
-    assert loop.time() - started < 6.0
-    assert ticks >= 10  # the loop kept running while the child worked
+    assert loop.time() - started >= 1.5  # the budget was given
+    # Parsing on the loop itself would have let it turn once at most, however fast the machine.
+    assert ticks >= 3

@@ -8,7 +8,7 @@ HASH    = $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 STAMP   = $(VENV)/.installed-run-$(HASH)
 DEV     = $(VENV)/.installed-dev-$(HASH)
 
-.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres chromium clean catalogues messages fuzz mutate
+.PHONY: run test test-sqlite test-postgres lint bench install dev redis postgres chromium screenshots clean catalogues messages fuzz mutate
 
 # The browser tests drive Debian's chromium (`make chromium`) through Playwright; Playwright's
 # own browser download never runs.
@@ -125,6 +125,12 @@ N    ?= 2000
 SEED ?=
 fuzz: dev
 	FUZZ_SEED="$(SEED)" FUZZ_STEPS="$(N)" $(VENV)/bin/pytest -q -n 0 --timeout=0 tests/fuzz
+
+# The console's screenshots committed in docs/console/ (each page light and dark, on a 360x720
+# phone and a 1280x800 desktop), taken anew by the browser tests (tests/browser); a plain test
+# run leaves its screenshots in .pytest_cache/console/.
+screenshots: dev chromium
+	CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console $(VENV)/bin/pytest -q -n 0 tests/browser
 
 bench: dev redis postgres
 	$(PY) -m benchmarks $(BENCH)

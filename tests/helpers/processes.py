@@ -9,7 +9,10 @@ import os
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.sandbox import SandboxServer
 
 # Taken from the environment of the test run only when a test passes them itself.
 _NOT_INHERITED = ("ADMIN_IDS", "REDIS_URL")
@@ -108,3 +111,25 @@ async def finish(process: asyncio.subprocess.Process, timeout: float) -> tuple[b
     except TimeoutError:
         await kill(process)
         raise
+
+
+async def quiet(
+    sandbox: SandboxServer, database_url: str, *, checks: int = 5, timeout: float = 60
+) -> None:
+    """Wait until the bot processes on ``database_url`` have nothing left to do that the test
+    could see: every update the sandbox holds is confirmed (taken by a poller), no outbox row
+    is pending (every send's outcome recorded), and the sandbox's own call counter did not
+    move over ``checks`` checks in a row, 0.1 s apart. "Nothing more arrived" is asserted after
+    this, not after a fixed sleep, which a slow machine can end before a double is sent."""
+    from bot.core.delivery.backlog import pending_count
+    from tests.helpers.owned import opened
+
+    async with asyncio.timeout(timeout), opened(database_url) as db:
+        calm, calls = 0, -1
+        while calm < checks:
+            async with db.session() as session:
+                pending = await pending_count(session)
+            total = sum(sandbox.stats.values())
+            busy = pending or sandbox.world.unconfirmed or total != calls
+            calm, calls = (0 if busy else calm + 1), total
+            await asyncio.sleep(0.1)

@@ -27,6 +27,7 @@ from bot.core.jobs import JobSpec
 from bot.core.kernel import ConfigError, E, EventBus, Handler, Purger, Settings, TxHandler
 from bot.core.stats import StatsProvider
 from bot.core.telegram import Arrival, ArrivalQueue, Button, Command
+from bot.core.web import Served, web_registry
 
 if TYPE_CHECKING:
     from bot.core.context import App, Services
@@ -117,6 +118,11 @@ class Module:
     # The module's own settings (``bot/modules/<name>/settings.py``, a subclass of the
     # kernel's), which the application's settings must compose (``bot/settings.py``).
     settings: type[Settings] | None = None
+    # What it serves over HTTP (``bot/core/web/``): console pages (:class:`ConsolePage`, a
+    # script in its ``console/`` folder), console API routes (:class:`ConsoleRoute`, under
+    # ``/console/api/``, authenticated, role-checked and audited by core) and plain
+    # endpoints (:class:`HttpRoute`, such as ``/healthz``); served when HTTP_PORT is set.
+    console: Sequence[Served] = ()
 
 
 def wire(app: App, services: Services, module: Module) -> None:
@@ -141,6 +147,7 @@ def wire(app: App, services: Services, module: Module) -> None:
         services.stats.add(module.name, provider)
     for name, label in module.figures.items():
         services.stats.label(name, label)
+    web_registry(app, services).add(module.name, module.console)
     if module.policy is not None:
         services.outbox.policy = module.policy
     if module.arrivals:

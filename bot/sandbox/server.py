@@ -361,6 +361,11 @@ class SandboxServer:
         self.world.commands[scope] = list(p.get("commands") or [])
         return True
 
+    async def m_setChatMenuButton(self, p: JSON) -> bool:
+        button = p.get("menu_button") or {"type": "default"}
+        self.world.menu_buttons[int(p.get("chat_id") or 0)] = button
+        return True
+
     async def m_deleteMyCommands(self, _p: JSON) -> bool:
         return True
 

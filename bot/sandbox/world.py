@@ -92,6 +92,7 @@ class World:
         self.invite_links: list[JSON] = []
         # The command menus by scope (JSON), with "|<language_code>" for a language's own.
         self.commands: dict[str, list[JSON]] = {}
+        self.menu_buttons: dict[int, JSON] = {}  # setChatMenuButton, by chat
         self.callback_answers: list[JSON] = []
         self.listeners: list[Callable[[SentMessage], None]] = []
         # Stars payments: pre-checkout queries waiting for an answer, and the completed ones.

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
 
     media_dir: Path = Path("./data/media")
     http_port: int | None = Field(default=None, ge=1, le=65535)
+    # The address the HTTP server (/healthz, /metrics, the console) listens on.
+    http_listen: str = "127.0.0.1"
+    # The console's public address (https://host/console/), for the Mini App button and
+    # login links; the console itself is served whenever HTTP_PORT is set.
+    console_url: str | None = None
+    # The oldest Telegram initData (its auth_date) the console accepts, in seconds.
+    console_auth_max_age: int = Field(default=3600, ge=10, le=7 * 86400)
 
     # Telegram's published limits; the rate limiter stays inside them.
     rate_global_per_second: float = Field(default=30.0, gt=0)
@@ -191,6 +198,7 @@ class Settings(BaseSettings):
         "channel_id",
         "vip_chat_id",
         "http_port",
+        "console_url",
         "webhook_url",
         "webhook_secret",
         mode="before",
@@ -209,6 +217,30 @@ class Settings(BaseSettings):
         if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
             raise ValueError("Telegram posts only to https:// URLs (http:// on loopback only)")
         return value
+
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError(
+                "Telegram opens Mini Apps over https:// only (http:// on loopback only, for "
+                "tests): e.g. https://bot.example.org/console/"
+            )
+        if not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                "expected the console's address, e.g. https://bot.example.org/console/"
+            )
+        path = parts.path if parts.path.endswith("/") else parts.path + "/"
+        if not path.endswith("/console/"):
+            raise ValueError(
+                "must end with /console/ (the path the bot serves the console at; a reverse "
+                "proxy passes it on unchanged)"
+            )
+        return f"{parts.scheme}://{parts.netloc}{path}"
 
     @field_validator("webhook_secret")
     @classmethod
@@ -234,6 +266,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "WEBHOOK_URL needs WEBHOOK_SECRET (every replica the same), so that only "
                 "Telegram can post updates"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _console_needs_port(self) -> Settings:
+        if self.console_url and self.http_port is None:
+            raise ValueError(
+                "CONSOLE_URL needs HTTP_PORT: the console is served by the bot's HTTP server "
+                "(HTTP_LISTEN:HTTP_PORT), behind a reverse proxy that terminates TLS"
             )
         return self
 
@@ -348,10 +389,15 @@ def read_settings(model: type[P], **overrides: Any) -> tuple[P, list[str]]:
         except ValidationError as exc:
             errors.extend(describe_errors(exc).splitlines())
             for error in exc.errors():
-                # a whole-settings rule (no field named) is the webhook's: its URL goes
-                name = str(error["loc"][0]) if error["loc"] else "webhook_url"
+                # a whole-settings rule (no field named) names the setting it is about first
+                name = str(error["loc"][0]) if error["loc"] else _rule_about(error["msg"])
                 fixed[name] = _default(model, name)
     raise ConfigError("\n".join(errors) or "settings: cannot be read")
+
+
+def _rule_about(message: str) -> str:
+    """The setting a whole-settings rule's ``message`` is about (its URL is dropped)."""
+    return "console_url" if "CONSOLE_URL" in message else "webhook_url"
 
 
 def _default(model: type[Settings], name: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.core.context import BotContext, Services
-from bot.core.jobs import ArgsError, Trigger, parse_args
+from bot.core.jobs import ArgsError
 from bot.core.kernel import ascii_int, get_logger, redact
 from bot.core.people import _
 from bot.modules.admin import service
@@ -41,13 +41,12 @@ async def runjob(update: Update, context: BotContext) -> None:
     if found is None:
         return
     (message, name), services = found, context.services
-    spec = services.runner.spec(name)
     try:
-        args = parse_args(spec.args, (context.args or [])[1:])
+        args = service.manual_args(services, name, (context.args or [])[1:])
     except ArgsError as exc:
         await message.reply_text(f"/runjob {name}: {exc}")  # the reason is translated
         return
-    if services.runner.is_running(name):
+    except service.JobBusy:
         busy = _("{job} is already running; try again when it has finished.")
         await message.reply_text(busy.format(job=name))
         return
@@ -66,13 +65,7 @@ async def _run_and_report(
 ) -> None:
     log.info("manual job run requested", job=name, user_id=user_id, args=args)
     try:
-        record = await services.runner.run(
-            name,
-            trigger=Trigger.MANUAL,
-            scheduled_for=services.clock.now(),
-            args=args,
-            requested_by=user_id,
-        )
+        record = await service.run_manually(services, name, args, user_id)
     except Exception as exc:  # the runner records job errors; this is the runner failing
         log.exception("manual job run failed to start", job=name)
         failed = _("{job} could not run: {error}").format(

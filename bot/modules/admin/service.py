@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from bot.core.context import Services
 from bot.core.jobs import (
     DailyAt,
     Every,
+    JobRun,
     JobRunRecord,
     JobSpec,
+    Trigger,
     describe,
     first_fire,
-    history,
     latest,
+    parse_args,
     paused_jobs,
 )
 from bot.core.kernel import redact
@@ -138,8 +144,7 @@ async def overview(services: Services) -> str:
 
 async def history_text(services: Services, name: str, limit: int) -> str:
     """``/jobhistory``: the last ``limit`` runs of ``name``, newest first."""
-    async with services.db.session() as session:
-        runs = await history(session, name, min(max(limit, 1), HISTORY_MAX))
+    runs = await recent_runs(services, name, limit)
     if not runs:
         return _("{job} has not run yet.").format(job=name)
     tz = services.settings.tz
@@ -154,3 +159,65 @@ async def history_text(services: Services, name: str, limit: int) -> str:
             f"{seconds(run.duration)} ×{run.attempts}" + (f" — {detail}" if detail else "")
         )
     return "\n".join(lines)
+
+
+async def recent_runs(
+    services: Services,
+    name: str,
+    limit: int,
+    *,
+    status: str | None = None,
+    trigger: str | None = None,
+) -> list[JobRunRecord]:
+    """The last ``limit`` (1-50) runs of ``name``, newest first; only those of ``status``
+    and ``trigger`` when given (``/jobhistory`` and the console's history)."""
+    query = select(JobRun).where(JobRun.job == name)
+    if status is not None:
+        query = query.where(JobRun.status == status)
+    if trigger is not None:
+        query = query.where(JobRun.trigger == trigger)
+    query = query.order_by(JobRun.id.desc()).limit(min(max(limit, 1), HISTORY_MAX))
+    async with services.db.session() as session:
+        return [JobRunRecord.of(row) for row in (await session.execute(query)).scalars()]
+
+
+FAILURES = frozenset({"failed", "timed_out"})
+
+
+def failure_streak(runs: Sequence[JobRunRecord]) -> int:
+    """How many of the newest finished runs failed in a row (running and missed slots are
+    neither a failure nor a success)."""
+    streak = 0
+    for run in runs:
+        if run.status in FAILURES:
+            streak += 1
+        elif run.status == "succeeded":
+            break
+    return streak
+
+
+class JobBusy(Exception):
+    """A run of the job is in progress in this process: a second one waits its turn."""
+
+
+def manual_args(services: Services, name: str, words: Sequence[str]) -> dict[str, Any]:
+    """The arguments ``key=value`` words give a manual run of ``name`` (``/runjob`` and the
+    console): :class:`ArgsError` for what the job does not take, :class:`JobBusy` while it
+    runs."""
+    args = parse_args(services.runner.spec(name).args, words)
+    if services.runner.is_running(name):
+        raise JobBusy(name)
+    return args
+
+
+async def run_manually(
+    services: Services, name: str, args: dict[str, Any], user_id: int | None
+) -> JobRunRecord | None:
+    """Run ``name`` now through the runner, as ``user_id`` asked (None: the slot was taken)."""
+    return await services.runner.run(
+        name,
+        trigger=Trigger.MANUAL,
+        scheduled_for=services.clock.now(),
+        args=args,
+        requested_by=user_id,
+    )

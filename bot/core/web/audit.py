@@ -1,0 +1,78 @@
+"""The console's audit log: who did what, to what, when, and how it ended."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import insert, select
+
+from bot.core.kernel import Database, PurgeRequest, delete_in_batches, redact
+from bot.core.web.models import ConsoleAudit
+
+KEEP = timedelta(days=90)
+DETAIL_MAX, TARGET_MAX, LIST_MAX = 300, 200, 200
+Result = Literal["ok", "refused", "error"]
+
+
+def short(text: str | None, limit: int) -> str | None:
+    """``text`` redacted and cut to ``limit`` characters (with an ellipsis)."""
+    if not text:
+        return None
+    text = redact(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def record(
+    db: Database,
+    *,
+    at: datetime,
+    user_id: int,
+    action: str,
+    target: str | None,
+    result: Result,
+    detail: str | None = None,
+) -> None:
+    """One line of the audit log (the detail redacted and short)."""
+    row = {
+        "at": at,
+        "user_id": user_id,
+        "action": action[:100],
+        "target": short(target, TARGET_MAX),
+        "result": result,
+        "detail": short(detail, DETAIL_MAX),
+    }
+    async with db.session() as session:
+        await session.execute(insert(ConsoleAudit).values(row))
+
+
+async def entries(db: Database, *, limit: int, user_id: int | None = None) -> list[dict[str, Any]]:
+    """The newest ``limit`` lines, newest first (of one user's actions with ``user_id``)."""
+    query = select(ConsoleAudit).order_by(ConsoleAudit.id.desc()).limit(min(limit, LIST_MAX))
+    if user_id is not None:
+        query = query.where(ConsoleAudit.user_id == user_id)
+    async with db.session() as session:
+        rows = (await session.execute(query)).scalars().all()
+    return [
+        {
+            "id": row.id,
+            "at": row.at.isoformat(),
+            "user_id": row.user_id,
+            "action": row.action,
+            "target": row.target,
+            "result": row.result,
+            "detail": row.detail,
+        }
+        for row in rows
+    ]
+
+
+async def purge_audit(request: PurgeRequest) -> int:
+    """Audit lines older than :data:`KEEP` (90 days)."""
+    purged = await delete_in_batches(
+        request.db,
+        ConsoleAudit.id,
+        ConsoleAudit.at <= request.now - KEEP,
+        batch_size=request.batch_size,
+    )
+    return purged.rows

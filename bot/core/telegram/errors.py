@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot.core.alerts import to_admins
 from bot.core.delivery import Priority
@@ -65,11 +65,26 @@ class ErrorReporter:
         if error is None:
             return
         ref, where = secrets.token_hex(3), origin(error)
+        if isinstance(error, Forbidden):
+            await self._refused(update, ref, where, error)
+            return
         kind = f"{type(error).__name__} in {where}"
         log.error("unhandled error", ref=ref, where=where, exc_info=error)
         if isinstance(update, Update):
             await self._answer(update, context, ref)
         await self._alert(kind, ref, error)
+
+    async def _refused(self, update: object, ref: str, where: str, error: Forbidden) -> None:
+        """The chat refused the answer (the user blocked the bot while it was answering,
+        or the bot left the group): a normal day, not a bug to alert on. Telegram's update
+        about the block marks the user unreachable; a pressed button still gets its answer."""
+        log.warning("the chat refused the answer", ref=ref, where=where, error=error.message)
+        query = update.callback_query if isinstance(update, Update) else None
+        if query is not None:
+            try:
+                await query.answer()
+            except TelegramError as exc:
+                log.warning("the press could not be answered", ref=ref, error=str(exc))
 
     async def _answer(
         self, update: Update, context: CallbackContext[Any, Any, Any, Any], ref: str

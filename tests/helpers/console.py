@@ -15,9 +15,13 @@ import aiohttp
 
 
 def sign_init_data(
-    token: str, user: dict[str, Any] | int, auth_date: int | float | None = None, **fields: Any
+    token: str,
+    user: dict[str, Any] | int | str,
+    auth_date: int | float | None = None,
+    **fields: Any,
 ) -> str:
-    """``initData`` for ``user`` (a Telegram user object, or an id) as Telegram would hand it
+    """``initData`` for ``user`` (a Telegram user object, an id, or the ``user`` field's raw
+    text) as Telegram would hand it
     to a Mini App of the bot with ``token``: every field but ``hash`` sorted by key as
     ``key=value`` lines, signed with HMAC-SHA256 under HMAC-SHA256("WebAppData", token)."""
     if isinstance(user, int):
@@ -25,7 +29,9 @@ def sign_init_data(
     values = {
         "auth_date": str(int(time.time() if auth_date is None else auth_date)),
         "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
-        "user": json.dumps(user, separators=(",", ":"), ensure_ascii=False),
+        "user": user
+        if isinstance(user, str)
+        else json.dumps(user, separators=(",", ":"), ensure_ascii=False),
         **{key: str(value) for key, value in fields.items()},
     }
     check = "\n".join(f"{key}={values[key]}" for key in sorted(values))

@@ -79,7 +79,7 @@ class ConsoleApp:
             text = "This login link is used up or has expired: send /console again."
             return web.Response(text=text, status=401, headers=NO_STORE)
         token, _session = await open_session(self.services.db, user_id, now)
-        response = web.HTTPSeeOther("/console/", headers=NO_STORE)
+        response = web.Response(status=303, headers={**NO_STORE, "Location": "/console/"})
         set_cookie(response, self.services, token, int(SESSION_TTL.total_seconds()))
         return response
 

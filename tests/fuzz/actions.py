@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.telegram import Button, Command
@@ -20,6 +21,7 @@ from tests.e2e.conftest import CHANNEL, VIP
 
 if TYPE_CHECKING:
     from bot.core.kernel import Settings
+    from bot.core.kernel.clock import ManualClock
     from bot.sandbox.world import World
 
 MODERATOR = 4
@@ -31,6 +33,9 @@ SILENT = (90, 91)
 GROUP, ROOM = -1_002_000_000_009, -1_002_000_000_010  # a group; the moderators' group
 JOBS = (
     "missions.send_daily",
+    "subscriptions.expire",
+    "subscriptions.remind",
+    "subscriptions.check_members",
     "missions.sweep",
     "missions.expire",
     "economy.reconcile",
@@ -111,6 +116,7 @@ class Step:
     query_id: str | None = None  # a press: answered with answerCallbackQuery
     entitled: bool = True  # False: no row may change
     staff: bool = False  # an admin or moderator: may change others' rows
+    join: tuple[int, str] | None = None  # a join request to VIP: (user, invite link)
     # Errors this step must log: a charge whose payload names nothing to grant is money
     # received that an admin must grant or refund by hand (they are alerted too).
     allowed_errors: tuple[str, ...] = ()
@@ -123,11 +129,13 @@ class Actions:
         self,
         rng: random.Random,
         world: World,
+        clock: ManualClock,
         settings: Settings,
         commands: list[Command],
         buttons: list[Button],
     ) -> None:
-        self.rng, self.world, self.settings = rng, world, settings
+        self.rng, self.world, self.settings, self.clock = rng, world, settings, clock
+        self.blocked: set[int] = set()
         self.commands, self.buttons = commands, buttons
         self._charges = 0
 
@@ -148,6 +156,9 @@ class Actions:
             (self.duplicate_payment, 3),
             (self.tampered_payment, 3),
             (self.plain_text, 4),
+            (self.time_passes, 3),
+            (self.block, 2),
+            (self.join_request, 3),
         ]
         chosen = self.rng.choices([k for k, _ in kinds], weights=[w for _, w in kinds])[0]
         return chosen()
@@ -180,6 +191,7 @@ class Actions:
     # -- steps --------------------------------------------------------------------
     def private_command(self) -> Step:
         actor = self.rng.choice((ADMIN, *ACTORS))  # the admin twice as often as another
+        self.unblock(actor)
         command, text = self.command_text(actor)
         photo = command.caption and self.rng.random() < 0.3
         if photo:
@@ -192,6 +204,7 @@ class Actions:
 
     def plain_text(self) -> Step:
         actor = self.rng.choice(ACTORS)
+        self.unblock(actor)
         text = self.rng.choice(PLAIN + NASTY)
         self.world.send_text(actor, text)
         return Step(f"{actor} says {show(text)}", actor, private_command=text.startswith("/start "))
@@ -208,12 +221,14 @@ class Actions:
         actor = self.rng.choice(ACTORS)
         _command, text = self.command_text(actor)
         message_id = self.rng.randint(1, max(1, len(self.world.messages)))
+        self.unblock(actor)
         self.world.edit_text(actor, message_id, text, photo=self.rng.random() < 0.1)
         return Step(f"{actor} edits #{message_id} to {show(text)}", actor, entitled=False)
 
     def forward(self) -> Step:
         actor, author = self.rng.choice(ACTORS), self.rng.choice(ACTORS + SILENT)
         _command, text = self.command_text(actor)
+        self.unblock(actor)
         self.world.forward(actor, text, author)
         return Step(f"{actor} forwards {author}'s {show(text)}", actor, entitled=False)
 
@@ -224,6 +239,8 @@ class Actions:
 
     def press(self) -> Step:
         r, world = self.rng, self.world
+        if not world.messages:
+            return self.private_command()
         pressable = [m for m in world.messages if m.buttons()]
         message = r.choice(pressable) if pressable else r.choice(world.messages)
         data = self._press_data(message, pressable)
@@ -274,6 +291,7 @@ class Actions:
             return self.private_command()
         invoice = self.rng.choice(invoices)
         payer = invoice.chat_id if self.rng.random() < 0.8 else self.rng.choice(ACTORS)
+        self.unblock(payer)
         self.world.pay(payer, invoice)
         return Step(f"{payer} pays invoice #{invoice.message_id}", payer)
 
@@ -283,6 +301,7 @@ class Actions:
         message = self.rng.choice(self.world.payments)
         paid, payer = message["successful_payment"], int(message["from"]["id"])
         charge, payload = paid["telegram_payment_charge_id"], paid["invoice_payload"]
+        self.unblock(payer)
         self.world.deliver_payment(payer, charge, payload, int(paid["total_amount"]))
         tampered = (UNUSABLE,) if charge.startswith(TAMPERED) else ()  # as the first time
         return Step(f"{payer}'s charge {charge} delivered again", payer, allowed_errors=tampered)
@@ -304,9 +323,44 @@ class Actions:
         amount, currency = r.choice([50, 1, 100_000]), r.choice(["XTR", "XTR", "USD"])
         self._charges += 1
         charge = f"{TAMPERED}{self._charges:06d}"
+        self.unblock(payer)
         self.world.deliver_payment(payer, charge, payload, amount, currency)
         line = f"{payer} delivers {charge} {show(payload)} {amount} {currency}"
         return Step(line, payer, allowed_errors=(UNUSABLE,))
+
+    def time_passes(self) -> Step:
+        delta = self.rng.choice([timedelta(minutes=5), timedelta(hours=1), timedelta(hours=7)])
+        delta *= self.rng.choice([1, 1, 2, 24]) if delta > timedelta(hours=1) else 1
+        self.clock.advance(delta)
+        return Step(f"time passes: {delta} (now {self.clock.now():%Y-%m-%d %H:%M})")
+
+    def block(self) -> Step:
+        """A user blocks the bot (and unblocks it before writing to it again)."""
+        user = self.rng.choice(USERS)
+        if user in self.blocked:
+            self.unblock(user)
+            return Step(f"{user} unblocks the bot", user)
+        self.blocked.add(user)
+        self.world.block(user)
+        return Step(f"{user} blocks the bot", user)
+
+    def unblock(self, user: int) -> None:
+        if user in self.blocked:
+            self.blocked.discard(user)
+            self.world.block(user, blocked=False)
+
+    def join_request(self) -> Step:
+        """Someone opens an invite link to the VIP chat: one the bot made (for them or for
+        someone else) or a forged one."""
+        r, links = self.rng, [str(x["invite_link"]) for x in self.world.invite_links]
+        user = r.choice(ACTORS)
+        link = (
+            r.choice(links)
+            if links and r.random() < 0.8
+            else "https://t.me/+forged" + show(r.choice(FORGED))
+        )
+        self.world.request_join(user, VIP, link)
+        return Step(f"{user} asks to join VIP with {show(link)}", user, join=(user, link))
 
 
 __all__ = ["ACTORS", "GROUP", "ROOM", "SILENT", "USERS", "VIP", "Actions", "Step"]

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.core.kernel.clock import ManualClock
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
 from tests.e2e.conftest import UNPACED, Harness
 from tests.e2e.test_commands_authz import Dump, all_jobs_disabled, dump
 from tests.fuzz import invariants
 from tests.fuzz.actions import ACTORS, GROUP, MODERATOR, ROOM, Actions, Step
+from tests.helpers.clocks import START
 from tests.helpers.logs import ErrorRecords
 
 TRACE = 25  # how many steps before a failing one its report shows
@@ -26,6 +28,7 @@ async def start(harness_factory: Callable[..., Any], tmp_path: Path) -> Harness:
     """A bot with every job off (only the fuzzer's /runjob runs them), moderators and their
     room, VIP sold for Stars, and Telegram's flood limits lifted (pacing has its own tests)."""
     h: Harness = await harness_factory(
+        clock=ManualClock(START),
         jobs=all_jobs_disabled(tmp_path),
         moderator_ids=f"{ADMIN},{MODERATOR}",
         moderation_chat_id=ROOM,
@@ -48,9 +51,12 @@ async def fuzz(h: Harness, seed: int, steps: int) -> None:
     """Run ``steps`` seeded steps; AssertionError at the first step breaking an invariant,
     with the steps before it and the command that replays the run."""
     services = h.services
+    clock = services.clock
+    assert isinstance(clock, ManualClock)
     actions = Actions(
         random.Random(seed),
         h.sandbox.world,
+        clock,
         services.settings,
         list(services.commands),
         list(services.buttons),
@@ -61,10 +67,12 @@ async def fuzz(h: Harness, seed: int, steps: int) -> None:
     try:
         before = await dump(h)
         for number in range(1, steps + 1):
-            sent = len(h.sandbox.world.messages)
+            world = h.sandbox.world
+            sent, decided = len(world.messages), len(world.join_decisions)
             step = actions.next()
             trace.append(f"{number:5d} {step.line}")
             before, problems = await _check(h, step, before, sent, errors)
+            problems += await invariants.joins_approved_for_their_link(h, step, decided)
             if problems:
                 raise AssertionError(_report(seed, number, trace, problems))
         print(_summary(before, trace))

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Page, Route, ViewportSize
 
 from tests.e2e.conftest import Harness
-from tests.helpers.console import sign_init_data, telegram_user
+from tests.helpers.console import sign_init_data
 
 Theme = Literal["light", "dark"]
 PHONE: ViewportSize = {"width": 360, "height": 720}
@@ -134,6 +134,17 @@ _WEBAPP_JS = """
   document.addEventListener("DOMContentLoaded", paint);
 })();
 """
+
+
+def telegram_user(user_id: int, language: str = "en") -> dict[str, Any]:
+    """The ``user`` object Telegram puts in ``initData`` for ``user_id``."""
+    return {
+        "id": user_id,
+        "first_name": f"User {user_id}",
+        "username": f"user{user_id}",
+        "language_code": language,
+        "allows_write_to_pm": True,
+    }
 
 
 def init_data_for(bot: ConsoleBot, user_id: int, language: str = "en") -> tuple[str, Any]:

@@ -1,0 +1,53 @@
+"""The console's Overview page (bot/modules/monitoring/console/overview.js) in Chromium, opened
+as a Mini App by an admin: live figures, Telegram's theme, a phone and a desktop window."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.miniapp import DESKTOP, PHONE, THEMES, ConsoleBot, Theme, shoot
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+Opener = Callable[..., Awaitable[Page]]
+
+
+def rgb(colour: str) -> str:
+    """``#rrggbb`` as the browser's computed style writes it."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
+
+
+async def test_overview_shows_the_bot_live_in_the_theme_and_fits(
+    console_bot: ConsoleBot, open_console: Opener
+) -> None:
+    """An admin's Mini App opens on the Overview: health "ok" and this process as the leader,
+    read from the running bot; the page takes Telegram's colours (light and dark) and fits a
+    360 px phone without sideways scrolling as well as a desktop window. Screenshots of each
+    are saved (docs/console/overview-<theme>-<phone|desktop>.png)."""
+    views: list[tuple[Theme, str, Any]] = [
+        (theme, name, size)
+        for theme in ("light", "dark")
+        for name, size in (("phone", PHONE), ("desktop", DESKTOP))
+    ]
+    for theme, name, size in views:
+        page = await open_console(console_bot, theme=theme, viewport=size)
+        await expect(page.locator("#tabs button[data-page=overview]")).to_have_attribute(
+            "aria-current", "page"
+        )
+        await expect(page.locator("#health [data-status]")).to_have_attribute("data-status", "ok")
+        await expect(page.locator("#instances tr[data-role=leader]")).to_contain_text(
+            "this process"
+        )
+        await expect(page.locator("#updated")).to_be_visible()
+        background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == rgb(THEMES[theme]["bg_color"]), (theme, background)
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name}: {overflow} px wider than the window"
+        await shoot(page, f"overview-{theme}-{name}")

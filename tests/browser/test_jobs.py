@@ -31,9 +31,10 @@ async def jobs_page(open_console: Opener, bot: ConsoleBot, **options: object) ->
 async def finished(bot: ConsoleBot, job: str, timeout: float = 30) -> None:
     """Wait until every run of ``job`` has ended (none is still running)."""
     async with asyncio.timeout(timeout):
-        while not (rows := await runs(bot.harness.services, job)) or any(
-            r.status == "running" for r in rows
-        ):
+        while True:
+            rows = await runs(bot.harness.services, job)
+            if rows and all(row.status != "running" for row in rows):
+                return
             await asyncio.sleep(0.05)
 
 

@@ -131,10 +131,12 @@ async def console_bot(console_bot_factory: Callable[..., Any]) -> ConsoleBot:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def open_console(chromium: Browser) -> AsyncIterator[Callable[..., Awaitable[Page]]]:
-    """Open ``bot``'s console as a Mini App: a fresh browser context (the viewport, the
-    theme's colour scheme) whose ``window.Telegram.WebApp`` carries ``initData`` for
-    ``user_id`` signed with the bot's token and the theme's colours; only loopback is reached;
-    dialogs are accepted. Closed at the end of the test, which fails if a page threw."""
+    """Open ``bot``'s console (``path`` under its URL) as a Mini App: a fresh browser context
+    (the viewport, the theme's colour scheme) whose ``window.Telegram.WebApp`` carries
+    ``initData`` for ``user_id`` signed with the bot's token and the theme's colours; with
+    ``miniapp=False`` as a plain desktop browser (no ``Telegram.WebApp``, cookies only). Only
+    loopback is reached; dialogs are accepted. Closed at the end of the test, which fails if a
+    page threw."""
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
@@ -146,15 +148,17 @@ async def open_console(chromium: Browser) -> AsyncIterator[Callable[..., Awaitab
         viewport: ViewportSize = PHONE,
         language: str = "en",
         path: str = "",
+        miniapp: bool = True,
     ) -> Page:
         init_data, user = init_data_for(bot, user_id, language)
-        script = webapp_script(init_data, user, theme, viewport["height"])
+        script = webapp_script(init_data, user, theme, viewport["height"]) if miniapp else ""
         context = await chromium.new_context(
             viewport=viewport, color_scheme=theme, device_scale_factor=1
         )
         contexts.append(context)
         await context.route("**/*", lambda route: only_loopback(route, script))
-        await context.add_init_script(script)
+        if miniapp:
+            await context.add_init_script(script)
         page = await context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
         page.on("dialog", lambda dialog: dialog.accept())

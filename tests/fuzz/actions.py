@@ -122,6 +122,14 @@ class Step:
     allowed_errors: tuple[str, ...] = ()
 
 
+class Unblocking(Exception):
+    """A blocked user's step begins with unblocking the bot, which becomes the step."""
+
+    def __init__(self, user: int) -> None:
+        super().__init__(user)
+        self.user = user
+
+
 class Actions:
     """The step generators, on one world, one seed and the bot's catalogues."""
 
@@ -140,7 +148,10 @@ class Actions:
         self._charges = 0
 
     def next(self) -> Step:
-        step = self._any()
+        try:
+            step = self._any()
+        except Unblocking as unblocking:  # a step of its own: it changes the user's row
+            step = Step(f"{unblocking.user} unblocks the bot", unblocking.user)
         step.staff = step.actor in (ADMIN, MODERATOR)
         return step
 
@@ -339,15 +350,16 @@ class Actions:
         user = self.rng.choice(USERS)
         if user in self.blocked:
             self.unblock(user)
-            return Step(f"{user} unblocks the bot", user)
         self.blocked.add(user)
         self.world.block(user)
         return Step(f"{user} blocks the bot", user)
 
     def unblock(self, user: int) -> None:
+        """Before a blocked user writes to the bot, they unblock it (its own step)."""
         if user in self.blocked:
             self.blocked.discard(user)
             self.world.block(user, blocked=False)
+            raise Unblocking(user)
 
     def join_request(self) -> Step:
         """Someone opens an invite link to the VIP chat: one the bot made (for them or for

@@ -11,7 +11,16 @@ from bot.core.context import BotContext, Services
 from bot.core.kernel import USER_ID_MAX, ascii_int, get_logger
 from bot.core.people import N_, _, ngettext, number, zone_for
 from bot.core.telegram import Arrival
-from bot.modules.subscriptions import access, charges, gate, payments, refunds, service, settle
+from bot.modules.subscriptions import (
+    access,
+    by_admin,
+    charges,
+    gate,
+    payments,
+    refunds,
+    service,
+    settle,
+)
 from bot.modules.subscriptions.settings import SubscriptionSettings
 
 log = get_logger(__name__)
@@ -40,27 +49,21 @@ async def _about_user(
 async def grant(update: Update, context: BotContext) -> None:
     """Grant or extend a subscription and send the user a one-person invite link."""
     found = await _about_user(update, context, 2, GRANT_USAGE)
-    if found is None:
+    if found is None or update.effective_user is None:
         return
     message, user_id, args = found
-    try:
-        duration = service.parse_duration(args[1])
-    except service.DurationError as exc:
-        await message.reply_text(_("Nothing granted: {reason}.").format(reason=exc))
-        return
     services = context.services
-    async with services.db.session() as session:
-        known = await service.user_exists(session, user_id)
-    if not known:
+    try:
+        outcome = await by_admin.grant(
+            services, context.bot, user_id, args[1], by=update.effective_user.id, via="chat"
+        )
+    except by_admin.UnknownUser:
         unknown = _("Nothing granted: user {user} has not started the bot (unknown user id).")
         await message.reply_text(unknown.format(user=user_id))
         return
-    try:
-        outcome = await access.grant_access(services, context.bot, user_id, duration)
-    except access.AccessError as exc:
+    except (service.DurationError, access.AccessError) as exc:
         await message.reply_text(_("Nothing granted: {reason}.").format(reason=exc))
         return
-    log.info("subscription granted", user_id=user_id, ends_at=outcome.grant.ends_at.isoformat())
     ends = service.local(outcome.grant.ends_at, services.settings.tz)
     if outcome.grant.extended:
         done = _("Extended: user {user} is subscribed until {ends}; invite link sent.")
@@ -72,19 +75,17 @@ async def grant(update: Update, context: BotContext) -> None:
 async def revoke(update: Update, context: BotContext) -> None:
     """End a subscription now and remove the user from the VIP chat."""
     found = await _about_user(update, context, 1, REVOKE_USAGE)
-    if found is None:
+    if found is None or update.effective_user is None:
         return
     message, user_id, _args = found
-    services = context.services
-    async with services.db.session() as session:
-        sub = await service.get(session, user_id)
-    if sub is None or sub.status != "active":
+    try:
+        await by_admin.revoke(
+            context.services, context.bot, user_id, by=update.effective_user.id, via="chat"
+        )
+    except by_admin.NotActive:
         none = _("User {user} has no active subscription; nothing changed.")
         await message.reply_text(none.format(user=user_id))
         return
-    await access.end_subscription(services, sub.id, user_id, sub.ends_at, revoked=True)
-    await access.close_out(services, context.bot)
-    log.info("subscription revoked", user_id=user_id)
     await message.reply_text(
         _("Revoked: user {user} no longer has VIP access.").format(user=user_id)
     )

@@ -92,17 +92,32 @@ class Statement:
 async def statement(session: AsyncSession, user_id: int, today: date) -> Statement:
     """Points, the live streak (0 once a day was skipped), and the last 5 ledger rows."""
     balance = await session.get(Balance, user_id)
+    rows = await ledger(session, user_id, 5)
+    return Statement(balance.points if balance else 0, live_streak(balance, today), rows)
+
+
+def live_streak(balance: Balance | None, today: date) -> int:
+    """The streak as it stands ``today``: the stored one, or 0 once a day was skipped."""
+    if balance is None or balance.streak_day is None:
+        return 0
+    return balance.streak if balance.streak_day >= today - timedelta(days=1) else 0
+
+
+async def ledger(session: AsyncSession, user_id: int, limit: int) -> list[LedgerEntry]:
+    """A user's last ``limit`` ledger rows, newest first."""
     rows = await session.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.user_id == user_id)
         .order_by(LedgerEntry.id.desc())
-        .limit(5)
+        .limit(limit)
     )
-    streak = 0
-    if balance is not None and balance.streak_day is not None:
-        alive = balance.streak_day >= today - timedelta(days=1)
-        streak = balance.streak if alive else 0
-    return Statement(balance.points if balance else 0, streak, list(rows))
+    return list(rows)
+
+
+async def ledger_sum(session: AsyncSession, user_id: int) -> int:
+    """The sum of a user's ledger rows (what their balance must equal)."""
+    total = select(func.sum(LedgerEntry.amount)).where(LedgerEntry.user_id == user_id)
+    return int(await session.scalar(total) or 0)
 
 
 @dataclass(frozen=True, slots=True)

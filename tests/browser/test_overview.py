@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.miniapp import DESKTOP, PHONE, THEMES, ConsoleBot, Theme, shoot
+from tests.conftest import ADMIN
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -51,3 +52,23 @@ async def test_overview_shows_the_bot_live_in_the_theme_and_fits(
         )
         assert overflow <= 0, f"{name}: {overflow} px wider than the window"
         await shoot(page, f"overview-{theme}-{name}")
+
+
+async def test_an_admin_who_chose_ukrainian_reads_the_console_in_ukrainian(
+    console_bot: ConsoleBot, open_console: Opener
+) -> None:
+    """The console follows the admin's /language choice (not the app's language_code): after
+    choosing Українська in the chat, the page titles and texts are Ukrainian."""
+    h, world = console_bot.harness, console_bot.harness.sandbox.world
+    await h.reply(ADMIN, "/start")
+    (menu,) = await h.say(ADMIN, "/language")
+    answers = len(world.callback_answers)
+    world.press(ADMIN, menu, "lang:set:uk")
+    await h.wait(lambda: len(world.callback_answers) > answers)
+    assert "Українська" in world.callback_answers[answers].get("text", "")
+    page = await open_console(console_bot, theme="dark", language="en")
+    await expect(page.locator("#tabs button[data-page=overview]")).to_have_text("Огляд")
+    await expect(page.locator("#tabs button[data-page=jobs]")).to_have_text("Завдання")
+    await expect(page.locator("html")).to_have_attribute("lang", "uk")
+    await expect(page.locator("#updated")).to_be_visible()
+    await shoot(page, "overview-dark-phone-uk")

@@ -157,7 +157,9 @@ async def test_the_webhook_answers_each_refusal_with_its_status_and_headers() ->
 
     server = web.Application()
     server.router.add_post("/hook", receive)
-    async with TestServer(server) as test_server, TestClient(test_server) as client:
+    test_server = TestServer(server)
+    client: TestClient[web.Request, web.Application] = TestClient(test_server)
+    async with test_server, client:
         given = {SECRET_HEADER: SECRET, "X-Forwarded-For": "203.0.113.9"}
         bad = await client.post("/hook", data="not json", headers=given)
         assert (bad.status, await bad.text()) == (400, "not an update")

@@ -168,6 +168,7 @@ class ConsoleApp:
             params=params,
             query=dict(request.query),
             body=body,
+            registry=self.registry,
         )
         return await self.call(route, call, target, principal, changing)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from bot.core.context import App, Services
+    from bot.core.web.registry import WebRegistry
 
 Role = Literal["admin", "moderator"]
 Method = Literal["GET", "POST", "PUT", "DELETE"]
@@ -41,6 +42,7 @@ class ConsoleRequest:
     params: Mapping[str, str] = field(default_factory=dict)  # from the path: {name}
     query: Mapping[str, str] = field(default_factory=dict)
     body: Mapping[str, Any] = field(default_factory=dict)  # a POST's JSON object
+    registry: WebRegistry | None = None  # what the console serves (``below``: other sections)
 
 
 ConsoleHandler = Callable[[ConsoleRequest], Awaitable[Any]]

@@ -107,10 +107,9 @@ class WebRegistry:
         segments = tuple(path.split("/"))
         if not all(_SEGMENT.fullmatch(segment) for segment in segments):
             raise ConfigError(f"console route {route.path!r}: bad path")
-        shape = tuple("{}" if s.startswith("{") else s for s in segments)
+        shape = _shape(segments)
         for known in self._routes:
-            same = tuple("{}" if s.startswith("{") else s for s in known.segments)
-            if known.route.method == route.method and same == shape:
+            if known.route.method == route.method and _shape(known.segments) == shape:
                 raise ConfigError(f"console route {route.method} {route.path} declared twice")
         self._routes.append(Route(module, route, segments))
 
@@ -138,6 +137,20 @@ class WebRegistry:
                 found.append((route, params))
         return found
 
+    def below(self, method: str, path: str) -> list[tuple[str, str]]:
+        """The (module, last segment) of every ``method`` route one literal segment below
+        ``path`` (``users/{id}`` -> ``users/{id}/points``): the sections other modules add
+        to a thing a page shows, found without the page's module importing theirs."""
+        shape = _shape(tuple(path.strip("/").split("/")))
+        return [
+            (route.module, route.segments[-1])
+            for route in self._routes
+            if route.route.method == method
+            and len(route.segments) == len(shape) + 1
+            and _shape(route.segments[:-1]) == shape
+            and not route.segments[-1].startswith("{")
+        ]
+
     def static_file(self, owner: str, name: str) -> Path | None:
         """The file ``/console/static/<owner>/<name>`` names, None if there is none."""
         if not _NAME.fullmatch(owner) or not _FILE.fullmatch(name):
@@ -157,6 +170,10 @@ class WebRegistry:
         folder = Path(next(iter(spec.submodule_search_locations))) / "console"
         self._folders[owner] = folder
         return folder
+
+
+def _shape(segments: Sequence[str]) -> tuple[str, ...]:
+    return tuple("{}" if s.startswith("{") else s for s in segments)
 
 
 def allowed(role: Role, needed: Role) -> bool:

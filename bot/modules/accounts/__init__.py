@@ -1,4 +1,5 @@
-"""Accounts: /start registration (with referral payloads), /help, unknown commands, blocks."""
+"""Accounts: /start registration (with referral payloads), /help, unknown commands, blocks,
+and the console's People page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bot.core.module import Module, Routed, Stage
 from bot.core.people import N_
 from bot.core.telegram import OWNER, PRIVATE_NEW_MESSAGE, Button, user_commands
 from bot.modules.accounts import handlers, timezone
+from bot.modules.accounts.pages import CONSOLE
 
 COMMANDS = user_commands(
     ("start", N_("register and see what this bot does"), "", handlers.start),
@@ -40,6 +42,7 @@ def register(services: Services) -> Module:
             Routed(MessageHandler(unknown, handlers.unknown_command), stage=Stage.UNKNOWN_COMMANDS),
             Routed(MessageHandler(text, handlers.plain_text), stage=Stage.LEFTOVER_TEXT),
         ),
+        console=CONSOLE,
     )
 
 

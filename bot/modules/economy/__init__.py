@@ -6,6 +6,7 @@ from bot.core.context import Services
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
+from bot.core.web import ConsoleRoute
 from bot.modules.economy import handlers
 from bot.modules.economy.awards import Awards
 from bot.modules.economy.jobs import JOBS
@@ -14,6 +15,14 @@ from bot.modules.referrals.events import ReferralRewarded
 
 COMMANDS = (
     Command("balance", N_("your points, streak and last transactions"), callback=handlers.balance),
+)
+
+API = "bot.modules.economy.console_api"
+# Sections of a person on the console's People page (accounts lists them under users/{id}).
+CONSOLE = (
+    ConsoleRoute("GET", "users/{id}/points", f"{API}:points"),
+    ConsoleRoute("GET", "users/{id}/ledger", f"{API}:ledger"),
+    ConsoleRoute("GET", "users/{id}/streak", f"{API}:streak"),
 )
 
 
@@ -27,6 +36,7 @@ def register(services: Services) -> Module:
             On(ReferralRewarded, awards.referral_rewarded, in_transaction=True),
         ),
         jobs=JOBS,
+        console=CONSOLE,
     )
 
 

@@ -20,6 +20,7 @@ from bot.core.stats import as_of
 from bot.core.telegram import Command, admin_commands
 from bot.modules.subscriptions import handlers, service
 from bot.modules.subscriptions.jobs import JOBS
+from bot.modules.subscriptions.pages import CONSOLE
 from bot.modules.subscriptions.settings import SubscriptionSettings
 
 COMMANDS = (
@@ -66,6 +67,7 @@ def register(services: Services) -> Module:
         arrivals=(handlers.store_on_arrival(services),),
         jobs=JOBS,
         purgers={"subscriptions.invite_links": service.purge_expired_links},
+        console=CONSOLE,
         stats=(active_subscriptions,),
         figures={"active_subscriptions": N_("Active subscriptions")},
     )

@@ -1,4 +1,5 @@
-"""Moderation: users suggest channel posts, automatic checks first, moderators decide in chat."""
+"""Moderation: users suggest channel posts, automatic checks first, moderators decide in chat
+or on the console's Moderation page."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from bot.core.telegram import (
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
 from bot.modules.moderation import cards, direct, handlers, ids, records, review, service
 from bot.modules.moderation.jobs import JOBS
+from bot.modules.moderation.pages import CONSOLE
 from bot.modules.moderation.settings import ModerationSettings
 
 MODERATORS_ONLY = N_("Sorry, this command is for moderators only.")
@@ -91,6 +93,7 @@ def register(services: Services) -> Module:
         purgers={"moderation.submissions": records.purger(retention)},
         stats=(records.day_figures,),
         figures=records.FIGURES,
+        console=CONSOLE,
     )
 
 

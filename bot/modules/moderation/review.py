@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.context import BotContext, Services
 from bot.core.kernel import get_logger
-from bot.core.people import N_, _, ngettext, shown_name
+from bot.core.people import N_, _, shown_name
 from bot.core.telegram import preview as text_preview
-from bot.modules.moderation import cards, direct, ids, service, timing
-from bot.modules.moderation.models import State, Submission
+from bot.modules.moderation import cards, decisions, ids, service, timing
 from bot.modules.moderation.settings import ModerationSettings
 
 log = get_logger(__name__)
@@ -57,68 +55,10 @@ async def decide(
     reason: str,
     publish_at: datetime | None = None,
 ) -> str:
-    """Carry out one decision; the answer for the moderator who asked for it."""
-    now = services.clock.now()
-    async with services.uow() as uow:
-        if action == "b":
-            outcome, others = await service.ban(uow, submission_id, by=by, now=now)
-        else:
-            outcome, others = (
-                await service.decide(
-                    uow,
-                    submission_id,
-                    approve=action == "a",
-                    by=by,
-                    reason=reason,
-                    now=now,
-                    publish_at=publish_at,
-                    slot_minutes=services.settings.of(ModerationSettings).moderation.slot_minutes,
-                ),
-                [],
-            )
-        for decided in ([outcome.submission] if outcome.won else []) + others:
-            if decided is not None:
-                await _announce(services, uow.session, decided)
-    return _answer(outcome, submission_id, action, len(others))
-
-
-async def _announce(services: Services, session: AsyncSession, submission: Submission) -> None:
-    """Edit the cards; a rejection is told to the author now (an approval once it has its
-    time, by the scheduling handler). Telegram carries out the decision on a post suggested
-    in the channel's direct messages, and tells its author itself."""
-    await cards.show_decision(services, session, submission)
-    if submission.dm_chat_id is not None:
-        await direct.carry_out(services, session, submission)
-        return
-    if submission.state == State.REJECTED:
-        await cards.tell_author(
-            services,
-            session,
-            submission,
-            lambda: _("Your suggestion #{id} was not accepted: {reason}.").format(
-                id=submission.id, reason=cards.reason_text(submission.reason)
-            ),
-        )
-
-
-def _answer(outcome: service.Decided, submission_id: int, action: str, others: int) -> str:
-    submission = outcome.submission
-    if submission is None:
-        return _("Suggestion #{id} does not exist (any more).").format(id=submission_id)
-    if not outcome.won:
-        text = _("Already decided by {who} ({state}).")
-        return text.format(who=cards.decider(submission), state=cards.state_word(submission.state))
-    if action == "a":
-        return _("Suggestion #{id} approved.").format(id=submission_id)
-    if action == "b":
-        text = ngettext(
-            "Author banned; #{id} and {count} other rejected.",
-            "Author banned; #{id} and {count} others rejected.",
-            others,
-        )
-        return text.format(id=submission_id, count=others)
-    text = _("Suggestion #{id} rejected: {reason}.")
-    return text.format(id=submission_id, reason=cards.reason_text(submission.reason))
+    """Carry out one decision (:func:`decisions.decide`, as the console does); the answer
+    for the moderator who asked for it."""
+    decided = await decisions.decide(services, submission_id, action, by, reason, publish_at)
+    return decided.answer()
 
 
 async def reply_reason(update: Update, context: BotContext) -> None:

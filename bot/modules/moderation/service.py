@@ -334,3 +334,9 @@ async def of_author(session: AsyncSession, author_id: int, limit: int = 10) -> S
         .limit(limit)
     )
     return (await session.scalars(query)).all()
+
+
+async def count_waiting(session: AsyncSession) -> int:
+    """How many submissions wait for a moderator."""
+    query = select(func.count()).select_from(Submission).where(Submission.state == State.PENDING)
+    return int(await session.scalar(query) or 0)

@@ -1,4 +1,5 @@
-"""Analytics: /stats from a cache refreshed every 15 minutes, and a daily chart for admins."""
+"""Analytics: /stats from a cache refreshed every 15 minutes, a daily chart for admins, and
+the console's Charts page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from bot.core.people import N_
 from bot.core.telegram import Command
 from bot.modules.analytics import handlers
 from bot.modules.analytics.jobs import SPECS
+from bot.modules.analytics.pages import CONSOLE
 from bot.modules.analytics.service import FIGURES
 
 COMMANDS = (
@@ -18,7 +20,7 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
-    return Module("analytics", commands=COMMANDS, jobs=SPECS, figures=FIGURES)
+    return Module("analytics", commands=COMMANDS, jobs=SPECS, figures=FIGURES, console=CONSOLE)
 
 
 __all__ = ["register"]

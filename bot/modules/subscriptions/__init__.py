@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import (
@@ -18,7 +18,7 @@ from bot.core.module import Module, Routed
 from bot.core.people import N_
 from bot.core.stats import as_of
 from bot.core.telegram import Command, admin_commands
-from bot.modules.subscriptions import handlers, service
+from bot.modules.subscriptions import charges, handlers, service
 from bot.modules.subscriptions.jobs import JOBS
 from bot.modules.subscriptions.pages import CONSOLE
 from bot.modules.subscriptions.settings import SubscriptionSettings
@@ -50,9 +50,17 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
-    async def active_subscriptions(session: AsyncSession, day: date) -> dict[str, int]:
-        at = as_of(day, services.settings.tz, services.clock.now())
-        return {"active_subscriptions": await service.count_active_at(session, at)}
+    async def day_figures(session: AsyncSession, day: date) -> dict[str, int]:
+        """Subscriptions active at the day's end (or now), and the Stars the day took in."""
+        tz = services.settings.tz
+        at = as_of(day, tz, services.clock.now())
+        start, end = (
+            datetime.combine(d, time(0), tz).astimezone(UTC) for d in (day, day + timedelta(1))
+        )
+        return {
+            "active_subscriptions": await service.count_active_at(session, at),
+            "stars_revenue": await charges.stars_revenue(session, start, end),
+        }
 
     return Module(
         "subscriptions",
@@ -68,8 +76,11 @@ def register(services: Services) -> Module:
         jobs=JOBS,
         purgers={"subscriptions.invite_links": service.purge_expired_links},
         console=CONSOLE,
-        stats=(active_subscriptions,),
-        figures={"active_subscriptions": N_("Active subscriptions")},
+        stats=(day_figures,),
+        figures={
+            "active_subscriptions": N_("Active subscriptions"),
+            "stars_revenue": N_("Stars revenue (granted minus refunded)"),
+        },
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.kernel import dialect_insert, redact, rowcount
@@ -113,3 +113,16 @@ async def mark_refunded(session: AsyncSession, charge_id: str, seen: str, now: d
         .values(state=ChargeState.REFUNDED, refunded_at=now)
     )
     return bool(rowcount(result))
+
+
+async def stars_revenue(session: AsyncSession, start: datetime, end: datetime) -> int:
+    """The Stars taken in ``[start, end)``: charges granted then, minus the granted charges
+    refunded then (a charge refunded before any grant never counted)."""
+    total = func.coalesce(func.sum(StarPayment.stars), 0)
+    granted = select(total).where(StarPayment.granted_at >= start, StarPayment.granted_at < end)
+    refunded = select(total).where(
+        StarPayment.granted_at.is_not(None),
+        StarPayment.refunded_at >= start,
+        StarPayment.refunded_at < end,
+    )
+    return int(await session.scalar(granted) or 0) - int(await session.scalar(refunded) or 0)

@@ -1,0 +1,29 @@
+"""The console's Charts API: the daily series the page draws. Imported on the first
+console request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.kernel import ascii_int
+from bot.core.people import _
+from bot.core.web import ConsoleError, ConsoleRequest
+from bot.modules.analytics.series import DEFAULT_DAYS, MAX_DAYS, daily_series
+
+
+def days_of(text: str | None) -> int:
+    """``?days=N``: 1 to 365 ASCII digits, 30 when absent; 400 otherwise."""
+    if text is None:
+        return DEFAULT_DAYS
+    days = ascii_int(text, 1, MAX_DAYS)
+    if days is None:
+        raise ConsoleError(
+            400, _("days must be a whole number from 1 to {most}.").format(most=MAX_DAYS)
+        )
+    return days
+
+
+async def charts(request: ConsoleRequest) -> dict[str, Any]:
+    """``GET /console/api/charts?days=N``: users, new users, missions completed and Stars
+    revenue per day for the last N days (today included)."""
+    return await daily_series(request.services, days_of(request.query.get("days")))

@@ -1,12 +1,14 @@
-"""Broadcast: an admin's announcement to every reachable user, through the outbox."""
+"""Broadcast: an admin's announcement to every reachable user, through the outbox; pause,
+resume and cancel in the chat and on the console's Broadcasts page."""
 
 from __future__ import annotations
 
 from bot.core.context import Services
 from bot.core.module import Module
 from bot.core.people import N_
-from bot.core.telegram import Command
+from bot.core.telegram import Command, admin_commands
 from bot.modules.broadcast import handlers
+from bot.modules.broadcast.pages import CONSOLE
 
 COMMANDS = (
     Command(
@@ -16,11 +18,21 @@ COMMANDS = (
         admin=True,
         callback=handlers.broadcast,
     ),
+    *admin_commands(
+        (
+            "pausebroadcast",
+            N_("hold a broadcast's waiting messages"),
+            N_("<id>"),
+            handlers.pausebroadcast,
+        ),
+        ("resumebroadcast", N_("send a paused broadcast on"), N_("<id>"), handlers.resumebroadcast),
+        ("cancelbroadcast", N_("stop a broadcast for good"), N_("<id>"), handlers.cancelbroadcast),
+    ),
 )
 
 
 def register(services: Services) -> Module:
-    return Module("broadcast", commands=COMMANDS)
+    return Module("broadcast", commands=COMMANDS, console=CONSOLE)
 
 
 __all__ = ["register"]

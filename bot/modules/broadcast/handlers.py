@@ -1,18 +1,20 @@
-"""/broadcast <text>: queue an announcement to everyone, then show its progress in place."""
+"""/broadcast <text>: queue an announcement to everyone, then show its progress in place;
+/pausebroadcast, /resumebroadcast and /cancelbroadcast <id> steer it (``control.py``, as the
+console does)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
 from telegram.error import BadRequest
 
 from bot.core.context import BotContext, Services
-from bot.core.kernel import get_logger
+from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger
 from bot.core.people import N_, _
 from bot.core.telegram import command_body
-from bot.modules.broadcast import service
+from bot.modules.broadcast import control, service
 from bot.modules.broadcast.models import Broadcast
 
 log = get_logger(__name__)
@@ -34,7 +36,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
             session, text=text, admin_id=update.effective_user.id, now=services.clock.now()
         )
     log.info("broadcast queued", broadcast_id=queued.id, total=queued.total)
-    first = service.Progress(queued.total, 0, 0)
+    first = service.Progress(queued.total, 0, 0, broadcast_id=queued.id)
     status = await message.reply_text(first.render())
     application = context.application
     context.application.create_task(
@@ -73,3 +75,42 @@ async def follow(
         if now.done:
             return
         await asyncio.sleep(EDIT_EVERY)
+
+
+Action = Callable[[Services, int, int], Awaitable[control.Changed]]
+
+
+async def pausebroadcast(update: Update, context: BotContext) -> None:
+    """Hold a broadcast's waiting messages until /resumebroadcast."""
+    await _steer(update, context, "pausebroadcast", control.pause)
+
+
+async def resumebroadcast(update: Update, context: BotContext) -> None:
+    """Send a paused broadcast's messages again."""
+    await _steer(update, context, "resumebroadcast", control.resume)
+
+
+async def cancelbroadcast(update: Update, context: BotContext) -> None:
+    """Stop a broadcast for good: its waiting messages are never sent."""
+    await _steer(update, context, "cancelbroadcast", control.cancel)
+
+
+async def _steer(update: Update, context: BotContext, verb: str, action: Action) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    words = context.args or []
+    broadcast_id = ascii_int(words[0], 1, SERIAL_MAX) if len(words) == 1 else None
+    if broadcast_id is None:
+        usage = _("Usage: /{command} <id> — the number shown under the broadcast's progress.")
+        await message.reply_text(usage.format(command=verb))
+        return
+    try:
+        changed = await action(context.services, broadcast_id, user.id)
+    except control.Unknown:
+        await message.reply_text(_("No broadcast #{id}.").format(id=broadcast_id))
+        return
+    except control.NotNow as exc:
+        await message.reply_text(str(exc))
+        return
+    await message.reply_text(changed.tally.progress(broadcast_id).render())

@@ -1,4 +1,5 @@
-"""Queuing a broadcast in one statement per language, and reading its progress from the outbox.
+"""Queuing a broadcast in one statement per language, and reading its progress from the outbox
+(pausing, resuming and cancelling are in ``control.py``).
 
 Each recipient's row holds the final text in their language (the header is translated, the
 admin's words are not), rendered at queue time: the outbox sends what the row says, and a
@@ -8,11 +9,13 @@ what the extra statements cost).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Select, String, cast, func, insert, literal, select
+from sqlalchemy import JSON, Select, String, and_, case, cast, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, OutboxMessage, OutboxStatus, Priority
@@ -21,6 +24,17 @@ from bot.core.people import User, _, language_column, languages, percent, speaki
 from bot.modules.broadcast.models import Broadcast
 
 BAR_WIDTH = 20
+# The outbox status of a paused broadcast's rows: the sender claims pending rows only, and the
+# purge deletes finished ones only, so a paused row waits untouched until it is resumed.
+PAUSED = "paused"
+CANCELLED = "broadcast cancelled"  # the last_error of the rows a cancel took off the queue
+# What Telegram's 403s and the sender's skips say when the recipient blocked the bot or is gone.
+BLOCKED_MARKS = ("forbidden", "blocked", "deactivated", "recipient unreachable")
+BUCKETS: dict[str, str] = {
+    OutboxStatus.SENT: "delivered",
+    OutboxStatus.FAILED: "failed",
+    OutboxStatus.SKIPPED: "skipped",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +43,13 @@ class Progress:
     sent: int
     failed: int
     skipped: int = 0  # muted by preferences, or the user became unreachable meanwhile
+    cancelled: int = 0  # still waiting when the broadcast was cancelled
+    paused: int = 0  # held by a pause
+    broadcast_id: int | None = None
 
     @property
     def finished(self) -> int:
-        return self.sent + self.failed + self.skipped
+        return self.sent + self.failed + self.skipped + self.cancelled
 
     @property
     def remaining(self) -> int:
@@ -46,14 +63,69 @@ class Progress:
         ratio = self.finished / self.total if self.total else 1.0
         filled = round(ratio * BAR_WIDTH)
         bar = "█" * filled + "░" * (BAR_WIDTH - filled)
-        head = _("Broadcast finished") if self.done else _("Broadcasting…")
         counts = _("sent {sent} · failed {failed}").format(sent=self.sent, failed=self.failed)
         if self.skipped:
             counts += " · " + _("skipped {skipped}").format(skipped=self.skipped)
+        if self.cancelled:
+            counts += " · " + _("cancelled {cancelled}").format(cancelled=self.cancelled)
         left = _("remaining {remaining} of {total}").format(
             remaining=self.remaining, total=self.total
         )
-        return f"{head}\n{bar} {percent(ratio)}\n{counts} · {left}"
+        lines = [self._head(), f"{bar} {percent(ratio)}", f"{counts} · {left}"]
+        if not self.done and self.broadcast_id is not None:
+            verb = "resumebroadcast" if self.paused else "pausebroadcast"
+            lines.append(f"/{verb} {self.broadcast_id} · /cancelbroadcast {self.broadcast_id}")
+        return "\n".join(lines)
+
+    def _head(self) -> str:
+        if self.cancelled:
+            return _("Broadcast cancelled")
+        if self.done:
+            return _("Broadcast finished")
+        return _("Broadcast paused") if self.paused else _("Broadcasting…")
+
+
+class State(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Where every message of a broadcast stands, read from its outbox rows."""
+
+    total: int
+    delivered: int = 0
+    blocked: int = 0  # the recipient blocked the bot or deleted their account
+    failed: int = 0  # refused for another reason, or given up after retries
+    skipped: int = 0  # muted by the recipient's preferences
+    cancelled: int = 0
+    waiting: int = 0  # not handed to the sender yet (paused ones included)
+    in_flight: int = 0  # handed to the sender: sent, or about to be
+    paused: int = 0
+    failed_rows: int = 0  # rows with status failed (blocked or not), as /broadcast counts
+    skipped_rows: int = 0  # rows skipped but not cancelled, as /broadcast counts
+
+    @property
+    def state(self) -> State:
+        if self.cancelled:
+            return State.CANCELLED
+        if self.paused:
+            return State.PAUSED
+        return State.RUNNING if self.waiting or self.in_flight else State.FINISHED
+
+    def progress(self, broadcast_id: int | None = None) -> Progress:
+        return Progress(
+            self.total,
+            self.delivered,
+            self.failed_rows,
+            self.skipped_rows,
+            self.cancelled,
+            self.paused,
+            broadcast_id,
+        )
 
 
 def announcement(text: str) -> str:
@@ -61,7 +133,7 @@ def announcement(text: str) -> str:
     return _("📣 Announcement") + "\n\n" + text
 
 
-def _prefix(broadcast_id: int) -> str:
+def key_prefix(broadcast_id: int) -> str:
     return f"broadcast:{broadcast_id}:"
 
 
@@ -102,7 +174,7 @@ def _audience(broadcast_id: int, text: str, now: datetime) -> Select[Any]:
     """The rows of every reachable user, with ``text`` (callers narrow it to a language)."""
     o = OutboxMessage
     return select(
-        literal(_prefix(broadcast_id)) + cast(User.id, String),
+        literal(key_prefix(broadcast_id)) + cast(User.id, String),
         User.id,
         User.id,
         literal(Category.ANNOUNCEMENT.value),
@@ -117,18 +189,46 @@ def _audience(broadcast_id: int, text: str, now: datetime) -> Select[Any]:
 
 
 async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
-    """Sent, failed and skipped rows of ``broadcast`` so far (all three are finished;
-    rows held for quiet hours stay pending, so remaining)."""
+    """Sent, failed, skipped and cancelled rows of ``broadcast`` so far (all finished; rows
+    held for quiet hours or by a pause stay remaining)."""
+    return (await tally(session, broadcast)).progress(broadcast.id)
+
+
+def _kind() -> Any:
+    """How a row counts: in flight (claimed), cancelled, blocked, or by its status alone."""
     o = OutboxMessage
+    error = func.lower(func.coalesce(o.last_error, ""))
+    blocked = or_(*(error.contains(mark) for mark in BLOCKED_MARKS))
+    finished = o.status.in_((OutboxStatus.FAILED, OutboxStatus.SKIPPED))
+    return case(
+        (o.claimed_by.is_not(None), literal("in_flight")),
+        (o.last_error == CANCELLED, literal("cancelled")),
+        (and_(finished, blocked), literal("blocked")),
+        else_=literal(""),
+    )
+
+
+async def tally(session: AsyncSession, broadcast: Broadcast) -> Tally:
+    """Count ``broadcast``'s outbox rows by status and kind, in one grouped query."""
+    o, kind = OutboxMessage, _kind()
     query = (
-        select(o.status, func.count())
-        .where(o.key.startswith(_prefix(broadcast.id)))
-        .group_by(o.status)
+        select(o.status, kind, func.count())
+        .where(o.key.startswith(key_prefix(broadcast.id)))
+        .group_by(o.status, kind)
     )
-    counts: dict[str, int] = {status: n for status, n in (await session.execute(query)).all()}
-    return Progress(
-        broadcast.total,
-        counts.get(OutboxStatus.SENT, 0),
-        counts.get(OutboxStatus.FAILED, 0),
-        counts.get(OutboxStatus.SKIPPED, 0),
-    )
+    counts: Counter[str] = Counter()
+    for status, how, n in (await session.execute(query)).all():
+        counts[_bucket(status, how)] += n
+        if status == OutboxStatus.FAILED:
+            counts["failed_rows"] += n
+        elif status == OutboxStatus.SKIPPED and how != "cancelled":
+            counts["skipped_rows"] += n
+        if status == PAUSED:
+            counts["paused"] += n
+    return Tally(broadcast.total, **counts)
+
+
+def _bucket(status: str, how: str) -> str:
+    if how:
+        return how
+    return BUCKETS.get(status, "waiting")  # pending or paused

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from bot.core.context import App, Services
-    from bot.core.web.registry import WebRegistry
 
 Role = Literal["admin", "moderator"]
 Method = Literal["GET", "POST", "PUT", "DELETE"]
@@ -31,6 +30,14 @@ class ConsolePage:
     order: int = 100  # the tabs' order, lowest first (Overview is 0)
 
 
+class Routes(Protocol):
+    """What a handler may ask of the console's routes (the registry answers)."""
+
+    def below(self, method: str, path: str) -> list[tuple[str, str]]:
+        """The (module, segment) of the ``method`` routes one literal segment below ``path``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ConsoleRequest:
     """What a console API handler is given: who asks, in which language, and what."""
@@ -42,7 +49,7 @@ class ConsoleRequest:
     params: Mapping[str, str] = field(default_factory=dict)  # from the path: {name}
     query: Mapping[str, str] = field(default_factory=dict)
     body: Mapping[str, Any] = field(default_factory=dict)  # a POST's JSON object
-    registry: WebRegistry | None = None  # what the console serves (``below``: other sections)
+    registry: Routes | None = None  # what the console serves (``below``: other sections)
 
 
 ConsoleHandler = Callable[[ConsoleRequest], Awaitable[Any]]

@@ -26,7 +26,7 @@ PAGE = ConsolePage(
         "no": N_("Close"),
         "photo": N_("photo"),
         "video": N_("video"),
-        "text": N_("text"),
+        "text": N_("text only"),
     },
     role="moderator",
     order=20,

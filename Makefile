@@ -82,12 +82,13 @@ postgres:
 	  fi; }
 
 # Debian's chromium, for the browser tests of the console (tests/browser start it headless
-# through Playwright with its path; no browser is downloaded from anywhere else).
+# through Playwright with its path; no browser is downloaded from anywhere else), and Debian's
+# colour emoji font, which the pages' buttons use (the screenshots show boxes without it).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && ls /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium (needed by the browser tests)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	    echo "installing chromium and fonts-noto-color-emoji (needed by the browser tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji >/dev/null; \
 	  else \
 	    echo "chromium is missing and cannot be installed here (not root or no apt-get):"; \
 	    echo "install it (e.g. 'sudo apt-get install chromium'); the browser tests will fail without it"; \

@@ -201,6 +201,9 @@ async def test_revoke_from_the_console_ends_it_as_revoke_does(bot: tuple[Harness
         )
         vip = (await client.get(f"users/{OLENA}/vip")).body
         assert vip["active"] is False and vip["status"] == "revoked"
+        assert vip["ended_at"] is not None and vip["ended_at"] < vip["ends_at"]
+        facts = {fact["key"]: fact["value"] for fact in vip["facts"]}
+        assert facts["status"] == "ended (revoked)" and facts["ended_at"] == vip["ended_at"]
         await harness.idle()
         before = await footprint(harness)
         again = await client.post(f"users/{OLENA}/vip/revoke")

@@ -3,6 +3,7 @@ same functions as /grant and /revoke (``by_admin``). Imported on the first conso
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -52,6 +53,7 @@ async def vip(request: ConsoleRequest) -> dict[str, Any]:
         "status": sub.status if sub else None,
         "starts_at": _when(sub.starts_at) if sub else None,
         "ends_at": _when(sub.ends_at) if sub else None,
+        "ended_at": _when(_ended_at(sub, active)),
         "removed_at": _when(sub.removed_at) if sub else None,
         "invite_links": int(links or 0),
         "stars_payments": int(paid or 0),
@@ -60,16 +62,26 @@ async def vip(request: ConsoleRequest) -> dict[str, Any]:
     }
 
 
+def _ended_at(sub: Subscription | None, active: bool) -> datetime | None:
+    """When it ended: its end, or (revoked before it) when it was revoked; None if running."""
+    if sub is None or active:
+        return None
+    return sub.updated_at if sub.status == "revoked" else sub.ends_at
+
+
 def _facts(sub: Subscription | None, active: bool, links: int, paid: int) -> list[dict[str, Any]]:
     if sub is None:
         state = _("none")
     else:
-        state = _("active now") if active else _("ended ({status})").format(status=sub.status)
+        ended = "expired" if sub.status == "active" else sub.status  # past its end, not swept yet
+        state = _("active now") if active else _("ended ({status})").format(status=ended)
     facts = [_fact("status", _("Subscription state"), state)]
     if sub is not None:
         facts += [
             _fact("starts_at", _("Subscribed since"), _when(sub.starts_at), "time"),
-            _fact("ends_at", _("Ends at") if active else _("Ended at"), _when(sub.ends_at), "time"),
+            _fact("ends_at", _("Ends at"), _when(sub.ends_at), "time")
+            if active
+            else _fact("ended_at", _("Ended at"), _when(_ended_at(sub, active)), "time"),
         ]
     facts.append(_fact("invite_links", _("Invite links sent"), links))
     facts.append(_fact("stars_payments", _("Stars payments"), paid))

@@ -57,7 +57,8 @@ def _outbox(db: sqlite3.Connection, users: int, rows: int, now: datetime) -> Non
     for number in range(1, BROADCASTS + 1):
         at = now - timedelta(days=(BROADCASTS - number) * 7)
         db.execute(
-            "INSERT INTO broadcasts (id, text, created_by, created_at, total) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO broadcasts (id, text, created_by, created_at, total) "
+            "VALUES (?, ?, ?, ?, ?)",
             (number, f"Broadcast {number}", USER_BASE + 1, _at(at), per),
         )
         last = number == BROADCASTS

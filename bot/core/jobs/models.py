@@ -42,6 +42,9 @@ class JobRun(Base):
     __table_args__ = (
         UniqueConstraint("job", "scheduled_for"),
         Index("ix_job_runs_status_started", "status", "started_at"),
+        # A job's newest runs (/jobs, /jobhistory, the console's Jobs page) without sorting
+        # all its runs: ``WHERE job = ? ORDER BY id DESC LIMIT n`` walks this backwards.
+        Index("ix_job_runs_job_id", "job", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -8,13 +8,18 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.core.delivery import OutboxMessage
+from bot.core.kernel import SERIAL_MAX
+from bot.core.web import ConsoleError, ConsoleRequest
 from bot.core.web.models import ConsoleAudit
+from bot.modules.broadcast import console_api
 from bot.modules.broadcast.models import Broadcast
 from bot.modules.broadcast.service import CANCELLED, announcement, key_prefix
 from tests.conftest import ADMIN
@@ -284,3 +289,18 @@ async def test_chat_commands_answer_their_usage_and_unknown_ids(bot: tuple[Harne
             answer = await harness.reply(ADMIN, f"/{command}{args}")
             assert answer.startswith(f"Usage: /{command} <id>"), (command, args, answer)
         assert await harness.reply(ADMIN, f"/{command} 424242") == "No broadcast #424242."
+
+
+@given(st.text(max_size=24) | st.integers(-(2**64), 2**64).map(str))
+def test_an_id_in_the_path_is_a_number_or_a_400(text: str) -> None:
+    """Whatever the path holds, the broadcast id is read as ASCII digits from 1 to 2^31-1 or
+    refused with 400, never an exception of another kind: ``²``, ``١٢`` and ``+7`` are refused."""
+    request = ConsoleRequest(cast(Any, None), ADMIN, "admin", "en", params={"id": text})
+    digits = text.isascii() and text.isdigit() and not text.startswith("-")
+    try:
+        found = console_api._id(request)
+    except ConsoleError as exc:
+        assert exc.status == 400
+        assert not digits or not 1 <= int(text) <= SERIAL_MAX
+    else:
+        assert digits and found == int(text)

@@ -117,7 +117,11 @@ async def test_an_update_that_committed_part_of_its_work_is_not_run_again(
     assert outage.taken == 1 and outage.holder is None
     [notice] = [m.text or "" for m in world.to(ADMIN)]
     assert "part of it was done" in notice and "ref " in notice
-    assert await h.run_job("content.publish_due") == "queued 1 post for the channel"
+    # Queued by this run, or already by the job's every-minute slot on a slow machine.
+    assert await h.run_job("content.publish_due") in (
+        "queued 1 post for the channel",
+        "queued 0 posts for the channel",
+    )
     await world.wait_until(lambda: world.to(CHANNEL), timeout=15)
     await h.idle()
     async with h.services.db.session() as session:

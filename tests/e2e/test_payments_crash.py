@@ -38,6 +38,8 @@ SETTINGS = {
     "ADMIN_IDS": str(ADMIN),
     # the waiting charges are settled every second after a restart (every minute normally)
     "JOBS__SUBSCRIPTIONS_SETTLE_PAYMENTS__SCHEDULE": "every 1s",
+    # a killed process's claim on the payer's messages runs out in a second (60 s normally)
+    "OUTBOX_LEASE_SECONDS": "1",
 }
 # The calls that belong to the payment's path: the updates, and what concerns the payer.
 PAYER_METHODS = ("sendMessage", "createChatInviteLink", "getChatMember", "getChat")
@@ -108,7 +110,7 @@ async def _run(folder: Path, sandbox: SandboxServer, step: int | None) -> list[s
         world.pay(USER, sent)
         paid_at = datetime.now(UTC)
         if step is None:
-            await world.wait_until(lambda: _links(world), 30)
+            await world.wait_until(lambda: _links(world), 60)
             await asyncio.sleep(1.0)  # the path's last calls (the receipt) are counted too
             return path
         async with asyncio.timeout(30):
@@ -119,8 +121,8 @@ async def _run(folder: Path, sandbox: SandboxServer, step: int | None) -> list[s
     second = await start_bot(folder, sandbox.base_url, url, **SETTINGS)
     try:
         granted = [(_charge(world), "granted")]
-        await world.wait_until(lambda: _outcome(database)[0] == granted, 30)
-        await world.wait_until(lambda: _links(world), 30)
+        await world.wait_until(lambda: _outcome(database)[0] == granted, 90)
+        await world.wait_until(lambda: _links(world), 60)
     finally:
         await stop(second)
     payments, ends = _outcome(database)
@@ -133,6 +135,7 @@ async def _run(folder: Path, sandbox: SandboxServer, step: int | None) -> list[s
     return path
 
 
+@pytest.mark.timeout(900)  # two bot processes per step of the path
 async def test_kill_9_at_every_step_of_a_payment_loses_nothing(tmp_path: Path) -> None:
     """The payment's path, measured once; then for each of its calls, a bot killed with
     SIGKILL just before Telegram answers it and a second bot started: every time the charge

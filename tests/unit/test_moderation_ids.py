@@ -152,3 +152,31 @@ def test_approve_time_reads_ascii() -> None:
     assert timing.parse("2026-11-22T10:00", NOW, ZoneInfo("Europe/Berlin")) == datetime(
         2026, 11, 22, 9, 0, tzinfo=UTC
     )
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | DIGITISH,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=5,
+)
+
+
+@FAST
+@given(JSON, st.integers(1, 6))
+def test_reason_index_is_total(value: object, reasons: int) -> None:
+    """Any JSON value a console request carries: None or a configured reason's index, read
+    from a whole number or its ASCII digits (never a bool, a float or other digits)."""
+    index = ids.reason_index(value, reasons)
+    assert index is None or 0 <= index < reasons
+    if index is not None:
+        assert not isinstance(value, bool) and isinstance(value, int | str)
+        assert str(value).lstrip("0") in ("", str(index)) and str(value).isascii()
+
+
+@FAST
+@given(st.integers(1, 6), st.data())
+def test_reason_index_round_trips(reasons: int, data: st.DataObject) -> None:
+    """Every configured index reads back, as a number and as text; the next one does not."""
+    index = data.draw(st.integers(0, reasons - 1))
+    assert ids.reason_index(index, reasons) == ids.reason_index(str(index), reasons) == index
+    assert ids.reason_index(reasons, reasons) is None and ids.reason_index(-1, reasons) is None

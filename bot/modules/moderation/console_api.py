@@ -76,7 +76,7 @@ async def reject(request: ConsoleRequest) -> dict[str, Any]:
     reasons, as the card's Reject buttons."""
     ident, reasons = _ident(request), _reasons(request)
     given = request.body.get("reason")
-    index = None if isinstance(given, bool) else ascii_int(str(given), 0, len(reasons) - 1)
+    index = ids.reason_index(given, len(reasons))
     if index is None:
         text = _("reason: the index of a configured reason, 0 to {last}")
         raise ConsoleError(400, text.format(last=len(reasons) - 1))

@@ -49,6 +49,14 @@ def card_press(data: str | None, reasons: int) -> CardPress | None:
     return None if index is None else CardPress("r", ident, index)
 
 
+def reason_index(value: object, reasons: int) -> int | None:
+    """The preset reason a console request names (``{"reason": 1}``): a whole number (not a
+    bool) or its ASCII digits, below ``reasons``; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    return ascii_int(str(value), 0, reasons - 1)
+
+
 def withdraw_press(data: str | None) -> int | None:
     """The submission of a ``modw:<id>`` button; None for anything else."""
     text = data or ""

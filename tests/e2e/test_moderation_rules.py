@@ -67,7 +67,8 @@ async def test_daily_quota_and_links(harness_factory: Callable[..., Any]) -> Non
     assert link.endswith("links are not allowed.")
     await answer(h, AUTHOR, "/suggest One", "waits for review")
     await press(h, ADMIN, await card_for(h, ADMIN, 2), "mod:r:2:1")
-    assert "at most 1 suggestion a day" in await answer(h, AUTHOR, "/suggest Two", "not accepted")
+    await told(h, AUTHOR, "#2 was not accepted")  # the decision's notice, before the next try
+    assert "at most 1 suggestion a day" in await answer(h, AUTHOR, "/suggest Two", "a day")
 
 
 async def test_bad_input_gets_an_answer_and_stores_nothing(

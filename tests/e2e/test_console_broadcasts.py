@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.core.delivery import OutboxMessage
 from bot.core.kernel import SERIAL_MAX
@@ -230,6 +230,16 @@ async def test_list_and_detail_show_who_what_when_and_where_each_message_stands(
         page = next(p for p in me["pages"] if p["id"] == "broadcasts")
         assert page["script"].endswith("/broadcast/broadcasts.js")
         assert page["texts"]["confirm_cancel"].startswith("Cancel this broadcast")
+        # Over, its tally is kept: listing never counts its rows again, and the counts
+        # outlive the rows (the retention purge deletes sent ones).
+        async with harness.services.db.session() as session:
+            stored = await session.get(Broadcast, broadcast_id)
+            assert stored is not None and stored.final is not None
+            await session.execute(
+                delete(OutboxMessage).where(OutboxMessage.key.startswith(key_prefix(broadcast_id)))
+            )
+        again = (await client.get("broadcasts")).body["broadcasts"][0]
+        assert {key: again[key] for key in counts} == counts and again["state"] == "finished"
 
 
 async def test_refusals_change_nothing(bot: tuple[Harness, int]) -> None:

@@ -23,7 +23,7 @@ from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.kernel import get_logger, rowcount
 from bot.core.people import User, _
 from bot.modules.broadcast.models import Broadcast
-from bot.modules.broadcast.service import CANCELLED, PAUSED, State, Tally, key_prefix, tally
+from bot.modules.broadcast.service import CANCELLED, PAUSED, State, Tally, of_broadcast, tally
 
 log = get_logger(__name__)
 SETTLE_EVERY = 0.5  # seconds between two looks at the rows in flight after a change
@@ -79,11 +79,11 @@ async def one(session: AsyncSession, broadcast_id: int) -> Listed:
     return Listed(broadcast, await tally(session, broadcast), name or "")
 
 
-def _waiting(broadcast_id: int, *statuses: str) -> list[Any]:
+def _waiting(session: AsyncSession, broadcast_id: int, *statuses: str) -> list[Any]:
     """The rows of the broadcast in ``statuses`` that the sender does not hold."""
     o = OutboxMessage
     return [
-        o.key.startswith(key_prefix(broadcast_id)),
+        *of_broadcast(session, broadcast_id),
         o.status.in_(statuses),
         o.claimed_by.is_(None),
     ]
@@ -112,7 +112,9 @@ async def pause_rows(session: AsyncSession, broadcast_id: int) -> Changed:
     """Hold the broadcast's waiting rows (``paused``); a finished or cancelled one: NotNow."""
     broadcast, before = await _current(session, broadcast_id)
     _refuse_ended(before.state, broadcast_id)
-    moved = await _move(session, _waiting(broadcast_id, OutboxStatus.PENDING), status=PAUSED)
+    moved = await _move(
+        session, _waiting(session, broadcast_id, OutboxStatus.PENDING), status=PAUSED
+    )
     return Changed(broadcast, moved, await tally(session, broadcast))
 
 
@@ -122,7 +124,7 @@ async def resume_rows(session: AsyncSession, broadcast_id: int, now: datetime) -
     _refuse_ended(before.state, broadcast_id)
     moved = await _move(
         session,
-        _waiting(broadcast_id, PAUSED),
+        _waiting(session, broadcast_id, PAUSED),
         status=OutboxStatus.PENDING,
         next_attempt_at=now,
     )
@@ -141,7 +143,7 @@ async def cancel_rows(session: AsyncSession, broadcast_id: int, now: datetime) -
 async def _cancel_waiting(session: AsyncSession, broadcast_id: int, now: datetime) -> int:
     return await _move(
         session,
-        _waiting(broadcast_id, OutboxStatus.PENDING, PAUSED),
+        _waiting(session, broadcast_id, OutboxStatus.PENDING, PAUSED),
         status=OutboxStatus.SKIPPED,
         last_error=CANCELLED,
         next_attempt_at=now,
@@ -202,7 +204,9 @@ async def _settle_once(services: Services, broadcast_id: int) -> bool:
         if seen.state == State.CANCELLED:  # in between comes back pending and is moved
             await _cancel_waiting(session, broadcast_id, services.clock.now())
         elif seen.state == State.PAUSED:
-            await _move(session, _waiting(broadcast_id, OutboxStatus.PENDING), status=PAUSED)
+            await _move(
+                session, _waiting(session, broadcast_id, OutboxStatus.PENDING), status=PAUSED
+            )
         else:
             return False
         return seen.in_flight > 0

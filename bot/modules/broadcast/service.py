@@ -208,12 +208,28 @@ def _kind() -> Any:
     )
 
 
+def of_broadcast(session: AsyncSession, broadcast_id: int) -> list[Any]:
+    """The outbox rows of one broadcast: keys starting ``broadcast:<id>:``. On SQLite (binary
+    collation) also as a key range, which its unique index on ``key`` answers without reading
+    the other rows (``LIKE`` alone scans the whole outbox there); other databases' collations
+    may order punctuation differently, so there the prefix alone says it."""
+    o, prefix = OutboxMessage, key_prefix(broadcast_id)
+    where = [o.key.startswith(prefix)]
+    if session.get_bind().dialect.name == "sqlite":
+        where += [o.key >= prefix, o.key < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    return where
+
+
 async def tally(session: AsyncSession, broadcast: Broadcast) -> Tally:
-    """Count ``broadcast``'s outbox rows by status and kind, in one grouped query."""
+    """Count ``broadcast``'s outbox rows by status and kind, in one grouped query; a
+    broadcast that is over is read from its stored final tally (and stores it the first
+    time it is found over)."""
+    if broadcast.final is not None:
+        return Tally(broadcast.total, **broadcast.final)
     o, kind = OutboxMessage, _kind()
     query = (
         select(o.status, kind, func.count())
-        .where(o.key.startswith(key_prefix(broadcast.id)))
+        .where(*of_broadcast(session, broadcast.id))
         .group_by(o.status, kind)
     )
     counts: Counter[str] = Counter()
@@ -225,7 +241,11 @@ async def tally(session: AsyncSession, broadcast: Broadcast) -> Tally:
             counts["skipped_rows"] += n
         if status == PAUSED:
             counts["paused"] += n
-    return Tally(broadcast.total, **counts)
+    found = Tally(broadcast.total, **counts)
+    over = not (found.waiting or found.in_flight or found.paused)
+    if over and any(counts.values()) and found.state in (State.FINISHED, State.CANCELLED):
+        broadcast.final = dict(counts)
+    return found
 
 
 def _bucket(status: str, how: str) -> str:

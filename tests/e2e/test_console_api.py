@@ -156,6 +156,21 @@ async def test_cookie_session_needs_its_csrf_token_for_changes(bot: tuple[Harnes
     assert results == [("jobs.pause", "refused"), ("jobs.pause", "refused"), ("jobs.pause", "ok")]
 
 
+async def test_replayed_init_data_opens_no_second_session(bot: tuple[Harness, int]) -> None:
+    """initData traded for a session cookie cannot be traded again (a captured one opens no
+    second session: 401, no cookie); a fresh sign-in can."""
+    harness, port = bot
+    captured = signed(harness, ADMIN)
+    async with ConsoleClient(port, captured) as client:
+        assert (await client.post("session")).status == 200
+    async with ConsoleClient(port, captured) as replay:
+        again = await replay.post("session")
+        assert again.status == 401 and "Set-Cookie" not in again.headers
+    fresh = sign_init_data(harness.app.bot.token, ADMIN, query_id="another-launch")
+    async with ConsoleClient(port, fresh) as client:
+        assert (await client.post("session")).status == 200
+
+
 async def test_console_command_gives_a_one_time_login_link(bot: tuple[Harness, int]) -> None:
     """/console answers an admin with a web_app button and a login link; the link trades for
     a session cookie once (a second use, an expired token and a made-up one get 401 and no

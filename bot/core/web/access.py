@@ -26,6 +26,7 @@ class Principal:
     user_id: int
     session: Session | None = None
     cookie: str | None = None
+    signature: str | None = None  # the initData's hash, when it came with initData
 
 
 def init_data(request: web.Request) -> str | None:
@@ -42,7 +43,9 @@ async def authenticate(services: Services, request: web.Request) -> Principal | 
     if raw is not None:
         max_age = services.settings.console_auth_max_age
         signed = auth.validate(raw, services.bot.token, now=now.timestamp(), max_age=max_age)
-        return None if signed is None else Principal(signed.user_id)
+        if signed is None:
+            return None
+        return Principal(signed.user_id, signature=signed.fields["hash"])
     if request.headers.get("Authorization"):
         return None  # another scheme: not ours
     cookie = request.cookies.get(COOKIE)

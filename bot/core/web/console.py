@@ -16,7 +16,7 @@ from bot.core.web import audit
 from bot.core.web.access import Principal, authenticate, csrf_ok, set_cookie
 from bot.core.web.declarations import CHANGING, ConsoleError, ConsoleRequest, Role
 from bot.core.web.registry import STATIC, Route, WebRegistry, allowed, role_of
-from bot.core.web.sessions import SESSION_TTL, open_session, redeem_login
+from bot.core.web.sessions import SESSION_TTL, open_session, redeem_login, spend_init_data
 
 if TYPE_CHECKING:
     from bot.core.context import App, Services
@@ -107,6 +107,10 @@ class ConsoleApp:
         """``POST /console/api/session`` with initData: a cookie session for the page."""
         if role is None:
             return refusal(403, "the console is for the bot's admins")
+        now = self.services.clock.now()
+        assert principal.signature is not None  # a session is opened with initData only
+        if not await spend_init_data(self.services.db, principal.signature, principal.user_id, now):
+            return refusal(401, "this sign-in was already used for a session: reopen the console")
         token, session = await open_session(
             self.services.db, principal.user_id, self.services.clock.now()
         )

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
 
-from bot.core.kernel import Database, PurgeRequest, delete_in_batches, rowcount
+from bot.core.kernel import Database, PurgeRequest, delete_in_batches, insert_missing, rowcount
 from bot.core.web.models import ConsoleLogin, ConsoleSession
 
 SESSION_TTL = timedelta(hours=12)
@@ -76,6 +76,22 @@ async def issue_login(db: Database, user_id: int, now: datetime) -> str:
     async with db.session() as session:
         await session.execute(insert(ConsoleLogin).values(row))
     return token
+
+
+async def spend_init_data(db: Database, signature: str, user_id: int, now: datetime) -> bool:
+    """Record that the initData signed ``signature`` was traded for a session; False when it
+    was traded before (a replay: a captured initData opens no second session). Kept as a used
+    login token (by its hash) until the purge."""
+    row = {
+        "token_hash": digest("tma:" + signature),
+        "user_id": user_id,
+        "created_at": now,
+        "expires_at": now + SESSION_TTL,
+        "used_at": now,
+    }
+    async with db.session() as session:
+        inserted = await insert_missing(session, ConsoleLogin, **row)
+    return inserted
 
 
 async def redeem_login(db: Database, token: str, now: datetime) -> int | None:

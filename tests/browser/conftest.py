@@ -134,7 +134,8 @@ async def open_console(chromium: Browser) -> AsyncIterator[Callable[..., Awaitab
     """Open ``bot``'s console (``path`` under its URL) as a Mini App: a fresh browser context
     (the viewport, the theme's colour scheme) whose ``window.Telegram.WebApp`` carries
     ``initData`` for ``user_id`` signed with the bot's token and the theme's colours; with
-    ``miniapp=False`` as a plain desktop browser (no ``Telegram.WebApp``, cookies only). Only
+    ``miniapp=False`` as a plain desktop browser (no ``Telegram.WebApp``, cookies only); with
+    ``init_data``, that text instead of a good signature (a forgery, say). Only
     loopback is reached; dialogs are accepted. Closed at the end of the test, which fails if a
     page threw."""
     contexts: list[BrowserContext] = []
@@ -149,8 +150,10 @@ async def open_console(chromium: Browser) -> AsyncIterator[Callable[..., Awaitab
         language: str = "en",
         path: str = "",
         miniapp: bool = True,
+        init_data: str | None = None,
     ) -> Page:
-        init_data, user = init_data_for(bot, user_id, language)
+        signed, user = init_data_for(bot, user_id, language)
+        init_data = signed if init_data is None else init_data
         script = webapp_script(init_data, user, theme, viewport["height"]) if miniapp else ""
         context = await chromium.new_context(
             viewport=viewport, color_scheme=theme, device_scale_factor=1

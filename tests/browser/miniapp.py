@@ -166,7 +166,12 @@ async def only_loopback(route: Route, script: str) -> None:
 
 
 async def shoot(page: Page, name: str) -> Path:
-    """Save a screenshot of what ``page`` shows as ``<SCREENSHOTS>/<name>.png``."""
+    """Save a screenshot of what ``page`` shows as ``<SCREENSHOTS>/<name>.png``, once it is
+    known to fit the window's width (wide tables scroll in their own box, never the page)."""
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{name}: the page is {overflow} px wider than the window"
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=path, animations="disabled", caret="hide")
     return path

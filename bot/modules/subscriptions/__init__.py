@@ -19,6 +19,7 @@ from bot.core.people import N_
 from bot.core.stats import as_of
 from bot.core.telegram import Command, admin_commands
 from bot.modules.subscriptions import charges, handlers, service
+from bot.modules.subscriptions.codes_handlers import COMMANDS as CODE_COMMANDS
 from bot.modules.subscriptions.jobs import JOBS
 from bot.modules.subscriptions.pages import CONSOLE
 from bot.modules.subscriptions.settings import SubscriptionSettings
@@ -46,6 +47,7 @@ COMMANDS = (
             handlers.refund,
         ),
     ),
+    *CODE_COMMANDS,
 )
 
 

@@ -26,3 +26,5 @@ class SubscriptionSettings(Settings):
     # Failed tries of one removal from the VIP chat (the bot lacking the right to ban, a
     # member made a chat administrator) before the admins are told; it is retried anyway.
     vip_removal_alert_after: int = Field(default=3, ge=1, le=100)
+    # /trial: days of free VIP each user may take once, ever (0 = no trial offered).
+    vip_trial_days: int = Field(default=0, ge=0, le=365)

@@ -1,0 +1,205 @@
+"""Free trials and promo codes: VIP granted through the same path as ``/grant``.
+
+A trial is taken once per user, ever: its row's primary key refuses a second, even two at
+once. A code's use is claimed in one transaction before anything is granted: a conditional
+``UPDATE ... SET uses_left = uses_left - 1 WHERE uses_left > 0`` (so the uses never exceed
+the limit, whoever redeems at the same moment) and the redemption's row, unique per code and
+user. A grant that then fails (no VIP chat, Telegram refusing the invite link) gives the
+claim back, so a refused redemption changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+
+from bot.core.context import Services
+from bot.core.kernel import ascii_int, get_logger
+from bot.core.kernel.db import Database, rowcount
+from bot.modules.subscriptions import access, by_admin
+from bot.modules.subscriptions.codes_models import VipCode, VipRedemption, VipTrial
+
+log = get_logger(__name__)
+
+_CODE = re.compile(r"[A-Za-z0-9-]{3,32}", re.ASCII)
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+MAX_USES = 1_000_000
+
+
+def parse_code(text: str | None) -> str | None:
+    """A promo code as stored (upper case), or None unless ``text`` is 3 to 32 ASCII
+    letters, digits or hyphens. Case-insensitive: ``summer-25`` is ``SUMMER-25``."""
+    if text is None or not _CODE.fullmatch(text):
+        return None
+    return text.upper()
+
+
+def parse_date(text: str | None) -> date | None:
+    """``YYYY-MM-DD`` (ASCII digits, a real calendar day) as a date; None otherwise."""
+    match = _DATE.fullmatch(text or "")
+    if match is None:
+        return None
+    year, month, day = (ascii_int(part, 1, 9999) for part in match.groups())
+    if year is None or month is None or day is None:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def end_of_day(day: date, tz: tzinfo) -> datetime:
+    """The moment ``day`` ends in ``tz``: a code "expires 2026-12-31" works all that day."""
+    return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
+
+
+class Refusal(StrEnum):
+    """Why a trial or a code grants nothing (and changed nothing)."""
+
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+    ALREADY = "already"
+
+
+class Refused(Exception):
+    """Nothing was granted, for :attr:`reason`."""
+
+    def __init__(self, reason: Refusal) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+async def add_code(
+    db: Database,
+    code: str,
+    seconds: int,
+    uses: int,
+    expires_at: datetime | None,
+    *,
+    by: int,
+    now: datetime,
+) -> bool:
+    """Define a code; False (nothing changed) when one of that name exists."""
+    row = VipCode(
+        code=code,
+        seconds=seconds,
+        uses=uses,
+        uses_left=uses,
+        expires_at=expires_at,
+        created_by=by,
+        created_at=now,
+    )
+    try:
+        async with db.session() as session:
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def list_codes(db: Database) -> list[VipCode]:
+    async with db.session() as session:
+        return list(await session.scalars(select(VipCode).order_by(VipCode.code)))
+
+
+async def drop_code(db: Database, code: str) -> bool:
+    """Delete a code (its redemptions stay on record); False if there was none."""
+    async with db.session() as session:
+        return rowcount(await session.execute(delete(VipCode).where(VipCode.code == code))) > 0
+
+
+async def claim_code(db: Database, code: str, user_id: int, now: datetime) -> int:
+    """Use one of ``code``'s uses for ``user_id`` and record it, atomically; the seconds
+    of VIP it is worth. Raises :class:`Refused` having changed nothing."""
+    usable = update(VipCode).where(
+        VipCode.code == code,
+        VipCode.uses_left > 0,
+        or_(VipCode.expires_at.is_(None), VipCode.expires_at > now),
+    )
+    try:
+        async with db.session() as session:
+            taken = await session.execute(usable.values(uses_left=VipCode.uses_left - 1))
+            if rowcount(taken) == 0:
+                raise Refused(await _why(session, code, user_id, now))
+            session.add(VipRedemption(code=code, user_id=user_id, redeemed_at=now))
+            await session.flush()
+            seconds = await session.scalar(select(VipCode.seconds).where(VipCode.code == code))
+    except IntegrityError:
+        raise Refused(Refusal.ALREADY) from None
+    assert seconds is not None
+    return seconds
+
+
+async def _why(session: AsyncSession, code: str, user_id: int, now: datetime) -> Refusal:
+    if await _redeemed(session, code, user_id):
+        return Refusal.ALREADY
+    row = await session.scalar(select(VipCode).where(VipCode.code == code))
+    if row is None:
+        return Refusal.UNKNOWN
+    if row.expires_at is not None and row.expires_at <= now:
+        return Refusal.EXPIRED
+    return Refusal.USED_UP
+
+
+async def _redeemed(session: AsyncSession, code: str, user_id: int) -> bool:
+    found = await session.scalar(
+        select(VipRedemption.id).where(VipRedemption.code == code, VipRedemption.user_id == user_id)
+    )
+    return found is not None
+
+
+async def release_code(db: Database, code: str, user_id: int) -> None:
+    """Give back a claimed use whose grant failed: the redemption is deleted, the use
+    returned (only if that redemption was still there, so a use is never returned twice)."""
+    async with db.session() as session:
+        gone = await session.execute(
+            delete(VipRedemption).where(
+                VipRedemption.code == code, VipRedemption.user_id == user_id
+            )
+        )
+        if rowcount(gone):
+            await session.execute(
+                update(VipCode).where(VipCode.code == code).values(uses_left=VipCode.uses_left + 1)
+            )
+
+
+async def redeem(services: Services, bot: Bot, user_id: int, code: str) -> access.Access:
+    """Redeem ``code`` for ``user_id``: claim a use, then grant as ``/grant`` does. Raises
+    :class:`Refused`, :class:`by_admin.UnknownUser` or :class:`access.AccessError`, each
+    having changed nothing."""
+    seconds = await claim_code(services.db, code, user_id, services.clock.now())
+    try:
+        return await by_admin.grant(
+            services, bot, user_id, f"{seconds}s", by=user_id, via=f"code:{code}"
+        )
+    except Exception:
+        await release_code(services.db, code, user_id)
+        raise
+
+
+async def claim_trial(db: Database, user_id: int, days: int, now: datetime) -> None:
+    """Record ``user_id``'s trial; :class:`Refused` (``ALREADY``) if they ever had one."""
+    try:
+        async with db.session() as session:
+            session.add(VipTrial(user_id=user_id, days=days, taken_at=now))
+    except IntegrityError:
+        raise Refused(Refusal.ALREADY) from None
+
+
+async def take_trial(services: Services, bot: Bot, user_id: int, days: int) -> access.Access:
+    """Grant ``days`` of VIP once per user, ever, as ``/grant`` does; a failed grant
+    leaves the trial untaken."""
+    await claim_trial(services.db, user_id, days, services.clock.now())
+    try:
+        return await by_admin.grant(services, bot, user_id, f"{days}d", by=user_id, via="trial")
+    except Exception:
+        async with services.db.session() as session:
+            await session.execute(delete(VipTrial).where(VipTrial.user_id == user_id))
+        raise

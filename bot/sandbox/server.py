@@ -596,5 +596,21 @@ class SandboxServer:
             raise ApiError(400, "Bad Request: CHARGE_NOT_FOUND")
         if (user_id, charge_id) in self.world.refunds:
             raise ApiError(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
-        self.world.refunds.append((user_id, charge_id))
+        self.world.refunded(user_id, charge_id)
         return True
+
+    async def m_getStarTransactions(self, p: JSON) -> JSON:
+        """The bot's Stars transactions, oldest first: ``offset`` skipped, at most ``limit``
+        (1-100, 100 by default)."""
+        offset, limit = p.get("offset", 0), p.get("limit", 100)
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise ApiError(400, "Bad Request: offset is invalid")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+            raise ApiError(400, "Bad Request: limit is invalid")
+        return {"transactions": self.world.star_transactions()[offset : offset + limit]}
+
+    async def m_getMyStarBalance(self, _p: JSON) -> JSON:
+        """The bot's Stars: what payments brought in, minus what was refunded, plus the
+        world's ``star_balance`` where it keeps one (sendGift pays from it)."""
+        held = int(getattr(self.world, "star_balance", 0))
+        return {"amount": held + self.world.stars_taken()}

@@ -99,6 +99,8 @@ class World:
         self.checkouts: dict[str, JSON] = {}
         self.payments: list[JSON] = []
         self.refunds: list[tuple[int, str]] = []  # (user_id, telegram_payment_charge_id)
+        # When each refund was made: (payments made by then, unix time), by charge id.
+        self.refund_marks: dict[str, tuple[int, int]] = {}
         # VIP-style chats: who is in them, join requests waiting, and the bot's decisions.
         self.members: dict[int, set[int]] = {}
         self.join_requests: dict[tuple[int, int], JSON] = {}
@@ -501,6 +503,59 @@ class World:
                 except TimeoutError:
                     continue
         return result
+
+    # -- the bot's Stars: getStarTransactions, getMyStarBalance ---------------------
+    def refunded(self, user_id: int, charge_id: str) -> None:
+        """Record a refund Telegram made (refundStarPayment), when it was made."""
+        self.refunds.append((user_id, charge_id))
+        self.refund_marks[charge_id] = (len(self.payments), int(time.time()))
+
+    def star_transactions(self) -> list[JSON]:
+        """The bot's Stars transactions in chronological order, as getStarTransactions
+        gives them: each payment (``source``: the payer) and each refund (``receiver``:
+        the payer, the charge's id and amount)."""
+        paid: dict[tuple[int, str], JSON] = {}
+        entries: list[tuple[tuple[int, int, int], JSON]] = []
+        for index, message in enumerate(self.payments):
+            payment = message["successful_payment"]
+            if payment.get("currency") != "XTR":
+                continue
+            partner = {
+                "type": "user",
+                "transaction_type": "invoice_payment",
+                "user": message["from"],
+                "invoice_payload": payment.get("invoice_payload", ""),
+            }
+            charge_id = str(payment["telegram_payment_charge_id"])
+            transaction = {
+                "id": charge_id,
+                "amount": int(payment["total_amount"]),
+                "date": int(message["date"]),
+                "source": partner,
+            }
+            paid[(int(message["from"]["id"]), charge_id)] = transaction
+            entries.append(((index, 0, 0), transaction))
+        for number, (user_id, charge_id) in enumerate(self.refunds):
+            original = paid.get((user_id, charge_id))
+            if original is None:
+                continue
+            made, date = self.refund_marks.get(charge_id, (len(self.payments), int(time.time())))
+            refund = {
+                "id": charge_id,
+                "amount": original["amount"],
+                "date": date,
+                "receiver": original["source"],
+            }
+            entries.append(((made - 1, 1, number), refund))
+        entries.sort(key=lambda entry: entry[0])
+        return [transaction for _key, transaction in entries]
+
+    def stars_taken(self) -> int:
+        """The Stars the bot's payments brought in, minus those refunded."""
+        total = 0
+        for transaction in self.star_transactions():
+            total += transaction["amount"] if "source" in transaction else -transaction["amount"]
+        return total
 
 
 def bot_user() -> JSON:

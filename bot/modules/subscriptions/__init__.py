@@ -18,7 +18,7 @@ from bot.core.module import Module, Routed
 from bot.core.people import N_
 from bot.core.stats import as_of
 from bot.core.telegram import Command, admin_commands
-from bot.modules.subscriptions import charges, handlers, service
+from bot.modules.subscriptions import books, charges, handlers, service
 from bot.modules.subscriptions.codes_handlers import COMMANDS as CODE_COMMANDS
 from bot.modules.subscriptions.jobs import JOBS
 from bot.modules.subscriptions.pages import CONSOLE
@@ -40,6 +40,12 @@ COMMANDS = (
             handlers.grant,
         ),
         ("revoke", N_("end a VIP subscription now"), N_("<user_id>"), handlers.revoke),
+        (
+            "stars",
+            N_("see the bot's Stars balance and revenue per day and month"),
+            "",
+            books.stars_command,
+        ),
         (
             "refund",
             N_("refund a Stars payment and end what it bought"),

@@ -11,7 +11,7 @@ from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
 from bot.core.people import _, translatable, zone_for
-from bot.modules.subscriptions import access, removals, service, settle
+from bot.modules.subscriptions import access, books, removals, service, settle
 
 BATCH = 500
 CHECK_BATCH = 200  # getChatMember calls a run of check_members makes, paced
@@ -140,5 +140,14 @@ JOBS = (
         timeout=120.0,
         retry=RetryPolicy(attempts=1),
         catchup=float(timedelta(hours=1).total_seconds()),
+    ),
+    JobSpec(
+        "subscriptions.reconcile_stars",
+        books.reconcile_stars,
+        DailyAt(time(4, 30)),
+        description="compare the Stars charges on record with Telegram's transactions; "
+        "store and grant lost payments, alert the admins of differences",
+        timeout=600.0,
+        catchup=float(timedelta(hours=12).total_seconds()),
     ),
 )

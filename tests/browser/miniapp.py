@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,9 +149,12 @@ def telegram_user(user_id: int, language: str = "en") -> dict[str, Any]:
 
 
 def init_data_for(bot: ConsoleBot, user_id: int, language: str = "en") -> tuple[str, Any]:
-    """``initData`` for ``user_id`` signed with ``bot``'s token now, and its ``user``."""
+    """``initData`` for ``user_id`` signed with ``bot``'s token now, and its ``user``; each
+    with a ``query_id`` of its own, as Telegram gives each opening of a Mini App (the console
+    takes one initData for one session: two openings in the same second stay two)."""
     user = telegram_user(user_id, language=language)
-    return sign_init_data(bot.token, user, int(time.time())), user
+    query_id = "AAH" + secrets.token_urlsafe(18)
+    return sign_init_data(bot.token, user, int(time.time()), query_id=query_id), user
 
 
 async def only_loopback(route: Route, script: str) -> None:

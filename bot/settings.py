@@ -10,6 +10,7 @@ needs settings declares them in its own ``settings.py`` (a subclass of the kerne
 from __future__ import annotations
 
 from bot.modules.content.settings import ContentSettings
+from bot.modules.economy.settings import EconomySettings
 from bot.modules.missions.settings import MissionSettings
 from bot.modules.moderation.settings import ModerationSettings
 from bot.modules.monitoring.settings import MonitoringSettings
@@ -22,5 +23,6 @@ class CompanionSettings(
     MonitoringSettings,
     ContentSettings,
     SubscriptionSettings,
+    EconomySettings,
 ):
     """All configuration of one Companion process."""

@@ -614,3 +614,38 @@ class SandboxServer:
         world's ``star_balance`` where it keeps one (sendGift pays from it)."""
         held = int(getattr(self.world, "star_balance", 0))
         return {"amount": held + self.world.stars_taken()}
+
+    async def m_getAvailableGifts(self, _p: JSON) -> JSON:
+        gifts = [
+            {"id": gift_id, "star_count": stars, "sticker": _gift_sticker(gift_id)}
+            for gift_id, stars in self.world.gift_catalogue.items()
+        ]
+        return {"gifts": gifts}
+
+    async def m_sendGift(self, p: JSON) -> bool:
+        """Telegram's sendGift: paid from the bot's Stars; ``user_id`` or ``chat_id``."""
+        target = int(p.get("user_id") or p.get("chat_id") or 0)
+        stars = self.world.gift_catalogue.get(str(p.get("gift_id", "")))
+        if target not in self.world.users and target not in self.world.chats:
+            raise ApiError(400, "Bad Request: USER_ID_INVALID")
+        if stars is None:
+            raise ApiError(400, "Bad Request: STARGIFT_INVALID")
+        if len(str(p.get("text") or "")) > 128:
+            raise ApiError(400, "Bad Request: STARGIFT_MESSAGE_TOO_LONG")
+        if self.world.star_balance + self.world.stars_taken() < stars:
+            raise ApiError(400, "Bad Request: BALANCE_TOO_LOW")
+        self.world.star_balance -= stars
+        self.world.gifts.append({**p, "user_id": target, "star_count": stars})
+        return True
+
+
+def _gift_sticker(gift_id: str) -> JSON:
+    return {
+        "file_id": f"sticker-{gift_id}",
+        "file_unique_id": gift_id,
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }

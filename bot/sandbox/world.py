@@ -107,6 +107,11 @@ class World:
         self.join_decisions: list[tuple[str, int, int]] = []
         # Suggested posts in channels' direct-messages chats, by (chat_id, message_id).
         self.suggested: dict[tuple[int, int], JSON] = {}
+        # Stars the bot holds beyond what its payments brought in (a top-up; gifts are paid
+        # from both), Telegram's gift catalogue (id -> Stars), and the gifts sent.
+        self.star_balance = 0
+        self.gift_catalogue: dict[str, int] = {"gift-bear": 15, "gift-heart": 15, "gift-rocket": 50}
+        self.gifts: list[JSON] = []
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)

@@ -9,7 +9,9 @@ from bot.core.telegram import Command
 from bot.core.web import ConsoleRoute
 from bot.modules.economy import handlers
 from bot.modules.economy.awards import Awards
+from bot.modules.economy.gifts import Gifts
 from bot.modules.economy.jobs import JOBS
+from bot.modules.economy.settings import EconomySettings
 from bot.modules.missions.events import MissionCompleted
 from bot.modules.referrals.events import ReferralRewarded
 
@@ -27,13 +29,16 @@ CONSOLE = (
 
 
 def register(services: Services) -> Module:
-    awards = Awards(services)
+    awards, gifts = Awards(services), Gifts(services)
     return Module(
         "economy",
+        settings=EconomySettings,
         commands=COMMANDS,
         reactions=(
             On(MissionCompleted, awards.mission_completed, in_transaction=True),
             On(ReferralRewarded, awards.referral_rewarded, in_transaction=True),
+            On(MissionCompleted, gifts.claim, in_transaction=True),
+            On(MissionCompleted, gifts.completed),
         ),
         jobs=JOBS,
         console=CONSOLE,

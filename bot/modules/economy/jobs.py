@@ -6,9 +6,10 @@ from datetime import time
 
 from bot.core.alerts import alert_admins
 from bot.core.context import Services
-from bot.core.jobs import DailyAt, JobContext, JobSpec
+from bot.core.jobs import DailyAt, Every, JobContext, JobSpec
 from bot.core.people import _, ngettext, translatable
 from bot.modules.economy import service
+from bot.modules.economy.gifts import Gifts
 
 BATCH = 500
 SHOWN = 10
@@ -66,11 +67,24 @@ def _mismatches(found: list[service.Mismatch]) -> str:
     return "\n".join([head, *lines])
 
 
+async def send_gifts(ctx: JobContext[Services]) -> str:
+    """Send the streak gifts still pending: claims a failed call released, or whose
+    completion's process stopped before sending."""
+    sent = await Gifts(ctx.services).deliver()
+    return ngettext("{count} gift sent", "{count} gifts sent", sent).format(count=sent)
+
+
 JOBS = (
     JobSpec(
         "economy.reconcile",
         reconcile,
         DailyAt(time(4, 30)),
         description="check every balance against the ledger; report mismatches",
+    ),
+    JobSpec(
+        "economy.send_gifts",
+        send_gifts,
+        Every(900),
+        description="send the streak gifts whose sending failed or was interrupted",
     ),
 )

@@ -40,3 +40,31 @@ class Balance(Base):
     points: Mapped[int] = mapped_column(Integer, default=0)
     streak: Mapped[int] = mapped_column(Integer, default=0)
     streak_day: Mapped[date | None] = mapped_column(Date)
+
+
+class StreakGift(Base):
+    """A Telegram gift for one (user, streak milestone): the unique row is the claim.
+
+    ``status``: ``pending`` (claimed, not yet paid for), ``sending`` (counted against the
+    month's budget, the call under way), ``sent``, or ``over_budget`` (never sent).
+    ``month`` (``YYYY-MM``) and ``star_count`` are set when the budget admits the gift.
+    """
+
+    __tablename__ = "streak_gifts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "milestone"),
+        Index("ix_streak_gifts_status", "status"),
+        Index("ix_streak_gifts_month", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    milestone: Mapped[int] = mapped_column(Integer)
+    gift_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    month: Mapped[str | None] = mapped_column(String(7))
+    star_count: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

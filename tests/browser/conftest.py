@@ -22,6 +22,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
 from bot.app import build_application
+from bot.core.kernel.clock import Clock
 from bot.core.lifecycle import serving
 from bot.sandbox import SandboxServer
 from bot.sandbox.flood import FloodLimits
@@ -89,12 +90,14 @@ async def console_bot_factory(
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start the real bot (``build_application`` + ``serving``, as the e2e harness does) with
     ``HTTP_PORT`` on a free loopback port and ``CONSOLE_URL=http://127.0.0.1:<port>/console/``,
-    against the sandbox; settings may be overridden. Stopped at the end of the test."""
+    against the sandbox; settings may be overridden, and the clock given (the real one by
+    default: the page signs its initData with the browser's time). Stopped at the end of the
+    test."""
     sandbox.world.chat(CHANNEL, "channel", "Channel")
     sandbox.world.chat(VIP, "supergroup", "VIP")
     stack: list[Any] = []
 
-    async def start(**overrides: Any) -> ConsoleBot:
+    async def start(*, clock: Clock | None = None, **overrides: Any) -> ConsoleBot:
         port = free_port()
         values = {
             "telegram_api_base_url": sandbox.base_url,
@@ -107,7 +110,7 @@ async def console_bot_factory(
         }
         settings = make_settings(tmp_path, **values)
         await migrate(settings.database_url, schema_template)
-        app = build_application(settings)
+        app = build_application(settings, clock=clock)
         context = serving(app, poll_timeout=1)
         await context.__aenter__()
         stack.append(context)

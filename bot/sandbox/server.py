@@ -449,6 +449,44 @@ class SandboxServer:
         self.world.checkout_answered(query_id, ok)
         return True
 
+    async def m_createInvoiceLink(self, p: JSON) -> str:
+        """An invoice link; with ``subscription_period`` (2592000 only, Stars only, at most
+        10,000) a renewing subscription's."""
+        prices = p.get("prices")
+        if not isinstance(prices, list) or not prices:
+            raise ApiError(400, "Bad Request: PRICES_INVALID")
+        for name in ("title", "description", "payload", "currency"):
+            if not str(p.get(name) or ""):
+                raise ApiError(400, f"Bad Request: {name} is empty")
+        if p.get("currency") == "XTR" and (p.get("provider_token") or len(prices) != 1):
+            raise ApiError(400, "Bad Request: Stars invoices take one price and no provider token")
+        period = p.get("subscription_period")
+        if period is not None:
+            if period != 2592000:
+                raise ApiError(400, "Bad Request: SUBSCRIPTION_PERIOD_INVALID")
+            if p.get("currency") != "XTR" or not 1 <= int(prices[0]["amount"]) <= 10000:
+                raise ApiError(400, "Bad Request: SUBSCRIPTION_PRICE_INVALID")
+        link = f"https://t.me/$sandbox{len(self.world.invoice_links) + 1}"
+        self.world.invoice_links[link] = p
+        return link
+
+    async def m_editUserStarSubscription(self, p: JSON) -> bool:
+        """Cancel (``is_canceled`` true) or re-enable a user's subscription, named by its
+        ``telegram_payment_charge_id``."""
+        user_id, charge_id = int(p.get("user_id", 0)), str(p.get("telegram_payment_charge_id"))
+        canceled = p.get("is_canceled")
+        if not isinstance(canceled, bool):
+            raise ApiError(400, "Bad Request: is_canceled is required")
+        if self.world.refuse_subscription_edits:
+            raise ApiError(400, self.world.refuse_subscription_edits)
+        sub = self.world.star_subscriptions.get(user_id)
+        if sub is None or charge_id not in sub["charge_ids"]:
+            raise ApiError(400, "Bad Request: CHARGE_ID_INVALID")
+        if sub["ended"]:
+            raise ApiError(400, "Bad Request: SUBSCRIPTION_EXPIRED")
+        sub["canceled"] = canceled
+        return True
+
     def _pending_suggestion(self, p: JSON) -> tuple[tuple[int, int], JSON]:
         key = (int(p.get("chat_id", 0)), int(p.get("message_id", 0)))
         suggestion = self.world.suggested.get(key)

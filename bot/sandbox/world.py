@@ -99,6 +99,14 @@ class World:
         self.checkouts: dict[str, JSON] = {}
         self.payments: list[JSON] = []
         self.refunds: list[tuple[int, str]] = []  # (user_id, telegram_payment_charge_id)
+        # Renewing Stars subscriptions: invoice links made (createInvoiceLink), subscribers
+        # by user, the clock their periods are dated by, and a refusal editUserStarSubscription
+        # answers while set (a 400 description).
+        self.invoice_links: dict[str, JSON] = {}
+        self.star_subscriptions: dict[int, JSON] = {}
+        self.star_clock: Callable[[], float] = time.time
+        self.refuse_subscription_edits: str | None = None
+        self._subscribing: dict[str, str] = {}  # pre-checkout query id -> invoice link
         # When each refund was made: (payments made by then, unix time), by charge id.
         self.refund_marks: dict[str, tuple[int, int]] = {}
         # VIP-style chats: who is in them, join requests waiting, and the bot's decisions.
@@ -311,10 +319,81 @@ class World:
                 "telegram_payment_charge_id": f"stxSANDBOX{len(self.payments) + 1:06d}",
                 "provider_payment_charge_id": "",
             }
+            payment.update(self._subscription_started(query_id, user.id, payment))
             message = self._user_message(user, successful_payment=payment)
             self.payments.append(message)
             self.push({"message": message})
+        self._subscribing.pop(query_id, None)
         asyncio.get_running_loop().create_task(self._wake())
+
+    # -- renewing Stars subscriptions --------------------------------------------
+    def subscribe(self, user_id: int, link: str) -> str:
+        """The user pays a subscription invoice link (createInvoiceLink with
+        ``subscription_period``): a ``pre_checkout_query``, then, answered ok, the first
+        ``successful_payment`` (``is_recurring``, ``is_first_recurring``,
+        ``subscription_expiration_date``)."""
+        params = self.invoice_links[link]
+        amount = sum(int(price["amount"]) for price in params.get("prices") or [])
+        query_id = f"pcq{next(self._update_ids)}"
+        query = {
+            "id": query_id,
+            "from": self.user(user_id).as_user(),
+            "currency": params.get("currency", ""),
+            "total_amount": amount,
+            "invoice_payload": params.get("payload", ""),
+        }
+        self.checkouts[query_id] = query
+        if params.get("subscription_period"):
+            self._subscribing[query_id] = link
+        self.push({"pre_checkout_query": query})
+        return query_id
+
+    def _subscription_started(self, query_id: str, user_id: int, payment: JSON) -> JSON:
+        link = self._subscribing.get(query_id)
+        if link is None:
+            return {}
+        period = int(self.invoice_links[link]["subscription_period"])
+        expires = int(self.star_clock()) + period
+        self.star_subscriptions[user_id] = {
+            "link": link,
+            "period": period,
+            "first_charge_id": payment["telegram_payment_charge_id"],
+            "charge_ids": [payment["telegram_payment_charge_id"]],
+            "expires": expires,
+            "canceled": False,
+            "ended": False,
+        }
+        return {
+            "is_recurring": True,
+            "is_first_recurring": True,
+            "subscription_expiration_date": expires,
+        }
+
+    def renew(self, user_id: int) -> JSON | None:
+        """Advance a subscriber's month: Telegram charges the renewal (a new charge id,
+        ``is_recurring``, the period end moved on by one period) and sends it; a cancelled
+        subscription is not renewed (it ends: None)."""
+        sub = self.star_subscriptions[user_id]
+        if sub["canceled"] or sub["ended"]:
+            sub["ended"] = True
+            return None
+        params = self.invoice_links[sub["link"]]
+        sub["expires"] += sub["period"]
+        charge_id = f"stxSANDBOX{len(self.payments) + 1:06d}"
+        sub["charge_ids"].append(charge_id)
+        payment = {
+            "currency": params.get("currency", ""),
+            "total_amount": sum(int(price["amount"]) for price in params.get("prices") or []),
+            "invoice_payload": params.get("payload", ""),
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+            "is_recurring": True,
+            "subscription_expiration_date": sub["expires"],
+        }
+        message = self._user_message(self.user(user_id), successful_payment=payment)
+        self.payments.append(message)
+        self.push({"message": message})
+        return message
 
     def deliver_payment(
         self, user_id: int, charge_id: str, payload: str, amount: int, currency: str = "XTR"

@@ -17,8 +17,8 @@ from bot.core.context import Services
 from bot.core.module import Module, Routed
 from bot.core.people import N_
 from bot.core.stats import as_of
-from bot.core.telegram import Command, admin_commands
-from bot.modules.subscriptions import books, charges, handlers, service
+from bot.core.telegram import OWNER, Button, Command, admin_commands
+from bot.modules.subscriptions import books, charges, handlers, renewing, service
 from bot.modules.subscriptions.codes_handlers import COMMANDS as CODE_COMMANDS
 from bot.modules.subscriptions.jobs import JOBS
 from bot.modules.subscriptions.pages import CONSOLE
@@ -30,7 +30,10 @@ COMMANDS = (
         "subscribe",
         N_("buy VIP access with Telegram Stars"),
         callback=handlers.subscribe,
-        available=lambda settings: settings.of(SubscriptionSettings).vip_stars_price > 0,
+        available=lambda settings: (
+            settings.of(SubscriptionSettings).vip_stars_price > 0
+            or settings.of(SubscriptionSettings).vip_stars_monthly > 0
+        ),
     ),
     *admin_commands(
         (
@@ -51,6 +54,12 @@ COMMANDS = (
             N_("refund a Stars payment and end what it bought"),
             N_("<charge_id>"),
             handlers.refund,
+        ),
+        (
+            "subscription",
+            N_("see, cancel or re-enable a user's renewing VIP subscription"),
+            N_("<user_id> [cancel|enable]"),
+            renewing.subscription,
         ),
     ),
     *CODE_COMMANDS,
@@ -74,6 +83,7 @@ def register(services: Services) -> Module:
         "subscriptions",
         settings=SubscriptionSettings,
         commands=COMMANDS,
+        buttons=(Button(renewing.PREFIX, renewing.pressed, guard=OWNER),),
         handlers=(
             Routed(PreCheckoutQueryHandler(handlers.pre_checkout)),
             Routed(MessageHandler(filters.SUCCESSFUL_PAYMENT, handlers.paid)),

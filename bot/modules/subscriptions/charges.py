@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.kernel import dialect_insert, redact, rowcount
-from bot.modules.subscriptions import payments
+from bot.modules.subscriptions import payments, star_subscriptions
 from bot.modules.subscriptions.models import ChargeState, StarPayment
 
 
@@ -28,6 +28,8 @@ class Charge:
     amount: int
     currency: str
     payload: str
+    # A renewing subscription's charge: the end of the period it pays for.
+    expires_at: datetime | None = None
 
     def fields(self) -> dict[str, object]:
         return {
@@ -36,6 +38,7 @@ class Charge:
             "amount": self.amount,
             "currency": self.currency,
             "payload": self.payload,
+            "subscription_expires_at": self.expires_at.isoformat() if self.expires_at else None,
         }
 
 
@@ -62,9 +65,14 @@ async def store(session: AsyncSession, charge: Charge, now: datetime) -> StarPay
         "state": ChargeState.RECEIVED if days else ChargeState.UNUSABLE,
         "attempts": 0,
         "created_at": now,
+        "subscription_expires_at": charge.expires_at,
     }
     insert = dialect_insert(session, StarPayment).values(**values)
     await session.execute(insert.on_conflict_do_nothing(index_elements=["charge_id"]))
+    if charge.expires_at is not None and days:
+        await star_subscriptions.note_charge(
+            session, charge.user_id, charge.charge_id, charge.amount, charge.expires_at, now
+        )
     row = await get(session, charge.charge_id)
     assert row is not None  # inserted now or before
     return row

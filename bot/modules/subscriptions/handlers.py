@@ -18,6 +18,7 @@ from bot.modules.subscriptions import (
     gate,
     payments,
     refunds,
+    renewing,
     service,
     settle,
 )
@@ -109,7 +110,8 @@ async def status(update: Update, context: BotContext) -> None:
         text = _("You have no VIP subscription.")
     if sub is not None:
         text = text.format(ends=service.local(sub.ends_at, tz))
-    await message.reply_text(text)
+    line, markup = await renewing.status_part(services, user.id, tz)
+    await message.reply_text(f"{text}\n{line}" if line else text, reply_markup=markup)
 
 
 def _offer(context: BotContext, user_id: int) -> payments.Offer:
@@ -117,14 +119,31 @@ def _offer(context: BotContext, user_id: int) -> payments.Offer:
     return payments.Offer(user_id, settings.vip_stars_days, settings.vip_stars_price)
 
 
+def _monthly(context: BotContext, user_id: int) -> payments.Offer | None:
+    stars = context.settings.of(SubscriptionSettings).vip_stars_monthly
+    if not stars:
+        return None
+    return payments.Offer(user_id, payments.PERIOD_DAYS, stars, renewing=True)
+
+
 async def subscribe(update: Update, context: BotContext) -> None:
-    """Send a Telegram Stars invoice for ``VIP_STARS_DAYS`` days of VIP access."""
+    """Send the renewing subscription's invoice link (``VIP_STARS_MONTHLY``) and/or a
+    Telegram Stars invoice for ``VIP_STARS_DAYS`` days of VIP access."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     settings = context.settings.of(SubscriptionSettings)
-    if settings.vip_stars_price == 0 or settings.vip_chat_id is None:
+    on_sale = settings.vip_stars_price > 0 or settings.vip_stars_monthly > 0
+    if not on_sale or settings.vip_chat_id is None:
         await message.reply_text(_("VIP subscriptions cannot be bought here; ask an admin."))
+        return
+    if settings.vip_stars_monthly > 0:
+        stars = settings.vip_stars_monthly
+        link = await renewing.invoice_link(context.bot, user.id, stars)
+        await message.reply_text(
+            renewing.offer_text(stars), reply_markup=renewing.link_markup(link)
+        )
+    if settings.vip_stars_price == 0:
         return
     offer = _offer(context, user.id)
     await message.reply_invoice(
@@ -157,6 +176,7 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
             currency=query.currency,
             amount=query.total_amount,
             current=_offer(context, query.from_user.id),
+            monthly=_monthly(context, query.from_user.id),
         )
         if context.settings.vip_chat_id is None:
             raise payments.PaymentError(_("VIP subscriptions are not on sale at the moment."))
@@ -179,6 +199,7 @@ def charge_of(update: Update) -> charges.Charge | None:
         payment.total_amount,
         payment.currency,
         payment.invoice_payload,
+        renewing.expiration_of(update) if payment.is_recurring else None,
     )
 
 

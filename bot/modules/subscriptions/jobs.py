@@ -11,7 +11,7 @@ from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, RetryPolicy
 from bot.core.people import _, translatable, zone_for
-from bot.modules.subscriptions import access, books, removals, service, settle
+from bot.modules.subscriptions import access, books, removals, service, settle, star_subscriptions
 
 BATCH = 500
 CHECK_BATCH = 200  # getChatMember calls a run of check_members makes, paced
@@ -28,13 +28,18 @@ async def remind(ctx: JobContext[Services]) -> str:
                 if not await service.claim_reminder(session, sub, threshold, now):
                     continue
                 tz = await zone_for(session, sub.user_id, services.settings.tz)
+                renews = star_subscriptions.renews(
+                    await star_subscriptions.get(session, sub.user_id), sub.ends_at
+                )
                 sent[threshold] += await service.tell(
                     services.outbox,
                     session,
                     category=Category.REMINDER,
                     user_id=sub.user_id,
                     key=f"subremind:{sub.user_id}:{sub.ends_at.isoformat()}:{threshold}",
-                    text=functools.partial(reminder_text, threshold, sub.ends_at, tz),
+                    text=functools.partial(
+                        reminder_text, threshold, sub.ends_at, tz, renewing=renews
+                    ),
                 )
     return translatable(
         lambda: _("reminded {three} (3 days) and {one} (1 day)").format(
@@ -43,10 +48,15 @@ async def remind(ctx: JobContext[Services]) -> str:
     )
 
 
-def reminder_text(threshold: str, ends_at: datetime, tz: tzinfo) -> str:
+def reminder_text(threshold: str, ends_at: datetime, tz: tzinfo, *, renewing: bool = False) -> str:
     """The reminder before a subscription ends, in the current language and ``tz`` (the
-    subscriber's zone)."""
-    if threshold == "1d":
+    subscriber's zone); a renewing subscription's speaks of its renewal."""
+    if renewing:
+        text = _(
+            "Your VIP subscription renews on {ends}: Telegram charges the monthly Stars "
+            "then. To stop it, cancel the renewal in /status."
+        )
+    elif threshold == "1d":
         text = _("Your VIP subscription ends tomorrow, on {ends}. Ask an admin to renew it.")
     else:
         text = _(

@@ -118,3 +118,31 @@ class StarPayment(Base):
     granted_at: Mapped[datetime | None]
     refunded_at: Mapped[datetime | None]
     period_ends_at: Mapped[datetime | None]
+    # A renewing subscription's charge: the end of the period it pays for (Telegram's
+    # ``subscription_expiration_date``); its grant extends access to exactly that.
+    subscription_expires_at: Mapped[datetime | None]
+
+
+class StarSubscriptionState(StrEnum):
+    """Whether Telegram renews a Stars subscription at the end of its period."""
+
+    ACTIVE = "active"
+    CANCELED = "canceled"
+
+
+class StarSubscription(Base):
+    """A user's renewing Stars subscription (``createInvoiceLink`` with
+    ``subscription_period``), one per user: the charge that started it (the id
+    ``editUserStarSubscription`` takes), the last charge, the paid period's end and
+    whether Telegram will renew it; ``state`` changes only after Telegram accepted it."""
+
+    __tablename__ = "vip_star_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    first_charge_id: Mapped[str] = mapped_column(String(255))
+    last_charge_id: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default=StarSubscriptionState.ACTIVE)
+    stars: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -14,6 +14,8 @@ from bot.core.kernel import USER_ID_MAX, ascii_int
 from bot.core.people import _
 
 CURRENCY = "XTR"  # Telegram Stars
+# A renewing subscription's period: Telegram allows 30 days only, and 10,000 Stars at most.
+PERIOD_SECONDS, PERIOD_DAYS, MONTHLY_MAX = 2_592_000, 30, 10_000
 # The largest offer a payload may name (VIP_STARS_DAYS and VIP_STARS_PRICE stay within them).
 DAYS_MAX, STARS_MAX = 3650, 100_000
 
@@ -25,8 +27,11 @@ class Offer:
     user_id: int
     days: int
     stars: int
+    renewing: bool = False  # a Stars subscription that renews every 30 days
 
     def payload(self) -> str:
+        if self.renewing:
+            return f"vipm:{self.user_id}:{self.stars}"
         return f"vip:{self.user_id}:{self.days}:{self.stars}"
 
 
@@ -35,8 +40,14 @@ class PaymentError(ValueError):
 
 
 def parse_payload(payload: str) -> Offer:
-    """``vip:<user>:<days>:<stars>`` -> :class:`Offer`; PaymentError for anything else."""
+    """``vip:<user>:<days>:<stars>`` (or ``vipm:<user>:<stars>``, renewing every 30 days)
+    -> :class:`Offer`; PaymentError for anything else."""
     parts = payload.split(":")
+    if len(parts) == 3 and parts[0] == "vipm":
+        user_id = ascii_int(parts[1], 1, USER_ID_MAX)
+        stars = ascii_int(parts[2], 1, MONTHLY_MAX)
+        if user_id is not None and stars is not None:
+            return Offer(user_id, PERIOD_DAYS, stars, renewing=True)
     if len(parts) == 4 and parts[0] == "vip":
         user_id = ascii_int(parts[1], 1, USER_ID_MAX)
         days = ascii_int(parts[2], 1, DAYS_MAX)
@@ -46,9 +57,20 @@ def parse_payload(payload: str) -> Offer:
     raise PaymentError(_("This invoice is not valid. Send /subscribe for a new one."))
 
 
-def check(payload: str, *, payer: int, currency: str, amount: int, current: Offer) -> Offer:
-    """The offer a pre-checkout query pays for, if it is still the one on sale to ``payer``."""
+def check(
+    payload: str,
+    *,
+    payer: int,
+    currency: str,
+    amount: int,
+    current: Offer,
+    monthly: Offer | None = None,
+) -> Offer:
+    """The offer a pre-checkout query pays for, if it is still the one on sale to ``payer``
+    (``monthly``: the renewing offer, None when it is not on sale)."""
     offer = parse_payload(payload)
+    if offer.renewing:
+        current = monthly or Offer(payer, PERIOD_DAYS, 0, renewing=True)
     if offer.user_id != payer:
         raise PaymentError(_("This invoice was made for someone else. Send /subscribe yourself."))
     if currency != CURRENCY or amount != offer.stars:

@@ -24,7 +24,7 @@ from bot.core.context import Services
 from bot.core.delivery import Category
 from bot.core.kernel import get_logger
 from bot.core.people import _, number, zone_for
-from bot.modules.subscriptions import access, charges, service
+from bot.modules.subscriptions import access, charges, renewing, service
 from bot.modules.subscriptions.events import SubscriptionExpired
 from bot.modules.subscriptions.models import ChargeState, StarPayment, Subscription
 
@@ -60,6 +60,7 @@ async def refund(services: Services, bot: Bot, charge_id: str) -> str:
     if done is None:
         return _("Payment {id} was refunded already; nothing changed.").format(id=charge_id)
     log.info("Stars payment refunded", charge_id=charge_id, user_id=row.user_id)
+    await renewing.end_on_refund(services, bot, row)
     if done.ended:
         await access.close_out(services, bot)
     head = _("Refunded {id}: {stars} Stars to user {user};").format(

@@ -23,6 +23,9 @@ class SubscriptionSettings(Settings):
     # /subscribe: price in Telegram Stars (0 = not on sale) of VIP_STARS_DAYS days of access.
     vip_stars_price: int = Field(default=0, ge=0, le=100_000)
     vip_stars_days: int = Field(default=30, ge=1, le=3650)
+    # /subscribe: Stars per 30 days of a renewing subscription (0 = not offered); Telegram
+    # allows at most 10,000 Stars a period.
+    vip_stars_monthly: int = Field(default=0, ge=0, le=10_000)
     # Failed tries of one removal from the VIP chat (the bot lacking the right to ban, a
     # member made a chat administrator) before the admins are told; it is retried anyway.
     vip_removal_alert_after: int = Field(default=3, ge=1, le=100)

@@ -20,7 +20,7 @@ from bot.core.alerts import Text, alert_admins
 from bot.core.context import Services
 from bot.core.kernel import get_logger
 from bot.core.people import _, speaking, zone_for
-from bot.modules.subscriptions import access, charges, service
+from bot.modules.subscriptions import access, charges, renewing, service
 from bot.modules.subscriptions.charges import Charge
 from bot.modules.subscriptions.models import ChargeState
 
@@ -111,9 +111,16 @@ async def grant_paid(services: Services, bot: Bot, charge_id: str) -> access.Acc
         row = await charges.get(session, charge_id)
     if row is None or row.state != ChargeState.RECEIVED:
         return None
+    duration = timedelta(days=row.days)
+    if row.subscription_expires_at is not None:  # a renewing charge: to exactly its end
+        to_end = await renewing.until(services, row.user_id, row.subscription_expires_at)
+        if to_end is None:  # access already runs that long: nothing to add
+            await renewing.settle_covered(services, charge_id)
+            return None
+        duration = to_end
     try:
         outcome = await access.grant_access(
-            services, bot, row.user_id, timedelta(days=row.days), charge_id=charge_id
+            services, bot, row.user_id, duration, charge_id=charge_id
         )
     except access.AlreadyGranted:
         return None

@@ -20,12 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 
 from bot.core.context import Services
-from bot.core.kernel import ascii_int, get_logger
-from bot.core.kernel.db import Database, rowcount
+from bot.core.kernel import Database, ascii_int, rowcount
 from bot.modules.subscriptions import access, by_admin
 from bot.modules.subscriptions.codes_models import VipCode, VipRedemption, VipTrial
-
-log = get_logger(__name__)
 
 _CODE = re.compile(r"[A-Za-z0-9-]{3,32}", re.ASCII)
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)

@@ -144,6 +144,13 @@ async def test_cancelled_is_never_renewed_and_ends_at_the_paid_end(
     assert await _granted(h) == 1
     await told(h, USER, "Your VIP subscription has ended")
 
+    again = await _subscribe(h)  # subscribing anew starts a new subscription
+    row = await _star_sub(h)
+    assert (row.first_charge_id, row.state) == (again, "active")
+    assert row.expires_at == START + 2 * MONTH + timedelta(seconds=1)
+    sub = await subscription(h)
+    assert sub is not None and sub.status == "active" and sub.ends_at == row.expires_at
+
 
 async def test_telegram_refusing_the_change_leaves_the_state_as_it_was(
     harness_factory: Callable[..., Any],

@@ -30,6 +30,7 @@ class Charge:
     payload: str
     # A renewing subscription's charge: the end of the period it pays for.
     expires_at: datetime | None = None
+    first_recurring: bool = False  # the first charge of a renewing subscription
 
     def fields(self) -> dict[str, object]:
         return {
@@ -71,7 +72,13 @@ async def store(session: AsyncSession, charge: Charge, now: datetime) -> StarPay
     await session.execute(insert.on_conflict_do_nothing(index_elements=["charge_id"]))
     if charge.expires_at is not None and days:
         await star_subscriptions.note_charge(
-            session, charge.user_id, charge.charge_id, charge.amount, charge.expires_at, now
+            session,
+            charge.user_id,
+            charge.charge_id,
+            charge.amount,
+            charge.expires_at,
+            now,
+            first=charge.first_recurring,
         )
     row = await get(session, charge.charge_id)
     assert row is not None  # inserted now or before

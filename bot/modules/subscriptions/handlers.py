@@ -200,6 +200,7 @@ def charge_of(update: Update) -> charges.Charge | None:
         payment.currency,
         payment.invoice_payload,
         renewing.expiration_of(update) if payment.is_recurring else None,
+        bool(payment.is_first_recurring),
     )
 
 

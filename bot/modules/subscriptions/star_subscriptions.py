@@ -20,10 +20,13 @@ async def note_charge(
     stars: int,
     expires_at: datetime,
     now: datetime,
+    *,
+    first: bool,
 ) -> None:
     """Record a renewing subscription's charge: a charge for a period beyond the one on
-    record is a renewal (or, past the end, a new subscription: its first charge is kept as
-    the id Telegram knows the subscription by); an older or repeated one changes nothing."""
+    record is a renewal, or with ``first`` (``is_first_recurring``) a new subscription, whose
+    first charge is kept as the id Telegram knows it by; an older or repeated one changes
+    nothing."""
     insert = dialect_insert(session, StarSubscription).values(
         user_id=user_id,
         first_charge_id=charge_id,
@@ -34,7 +37,6 @@ async def note_charge(
         updated_at=now,
     )
     newer = StarSubscription.expires_at < insert.excluded.expires_at
-    lapsed = StarSubscription.expires_at <= now  # the old one ended: this one is new
 
     def pick(column: object, value: object) -> object:
         return case((newer, value), else_=column)
@@ -43,9 +45,10 @@ async def note_charge(
         insert.on_conflict_do_update(
             index_elements=["user_id"],
             set_={
-                "first_charge_id": case(
-                    (lapsed, insert.excluded.first_charge_id),
-                    else_=StarSubscription.first_charge_id,
+                "first_charge_id": (
+                    pick(StarSubscription.first_charge_id, charge_id)
+                    if first
+                    else StarSubscription.first_charge_id
                 ),
                 "last_charge_id": pick(StarSubscription.last_charge_id, charge_id),
                 "state": pick(StarSubscription.state, StarSubscriptionState.ACTIVE.value),

@@ -676,6 +676,26 @@ class SandboxServer:
         self.world.gifts.append({**p, "user_id": target, "star_count": stars})
         return True
 
+    async def m_sendPaidMedia(self, p: JSON) -> JSON:
+        """Telegram's sendPaidMedia: 1-10 photos or videos behind a price of 1-10,000 Stars."""
+        stars, media = p.get("star_count"), p.get("media")
+        if not isinstance(stars, int) or not 1 <= stars <= 10_000:
+            raise ApiError(400, "Bad Request: STARS_AMOUNT_INVALID")
+        if not isinstance(media, list) or not 1 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: MEDIA_EMPTY")
+        if any(not isinstance(m, dict) or m.get("type") not in ("photo", "video") for m in media):
+            raise ApiError(400, "Bad Request: MEDIA_INVALID")
+        caption = p.get("caption")
+        if caption and utf16_len(str(caption)) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        if len(str(p.get("payload") or "").encode()) > 128:
+            raise ApiError(400, "Bad Request: PAYLOAD_INVALID")
+        self._check_chat(p)
+        message = self.world.record(int(p["chat_id"]), caption, "sendPaidMedia", p)
+        body = self._message_json(message)
+        body["paid_media"] = {"star_count": stars, "paid_media": [{"type": "preview"}] * len(media)}
+        return body
+
 
 def _gift_sticker(gift_id: str) -> JSON:
     return {

@@ -467,6 +467,16 @@ class World:
         }
         return self.push({"chat_member": change})
 
+    def buy_paid_media(self, user_id: int, message: SentMessage) -> int:
+        """The user pays for the paid media ``message`` (sent with sendPaidMedia): the bot
+        gets ``purchased_paid_media`` with the payload it set."""
+        assert message.method == "sendPaidMedia", message.method
+        purchase = {
+            "from": self.user(user_id).as_user(),
+            "paid_media_payload": str(message.params.get("payload") or ""),
+        }
+        return self.push({"purchased_paid_media": purchase})
+
     def push(self, update: JSON) -> int:
         update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, **update})

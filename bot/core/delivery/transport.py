@@ -11,7 +11,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from telegram import InputFile, Message
+from telegram import (
+    InputFile,
+    InputPaidMedia,
+    InputPaidMediaPhoto,
+    InputPaidMediaVideo,
+    Message,
+)
 from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
@@ -45,7 +51,14 @@ class Transport:
             return await self._send_text(chat_id, params)
         if method == "sendPhoto":
             return await self._send_photo(chat_id, params)
+        if method == "sendPaidMedia":  # a row keeps its media as JSON; PTB wants objects
+            params["media"] = [self._paid_media(item) for item in params.get("media", [])]
         return await self._call(method, chat_id, params)
+
+    def _paid_media(self, item: dict[str, Any]) -> InputPaidMedia:
+        """``{"type": "photo"|"video", "media": <file_id, URL or MEDIA_DIR file>}``."""
+        kind = InputPaidMediaVideo if item.get("type") == "video" else InputPaidMediaPhoto
+        return kind(media=self._photo(str(item.get("media", ""))))
 
     async def _send_text(self, chat_id: int, params: dict[str, Any]) -> int | None:
         """Consecutive messages; buttons go under the last one."""

@@ -31,6 +31,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    PaidMediaPurchasedHandler,
     PreCheckoutQueryHandler,
 )
 
@@ -197,6 +198,7 @@ _TAKES: tuple[tuple[type[BaseHandler[Any, Any, Any]], tuple[str, ...]], ...] = (
     (CallbackQueryHandler, (Update.CALLBACK_QUERY,)),
     (PreCheckoutQueryHandler, (Update.PRE_CHECKOUT_QUERY,)),
     (ChatJoinRequestHandler, (Update.CHAT_JOIN_REQUEST,)),
+    (PaidMediaPurchasedHandler, (Update.PURCHASED_PAID_MEDIA,)),
 )
 
 

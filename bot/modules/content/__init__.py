@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import PaidMediaPurchasedHandler
 
 from bot.core.context import Services
 from bot.core.kernel import SERIAL_MAX, MessageDelivered, MessageKind, ascii_int, get_logger
-from bot.core.module import Module, On
+from bot.core.module import Module, On, Routed
 from bot.core.people import N_
 from bot.core.telegram import Command, admin_commands
 from bot.modules.content import feed_store, handlers, service
@@ -22,7 +23,7 @@ COMMANDS = (
     Command(
         "post",
         N_("schedule a channel post (text, or a photo with this caption)"),
-        N_("<now|+30m|+2h|+1d|2026-12-01T09:00> <text>"),
+        N_("<now|+30m|+2h|+1d|2026-12-01T09:00> [paid:<stars>] <text>"),
         admin=True,
         callback=handlers.post,
         caption=True,
@@ -56,6 +57,7 @@ def register(services: Services) -> Module:
         "content",
         settings=ContentSettings,
         commands=COMMANDS,
+        handlers=(Routed(PaidMediaPurchasedHandler(handlers.purchased)),),
         reactions=(
             On(MessageDelivered, on_delivered),
             On(SubmissionApproved, on_approved, in_transaction=True),

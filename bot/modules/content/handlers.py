@@ -8,7 +8,7 @@ from telegram import Message, Update
 
 from bot.core.context import BotContext, Services
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger, local_time
-from bot.core.people import N_, _
+from bot.core.people import N_, _, ngettext
 from bot.core.telegram import command_body
 from bot.core.telegram import preview as text_preview
 from bot.modules.content import service
@@ -20,6 +20,10 @@ log = get_logger(__name__)
 POST_USAGE = N_(
     "Usage: /post <when> <text> — when is now, +30m, +2h, +1d or a local time like "
     "2026-12-01T09:00. Send a photo with the same command as its caption to post a photo."
+)
+PAID_USAGE = N_(
+    "Usage: /post <when> paid:<stars> <text>, sent as the caption of a photo: a paid post "
+    "needs a photo, and costs 1 to 10000 Stars."
 )
 STATUSES = {
     "scheduled": N_("scheduled"),
@@ -49,20 +53,30 @@ async def post(update: Update, context: BotContext) -> None:
     try:
         now = services.clock.now()
         publish_at = service.parse_when(when_text, now, services.settings.tz)
+        stars, body = service.paid_price(body)
         text = service.check_body(body, photo=photo is not None)
     except service.PostError as exc:
         await message.reply_text(_("Nothing scheduled: {reason}.").format(reason=exc))
         return
-    await _schedule(services, message, text=text, photo=photo, publish_at=publish_at)
+    if stars is not None and photo is None:
+        await message.reply_text(_(PAID_USAGE))
+        return
+    await _schedule(services, message, text=text, photo=photo, publish_at=publish_at, stars=stars)
 
 
 async def _schedule(
-    services: Services, message: Message, *, text: str, photo: str | None, publish_at: datetime
+    services: Services,
+    message: Message,
+    *,
+    text: str,
+    photo: str | None,
+    publish_at: datetime,
+    stars: int | None = None,
 ) -> None:
     now = services.clock.now()
     async with services.db.session() as session:
         created = await service.create(
-            session, text=text, photo=photo, publish_at=publish_at, now=now
+            session, text=text, photo=photo, publish_at=publish_at, now=now, stars=stars
         )
         post_id = created.id
     log.info("post scheduled", post_id=post_id, publish_at=publish_at.isoformat())
@@ -82,18 +96,41 @@ async def posts(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.session() as session:
         queue = await service.pending(session)
-    if not queue:
-        await message.reply_text(_("No posts are waiting."))
-        return
+        paid = await service.paid_posts(session)
     tz = services.settings.tz
-    lines = [_("Waiting posts:")]
+    lines = [_("Waiting posts:")] if queue else [_("No posts are waiting.")]
     for item in queue:
         preview = text_preview(item.text or _("(photo)"), 60)
         kind = " [" + _("photo") + "]" if item.photo else ""
         when = local_time(item.publish_at, tz)
         status = _(STATUSES.get(item.status, item.status))
         lines.append(f"#{item.id} {when} {status}{kind} ({item.source}): {preview}")
+    if paid:
+        lines += ["", _("Paid posts (price, purchases):")]
+    for item, bought in paid:
+        status = _(STATUSES.get(item.status, item.status))
+        price = ngettext("{count} Star", "{count} Stars", item.stars or 0)
+        sold = ngettext("{count} purchase", "{count} purchases", bought)
+        lines.append(
+            f"#{item.id} {status}: {price.format(count=item.stars)}, {sold.format(count=bought)}"
+        )
     await message.reply_text("\n".join(lines))
+
+
+async def purchased(update: Update, context: BotContext) -> None:
+    """A user bought a paid post: stored once per (user, payload)."""
+    bought = update.purchased_paid_media
+    if bought is None:
+        return
+    services = context.services
+    async with services.db.session() as session:
+        new = await service.record_purchase(
+            session,
+            user_id=bought.from_user.id,
+            payload=bought.paid_media_payload,
+            now=services.clock.now(),
+        )
+    log.info("paid media purchased", payload=bought.paid_media_payload, new=new)
 
 
 async def cancelpost(update: Update, context: BotContext) -> None:

@@ -32,9 +32,25 @@ class Post(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     photo: Mapped[str | None] = mapped_column(String(255))
     video: Mapped[str | None] = mapped_column(String(255))  # a file_id (suggested posts)
+    stars: Mapped[int | None] = mapped_column(Integer)  # a paid post's price (paid media)
     publish_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=PostStatus.SCHEDULED)
     source: Mapped[str] = mapped_column(String(100), default="admin")
     source_item_id: Mapped[str | None] = mapped_column(String(500))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class PaidMediaPurchase(Base):
+    """A user bought a paid post (``purchased_paid_media``): once per (user, payload)."""
+
+    __tablename__ = "paid_media_purchases"
+    __table_args__ = (
+        UniqueConstraint("user_id", "payload"),
+        Index("ix_paid_media_purchases_payload", "payload"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]

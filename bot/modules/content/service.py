@@ -13,16 +13,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, Outbox, Priority
-from bot.core.kernel import MessageKind, insert_ignoring, rowcount
+from bot.core.kernel import MessageKind, ascii_int, insert_ignoring, rowcount
 from bot.core.people import N_, _
-from bot.modules.content.models import Post, PostStatus
+from bot.modules.content.models import PaidMediaPurchase, Post, PostStatus
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024
 MAX_AHEAD = timedelta(days=366)
+MAX_STARS = 10_000  # Telegram's bound on a paid media's price
+PAID = "paid:"
 _RELATIVE = re.compile(r"\+([0-9]{1,6})([mhd])")  # ASCII digits: int('²') raises
 _NOT_A_TIME = N_("{text!r} is not a time: use now, +30m, +2h, +1d or 2026-12-01T09:00")
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
@@ -85,12 +87,31 @@ def check_body(text: str, *, photo: bool) -> str:
     return text
 
 
+def paid_price(body: str) -> tuple[int | None, str]:
+    """``paid:<stars> <text>`` -> (stars, text); a body without ``paid:`` -> (None, body).
+    A bad price raises :class:`PostError`."""
+    if not body.startswith(PAID):
+        return None, body
+    price_text, *rest = body[len(PAID) :].split(None, 1) or [""]
+    stars = ascii_int(price_text, 1, MAX_STARS)
+    if stars is None:
+        raise PostError(_("a paid post costs 1 to {max} Stars, e.g. paid:50").format(max=MAX_STARS))
+    return stars, rest[0] if rest else ""
+
+
 async def create(
-    session: AsyncSession, *, text: str, photo: str | None, publish_at: datetime, now: datetime
+    session: AsyncSession,
+    *,
+    text: str,
+    photo: str | None,
+    publish_at: datetime,
+    now: datetime,
+    stars: int | None = None,
 ) -> Post:
     post = Post(
         text=text,
         photo=photo,
+        stars=stars,
         publish_at=publish_at,
         status=PostStatus.SCHEDULED,
         source="admin",
@@ -124,6 +145,16 @@ async def queue(outbox: Outbox, session: AsyncSession, post: Post, channel_id: i
 
 
 def _message(post: Post) -> tuple[str, dict[str, Any]]:
+    if post.stars and (post.photo or post.video):
+        kind, file = ("video", post.video) if post.video else ("photo", post.photo)
+        paid: dict[str, Any] = {
+            "star_count": post.stars,
+            "media": [{"type": kind, "media": file}],
+            "payload": payload_of(post.id),
+        }
+        if post.text:
+            paid["caption"] = post.text
+        return "sendPaidMedia", paid
     if post.video:
         return "sendVideo", {"video": post.video, "caption": post.text}
     if post.photo:
@@ -188,3 +219,34 @@ async def add_feed_item(
     }
     result = await session.execute(insert_ignoring(session, Post).values(**values))
     return bool(rowcount(result))
+
+
+def payload_of(post_id: int) -> str:
+    """The paid media payload of a post: what ``purchased_paid_media`` names it by."""
+    return f"post:{post_id}"
+
+
+async def record_purchase(
+    session: AsyncSession, *, user_id: int, payload: str, now: datetime
+) -> bool:
+    """Store a purchase once per (user, payload); True if it was new."""
+    row = {"user_id": user_id, "payload": payload[:128], "created_at": now}
+    result = await session.execute(insert_ignoring(session, PaidMediaPurchase).values(**row))
+    return bool(rowcount(result))
+
+
+async def paid_posts(session: AsyncSession, limit: int = 10) -> list[tuple[Post, int]]:
+    """The latest paid posts with the number of their purchases."""
+    posts = (
+        await session.scalars(
+            select(Post).where(Post.stars.is_not(None)).order_by(Post.id.desc()).limit(limit)
+        )
+    ).all()
+    payloads = [payload_of(post.id) for post in posts]
+    counted = await session.execute(
+        select(PaidMediaPurchase.payload, func.count())
+        .where(PaidMediaPurchase.payload.in_(payloads))
+        .group_by(PaidMediaPurchase.payload)
+    )
+    counts: dict[str, int] = dict(counted.tuples().all())
+    return [(post, counts.get(payload_of(post.id), 0)) for post in posts]

@@ -216,3 +216,18 @@ async def test_refund_of_a_renewing_charge_ends_the_renewal(
     sub = await subscription(h)
     assert sub is not None and sub.ends_at == START + MONTH  # the refunded month taken back
     assert h.sandbox.world.renew(USER) is None
+
+
+async def test_reminders_speak_of_renewal_until_it_is_cancelled(
+    harness_factory: Callable[..., Any],
+) -> None:
+    h = await renewing_bot(harness_factory)
+    await _subscribe(h)
+    _clock(h).set(START + MONTH - timedelta(days=2))
+    assert await h.run_job("subscriptions.remind") == "reminded 1 (3 days) and 0 (1 day)"
+    reminder = await told(h, USER, "renews on")
+    assert "cancel the renewal in /status" in reminder and "Ask an admin" not in reminder
+    assert "Renewal cancelled" in await h.reply(ADMIN, f"/subscription {USER} cancel")
+    _clock(h).set(START + MONTH - timedelta(hours=12))
+    assert await h.run_job("subscriptions.remind") == "reminded 0 (3 days) and 1 (1 day)"
+    await told(h, USER, "ends tomorrow")

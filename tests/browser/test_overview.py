@@ -4,11 +4,13 @@ as a Mini App by an admin: live figures, Telegram's theme, a phone and a desktop
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 
+from bot.core.kernel.clock import ManualClock
 from tests.browser.miniapp import DESKTOP, PHONE, THEMES, ConsoleBot, Theme, shoot
 from tests.conftest import ADMIN
 
@@ -72,3 +74,21 @@ async def test_an_admin_who_chose_ukrainian_reads_the_console_in_ukrainian(
     await expect(page.locator("html")).to_have_attribute("lang", "uk")
     await expect(page.locator("#updated")).to_be_visible()
     await shoot(page, "overview-dark-phone-uk")
+
+
+async def test_a_mini_app_left_open_keeps_working_past_the_sign_ins_age(
+    console_bot_factory: Callable[..., Awaitable[ConsoleBot]], open_console: Opener
+) -> None:
+    """The Mini App trades its initData for a session cookie when it opens: two hours later
+    (past CONSOLE_AUTH_MAX_AGE, one hour) its polls are still answered, where calls signed with
+    that initData alone are refused."""
+    clock = ManualClock(datetime.now(UTC))
+    bot = await console_bot_factory(clock=clock)
+    page = await open_console(bot, theme="light")
+    await expect(page.locator("#health [data-status]")).to_have_attribute("data-status", "ok")
+    clock.advance(timedelta(hours=2))
+    async with page.expect_response(lambda r: r.url.endswith("/console/api/overview")) as polled:
+        pass  # the page polls the overview every 5 s
+    response = await polled.value
+    assert response.status == 200, "the console stopped answering once its initData aged"
+    assert response.request.headers.get("authorization") is None  # the cookie, not initData

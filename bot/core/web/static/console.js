@@ -7,13 +7,16 @@
  *   Console.el(tag, attrs, ...children)       a DOM element (text is never parsed as HTML)
  *   Console.when(iso)                         a date and time in the reader's locale
  *
- * In Telegram (a Mini App) every call carries the signed initData (Authorization: tma);
- * in a browser the session cookie from a login link does, with the CSRF token on changes.
+ * In Telegram (a Mini App) the signed initData (Authorization: tma) is traded once for a
+ * session cookie, so a console left open keeps working after the initData's age runs out;
+ * in a browser the session cookie from a login link does. Cookie calls carry the CSRF token
+ * on changes. Where no cookie can be had, every call carries the initData.
  * Vanilla JS, no build step. */
 (function () {
   "use strict";
 
-  var state = { me: null, pages: {}, scripts: {}, current: null, timers: [], csrf: null };
+  var state = { me: null, pages: {}, scripts: {}, current: null, timers: [], csrf: null,
+    mode: null };
 
   function hashParams() {
     var hash = window.location.hash.replace(/^#/, "");
@@ -55,11 +58,12 @@
     return path.indexOf("/console/api/") === 0 ? path : "/console/api/" + path.replace(/^\/+/, "");
   }
 
-  function api(method, path, body) {
+  function mode() { return state.mode || (initData() ? "tma" : "cookie"); }
+
+  function api(method, path, body, how) {
     var headers = { "Accept": "application/json" };
-    var data = initData();
-    if (data) {
-      headers["Authorization"] = "tma " + data;
+    if ((how || mode()) === "tma") {
+      headers["Authorization"] = "tma " + initData();
     } else if (method !== "GET" && state.csrf) {
       headers["X-CSRF-Token"] = state.csrf;
     }
@@ -196,6 +200,20 @@
     return ids.indexOf(wanted) >= 0 ? wanted : ids[0];
   }
 
+  // In a Mini App: trade the initData for a session cookie (once per sign-in; a reload of
+  // the same Mini App finds its cookie instead); without either, every call signs with it.
+  function signIn() {
+    if (!initData()) { state.mode = "cookie"; return Promise.resolve(); }
+    return api("POST", "session", {}, "tma").then(function (opened) {
+      state.csrf = opened && opened.csrf;
+      state.mode = "cookie";
+    }).catch(function () {
+      return api("GET", "me", undefined, "cookie").then(function (me) {
+        state.mode = me && me.csrf ? "cookie" : "tma";
+      }).catch(function () { state.mode = "tma"; });
+    });
+  }
+
   function start() {
     applyTheme();
     var app = webApp();
@@ -203,9 +221,9 @@
       if (app.ready) { app.ready(); }
       if (app.expand) { app.expand(); }
     }
-    api("GET", "me").then(function (me) {
+    signIn().then(function () { return api("GET", "me"); }).then(function (me) {
       state.me = me;
-      state.csrf = me.csrf || null;
+      state.csrf = me.csrf || state.csrf || null;
       document.documentElement.lang = me.language || "en";
       if (!me.pages.length) { status("—"); return; }
       tabs(me.pages);

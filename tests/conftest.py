@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import structlog
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from bot.core.kernel.db import Database
@@ -26,6 +28,13 @@ from bot.sandbox.flood import FloodLimits
 from bot.settings import CompanionSettings
 from tests.helpers.owned import dispose_owned
 from tests.helpers.servers import RedisServer
+
+# Property tests check what holds, not how fast: no per-example deadline (a loaded machine
+# made them fail as "flaky"), and a slow data generation is not an error either.
+hypothesis_settings.register_profile(
+    "companion", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("companion")
 
 ADMIN = 1
 POSTGRES_URL_VARIABLE = "COMPANION_TEST_POSTGRES_URL"

@@ -10,8 +10,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, update
+from telegram.error import BadRequest
 
+from bot.modules.subscriptions import books
 from bot.modules.subscriptions.models import StarPayment
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness
@@ -226,3 +229,26 @@ async def test_stars_shows_the_balance_and_the_revenue(
 
     refused = await h.reply(USER, "/stars")
     assert "Stars balance" not in refused
+
+
+async def test_the_sandbox_pages_as_telegram_documents(harness_factory: Callable[..., Any]) -> None:
+    """getStarTransactions: any page size from 1 to 100 reads every transaction once, in
+    order; a limit outside 1-100 or a negative offset is refused with 400."""
+    h = await _bot(harness_factory)
+    for n in range(23):
+        _paid_at_telegram_only(h, USER if n % 2 else FRIEND, f"stxPAGE{n:03d}", stars=n + 1)
+    h.sandbox.world.refunded(USER, "stxPAGE001")
+    expected = [t["id"] for t in h.sandbox.world.star_transactions()]
+    assert len(expected) == 24 and expected[-1] == "stxPAGE001"  # the refund came last
+    bot = h.app.bot
+    for size in (1, 5, 23, 24, 100):
+        ledger = await books.fetch_ledger(bot, size)
+        assert ledger.read == 24 and list(ledger.paid) == expected[:-1]
+        assert ledger.refunded == {"stxPAGE001"}
+        assert ledger.paid["stxPAGE004"].amount == 5
+    for offset, limit in ((0, 0), (0, 101), (-1, 10)):
+        with pytest.raises(BadRequest):
+            await bot.get_star_transactions(offset=offset, limit=limit)
+    balance = await bot.get_my_star_balance()
+    held = int(getattr(h.sandbox.world, "star_balance", 0))
+    assert balance.amount == held + sum(range(1, 24)) - 2

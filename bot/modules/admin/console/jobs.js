@@ -102,7 +102,7 @@
       var body = el("tbody");
       var zone = el("p", { "class": "muted" });
       root.appendChild(dialogs);
-      root.appendChild(el("div", { "class": "table" }, el("table", { id: "jobs" },
+      root.appendChild(el("div", { "class": "table" }, el("table", { id: "jobs", "class": "stack" },
         el("thead", null, el("tr", null, el("th", null, Console.t(page, "job")),
           el("th", { "class": "hide-narrow" }, Console.t(page, "schedule")), el("th", null, Console.t(page, "next")),
           el("th", null, Console.t(page, "last")), el("th", null, Console.t(page, "streak")), el("th", null, ""))),

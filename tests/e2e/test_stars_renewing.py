@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.core.kernel.clock import ManualClock
 from bot.modules.subscriptions.models import StarPayment, StarSubscription
 from bot.sandbox import SentMessage
+from bot.sandbox.server import ApiError
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness
 from tests.helpers.chat import told
@@ -168,8 +169,19 @@ async def test_telegram_refusing_the_change_leaves_the_state_as_it_was(
     answer = await h.reply(ADMIN, f"/subscription {USER} cancel")
     assert "nothing changed" in answer
     assert (await _star_sub(h)).state == "active"
-    # Telegram accepts it again: renewed as before
+    # a network error (Telegram's 502) changes nothing either
     h.sandbox.world.refuse_subscription_edits = None
+
+    def bad_gateway(_params: dict[str, Any]) -> None:
+        raise ApiError(502, "Bad Gateway")
+
+    h.sandbox.before["editUserStarSubscription"] = bad_gateway
+    answer = await h.reply(ADMIN, f"/subscription {USER} cancel")
+    assert "Bad Gateway" in answer and "nothing changed" in answer
+    assert (await _star_sub(h)).state == "active"
+    assert h.sandbox.world.star_subscriptions[USER]["canceled"] is False
+    del h.sandbox.before["editUserStarSubscription"]
+    # Telegram accepts it again: renewed as before
     _clock(h).set(START + MONTH - timedelta(hours=1))
     assert h.sandbox.world.renew(USER) is not None
     await h.idle()

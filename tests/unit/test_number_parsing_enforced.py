@@ -48,6 +48,12 @@ INTERNAL = {
     "bot/modules/referrals/service.py:invite_figures": "SUM()",
     "bot/modules/subscriptions/service.py:count_active": "COUNT(*)",
     "bot/modules/subscriptions/service.py:count_active_at": "COUNT(*)",
+    "bot/modules/economy/service.py:ledger_sum": "SUM() of the ledger",
+    "bot/modules/moderation/service.py:count_waiting": "COUNT(*)",
+    "bot/modules/monitoring/overview.py:outbox": "COUNT(*) by category",
+    "bot/modules/subscriptions/charges.py:stars_revenue": "SUM() of stored charges",
+    "bot/modules/subscriptions/console_api.py:vip": "COUNT(*) and SUM() of a user's rows",
+    "bot/core/web/sessions.py:redeem_login": "a BIGINT column (the login's user id)",
     # numbers Redis, Telegram (parsed by PTB) or the bot's own child processes hand back
     "bot/core/delivery/answers.py:deliver": "ChatMigrated.new_chat_id, an int from PTB",
     "bot/core/delivery/claims.py:record": "a bool counted as 0 or 1",
@@ -65,6 +71,7 @@ INTERNAL = {
     "bot/modules/content/feed_formats.py:worker": "the item limit the bot passes its child",
     "bot/modules/content/feeds.py:_parsed": "counts in the feed child process's JSON answer",
     "bot/modules/monitoring/service.py:counter_total": "a sample the bot itself exported",
+    "bot/modules/monitoring/overview.py:updates_waiting": "the update processor's own counters",
     "bot/core/people/zones.py:resolve": "a stored zone name this module wrote (UTC+05:45)",
     # groups of a regex of ASCII digits ([0-9]{1,n}) that matched first: bounded, never raise
     "bot/core/jobs/args.py:_float": "/runjob x=1.5: ASCII decimal regex, finite checked",

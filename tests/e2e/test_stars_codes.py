@@ -19,6 +19,7 @@ from tests.helpers.clocks import START
 from tests.helpers.factories import subscription_of
 
 USER, OTHER = 4242, 4343
+GROUP = -100_777
 
 
 async def started(factory: Callable[..., Any], clock: ManualClock, **settings: Any) -> Harness:
@@ -176,4 +177,21 @@ async def test_malformed_codes_and_arguments_get_the_usage(
     await answer(h, ADMIN, "/codes", "No promo codes.")
     await answer(h, USER, "/redeem", "Usage: /redeem")
     await answer(h, USER, "/redeem a_b", "Usage: /redeem")
+    assert await count(h, VipRedemption) == 0
+
+
+async def test_a_code_typed_in_a_group_is_not_redeemed(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """/redeem works in a private chat only: in a group (where the code would be given
+    away) it does nothing, and the code keeps its use."""
+    h = await started(harness_factory, ManualClock(START))
+    await answer(h, ADMIN, "/addcode SECRET 1d 1", "Added")
+    world = h.sandbox.world
+    world.chat(GROUP, "supergroup", "Friends")
+    world.send_in_chat(GROUP, USER, "/redeem SECRET")
+    world.send_in_chat(GROUP, USER, "/help")  # answered after the /redeem was handled
+    await h.wait(lambda: world.to(GROUP))
+    assert all("subscribed" not in (m.text or "") for m in world.to(GROUP) + world.to(USER))
+    await answer(h, ADMIN, "/codes", "SECRET: 1d, 1 of 1 uses left")
     assert await count(h, VipRedemption) == 0

@@ -174,7 +174,8 @@ COMMANDS: tuple[Command, ...] = (
         ("trial", N_("take your free VIP trial (once)"), "", trial),
         available=lambda settings: settings.of(SubscriptionSettings).vip_trial_days > 0,
     ),
-    *user_commands(("redeem", N_("redeem a VIP promo code"), N_("<CODE>"), redeem)),
+    # In a private chat only: a code typed in a group would be given away to it.
+    *user_commands(("redeem", N_("redeem a VIP promo code"), N_("<CODE>"), redeem), private=True),
     *admin_commands(
         (
             "addcode",

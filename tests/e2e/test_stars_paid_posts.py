@@ -5,6 +5,7 @@ sandbox over HTTP."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import given
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.core.kernel.clock import ManualClock
 from bot.modules.content import service
+from bot.modules.content.models import Post
 from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
 from tests.conftest import ADMIN
@@ -99,3 +101,31 @@ def test_paid_price_takes_ascii_prices_in_range_only(tail: str) -> None:
         assert 1 <= stars <= 10_000 and text == (rest[0] if rest else "")
     unpaid = "x" + tail
     assert service.paid_price(unpaid) == (None, unpaid)
+
+
+async def test_pricepost_makes_a_scheduled_media_post_paid(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """/pricepost puts a price on a scheduled video post (as an approved suggestion is): it
+    goes out as paid video; a text post cannot be paid and stays as it was."""
+    clock = ManualClock(START)
+    h: Harness = await harness_factory(clock=clock, **UNPACED)
+    h.sandbox.set_limits(FloodLimits(private=None))
+    later = clock.now() + timedelta(hours=1)
+    async with h.services.db.session() as session:
+        video = Post(text="Clip", video="video-1", publish_at=later, created_at=clock.now())
+        text = Post(text="Words", publish_at=later, created_at=clock.now())
+        session.add_all([video, text])
+        await session.flush()
+        video_id, text_id = video.id, text.id
+    assert "cannot be paid" in await answer(h, ADMIN, f"/pricepost {text_id} 5", "#")
+    assert "Usage" in await answer(h, ADMIN, f"/pricepost {video_id} 10001", "Usage")
+    assert "for 20 Stars" in await answer(h, ADMIN, f"/pricepost {video_id} 20", "paid")
+    clock.advance(timedelta(minutes=61))
+    await h.run_job("content.publish_due")
+    await h.wait(lambda: len(h.sandbox.world.to(CHANNEL)) == 2)
+    sent = {m.method: m for m in h.sandbox.world.to(CHANNEL)}
+    assert set(sent) == {"sendPaidMedia", "sendMessage"}
+    paid = sent["sendPaidMedia"]
+    assert paid.params["star_count"] == 20 and paid.text == "Clip"
+    assert paid.params["media"] == [{"type": "video", "media": "video-1"}]

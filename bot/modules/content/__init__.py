@@ -31,6 +31,12 @@ COMMANDS = (
     *admin_commands(
         ("posts", N_("list the channel posts waiting to go out"), "", handlers.posts),
         ("cancelpost", N_("cancel a scheduled channel post"), N_("<id>"), handlers.cancelpost),
+        (
+            "pricepost",
+            N_("make a scheduled post with a photo or video paid media"),
+            N_("<id> <stars>"),
+            handlers.pricepost,
+        ),
     ),
 )
 

@@ -156,3 +156,28 @@ async def cancelpost(update: Update, context: BotContext) -> None:
             id=found.id, status=_(STATUSES.get(found.status, found.status))
         )
     await message.reply_text(text)
+
+
+async def pricepost(update: Update, context: BotContext) -> None:
+    """Put a Stars price on a scheduled post with a photo or video (an approved suggestion,
+    or a /post written earlier): it goes out as paid media."""
+    message, args = update.effective_message, context.args or []
+    if message is None:
+        return
+    post_id = ascii_int(args[0], 1, SERIAL_MAX) if len(args) == 2 else None
+    stars = ascii_int(args[1], 1, service.MAX_STARS) if len(args) == 2 else None
+    if post_id is None or stars is None:
+        await message.reply_text(_("Usage: /pricepost <id> <stars> (1 to 10000; see /posts)"))
+        return
+    async with context.services.db.session() as session:
+        found = await service.set_price(session, post_id, stars)
+    if found is None:
+        text = _("There is no post #{id}.").format(id=post_id)
+    elif found.stars == stars and found.status == "scheduled":
+        text = _("Post #{id} will go out as paid media for {stars} Stars.").format(
+            id=post_id, stars=stars
+        )
+    else:
+        text = _("Post #{id} cannot be paid: only a scheduled post with a photo or video can.")
+        text = text.format(id=post_id)
+    await message.reply_text(text)

@@ -250,3 +250,14 @@ async def paid_posts(session: AsyncSession, limit: int = 10) -> list[tuple[Post,
     )
     counts: dict[str, int] = dict(counted.tuples().all())
     return [(post, counts.get(payload_of(post.id), 0)) for post in posts]
+
+
+async def set_price(session: AsyncSession, post_id: int, stars: int) -> Post | None:
+    """Make a scheduled post with a photo or video paid (``stars``); the post as it is."""
+    await session.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.status == PostStatus.SCHEDULED)
+        .where((Post.photo.is_not(None)) | (Post.video.is_not(None)))
+        .values(stars=stars)
+    )
+    return await session.get(Post, post_id, populate_existing=True)

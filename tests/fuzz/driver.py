@@ -101,7 +101,8 @@ async def _check(
     if not step.entitled:
         problems += invariants.unchanged(before, after)
     elif step.actor is not None and not step.staff:
-        problems += invariants.others_unchanged(before, after, step.actor, SHARED)
+        rewarded = invariants.referral_rewarded(before, after, step.actor)
+        problems += invariants.others_unchanged(before, after, step.actor, SHARED, rewarded)
     return after, problems + errors.take(step.allowed_errors)
 
 

@@ -82,22 +82,47 @@ def unchanged(before: Dump, after: Dump) -> list[str]:
     return problems
 
 
-def others_unchanged(before: Dump, after: Dump, actor: int, skip: frozenset[str]) -> list[str]:
+def others_unchanged(
+    before: Dump, after: Dump, actor: int, skip: frozenset[str], rewarded: int | None = None
+) -> list[str]:
     """Rows that belong to someone other than ``actor`` (by ``user_id``, or ``users.id``)
-    are unchanged, in every table but ``skip``."""
+    are unchanged, in every table but ``skip``; ``rewarded`` (the inviter the step paid a
+    referral reward, see :func:`referral_rewarded`) may see their points move."""
     problems = []
     for table in before.keys() - skip:
         column = _owner_column(table)
         if column is None:
             continue
-        was = [r for r in before[table] if r[column] != actor]
-        now = [r for r in after[table] if r[column] != actor]
+        mine = {actor} | ({rewarded} if rewarded is not None and table in REWARD else set())
+        was = [r for r in before[table] if r[column] not in mine]
+        now = [r for r in after[table] if r[column] not in mine]
         if was != now:
             gone, came = [r for r in was if r not in now], [r for r in now if r not in was]
             problems.append(
                 f"{table} rows of others changed by {actor}: -{_short(gone)} +{_short(came)}"
             )
     return problems
+
+
+# The tables an inviter's referral reward writes: their ledger entry and their balance.
+REWARD = frozenset({"transactions", "balances"})
+
+
+def referral_rewarded(before: Dump, after: Dump, actor: int) -> int | None:
+    """The inviter of ``actor`` if this step added their referral reward for ``actor``
+    (a ledger entry of kind ``referral`` whose ref is ``actor``), else None."""
+    columns = list(Base.metadata.tables["transactions"].columns.keys())
+    owner, kind, ref = (columns.index(c) for c in ("user_id", "reason", "reference"))
+    users = list(Base.metadata.tables["users"].columns.keys())
+    referrer = next(
+        (r[users.index("referrer_id")] for r in after["users"] if r[users.index("id")] == actor),
+        None,
+    )
+    added = [r for r in after["transactions"] if r not in before["transactions"]]
+    paid = any(
+        r[owner] == referrer and (r[kind], r[ref]) == ("referral", str(actor)) for r in added
+    )
+    return referrer if referrer is not None and paid else None
 
 
 def _owner_column(table: str) -> int | None:

@@ -72,6 +72,9 @@ async def test_purchases_count_once_per_buyer(harness_factory: Callable[..., Any
     await h.idle()
     listing = await answer(h, ADMIN, "/posts", "Paid posts")
     assert "7 Stars, 2 purchases" in listing
+    # Telegram is asked for these updates by name (not by asking for every type).
+    asked = [p.get("allowed_updates") for m, p in world.calls if m == "getUpdates"]
+    assert asked and all("purchased_paid_media" in a and "inline_query" not in a for a in asked)
 
 
 async def test_a_paid_post_needs_a_photo_and_a_price_in_range(

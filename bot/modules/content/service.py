@@ -248,7 +248,7 @@ async def paid_posts(session: AsyncSession, limit: int = 10) -> list[tuple[Post,
         .where(PaidMediaPurchase.payload.in_(payloads))
         .group_by(PaidMediaPurchase.payload)
     )
-    counts: dict[str, int] = dict(counted.tuples().all())
+    counts: dict[str, int] = {payload: count for payload, count in counted.all()}
     return [(post, counts.get(payload_of(post.id), 0)) for post in posts]
 
 

@@ -226,6 +226,10 @@ async def test_stars_shows_the_balance_and_the_revenue(
     reply = await answer(h, ADMIN, "/stars", "Stars balance")
     assert f"Stars balance: {held + 50:,}" in reply
     assert f"{day.isoformat()}: 50" in reply and f"{day:%Y-%m}: 50" in reply
+    await h.run_job("analytics.quick_stats")  # /stats reads its latest figures
+    stats = await answer(h, ADMIN, "/stats", "Stars revenue")
+    assert "Stars revenue (granted minus refunded): 50" in stats
+    assert "Stars revenue this month, to this day: 50" in stats
 
     refused = await h.reply(USER, "/stars")
     assert "Stars balance" not in refused

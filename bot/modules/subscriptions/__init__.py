@@ -68,15 +68,18 @@ COMMANDS = (
 
 def register(services: Services) -> Module:
     async def day_figures(session: AsyncSession, day: date) -> dict[str, int]:
-        """Subscriptions active at the day's end (or now), and the Stars the day took in."""
+        """Subscriptions active at the day's end (or now), and the Stars the day and its month
+        (from the 1st to that day) took in."""
         tz = services.settings.tz
         at = as_of(day, tz, services.clock.now())
-        start, end = (
-            datetime.combine(d, time(0), tz).astimezone(UTC) for d in (day, day + timedelta(1))
+        start, end, month = (
+            datetime.combine(d, time(0), tz).astimezone(UTC)
+            for d in (day, day + timedelta(1), day.replace(day=1))
         )
         return {
             "active_subscriptions": await service.count_active_at(session, at),
             "stars_revenue": await charges.stars_revenue(session, start, end),
+            "stars_revenue_month": await charges.stars_revenue(session, month, end),
         }
 
     return Module(
@@ -98,6 +101,7 @@ def register(services: Services) -> Module:
         figures={
             "active_subscriptions": N_("Active subscriptions"),
             "stars_revenue": N_("Stars revenue (granted minus refunded)"),
+            "stars_revenue_month": N_("Stars revenue this month, to this day"),
         },
     )
 

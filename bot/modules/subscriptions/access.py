@@ -8,9 +8,11 @@ committed before (grant) or recorded after Telegram confirmed it (``removed_at``
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
@@ -23,6 +25,8 @@ from bot.modules.subscriptions.events import SubscriptionExpired, SubscriptionGr
 from bot.modules.subscriptions.settings import SubscriptionSettings
 
 log = get_logger(__name__)
+# Taken in the grant's own transaction (see grant_access): a trial, a promo code's use.
+Claim = Callable[[AsyncSession], Awaitable[None]]
 
 
 class AccessError(Exception):
@@ -49,10 +53,13 @@ async def grant_access(
     duration: timedelta,
     *,
     charge_id: str | None = None,
+    claim: Claim | None = None,
 ) -> Access:
     """Create a personal invite link, then grant and queue the link to the user, in one
     transaction. With ``charge_id``, that transaction also marks the charge granted, and
-    :class:`AlreadyGranted` is raised (nothing granted) if it was not waiting any more."""
+    :class:`AlreadyGranted` is raised (nothing granted) if it was not waiting any more.
+    ``claim`` runs first in that same transaction (a trial or a promo code's use taken): it
+    raises to refuse, and then nothing is granted; a grant that fails takes no claim."""
     chat_id = services.settings.vip_chat_id
     if chat_id is None:
         raise AccessError(_("VIP_CHAT_ID is not set, so there is no chat to invite to"))
@@ -67,7 +74,7 @@ async def grant_access(
         raise AccessError(refused) from exc
     try:
         result = await _record_grant(
-            services, user_id, duration, invite.invite_link, expires_at, charge_id
+            services, user_id, duration, invite.invite_link, expires_at, charge_id, claim
         )
     except Exception:
         await _drop_link(bot, chat_id, invite.invite_link)
@@ -96,10 +103,13 @@ async def _record_grant(
     link: str,
     expires_at: datetime,
     charge_id: str | None,
+    claim: Claim | None = None,
 ) -> service.Grant:
     now = services.clock.now()
     async with services.uow() as uow:
         session = uow.session
+        if claim is not None:
+            await claim(session)
         if charge_id is not None and not await charges.claim_grant(session, charge_id, now):
             raise AlreadyGranted(charge_id)
         result = await service.grant(session, user_id, duration, now)

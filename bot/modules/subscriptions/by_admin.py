@@ -21,17 +21,25 @@ class NotActive(Exception):
 
 
 async def grant(
-    services: Services, bot: Bot, user_id: int, duration: str, *, by: int, via: str
+    services: Services,
+    bot: Bot,
+    user_id: int,
+    duration: str,
+    *,
+    by: int,
+    via: str,
+    claim: access.Claim | None = None,
 ) -> access.Access:
     """Grant ``duration`` (``30d``, ``12h``, ...) of VIP to ``user_id`` or extend their
     subscription, and queue their one-person invite link. Raises
     :class:`service.DurationError`, :class:`UnknownUser` or :class:`access.AccessError`,
-    each having changed nothing."""
+    each having changed nothing. ``claim`` is taken in the grant's own transaction (see
+    :func:`access.grant_access`)."""
     length = service.parse_duration(duration)
     async with services.db.session() as session:
         if not await service.user_exists(session, user_id):
             raise UnknownUser(user_id)
-    outcome = await access.grant_access(services, bot, user_id, length)
+    outcome = await access.grant_access(services, bot, user_id, length, claim=claim)
     log.info(
         "subscription granted",
         user_id=user_id,

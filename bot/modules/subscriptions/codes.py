@@ -113,25 +113,51 @@ async def drop_code(db: Database, code: str) -> bool:
 
 
 async def claim_code(db: Database, code: str, user_id: int, now: datetime) -> int:
-    """Use one of ``code``'s uses for ``user_id`` and record it, atomically; the seconds
-    of VIP it is worth. Raises :class:`Refused` having changed nothing."""
+    """Use one of ``code``'s uses for ``user_id`` and record it, atomically, in a transaction
+    of its own; the seconds of VIP it is worth. Raises :class:`Refused` having changed
+    nothing. (A redemption takes its use inside the grant's transaction instead: see
+    :func:`redeem`.)"""
+    try:
+        async with db.session() as session:
+            return await take_use(session, code, user_id, now)
+    except IntegrityError:
+        raise Refused(Refusal.ALREADY) from None
+
+
+async def take_use(session: AsyncSession, code: str, user_id: int, now: datetime) -> int:
+    """In ``session``'s transaction: one use of ``code`` taken and the redemption recorded
+    (a unique row per code and user); the seconds it is worth. :class:`Refused` when the
+    code cannot be used (the caller's transaction then rolls back)."""
     usable = update(VipCode).where(
         VipCode.code == code,
         VipCode.uses_left > 0,
         or_(VipCode.expires_at.is_(None), VipCode.expires_at > now),
     )
-    try:
-        async with db.session() as session:
-            taken = await session.execute(usable.values(uses_left=VipCode.uses_left - 1))
-            if rowcount(taken) == 0:
-                raise Refused(await _why(session, code, user_id, now))
-            session.add(VipRedemption(code=code, user_id=user_id, redeemed_at=now))
-            await session.flush()
-            seconds = await session.scalar(select(VipCode.seconds).where(VipCode.code == code))
-    except IntegrityError:
-        raise Refused(Refusal.ALREADY) from None
+    taken = await session.execute(usable.values(uses_left=VipCode.uses_left - 1))
+    if rowcount(taken) == 0:
+        raise Refused(await _why(session, code, user_id, now))
+    if await _redeemed(session, code, user_id):
+        raise Refused(Refusal.ALREADY)
+    session.add(VipRedemption(code=code, user_id=user_id, redeemed_at=now))
+    await session.flush()
+    seconds = await session.scalar(select(VipCode.seconds).where(VipCode.code == code))
     assert seconds is not None
-    return seconds
+    return int(seconds)
+
+
+async def usable_seconds(db: Database, code: str, user_id: int, now: datetime) -> int:
+    """What ``code`` is worth to ``user_id`` now, read without taking anything; Refused
+    (unknown, expired, used up, already redeemed) changes nothing."""
+    async with db.session() as session:
+        row = await session.scalar(select(VipCode).where(VipCode.code == code))
+        if (
+            row is None
+            or row.uses_left <= 0
+            or (row.expires_at is not None and row.expires_at <= now)
+            or await _redeemed(session, code, user_id)
+        ):
+            raise Refused(await _why(session, code, user_id, now))
+        return int(row.seconds)
 
 
 async def _why(session: AsyncSession, code: str, user_id: int, now: datetime) -> Refusal:
@@ -168,17 +194,22 @@ async def release_code(db: Database, code: str, user_id: int) -> None:
 
 
 async def redeem(services: Services, bot: Bot, user_id: int, code: str) -> access.Access:
-    """Redeem ``code`` for ``user_id``: claim a use, then grant as ``/grant`` does. Raises
-    :class:`Refused`, :class:`by_admin.UnknownUser` or :class:`access.AccessError`, each
-    having changed nothing."""
-    seconds = await claim_code(services.db, code, user_id, services.clock.now())
+    """Redeem ``code`` for ``user_id``: grant as ``/grant`` does, the code's use taken in the
+    grant's own transaction (a crash or a failed grant takes none; two redemptions racing for
+    the last use: one grant). Raises :class:`Refused`, :class:`by_admin.UnknownUser` or
+    :class:`access.AccessError`, each having changed nothing."""
+    now = services.clock.now()
+    seconds = await usable_seconds(services.db, code, user_id, now)
+
+    async def claim(session: AsyncSession) -> None:
+        await take_use(session, code, user_id, now)
+
     try:
         return await by_admin.grant(
-            services, bot, user_id, f"{seconds}s", by=user_id, via=f"code:{code}"
+            services, bot, user_id, f"{seconds}s", by=user_id, via=f"code:{code}", claim=claim
         )
-    except Exception:
-        await release_code(services.db, code, user_id)
-        raise
+    except IntegrityError:
+        raise Refused(Refusal.ALREADY) from None
 
 
 async def claim_trial(db: Database, user_id: int, days: int, now: datetime) -> None:
@@ -191,12 +222,21 @@ async def claim_trial(db: Database, user_id: int, days: int, now: datetime) -> N
 
 
 async def take_trial(services: Services, bot: Bot, user_id: int, days: int) -> access.Access:
-    """Grant ``days`` of VIP once per user, ever, as ``/grant`` does; a failed grant
-    leaves the trial untaken."""
-    await claim_trial(services.db, user_id, days, services.clock.now())
+    """Grant ``days`` of VIP once per user, ever, as ``/grant`` does; the trial is recorded in
+    the grant's own transaction (a failed grant or a crash leaves it untaken; two at once:
+    one grant)."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        if await session.get(VipTrial, user_id) is not None:
+            raise Refused(Refusal.ALREADY)
+
+    async def claim(session: AsyncSession) -> None:
+        session.add(VipTrial(user_id=user_id, days=days, taken_at=now))
+        await session.flush()
+
     try:
-        return await by_admin.grant(services, bot, user_id, f"{days}d", by=user_id, via="trial")
-    except Exception:
-        async with services.db.session() as session:
-            await session.execute(delete(VipTrial).where(VipTrial.user_id == user_id))
-        raise
+        return await by_admin.grant(
+            services, bot, user_id, f"{days}d", by=user_id, via="trial", claim=claim
+        )
+    except IntegrityError:
+        raise Refused(Refusal.ALREADY) from None

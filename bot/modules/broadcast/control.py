@@ -27,7 +27,9 @@ from bot.modules.broadcast.service import CANCELLED, PAUSED, State, Tally, of_br
 
 log = get_logger(__name__)
 SETTLE_EVERY = 0.5  # seconds between two looks at the rows in flight after a change
-_watches: set[asyncio.Task[Any]] = set()
+# The watch each paused or cancelled broadcast has in this process (see settle): a resume
+# ends it first, or its next look could pause the rows the resume just put back.
+_watches: dict[int, asyncio.Task[Any]] = {}
 
 
 class Unknown(Exception):
@@ -162,6 +164,7 @@ async def pause(services: Services, broadcast_id: int, user_id: int) -> Changed:
 
 
 async def resume(services: Services, broadcast_id: int, user_id: int) -> Changed:
+    await _unwatch(broadcast_id)
     async with services.db.session() as session:
         changed = await resume_rows(session, broadcast_id, services.clock.now())
     log.info("broadcast resumed", broadcast_id=broadcast_id, rows=changed.rows, user_id=user_id)
@@ -177,9 +180,25 @@ async def cancel(services: Services, broadcast_id: int, user_id: int) -> Changed
 
 
 def _watch(services: Services, broadcast_id: int) -> None:
+    previous = _watches.pop(broadcast_id, None)
+    if previous is not None:
+        previous.cancel()
     task = asyncio.create_task(settle(services, broadcast_id), name=f"broadcast-{broadcast_id}")
-    _watches.add(task)
-    task.add_done_callback(_watches.discard)
+    _watches[broadcast_id] = task
+    task.add_done_callback(lambda done: _forget(broadcast_id, done))
+
+
+def _forget(broadcast_id: int, task: asyncio.Task[Any]) -> None:
+    if _watches.get(broadcast_id) is task:
+        del _watches[broadcast_id]
+
+
+async def _unwatch(broadcast_id: int) -> None:
+    """End the broadcast's watch in this process and wait until it has let go."""
+    task = _watches.pop(broadcast_id, None)
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def settle(services: Services, broadcast_id: int) -> None:

@@ -142,7 +142,7 @@ async def take_use(session: AsyncSession, code: str, user_id: int, now: datetime
     await session.flush()
     seconds = await session.scalar(select(VipCode.seconds).where(VipCode.code == code))
     assert seconds is not None
-    return int(seconds)
+    return seconds
 
 
 async def usable_seconds(db: Database, code: str, user_id: int, now: datetime) -> int:
@@ -157,7 +157,7 @@ async def usable_seconds(db: Database, code: str, user_id: int, now: datetime) -
             or await _redeemed(session, code, user_id)
         ):
             raise Refused(await _why(session, code, user_id, now))
-        return int(row.seconds)
+        return row.seconds
 
 
 async def _why(session: AsyncSession, code: str, user_id: int, now: datetime) -> Refusal:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.core.jobs import RetryPolicy
 from bot.core.kernel.clock import ManualClock
@@ -223,6 +225,54 @@ async def test_live_run_in_another_process_blocks_a_new_slot(migrated: Settings)
     slot = NINE + timedelta(minutes=1)
     assert await services.runner.run("test.job", trigger="scheduled", scheduled_for=slot) is None
     assert job.calls == []
+
+
+async def _holder_of(process: asyncio.subprocess.Process) -> str:
+    """The ``host:pid:start:nonce`` a runner in ``process`` would have written."""
+    start = (await asyncio.to_thread(Path(f"/proc/{process.pid}/stat").read_text)).rsplit(")")[-1]
+    return f"{socket.gethostname()}:{process.pid}:{start.split()[19]}:0"
+
+
+async def test_a_run_whose_process_is_gone_is_reaped_at_once(migrated: Settings) -> None:
+    """A fresh 'running' row claimed by a process on this host that was killed (SIGKILL)
+    does not wait for the job's timeout: the next slot marks it timed out, says why, and
+    runs. The same row held by a live process still blocks."""
+    clock = ManualClock(NINE + timedelta(minutes=1))
+    job = Recorder()
+    services = services_with(migrated, clock, job.spec(timeout=600))
+    process = await asyncio.create_subprocess_exec("sleep", "60")
+    try:
+        holder = await _holder_of(process)
+        async with services.db.session() as session:
+            session.add(job_run("test.job", NINE, status="running", holder=holder))
+        slot = NINE + timedelta(minutes=1)
+        assert (
+            await services.runner.run("test.job", trigger="scheduled", scheduled_for=slot) is None
+        )
+        assert job.calls == []
+    finally:
+        process.kill()
+        await process.wait()
+    later = NINE + timedelta(minutes=2)
+    record = await services.runner.run("test.job", trigger="scheduled", scheduled_for=later)
+    assert record is not None and record.status == "succeeded" and len(job.calls) == 1
+    [dead, _] = await runs(services)  # the dead run, the new run
+    assert dead.status == "timed_out" and f"pid {process.pid}) is gone" in (dead.error or "")
+
+
+async def test_catch_up_reaps_a_run_whose_process_is_gone(migrated: Settings) -> None:
+    """A restarted process's catch-up reaps the run its killed predecessor left behind."""
+    clock = ManualClock(NINE + timedelta(minutes=1))
+    services = services_with(migrated, clock, Recorder().spec(timeout=600))
+    process = await asyncio.create_subprocess_exec("sleep", "60")
+    holder = await _holder_of(process)
+    process.kill()
+    await process.wait()
+    async with services.db.session() as session:
+        session.add(job_run("test.job", NINE, status="running", holder=holder))
+    [spec] = list(services.jobs)
+    assert len(await services.runner.reap(spec)) == 1
+    assert [r.status for r in await runs(services)] == ["timed_out"]
 
 
 async def test_pause_survives_restart(migrated: Settings) -> None:

@@ -7,10 +7,11 @@ which says whether this process may still trust what it holds. The polling lease
 """
 
 from bot.core.cluster.instances import Instance, InstanceRow
-from bot.core.cluster.lease import LeaseKeeper
+from bot.core.cluster.lease import Holder, LeaseKeeper
 from bot.core.cluster.liveness import Liveness
 
 __all__ = [
+    "Holder",
     "Instance",
     "InstanceRow",
     "LeaseKeeper",

@@ -59,6 +59,9 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[int | None] = mapped_column(BigInteger)
+    # The process that claimed a ``running`` row (``host:pid:start:nonce``): on its own host,
+    # a run whose process is gone is reaped at once instead of after the job's timeout.
+    holder: Mapped[str | None] = mapped_column(String(200))
 
 
 class JobState(Base):

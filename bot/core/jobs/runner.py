@@ -22,6 +22,7 @@ import structlog
 from telegram import Bot
 
 from bot.core.alerts import alert_admins
+from bot.core.cluster import Holder
 from bot.core.jobs import statements, store
 from bot.core.jobs.fire_times import last_fire
 from bot.core.jobs.models import RunStatus, Trigger
@@ -89,6 +90,7 @@ class JobRunner:
         "_stopping",
         "bot",
         "hand_to_jobs",
+        "holder",
         "jobs",
         "posting",
         "rng",
@@ -108,6 +110,7 @@ class JobRunner:
         self.posting = posting
         self.jobs, self.bot, self.hand_to_jobs = jobs, bot, hand_to_jobs
         self.rng = rng or random.Random()
+        self.holder = str(Holder.this_process())  # written on the runs this process claims
         self._locks: dict[str, asyncio.Lock] = {}
         self._running: set[asyncio.Task[Any]] = set()
         self._stopping = False
@@ -241,19 +244,27 @@ class JobRunner:
                 now=now,
                 manual=trigger == Trigger.MANUAL,
                 requested_by=requested_by,
+                holder=self.holder,
             )
             if run_id is not None:
                 return run_id
             async with db.sessions(bind=conn) as session:
-                paused, live, old = await store.blockers(session, spec.name, now, spec.timeout)
-                stale = await self._reap_in(session, spec, now) if old else []
+                paused, running = await store.blockers(session, spec.name)
+                dead = _stale(running, now, spec.timeout)
+                stale = await self._reap_in(session, spec, now, dead) if dead else []
                 if trigger != Trigger.MANUAL and paused:
                     why = "job paused, slot skipped"
-                elif live:
+                elif len(running) > len(stale):
                     why = "job already running elsewhere, slot skipped"
                 else:
                     run_id = await store.claim(
-                        session, spec.name, slot, trigger, now, requested_by=requested_by
+                        session,
+                        spec.name,
+                        slot,
+                        trigger,
+                        now,
+                        requested_by=requested_by,
+                        holder=self.holder,
                     )
                 await session.flush()
         await self._reaped(spec, stale)
@@ -357,14 +368,19 @@ class JobRunner:
             state.last_alert_at = now
 
     async def reap(self, spec: JobSpec) -> list[int]:
-        """Mark ``running`` rows older than the timeout as timed out (a process died mid-run)."""
+        """Mark timed out the ``running`` rows whose process died mid-run: older than the
+        timeout, or claimed by a process on this host that is gone."""
+        now = self.posting.clock.now()
         async with self.posting.db.session() as session:
-            stale = await self._reap_in(session, spec, self.posting.clock.now())
+            dead = _stale(await store.running_rows(session, spec.name), now, spec.timeout)
+            stale = await self._reap_in(session, spec, now, dead) if dead else []
         await self._reaped(spec, stale)
         return stale
 
-    async def _reap_in(self, session: AsyncSession, spec: JobSpec, now: datetime) -> list[int]:
-        stale = await store.stale_runs(session, spec.name, now, spec.timeout)
+    async def _reap_in(
+        self, session: AsyncSession, spec: JobSpec, now: datetime, dead: dict[int, str]
+    ) -> list[int]:
+        stale = await store.mark_timed_out(session, dead, now)
         for run_id in stale:
             await self._update_streak(session, await store.finish(session, run_id))
         return stale
@@ -502,3 +518,17 @@ STATUS_WORDS = {
     "timed_out": N_("timed out"),
     "missed": N_("missed"),
 }
+
+
+def _stale(running: list[store.RunningRow], now: datetime, timeout: float) -> dict[int, str]:
+    """The ``running`` rows provably abandoned, with why: started longer than ``timeout``
+    ago (the timeout bounds a run), or claimed by a process on this host that is gone (a
+    process on another host cannot be seen: its run waits for the timeout)."""
+    since, dead = now - timedelta(seconds=timeout), {}
+    for run in running:
+        holder = Holder.parse(run.holder) if run.holder else None
+        if run.started_at <= since:
+            dead[run.id] = f"no result within the {timeout:g}s timeout (did its process stop?)"
+        elif holder is not None and holder.gone():
+            dead[run.id] = f"the process running it ({holder.host}, pid {holder.pid}) is gone"
+    return dead

@@ -38,9 +38,11 @@ def _claim_statement(dialect: str) -> Any:
         bindparam("p_attempts", type_=Integer()),
         bindparam("p_started", type_=UTCDateTime()),
         bindparam("p_requested_by", type_=BigInteger()),
+        bindparam("p_holder", type_=String()),
     ).where(~running, or_(bindparam("p_manual", type_=Boolean()), ~paused))
     columns = ["job", "scheduled_for", "trigger", "status", "attempts", "started_at"]
-    statement = insert_for(dialect, JobRun).from_select([*columns, "requested_by"], values)
+    columns += ["requested_by", "holder"]
+    statement = insert_for(dialect, JobRun).from_select(columns, values)
     return statement.on_conflict_do_nothing().returning(JobRun.id)
 
 
@@ -53,6 +55,7 @@ async def claim_free(
     manual: bool,
     now: datetime,
     requested_by: int | None,
+    holder: str | None = None,
 ) -> int | None:
     """Insert the ``running`` row of a slot when nothing stands in its way: no row of the job
     is running (live or stale), the job is not paused (a manual run ignores the switch), the
@@ -66,6 +69,7 @@ async def claim_free(
         "p_started": now,
         "p_requested_by": requested_by,
         "p_manual": manual,
+        "p_holder": holder,
     }
     result = await conn.execute(_claim_statement(conn.dialect.name), params)
     run_id: int | None = result.scalar_one_or_none()

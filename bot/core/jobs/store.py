@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -137,24 +137,27 @@ async def finish(session: AsyncSession, run_id: int, **values: Any) -> JobRunRec
     return JobRunRecord(*row)
 
 
-async def blockers(
-    session: AsyncSession, job: str, now: datetime, timeout: float
-) -> tuple[bool, bool, bool]:
-    """``(paused, running, stale)`` of ``job`` in one query: the pause switch (no state row:
-    not paused), whether a ``running`` row started less than ``timeout`` ago, and whether one
-    started longer ago (to reap: the write is skipped when there is none)."""
-    since = now - timedelta(seconds=timeout)
-    paused = select(JobState.paused).where(JobState.job == job).scalar_subquery()
-    live = select(func.count()).where(
-        JobRun.job == job, JobRun.status == RunStatus.RUNNING, JobRun.started_at > since
+async def blockers(session: AsyncSession, job: str) -> tuple[bool, list[RunningRow]]:
+    """``(paused, running)`` of ``job``: the pause switch (no state row: not paused) and its
+    ``running`` rows, for the caller to tell live from stale."""
+    paused = select(JobState.paused).where(JobState.job == job)
+    return bool((await _core(session, paused)).scalar()), await running_rows(session, job)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningRow:
+    """A ``running`` row of a job: when it started and which process claimed it."""
+
+    id: int
+    started_at: datetime
+    holder: str | None
+
+
+async def running_rows(session: AsyncSession, job: str) -> list[RunningRow]:
+    statement = select(JobRun.id, JobRun.started_at, JobRun.holder).where(
+        JobRun.job == job, JobRun.status == RunStatus.RUNNING
     )
-    stale = (
-        select(func.count())
-        .where(JobRun.job == job, JobRun.status == RunStatus.RUNNING, JobRun.started_at <= since)
-        .scalar_subquery()
-    )
-    row = (await _core(session, select(paused, live.scalar_subquery(), stale))).one()
-    return bool(row[0]), bool(row[1]), bool(row[2])
+    return [RunningRow(*row) for row in (await _core(session, statement)).all()]
 
 
 async def streak(session: AsyncSession, job: str) -> tuple[int, datetime | None] | None:
@@ -167,29 +170,18 @@ async def streak(session: AsyncSession, job: str) -> tuple[int, datetime | None]
     return None if row is None else (int(row[0] or 0), row[1])
 
 
-async def live_run(session: AsyncSession, job: str, now: datetime, timeout: float) -> bool:
-    """True when a ``running`` row of ``job`` started less than ``timeout`` ago."""
-    since = now - timedelta(seconds=timeout)
-    statement = select(func.count()).where(
-        JobRun.job == job, JobRun.status == RunStatus.RUNNING, JobRun.started_at > since
-    )
-    return bool((await session.execute(statement)).scalar_one())
-
-
-async def stale_runs(session: AsyncSession, job: str, now: datetime, timeout: float) -> list[int]:
-    """Mark ``running`` rows of ``job`` older than ``timeout`` as timed out; their ids."""
-    since = now - timedelta(seconds=timeout)
-    statement = (
-        update(JobRun)
-        .where(JobRun.job == job, JobRun.status == RunStatus.RUNNING, JobRun.started_at <= since)
-        .values(
-            status=RunStatus.TIMED_OUT,
-            finished_at=now,
-            error=f"no result within the {timeout:g}s timeout (the process stopped mid-run?)",
+async def mark_timed_out(session: AsyncSession, runs: dict[int, str], now: datetime) -> list[int]:
+    """Mark each of ``runs`` (id: why) timed out if it is still ``running``; the ids marked."""
+    marked = []
+    for run_id, why in runs.items():
+        statement = (
+            update(JobRun)
+            .where(JobRun.id == run_id, JobRun.status == RunStatus.RUNNING)
+            .values(status=RunStatus.TIMED_OUT, finished_at=now, error=why)
+            .returning(JobRun.id)
         )
-        .returning(JobRun.id)
-    )
-    return list((await session.execute(statement)).scalars())
+        marked += list((await session.execute(statement)).scalars())
+    return marked
 
 
 async def slot_taken(session: AsyncSession, job: str, slot: datetime) -> bool:

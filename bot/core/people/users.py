@@ -11,6 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.core.kernel import USER_ID_MAX, Base, ascii_int, insert_and_get, rowcount
 from bot.core.people.zones import zone_of
 
+SOURCE_MAX = 64
+# Telegram's own alphabet of start parameters: what a t.me/<bot>?start= link can carry.
+SOURCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+REFERRAL_SOURCE = "ref"
+
 
 class User(Base):
     """A Telegram user who has talked to the bot."""
@@ -29,6 +34,9 @@ class User(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)
     last_seen_at: Mapped[datetime]
+    # The start link the user first came through: its ``/start`` payload, ``ref`` for a
+    # friend's invite; set once at registration, NULL when they came without one.
+    source: Mapped[str | None] = mapped_column(String(SOURCE_MAX))
 
 
 def parse_referrer(payload: str | None, user_id: int) -> int | None:
@@ -37,6 +45,17 @@ def parse_referrer(payload: str | None, user_id: int) -> int | None:
         return None
     referrer = ascii_int(payload.removeprefix("ref_"), 1, USER_ID_MAX)
     return None if referrer in (None, user_id) else referrer
+
+
+def parse_source(payload: str | None, referrer_id: int | None) -> str | None:
+    """The source a new user's ``/start`` payload names: ``ref`` when a friend invited
+    them, the payload itself when it is a start parameter (1 to 64 of ``A-Z a-z 0-9 _ -``)
+    and not an invite, None otherwise (no payload, an invalid invite, anything else)."""
+    if referrer_id is not None:
+        return REFERRAL_SOURCE
+    if not payload or payload.startswith("ref_") or len(payload) > SOURCE_MAX:
+        return None
+    return payload if SOURCE_CHARS.issuperset(payload) else None
 
 
 async def register(
@@ -52,7 +71,8 @@ async def register(
     """Create the user on first contact (idempotent); True when new.
 
     The referrer is recorded only for a new user, only if the inviter is a
-    known user, and never for self-referral or a two-user cycle.
+    known user, and never for self-referral or a two-user cycle; so is the source
+    (:func:`parse_source`), which later ``/start`` payloads never overwrite.
     """
     user = await session.get(User, user_id)
     if user is None:
@@ -65,6 +85,7 @@ async def register(
             username=username,
             language_code=language_code,
             referrer_id=referrer_id,
+            source=parse_source(payload, referrer_id),
             reachable=True,
             created_at=now,
             last_seen_at=now,

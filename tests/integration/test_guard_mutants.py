@@ -1,18 +1,44 @@
-"""Guards pinned down to the line, on a real (migrated) database: the runner's slow-path slot
-claim (``store.claim``), which ``make mutate`` showed no test held to its exact row."""
+"""Guards pinned down to the line, on a real (migrated) database, where ``make mutate`` showed
+no fast test held them: the runner's slow-path slot claim (``store.claim``) to its exact row,
+the outbox's batch (``Outbox.enqueue_many``) to its rows and its one policy review."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.jobs import store
-from bot.core.jobs.models import JobRun, RunStatus
+from bot.core.cluster import Holder
+from bot.core.delivery import (
+    Candidate,
+    Category,
+    Decision,
+    DeliveryPolicy,
+    Outbox,
+    OutboxMessage,
+    OutboxStatus,
+    Priority,
+    Queued,
+)
+from bot.core.jobs import JobSpec, store
+from bot.core.jobs import runner as runner_module
+from bot.core.jobs.models import JobRun, RunStatus, Trigger
+from bot.core.kernel.clock import ManualClock
 from bot.core.kernel.db import Database
+from bot.core.kernel.settings import Settings
+from tests.helpers.jobs import Recorder, runs, services_with
 
 SLOT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 NOW = SLOT + timedelta(seconds=3)
+LATER = NOW + timedelta(hours=3)
 
 
 async def test_the_slow_path_claims_a_slot_once_with_its_row_as_asked(db: Database) -> None:
@@ -32,3 +58,268 @@ async def test_the_slow_path_claims_a_slot_once_with_its_row_as_asked(db: Databa
     ]
     assert all(r.status == RunStatus.RUNNING and r.attempts == 0 for r in rows)
     assert all(r.started_at == NOW and r.finished_at is None for r in rows)
+
+
+class _Review(DeliveryPolicy):
+    """Mutes user 2, holds user 3 until LATER, lets user 4 go at an earlier time (now wins);
+    records what it was asked."""
+
+    __slots__ = ("asked",)
+
+    def __init__(self) -> None:
+        self.asked: list[list[Candidate]] = []
+
+    async def decide(
+        self, session: AsyncSession, *, user_id: int, category: str, now: datetime
+    ) -> Decision:
+        raise AssertionError("a batch is reviewed at once, not decided row by row")
+
+    async def review(
+        self, session: AsyncSession, rows: Sequence[Candidate], now: datetime
+    ) -> dict[int, Decision]:
+        self.asked.append(list(rows))
+        plan = {
+            2: Decision(False),
+            3: Decision(True, LATER),
+            4: Decision(True, NOW - timedelta(hours=1)),
+        }
+        return {row.row_id: plan[row.user_id] for row in rows if row.user_id in plan}
+
+
+def _queued(key: str, user_id: int | None, category: Category = Category.MISSION) -> Queued:
+    return Queued(
+        key=key,
+        chat_id=user_id or -100,
+        user_id=user_id,
+        category=category,
+        priority=Priority.MISSION,
+        text=f"text of {key}",
+        payload={"parse_mode": "HTML"},
+    )
+
+
+async def _outbox_rows(db: Database) -> dict[str, OutboxMessage]:
+    async with db.session() as session:
+        return {r.key: r for r in (await session.scalars(select(OutboxMessage))).all()}
+
+
+async def test_a_batch_is_queued_as_the_policy_says_in_one_review(db: Database) -> None:
+    """The missions sweeper's batch: each row written as asked, muted users left out, held
+    ones due later, transactional rows and rows without a user never asked about, and a key
+    already queued left alone and not counted."""
+    policy = _Review()
+    outbox = Outbox(ManualClock(NOW), policy)
+    async with db.session() as session:
+        assert await outbox.enqueue_many(session, []) == 0
+        assert await outbox.enqueue_many(session, [_queued("m:2", 2)]) == 0  # muted: none
+    assert policy.asked == [[Candidate(0, 2, Category.MISSION)]]  # no review of nothing
+    assert await _outbox_rows(db) == {}
+    old = _queued("m:5", 5)
+    async with db.session() as session:
+        assert await Outbox(ManualClock(NOW - timedelta(days=1))).enqueue_many(session, [old]) == 1
+    batch = [
+        _queued("m:1", 1),
+        _queued("m:2", 2),
+        _queued("m:3", 3, Category.ANNOUNCEMENT),
+        _queued("m:4", 4),
+        _queued("alert:2", 2, Category.ALERT),
+        _queued("post", None, Category.POST),
+        replace(old, text="changed"),
+    ]
+    policy.asked.clear()
+    async with db.session() as session:
+        assert await outbox.enqueue_many(session, batch) == 5
+    assert policy.asked == [
+        [
+            Candidate(0, 1, Category.MISSION),
+            Candidate(1, 2, Category.MISSION),
+            Candidate(2, 3, Category.ANNOUNCEMENT),
+            Candidate(3, 4, Category.MISSION),
+            Candidate(6, 5, Category.MISSION),
+        ]
+    ]
+    rows = await _outbox_rows(db)
+    assert sorted(rows) == ["alert:2", "m:1", "m:3", "m:4", "m:5", "post"]
+    assert rows["m:5"].payload["text"] == "text of m:5"  # the key was there: left alone
+    assert rows["m:5"].created_at == NOW - timedelta(days=1)
+    for key, row in rows.items():
+        if key == "m:5":
+            continue
+        m = next(m for m in batch if m.key == key)
+        assert (row.chat_id, row.user_id, row.category, row.priority) == (
+            m.chat_id,
+            m.user_id,
+            m.category,
+            Priority.MISSION,
+        )
+        assert (row.method, row.payload) == (
+            "sendMessage",
+            {"parse_mode": "HTML", "text": f"text of {key}"},
+        )
+        assert (row.status, row.attempts, row.created_at) == (OutboxStatus.PENDING, 0, NOW)
+        assert (row.sent_at, row.claimed_by, row.claim_token) == (None, None, None)
+        assert row.next_attempt_at == (LATER if key == "m:3" else NOW)
+
+
+class _Outage:
+    """The runner's claim refused ``refusals`` times as by an unreachable database (the real
+    claim after that); the backing-off sleeps advance the manual clock instead of waiting."""
+
+    def __init__(
+        self, monkeypatch: pytest.MonkeyPatch, clock: ManualClock, refusals: int, error: Exception
+    ) -> None:
+        self.clock, self.refusals, self.error = clock, refusals, error
+        self.claims: list[tuple[str, datetime, int | None]] = []
+        self.slept: list[float] = []
+        self.on_sleep: Callable[[], None] = lambda: None
+        real_claim = runner_module.JobRunner._claim
+        real_sleep = asyncio.sleep
+
+        async def claim(
+            runner: runner_module.JobRunner,
+            spec: JobSpec,
+            trigger: Trigger,
+            slot: datetime,
+            requested_by: int | None,
+        ) -> int | None:
+            self.claims.append((trigger, slot, requested_by))
+            if len(self.claims) <= self.refusals:
+                raise self.error
+            return await real_claim(runner, spec, trigger, slot, requested_by)
+
+        async def sleep(delay: float) -> None:
+            self.slept.append(delay)
+            self.clock.advance(delay)
+            self.on_sleep()
+            await real_sleep(0)
+
+        asyncio_here = types.SimpleNamespace(**vars(asyncio))
+        asyncio_here.sleep = sleep
+        monkeypatch.setattr(runner_module.JobRunner, "_claim", claim)
+        monkeypatch.setattr(runner_module, "asyncio", asyncio_here)
+
+
+async def test_a_slot_waits_out_a_database_outage_and_runs_once_as_a_catch_up(
+    migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused claims are tried again, backing off from 0.5 s doubling up to 30 s; the slot
+    then runs once, as a catch-up, with who asked for it."""
+    clock = ManualClock(SLOT)
+    job = Recorder()
+    services = services_with(migrated, clock, job.spec(catchup=3600))
+    outage = _Outage(monkeypatch, clock, 8, ConnectionRefusedError("database is away"))
+    record = await services.runner.run(
+        "test.job", trigger=Trigger.SCHEDULED, scheduled_for=SLOT, requested_by=None
+    )
+    assert outage.slept == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert outage.claims == [
+        (Trigger.SCHEDULED, SLOT, None),
+        *[(Trigger.CATCHUP, SLOT, None)] * 8,
+    ]
+    assert record is not None and record.status == RunStatus.SUCCEEDED
+    assert [(r.trigger, r.status, r.scheduled_for) for r in await runs(services)] == [
+        (Trigger.CATCHUP, RunStatus.SUCCEEDED, SLOT)
+    ]
+    assert [(c.trigger, c.scheduled_for) for c in job.calls] == [(Trigger.CATCHUP, SLOT)]
+
+
+async def test_a_slot_refused_up_to_its_catch_up_window_is_still_claimed_then_missed(
+    migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exactly at the end of the catch-up window the claim is still tried; past it the slot
+    is recorded missed, with why, and does not run."""
+    clock = ManualClock(SLOT)
+    job = Recorder()
+    services = services_with(migrated, clock, job.spec(catchup=1.5))
+    outage = _Outage(monkeypatch, clock, 2, ConnectionRefusedError("database is away"))
+    record = await services.runner.run("test.job", trigger=Trigger.SCHEDULED, scheduled_for=SLOT)
+    assert outage.slept == [0.5, 1.0] and len(outage.claims) == 3  # late 1.5 = the window
+    assert record is not None and record.trigger == Trigger.CATCHUP
+    later = SLOT + timedelta(days=1)
+    clock.set(later)
+    outage.claims.clear()
+    outage.slept.clear()
+    outage.refusals = 3
+    assert (
+        await services.runner.run("test.job", trigger=Trigger.SCHEDULED, scheduled_for=later)
+        is None
+    )
+    assert outage.slept == [0.5, 1.0, 2.0] and len(outage.claims) == 3  # 3.5 s late: missed
+    assert len(job.calls) == 1
+    missed = (await runs(services))[-1]
+    assert (missed.scheduled_for, missed.status, missed.trigger) == (
+        later,
+        RunStatus.MISSED,
+        Trigger.CATCHUP,
+    )
+    assert missed.error == "missed: the database was unreachable"
+
+
+@pytest.mark.parametrize(
+    ("trigger", "error"),
+    [
+        (Trigger.MANUAL, ConnectionRefusedError("database is away")),
+        (Trigger.SCHEDULED, RuntimeError("a bug, not an outage")),
+    ],
+)
+async def test_a_manual_run_or_another_error_is_not_retried(
+    migrated: Settings, monkeypatch: pytest.MonkeyPatch, trigger: Trigger, error: Exception
+) -> None:
+    """A manual run refused by the database fails at once (an admin is waiting for the
+    answer), and an error that is no outage is raised, not waited out."""
+    clock = ManualClock(SLOT)
+    services = services_with(migrated, clock, Recorder().spec(catchup=3600))
+    outage = _Outage(monkeypatch, clock, 1, error)
+    with pytest.raises(type(error)):
+        await services.runner.run("test.job", trigger=trigger, scheduled_for=SLOT)
+    assert outage.slept == [] and len(outage.claims) == 1
+
+
+async def test_a_stopping_runner_does_not_wait_for_the_database(
+    migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the bot is stopping, a refused claim is raised, not tried again."""
+    clock = ManualClock(SLOT)
+    services = services_with(migrated, clock, Recorder().spec(catchup=3600))
+    outage = _Outage(monkeypatch, clock, 5, ConnectionRefusedError("database is away"))
+
+    def stopping() -> None:
+        services.runner._stopping = True
+
+    outage.on_sleep = stopping
+    with pytest.raises(ConnectionRefusedError):
+        await services.runner.run("test.job", trigger=Trigger.SCHEDULED, scheduled_for=SLOT)
+    assert outage.slept == [0.5] and len(outage.claims) == 2
+
+
+def test_a_running_row_is_stale_past_its_timeout_or_when_its_process_on_this_host_is_gone() -> None:
+    """The rows a claim may reap, with why; a row of a live process, of a process on another
+    host, or without a readable holder waits for the timeout."""
+    here, me = socket.gethostname(), os.getpid()
+    alive = str(Holder.this_process())
+    gone = str(Holder(here, me, "not-this-process-start", "n0"))  # the pid names another
+    elsewhere = str(Holder("another-host.invalid", me, "not-this-process-start", "n1"))
+    unknown_start = str(Holder(here, me, "?", "n2"))
+    since = NOW - timedelta(seconds=600)
+    rows = [
+        store.RunningRow(1, since, None),
+        store.RunningRow(2, since + timedelta(microseconds=1), None),
+        store.RunningRow(3, NOW, gone),
+        store.RunningRow(4, NOW, alive),
+        store.RunningRow(5, NOW, elsewhere),
+        store.RunningRow(6, NOW, unknown_start),
+        store.RunningRow(7, since - timedelta(hours=1), gone),
+        store.RunningRow(8, NOW, "not a holder"),
+        store.RunningRow(9, NOW, ""),
+    ]
+    timed_out = "no result within the 600s timeout (did its process stop?)"
+    assert runner_module._stale(rows, NOW, 600.0) == {
+        1: timed_out,
+        3: f"the process running it ({here}, pid {me}) is gone",
+        7: timed_out,
+    }
+    assert runner_module._stale([], NOW, 600.0) == {}
+    assert runner_module._stale(rows[:2], NOW, 599.5) == {
+        1: "no result within the 599.5s timeout (did its process stop?)",
+        2: "no result within the 599.5s timeout (did its process stop?)",
+    }

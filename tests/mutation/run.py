@@ -7,6 +7,11 @@ out with a note. A fresh ``mutants/`` folder every run: the score is of the tree
 
     .venv/bin/python tests/mutation/run.py            # everything, then the score
     .venv/bin/python tests/mutation/run.py --score    # the score of the last run only
+    .venv/bin/python tests/mutation/run.py --survivors  # run again only what the last run left
+
+``--survivors`` keeps ``mutants/`` and runs again only the mutants the last run did not kill
+(tests added since are picked up: mutmut records which functions they reach), then the score:
+after writing a test for a survivor, minutes instead of a whole run.
 
 The score (killed / mutants, per guard) and every surviving mutant's diff are printed and
 written to mutants/score.txt; docs/mutation.md explains each survivor that no test kills.
@@ -31,6 +36,7 @@ GUARDS: dict[str, list[str]] = {
         "bot.core.jobs.store.x_claim__mutmut_*",
         "bot.core.jobs.runner.xǁJobRunnerǁ_claim__mutmut_*",
         "bot.core.jobs.runner.xǁJobRunnerǁ_claim_through_outage__mutmut_*",
+        "bot.core.jobs.runner.x__stale__mutmut_*",
     ],
     "delivered rows recorded (bot/core/delivery)": [
         "bot.core.delivery.claims.x__pick__mutmut_*",
@@ -99,13 +105,14 @@ def _status(exit_code: int | None) -> str:
     return str(status_by_exit_code[exit_code])
 
 
-def run_mutmut() -> None:
-    """mutmut run over the guards' functions, in this process (so the test selection can drop
-    files that are not there)."""
+def run_mutmut(again: list[str] | None = None) -> None:
+    """mutmut run over the guards' functions (or only the mutants ``again``, in the last run's
+    ``mutants/``), in this process (so the test selection can drop files that are not there)."""
     from mutmut import configuration
     from mutmut.__main__ import cli
 
-    shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    if again is None:
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     config = configuration.config()
     selection = []
     for path in config.pytest_add_cli_args_test_selection:
@@ -115,6 +122,8 @@ def run_mutmut() -> None:
             print(f"mutate: {path} does not exist, left out of the test selection")
     config.pytest_add_cli_args_test_selection = selection
     patterns = [pattern for functions in GUARDS.values() for pattern in functions]
+    if again is not None:
+        patterns = again
     try:
         cli.main(args=["run", *patterns], standalone_mode=False)
     except SystemExit as exit_:
@@ -172,9 +181,23 @@ def score() -> int:
     return 0 if all_total else 1
 
 
+def survivors() -> list[str]:
+    """The guards' mutants the last run did not kill."""
+    patterns = [pattern for functions in GUARDS.values() for pattern in functions]
+    return sorted(
+        name
+        for name, status in results().items()
+        if status not in KILLED and any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    )
+
+
 def main() -> int:
     os.chdir(ROOT)  # mutmut reads ./pyproject.toml and writes ./mutants
-    if "--score" not in sys.argv[1:]:
+    if "--survivors" in sys.argv[1:]:
+        again = survivors()
+        if again:
+            run_mutmut(again)
+    elif "--score" not in sys.argv[1:]:
         run_mutmut()
     return score()
 

@@ -33,7 +33,12 @@ from bot.core.jobs import runner as runner_module
 from bot.core.jobs.models import JobRun, RunStatus, Trigger
 from bot.core.kernel.clock import ManualClock
 from bot.core.kernel.db import Database
+from bot.core.kernel.events import Event, EventBus
 from bot.core.kernel.settings import Settings
+from bot.core.kernel.uow import UnitOfWork
+from bot.modules.moderation.events import SubmissionApproved, SubmissionRejected
+from bot.modules.moderation.models import State, Submission
+from bot.modules.moderation.service import Decided, Moderator, decide, withdraw
 from tests.helpers.jobs import Recorder, runs, services_with
 
 SLOT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -323,3 +328,101 @@ def test_a_running_row_is_stale_past_its_timeout_or_when_its_process_on_this_hos
         1: "no result within the 599.5s timeout (did its process stop?)",
         2: "no result within the 599.5s timeout (did its process stop?)",
     }
+
+
+async def test_the_first_moderation_decision_wins_and_is_recorded_as_made(db: Database) -> None:
+    """Of two decisions on one suggestion the first changes it and raises its event, the
+    second is told it lost and changes nothing; each decision writes who, when, why and
+    the time chosen exactly, on its own row only; a rejection keeps no time, an approval
+    no reason."""
+    bus, events = EventBus(), list[Event]()
+
+    async def record(event: Event) -> None:
+        events.append(event)
+
+    bus.subscribe(SubmissionApproved, record)
+    bus.subscribe(SubmissionRejected, record)
+    async with db.session() as session:
+        session.add_all(
+            Submission(
+                author_id=40 + n,
+                author_name=f"Author {n}",
+                kind="text",
+                text=f"post {n}",
+                content_hash=f"hash {n}",
+                created_at=SLOT,
+            )
+            for n in (1, 2, 3)
+        )
+    long_name = "M" * 200
+    async with UnitOfWork(db, bus) as uow:
+        first = await decide(
+            uow,
+            1,
+            approve=True,
+            by=Moderator(7, long_name),
+            reason="not kept",
+            now=NOW,
+            publish_at=LATER,
+            slot_minutes=30,
+        )
+        second = await decide(
+            uow, 1, approve=False, by=Moderator(8, "Other"), reason="no", now=LATER
+        )
+        rejected = await decide(
+            uow,
+            2,
+            approve=False,
+            by=Moderator(8, "Other"),
+            reason="off topic",
+            now=LATER,
+            publish_at=LATER,
+        )
+        nothing = await decide(uow, 99, approve=True, by=Moderator(8, "Other"), reason="", now=NOW)
+    assert (first.won, second.won, rejected.won, nothing) == (
+        True,
+        False,
+        True,
+        Decided(False, None),
+    )
+    assert first.submission is not None and second.submission is not None
+    assert second.submission.id == 1
+    async with db.session() as session:
+        rows = {s.id: s for s in (await session.scalars(select(Submission))).all()}
+    decided = [
+        (s.state, s.reason, s.decided_by, s.decided_by_name, s.decided_at, s.publish_at)
+        for s in (rows[1], rows[2], rows[3])
+    ]
+    assert decided == [
+        (State.APPROVED, None, 7, "M" * 128, NOW, LATER),
+        (State.REJECTED, "off topic", 8, "Other", LATER, None),
+        (State.PENDING, None, None, None, None, None),
+    ]
+    assert events == [
+        SubmissionApproved(1, 41, 7, "post 1", None, None, publish_at=LATER, slot_minutes=30),
+        SubmissionRejected(2, 42, 8, "off topic"),
+    ]
+
+
+async def test_a_withdrawn_or_decided_suggestion_cannot_be_decided_again(db: Database) -> None:
+    """The compare-and-set holds against the author too: a withdrawn suggestion stays
+    withdrawn, and a rejected one is not approved after."""
+    async with db.session() as session:
+        session.add_all(
+            Submission(
+                author_id=41, kind="text", text=f"post {n}", content_hash=f"h{n}", created_at=SLOT
+            )
+            for n in (1, 2)
+        )
+    async with UnitOfWork(db, EventBus()) as uow:
+        assert (await withdraw(uow, 1, 41, NOW)).won
+        late = await decide(uow, 1, approve=True, by=Moderator(7, "M"), reason="", now=LATER)
+        assert (await decide(uow, 2, approve=False, by=Moderator(7, "M"), reason="x", now=NOW)).won
+        again = await decide(uow, 2, approve=True, by=Moderator(8, "N"), reason="", now=LATER)
+    assert not late.won and not again.won
+    async with db.session() as session:
+        rows = {s.id: s for s in (await session.scalars(select(Submission))).all()}
+    assert [(s.state, s.decided_by, s.decided_at) for s in (rows[1], rows[2])] == [
+        (State.WITHDRAWN, 41, NOW),
+        (State.REJECTED, 7, NOW),
+    ]

@@ -7,17 +7,20 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from telegram import Bot, Update
 
 from bot.core.kernel import USER_ID_MAX
 from bot.core.people import speaking
 from bot.core.people.user_times import occurrence
 from bot.core.people.zones import NAME_MAX, ZoneError, parse_zone, zone_of
-from bot.core.telegram.intake import SECRET_HEADER, Webhook, WrongSecrets
+from bot.core.telegram.arrival import WEBHOOK_PATIENCE, ArrivalQueue, NotSafeYet
+from bot.core.telegram.intake import SECRET_HEADER, Webhook, WrongSecrets, peer_of
 from bot.modules.subscriptions.payments import (
     CURRENCY,
     DAYS_MAX,
@@ -29,6 +32,8 @@ from bot.modules.subscriptions.payments import (
 )
 
 PAYER = 42
+ATTACKER, TELEGRAM = "203.0.113.7", "149.154.167.220"
+BOT_TOKEN = "123456:" + "A" * 35
 OFFER = Offer(PAYER, 30, 50)
 
 
@@ -174,3 +179,102 @@ async def test_the_webhook_answers_each_refusal_with_its_status_and_headers() ->
         assert blocked.status == 429
         assert blocked.headers["Retry-After"] == "60"
         assert app.update_queue.empty()
+
+
+def test_a_window_ends_exactly_window_seconds_after_its_first_failure() -> None:
+    """At the window's end the peer is looked at again and its count starts over from that
+    failure: the next window is measured from it, not from the old one."""
+    wrong = WrongSecrets(limit=2, window=60)
+    assert [wrong.failed(ATTACKER, 100.0), wrong.failed(ATTACKER, 110.0)] == [1, 2]
+    assert wrong.blocked_for(ATTACKER, 159.5) == 0.5
+    assert wrong.blocked_for(ATTACKER, 160.0) == 0.0  # the window has passed
+    assert wrong.failed(ATTACKER, 160.0) == 1  # a new window, from now
+    assert wrong.failed(ATTACKER, 161.0) == 2
+    assert wrong.blocked_for(ATTACKER, 161.5) == 58.5  # 160 + 60 - 161.5
+    assert wrong.blocked_for(TELEGRAM, 161.5) == 0.0
+
+
+def test_the_peer_is_the_last_address_the_local_proxy_appended() -> None:
+    """Behind a proxy on this machine, the last X-Forwarded-For address (written with or
+    without spaces, IPv6 in its short form); a caller that is no IP address, or a public
+    one, is itself the peer whatever it forwards."""
+    assert peer_of("127.0.0.1", "198.51.100.1,203.0.113.7") == ATTACKER
+    assert peer_of("::1", "198.51.100.1, 2001:DB8:0::7") == "2001:db8::7"
+    assert peer_of("unix-socket", ATTACKER) == "unix-socket"
+    assert peer_of("", ATTACKER) == "?"
+    assert peer_of("192.168.1.1", None) == "192.168.1.1"
+
+
+class _Arrivals(ArrivalQueue):
+    """An update queue whose arrivals store nothing: they succeed, or time out."""
+
+    def __init__(self, stored: bool) -> None:
+        super().__init__()
+        self.stored = stored
+        self.patience: list[float | None] = []
+
+    async def secure(self, update: Update, patience: float | None = None) -> None:
+        self.patience.append(patience)
+        if not self.stored:
+            raise NotSafeYet("database away")
+
+
+async def _post(
+    queue: asyncio.Queue[object], calls: list[tuple[dict[str, str], object]]
+) -> list[tuple[int, str]]:
+    """POST each (headers, body) to the webhook's handler behind a real aiohttp server."""
+    webhook = Webhook("https://example.org/hook", SECRET, listen="127.0.0.1", port=0)
+    app: Any = SimpleNamespace(bot=Bot(BOT_TOKEN), update_queue=queue)  # what _receive reads
+
+    async def receive(request: web.Request) -> web.StreamResponse:
+        response: web.StreamResponse = await webhook._receive(app, request)
+        return response
+
+    server = web.Application()
+    server.router.add_post("/hook", receive)
+    test_server = TestServer(server)
+    client: TestClient[web.Request, web.Application] = TestClient(test_server)
+    answers = []
+    async with test_server, client:
+        for headers, body in calls:
+            response = await client.post("/hook", json=body, headers=headers)
+            answers.append((response.status, await response.text()))
+    return answers
+
+
+UPDATE = {
+    "update_id": 7001,
+    "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}},
+}
+
+
+async def test_an_accepted_update_is_queued_as_it_came_for_the_bot() -> None:
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    assert await _post(queue, [({SECRET_HEADER: SECRET}, UPDATE)]) == [(200, "")]
+    update = queue.get_nowait()
+    assert isinstance(update, Update) and update.update_id == 7001
+    assert update.message is not None and update.message.chat.id == 5
+    assert update.get_bot().token == BOT_TOKEN
+    assert queue.empty()
+
+
+async def test_an_update_is_acknowledged_only_once_its_arrivals_stored_it() -> None:
+    """The arrivals get the webhook's patience; stored, the update is queued and answered
+    200; not stored in time, the answer is 503 (Telegram sends it again) and nothing is
+    queued."""
+    stored, away = _Arrivals(stored=True), _Arrivals(stored=False)
+    assert await _post(stored, [({SECRET_HEADER: SECRET}, UPDATE)]) == [(200, "")]
+    assert await _post(away, [({SECRET_HEADER: SECRET}, UPDATE)]) == [(503, "try again")]
+    assert stored.patience == away.patience == [WEBHOOK_PATIENCE]
+    update = stored.get_nowait()
+    assert isinstance(update, Update) and update.update_id == 7001
+    assert stored.empty() and away.empty()
+
+
+async def test_wrong_secrets_are_counted_per_peer_behind_the_proxy() -> None:
+    """Five wrong secrets from one address behind the local proxy block that address only;
+    the proxy's other callers are still looked at."""
+    guessing = {SECRET_HEADER: "wrong", "X-Forwarded-For": ATTACKER}
+    other = {SECRET_HEADER: SECRET, "X-Forwarded-For": "198.51.100.2"}
+    answers = await _post(asyncio.Queue(), [(guessing, UPDATE)] * 6 + [(other, UPDATE)])
+    assert [status for status, _ in answers] == [403] * 5 + [429, 200]

@@ -5,6 +5,7 @@ exactly where it is. docs/mutation.md lists what each one kills."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from typing import Any
@@ -220,7 +221,7 @@ class _Arrivals(ArrivalQueue):
 
 
 async def _post(
-    queue: asyncio.Queue[object], calls: list[tuple[dict[str, str], object]]
+    queue: asyncio.Queue[object], calls: Sequence[tuple[dict[str, str], object]]
 ) -> list[tuple[int, str]]:
     """POST each (headers, body) to the webhook's handler behind a real aiohttp server."""
     webhook = Webhook("https://example.org/hook", SECRET, listen="127.0.0.1", port=0)

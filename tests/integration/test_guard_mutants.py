@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app import build_application
 from bot.core.cluster import Holder
 from bot.core.delivery import (
     Candidate,
@@ -36,10 +37,16 @@ from bot.core.kernel.db import Database
 from bot.core.kernel.events import Event, EventBus
 from bot.core.kernel.settings import Settings
 from bot.core.kernel.uow import UnitOfWork
+from bot.modules.economy.models import Balance
 from bot.modules.moderation.events import SubmissionApproved, SubmissionRejected
 from bot.modules.moderation.models import State, Submission
 from bot.modules.moderation.service import Decided, Moderator, decide, withdraw
+from bot.modules.referrals import service as referrals
+from bot.modules.referrals.models import ReferralReward
+from tests.helpers.clocks import START
+from tests.helpers.factories import register_user
 from tests.helpers.jobs import Recorder, runs, services_with
+from tests.helpers.owned import own
 
 SLOT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 NOW = SLOT + timedelta(seconds=3)
@@ -426,3 +433,41 @@ async def test_a_withdrawn_or_decided_suggestion_cannot_be_decided_again(db: Dat
         (State.WITHDRAWN, 41, NOW),
         (State.REJECTED, 7, NOW),
     ]
+
+
+async def test_a_referral_reward_is_recorded_once_and_paid_once_to_its_inviter(
+    migrated: Settings,
+) -> None:
+    """A reward is recorded once per invitee (not for a user nobody invited) and paid once,
+    that invitee's only; the inviter is told, in their chat, who completed and the points."""
+    clock = ManualClock(START)
+    services = own(build_application(migrated, clock=clock).services)
+    inviter, anna, ben = 40, 41, 42
+    async with services.db.session() as session:
+        await register_user(session, inviter, now=START, first_name="Inviter")
+        await register_user(session, anna, now=START, first_name="Anna", payload=f"ref_{inviter}")
+        await register_user(session, ben, now=START, first_name="Ben", payload=f"ref_{inviter}")
+        assert await referrals.record_due(session, anna, START) is True
+        assert await referrals.record_due(session, anna, LATER) is False  # already recorded
+        assert await referrals.record_due(session, inviter, START) is False  # nobody invited
+        assert await referrals.record_due(session, ben, START) is True
+    clock.advance(timedelta(minutes=5))
+    async with services.uow() as uow:
+        assert await referrals.pay(uow, services, anna) is True
+        assert await referrals.pay(uow, services, anna) is False
+        assert await referrals.pay(uow, services, inviter) is False
+    async with services.db.session() as session:
+        rewards = (await session.scalars(select(ReferralReward))).all()
+        notices = (await session.scalars(select(OutboxMessage))).all()
+        points = await session.scalar(select(Balance.points).where(Balance.user_id == inviter))
+    assert sorted((r.invitee_id, r.inviter_id, r.points, r.paid_at) for r in rewards) == [
+        (anna, inviter, referrals.REWARD, START + timedelta(minutes=5)),
+        (ben, inviter, referrals.REWARD, None),  # recorded, not paid by Anna's payment
+    ]
+    assert points == referrals.REWARD
+    assert [(n.key, n.chat_id, n.user_id, n.category, n.priority) for n in notices] == [
+        (f"referral:{anna}", inviter, inviter, Category.REWARD, Priority.NOTIFICATION)
+    ]
+    assert notices[0].payload["text"] == (
+        "🎉 Anna completed their first mission — you earned 100 points! See /balance."
+    )

@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from telegram import Bot, Update
+from telegram import Bot, CallbackQuery, Chat, InaccessibleMessage, Message, Update, User
 
 from bot.core.kernel import USER_ID_MAX
+from bot.core.kernel.settings import Settings
 from bot.core.people import speaking
 from bot.core.people.user_times import occurrence
 from bot.core.people.zones import NAME_MAX, ZoneError, parse_zone, zone_of
+from bot.core.telegram import OWNER, Button, ButtonCatalog, admins
 from bot.core.telegram.arrival import WEBHOOK_PATIENCE, ArrivalQueue, NotSafeYet
 from bot.core.telegram.intake import SECRET_HEADER, Webhook, WrongSecrets, peer_of
 from bot.modules.subscriptions.payments import (
@@ -35,6 +37,7 @@ from bot.modules.subscriptions.payments import (
 PAYER = 42
 ATTACKER, TELEGRAM = "203.0.113.7", "149.154.167.220"
 BOT_TOKEN = "123456:" + "A" * 35
+AT = datetime(2026, 1, 1, tzinfo=UTC)
 OFFER = Offer(PAYER, 30, 50)
 
 
@@ -279,3 +282,65 @@ async def test_wrong_secrets_are_counted_per_peer_behind_the_proxy() -> None:
     other = {SECRET_HEADER: SECRET, "X-Forwarded-For": "198.51.100.2"}
     answers = await _post(asyncio.Queue(), [(guessing, UPDATE)] * 6 + [(other, UPDATE)])
     assert [status for status, _ in answers] == [403] * 5 + [429, 200]
+
+
+# -- admin check: button presses --------------------------------------------------------------
+
+
+class _Answers:
+    """A callback query's answers (what the presser sees)."""
+
+    def __init__(self) -> None:
+        self.given: list[tuple[str, bool]] = []
+
+    async def __call__(self, text: str, show_alert: bool = False) -> None:
+        self.given.append((text, show_alert))
+
+
+def _press(presser: int, chat: Chat, data: str | None, answers: _Answers) -> Any:
+    message = Message(2, AT, chat, text="Choose")
+    query = SimpleNamespace(
+        data=data, from_user=User(presser, "Presser", is_bot=False), message=message, answer=answers
+    )
+    return SimpleNamespace(callback_query=query)
+
+
+async def test_a_press_runs_its_callback_only_when_its_guard_admits_the_presser() -> None:
+    """An admitted press runs the button's callback with its update and context; a refused
+    one is answered with the button's own refusal as an alert; data nothing declares is
+    answered "no longer valid"; an update without a press does nothing."""
+    ran: list[tuple[object, object]] = []
+
+    async def callback(update: object, context: object) -> None:
+        ran.append((update, context))
+
+    catalogue = ButtonCatalog()
+    catalogue.add(Button("adm:", callback, guard=admins("Only the bot's admins may do this.")))
+    settings = Settings(_env_file=None, admin_ids="1")
+    context = SimpleNamespace(services=SimpleNamespace(settings=settings))
+    answers = _Answers()
+    admitted = _press(1, Chat(1, Chat.PRIVATE), "adm:go", answers)
+    await catalogue.press(admitted, context)
+    assert ran == [(admitted, context)] and answers.given == []
+    await catalogue.press(_press(2, Chat(2, Chat.PRIVATE), "adm:go", answers), context)
+    await catalogue.press(_press(1, Chat(1, Chat.PRIVATE), "old:1", answers), context)
+    await catalogue.press(_press(1, Chat(1, Chat.PRIVATE), None, answers), context)
+    no_press: Any = SimpleNamespace(callback_query=None)
+    await catalogue.press(no_press, context)
+    assert len(ran) == 1
+    assert answers.given == [
+        ("Only the bot's admins may do this.", True),
+        ("This button is no longer valid.", False),
+        ("This button is no longer valid.", False),
+    ]
+
+
+def test_a_press_on_a_message_too_old_to_read_is_the_owners_only_in_private() -> None:
+    """Telegram gives an old message as inaccessible (no reply to read): in a group nobody
+    owns it; in the owner's private chat the owner still does."""
+    settings = Settings(_env_file=None, admin_ids="1")
+    group, private = Chat(-100_7, Chat.SUPERGROUP), Chat(2, Chat.PRIVATE)
+    for chat, admitted in ((group, False), (private, True)):
+        old = InaccessibleMessage(chat, 5)
+        query = CallbackQuery("q", User(2, "Presser", is_bot=False), "ci", old, data="x")
+        assert OWNER.admits(settings, query) is admitted

@@ -19,6 +19,8 @@ from telegram import Bot, CallbackQuery, Chat, InaccessibleMessage, Message, Upd
 from bot.core.kernel import USER_ID_MAX
 from bot.core.kernel.settings import Settings
 from bot.core.people import speaking
+from bot.core.people.i18n import _ as in_current_language
+from bot.core.people.i18n import from_telegram, gettext_in
 from bot.core.people.user_times import occurrence
 from bot.core.people.zones import NAME_MAX, ZoneError, parse_zone, zone_of
 from bot.core.telegram import OWNER, Button, ButtonCatalog, admins
@@ -344,3 +346,31 @@ def test_a_press_on_a_message_too_old_to_read_is_the_owners_only_in_private() ->
         old = InaccessibleMessage(chat, 5)
         query = CallbackQuery("q", User(2, "Presser", is_bot=False), "ci", old, data="x")
         assert OWNER.admits(settings, query) is admitted
+
+
+# -- Ukrainian lookup -------------------------------------------------------------------------
+
+STALE_EN, STALE_UK = "This button is no longer valid.", "Ця кнопка більше не дійсна."
+
+
+def test_a_text_is_read_in_the_language_asked_whatever_the_current_one() -> None:
+    """gettext_in (an admin's report, a group's default) reads the catalogue of the language
+    asked, and leaves the current language as it was."""
+    with speaking("en"):
+        assert gettext_in("uk", STALE_EN) == STALE_UK
+        assert in_current_language(STALE_EN) == STALE_EN
+    with speaking("uk"):
+        assert gettext_in("en", STALE_EN) == STALE_EN
+        assert gettext_in("uk", STALE_EN) == STALE_UK
+        assert in_current_language(STALE_EN) == STALE_UK
+
+
+def test_telegrams_code_reads_its_language_by_its_first_subtag() -> None:
+    assert [from_telegram(code) for code in ("UK", "uk-Cyrl-UA", "uk-", "", "ukr", "en-uk")] == [
+        "uk",
+        "uk",
+        "uk",
+        None,
+        None,
+        "en",
+    ]

@@ -29,6 +29,8 @@ from bot.core.telegram.intake import SECRET_HEADER, Webhook, WrongSecrets, peer_
 from bot.modules.subscriptions.payments import (
     CURRENCY,
     DAYS_MAX,
+    MONTHLY_MAX,
+    PERIOD_DAYS,
     STARS_MAX,
     Offer,
     PaymentError,
@@ -76,6 +78,39 @@ def test_each_pre_checkout_refusal_says_which_it_is() -> None:
     changed = "The price has changed since this invoice. Send /subscribe again."
     assert _refusal("vip:42:30:50", current=Offer(PAYER, 30, 60)) == changed
     assert _refusal("vip:42:30:50", current=Offer(PAYER, 31, 50)) == changed
+
+
+def test_a_renewing_invoice_passes_only_while_the_renewal_is_on_sale_at_its_price() -> None:
+    """``vipm:<user>:<stars>``: checked against the renewing offer (not the one-off one);
+    when no renewal is on sale, any renewing invoice is refused as a changed price."""
+    monthly = Offer(PAYER, PERIOD_DAYS, 75, renewing=True)
+    paid = check(
+        "vipm:42:75", payer=PAYER, currency=CURRENCY, amount=75, current=OFFER, monthly=monthly
+    )
+    assert paid == monthly
+    changed = "The price has changed since this invoice. Send /subscribe again."
+    assert (
+        _refusal("vipm:42:75", amount=75, monthly=Offer(PAYER, PERIOD_DAYS, 80, renewing=True))
+        == changed
+    )
+    for stars in (1, 50, 75):
+        assert _refusal(f"vipm:42:{stars}", amount=stars) == changed  # no renewal on sale
+    assert _refusal("vipm:42:75", amount=75, payer=43, monthly=monthly) == (
+        "This invoice was made for someone else. Send /subscribe yourself."
+    )
+    assert parse_payload(f"vipm:{USER_ID_MAX}:{MONTHLY_MAX}") == Offer(
+        USER_ID_MAX, PERIOD_DAYS, MONTHLY_MAX, renewing=True
+    )
+    for payload in (
+        "vipm:0:1",
+        "vipm:1:0",
+        f"vipm:1:{MONTHLY_MAX + 1}",
+        "vipm:1:1:1",
+        "vipm:1",
+        "VIPM:1:1",
+    ):
+        with pytest.raises(PaymentError):
+            parse_payload(payload)
 
 
 def test_the_payload_is_four_parts_the_first_vip() -> None:

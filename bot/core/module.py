@@ -25,7 +25,7 @@ from telegram.ext import BaseHandler
 from bot.core.delivery import DeliveryPolicy
 from bot.core.jobs import JobSpec
 from bot.core.kernel import ConfigError, E, EventBus, Handler, Purger, Settings, TxHandler
-from bot.core.stats import StatsProvider
+from bot.core.stats import FunnelStep, StatsProvider
 from bot.core.telegram import Arrival, ArrivalQueue, Button, Command
 from bot.core.web import Served, web_registry
 
@@ -38,6 +38,7 @@ class Stage(IntEnum):
     handler per group at most. Every module's commands, buttons and handlers are in
     ``MAIN``; the later stages take what no earlier one claimed."""
 
+    SEEN = -1  # before all, and whatever they do: who used the bot on which day (analytics)
     MAIN = 0  # commands, buttons, payments, members, every module's own handlers
     REPLIES = 5  # replies to the bot's messages (a reason typed under a review card)
     FOLLOW_UPS = 6  # the message after a bare command that asked for it (/suggest)
@@ -110,6 +111,8 @@ class Module:
     stats: Sequence[StatsProvider] = ()
     # The label of each figure its stats providers return (English, marked with N_).
     figures: Mapping[str, str] = field(default_factory=dict)
+    # Steps of the engagement funnel it counts from its own tables (``bot/core/stats.py``).
+    funnel: Sequence[FunnelStep] = ()
     policy: DeliveryPolicy | None = None
     # Run on every update the moment it arrives, before Telegram is told it was received
     # (``bot/core/telegram/arrival.py``): what must not be lost with the process, such as a
@@ -147,6 +150,8 @@ def wire(app: App, services: Services, module: Module) -> None:
         services.stats.add(module.name, provider)
     for name, label in module.figures.items():
         services.stats.label(name, label)
+    for step in module.funnel:
+        services.stats.step(step)
     web_registry(app, services).add(module.name, module.console)
     if module.policy is not None:
         services.outbox.policy = module.policy

@@ -1,16 +1,19 @@
-"""Analytics: /stats from a cache refreshed every 15 minutes, a daily chart for admins, and
+"""Analytics: /stats from a cache refreshed every 15 minutes, the daily engagement roll-up
+(active users, retention, the funnel, start-link sources), a daily chart for admins, and
 the console's Charts page."""
 
 from __future__ import annotations
 
 from bot.core.context import Services
-from bot.core.module import Module
+from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
 from bot.modules.analytics import handlers
+from bot.modules.analytics.activity import HANDLERS, Completions
 from bot.modules.analytics.jobs import SPECS
 from bot.modules.analytics.pages import CONSOLE
 from bot.modules.analytics.service import FIGURES
+from bot.modules.missions.events import MissionCompleted
 
 COMMANDS = (
     Command(
@@ -20,7 +23,15 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
-    return Module("analytics", commands=COMMANDS, jobs=SPECS, figures=FIGURES, console=CONSOLE)
+    return Module(
+        "analytics",
+        commands=COMMANDS,
+        handlers=HANDLERS,
+        reactions=(On(MissionCompleted, Completions(services).completed),),
+        jobs=SPECS,
+        figures=FIGURES,
+        console=CONSOLE,
+    )
 
 
 __all__ = ["register"]

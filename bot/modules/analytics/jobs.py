@@ -1,4 +1,5 @@
-"""Analytics jobs: quick figures for /stats every 15 minutes, a chart for admins every morning."""
+"""Analytics jobs: quick figures for /stats every 15 minutes, the engagement roll-up after
+midnight, a chart for admins every morning."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from bot.core.context import Services
 from bot.core.delivery import Priority
 from bot.core.jobs import DailyAt, Every, JobContext, JobSpec, installed_at
 from bot.core.people import _, current, ngettext, speaking, translatable
-from bot.modules.analytics import service
+from bot.modules.analytics import engagement, service
 from bot.modules.analytics.chart import Points, render_in_child
+
+ROLLUP_BACK = 35  # days a roll-up catches up at most (a bot that was stopped longer)
 
 
 async def quick_stats(ctx: JobContext[Services]) -> str:
@@ -66,6 +69,43 @@ async def daily_report(ctx: JobContext[Services]) -> str:
     return translatable(summary)
 
 
+async def roll_up(ctx: JobContext[Services]) -> str:
+    """The engagement roll-up of every day since the last one, up to yesterday (yesterday
+    again when it has one: a manual run recomputes it); only yesterday on a first run, and
+    no day before the bot was installed."""
+    services = ctx.services
+    days = await _days_to_roll_up(services)
+    steps = services.stats.funnel()
+    figures: dict[str, object] = {}
+    for day in days:
+        async with services.db.session() as session:
+            figures = await engagement.roll_up(session, steps, day, services.settings.tz)
+            await engagement.save(session, day, figures, services.clock.now())
+    if not days:
+        return translatable(lambda: _("nothing to roll up: the bot was installed today"))
+
+    def summary() -> str:
+        count = ngettext("{count} day", "{count} days", len(days)).format(count=len(days))
+        return _("rolled up {days} up to {day}: {active} active that day").format(
+            days=count, day=days[-1], active=figures["dau"]
+        )
+
+    return translatable(summary)
+
+
+async def _days_to_roll_up(services: Services) -> list[date]:
+    tz = services.settings.tz
+    yesterday = services.clock.today(tz) - timedelta(days=1)
+    async with services.db.session() as session:
+        installed = await installed_at(session)
+        last = await engagement.last_rolled_up(session)
+    first = yesterday if last is None else min(last + timedelta(days=1), yesterday)
+    first = max(first, yesterday - timedelta(days=ROLLUP_BACK - 1))
+    if installed is not None:
+        first = max(first, installed.astimezone(tz).date())
+    return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
+
+
 async def _report(
     services: Services,
     day: date,
@@ -101,6 +141,14 @@ SPECS = (
         description="refresh the figures /stats shows",
         timeout=120,
         catchup=0,
+    ),
+    JobSpec(
+        "analytics.engagement",
+        roll_up,
+        DailyAt(time(0, 20)),
+        description="yesterday's engagement: active users, retention, funnel, sources",
+        timeout=600,
+        catchup=20 * 3600,
     ),
     JobSpec(
         "analytics.daily_report",

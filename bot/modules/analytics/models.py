@@ -1,10 +1,12 @@
-"""One row of figures per local day, the source of the trend chart."""
+"""One row of figures per local day (the trend chart), who used the bot on which day, and
+the engagement roll-up made of both (``/stats``' engagement block)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Date, Integer
+from sqlalchemy import JSON, BigInteger, Date, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.kernel import Base
@@ -18,4 +20,26 @@ class DailySnapshot(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     day: Mapped[date] = mapped_column(Date, unique=True)
     figures: Mapped[dict[str, int]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class UserDay(Base):
+    """A user used the bot on a local day (in ``TIMEZONE``): one row per user and day,
+    written once (the first update of the day) and never changed. The key leads with the
+    day, so a day's or a month's active users are one range of the key."""
+
+    __tablename__ = "user_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class EngagementDay(Base):
+    """The engagement roll-up of a local day (``analytics.engagement``): active users, the
+    day's joiners and returners, the funnel and the sources as they stood at its end."""
+
+    __tablename__ = "analytics_engagement"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]

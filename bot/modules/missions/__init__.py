@@ -8,6 +8,7 @@ from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import OWNER, Button, admin_commands, user_commands
 from bot.modules.missions import handlers, missiontime
+from bot.modules.missions.analytics import FUNNEL
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
 from bot.modules.missions.settings import MissionSettings
@@ -45,6 +46,7 @@ def register(services: Services) -> Module:
         reactions=(On(UserZoneChanged, ZoneFollower(services).zone_changed, in_transaction=True),),
         jobs=JOBS,
         stats=(day_figures,),
+        funnel=FUNNEL,
         figures={
             "missions_assigned": N_("Missions assigned"),
             "missions_completed": N_("Missions completed"),

@@ -19,6 +19,7 @@ from bot.core.people import N_
 from bot.core.stats import as_of
 from bot.core.telegram import OWNER, Button, Command, admin_commands
 from bot.modules.subscriptions import books, charges, handlers, renewing, service
+from bot.modules.subscriptions.analytics import FUNNEL
 from bot.modules.subscriptions.codes_handlers import COMMANDS as CODE_COMMANDS
 from bot.modules.subscriptions.jobs import JOBS
 from bot.modules.subscriptions.pages import CONSOLE
@@ -98,6 +99,7 @@ def register(services: Services) -> Module:
         purgers={"subscriptions.invite_links": service.purge_expired_links},
         console=CONSOLE,
         stats=(day_figures,),
+        funnel=FUNNEL,
         figures={
             "active_subscriptions": N_("Active subscriptions"),
             "stars_revenue": N_("Stars revenue (granted minus refunded)"),

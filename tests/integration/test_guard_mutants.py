@@ -40,7 +40,14 @@ from bot.core.kernel.uow import UnitOfWork
 from bot.modules.economy.models import Balance
 from bot.modules.moderation.events import SubmissionApproved, SubmissionRejected
 from bot.modules.moderation.models import State, Submission
-from bot.modules.moderation.service import Decided, Moderator, decide, withdraw
+from bot.modules.moderation.service import (
+    Decided,
+    Moderator,
+    decide,
+    mark_cancelled,
+    mark_scheduled,
+    withdraw,
+)
 from bot.modules.referrals import service as referrals
 from bot.modules.referrals.models import ReferralReward
 from tests.helpers.clocks import START
@@ -471,3 +478,30 @@ async def test_a_referral_reward_is_recorded_once_and_paid_once_to_its_inviter(
     assert notices[0].payload["text"] == (
         "🎉 Anna completed their first mission — you earned 100 points! See /balance."
     )
+
+
+async def test_a_cancellation_ends_only_the_suggestion_of_that_post(db: Database) -> None:
+    """An admin cancelling a scheduled post rejects the suggestion it was made from, not one
+    whose post is another (the extra condition of the compare-and-set); a decision without a
+    chosen slot length keeps the default hour."""
+    events = list[Event]()
+
+    async def record(event: Event) -> None:
+        events.append(event)
+
+    bus = EventBus()
+    bus.subscribe(SubmissionApproved, record)
+    async with db.session() as session:
+        session.add(
+            Submission(author_id=41, kind="text", text="p", content_hash="h", created_at=SLOT)
+        )
+    async with UnitOfWork(db, bus) as uow:
+        assert (await decide(uow, 1, approve=True, by=Moderator(7, "M"), reason="", now=NOW)).won
+        assert await mark_scheduled(uow, 1, 5, LATER) is not None
+        assert await mark_cancelled(uow, 1, 6) is None  # another post
+    async with db.session() as session:
+        assert (await session.get_one(Submission, 1)).state == State.SCHEDULED
+    async with UnitOfWork(db, bus) as uow:
+        cancelled = await mark_cancelled(uow, 1, 5)
+    assert cancelled is not None and cancelled.state == State.REJECTED
+    assert [e.slot_minutes for e in events if isinstance(e, SubmissionApproved)] == [60]

@@ -25,6 +25,7 @@ from telegram.ext import BaseHandler
 from bot.core.delivery import DeliveryPolicy
 from bot.core.jobs import JobSpec
 from bot.core.kernel import ConfigError, E, EventBus, Handler, Purger, Settings, TxHandler
+from bot.core.people import Facet
 from bot.core.stats import FunnelStep, StatsProvider
 from bot.core.telegram import Arrival, ArrivalQueue, Button, Command
 from bot.core.web import Served, web_registry
@@ -126,6 +127,9 @@ class Module:
     # ``/console/api/``, authenticated, role-checked and audited by core) and plain
     # endpoints (:class:`HttpRoute`, such as ``/healthz``); served when HTTP_PORT is set.
     console: Sequence[Served] = ()
+    # What an audience may ask about its users (``bot/core/people/audience.py``): a facet
+    # per question, compiled to a condition on ``users`` from the module's own tables.
+    audience: Sequence[Facet] = ()
 
 
 def wire(app: App, services: Services, module: Module) -> None:
@@ -152,6 +156,8 @@ def wire(app: App, services: Services, module: Module) -> None:
         services.stats.label(name, label)
     for step in module.funnel:
         services.stats.step(step)
+    for facet in module.audience:
+        services.audience.add(facet)
     web_registry(app, services).add(module.name, module.console)
     if module.policy is not None:
         services.outbox.policy = module.policy

@@ -76,6 +76,16 @@ class Harness:
         """Send ``text`` and return the text of the first answer."""
         return (await self.say(user_id, text, timeout=timeout))[0].text or ""
 
+    async def broadcast(self, admin: int, body: str, timeout: float = 10) -> SentMessage:
+        """``/broadcast <body>`` as an admin sends one: the preview and the question arrive, the
+        admin presses Send; the question, which becomes the progress edited in place."""
+        world = self.sandbox.world
+        question = (await self.say(admin, f"/broadcast {body}", replies=2, timeout=timeout))[-1]
+        [send] = [b for b in question.buttons() if b["callback_data"].startswith("bcast:go:")]
+        world.press(admin, question, send["callback_data"])
+        await world.wait_until(lambda: question.edits > 0, timeout)
+        return question
+
     async def idle(self, timeout: float = 10) -> None:
         """Wait until the bot is done with everything it was given: every update the sandbox
         holds is confirmed (the poller asks past it only once it is in PTB's queue), none is

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from bot.core.kernel.clock import ManualClock
-from bot.modules.broadcast.models import Broadcast
+from bot.modules.broadcast.models import BroadcastDraft
 from bot.modules.content.models import Post
 from bot.modules.missions.models import Mission
 from bot.modules.moderation.models import Submission
@@ -217,7 +217,7 @@ async def test_command_bodies_are_read_in_any_case_and_across_lines(
     await answer(h, ADMIN, "/post +29d\nText on the next line", "scheduled for")
     await answer(h, ADMIN, "/post\tnow\n\nTwo\nlines", "on its way")
     assert [p.text for p in await rows(h, Post)] == ["x", "Text on the next line", "Two\nlines"]
-    await answer(h, ADMIN, "/BROADCAST\nHello all", "")
-    assert [b.text for b in await rows(h, Broadcast)] == ["Hello all"]
+    await answer(h, ADMIN, "/BROADCAST\nHello all", "Send it?")
+    assert [b.text for b in await rows(h, BroadcastDraft)] == ["Hello all"]
     await answer(h, ADMIN, "/ADDMISSION\n20\nWalk | Walk a mile.", "Added mission")
     assert (await rows(h, Mission))[-1].title == "Walk"

@@ -82,7 +82,7 @@ async def test_a_ukrainian_user_reads_ukrainian_throughout(bot: Harness) -> None
     assert "✅ Місію виконано" in (mission.text or "") and "1 день поспіль" in (mission.text or "")
     balance = await bot.reply(UK_USER, "/balance")
     assert "💰 Бали:" in balance and "🔥 Серія: 1 день" in balance and "місія" in balance
-    assert "Broadcasting" in await answer(bot, ADMIN, "/broadcast Big news", "of ")
+    assert "Broadcasting" in ((await bot.broadcast(ADMIN, "Big news")).text or "")
     assert await _arrives(bot, UK_USER, "Big news") == "📣 Оголошення\n\nBig news"
     await answer(bot, ADMIN, f"/grant {UK_USER} 2d", "subscribed until")
     await _arrives(bot, UK_USER, "Приєднуйтеся до VIP-чату")
@@ -103,7 +103,7 @@ async def test_switching_with_language_changes_the_next_bulk_message(bot: Harnes
     )
     await bot.wait(lambda: menu.edits == 1)
     assert "Команди, якими ви можете скористатися:" in await bot.reply(EN_USER, "/help")
-    await answer(bot, ADMIN, "/broadcast Festival", "of ")
+    await bot.broadcast(ADMIN, "Festival")
     assert await _arrives(bot, EN_USER, "Festival") == "📣 Оголошення\n\nFestival"
     await _run(bot, "missions.send_daily")
     await _arrives(bot, EN_USER, "🎯 Місія на сьогодні:")
@@ -112,7 +112,7 @@ async def test_switching_with_language_changes_the_next_bulk_message(bot: Harnes
     assert (
         await _press(bot, EN_USER, menu, "lang:set:en") == "Done: I will write to you in English."
     )
-    await answer(bot, ADMIN, "/broadcast Second", "of ")
+    await bot.broadcast(ADMIN, "Second")
     assert await _arrives(bot, EN_USER, "Second") == "📣 Announcement\n\nSecond"
 
 

@@ -41,7 +41,7 @@ async def test_broadcast_skips_user_who_muted_announcements(harness: Harness) ->
     and finishes."""
     await _start(harness, MUTED, *OTHERS)
     await _mute(harness, MUTED, "announcements")
-    [status] = await harness.say(ADMIN, "/broadcast Festival tonight")
+    status = await harness.broadcast(ADMIN, "Festival tonight")
     assert "of 3" in (status.text or "")
     await harness.wait(lambda: "Broadcast finished" in (status.text or ""), timeout=20)
     assert "sent 2 · failed 0 · skipped 1 · remaining 0 of 3" in (status.text or "")
@@ -63,7 +63,7 @@ async def test_broadcast_waits_for_quiet_hours_to_end(harness_factory: Callable[
     h: Harness = await harness_factory(clock=clock, timezone="UTC")
     await _start(h, QUIET, *OTHERS)
     await answer(h, QUIET, "/quiet 22-08", "Quiet hours set")
-    [status] = await h.say(ADMIN, "/broadcast Night owls")
+    status = await h.broadcast(ADMIN, "Night owls")
     await h.wait(lambda: all(_got(h, u, "Night owls") == 1 for u in OTHERS), timeout=20)
     await h.wait(lambda: "remaining 1 of 3" in (status.text or ""), timeout=10)
     await asyncio.sleep(1.5)  # several polls of the sender while the window lasts

@@ -69,7 +69,7 @@ async def test_lower_enforced_global_rate_is_learned(harness_factory: Callable[.
     passed: list[tuple[int, int]] = []
     timeline: list[tuple[int, int]] = []
     counter = asyncio.create_task(_count_429s(h, timeline, stop))
-    status = (await h.say(ADMIN, "/broadcast Learn the limit"))[0]
+    status = await h.broadcast(ADMIN, "Learn the limit")
     asker = asyncio.create_task(_ask_help(h, passed, stop))
     await h.wait(lambda: "Broadcast finished" in (status.text or ""), timeout=120)
     stop.set()

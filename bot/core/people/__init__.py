@@ -6,6 +6,20 @@ package's public face: code outside ``bot/core/people/`` imports from here (an
 import-linter contract says so).
 """
 
+from bot.core.people.audience import (
+    Audience,
+    AudienceError,
+    AudienceRegistry,
+    Facet,
+    Scope,
+    at_least,
+    choice,
+    days,
+    looks_like_audience,
+)
+from bot.core.people.audience import (
+    parse as parse_audience,
+)
 from bot.core.people.formatting import (
     clock,
     day,
@@ -71,6 +85,11 @@ from bot.core.people.zones import ZoneError, parse_zone, suggested, zone_of
 
 __all__ = [
     "N_",
+    "Audience",
+    "AudienceError",
+    "AudienceRegistry",
+    "Facet",
+    "Scope",
     "Translatable",
     "User",
     "UserSchedule",
@@ -79,6 +98,8 @@ __all__ = [
     "advance",
     "answer_language",
     "applied_defaults",
+    "at_least",
+    "choice",
     "choices",
     "choose",
     "clock",
@@ -88,11 +109,13 @@ __all__ = [
     "count_users",
     "current",
     "day",
+    "days",
     "default_language",
     "duration",
     "language_column",
     "language_of",
     "languages",
+    "looks_like_audience",
     "minute_of",
     "moment",
     "move",
@@ -101,6 +124,7 @@ __all__ = [
     "number",
     "occurrence",
     "on_record",
+    "parse_audience",
     "parse_zone",
     "percent",
     "pgettext",

@@ -8,8 +8,8 @@ from telegram.ext import ChatMemberHandler, MessageHandler, filters
 from bot.core.context import Services
 from bot.core.module import Module, Routed, Stage
 from bot.core.people import N_
-from bot.core.telegram import OWNER, PRIVATE_NEW_MESSAGE, Button, user_commands
-from bot.modules.accounts import handlers, timezone
+from bot.core.telegram import OWNER, PRIVATE_NEW_MESSAGE, Button, admin_commands, user_commands
+from bot.modules.accounts import handlers, tags, timezone
 from bot.modules.accounts.pages import CONSOLE
 
 COMMANDS = user_commands(
@@ -22,6 +22,9 @@ COMMANDS = user_commands(
         N_("[zone|+5:45]"),
         timezone.timezone,
     ),
+) + admin_commands(
+    ("tag", N_("tag a user, for audiences (tag:name)"), N_("<user> <tag>…"), tags.tag),
+    ("untag", N_("remove a user's tags"), N_("<user> <tag>…"), tags.untag),
 )
 
 
@@ -43,6 +46,7 @@ def register(services: Services) -> Module:
             Routed(MessageHandler(text, handlers.plain_text), stage=Stage.LEFTOVER_TEXT),
         ),
         console=CONSOLE,
+        audience=tags.FACETS,
     )
 
 

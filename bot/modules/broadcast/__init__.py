@@ -6,15 +6,15 @@ from __future__ import annotations
 from bot.core.context import Services
 from bot.core.module import Module
 from bot.core.people import N_
-from bot.core.telegram import Command, admin_commands
-from bot.modules.broadcast import handlers
+from bot.core.telegram import Button, Command, admin_commands, admins
+from bot.modules.broadcast import drafts, handlers
 from bot.modules.broadcast.pages import CONSOLE
 
 COMMANDS = (
     Command(
         "broadcast",
-        N_("send an announcement to every user"),
-        usage=N_("<text>"),
+        N_("send an announcement to every user, or to an audience"),
+        usage=N_("[audience, then a new line] <text>"),
         admin=True,
         callback=handlers.broadcast,
     ),
@@ -32,7 +32,13 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
-    return Module("broadcast", commands=COMMANDS, console=CONSOLE)
+    return Module(
+        "broadcast",
+        commands=COMMANDS,
+        buttons=(Button(drafts.PREFIX, handlers.pressed, guard=admins()),),
+        purgers={"broadcast.drafts": drafts.purge_old},
+        console=CONSOLE,
+    )
 
 
 __all__ = ["register"]

@@ -14,30 +14,75 @@ from bot.core.context import BotContext, Services
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger
 from bot.core.people import N_, _
 from bot.core.telegram import command_body
-from bot.modules.broadcast import control, service
+from bot.modules.broadcast import control, drafts, service
 from bot.modules.broadcast.models import Broadcast
 
 log = get_logger(__name__)
-USAGE = N_("Usage: /broadcast <text> — sends the text to every user who has not blocked the bot.")
+USAGE = N_(
+    "Usage: /broadcast <text> — sends the text to every user who has not blocked the bot.\n"
+    "To send it to some of them, put an audience on the first line and the text below it:\n"
+    "/broadcast lang:uk vip:expired\n"
+    "Your text"
+)
 EDIT_EVERY = 2.0  # seconds; Telegram allows about one edit per second in a chat
 
 
 async def broadcast(update: Update, context: BotContext) -> None:
-    message = update.effective_message
-    if message is None or update.effective_user is None:
+    """Count the audience, show the admin what its users will read, and ask before sending."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    text = command_body(message)
+    audience_line, text = drafts.split(command_body(message))
     if not text:
         await message.reply_text(_(USAGE))
         return
     services = context.services
-    async with services.db.session() as session:
-        queued = await service.queue_broadcast(
-            session, text=text, admin_id=update.effective_user.id, now=services.clock.now()
-        )
+    try:
+        drafted = await drafts.draft(services, user.id, text, audience_line)
+    except drafts.AudienceError as exc:
+        terms = services.audience.usage()
+        await message.reply_text(f"{exc}\n\n{_('Audience terms:')}\n{terms}")
+        return
+    log.info("broadcast drafted", draft_id=drafted.draft_id, reach=drafted.reach)
+    await context.bot.send_message(user.id, service.announcement(text))  # the preview
+    await message.reply_text(drafts.question(drafted), reply_markup=drafts.buttons(drafted))
+
+
+async def pressed(update: Update, context: BotContext) -> None:
+    """``bcast:go:<draft>`` sends the draft (once, whoever presses first), ``bcast:no:<draft>``
+    drops it; the question turns into the broadcast's progress, edited in place."""
+    query = update.callback_query
+    if query is None:
+        return
+    data = query.data or ""
+    verb = data[: len(drafts.SEND)]
+    draft_id = ascii_int(data[len(drafts.SEND) :], 1, SERIAL_MAX)
+    if draft_id is None or verb not in (drafts.SEND, drafts.DROP):
+        await query.answer(_("This button is no longer valid."))
+        return
+    services = context.services
+    if verb == drafts.DROP:
+        dropped = await drafts.drop(services, draft_id)
+        await query.answer()
+        if dropped:
+            await query.edit_message_text(_("Not sent."))
+        return
+    try:
+        queued = await drafts.send(services, draft_id)
+    except drafts.AudienceError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return
+    if queued is None:
+        await query.answer(_("Already sent or cancelled."))
+        return
+    await query.answer(_("Sending."))
     log.info("broadcast queued", broadcast_id=queued.id, total=queued.total)
     first = service.Progress(queued.total, 0, 0, broadcast_id=queued.id)
-    status = await message.reply_text(first.render())
+    status = query.message
+    if not isinstance(status, Message):  # too old to edit: the progress comes as a new message
+        status = await context.bot.send_message(query.from_user.id, first.render())
+    else:
+        await status.edit_text(first.render())
     application = context.application
     context.application.create_task(
         follow(services, queued, status, first.render(), lambda: application.running),

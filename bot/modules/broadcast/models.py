@@ -22,3 +22,20 @@ class Broadcast(Base):
     # The tally once nothing is waiting, paused or with the sender any more (it cannot change
     # then): listing broadcasts counts the outbox rows of running ones only.
     final: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The audience it was sent to (``bot/core/people/audience.py``), None: every reachable user.
+    audience: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class BroadcastDraft(Base):
+    """A broadcast the admin saw counted and previewed and has not confirmed yet: the Send
+    button takes it (deletes it and queues the broadcast in one transaction, so a second
+    press sends nothing), Cancel drops it. Kept in the database, so a restart keeps it."""
+
+    __tablename__ = "broadcast_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str | None] = mapped_column(Text, default=None)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    reach: Mapped[int] = mapped_column(Integer, default=0)  # as counted when drafted

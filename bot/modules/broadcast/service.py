@@ -10,12 +10,26 @@ what the extra statements cost).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Select, String, and_, case, cast, func, insert, literal, or_, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Category, OutboxMessage, OutboxStatus, Priority
@@ -138,19 +152,28 @@ def key_prefix(broadcast_id: int) -> str:
 
 
 async def queue_broadcast(
-    session: AsyncSession, *, text: str, admin_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    text: str,
+    admin_id: int,
+    now: datetime,
+    where: Sequence[ColumnElement[bool]] = (),
+    audience: str | None = None,
 ) -> Broadcast:
-    """Record the broadcast and queue one outbox row per reachable user with one
-    ``INSERT ... SELECT`` per language (the audience never passes through Python)."""
-    broadcast = Broadcast(text=text, created_by=admin_id, created_at=now, total=0)
+    """Record the broadcast and queue one outbox row per reachable user (narrowed by the
+    conditions ``where`` on ``users``, an audience's) with one ``INSERT ... SELECT`` per
+    language (the audience never passes through Python)."""
+    broadcast = Broadcast(
+        text=text, created_by=admin_id, created_at=now, total=0, audience=audience or None
+    )
     session.add(broadcast)
     await session.flush()
     reads = language_column()
     for language in languages():
         with speaking(language):
             body = announcement(text)
-        audience = _audience(broadcast.id, body, now).where(reads == language)
-        result = await session.execute(insert(OutboxMessage).from_select(COLUMNS, audience))
+        audience_rows = _audience(broadcast.id, body, now).where(reads == language, *where)
+        result = await session.execute(insert(OutboxMessage).from_select(COLUMNS, audience_rows))
         broadcast.total += rowcount(result)
     return broadcast
 

@@ -7,7 +7,7 @@ from bot.core.kernel import UserZoneChanged
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import OWNER, Button, admin_commands, user_commands
-from bot.modules.missions import handlers, missiontime
+from bot.modules.missions import audience, handlers, missiontime
 from bot.modules.missions.analytics import FUNNEL
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
@@ -40,6 +40,7 @@ COMMANDS = (
 def register(services: Services) -> Module:
     return Module(
         "missions",
+        audience=audience.FACETS,
         settings=MissionSettings,
         commands=COMMANDS,
         buttons=(Button("mission:", handlers.done_pressed, guard=OWNER),),

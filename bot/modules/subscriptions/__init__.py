@@ -18,7 +18,7 @@ from bot.core.module import Module, Routed
 from bot.core.people import N_
 from bot.core.stats import as_of
 from bot.core.telegram import OWNER, Button, Command, admin_commands
-from bot.modules.subscriptions import books, charges, handlers, renewing, service
+from bot.modules.subscriptions import audience, books, charges, handlers, renewing, service
 from bot.modules.subscriptions.analytics import FUNNEL
 from bot.modules.subscriptions.codes_handlers import COMMANDS as CODE_COMMANDS
 from bot.modules.subscriptions.jobs import JOBS
@@ -85,6 +85,7 @@ def register(services: Services) -> Module:
 
     return Module(
         "subscriptions",
+        audience=audience.FACETS,
         settings=SubscriptionSettings,
         commands=COMMANDS,
         buttons=(Button(renewing.PREFIX, renewing.pressed, guard=OWNER),),

@@ -1,0 +1,158 @@
+"""A broadcast is counted and previewed before it is sent: the draft, and its Send and Cancel.
+
+``/broadcast`` reads an optional audience on its first line (``lang:uk vip:expired``, see
+``bot/core/people/audience.py``) and the text after it, counts the users the audience reaches,
+shows the admin the message as a recipient will read it, and asks. The draft is a row: the
+Send button deletes it and queues the broadcast in the same transaction, so two presses (or
+two admins, or a press after a restart) send it once; Cancel deletes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.context import Services
+from bot.core.kernel import PurgeRequest, delete_in_batches
+from bot.core.people import (
+    Audience,
+    AudienceError,
+    Scope,
+    _,
+    looks_like_audience,
+    ngettext,
+    number,
+    parse_audience,
+)
+from bot.modules.broadcast import service
+from bot.modules.broadcast.models import Broadcast, BroadcastDraft
+
+PREFIX = "bcast:"
+SEND, DROP = f"{PREFIX}go:", f"{PREFIX}no:"
+KEPT = timedelta(days=1)  # a draft nobody sent or cancelled is purged after this
+
+
+@dataclass(frozen=True, slots=True)
+class Drafted:
+    draft_id: int
+    audience: Audience
+    reach: int
+
+
+def split(body: str) -> tuple[str, str]:
+    """``(audience line, text)`` of a /broadcast body: the first line is the audience when it
+    starts with a term (``name:value``), else there is none and the body is the text."""
+    first, _newline, rest = body.partition("\n")
+    if looks_like_audience(first):
+        return first.strip(), rest.strip()
+    return "", body
+
+
+def scope(services: Services) -> Scope:
+    return Scope(services.clock.now(), services.settings.tz.key)
+
+
+async def count(services: Services, audience: Audience) -> int:
+    """How many users ``audience`` reaches now; :class:`AudienceError` if it is not valid."""
+    query = services.audience.count_query(audience, scope(services))
+    async with services.db.session() as session:
+        return int(await session.scalar(query) or 0)
+
+
+async def draft(services: Services, admin_id: int, text: str, audience_line: str) -> Drafted:
+    """Read and count the audience and keep the draft; :class:`AudienceError` if the audience
+    is not one (nothing is kept then)."""
+    audience = parse_audience(audience_line)
+    reach = await count(services, audience)
+    async with services.db.session() as session:
+        row = BroadcastDraft(
+            text=text,
+            audience=str(audience) or None,
+            created_by=admin_id,
+            created_at=services.clock.now(),
+            reach=reach,
+        )
+        session.add(row)
+        await session.flush()
+        return Drafted(row.id, audience, reach)
+
+
+def question(drafted: Drafted) -> str:
+    who = str(drafted.audience) or _("every user")
+    reach = ngettext("It reaches {n} user.", "It reaches {n} users.", drafted.reach).format(
+        n=number(drafted.reach)
+    )
+    return "\n".join(
+        (
+            _("Audience: {who}").format(who=who),
+            reach,
+            _("The message above is what they will read. Send it?"),
+        )
+    )
+
+
+def buttons(drafted: Drafted) -> InlineKeyboardMarkup:
+    send = ngettext("Send to {n} user", "Send to {n} users", drafted.reach).format(
+        n=number(drafted.reach)
+    )
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(send, callback_data=f"{SEND}{drafted.draft_id}"),
+                InlineKeyboardButton(_("Cancel"), callback_data=f"{DROP}{drafted.draft_id}"),
+            ]
+        ]
+    )
+
+
+async def send(services: Services, draft_id: int) -> Broadcast | None:
+    """Take the draft and queue its broadcast, in one transaction; None if it is gone (sent
+    or cancelled already). :class:`AudienceError` if its audience no longer reads (then the
+    draft stays)."""
+    async with services.db.session() as session:
+        taken = await _take(session, draft_id)
+        if taken is None:
+            return None
+        audience = parse_audience(taken.audience or "")
+        where = services.audience.where(audience, scope(services))
+        return await service.queue_broadcast(
+            session,
+            text=taken.text,
+            admin_id=taken.created_by,
+            now=services.clock.now(),
+            where=where,
+            audience=taken.audience,
+        )
+
+
+async def drop(services: Services, draft_id: int) -> bool:
+    """Delete the draft; False if it was gone already."""
+    async with services.db.session() as session:
+        return await _take(session, draft_id) is not None
+
+
+async def _take(session: AsyncSession, draft_id: int) -> BroadcastDraft | None:
+    d = BroadcastDraft
+    statement = delete(d).where(d.id == draft_id).returning(d.text, d.audience, d.created_by)
+    row = (await session.execute(statement)).first()
+    if row is None:
+        return None
+    return BroadcastDraft(text=row[0], audience=row[1], created_by=row[2])
+
+
+async def purge_old(request: PurgeRequest) -> int:
+    """Delete drafts nobody sent or cancelled within a day; run by ``cleanup.daily``."""
+    purged = await delete_in_batches(
+        request.db,
+        BroadcastDraft.id,
+        BroadcastDraft.created_at <= request.now - KEPT,
+        batch_size=request.batch_size,
+    )
+    return purged.rows
+
+
+__all__ = ["AudienceError", "Drafted", "count", "draft", "drop", "send", "split"]

@@ -30,4 +30,8 @@ PAGE = ConsolePage(
     order=40,
 )
 
-CONSOLE = (PAGE, ConsoleRoute("GET", "charts", "bot.modules.analytics.console_api:charts"))
+CONSOLE = (
+    PAGE,
+    ConsoleRoute("GET", "charts", "bot.modules.analytics.console_api:charts"),
+    ConsoleRoute("GET", "engagement", "bot.modules.analytics.console_api:engagement"),
+)

@@ -5,6 +5,8 @@ exactly where it is. docs/mutation.md lists what each one kills."""
 from __future__ import annotations
 
 import asyncio
+import os
+import time as clock
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
@@ -21,7 +23,7 @@ from bot.core.kernel.settings import Settings
 from bot.core.people import speaking
 from bot.core.people.i18n import _ as in_current_language
 from bot.core.people.i18n import from_telegram, gettext_in
-from bot.core.people.user_times import occurrence
+from bot.core.people.user_times import next_occurrence, occurrence
 from bot.core.people.zones import NAME_MAX, ZoneError, parse_zone, zone_of
 from bot.core.telegram import OWNER, Button, ButtonCatalog, admins
 from bot.core.telegram.arrival import WEBHOOK_PATIENCE, ArrivalQueue, NotSafeYet
@@ -98,6 +100,7 @@ def test_a_renewing_invoice_passes_only_while_the_renewal_is_on_sale_at_its_pric
     assert _refusal("vipm:42:75", amount=75, payer=43, monthly=monthly) == (
         "This invoice was made for someone else. Send /subscribe yourself."
     )
+    assert parse_payload("vipm:1:1") == Offer(1, PERIOD_DAYS, 1, renewing=True)
     assert parse_payload(f"vipm:{USER_ID_MAX}:{MONTHLY_MAX}") == Offer(
         USER_ID_MAX, PERIOD_DAYS, MONTHLY_MAX, renewing=True
     )
@@ -409,3 +412,21 @@ def test_telegrams_code_reads_its_language_by_its_first_subtag() -> None:
         None,
         "en",
     ]
+
+
+def test_the_next_occurrence_does_not_depend_on_the_servers_own_zone() -> None:
+    """A user at UTC-11 while the server's clock reads UTC+14 (a day and more ahead): their
+    23:30 is still the one of their own evening, not the server's next day."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Pacific/Kiritimati"
+    clock.tzset()
+    try:
+        after = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # 23:00 on the 20th at UTC-11
+        found = next_occurrence(time(23, 30), ZoneInfo("Pacific/Pago_Pago"), after)
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        clock.tzset()
+    assert found == datetime(2026, 11, 21, 10, 30, tzinfo=UTC)

@@ -80,7 +80,9 @@ class LockAfterFirstPost:
         if self.taken or not self._posts():
             return
         self.taken += 1
-        holder = sqlite3.connect(self.path, timeout=2, isolation_level=None)
+        # Another writer (a heartbeat, a job) may hold the lock a moment on a loaded machine:
+        # wait for it. The bot's next write waits for this checkin to return either way.
+        holder = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         self.holder = holder
         asyncio.get_running_loop().call_later(self.seconds, self.release)

@@ -125,11 +125,19 @@ def parse(text: str) -> Audience:
 
 
 def looks_like_audience(line: str) -> bool:
-    """True when ``line`` starts with a term (``name:value`` or ``-name:value``) of a lowercase
-    ASCII name: a broadcast whose first line does is read as audience and text."""
-    first = line.split(maxsplit=1)[0] if line.split() else ""
-    name, colon, rest = first.removeprefix("-").partition(":")
-    return bool(colon and rest and name and NAME_CHARS.issuperset(name))
+    """True when every word of ``line`` is written as a term (``name:value`` or
+    ``-name:value``, a lowercase ASCII name, a value not starting with ``/``): a broadcast
+    whose first line is such a line is read as audience and text. ``Note: bring a pen`` and
+    ``https://example.org`` are text."""
+    words = line.split()
+    return bool(words) and all(_term_like(word) for word in words)
+
+
+def _term_like(word: str) -> bool:
+    name, colon, rest = word.removeprefix("-").partition(":")
+    return bool(colon and rest and not rest.startswith("/") and name) and NAME_CHARS.issuperset(
+        name
+    )
 
 
 class AudienceRegistry:

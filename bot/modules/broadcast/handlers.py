@@ -41,7 +41,8 @@ async def broadcast(update: Update, context: BotContext) -> None:
         drafted = await drafts.draft(services, user.id, text, audience_line)
     except drafts.AudienceError as exc:
         terms = services.audience.usage()
-        await message.reply_text(f"{exc}\n\n{_('Audience terms:')}\n{terms}")
+        title = _("Audience terms:")
+        await message.reply_text(f"{exc}\n\n{title}\n{terms}")
         return
     log.info("broadcast drafted", draft_id=drafted.draft_id, reach=drafted.reach)
     await context.bot.send_message(user.id, service.announcement(text))  # the preview

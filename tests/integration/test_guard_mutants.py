@@ -29,7 +29,7 @@ from bot.core.delivery import (
     Priority,
     Queued,
 )
-from bot.core.jobs import JobSpec, store
+from bot.core.jobs import JobSpec, statements, store
 from bot.core.jobs import runner as runner_module
 from bot.core.jobs.models import JobRun, RunStatus, Trigger
 from bot.core.kernel.clock import ManualClock
@@ -505,3 +505,61 @@ async def test_a_cancellation_ends_only_the_suggestion_of_that_post(db: Database
         cancelled = await mark_cancelled(uow, 1, 5)
     assert cancelled is not None and cancelled.state == State.REJECTED
     assert [e.slot_minutes for e in events if isinstance(e, SubmissionApproved)] == [60]
+
+
+async def test_the_fast_path_claims_a_free_slot_as_a_running_row_with_no_attempt_yet(
+    db: Database,
+) -> None:
+    async with db.engine.begin() as conn:
+        run_id = await statements.claim_free(
+            conn,
+            job="demo.tick",
+            slot=SLOT,
+            trigger=Trigger.MANUAL,
+            manual=True,
+            now=NOW,
+            requested_by=7,
+            holder="host:1:start:nonce",
+        )
+    assert run_id is not None
+    async with db.session() as session:
+        row = await session.get_one(JobRun, run_id)
+    assert (row.job, row.scheduled_for, row.trigger, row.status) == (
+        "demo.tick",
+        SLOT,
+        Trigger.MANUAL,
+        RunStatus.RUNNING,
+    )
+    assert (row.attempts, row.started_at, row.requested_by, row.holder) == (
+        0,
+        NOW,
+        7,
+        "host:1:start:nonce",
+    )
+
+
+async def test_a_manual_run_is_claimed_with_who_asked_for_it(
+    migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ManualClock(SLOT)
+    services = services_with(migrated, clock, Recorder().spec())
+    outage = _Outage(monkeypatch, clock, 0, ConnectionRefusedError("never raised"))
+    record = await services.runner.run(
+        "test.job", trigger=Trigger.MANUAL, scheduled_for=SLOT, requested_by=7
+    )
+    assert outage.claims == [(Trigger.MANUAL, SLOT, 7)]
+    assert record is not None and record.requested_by == 7
+
+
+async def test_a_late_slot_is_claimed_when_the_database_answers_at_once(
+    migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its catch-up window a slot is recorded missed only after an outage: with the
+    database answering, the first claim is made whatever the hour."""
+    clock = ManualClock(SLOT + timedelta(seconds=10))
+    job = Recorder()
+    services = services_with(migrated, clock, job.spec(catchup=1))
+    outage = _Outage(monkeypatch, clock, 0, ConnectionRefusedError("never raised"))
+    record = await services.runner.run("test.job", trigger=Trigger.SCHEDULED, scheduled_for=SLOT)
+    assert record is not None and record.status == RunStatus.SUCCEEDED
+    assert outage.claims == [(Trigger.SCHEDULED, SLOT, None)] and len(job.calls) == 1

@@ -25,6 +25,10 @@ from bot.core.people.i18n import _ as in_current_language
 from bot.core.people.i18n import from_telegram, gettext_in
 from bot.core.people.user_times import next_occurrence, occurrence
 from bot.core.people.zones import NAME_MAX, ZoneError, parse_zone, zone_of
+from bot.core.ratelimit import CompanionRateLimiter, MemoryBackend, RatePolicy, Window
+from bot.core.ratelimit import limiter as limiter_module
+from bot.core.ratelimit.backend import GLOBAL, Scope
+from bot.core.ratelimit.limiter import is_limited
 from bot.core.telegram import OWNER, Button, ButtonCatalog, admins
 from bot.core.telegram.arrival import WEBHOOK_PATIENCE, ArrivalQueue, NotSafeYet
 from bot.core.telegram.intake import SECRET_HEADER, Webhook, WrongSecrets, peer_of
@@ -430,3 +434,68 @@ def test_the_next_occurrence_does_not_depend_on_the_servers_own_zone() -> None:
             os.environ["TZ"] = before
         clock.tzset()
     assert found == datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
+
+
+# -- per-chat limit -------------------------------------------------------------------------
+
+RATES = RatePolicy(
+    total=Window(30, 1.0), private=Window(1, 1.0), group=Window(20, 60.0), paid=Window(1000, 1.0)
+)
+
+
+def test_exactly_the_sending_and_editing_endpoints_count_against_the_limits() -> None:
+    limited = ["sendMessage", "sendPhoto", "editMessageText", "copyMessage", "copyMessages"]
+    limited += ["forwardMessage", "forwardMessages", "stopPoll"]
+    free = ["sendChatAction", "getUpdates", "answerCallbackQuery", "deleteMessage", "getChat"]
+    free += ["SendMessage", "stoppoll", "resend", ""]
+    assert [name for name in limited + free if is_limited(name)] == limited
+
+
+def test_a_send_counts_against_the_global_window_and_its_chats_own() -> None:
+    """A private chat (positive id) and a group or channel (negative id or @name) each have
+    their window; a chat id written as digits is the same chat; a paid broadcast counts
+    against the paid lane instead of the global one."""
+    total, paid = Scope(GLOBAL, RATES.total), Scope("paid", RATES.paid)
+    private, group = RATES.private, RATES.group
+    assert RATES.scopes({}) == (total,)
+    assert RATES.scopes({"chat_id": 5}) == (total, Scope("private:5", private))
+    assert RATES.scopes({"chat_id": "5"}) == (total, Scope("private:5", private))
+    assert RATES.scopes({"chat_id": -1005}) == (total, Scope("group:-1005", group))
+    assert RATES.scopes({"chat_id": "-1005"}) == (total, Scope("group:-1005", group))
+    assert RATES.scopes({"chat_id": "@channel"}) == (total, Scope("group:@channel", group))
+    assert RATES.scopes({"chat_id": 0}) == (total, Scope("group:0", group))
+    assert RATES.scopes({"chat_id": "-²"}) == (total, Scope("group:-²", group))
+    assert RATES.scopes({"chat_id": 5, "allow_paid_broadcast": True}) == (
+        paid,
+        Scope("private:5", private),
+    )
+    assert RATES.scopes({"chat_id": 5, "allow_paid_broadcast": False})[0] == total
+
+
+def test_a_chat_is_busy_when_it_had_another_send_within_its_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a later 429 is blamed on: a chat sent to again before its window passed is busy
+    (the chat's limit), a first send or one after the window is not (the global limit);
+    the last 4096 chats are remembered, the oldest forgotten first."""
+    now = [100.0]
+    monkeypatch.setattr(limiter_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    limiter = CompanionRateLimiter(RATES, MemoryBackend())
+
+    def busy(chat_id: int | None) -> bool:
+        data = {} if chat_id is None else {"chat_id": chat_id}
+        admission = limiter._admitted(RATES.scopes(data), f"t{chat_id}")
+        assert (admission.token, admission.at) == (f"t{chat_id}", now[0])
+        return admission.chat_busy
+
+    assert [busy(None), busy(None), busy(5), busy(5)] == [False, False, False, True]
+    now[0] = 100.5
+    assert busy(5) is True  # within 1 s of the last send
+    now[0] = 101.5
+    assert busy(5) is False  # exactly the window after it
+    assert busy(-1005) is False and busy(-1005) is True
+    for chat_id in range(1000, 1000 + limiter_module.RECENT_CHATS):
+        busy(chat_id)  # 5 and -1005 are forgotten, the oldest
+    assert busy(1000 + limiter_module.RECENT_CHATS - 1) is True  # the newest is remembered
+    assert busy(1001) is True
+    assert busy(5) is False

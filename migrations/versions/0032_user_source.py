@@ -20,8 +20,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("source", sa.String(length=64), nullable=True))
+    op.create_index(
+        op.f("ix_users_source_created_at"), "users", ["source", "created_at"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_users_source_created_at"), table_name="users")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("source")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from sqlalchemy import BigInteger, Boolean, String, func, select, update
+from sqlalchemy import BigInteger, Boolean, Index, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,6 +21,8 @@ class User(Base):
     """A Telegram user who has talked to the bot."""
 
     __tablename__ = "users"
+    # Users per source as they stood at a day's end (the engagement roll-up), from the index.
+    __table_args__ = (Index("ix_users_source_created_at", "source", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     username: Mapped[str | None] = mapped_column(String(64))

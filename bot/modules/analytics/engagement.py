@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
+from sqlalchemy import Select, and_, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.kernel import dialect_insert
@@ -60,17 +60,15 @@ async def returned(session: AsyncSession, joined: date, day: date, tz: ZoneInfo)
 
 async def funnel(session: AsyncSession, steps: list[FunnelStep], at: datetime) -> dict[str, int]:
     """Users registered by ``at`` (``start``), then those who had also reached each step
-    and every step before it by then."""
-    conditions: list[ColumnElement[bool]] = [User.created_at < at]
-    counts = {"start": await _count(session, conditions)}
-    for step in steps:
-        conditions.append(User.id.in_(step.users(at)))
-        counts[step.name] = await _count(session, conditions)
+    and every step before it by then. The latest step's condition comes first: its users
+    are the fewest, so the database looks them up rather than reading every user."""
+    registered = User.created_at < at
+    counts = {"start": await _scalar(session, select(func.count()).where(registered))}
+    for last in range(len(steps)):
+        reached = [User.id.in_(step.users(at)) for step in reversed(steps[: last + 1])]
+        query = select(func.count()).select_from(User).where(*reached, registered)
+        counts[steps[last].name] = await _scalar(session, query)
     return counts
-
-
-async def _count(session: AsyncSession, conditions: list[ColumnElement[bool]]) -> int:
-    return await _scalar(session, select(func.count()).select_from(User).where(*conditions))
 
 
 async def _scalar(session: AsyncSession, query: Select[int]) -> int:
@@ -83,17 +81,23 @@ async def sources(
     session: AsyncSession, converted: FunnelStep | None, at: datetime
 ) -> dict[str, list[int]]:
     """Per source: ``[users, converted]`` of the users registered by ``at``; ``converted``
-    counts those who had reached that step (whatever the steps before)."""
-    reached = (
-        func.sum(case((User.id.in_(converted.users(at)), 1), else_=0))
-        if converted is not None
-        else func.sum(0)
+    counts those who had reached that step (whatever the steps before). Two grouped counts:
+    the users read from the index on (source, created_at), the converted ones from the
+    step's few users."""
+    registered = User.created_at < at
+    users = await session.execute(
+        select(User.source, func.count()).where(registered).group_by(User.source)
     )
-    query = (
-        select(User.source, func.count(), reached).where(User.created_at < at).group_by(User.source)
-    )
-    found = [(source or "", users, won or 0) for source, users, won in await session.execute(query)]
-    return top_sources(found)
+    found = {source or "": [count, 0] for source, count in users}
+    if converted is not None:
+        won = await session.execute(
+            select(User.source, func.count())
+            .where(registered, User.id.in_(converted.users(at)))
+            .group_by(User.source)
+        )
+        for source, count in won:
+            found[source or ""][1] = count
+    return top_sources([(source, users, won) for source, (users, won) in found.items()])
 
 
 def top_sources(found: list[tuple[str, int, int]]) -> dict[str, list[int]]:

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from bot.core.context import Services
+from bot.core.kernel import PurgeRequest
 from bot.core.kernel.settings import Settings
 from bot.modules.analytics import activity, jobs, view
-from bot.modules.analytics.models import EngagementDay
+from bot.modules.analytics.models import EngagementDay, UserDay
 from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssignment, Streak
 from tests.helpers.factories import grant, register_user
 from tests.helpers.operations import build, job_context
@@ -110,3 +111,18 @@ async def test_a_manual_run_recomputes_yesterday_and_activity_is_written_once_a_
     assert "1 day" in await jobs.roll_up(context)
     rows = await _rolled_up(services)
     assert list(rows) == [MONDAY] and rows[MONDAY]["joined"] == 5
+
+
+async def test_activity_older_than_kept_is_purged_in_batches(migrated: Settings) -> None:
+    """``cleanup.daily``'s purger deletes the days before KEPT, in batches, and keeps the
+    rest (the 30 days a roll-up reads, after a catch-up)."""
+    services, _clock, _bot = build(migrated, JOINED)
+    kept_from = JOINED.date() - activity.KEPT
+    for user_id in range(1, 6):
+        for day in (kept_from - timedelta(days=1), kept_from - timedelta(days=40), kept_from):
+            await activity.record_day(services, user_id, day)
+    request = PurgeRequest(db=services.db, now=JOINED, batch_size=3)
+    assert await activity.purge_old_days(request) == 10
+    async with services.db.session() as session:
+        left = set((await session.scalars(select(UserDay.day))).all())
+    assert left == {kept_from}

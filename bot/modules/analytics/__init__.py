@@ -9,7 +9,7 @@ from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
 from bot.modules.analytics import handlers
-from bot.modules.analytics.activity import HANDLERS, Completions
+from bot.modules.analytics.activity import HANDLERS, Completions, purge_old_days
 from bot.modules.analytics.jobs import SPECS
 from bot.modules.analytics.pages import CONSOLE
 from bot.modules.analytics.service import FIGURES
@@ -29,6 +29,7 @@ def register(services: Services) -> Module:
         handlers=HANDLERS,
         reactions=(On(MissionCompleted, Completions(services).completed),),
         jobs=SPECS,
+        purgers={"analytics.user_days": purge_old_days},
         figures=FIGURES,
         console=CONSOLE,
     )

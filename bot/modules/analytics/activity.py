@@ -7,18 +7,19 @@ record the day (in ``TIMEZONE``): one insert-or-ignore per user and day, the rep
 the day answered from the cache without touching the database. A missing day is a
 smaller count, never a stopped update: the recording does not fail the update, and its
 commit is not counted as the update's (a retry after a database outage is not refused
-for it).
+for it). ``cleanup.daily`` deletes the days older than :data:`KEPT`.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import delete, select, tuple_
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
 from bot.core.context import BotContext, Services
-from bot.core.kernel import counting_commits, dialect_insert, get_logger
+from bot.core.kernel import PurgeRequest, counting_commits, dialect_insert, get_logger, rowcount
 from bot.core.module import Routed, Stage
 from bot.modules.analytics.models import UserDay
 from bot.modules.missions.events import MissionCompleted
@@ -26,6 +27,8 @@ from bot.modules.missions.events import MissionCompleted
 log = get_logger(__name__)
 
 REMEMBERED = timedelta(hours=26)  # a day's key outlives the day in every zone
+# A roll-up reads 30 days back, and catches up at most 35 days: 65 days, and some margin.
+KEPT = timedelta(days=70)
 
 
 async def record_day(services: Services, user_id: int, day: date) -> bool:
@@ -67,6 +70,23 @@ class Completions:
 
     async def completed(self, event: MissionCompleted) -> None:
         await seen(self.services, event.user_id)
+
+
+async def purge_old_days(request: PurgeRequest) -> int:
+    """Delete the activity of the days before :data:`KEPT`, a batch per transaction."""
+    before = request.now.date() - KEPT
+    removed = 0
+    while True:
+        chosen = select(UserDay.day, UserDay.user_id).where(UserDay.day < before)
+        batch = chosen.limit(request.batch_size)
+        async with request.db.session() as session:
+            result = await session.execute(
+                delete(UserDay).where(tuple_(UserDay.day, UserDay.user_id).in_(batch))
+            )
+        count = rowcount(result)
+        removed += count
+        if count < request.batch_size:
+            return removed
 
 
 HANDLERS = (

@@ -8,6 +8,7 @@ from bot.core.module import Module
 from bot.core.people import N_
 from bot.core.telegram import Button, Command, admin_commands, admins
 from bot.modules.broadcast import drafts, handlers
+from bot.modules.broadcast.jobs import JOBS
 from bot.modules.broadcast.pages import CONSOLE
 
 COMMANDS = (
@@ -37,6 +38,7 @@ def register(services: Services) -> Module:
         commands=COMMANDS,
         buttons=(Button(drafts.PREFIX, handlers.pressed, guard=admins()),),
         purgers={"broadcast.drafts": drafts.purge_old},
+        jobs=JOBS,
         console=CONSOLE,
     )
 

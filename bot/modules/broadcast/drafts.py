@@ -28,10 +28,11 @@ from bot.core.people import (
     number,
     parse_audience,
 )
-from bot.modules.broadcast import service
+from bot.modules.broadcast import scheduled, when
 from bot.modules.broadcast.models import Broadcast, BroadcastDraft
 
 PREFIX = "bcast:"
+NOW = when.When()
 SEND, DROP = f"{PREFIX}go:", f"{PREFIX}no:"
 KEPT = timedelta(days=1)  # a draft nobody sent or cancelled is purged after this
 
@@ -41,6 +42,7 @@ class Drafted:
     draft_id: int
     audience: Audience
     reach: int
+    schedule: when.When = NOW
 
 
 def split(body: str) -> tuple[str, str]:
@@ -63,10 +65,25 @@ async def count(services: Services, audience: Audience) -> int:
         return int(await session.scalar(query) or 0)
 
 
+def read_line(line: str) -> tuple[Audience, when.When]:
+    """The audience and the time an audience line writes (``lang:uk local:09:00``);
+    :class:`AudienceError` (a :class:`when.WhenError` for the time) if it is not one."""
+    parsed = parse_audience(line)
+    timing: dict[str, list[str]] = {}
+    for term in parsed.terms:
+        if term.name in when.NAMES:
+            if term.negated:
+                raise when.WhenError(_("“-{name}” cannot be negated.").format(name=term.name))
+            timing.setdefault(term.name, []).extend(term.values)
+    audience = Audience(tuple(t for t in parsed.terms if t.name not in when.NAMES))
+    return audience, when.read(timing)
+
+
 async def draft(services: Services, admin_id: int, text: str, audience_line: str) -> Drafted:
-    """Read and count the audience and keep the draft; :class:`AudienceError` if the audience
-    is not one (nothing is kept then)."""
-    audience = parse_audience(audience_line)
+    """Read and count the audience, check the time, and keep the draft; :class:`AudienceError`
+    if the audience or the time is not one (nothing is kept then)."""
+    audience, schedule = read_line(audience_line)
+    when.first(schedule, services.settings.tz, services.clock.now())  # passed, too far
     reach = await count(services, audience)
     async with services.db.session() as session:
         row = BroadcastDraft(
@@ -75,10 +92,11 @@ async def draft(services: Services, admin_id: int, text: str, audience_line: str
             created_by=admin_id,
             created_at=services.clock.now(),
             reach=reach,
+            schedule=str(schedule) or None,
         )
         session.add(row)
         await session.flush()
-        return Drafted(row.id, audience, reach)
+        return Drafted(row.id, audience, reach, schedule)
 
 
 def question(drafted: Drafted) -> str:
@@ -89,6 +107,7 @@ def question(drafted: Drafted) -> str:
     return "\n".join(
         (
             _("Audience: {who}").format(who=who),
+            _("When: {when}").format(when=str(drafted.schedule) or _("now")),
             reach,
             _("The message above is what they will read. Send it?"),
         )
@@ -111,21 +130,21 @@ def buttons(drafted: Drafted) -> InlineKeyboardMarkup:
 
 async def send(services: Services, draft_id: int) -> Broadcast | None:
     """Take the draft and queue its broadcast, in one transaction; None if it is gone (sent
-    or cancelled already). :class:`AudienceError` if its audience no longer reads (then the
-    draft stays)."""
+    or cancelled already). :class:`AudienceError` if its audience or time no longer reads
+    (a time that has passed meanwhile): then the draft stays."""
     async with services.db.session() as session:
         taken = await _take(session, draft_id)
         if taken is None:
             return None
-        audience = parse_audience(taken.audience or "")
-        where = services.audience.where(audience, scope(services))
-        return await service.queue_broadcast(
+        audience, schedule = read_line(f"{taken.audience or ''} {taken.schedule or ''}")
+        return await scheduled.queue(
             session,
+            services,
             text=taken.text,
             admin_id=taken.created_by,
-            now=services.clock.now(),
-            where=where,
-            audience=taken.audience,
+            audience=audience,
+            schedule=schedule,
+            anchor=services.clock.now(),
         )
 
 
@@ -137,11 +156,12 @@ async def drop(services: Services, draft_id: int) -> bool:
 
 async def _take(session: AsyncSession, draft_id: int) -> BroadcastDraft | None:
     d = BroadcastDraft
-    statement = delete(d).where(d.id == draft_id).returning(d.text, d.audience, d.created_by)
+    columns = (d.text, d.audience, d.created_by, d.schedule)
+    statement = delete(d).where(d.id == draft_id).returning(*columns)
     row = (await session.execute(statement)).first()
     if row is None:
         return None
-    return BroadcastDraft(text=row[0], audience=row[1], created_by=row[2])
+    return BroadcastDraft(text=row[0], audience=row[1], created_by=row[2], schedule=row[3])
 
 
 async def purge_old(request: PurgeRequest) -> int:

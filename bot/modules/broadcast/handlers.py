@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 
 from bot.core.context import BotContext, Services
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger
-from bot.core.people import N_, _
+from bot.core.people import N_, _, moment, ngettext, number
 from bot.core.telegram import command_body
-from bot.modules.broadcast import control, drafts, service
+from bot.modules.broadcast import control, drafts, scheduled, service
 from bot.modules.broadcast.models import Broadcast
 
 log = get_logger(__name__)
@@ -76,8 +76,12 @@ async def pressed(update: Update, context: BotContext) -> None:
     if queued is None:
         await query.answer(_("Already sent or cancelled."))
         return
-    await query.answer(_("Sending."))
     log.info("broadcast queued", broadcast_id=queued.id, total=queued.total)
+    if queued.schedule:
+        await query.answer(_("Scheduled."))
+        await _scheduled(services, query, queued)
+        return
+    await query.answer(_("Sending."))
     first = service.Progress(queued.total, 0, 0, broadcast_id=queued.id)
     status = query.message
     if not isinstance(status, Message):  # too old to edit: the progress comes as a new message
@@ -89,6 +93,24 @@ async def pressed(update: Update, context: BotContext) -> None:
         follow(services, queued, status, first.render(), lambda: application.running),
         name=f"broadcast-{queued.id}",
     )
+
+
+async def _scheduled(services: Services, query: CallbackQuery, queued: Broadcast) -> None:
+    """The question becomes what was planned: when, for how many, and how to stop it."""
+    first = scheduled.first_due(queued, services)
+    shown = moment(first, services.settings.tz) if first is not None else ""
+    lines = [
+        _("Broadcast #{id} scheduled: {when}").format(id=queued.id, when=queued.schedule),
+        ngettext("{n} user", "{n} users", queued.total).format(n=number(queued.total)),
+    ]
+    if shown:
+        lines.append(_("First copies due: {at}").format(at=shown))
+    lines.append(f"/cancelbroadcast {queued.id}")
+    text = "\n".join(lines)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)
+    else:
+        await services.bot.send_message(query.from_user.id, text)
 
 
 async def follow(

@@ -24,6 +24,14 @@ class Broadcast(Base):
     final: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # The audience it was sent to (``bot/core/people/audience.py``), None: every reachable user.
     audience: Mapped[str | None] = mapped_column(Text, default=None)
+    # When (``when.py``): None, sent at once; else at:/local: and every:. A repeated broadcast
+    # is a series of rows: the first's id, this one's number in it (0 first), the instant its
+    # first occurrence was planned from, and when the next one is queued (None: no more).
+    schedule: Mapped[str | None] = mapped_column(Text, default=None)
+    series_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    occurrence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    anchor: Mapped[datetime | None] = mapped_column(default=None)
+    next_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
 class BroadcastDraft(Base):
@@ -39,3 +47,4 @@ class BroadcastDraft(Base):
     created_by: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     reach: Mapped[int] = mapped_column(Integer, default=0)  # as counted when drafted
+    schedule: Mapped[str | None] = mapped_column(Text, default=None)

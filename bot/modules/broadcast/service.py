@@ -159,12 +159,21 @@ async def queue_broadcast(
     now: datetime,
     where: Sequence[ColumnElement[bool]] = (),
     audience: str | None = None,
+    due: ColumnElement[datetime] | None = None,
+    **columns: Any,
 ) -> Broadcast:
     """Record the broadcast and queue one outbox row per reachable user (narrowed by the
     conditions ``where`` on ``users``, an audience's) with one ``INSERT ... SELECT`` per
-    language (the audience never passes through Python)."""
+    language (the audience never passes through Python). Each row is due at ``due`` (an
+    expression over ``users``: each recipient's own time), or now; ``columns``: more of the
+    broadcast's columns (its schedule)."""
     broadcast = Broadcast(
-        text=text, created_by=admin_id, created_at=now, total=0, audience=audience or None
+        text=text,
+        created_by=admin_id,
+        created_at=now,
+        total=0,
+        audience=audience or None,
+        **columns,
     )
     session.add(broadcast)
     await session.flush()
@@ -172,7 +181,7 @@ async def queue_broadcast(
     for language in languages():
         with speaking(language):
             body = announcement(text)
-        audience_rows = _audience(broadcast.id, body, now).where(reads == language, *where)
+        audience_rows = _audience(broadcast.id, body, now, due).where(reads == language, *where)
         result = await session.execute(insert(OutboxMessage).from_select(COLUMNS, audience_rows))
         broadcast.total += rowcount(result)
     return broadcast
@@ -193,8 +202,11 @@ COLUMNS = [
 ]
 
 
-def _audience(broadcast_id: int, text: str, now: datetime) -> Select[Any]:
-    """The rows of every reachable user, with ``text`` (callers narrow it to a language)."""
+def _audience(
+    broadcast_id: int, text: str, now: datetime, due: ColumnElement[datetime] | None = None
+) -> Select[Any]:
+    """The rows of every reachable user, with ``text`` (callers narrow it to a language),
+    due at ``due`` (or now)."""
     o = OutboxMessage
     return select(
         literal(key_prefix(broadcast_id)) + cast(User.id, String),
@@ -206,7 +218,7 @@ def _audience(broadcast_id: int, text: str, now: datetime) -> Select[Any]:
         literal(Priority.BROADCAST),
         literal(OutboxStatus.PENDING.value),
         literal(0),
-        literal(now, o.next_attempt_at.type),
+        literal(now, o.next_attempt_at.type) if due is None else due,
         literal(now, o.created_at.type),
     ).where(User.reachable.is_(True))
 

@@ -51,7 +51,7 @@ from bot.modules.moderation.service import (
 from bot.modules.referrals import service as referrals
 from bot.modules.referrals.models import ReferralReward
 from tests.helpers.clocks import START
-from tests.helpers.factories import register_user
+from tests.helpers.factories import job_run, register_user
 from tests.helpers.jobs import Recorder, runs, services_with
 from tests.helpers.owned import own
 
@@ -563,3 +563,31 @@ async def test_a_late_slot_is_claimed_when_the_database_answers_at_once(
     record = await services.runner.run("test.job", trigger=Trigger.SCHEDULED, scheduled_for=SLOT)
     assert record is not None and record.status == RunStatus.SUCCEEDED
     assert outage.claims == [(Trigger.SCHEDULED, SLOT, None)] and len(job.calls) == 1
+
+
+async def test_a_claimed_row_names_its_process_and_who_asked_on_either_path(
+    migrated: Settings,
+) -> None:
+    """The free slot (one statement) and the slot claimed after reaping a stale run (the
+    slow path) both write the claiming process (what makes its run reapable at once if it
+    is killed) and who asked; the stale run is closed at the claim's time."""
+    clock = ManualClock(NOW)
+    services = services_with(migrated, clock, Recorder().spec(timeout=600))
+    fast = await services.runner.run(
+        "test.job", trigger=Trigger.MANUAL, scheduled_for=SLOT, requested_by=7
+    )
+    assert fast is not None
+    async with services.db.session() as session:
+        session.add(job_run("test.job", NOW - timedelta(hours=2), status="running"))
+    clock.advance(timedelta(minutes=1))
+    slow = await services.runner.run(
+        "test.job", trigger=Trigger.MANUAL, scheduled_for=SLOT + timedelta(hours=1), requested_by=8
+    )
+    assert slow is not None and slow.status == RunStatus.SUCCEEDED
+    rows = {r.id: r for r in await runs(services)}
+    assert [(rows[r.id].requested_by, rows[r.id].holder) for r in (fast, slow)] == [
+        (7, services.runner.holder),
+        (8, services.runner.holder),
+    ]
+    [stale] = [r for r in rows.values() if r.id not in (fast.id, slow.id)]
+    assert (stale.status, stale.finished_at) == (RunStatus.TIMED_OUT, NOW + timedelta(minutes=1))

@@ -11,6 +11,7 @@ import types
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from bot.core.delivery import (
     OutboxStatus,
     Priority,
     Queued,
+    claims,
 )
 from bot.core.jobs import JobSpec, statements, store
 from bot.core.jobs import runner as runner_module
@@ -51,7 +53,7 @@ from bot.modules.moderation.service import (
 from bot.modules.referrals import service as referrals
 from bot.modules.referrals.models import ReferralReward
 from tests.helpers.clocks import START
-from tests.helpers.factories import job_run, register_user
+from tests.helpers.factories import add_message, job_run, register_user
 from tests.helpers.jobs import Recorder, runs, services_with
 from tests.helpers.owned import own
 
@@ -591,3 +593,86 @@ async def test_a_claimed_row_names_its_process_and_who_asked_on_either_path(
     ]
     [stale] = [r for r in rows.values() if r.id not in (fast.id, slow.id)]
     assert (stale.status, stale.finished_at) == (RunStatus.TIMED_OUT, NOW + timedelta(minutes=1))
+
+
+async def _queue_for_claims(db: Database) -> dict[str, int]:
+    """Rows due now, in this order: three to chat 1, two to chat 2, one to a group."""
+    outbox = Outbox(ManualClock(NOW - timedelta(minutes=1)))
+    async with db.session() as session:
+        for n, chat_id in enumerate((1, 1, 1, 2, 2, -100)):
+            await add_message(session, outbox, f"m{n}:{chat_id}", chat_id)
+    async with db.session() as session:
+        rows = (await session.execute(select(OutboxMessage.key, OutboxMessage.id))).all()
+    return {key: row_id for key, row_id in rows}
+
+
+async def _claim(db: Database, **how: Any) -> list[str]:
+    async with db.session() as session:
+        claimed = await claims.claim_due(
+            session, now=NOW, lease=timedelta(seconds=60), owner="me", **how
+        )
+    return [row.key for row in claimed]
+
+
+async def test_a_claim_takes_at_most_its_limit_and_its_share_per_chat_counting_those_held(
+    db: Database,
+) -> None:
+    """Rows in order, at most ``limit``, at most ``per_chat`` to one chat counting the rows
+    of that chat the sender already holds; a private-only claim leaves groups alone; the
+    claimed rows are leased (due again only when the lease ends)."""
+    await _queue_for_claims(db)
+    assert await _claim(db, limit=2) == ["m0:1", "m1:1"]
+    assert await _claim(db, limit=10, per_chat=2, held={1: 1}, private_only=True) == [
+        "m2:1",
+        "m3:2",
+        "m4:2",
+    ]
+    assert await _claim(db, limit=10) == ["m5:-100"]
+    async with db.session() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    assert {(r.claimed_by, r.next_attempt_at, r.attempts) for r in rows} == {
+        ("me", NOW + timedelta(seconds=60), 0)
+    }
+
+
+async def test_a_claim_counts_each_row_it_takes_against_its_chat(db: Database) -> None:
+    await _queue_for_claims(db)
+    assert await _claim(db, limit=10, per_chat=2) == ["m0:1", "m1:1", "m3:2", "m4:2", "m5:-100"]
+
+
+async def test_an_outcome_records_the_send_time_only_for_a_sent_row(db: Database) -> None:
+    """A sent row gets its send time; a failed or retried one none; each gets its attempt,
+    its message id and error, and is unclaimed."""
+    await _queue_for_claims(db)
+    async with db.session() as session:
+        held = await claims.claim_due(
+            session, now=NOW, limit=3, lease=timedelta(seconds=60), owner="me"
+        )
+        sent, failed, retried = held
+        lost = await claims.record(
+            session,
+            [
+                claims.Outcome(sent, OutboxStatus.SENT, sent.chat_id, LATER, message_id=9),
+                claims.Outcome(failed, OutboxStatus.FAILED, failed.chat_id, LATER, error="400"),
+                claims.Outcome(
+                    retried,
+                    OutboxStatus.PENDING,
+                    retried.chat_id,
+                    LATER,
+                    retry_at=LATER + timedelta(hours=1),
+                ),
+            ],
+        )
+    assert lost == set()
+    async with db.session() as session:
+        rows = {r.id: r for r in (await session.scalars(select(OutboxMessage))).all()}
+    written = [
+        (r.status, r.sent_at, r.message_id, r.last_error, r.attempts, r.claimed_by)
+        for r in (rows[sent.id], rows[failed.id], rows[retried.id])
+    ]
+    assert written == [
+        (OutboxStatus.SENT, LATER, 9, None, 1, None),
+        (OutboxStatus.FAILED, None, None, "400", 1, None),
+        (OutboxStatus.PENDING, None, None, None, 1, None),
+    ]
+    assert rows[retried.id].next_attempt_at == LATER + timedelta(hours=1)

@@ -29,7 +29,7 @@ from bot.core.ratelimit import CompanionRateLimiter, MemoryBackend, RatePolicy, 
 from bot.core.ratelimit import limiter as limiter_module
 from bot.core.ratelimit.backend import GLOBAL, Scope
 from bot.core.ratelimit.limiter import is_limited
-from bot.core.telegram import OWNER, Button, ButtonCatalog, admins
+from bot.core.telegram import OWNER, Button, ButtonCatalog, Command, admins
 from bot.core.telegram.arrival import WEBHOOK_PATIENCE, ArrivalQueue, NotSafeYet
 from bot.core.telegram.intake import SECRET_HEADER, Webhook, WrongSecrets, peer_of
 from bot.modules.subscriptions.payments import (
@@ -499,3 +499,27 @@ def test_a_chat_is_busy_when_it_had_another_send_within_its_window(
     assert busy(1000 + limiter_module.RECENT_CHATS - 1) is True  # the newest is remembered
     assert busy(1001) is True
     assert busy(5) is False
+
+
+async def _nothing(_update: object, _context: object) -> None:
+    return None
+
+
+def test_a_command_is_usable_only_while_the_configuration_makes_it_do_something() -> None:
+    """A command whose ``available`` check says the settings do not enable it (/subscribe
+    without a price) is usable by nobody; enabled, by anyone; an admin command by its admins
+    only. The check is asked about these settings (here: enabled when admin 1 is set)."""
+    subscribe = Command(
+        "subscribe", "buy VIP", callback=_nothing, available=lambda s: s.is_admin(1)
+    )
+    configured, bare = Settings(_env_file=None, admin_ids="1"), Settings(_env_file=None)
+    assert [subscribe.usable_by(s, uid) for s in (configured, bare) for uid in (1, 2, None)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    stats = Command("stats", "figures", admin=True, callback=_nothing)
+    assert [stats.usable_by(configured, uid) for uid in (1, 2, None)] == [True, False, False]

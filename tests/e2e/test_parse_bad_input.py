@@ -25,8 +25,9 @@ from tests.helpers.clocks import START
 pytestmark = pytest.mark.lifted_limits
 
 USER = 4242
-# Tables that change on their own while the bot runs (job bookkeeping, health, snapshots).
-BACKGROUND = {"job_runs", "job_state", "incidents", "analytics_daily"}
+# Tables that change on their own while the bot runs (job bookkeeping, health, snapshots,
+# who used the bot today).
+BACKGROUND = {"job_runs", "job_state", "incidents", "analytics_daily", "user_days"}
 # No scheduled job (nor its start-up catch-up) may queue messages while a test counts rows.
 QUIET_JOBS = {
     name: {"enabled": False}

@@ -49,7 +49,7 @@ async def latest(session: AsyncSession, weeks: int = SHOWN_WEEKS) -> Engagement 
 def describe(engagement: Engagement | None, stats: StatsRegistry) -> list[str]:
     """The block's lines in the current language."""
     if engagement is None:
-        return [_("Engagement: no daily roll-up yet (analytics.engagement runs after midnight).")]
+        return [_("Engagement: no daily roll-up yet (the first one comes after midnight).")]
     figures = engagement.figures
     head = _("Engagement on {day} (the last day rolled up):").format(day=format_day(engagement.day))
     active = _("Active users: {day} that day, {week} in 7 days, {month} in 30 days").format(

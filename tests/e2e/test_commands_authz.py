@@ -47,8 +47,9 @@ def all_jobs_disabled(tmp_path: Path) -> dict[str, Any]:
 
 
 # Liveness bookkeeping that changes every second whatever users do: the polling lease and
-# the instances' heartbeats.
-LIVENESS = frozenset({"leases", "instances"})
+# the instances' heartbeats; and who used the bot on which day, which any private message
+# records, a command refused included.
+LIVENESS = frozenset({"leases", "instances", "user_days"})
 
 
 async def dump(h: Harness) -> Dump:

@@ -2,7 +2,9 @@
 
 Telegram does not publish exact numbers; these follow its Bot FAQ: about one
 message per second in one chat (short bursts pass), 20 per minute in one group
-or channel, about 30 per second in total. A request over a limit is answered
+or channel, about 30 per second in total; a send with ``allow_paid_broadcast`` counts
+against a paid total of 1,000 per second instead of the free 30 (each chat's limit still
+holds). A request over a limit is answered
 429 with ``retry_after``; a scope stays closed until then, and retrying early
 prolongs it by a second.
 """
@@ -19,6 +21,7 @@ from bot.core.ratelimit import Window
 # At most ``limit`` events in any ``period`` seconds: the rate limiter's own kind of window.
 SlidingWindow = Window
 TOTAL, PRIVATE, GROUP = SlidingWindow(30, 1.0), SlidingWindow(3, 3.0), SlidingWindow(20, 60.0)
+PAID = SlidingWindow(1000, 1.0)  # sends with allow_paid_broadcast, in place of TOTAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +31,11 @@ class FloodLimits:
     total: SlidingWindow | None = TOTAL
     private: SlidingWindow | None = PRIVATE
     group: SlidingWindow | None = GROUP
+    paid: SlidingWindow | None = PAID
 
     @classmethod
     def lifted(cls) -> FloodLimits:
-        return cls(total=None, private=None, group=None)
+        return cls(total=None, private=None, group=None, paid=None)
 
 
 @dataclass(slots=True)
@@ -63,13 +67,15 @@ class FloodGate:
     def __init__(self, limits: FloodLimits) -> None:
         self.limits = limits
         self._scopes: dict[str, _Scope] = {}
-        self.rejected: dict[str, int] = {"total": 0, "private": 0, "group": 0}
+        self.rejected: dict[str, int] = {"total": 0, "private": 0, "group": 0, "paid": 0}
 
-    def check(self, chat_id: int, now: float | None = None) -> int:
-        """0 to let the send through (and count it), else the ``retry_after`` seconds."""
+    def check(self, chat_id: int, now: float | None = None, *, paid: bool = False) -> int:
+        """0 to let the send through (and count it), else the ``retry_after`` seconds;
+        ``paid``: sent with ``allow_paid_broadcast`` (the paid total instead of the free one)."""
         now = time.monotonic() if now is None else now
         kind = "private" if chat_id > 0 else "group"
-        named = [("total", self._scope("total", None)), (kind, self._scope(kind, chat_id))]
+        total = "paid" if paid else "total"
+        named = [(total, self._scope(total, None)), (kind, self._scope(kind, chat_id))]
         scopes = [(name, scope) for name, scope in named if scope is not None]
         for name, scope in scopes:
             wait = scope.retry_after(now)

@@ -4,7 +4,9 @@
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": N, ...}``.
 It enforces Telegram's flood limits (429 with ``retry_after``), answers 403 for
 users who blocked the bot, 400 for unknown chats, over-long texts and migrated
-groups, and can inject faults: 5xx answers (``fault_rate``), a delay before every
+groups; lets sends with ``allow_paid_broadcast`` past the free 30 a second (up to 1,000,
+0.1 Star each from the bot's balance, 400 ``BALANCE_TOO_LOW`` when it is short; recorded in
+``world.paid_sends``); and can inject faults: 5xx answers (``fault_rate``), a delay before every
 counted call (``delay``, or ``slow`` for one method), and connections dropped without
 an answer (``drop_rate``). Bans and unbans are refused as Telegram refuses them: a chat
 whose ``bot_admin`` is off ("not enough rights"), a member in its ``admins``.
@@ -102,6 +104,8 @@ _ADMIN_RIGHTS = {
     )
 }
 SHUTDOWN_GRACE = 2.0  # seconds a stop waits for requests still being answered
+DELETABLE_SECONDS = 48 * 3600  # how long a bot may delete its messages in a private chat
+PAID_MILLISTARS = 100  # what a send with allow_paid_broadcast costs: 0.1 Star
 
 
 class ApiError(Exception):
@@ -238,8 +242,18 @@ class SandboxServer:
                 await asyncio.sleep(pause)
             if self.fault_rate and self.random.random() < self.fault_rate:
                 raise ApiError(502, "Bad Gateway")
-            self._check_chat(params)
+            paid = bool(params.get("allow_paid_broadcast"))
+            self._check_chat(params, paid=paid)
+            if paid:
+                return self._charged(params, await handler(params))
         return await handler(params)
+
+    def _charged(self, params: JSON, result: Any) -> Any:
+        """A paid send went out: 0.1 Star from the balance, and the send recorded as paid."""
+        self.world.paid_millistars += PAID_MILLISTARS
+        message_id = result.get("message_id", 0) if isinstance(result, dict) else 0
+        self.world.paid_sends.append((int(params.get("chat_id", 0)), int(message_id)))
+        return result
 
     async def _params(self, request: web.Request) -> JSON:
         if request.content_type == "application/json":
@@ -259,7 +273,7 @@ class SandboxServer:
         path.write_bytes(upload.file.read())
         return str(path)
 
-    def _check_chat(self, params: JSON) -> None:
+    def _check_chat(self, params: JSON, *, paid: bool = False) -> None:
         chat_id = int(params.get("chat_id", 0))
         user = self.world.users.get(chat_id)
         chat = self.world.chats.get(chat_id)
@@ -275,7 +289,9 @@ class SandboxServer:
                 "Bad Request: group chat was upgraded to a supergroup chat",
                 {"migrate_to_chat_id": chat.migrated_to},
             )
-        wait = self.gate.check(chat_id)
+        if paid and self.world.star_millis() < PAID_MILLISTARS:
+            raise ApiError(400, "Bad Request: BALANCE_TOO_LOW")
+        wait = self.gate.check(chat_id, paid=paid)
         if wait:
             raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
 
@@ -431,7 +447,16 @@ class SandboxServer:
         return message
 
     async def m_deleteMessage(self, p: JSON) -> bool:
-        self.world.by_key.pop((int(p.get("chat_id", 0)), int(p.get("message_id", 0))), None)
+        """As Telegram: a message already gone is "not found"; in a private chat, one 48
+        hours old or more "can't be deleted for everyone" (by ``world.message_clock``)."""
+        key = (int(p.get("chat_id", 0)), int(p.get("message_id", 0)))
+        message = self.world.by_key.get(key)
+        if message is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        too_old = self.world.message_clock() - message.date >= DELETABLE_SECONDS
+        if message.chat_id > 0 and too_old:
+            raise ApiError(400, "Bad Request: message can't be deleted for everyone")
+        self.world.delete(message)
         return True
 
     async def m_answerCallbackQuery(self, p: JSON) -> bool:
@@ -649,9 +674,15 @@ class SandboxServer:
 
     async def m_getMyStarBalance(self, _p: JSON) -> JSON:
         """The bot's Stars: what payments brought in, minus what was refunded, plus the
-        world's ``star_balance`` where it keeps one (sendGift pays from it)."""
-        held = int(getattr(self.world, "star_balance", 0))
-        return {"amount": held + self.world.stars_taken()}
+        world's ``star_balance`` where it keeps one (sendGift pays from it), minus what paid
+        broadcasts cost (in tenths of a Star: ``nanostar_amount``)."""
+        whole, millis = divmod(self.world.star_millis(), 1000)
+        if whole < 0 and millis:  # Telegram's sign rule: both parts negative together
+            whole, millis = whole + 1, millis - 1000
+        balance: JSON = {"amount": whole}
+        if millis:
+            balance["nanostar_amount"] = millis * 1_000_000
+        return balance
 
     async def m_getAvailableGifts(self, _p: JSON) -> JSON:
         gifts = [
@@ -670,7 +701,7 @@ class SandboxServer:
             raise ApiError(400, "Bad Request: STARGIFT_INVALID")
         if len(str(p.get("text") or "")) > 128:
             raise ApiError(400, "Bad Request: STARGIFT_MESSAGE_TOO_LONG")
-        if self.world.star_balance + self.world.stars_taken() < stars:
+        if self.world.star_millis() < stars * 1000:
             raise ApiError(400, "Bad Request: BALANCE_TOO_LOW")
         self.world.star_balance -= stars
         self.world.gifts.append({**p, "user_id": target, "star_count": stars})

@@ -33,6 +33,8 @@ class SentMessage:
     edits: int = 0
     params: JSON = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)  # when the sandbox recorded it
+    date: float = field(default_factory=time.time)  # by ``World.message_clock`` (deleteMessage)
+    deleted: bool = False  # deleteMessage took it away (it stays in ``World.messages``)
 
     def buttons(self) -> list[JSON]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -120,6 +122,14 @@ class World:
         self.star_balance = 0
         self.gift_catalogue: dict[str, int] = {"gift-bear": 15, "gift-heart": 15, "gift-rocket": 50}
         self.gifts: list[JSON] = []
+        # The dates of the bot's messages (unix seconds; a test with a manual clock sets its
+        # own), and the messages deleteMessage took away, in order.
+        self.message_clock: Callable[[], float] = time.time
+        self.deleted: list[SentMessage] = []
+        # Paid broadcasts: the sends made with allow_paid_broadcast, as (chat_id, message_id),
+        # and what they cost in millistars (0.1 Star = 100 each, from the balance above).
+        self.paid_sends: list[tuple[int, int]] = []
+        self.paid_millistars = 0
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -560,6 +570,7 @@ class World:
             reply_markup=params.get("reply_markup"),
             photo=method == "sendPhoto",
             params=params,
+            date=self.message_clock(),
         )
         self.messages.append(message)
         self.by_key[(chat_id, message.message_id)] = message
@@ -574,6 +585,13 @@ class World:
     async def _wake(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+    def delete(self, message: SentMessage) -> None:
+        """The bot deleted ``message``: gone from its chat (kept in ``messages``, marked)."""
+        self.by_key.pop((message.chat_id, message.message_id), None)
+        message.deleted = True
+        self.deleted.append(message)
+        asyncio.get_running_loop().create_task(self._wake())
 
     def edited(self, message: SentMessage) -> None:
         message.edits += 1
@@ -643,6 +661,11 @@ class World:
             entries.append(((made - 1, 1, number), refund))
         entries.sort(key=lambda entry: entry[0])
         return [transaction for _key, transaction in entries]
+
+    def star_millis(self) -> int:
+        """The bot's Stars in millistars: the top-up, plus what payments brought in (minus
+        refunds), minus what paid broadcasts cost."""
+        return (self.star_balance + self.stars_taken()) * 1000 - self.paid_millistars
 
     def stars_taken(self) -> int:
         """The Stars the bot's payments brought in, minus those refunded."""

@@ -22,7 +22,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.core.delivery import claims
+from bot.core.delivery import claims, paid
 from bot.core.delivery.claims import Claimed, Outcome
 from bot.core.delivery.outbox import OutboxStatus
 from bot.core.delivery.transport import Transport, UnknownMethod
@@ -64,10 +64,10 @@ class Deliverer:
         """Send ``row`` and decide its fate from Telegram's answer."""
         if row.user_id is not None and row.user_id in self.unreachable:
             return self._final(row, row.chat_id, OutboxStatus.SKIPPED, UNREACHABLE, tried=False)
-        chat_id = row.chat_id
-        for _ in range(3):  # a group can migrate once; allow a spare
+        chat_id, payload = row.chat_id, row.payload
+        for _ in range(3):  # a group can migrate once, a paid send fall back; allow a spare
             try:
-                message_id = await self.transport.send(row.method, chat_id, row.payload)
+                message_id = await self.transport.send(row.method, chat_id, payload)
             except ChatMigrated as exc:
                 self._error("migrated")
                 await self._migrated(chat_id, int(exc.new_chat_id))
@@ -79,6 +79,10 @@ class Deliverer:
                 return self._final(row, chat_id, OutboxStatus.FAILED, exc.message)
             except BadRequest as exc:
                 self._error("bad_request")
+                if paid.FLAG in payload and paid.BALANCE_TOO_LOW in exc.message.lower():
+                    await self.posting.outbox.paid.refused(row)
+                    payload = paid.unpaid(payload)  # the free rate, at once
+                    continue
                 return self._final(row, chat_id, OutboxStatus.FAILED, exc.message)
             except (TimedOut, NetworkError) as exc:
                 self._error("timed_out" if isinstance(exc, TimedOut) else "network")
@@ -87,7 +91,7 @@ class Deliverer:
                 self._error("other")
                 return self._final(row, chat_id, OutboxStatus.FAILED, repr(exc))
             return Outcome(row, OutboxStatus.SENT, chat_id, self.posting.clock.now(), message_id)
-        return self._final(row, chat_id, OutboxStatus.FAILED, "chat migrated repeatedly")
+        return self._final(row, chat_id, OutboxStatus.FAILED, "chat migrated or refused repeatedly")
 
     def _final(
         self, row: Claimed, chat_id: int, status: OutboxStatus, error: str, *, tried: bool = True

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.delivery.categories import Category, optional
+from bot.core.delivery.paid import PaidLane
 from bot.core.delivery.policy import AllowAll, Candidate, DeliveryPolicy
 from bot.core.kernel import Base, Clock, insert_ignoring, rowcount
 from bot.core.people import speaking_to
@@ -85,13 +86,15 @@ class Queued:
 
 
 class Outbox:
-    """Queues bulk messages; consults the delivery policy for user-facing categories."""
+    """Queues bulk messages; consults the delivery policy for user-facing categories.
+    ``paid`` says which claimed rows go in Telegram's paid lane (``paid.py``)."""
 
-    __slots__ = ("clock", "policy")
+    __slots__ = ("clock", "paid", "policy")
 
     def __init__(self, clock: Clock, policy: DeliveryPolicy | None = None) -> None:
         self.clock = clock
         self.policy: DeliveryPolicy = policy or AllowAll()
+        self.paid = PaidLane()
 
     async def enqueue(
         self,

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import ExtBot
 
 from bot.core.cluster import Instance
-from bot.core.delivery import claims, holdings
+from bot.core.delivery import claims, holdings, paid
 from bot.core.delivery.answers import Deliverer
 from bot.core.delivery.backlog import pending_count
 from bot.core.delivery.claims import Claimed, Outcome
@@ -163,6 +163,7 @@ class OutboxSender:
                 private_only=self.queues.groups_full,
             )
             rows = await self._review(session, claimed, now)
+            rows = await paid.choose(session, self.posting.outbox.paid, rows, now)
             await self.deliverer.refresh(session, rows)
             await self._gauge_depth(session)
         self.queues.put(rows)
@@ -238,7 +239,7 @@ class OutboxSender:
             log.exception("outbox delivery crashed", key=row.key)
             outcome = self.deliverer.retry(row, row.chat_id, repr(exc))
         if outcome.tried:
-            self.sizer.sent()
+            self.sizer.sent(paid=paid.is_paid(row))
         return outcome
 
     async def deliver(self, row: Claimed) -> Outcome:

@@ -5,7 +5,8 @@ in memory for minutes when the rate is low. The sender instead keeps about
 ``OUTBOX_CLAIM_SECONDS`` worth of sends in hand, at the rate it measures over the last
 few seconds (sends finished), held between a quarter of the configured global rate
 (so that a quiet start ramps up at once) and the configured rate itself;
-``OUTBOX_BATCH_SIZE`` caps it.
+``OUTBOX_BATCH_SIZE`` caps it. While rows go in Telegram's paid lane (``paid.py``), the
+paid rate (``RATE_PAID_PER_SECOND``) is the ceiling instead.
 """
 
 from __future__ import annotations
@@ -23,19 +24,24 @@ GROWTH = 1.25  # room above the measured rate, so the rate can rise
 class ClaimSizer:
     """Measures the send rate and turns it into the number of rows to hold."""
 
-    __slots__ = ("_ceiling", "_finished", "_horizon", "_limit", "_started")
+    __slots__ = ("_ceiling", "_finished", "_horizon", "_limit", "_paid", "_paid_at", "_started")
 
     def __init__(self, settings: Settings) -> None:
         paid = settings.allow_paid_broadcast
         self._ceiling = settings.rate_paid_per_second if paid else settings.rate_global_per_second
+        self._paid = settings.rate_paid_per_second
+        self._paid_at = -math.inf  # when the last paid-lane send finished
         self._horizon = settings.outbox_claim_seconds
         self._limit = settings.outbox_batch_size
         self._finished: deque[float] = deque()
         self._started = time.monotonic()
 
-    def sent(self) -> None:
-        """A send finished (whatever Telegram answered)."""
-        self._finished.append(time.monotonic())
+    def sent(self, *, paid: bool = False) -> None:
+        """A send finished (whatever Telegram answered); ``paid``: in the paid lane."""
+        now = time.monotonic()
+        self._finished.append(now)
+        if paid:
+            self._paid_at = now
 
     def rate(self) -> float:
         """Sends per second over the last few seconds."""
@@ -47,5 +53,8 @@ class ClaimSizer:
 
     def target(self) -> int:
         """Rows to hold: ``horizon`` seconds at the measured rate, within the bounds."""
-        rate = min(self._ceiling, max(self._ceiling / 4, self.rate() * GROWTH))
+        ceiling = self._ceiling
+        if time.monotonic() - self._paid_at < WINDOW:  # the paid lane is in use
+            ceiling = max(ceiling, self._paid)
+        rate = min(ceiling, max(self._ceiling / 4, self.rate() * GROWTH))
         return max(1, min(self._limit, math.ceil(rate * self._horizon)))

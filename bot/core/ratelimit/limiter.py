@@ -1,5 +1,8 @@
 """A Telegram-aware rate limiter for python-telegram-bot, with two lanes.
 
+A send with ``allow_paid_broadcast`` counts against the paid total window
+(``RATE_PAID_PER_SECOND``) instead of the free global one; its chat's window still holds.
+
 Every sending or editing request is admitted against the global window and its
 chat's window (private or group/channel) before it goes out; other requests
 (``getUpdates``, ``answerCallbackQuery``, ``getChat`` ...) pass straight through.
@@ -280,9 +283,9 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 if waiter.granted.done():
                     queue.remove(waiter)
                     continue
-                scopes = self._effective(waiter.scopes)
-                if scopes[0].key in blocked or scopes[-1].key in blocked:
+                if waiter.scopes[0].key in blocked or waiter.scopes[-1].key in blocked:
                     continue
+                scopes = self._effective(waiter.scopes)  # the same keys, learned rates
                 if lane == BULK and (pause := self.pacer.wait(scopes[0], time.monotonic())):
                     soonest = pause if soonest is None else min(soonest, pause)
                     blocked.add(scopes[0].key)  # bulk sends are spaced out, replies are not
@@ -293,8 +296,8 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     await self._granted(waiter, scopes[0])
                     continue
                 soonest = verdict.wait if soonest is None else min(soonest, verdict.wait)
-                if verdict.scope is scopes[0]:
-                    return soonest  # the global window is full: nobody else may go
+                # A full total window (free or paid) stops every send in it, and only those:
+                # a paid send behind a free one waiting for the global window still goes.
                 blocked.add(verdict.scope.key)
         return soonest
 

@@ -39,6 +39,7 @@ from bot.core.kernel.db import Database
 from bot.core.kernel.events import Event, EventBus
 from bot.core.kernel.settings import Settings
 from bot.core.kernel.uow import UnitOfWork
+from bot.core.people.i18n import _ as in_language
 from bot.modules.economy.models import Balance
 from bot.modules.moderation.events import SubmissionApproved, SubmissionRejected
 from bot.modules.moderation.models import State, Submission
@@ -60,6 +61,7 @@ from tests.helpers.owned import own
 SLOT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 NOW = SLOT + timedelta(seconds=3)
 LATER = NOW + timedelta(hours=3)
+STALE = "This button is no longer valid."
 
 
 async def test_the_slow_path_claims_a_slot_once_with_its_row_as_asked(db: Database) -> None:
@@ -676,3 +678,82 @@ async def test_an_outcome_records_the_send_time_only_for_a_sent_row(db: Database
         (OutboxStatus.PENDING, None, None, None, 1, None),
     ]
     assert rows[retried.id].next_attempt_at == LATER + timedelta(hours=1)
+
+
+class _Decides(DeliveryPolicy):
+    """Mutes user 2; holds user 3 until LATER, user 4 until an hour ago (now wins); records
+    what it was asked, row by row."""
+
+    __slots__ = ("asked",)
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[bool, int, str, datetime]] = []
+
+    async def decide(
+        self, session: AsyncSession, *, user_id: int, category: str, now: datetime
+    ) -> Decision:
+        self.asked.append((isinstance(session, AsyncSession), user_id, category, now))
+        held = {3: LATER, 4: NOW - timedelta(hours=1)}
+        return Decision(user_id != 2, held.get(user_id))
+
+
+async def test_one_message_is_queued_as_the_users_preferences_say(db: Database) -> None:
+    """Optional messages to a user are asked about (muted: not queued, False); the later of
+    the caller's and the preference's times wins, never before now; transactional messages
+    and messages without a user are never asked; a key queued already gives False; a text
+    given as a function is written in the reader's language."""
+    policy = _Decides()
+    outbox = Outbox(ManualClock(NOW), policy)
+    hour = timedelta(hours=1)
+    async with db.session() as session:
+        await register_user(session, 3, now=START, language_code="uk")
+        queued = [
+            await outbox.enqueue(
+                session,
+                key=key,
+                chat_id=chat_id,
+                user_id=user_id,
+                category=category,
+                priority=Priority.MISSION,
+                text=STALE,
+                not_before=not_before,
+            )
+            for key, chat_id, user_id, category, not_before in [
+                ("muted", 2, 2, Category.MISSION, None),
+                ("held", 3, 3, Category.MISSION, None),
+                ("held-caller-later", 3, 3, Category.REMINDER, LATER + hour),
+                ("held-caller-earlier", 3, 3, Category.ANNOUNCEMENT, LATER - hour),
+                ("past", 4, 4, Category.MISSION, None),
+                ("receipt", 2, 2, Category.RECEIPT, LATER),
+                ("group", -100, None, Category.MISSION, NOW - hour),
+                ("group", -100, None, Category.MISSION, None),
+            ]
+        ]
+        translated = await outbox.enqueue(
+            session,
+            key="uk",
+            chat_id=3,
+            category=Category.RECEIPT,
+            priority=1,
+            text=lambda: in_language(STALE),
+        )
+    assert queued == [False, True, True, True, True, True, True, False] and translated
+    assert policy.asked == [
+        (True, 2, Category.MISSION, NOW),
+        (True, 3, Category.MISSION, NOW),
+        (True, 3, Category.REMINDER, NOW),
+        (True, 3, Category.ANNOUNCEMENT, NOW),
+        (True, 4, Category.MISSION, NOW),
+    ]
+    rows = await _outbox_rows(db)
+    assert {key: row.next_attempt_at for key, row in rows.items()} == {
+        "held": LATER,
+        "held-caller-later": LATER + hour,
+        "held-caller-earlier": LATER,
+        "past": NOW,
+        "receipt": LATER,
+        "group": NOW,
+        "uk": NOW,
+    }
+    assert rows["uk"].payload == {"text": "Ця кнопка більше не дійсна."}
+    assert rows["held"].payload == {"text": STALE}

@@ -1,5 +1,6 @@
 """The console's Broadcasts API: the same functions as /pausebroadcast, /resumebroadcast and
-/cancelbroadcast (``control.py``), answering JSON. Imported on the first console request."""
+/cancelbroadcast (``control.py``), /deletebroadcast and /editbroadcast (``undo.py``),
+answering JSON. Imported on the first console request."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bot.core.context import Services
 from bot.core.kernel import SERIAL_MAX, ascii_int
 from bot.core.people import _
 from bot.core.web import ConsoleError, ConsoleRequest
-from bot.modules.broadcast import control
+from bot.modules.broadcast import control, undo
 from bot.modules.broadcast.service import State
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100
@@ -74,12 +75,14 @@ async def broadcasts(request: ConsoleRequest) -> dict[str, Any]:
 async def detail(request: ConsoleRequest) -> dict[str, Any]:
     """``GET /console/api/broadcasts/<id>``: one broadcast, with its whole text."""
     broadcast_id = _id(request)
+    services = request.services
     try:
-        async with request.services.db.session() as session:
+        async with services.db.session() as session:
             listed = await control.one(session, broadcast_id)
+            undone = await undo.undone(session, broadcast_id, services.clock.now())
     except control.Unknown:
         raise _unknown(broadcast_id) from None
-    return as_json(listed, full=True)
+    return {**as_json(listed, full=True), "undo": undone.as_json()}
 
 
 Action = Callable[[Services, int, int], Awaitable[control.Changed]]
@@ -116,3 +119,56 @@ async def cancel(request: ConsoleRequest) -> dict[str, Any]:
     """``POST /console/api/broadcasts/<id>/cancel``, as /cancelbroadcast; the answer's
     ``in_flight`` are the messages already handed to the sender, which still go out."""
     return await _steer(request, control.cancel)
+
+
+async def _shown(request: ConsoleRequest, broadcast_id: int) -> dict[str, Any]:
+    async with request.services.db.session() as session:
+        listed = await control.one(session, broadcast_id)
+    return as_json(listed, full=True)
+
+
+async def delete(request: ConsoleRequest) -> dict[str, Any]:
+    """``POST /console/api/broadcasts/<id>/delete``, as /deletebroadcast: what still waits is
+    cancelled, the copies delivered in the last 48 hours are deleted. The answer: the
+    broadcast, ``queued`` (deletions queued by this call), ``cancelled`` (waiting copies taken
+    off), ``older`` (copies too old to delete, they stay) and ``undo`` (where deletions and
+    edits stand); asking again queues nothing twice."""
+    broadcast_id = _id(request)
+    try:
+        deleted = await undo.delete(request.services, broadcast_id, request.user_id)
+    except control.Unknown:
+        raise _unknown(broadcast_id) from None
+    return {
+        **await _shown(request, broadcast_id),
+        "queued": deleted.queued,
+        "cancelled_now": deleted.cancelled,
+        "older": deleted.old,
+        "undo": deleted.undone.as_json(),
+        "message": undo.deleted_text(deleted),
+    }
+
+
+async def edit(request: ConsoleRequest) -> dict[str, Any]:
+    """``POST /console/api/broadcasts/<id>/edit {"text": ...}``, as /editbroadcast: the text
+    becomes the broadcast's next version; delivered copies are edited, waiting ones rewritten.
+    The answer: the broadcast, ``version`` (0: it already read so), ``queued``, ``rewritten``
+    and ``undo``; the same text again is the same version and queues nothing twice."""
+    broadcast_id = _id(request)
+    given = request.body.get("text")
+    text = given.strip() if isinstance(given, str) else ""
+    if not text:
+        raise ConsoleError(400, _('An edit needs the corrected text: {"text": "..."}.'))
+    try:
+        edited = await undo.edit(request.services, broadcast_id, text, request.user_id)
+    except control.Unknown:
+        raise _unknown(broadcast_id) from None
+    except undo.TooLong:
+        raise ConsoleError(400, _("This text is too long to replace a message in place.")) from None
+    return {
+        **await _shown(request, broadcast_id),
+        "version": edited.version,
+        "queued": edited.queued,
+        "rewritten": edited.rewritten,
+        "undo": edited.undone.as_json(),
+        "message": undo.edited_text(edited),
+    }

@@ -138,11 +138,13 @@ async def cancel_rows(session: AsyncSession, broadcast_id: int, now: datetime) -
     cancelled``); already cancelled or finished: NotNow."""
     broadcast, before = await _current(session, broadcast_id)
     _refuse_ended(before.state, broadcast_id)
-    moved = await _cancel_waiting(session, broadcast_id, now)
+    moved = await cancel_waiting(session, broadcast_id, now)
     return Changed(broadcast, moved, await tally(session, broadcast))
 
 
-async def _cancel_waiting(session: AsyncSession, broadcast_id: int, now: datetime) -> int:
+async def cancel_waiting(session: AsyncSession, broadcast_id: int, now: datetime) -> int:
+    """Take the broadcast's waiting and paused rows off the queue for good, whatever its
+    state (a stop-and-delete of a finished broadcast cancels nothing); how many."""
     return await _move(
         session,
         _waiting(session, broadcast_id, OutboxStatus.PENDING, PAUSED),
@@ -159,7 +161,7 @@ async def pause(services: Services, broadcast_id: int, user_id: int) -> Changed:
     async with services.db.session() as session:
         changed = await pause_rows(session, broadcast_id)
     log.info("broadcast paused", broadcast_id=broadcast_id, rows=changed.rows, user_id=user_id)
-    _watch(services, broadcast_id)
+    watch(services, broadcast_id)
     return changed
 
 
@@ -175,11 +177,12 @@ async def cancel(services: Services, broadcast_id: int, user_id: int) -> Changed
     async with services.db.session() as session:
         changed = await cancel_rows(session, broadcast_id, services.clock.now())
     log.info("broadcast cancelled", broadcast_id=broadcast_id, rows=changed.rows, user_id=user_id)
-    _watch(services, broadcast_id)
+    watch(services, broadcast_id)
     return changed
 
 
-def _watch(services: Services, broadcast_id: int) -> None:
+def watch(services: Services, broadcast_id: int) -> None:
+    """Settle the rows in flight of a paused or cancelled broadcast (see ``settle``)."""
     previous = _watches.pop(broadcast_id, None)
     if previous is not None:
         previous.cancel()
@@ -221,7 +224,7 @@ async def _settle_once(services: Services, broadcast_id: int) -> bool:
     async with services.db.session() as session:
         _, seen = await _current(session, broadcast_id)  # before the move: a row recorded
         if seen.state == State.CANCELLED:  # in between comes back pending and is moved
-            await _cancel_waiting(session, broadcast_id, services.clock.now())
+            await cancel_waiting(session, broadcast_id, services.clock.now())
         elif seen.state == State.PAUSED:
             await _move(
                 session, _waiting(session, broadcast_id, OutboxStatus.PENDING), status=PAUSED

@@ -7,11 +7,9 @@ from bot.core.context import Services
 from bot.core.module import Module
 from bot.core.people import N_
 from bot.core.telegram import Button, Command, admin_commands, admins
-from bot.modules.broadcast import drafts, handlers
+from bot.modules.broadcast import drafts, handlers, paid, paid_handlers
 from bot.modules.broadcast.jobs import JOBS
 from bot.modules.broadcast.pages import CONSOLE
-from bot.modules.broadcast.undo import COMMANDS as UNDO
-from bot.modules.broadcast.undo import ROUTES as UNDO_ROUTES
 
 COMMANDS = (
     Command(
@@ -31,18 +29,29 @@ COMMANDS = (
         ("resumebroadcast", N_("send a paused broadcast on"), N_("<id>"), handlers.resumebroadcast),
         ("cancelbroadcast", N_("stop a broadcast for good"), N_("<id>"), handlers.cancelbroadcast),
     ),
-    *UNDO,  # /deletebroadcast, /editbroadcast (undo.py; its table: edit_models.py)
+    *admin_commands(
+        (
+            "paidbroadcast",
+            N_("send a broadcast's waiting copies faster, for Stars, up to a cap"),
+            N_("<id> <stars>"),
+            paid_handlers.paidbroadcast,
+        ),
+    ),
 )
 
 
 def register(services: Services) -> Module:
+    services.outbox.paid = paid.BroadcastPaidLane(services.db)  # paid.py: capped in Stars
     return Module(
         "broadcast",
         commands=COMMANDS,
-        buttons=(Button(drafts.PREFIX, handlers.pressed, guard=admins()),),
+        buttons=(
+            Button(drafts.PREFIX, handlers.pressed, guard=admins()),
+            Button(paid_handlers.PREFIX, paid_handlers.pressed, guard=admins()),
+        ),
         purgers={"broadcast.drafts": drafts.purge_old},
         jobs=JOBS,
-        console=(*CONSOLE, *UNDO_ROUTES),
+        console=CONSOLE,
     )
 
 

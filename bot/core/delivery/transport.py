@@ -45,7 +45,7 @@ class Transport:
 
     async def send(self, method: str, chat_id: int, payload: dict[str, Any]) -> int | None:
         params = dict(payload)
-        if self.paid:
+        if self.paid and method.startswith("send"):  # deleteMessage, editMessageText: no
             params["allow_paid_broadcast"] = True
         if method == "sendMessage":
             return await self._send_text(chat_id, params)

@@ -10,6 +10,8 @@ from bot.core.telegram import Button, Command, admin_commands, admins
 from bot.modules.broadcast import drafts, handlers, paid, paid_handlers
 from bot.modules.broadcast.jobs import JOBS
 from bot.modules.broadcast.pages import CONSOLE
+from bot.modules.broadcast.undo import COMMANDS as UNDO
+from bot.modules.broadcast.undo import ROUTES as UNDO_ROUTES
 
 COMMANDS = (
     Command(
@@ -29,6 +31,7 @@ COMMANDS = (
         ("resumebroadcast", N_("send a paused broadcast on"), N_("<id>"), handlers.resumebroadcast),
         ("cancelbroadcast", N_("stop a broadcast for good"), N_("<id>"), handlers.cancelbroadcast),
     ),
+    *UNDO,  # /deletebroadcast, /editbroadcast (undo.py; its table: edit_models.py)
     *admin_commands(
         (
             "paidbroadcast",
@@ -51,7 +54,7 @@ def register(services: Services) -> Module:
         ),
         purgers={"broadcast.drafts": drafts.purge_old},
         jobs=JOBS,
-        console=CONSOLE,
+        console=(*CONSOLE, *UNDO_ROUTES),
     )
 
 

@@ -80,8 +80,15 @@ class Harness:
         """``/broadcast <body>`` as an admin sends one: the preview and the question arrive, the
         admin presses Send; the question, which becomes the progress edited in place."""
         world = self.sandbox.world
-        question = (await self.say(admin, f"/broadcast {body}", replies=2, timeout=timeout))[-1]
-        [send] = [b for b in question.buttons() if b["callback_data"].startswith("bcast:go:")]
+        before = len(world.to(admin))
+        world.send_text(admin, f"/broadcast {body}")
+
+        def asked() -> SentMessage | None:
+            return next((m for m in world.to(admin)[before:] if _send_button(m)), None)
+
+        question: SentMessage = await world.wait_until(asked, timeout)
+        send = _send_button(question)
+        assert send is not None
         world.press(admin, question, send["callback_data"])
         await world.wait_until(lambda: question.edits > 0, timeout)
         return question
@@ -117,6 +124,12 @@ class Harness:
 
     async def wait(self, predicate: Callable[[], Any], timeout: float = 10) -> Any:
         return await self.sandbox.world.wait_until(predicate, timeout)
+
+
+def _send_button(message: SentMessage) -> dict[str, Any] | None:
+    """The Send button of a /broadcast question, if ``message`` is one."""
+    found = [b for b in message.buttons() if b.get("callback_data", "").startswith("bcast:go:")]
+    return found[0] if found else None
 
 
 async def settle(h: Harness, timeout: float = 10) -> None:

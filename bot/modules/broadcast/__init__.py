@@ -6,8 +6,8 @@ from __future__ import annotations
 from bot.core.context import Services
 from bot.core.module import Module
 from bot.core.people import N_
-from bot.core.telegram import Button, Command, admin_commands, admins
-from bot.modules.broadcast import drafts, handlers, paid, paid_handlers
+from bot.core.telegram import OWNER, Button, Command, admin_commands, admins
+from bot.modules.broadcast import drafts, handlers, measure, paid, paid_handlers
 from bot.modules.broadcast.jobs import JOBS
 from bot.modules.broadcast.pages import CONSOLE
 from bot.modules.broadcast.undo import COMMANDS as UNDO
@@ -34,6 +34,12 @@ COMMANDS = (
     *UNDO,  # /deletebroadcast, /editbroadcast (undo.py; its table: edit_models.py)
     *admin_commands(
         (
+            "campaign",
+            N_("what a broadcast achieved: delivered, opted out, clicked"),
+            N_("<id>"),
+            measure.campaign,
+        ),
+        (
             "paidbroadcast",
             N_("send a broadcast's waiting copies faster, for Stars, up to a cap"),
             N_("<id> <stars>"),
@@ -50,6 +56,8 @@ def register(services: Services) -> Module:
         commands=COMMANDS,
         buttons=(
             Button(drafts.PREFIX, handlers.pressed, guard=admins()),
+            Button(measure.OPT_OUT, measure.opted_out, guard=OWNER),
+            Button(measure.CLICK, measure.clicked, guard=OWNER),
             Button(paid_handlers.PREFIX, paid_handlers.pressed, guard=admins()),
         ),
         purgers={"broadcast.drafts": drafts.purge_old},

@@ -28,7 +28,7 @@ from bot.core.people import (
     number,
     parse_audience,
 )
-from bot.modules.broadcast import scheduled, when
+from bot.modules.broadcast import body, scheduled, when
 from bot.modules.broadcast.models import Broadcast, BroadcastDraft
 
 PREFIX = "bcast:"
@@ -43,6 +43,7 @@ class Drafted:
     audience: Audience
     reach: int
     schedule: when.When = NOW
+    body: body.Body | None = None
 
 
 def split(body: str) -> tuple[str, str]:
@@ -84,19 +85,22 @@ async def draft(services: Services, admin_id: int, text: str, audience_line: str
     if the audience or the time is not one (nothing is kept then)."""
     audience, schedule = read_line(audience_line)
     when.first(schedule, services.settings.tz, services.clock.now())  # passed, too far
+    written = body.read(text)
     reach = await count(services, audience)
     async with services.db.session() as session:
         row = BroadcastDraft(
-            text=text,
+            text=written.texts[0],
             audience=str(audience) or None,
             created_by=admin_id,
             created_at=services.clock.now(),
             reach=reach,
             schedule=str(schedule) or None,
+            variants=list(written.texts) if len(written.texts) > 1 else None,
+            buttons=list(written.buttons) or None,
         )
         session.add(row)
         await session.flush()
-        return Drafted(row.id, audience, reach, schedule)
+        return Drafted(row.id, audience, reach, schedule, written)
 
 
 def question(drafted: Drafted) -> str:
@@ -108,10 +112,18 @@ def question(drafted: Drafted) -> str:
         (
             _("Audience: {who}").format(who=who),
             _("When: {when}").format(when=str(drafted.schedule) or _("now")),
+            *_variants(drafted),
             reach,
             _("The message above is what they will read. Send it?"),
         )
     )
+
+
+def _variants(drafted: Drafted) -> list[str]:
+    count = len(drafted.body.texts) if drafted.body else 1
+    if count == 1:
+        return []
+    return [_("{n} variants, split evenly (previews above).").format(n=count)]
 
 
 def buttons(drafted: Drafted) -> InlineKeyboardMarkup:
@@ -145,6 +157,8 @@ async def send(services: Services, draft_id: int) -> Broadcast | None:
             audience=audience,
             schedule=schedule,
             anchor=services.clock.now(),
+            variants=taken.variants or (),
+            buttons=tuple(taken.buttons or ()),
         )
 
 
@@ -156,12 +170,19 @@ async def drop(services: Services, draft_id: int) -> bool:
 
 async def _take(session: AsyncSession, draft_id: int) -> BroadcastDraft | None:
     d = BroadcastDraft
-    columns = (d.text, d.audience, d.created_by, d.schedule)
+    columns = (d.text, d.audience, d.created_by, d.schedule, d.variants, d.buttons)
     statement = delete(d).where(d.id == draft_id).returning(*columns)
     row = (await session.execute(statement)).first()
     if row is None:
         return None
-    return BroadcastDraft(text=row[0], audience=row[1], created_by=row[2], schedule=row[3])
+    return BroadcastDraft(
+        text=row[0],
+        audience=row[1],
+        created_by=row[2],
+        schedule=row[3],
+        variants=row[4],
+        buttons=row[5],
+    )
 
 
 async def purge_old(request: PurgeRequest) -> int:

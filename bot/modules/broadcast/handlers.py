@@ -14,7 +14,7 @@ from bot.core.context import BotContext, Services
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger
 from bot.core.people import N_, _, moment, ngettext, number
 from bot.core.telegram import command_body
-from bot.modules.broadcast import control, drafts, scheduled, service
+from bot.modules.broadcast import control, drafts, measure, scheduled, service
 from bot.modules.broadcast.models import Broadcast
 
 log = get_logger(__name__)
@@ -45,7 +45,10 @@ async def broadcast(update: Update, context: BotContext) -> None:
         await message.reply_text(f"{exc}\n\n{title}\n{terms}")
         return
     log.info("broadcast drafted", draft_id=drafted.draft_id, reach=drafted.reach)
-    await context.bot.send_message(user.id, service.announcement(text))  # the preview
+    texts = drafted.body.texts if drafted.body else (text,)
+    markup = measure.preview_markup(drafted.body.buttons if drafted.body else ())
+    for variant in texts:  # the previews, as a recipient reads them (their buttons inert)
+        await context.bot.send_message(user.id, service.announcement(variant), reply_markup=markup)
     await message.reply_text(drafts.question(drafted), reply_markup=drafts.buttons(drafted))
 
 

@@ -32,6 +32,10 @@ class Broadcast(Base):
     occurrence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     anchor: Mapped[datetime | None] = mapped_column(default=None)
     next_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    # Variants (``measure.py``): the texts split across the audience, ``text`` being the first;
+    # None: one text. Buttons: ``[{"label": ..., "url": ...}]`` under every copy, counted.
+    variants: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
 
 
 class BroadcastDraft(Base):
@@ -48,3 +52,26 @@ class BroadcastDraft(Base):
     created_at: Mapped[datetime]
     reach: Mapped[int] = mapped_column(Integer, default=0)  # as counted when drafted
     schedule: Mapped[str | None] = mapped_column(Text, default=None)
+    variants: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
+
+
+class BroadcastOptOut(Base):
+    """A recipient who pressed "No more announcements" under a copy of this broadcast."""
+
+    __tablename__ = "broadcast_optouts"
+
+    broadcast_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime]
+
+
+class BroadcastClick(Base):
+    """A recipient's first press of one of a broadcast's buttons (counted once per user)."""
+
+    __tablename__ = "broadcast_clicks"
+
+    broadcast_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    button: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime]

@@ -10,6 +10,7 @@ recipients' zones (one branch per zone in use): no recipient passes through Pyth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from bot.core.context import Services
 from bot.core.delivery import OutboxMessage
 from bot.core.kernel import get_logger, rowcount
 from bot.core.people import Audience, Scope, User, occurrence, parse_audience, zone_of
-from bot.modules.broadcast import service, when
+from bot.modules.broadcast import measure, service, when
 from bot.modules.broadcast.models import Broadcast
 from bot.modules.broadcast.service import State
 
@@ -89,6 +90,8 @@ async def queue(
     anchor: datetime,
     number: int = 0,
     series_id: int | None = None,
+    variants: Sequence[str] = (),
+    buttons: tuple[dict[str, str], ...] = (),
 ) -> Broadcast:
     """Queue occurrence ``number`` of a broadcast; :class:`when.WhenError` or
     :class:`AudienceError` if it cannot be read."""
@@ -107,6 +110,9 @@ async def queue(
         occurrence=number,
         anchor=anchor if not schedule.now else None,
         next_at=_next_at(schedule, services, anchor, number),
+        variants=variants,
+        keyboard=measure.keyboard(buttons),
+        buttons=list(buttons) or None,
     )
     broadcast.series_id = series_id if series_id is not None else broadcast.id
     return broadcast
@@ -172,6 +178,8 @@ async def repeat_due(services: Services) -> tuple[int, int]:
                 anchor=previous.anchor or previous.created_at,
                 number=previous.occurrence + 1,
                 series_id=previous.series_id or previous.id,
+                variants=previous.variants or (),
+                buttons=tuple(previous.buttons or ()),
             )
             queued += 1
             log.info(

@@ -10,7 +10,7 @@ what the extra statements cost).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -151,6 +151,9 @@ def key_prefix(broadcast_id: int) -> str:
     return f"broadcast:{broadcast_id}:"
 
 
+Keyboard = Callable[[int], dict[str, Any] | None]  # a broadcast's id -> the reply_markup
+
+
 async def queue_broadcast(
     session: AsyncSession,
     *,
@@ -160,31 +163,55 @@ async def queue_broadcast(
     where: Sequence[ColumnElement[bool]] = (),
     audience: str | None = None,
     due: ColumnElement[datetime] | None = None,
+    variants: Sequence[str] = (),
+    keyboard: Keyboard | None = None,
     **columns: Any,
 ) -> Broadcast:
     """Record the broadcast and queue one outbox row per reachable user (narrowed by the
     conditions ``where`` on ``users``, an audience's) with one ``INSERT ... SELECT`` per
-    language (the audience never passes through Python). Each row is due at ``due`` (an
-    expression over ``users``: each recipient's own time), or now; ``columns``: more of the
-    broadcast's columns (its schedule)."""
+    language and variant (the audience never passes through Python). Each row is due at
+    ``due`` (an expression over ``users``: each recipient's own time), or now. With
+    ``variants`` (``text`` and up to three more), each user reads the one
+    :func:`variant_of` gives them; ``keyboard`` builds the buttons under each copy, in the
+    language being queued. ``columns``: more of the broadcast's columns (its schedule)."""
+    texts = list(variants) or [text]
     broadcast = Broadcast(
-        text=text,
+        text=texts[0],
         created_by=admin_id,
         created_at=now,
         total=0,
         audience=audience or None,
+        variants=texts if len(texts) > 1 else None,
         **columns,
     )
     session.add(broadcast)
     await session.flush()
     reads = language_column()
     for language in languages():
-        with speaking(language):
-            body = announcement(text)
-        audience_rows = _audience(broadcast.id, body, now, due).where(reads == language, *where)
-        result = await session.execute(insert(OutboxMessage).from_select(COLUMNS, audience_rows))
-        broadcast.total += rowcount(result)
+        for number, body in enumerate(texts):
+            with speaking(language):
+                payload: dict[str, Any] = {"text": announcement(body)}
+                markup = keyboard(broadcast.id) if keyboard is not None else None
+            if markup:
+                payload["reply_markup"] = markup
+            split = (
+                [variant_of(User.id, broadcast.id, len(texts)) == number] if len(texts) > 1 else []
+            )
+            audience_rows = _audience(broadcast.id, payload, now, due).where(
+                reads == language, *where, *split
+            )
+            result = await session.execute(
+                insert(OutboxMessage).from_select(COLUMNS, audience_rows)
+            )
+            broadcast.total += rowcount(result)
     return broadcast
+
+
+def variant_of(user_id: Any, broadcast_id: int, count: int) -> Any:
+    """Which of ``count`` variants a user reads (0 first): their id shifted by the
+    broadcast's, modulo the count (Telegram's user ids are spread evenly, so the split is
+    even, and a user's variant can be computed again from any of their rows)."""
+    return (user_id + broadcast_id) % count
 
 
 COLUMNS = [
@@ -203,9 +230,12 @@ COLUMNS = [
 
 
 def _audience(
-    broadcast_id: int, text: str, now: datetime, due: ColumnElement[datetime] | None = None
+    broadcast_id: int,
+    payload: dict[str, Any],
+    now: datetime,
+    due: ColumnElement[datetime] | None = None,
 ) -> Select[Any]:
-    """The rows of every reachable user, with ``text`` (callers narrow it to a language),
+    """The rows of every reachable user, with ``payload`` (callers narrow it to a language),
     due at ``due`` (or now)."""
     o = OutboxMessage
     return select(
@@ -214,7 +244,7 @@ def _audience(
         User.id,
         literal(Category.ANNOUNCEMENT.value),
         literal("sendMessage"),
-        literal({"text": text}, JSON),
+        literal(payload, JSON),
         literal(Priority.BROADCAST),
         literal(OutboxStatus.PENDING.value),
         literal(0),

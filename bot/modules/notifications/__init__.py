@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bot.core.context import Services
-from bot.core.module import Module
+from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import OWNER, Button, Command
+from bot.modules.broadcast.events import AnnouncementsDeclined
 from bot.modules.notifications import handlers
-from bot.modules.notifications.service import PreferencesPolicy
+from bot.modules.notifications.service import PreferencesPolicy, decline_announcements
 
 COMMANDS = (
     Command("notifications", N_("choose which messages you get"), callback=handlers.show),
@@ -23,6 +24,7 @@ def register(services: Services) -> Module:
         commands=COMMANDS,
         buttons=(Button("notif:", handlers.pressed, guard=OWNER),),
         policy=PreferencesPolicy(services.settings.tz),
+        reactions=(On(AnnouncementsDeclined, decline_announcements, in_transaction=True),),
     )
 
 

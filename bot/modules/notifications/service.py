@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.delivery import Candidate, Category, Decision, DeliveryPolicy, optional
 from bot.core.kernel import get_or_insert
 from bot.core.people import N_, User, zone_of
+from bot.modules.broadcast.events import AnnouncementsDeclined
 from bot.modules.notifications.models import NotificationPrefs
 
 # Optional message category -> the preference that mutes it (transactional ones,
@@ -91,6 +92,14 @@ async def toggle(session: AsyncSession, user_id: int, field: str) -> Notificatio
     setattr(prefs, field, not getattr(prefs, field))
     await session.flush()
     return prefs
+
+
+async def decline_announcements(event: AnnouncementsDeclined, session: AsyncSession) -> None:
+    """ "No more announcements" pressed under a broadcast: off at once, in the press's own
+    transaction (so the broadcast's count of opt-outs and the switch agree)."""
+    prefs = await _ensure_stored(session, event.user_id)
+    prefs.announcements = False
+    await session.flush()
 
 
 async def set_quiet(session: AsyncSession, user_id: int, window: tuple[int, int] | None) -> None:

@@ -29,7 +29,7 @@ from bot.core.ratelimit import CompanionRateLimiter, MemoryBackend, RatePolicy, 
 from bot.core.ratelimit import limiter as limiter_module
 from bot.core.ratelimit.backend import GLOBAL, Scope
 from bot.core.ratelimit.limiter import is_limited
-from bot.core.telegram import OWNER, Button, ButtonCatalog, Command, admins
+from bot.core.telegram import OWNER, Button, ButtonCatalog, Command, admins, staff
 from bot.core.telegram.arrival import WEBHOOK_PATIENCE, ArrivalQueue, NotSafeYet
 from bot.core.telegram.intake import SECRET_HEADER, Webhook, WrongSecrets, peer_of
 from bot.modules.subscriptions.payments import (
@@ -523,3 +523,13 @@ def test_a_command_is_usable_only_while_the_configuration_makes_it_do_something(
     ]
     stats = Command("stats", "figures", admin=True, callback=_nothing)
     assert [stats.usable_by(configured, uid) for uid in (1, 2, None)] == [True, False, False]
+
+
+async def test_a_staff_button_refuses_others_with_its_own_words() -> None:
+    catalogue = ButtonCatalog()
+    moderators = staff(lambda s, uid: uid == 3, refusal="Only moderators decide suggestions.")
+    catalogue.add(Button("mod:", _nothing, guard=moderators))
+    context = SimpleNamespace(services=SimpleNamespace(settings=Settings(_env_file=None)))
+    answers = _Answers()
+    await catalogue.press(_press(2, Chat(2, Chat.PRIVATE), "mod:ok:1", answers), context)
+    assert answers.given == [("Only moderators decide suggestions.", True)]

@@ -757,3 +757,23 @@ async def test_one_message_is_queued_as_the_users_preferences_say(db: Database) 
     }
     assert rows["uk"].payload == {"text": "Ця кнопка більше не дійсна."}
     assert rows["held"].payload == {"text": STALE}
+
+
+async def test_claimed_rows_come_in_priority_order_with_their_own_fields(db: Database) -> None:
+    """An alert queued after a broadcast is handed over first; each claimed row carries its
+    own priority, category, user, token and owner."""
+    outbox = Outbox(ManualClock(NOW - timedelta(minutes=1)))
+    async with db.session() as session:
+        await add_message(session, outbox, "broadcast", 5)
+        await add_message(
+            session, outbox, "alert", 6, category=Category.ALERT, priority=Priority.ALERT
+        )
+    async with db.session() as session:
+        claimed = await claims.claim_due(
+            session, now=NOW, limit=10, lease=timedelta(seconds=60), owner="me"
+        )
+    assert [(c.key, c.priority, c.category, c.user_id, c.owner) for c in claimed] == [
+        ("alert", Priority.ALERT, Category.ALERT, 6, "me"),
+        ("broadcast", Priority.BROADCAST, Category.ANNOUNCEMENT, 5, "me"),
+    ]
+    assert claimed[0].token == claimed[1].token and len(claimed[0].token) == 32

@@ -8,6 +8,7 @@ from bot.core.module import Module
 from bot.core.people import N_
 from bot.core.telegram import OWNER, Button, Command, admin_commands, admins
 from bot.modules.broadcast import drafts, handlers, measure, paid, paid_handlers
+from bot.modules.broadcast.campaign_pages import ROUTES as CAMPAIGN_ROUTES
 from bot.modules.broadcast.jobs import JOBS
 from bot.modules.broadcast.pages import CONSOLE
 from bot.modules.broadcast.undo import COMMANDS as UNDO
@@ -62,7 +63,7 @@ def register(services: Services) -> Module:
         ),
         purgers={"broadcast.drafts": drafts.purge_old},
         jobs=JOBS,
-        console=(*CONSOLE, *UNDO_ROUTES),
+        console=(*CONSOLE, *UNDO_ROUTES, *CAMPAIGN_ROUTES),
     )
 
 

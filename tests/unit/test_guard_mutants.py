@@ -464,6 +464,8 @@ def test_a_send_counts_against_the_global_window_and_its_chats_own() -> None:
     assert RATES.scopes({"chat_id": "-1005"}) == (total, Scope("group:-1005", group))
     assert RATES.scopes({"chat_id": "@channel"}) == (total, Scope("group:@channel", group))
     assert RATES.scopes({"chat_id": 0}) == (total, Scope("group:0", group))
+    assert RATES.scopes({"chat_id": 1}) == (total, Scope("private:1", private))
+    assert RATES.scopes({"chat_id": "1"}) == (total, Scope("private:1", private))
     assert RATES.scopes({"chat_id": "-²"}) == (total, Scope("group:-²", group))
     assert RATES.scopes({"chat_id": 5, "allow_paid_broadcast": True}) == (
         paid,

@@ -112,18 +112,6 @@ async def drop_code(db: Database, code: str) -> bool:
         return rowcount(await session.execute(delete(VipCode).where(VipCode.code == code))) > 0
 
 
-async def claim_code(db: Database, code: str, user_id: int, now: datetime) -> int:
-    """Use one of ``code``'s uses for ``user_id`` and record it, atomically, in a transaction
-    of its own; the seconds of VIP it is worth. Raises :class:`Refused` having changed
-    nothing. (A redemption takes its use inside the grant's transaction instead: see
-    :func:`redeem`.)"""
-    try:
-        async with db.session() as session:
-            return await take_use(session, code, user_id, now)
-    except IntegrityError:
-        raise Refused(Refusal.ALREADY) from None
-
-
 async def take_use(session: AsyncSession, code: str, user_id: int, now: datetime) -> int:
     """In ``session``'s transaction: one use of ``code`` taken and the redemption recorded
     (a unique row per code and user); the seconds it is worth. :class:`Refused` when the
@@ -178,21 +166,6 @@ async def _redeemed(session: AsyncSession, code: str, user_id: int) -> bool:
     return found is not None
 
 
-async def release_code(db: Database, code: str, user_id: int) -> None:
-    """Give back a claimed use whose grant failed: the redemption is deleted, the use
-    returned (only if that redemption was still there, so a use is never returned twice)."""
-    async with db.session() as session:
-        gone = await session.execute(
-            delete(VipRedemption).where(
-                VipRedemption.code == code, VipRedemption.user_id == user_id
-            )
-        )
-        if rowcount(gone):
-            await session.execute(
-                update(VipCode).where(VipCode.code == code).values(uses_left=VipCode.uses_left + 1)
-            )
-
-
 async def redeem(services: Services, bot: Bot, user_id: int, code: str) -> access.Access:
     """Redeem ``code`` for ``user_id``: grant as ``/grant`` does, the code's use taken in the
     grant's own transaction (a crash or a failed grant takes none; two redemptions racing for
@@ -208,15 +181,6 @@ async def redeem(services: Services, bot: Bot, user_id: int, code: str) -> acces
         return await by_admin.grant(
             services, bot, user_id, f"{seconds}s", by=user_id, via=f"code:{code}", claim=claim
         )
-    except IntegrityError:
-        raise Refused(Refusal.ALREADY) from None
-
-
-async def claim_trial(db: Database, user_id: int, days: int, now: datetime) -> None:
-    """Record ``user_id``'s trial; :class:`Refused` (``ALREADY``) if they ever had one."""
-    try:
-        async with db.session() as session:
-            session.add(VipTrial(user_id=user_id, days=days, taken_at=now))
     except IntegrityError:
         raise Refused(Refusal.ALREADY) from None
 

@@ -326,7 +326,7 @@ async def apply_edit(
     older = (
         sql_update(o)
         .where(
-            o.key.startswith(edit_prefix(broadcast_id)),
+            *_keyed(session, edit_prefix(broadcast_id)),
             ~o.key.startswith(edit_prefix(broadcast_id, version)),
             o.status == OutboxStatus.PENDING,
             o.claimed_by.is_(None),
@@ -453,11 +453,21 @@ def _kind(error: str | None, status: str, *, deleting: bool) -> str:
     return "failed"
 
 
+def _keyed(session: AsyncSession, prefix: str) -> list[Any]:
+    """The outbox rows whose key starts with ``prefix``; on SQLite also as a key range, which
+    its unique index answers without reading the other rows (as ``service.of_broadcast``)."""
+    o = OutboxMessage
+    where = [o.key.startswith(prefix)]
+    if session.get_bind().dialect.name == "sqlite":
+        where += [o.key >= prefix, o.key < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    return where
+
+
 async def _counts(session: AsyncSession, prefix: str, *, deleting: bool) -> Counter[str]:
     o = OutboxMessage
     query = (
         select(o.status, o.last_error, func.count())
-        .where(o.key.startswith(prefix))
+        .where(*_keyed(session, prefix))
         .group_by(o.status, o.last_error)
     )
     counts: Counter[str] = Counter()

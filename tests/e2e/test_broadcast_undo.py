@@ -204,6 +204,8 @@ async def test_edit_corrects_every_delivered_copy_in_its_language(harness: Harne
     expected = {63_000: english, 63_001: english, 63_002: ukrainian}
     assert {m.chat_id: m.text for m in sent_to(harness, users)} == expected
     assert [m.edits for m in sent_to(harness, users)] == [1, 1, 1]
+    for copy in sent_to(harness, users):  # the buttons under the copy stay
+        assert copy.reply_markup == copy.params.get("reply_markup")
     edits = calls(harness, "editMessageText")
     again = await harness.reply(ADMIN, f"/editbroadcast {broadcast_id}\nMeet at 18:00 on Friday")
     assert "0 delivered copies queued for editing." in again
@@ -348,3 +350,32 @@ async def test_console_delete_and_edit_are_admin_only_audited_and_checked(
     assert actions[("broadcasts.delete", "ok")] == 1
     assert actions[("broadcasts.edit", "refused")] == 5  # an unknown id, four bad bodies
     assert actions[("broadcasts.delete", "refused")] >= 2  # the bad id, the unknown one
+
+
+async def test_edits_queued_before_a_restart_are_done_once_after_it(
+    restartable: Callable[..., Any],
+) -> None:
+    """Telegram holds the edits and the bot stops; a new bot on the same database edits every
+    copy, each once (the first bot's calls, answered late, find it already corrected)."""
+    first, stop = await restartable(outbox_stop_grace_seconds=0.5)
+    users = range(67_000, 67_003)
+    broadcast_id = await delivered(first, "Edited acros a restart", users)
+    release = asyncio.Event()
+
+    async def hold(_params: dict[str, Any]) -> None:
+        await release.wait()
+
+    first.sandbox.before["editMessageText"] = hold
+    answer = await first.reply(ADMIN, f"/editbroadcast {broadcast_id}\nEdited across a restart")
+    assert "3 delivered copies queued for editing." in answer
+    await first.wait(lambda: calls(first, "editMessageText") >= 1, timeout=30)
+    await stop()
+    del first.sandbox.before["editMessageText"]
+    second, _stop = await restartable()
+    await second.wait(lambda: all(m.edits for m in sent_to(second, users)), timeout=30)
+    release.set()
+    await quiet(second, edit_prefix(broadcast_id))
+    assert {m.text for m in sent_to(second, users)} == {announcement("Edited across a restart")}
+    assert [m.edits for m in sent_to(second, users)] == [1, 1, 1]
+    again = await second.reply(ADMIN, f"/editbroadcast {broadcast_id}\nEdited across a restart")
+    assert "0 delivered copies queued for editing." in again

@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from bot.core.context import Services
+from bot.core.delivery import OutboxMessage
 from bot.core.kernel import PurgeRequest
 from bot.core.kernel.settings import Settings
 from bot.modules.analytics import activity, jobs, view
-from bot.modules.analytics.models import EngagementDay, UserDay
+from bot.modules.analytics.models import DailySnapshot, EngagementDay, UserDay
 from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssignment, Streak
 from tests.helpers.factories import grant, register_user
 from tests.helpers.operations import build, job_context
@@ -126,3 +127,22 @@ async def test_activity_older_than_kept_is_purged_in_batches(migrated: Settings)
     async with services.db.session() as session:
         left = set((await session.scalars(select(UserDay.day))).all())
     assert left == {kept_from}
+
+
+async def test_the_daily_report_shows_the_days_active_users(migrated: Settings) -> None:
+    """The morning's daily report, after midnight's roll-up, shows the day's active users
+    under their label and keeps them in the day's snapshot, which the chart draws."""
+    services, clock, bot = build(migrated, JOINED)
+    await _join_and_act(services)
+    clock.advance(timedelta(hours=21))  # 09:00 the next day
+    await jobs.roll_up(job_context(services, bot, "analytics.engagement"))
+    await jobs.daily_report(job_context(services, bot, "analytics.daily_report"))
+    async with services.db.session() as session:
+        [report] = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.method == "sendPhoto")
+        )
+        snapshot = await session.scalar(
+            select(DailySnapshot.figures).where(DailySnapshot.day == MONDAY)
+        )
+    assert "Active users: 4" in report.payload["caption"].splitlines()
+    assert snapshot is not None and snapshot["users_active"] == 4

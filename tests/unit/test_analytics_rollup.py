@@ -72,3 +72,22 @@ def test_top_sources_keep_the_most_common_and_sum_the_rest() -> None:
     rest = found[MAX_SOURCES:]
     assert top[OTHER_SOURCES] == [sum(r[1] for r in rest), sum(r[2] for r in rest)]
     assert top_sources([("b", 2, 0), ("a", 2, 1)]) == {"a": [2, 1], "b": [2, 0]}
+
+
+def test_the_chart_leaves_a_gap_for_a_day_without_active_users() -> None:
+    """A day the roll-up had not counted is a gap in the daily report's active-users line,
+    not a zero; the other lines count a missing figure as 0, as before."""
+    from math import isnan
+
+    import numpy
+
+    from bot.modules.analytics.chart import draw
+
+    points = [(MON, {"users_total": 3}), (MON + timedelta(days=1), {"users_active": 2})]
+    lines: dict[str, list[float]] = {
+        str(line.get_label()): numpy.asarray(line.get_ydata(), dtype=float).tolist()
+        for line in draw(points).axes[0].lines
+    }
+    active = lines["active that day"]
+    assert isnan(active[0]) and active[1] == 2
+    assert lines["users"] == [3, 0]

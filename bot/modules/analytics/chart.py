@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 
 Points = list[tuple[date, dict[str, int]]]
 
-USER_LINES = (("users_total", N_("users")), ("users_reachable", N_("reachable")))
+USER_LINES = (
+    ("users_total", N_("users")),
+    ("users_reachable", N_("reachable")),
+    ("users_active", N_("active that day")),
+)
+# Lines a day may lack (before the first engagement roll-up): a gap, never a zero.
+GAPPED = frozenset({"users_active"})
 DAILY_BARS = (
     ("users_new", N_("new users")),
     ("missions_assigned", N_("missions assigned")),
@@ -51,7 +57,9 @@ def draw(points: Points, *, title: str | None = None) -> Figure:
     labels = [short_day(day) for day in days]
     positions = list(range(len(days)))
     for name, label in USER_LINES:
-        top.plot(positions, [f.get(name, 0) for _d, f in points], marker="o", label=_(label))
+        missing = float("nan") if name in GAPPED else 0
+        values = [f.get(name, missing) for _d, f in points]
+        top.plot(positions, values, marker="o", label=_(label))
     top.set_ylabel(_("users"))
     top.legend(loc="upper left", fontsize="small")
     top.grid(alpha=0.3)

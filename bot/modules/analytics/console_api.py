@@ -27,8 +27,8 @@ def days_of(text: str | None) -> int:
 
 
 async def charts(request: ConsoleRequest) -> dict[str, Any]:
-    """``GET /console/api/charts?days=N``: users, new users, missions completed and Stars
-    revenue per day for the last N days (today included)."""
+    """``GET /console/api/charts?days=N``: users, new users, active users, missions
+    completed and Stars revenue per day for the last N days (today included)."""
     return await daily_series(request.services, days_of(request.query.get("days")))
 
 

@@ -50,6 +50,9 @@ async def daily_report(ctx: JobContext[Services]) -> str:
         # rest is counted again as of the day's end.
         figures = await service.snapshot(session, yesterday)
         figures.update(await service.compute(session, services.stats, yesterday, tz, now))
+        rolled = await engagement.rows(session, yesterday, yesterday)  # after midnight's roll-up
+        if yesterday in rolled:
+            figures["users_active"] = rolled[yesterday]["dau"]
         await service.save_snapshot(session, yesterday, figures, now)
         points = await service.trend(session, yesterday)
     async with services.db.session() as session:

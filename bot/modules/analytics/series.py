@@ -3,7 +3,9 @@
 Every figure drawn is one analytics already keeps per day (``analytics_daily``, written by
 ``analytics.quick_stats`` every 15 minutes for today and made final by the daily report):
 users registered by the day's end, new users, missions completed and the Stars taken in
-(charges granted minus the granted charges refunded that day). Reading them is one indexed
+(charges granted minus the granted charges refunded that day); and the day's active users,
+which the daily report copies from the engagement roll-up into the day's final snapshot
+(so today's is ``None``). Reading them is one indexed
 query whatever the number of users; a day with no snapshot (the bot was not running) or
 one taken before a figure existed is ``None``, drawn as a gap, never as a zero.
 """
@@ -21,7 +23,7 @@ from bot.modules.analytics import service
 from bot.modules.analytics.models import DailySnapshot
 
 DEFAULT_DAYS, MAX_DAYS = 30, 365
-FIGURES = ("users_total", "users_new", "missions_completed", "stars_revenue")
+FIGURES = ("users_total", "users_new", "users_active", "missions_completed", "stars_revenue")
 
 
 async def snapshots(

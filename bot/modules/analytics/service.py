@@ -28,6 +28,7 @@ FIGURES = {
     "users_total": N_("Users"),
     "users_reachable": N_("Reachable"),
     "users_new": N_("New users"),
+    "users_active": N_("Active users"),  # in the daily report, from the engagement roll-up
     "outbox_backlog": N_("Outbox backlog"),
 }
 

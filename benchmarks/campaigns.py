@@ -18,8 +18,9 @@ users written by SQL alone (``_campaigns_data.py``), in the same run:
 4. **Stop and delete** a 100,000 campaign whose copies were all delivered an hour ago (a bulk
    UPDATE marks them sent, with message ids), with the million local-time rows still waiting
    in the outbox: ``undo.delete_rows``, what ``/deletebroadcast`` runs; then again (queues
-   nothing). The deletions go out through the outbox at the configured global rate: the time to
-   drain is worked out from it.
+   nothing), and its steps one by one once more, to show where the time goes. The deletions go
+   out through the outbox at the configured global rate: the time to drain is worked out from
+   it.
 
 The engagement roll-up for a million users is ``make bench BENCH=analytics``.
 """
@@ -45,6 +46,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarks._campaigns_data import USERS, ZONES, clear_outbox, populate
 from bot.app import build_application, load_models
@@ -53,7 +55,7 @@ from bot.core.delivery import OutboxMessage, OutboxStatus
 from bot.core.kernel import rowcount
 from bot.core.kernel.logging import configure_logging
 from bot.core.people import Scope, User, parse_audience
-from bot.modules.broadcast import scheduled, service, undo, when
+from bot.modules.broadcast import control, scheduled, service, undo, when
 from bot.modules.broadcast.service import of_broadcast
 from bot.settings import CompanionSettings
 
@@ -276,6 +278,7 @@ async def _stop_and_delete(services: Services) -> Figures:
 
     first_s, first = await _timed(delete)
     again_s, again = await _timed(delete)
+    parts = await _delete_parts(services, broadcast_id)
     rate = services.settings.rate_global_per_second
     return {
         "queued_beside_s": seconds,
@@ -285,10 +288,27 @@ async def _stop_and_delete(services: Services) -> Figures:
         "queued": first.queued,
         "again_seconds": again_s,
         "again_queued": again.queued,
+        "parts_s": parts,
         "rate_per_s": rate,
         "drain_s": first.queued / rate,
         "rows": total,
     }
+
+
+async def _delete_parts(services: Services, broadcast_id: int) -> dict[str, float]:
+    """Where a stop-and-delete's time goes: its steps one by one, asked a third time (each
+    reads the broadcast's rows as the first call does; none has anything left to do)."""
+    now = services.clock.now()
+    steps: dict[str, Callable[[AsyncSession], Awaitable[object]]] = {
+        "cancel_waiting": lambda session: control.cancel_waiting(session, broadcast_id, now),
+        "queue_deletions": lambda session: undo.queue_deletions(session, broadcast_id, now),
+        "undone": lambda session: undo.undone(session, broadcast_id, now),
+    }
+    parts = {}
+    for name, step in steps.items():
+        async with services.db.session() as session:
+            parts[name], _result = await _timed(partial(step, session))
+    return parts
 
 
 async def _outbox_rows(services: Services) -> int:
@@ -383,6 +403,8 @@ def _print_delete(found: Figures, queues: Figures) -> None:
         f" ({found['seconds'] / segment:.2f}x queueing that segment);"
         f" asked again: {found['again_queued']:,} in {found['again_seconds']:.2f} s"
     )
+    parts = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in found["parts_s"].items())
+    print(f"    its steps asked once more: {parts}")
     print(
         f"    at the configured {found['rate_per_s']:g}/s: {found['drain_s'] / 60:.1f} minutes"
         " to delete them all, within the limiter's global rate (no 429 by construction)",

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from sqlalchemy import insert, select
 
 from bot.core.kernel import Database, PurgeRequest, delete_in_batches, redact
+from bot.core.people import User
 from bot.core.web.models import ConsoleAudit
 
 KEEP = timedelta(days=90)
@@ -46,18 +47,37 @@ async def record(
         await session.execute(insert(ConsoleAudit).values(row))
 
 
-async def entries(db: Database, *, limit: int, user_id: int | None = None) -> list[dict[str, Any]]:
-    """The newest ``limit`` lines, newest first (of one user's actions with ``user_id``)."""
+async def entries(
+    db: Database,
+    *,
+    limit: int,
+    user_id: int | None = None,
+    before: int | None = None,
+    action: str | None = None,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` lines, newest first: of one user's actions with ``user_id``,
+    older than line ``before`` with it (the next page), of one ``action`` with it. Each
+    with ``name``, the first name the bot knows its user by (None if it knows none)."""
     query = select(ConsoleAudit).order_by(ConsoleAudit.id.desc()).limit(min(limit, LIST_MAX))
     if user_id is not None:
         query = query.where(ConsoleAudit.user_id == user_id)
+    if before is not None:
+        query = query.where(ConsoleAudit.id < before)
+    if action is not None:
+        query = query.where(ConsoleAudit.action == action)
     async with db.session() as session:
         rows = (await session.execute(query)).scalars().all()
+        names: dict[int, str] = {}
+        if rows:
+            ids = {row.user_id for row in rows}
+            known = select(User.id, User.first_name).where(User.id.in_(ids))
+            names = {user: name for user, name in (await session.execute(known)).all()}
     return [
         {
             "id": row.id,
             "at": row.at.isoformat(),
             "user_id": row.user_id,
+            "name": names.get(row.user_id) or None,
             "action": row.action,
             "target": row.target,
             "result": row.result,

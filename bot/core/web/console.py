@@ -97,11 +97,24 @@ class ConsoleApp:
         if request.method == "GET" and path == "audit":
             if role != "admin":
                 return refusal(403, "admins only")
-            limit = _limit(request.query.get("limit"))
-            return web.json_response(
-                await audit.entries(self.services.db, limit=limit), headers=NO_STORE
-            )
+            return await self.audit_log(request)
         return await self.route(request, path, principal, role)
+
+    async def audit_log(self, request: web.Request) -> web.StreamResponse:
+        """``GET audit?limit=&before=&action=``: the newest lines (1 to 200, 50 without
+        ``limit``), older than line ``before``, of one action; anything else is 400."""
+        query = request.query
+        limit = _number(query.get("limit"), audit.LIST_MAX, 50)
+        before = _number(query.get("before"), 2**63 - 1, None)
+        action = query.get("action") or None
+        if limit is None:
+            return refusal(400, f"limit is a whole number from 1 to {audit.LIST_MAX}")
+        if "before" in query and before is None:
+            return refusal(400, "before is the id of an audit line (a whole number from 1)")
+        if action is not None and (len(action) > 100 or not action.isprintable()):
+            return refusal(400, "action is an action's name (at most 100 characters)")
+        found = await audit.entries(self.services.db, limit=limit, before=before, action=action)
+        return web.json_response(found, headers=NO_STORE, dumps=_dumps)
 
     async def open(self, principal: Principal, role: Role | None) -> web.StreamResponse:
         """``POST /console/api/session`` with initData: a cookie session for the page."""
@@ -223,10 +236,11 @@ class ConsoleApp:
         )
 
 
-def _limit(text: str | None) -> int:
+def _number(text: str | None, most: int, default: int | None) -> int | None:
+    """``text`` as a whole number from 1 to ``most``; ``default`` without it, None if bad."""
     from bot.core.kernel import ascii_int
 
-    return ascii_int(text or "", 1, audit.LIST_MAX) or 50
+    return default if text is None else ascii_int(text, 1, most)
 
 
 async def _body(request: web.Request) -> dict[str, Any] | None:

@@ -43,7 +43,13 @@ async def people(db: Database, migrated: Settings) -> Database:
             [
                 _user(1, language="uk", timezone="Europe/Kyiv"),
                 _user(2, language_code="en", last_seen_at=NOW - 40 * DAY, referrer_id=1),
-                _user(3, language_code="en", timezone="America/New_York", created_at=NOW - DAY),
+                _user(
+                    3,
+                    language_code="en",
+                    timezone="America/New_York",
+                    created_at=NOW - DAY,
+                    source="spring",
+                ),
                 _user(4, language="uk", reachable=False),
                 _user(5, language="uk"),
             ]
@@ -116,6 +122,9 @@ async def _who(db: Database, line: str) -> set[int]:
         ("missions:1", {1, 3}),
         ("-missions:1", {2, 5}),
         ("tag:beta", {1}),
+        ("source:spring", {3}),
+        ("-source:spring", {1, 2, 5}),
+        ("source:Spring", set()),  # sources are kept as written
         ("-tag:beta", {2, 3, 5}),
         ("lang:uk -tag:beta", {5}),
         ("lang:en seen:30d vip:never", {3}),

@@ -75,6 +75,7 @@ def test_what_is_not_an_audience_is_refused_with_a_reason(text: str) -> None:
         ("streak:①", "is not a value of streak"),
         ("tag:has space", "No audience term"),  # the space splits it: "space" is no term
         ("tag:Ünï", "is not a value of tag"),
+        ("source:a.b", "is not a value of source"),
     ],
 )
 def test_unknown_names_and_bad_values_are_named(text: str, wrong: str) -> None:

@@ -18,12 +18,13 @@ of one ``SELECT`` over ``users``: the audience never passes through Python.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, not_, or_, select
 
 from bot.core.kernel import ascii_int
 from bot.core.people.i18n import N_, _, languages
@@ -36,6 +37,7 @@ MAX_VALUES = 10  # values of one term
 MAX_VALUE = 64  # characters of one value
 MAX_DAYS = 3650
 MAX_COUNT = 1_000_000
+SOURCE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
@@ -194,7 +196,9 @@ class AudienceRegistry:
         conditions: list[ColumnElement[bool]] = [User.reachable.is_(True)]
         for facet, term, values in self.check(audience):
             matched = or_(*(facet.where(value, scope) for value in values))
-            conditions.append(not_(matched) if term.negated else matched)
+            # A negated term matches where the term is not true: also where it is unknown
+            # (NULL, such as a source nobody recorded), which NOT alone would leave out.
+            conditions.append(not_(func.coalesce(matched, false())) if term.negated else matched)
         return conditions
 
     def select_ids(self, audience: Audience, scope: Scope) -> Select[Any]:
@@ -249,6 +253,12 @@ def _in_zone(zone: str, scope: Scope) -> ColumnElement[bool]:
     return User.timezone == zone
 
 
+def _source(text: str) -> str | None:
+    """A start-link source as ``/start`` records it (``users.source``): Telegram's
+    start-parameter alphabet, up to 64 characters."""
+    return text if SOURCE.fullmatch(text) else None
+
+
 def _referred(value: str, scope: Scope) -> ColumnElement[bool]:
     return User.referrer_id.is_not(None) if value == "yes" else User.referrer_id.is_(None)
 
@@ -277,6 +287,12 @@ PEOPLE_FACETS = (
         N_("registered within that time, e.g. joined:7d (-joined:7d: earlier)"),
         days,
         lambda within, scope: User.created_at >= scope.now - within,
+    ),
+    Facet(
+        "source",
+        N_("came through that start link (t.me/<bot>?start=spring), e.g. source:spring"),
+        _source,
+        lambda source, scope: User.source == source,
     ),
     Facet(
         "referred",

@@ -1,5 +1,6 @@
 """The Jobs page of the console and its API routes (handlers in ``console_api.py``,
-imported on the first console request; the script in ``console/jobs.js``)."""
+imported on the first console request; the script in ``console/jobs.js``), and the Audit
+page (``console/audit.js``), which reads core's ``GET audit``."""
 
 from __future__ import annotations
 
@@ -41,8 +42,30 @@ PAGE = ConsolePage(
     order=10,
 )
 
+AUDIT = ConsolePage(
+    "audit",
+    N_("Audit"),
+    "audit.js",
+    texts={
+        "about": N_("Every change made in the console, newest first; kept for 90 days."),
+        "when": N_("When"),
+        "who": N_("Who"),
+        "action": N_("Action"),
+        "target": N_("Target"),
+        "result": N_("Result"),
+        "all": N_("All actions"),
+        "ok": N_("done"),
+        "refused": N_("refused"),
+        "error": N_("failed"),
+        "more": N_("Load more"),
+        "none": N_("Nothing has been changed in the console yet."),
+    },
+    order=90,
+)
+
 CONSOLE = (
     PAGE,
+    AUDIT,
     ConsoleRoute("GET", "jobs", f"{API}:jobs"),
     ConsoleRoute("GET", "jobs/{name}/history", f"{API}:history"),
     ConsoleRoute("POST", "jobs/{name}/run", f"{API}:run", action="jobs.run"),

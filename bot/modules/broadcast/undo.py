@@ -46,6 +46,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from telegram import Update
@@ -375,9 +376,15 @@ async def edit(services: Services, broadcast_id: int, text: str, user_id: int) -
     """Correct the broadcast's text in every copy (``Unknown``; ``TooLong``)."""
     if not fits(text):
         raise TooLong(text)
-    async with services.db.session() as session:
-        now = services.clock.now()
-        edited = await edit_rows(session, broadcast_id, text, user_id, now)
+    for attempt in range(2):
+        try:
+            async with services.db.session() as session:
+                now = services.clock.now()
+                edited = await edit_rows(session, broadcast_id, text, user_id, now)
+            break
+        except IntegrityError:  # another edit took this version number first: the next one
+            if attempt:
+                raise
     log.info(
         "broadcast edited",
         broadcast_id=broadcast_id,

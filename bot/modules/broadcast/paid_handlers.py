@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -30,10 +31,15 @@ STATES = {
 }
 
 
+def shown(millistars: int) -> str:
+    """Stars to a tenth, rounded up, written the reader's way: ``1.3``, ``10,000`` (``1,3``)."""
+    return number(math.ceil(millistars / paid.PER_COPY) / 10)
+
+
 def lane_line(lane: BroadcastPaid) -> str:
     """``Paid lane, in Stars: 1.2 counted of a cap of 5 (sending paid).``"""
     return _("Paid lane, in Stars: {spent} counted of a cap of {cap} ({state}).").format(
-        spent=paid.stars(lane.spent_millistars),
+        spent=shown(lane.spent_millistars),
         cap=number(lane.cap_stars),
         state=_(STATES.get(lane.state, lane.state)),
     )
@@ -46,7 +52,7 @@ async def _balance(context: BotContext) -> str:
         log.warning("Stars balance unknown", error=str(exc)[:200])
         return _("unknown")
     millis = held.amount * paid.MILLI + (held.nanostar_amount or 0) // 1_000_000
-    return paid.stars(millis) if millis >= 0 else str(held.amount)
+    return shown(millis) if millis >= 0 else number(held.amount)
 
 
 async def _waiting(services: Services, broadcast_id: int) -> tuple[int, BroadcastPaid | None]:
@@ -75,7 +81,7 @@ def question(broadcast_id: int, cap: int, estimate: paid.Estimate, balance: str)
         _(
             "Estimated cost in Stars: {charge} (0.1 a copy beyond the free rate); "
             "counted against the cap: {counted} (0.1 every paid copy)."
-        ).format(charge=paid.stars(estimate.charge), counted=paid.stars(estimate.counted)),
+        ).format(charge=shown(estimate.charge), counted=shown(estimate.counted)),
         _("The bot's Stars balance: {balance}.").format(balance=balance),
     ]
     return "\n".join(lines)

@@ -30,10 +30,10 @@ def port(bot: ConsoleBot) -> int:
 
 
 async def audit_page(open_console: Opener, bot: ConsoleBot, **options: Any) -> Page:
-    """The console opened and its Audit tab chosen, the log loaded."""
+    """The console opened and its Audit tab chosen."""
     page = await open_console(bot, **options)
     await page.locator("#tabs button[data-page=audit]").click()
-    await expect(page.locator("#audit")).to_be_visible()
+    await expect(page.get_by_test_id("audit-action")).to_be_visible()
     return page
 
 
@@ -126,8 +126,12 @@ async def test_more_lines_load_on_demand_and_new_ones_arrive_on_top(
 async def test_a_moderator_has_no_audit_tab(
     console_bot_factory: Callable[..., Awaitable[ConsoleBot]], open_console: Opener
 ) -> None:
-    """A moderator who is not an admin sees the Moderation tab and no Audit tab."""
+    """On a bot where nothing was changed yet an admin's Audit page says so; a moderator who
+    is not an admin sees the Moderation tab and no Audit tab."""
     bot = await console_bot_factory(moderator_ids=f"{ADMIN},{MODERATOR}")
+    admin = await audit_page(open_console, bot)
+    await expect(admin.get_by_test_id("audit-empty")).to_be_visible()
+    await expect(admin.get_by_test_id("audit-row")).to_have_count(0)
     page = await open_console(bot, user_id=MODERATOR)
     await expect(page.locator("#tabs button[data-page=moderation]")).to_be_visible()
     await expect(page.locator("#tabs button[data-page=audit]")).to_have_count(0)

@@ -39,7 +39,7 @@
         el("option", { value: "" }, Console.t(page, "all")));
       var body = el("tbody", { "data-testid": "audit-list" });
       var empty = el("p", { "class": "muted", "data-testid": "audit-empty", hidden: true }, Console.t(page, "none"));
-      var more = el("button", { type: "button", "class": "secondary", "data-testid": "audit-more", hidden: true },
+      var more = el("button", { type: "button", "class": "action secondary", "data-testid": "audit-more", hidden: true },
         Console.t(page, "more"));
       var notice = el("div", { "class": "notice bad", role: "status", "data-testid": "audit-error", hidden: true });
       var seen = {}, shown = {};

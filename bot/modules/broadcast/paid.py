@@ -78,7 +78,7 @@ def estimate(waiting: int, cap_stars: int, free_rate: float, paid_rate: float) -
 
 
 def stars(millistars: int) -> str:
-    """``1234`` -> ``"1.2"``: Stars to one decimal, rounded up (a cost is never understated)."""
+    """``1234`` millistars -> ``"1.3"``: Stars to a tenth, rounded up (never understated)."""
     tenths = math.ceil(millistars / PER_COPY)
     whole, tenth = divmod(tenths, 10)
     return f"{whole}.{tenth}" if tenth else str(whole)

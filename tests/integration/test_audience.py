@@ -12,6 +12,7 @@ from bot.core.people import AudienceRegistry, Scope, parse_audience
 from bot.core.people.users import User
 from bot.modules.accounts.models import UserTag
 from bot.modules.accounts.tags import FACETS as TAGS
+from bot.modules.analytics.audience import FACETS as ACTIVITY
 from bot.modules.missions.audience import FACETS as MISSIONS
 from bot.modules.missions.models import Mission, MissionAssignment, Streak
 from bot.modules.subscriptions.audience import FACETS as VIP
@@ -19,7 +20,7 @@ from bot.modules.subscriptions.models import Subscription
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-REGISTRY = AudienceRegistry([*VIP, *MISSIONS, *TAGS])
+REGISTRY = AudienceRegistry([*VIP, *MISSIONS, *TAGS, *ACTIVITY])
 SCOPE = Scope(NOW, "Europe/Kyiv")
 
 

@@ -23,10 +23,11 @@ from bot.core.people import (
 from bot.core.people.audience import MAX_TERMS, Term
 from bot.core.people.users import User
 from bot.modules.accounts.tags import FACETS as TAGS
+from bot.modules.analytics.audience import FACETS as ACTIVITY
 from bot.modules.missions.audience import FACETS as MISSIONS
 from bot.modules.subscriptions.audience import FACETS as VIP
 
-REGISTRY = AudienceRegistry([*VIP, *MISSIONS, *TAGS])
+REGISTRY = AudienceRegistry([*VIP, *MISSIONS, *TAGS, *ACTIVITY])
 SCOPE = Scope(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), "Europe/Kyiv")
 
 

@@ -54,6 +54,8 @@ INTERNAL = {
     "bot/modules/subscriptions/charges.py:stars_revenue": "SUM() of stored charges",
     "bot/modules/subscriptions/console_api.py:vip": "COUNT(*) and SUM() of a user's rows",
     "bot/core/web/sessions.py:redeem_login": "a BIGINT column (the login's user id)",
+    "bot/modules/broadcast/drafts.py:count": "COUNT(*) of an audience",
+    "bot/modules/broadcast/measure.py:figures": "COUNT(*), a variant (id modulo n), a button index",
     # numbers Redis, Telegram (parsed by PTB) or the bot's own child processes hand back
     "bot/core/delivery/answers.py:deliver": "ChatMigrated.new_chat_id, an int from PTB",
     "bot/core/delivery/claims.py:record": "a bool counted as 0 or 1",

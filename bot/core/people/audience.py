@@ -8,8 +8,8 @@ An audience is a line of terms, all of which a user must match::
 - ``-name:value`` the users it does not match;
 - no term at all: every reachable user.
 
-The facets are declared as data. The people facets (language, zone, last seen, joined,
-referred) are here; a module adds its own (``Module(audience=(Facet(...),))``: the VIP state,
+The facets are declared as data. The people facets (language, zone, joined, referred,
+source) are here; a module adds its own (``Module(audience=(Facet(...),))``: the VIP state,
 the streak, tags) without anyone importing its tables. :func:`parse` reads a line totally
 (any text gives an :class:`Audience` or an :class:`AudienceError` with what was wrong and the
 usage, never another exception); :meth:`AudienceRegistry.where` compiles it to the conditions
@@ -275,12 +275,6 @@ PEOPLE_FACETS = (
         N_("the user's time zone, e.g. tz:Europe/Kyiv"),
         _zone,
         _in_zone,
-    ),
-    Facet(
-        "seen",
-        N_("used the bot within that time, e.g. seen:7d or seen:12h (-seen:30d: not within)"),
-        days,
-        lambda within, scope: User.last_seen_at >= scope.now - within,
     ),
     Facet(
         "joined",

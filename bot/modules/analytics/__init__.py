@@ -8,7 +8,7 @@ from bot.core.context import Services
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
-from bot.modules.analytics import handlers
+from bot.modules.analytics import audience, handlers
 from bot.modules.analytics.activity import HANDLERS, Completions, purge_old_days
 from bot.modules.analytics.jobs import SPECS
 from bot.modules.analytics.pages import CONSOLE
@@ -32,6 +32,7 @@ def register(services: Services) -> Module:
         purgers={"analytics.user_days": purge_old_days},
         figures=FIGURES,
         console=CONSOLE,
+        audience=audience.FACETS,
     )
 
 

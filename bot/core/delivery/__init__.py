@@ -2,7 +2,9 @@
 
 from bot.core.delivery.backlog import pending_count
 from bot.core.delivery.categories import OPTIONAL, TRANSACTIONAL, Category, optional
+from bot.core.delivery.claimed import Claimed
 from bot.core.delivery.outbox import Outbox, OutboxMessage, OutboxStatus, Priority, Queued
+from bot.core.delivery.paid import PaidLane
 from bot.core.delivery.policy import AllowAll, Candidate, Decision, DeliveryPolicy
 from bot.core.delivery.posting import Posting
 from bot.core.delivery.sender import OutboxSender
@@ -16,12 +18,14 @@ __all__ = [
     "AllowAll",
     "Candidate",
     "Category",
+    "Claimed",
     "Decision",
     "DeliveryPolicy",
     "Outbox",
     "OutboxMessage",
     "OutboxSender",
     "OutboxStatus",
+    "PaidLane",
     "Posting",
     "Priority",
     "Queued",

@@ -25,6 +25,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery.categories import optional
+from bot.core.delivery.claimed import Claimed as Claimed  # re-exported: claims hand these out
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
 from bot.core.delivery.policy import Candidate, DeliveryPolicy
 from bot.core.kernel import rowcount
@@ -32,23 +33,6 @@ from bot.core.people import User
 
 MUTED = "muted by preferences"
 UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_token": None}
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """One leased row, detached from any session; ``attempts`` were made before this claim."""
-
-    id: int
-    key: str
-    chat_id: int
-    user_id: int | None
-    method: str
-    payload: dict[str, Any]
-    attempts: int
-    category: str = ""
-    priority: int = 0
-    token: str = ""
-    owner: str = ""
 
 
 @dataclass(frozen=True, slots=True)

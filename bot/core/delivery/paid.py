@@ -16,12 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-if TYPE_CHECKING:  # claims imports the outbox, which holds the lane
-    from bot.core.delivery.claims import Claimed
+from bot.core.delivery.claimed import Claimed
 
 FLAG = "allow_paid_broadcast"
 # What Telegram says when the bot's Stars do not cover a paid send, lower-cased (PTB strips

@@ -30,8 +30,7 @@ from fractions import Fraction
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.delivery.claims import Claimed
-from bot.core.delivery.paid import PaidLane
+from bot.core.delivery import Claimed, PaidLane
 from bot.core.kernel import SERIAL_MAX, Database, ascii_int, get_logger, insert_ignoring, rowcount
 from bot.modules.broadcast.paid_models import BroadcastPaid
 

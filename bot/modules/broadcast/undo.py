@@ -52,8 +52,7 @@ from sqlalchemy.orm import aliased
 from telegram import Update
 
 from bot.core.context import BotContext, Services
-from bot.core.delivery import OutboxMessage, OutboxStatus, Priority
-from bot.core.delivery.split import MAX_TEXT, utf16_len
+from bot.core.delivery import MAX_TEXT, OutboxMessage, OutboxStatus, Priority, utf16_len
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger, insert_ignoring, rowcount
 from bot.core.people import N_, User, _, language_column, languages, ngettext, number, speaking
 from bot.core.telegram import admin_commands, command_body

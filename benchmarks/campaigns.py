@@ -19,8 +19,11 @@ users written by SQL alone (``_campaigns_data.py``), in the same run:
    UPDATE marks them sent, with message ids), with the million local-time rows still waiting
    in the outbox: ``undo.delete_rows``, what ``/deletebroadcast`` runs; then again (queues
    nothing), and its steps one by one once more, to show where the time goes. The deletions go
-   out through the outbox at the configured global rate: the time to drain is worked out from
-   it.
+   out through the outbox: the time they would take paced at the configured global rate is
+   worked out from it.
+5. **Stop and delete sent for real** (``_campaigns_live.py``, its own process): LIVE copies
+   delivered through the sandbox, then deleted by the running bot, against the sandbox with
+   Telegram's limits on: the rate the deletions went at and the 429s answered.
 
 The engagement roll-up for a million users is ``make bench BENCH=analytics``.
 """
@@ -67,6 +70,7 @@ SEGMENTS = ("lang:uk seen:30d", "tag:segment")
 TEXT = "Companion news: the winter season starts today."
 ADMIN = 1
 PLAIN = "SELECT count(*) FROM users"  # the baseline of a count
+LIVE = int(os.environ.get("CAMPAIGNS_BENCH_LIVE", "3000"))  # 0: no live stop and delete
 OUT = "CAMPAIGNS_BENCH_OUT"  # where the PostgreSQL half writes its figures (JSON)
 Figures = dict[str, Any]
 T = TypeVar("T")
@@ -406,10 +410,30 @@ def _print_delete(found: Figures, queues: Figures) -> None:
     parts = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in found["parts_s"].items())
     print(f"    its steps asked once more: {parts}")
     print(
-        f"    at the configured {found['rate_per_s']:g}/s: {found['drain_s'] / 60:.1f} minutes"
-        " to delete them all, within the limiter's global rate (no 429 by construction)",
+        f"    paced at the configured {found['rate_per_s']:g}/s they would take"
+        f" {found['drain_s'] / 60:.1f} minutes",
         flush=True,
     )
+
+
+def live_stop_and_delete() -> Figures | None:
+    """LIVE copies delivered and deleted through the sandbox by the running bot."""
+    if not LIVE:
+        return None
+    command = [sys.executable, "-m", "benchmarks._campaigns_live", str(LIVE)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not done.stdout.strip():
+        print(f"  live stop and delete failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        return None
+    found: Figures = json.loads(done.stdout.strip().splitlines()[-1])
+    print(
+        f"live stop and delete through the sandbox (Telegram's limits on): {found['delivered']:,}"
+        f" delivered, {found['deleted']:,} deleted in {found['seconds']:.1f} s"
+        f" ({found['sends_per_s']:.0f}/s; configured global rate {found['rate_per_s']:g}/s),"
+        f" {found['too_many_requests']} 429s, {found['left']} copies left",
+        flush=True,
+    )
+    return found
 
 
 def _side_by_side(sqlite: Figures, postgres: Figures | None) -> None:
@@ -435,7 +459,7 @@ def _side_by_side(sqlite: Figures, postgres: Figures | None) -> None:
     rows.append((label, [f"{f['local']['check']['max_deviation_s']:.0f} s" for f in engines]))
     label = f"stop and delete {sqlite['delete']['delivered']:,} delivered: queued"
     rows.append((label, [_s(f, "delete") for f in engines]))
-    label = "  deleted at the configured rate in"
+    label = "  paced at the configured rate they would take"
     rows.append((label, [_drain(f) for f in engines]))
     header = ["", *(f["engine"] for f in engines)]
     widths = [len(h) for h in header]
@@ -488,6 +512,7 @@ async def main() -> None:
         folder = Path(name)
         url = f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
         sqlite = await measure(url, "SQLite", folder)
+        live = await asyncio.to_thread(live_stop_and_delete)
         out = folder / "postgres.json"
         script = ROOT / "tests" / "postgres.sh"
         command = ["bash", str(script), sys.executable, "-m", "benchmarks", "campaigns"]
@@ -495,6 +520,11 @@ async def main() -> None:
         done = await asyncio.to_thread(subprocess.run, command, cwd=ROOT, env=environment)
         postgres = json.loads(out.read_text()) if done.returncode == 0 and out.exists() else None
     _side_by_side(sqlite, postgres)
+    if live is not None:
+        print(
+            f"stop and delete sent for real: {live['deleted']:,} deletions at"
+            f" {live['sends_per_s']:.0f}/s, {live['too_many_requests']} 429s"
+        )
 
 
 if __name__ == "__main__":

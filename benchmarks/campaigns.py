@@ -13,8 +13,8 @@ users written by SQL alone (``_campaigns_data.py``), in the same run:
 3. **A local-time campaign** (``local:09:00``) to 100,000 and to everyone: the time to queue,
    and this process's memory while it runs (peak resident set above the level before, sampled
    every few milliseconds, and tracemalloc's peak of Python's allocations); then, for the
-   SAMPLE recipients with ``id % 100 == 0``, each row's due time against their zone's next
-   09:00 worked out here with ``zoneinfo``.
+   recipients with ``id % SAMPLE_EVERY == 0`` (10,000), each row's due time against their
+   zone's next 09:00 worked out here with ``zoneinfo``.
 4. **Stop and delete** a 100,000 campaign whose copies were all delivered an hour ago (a bulk
    UPDATE marks them sent, with message ids), with the million local-time rows still waiting
    in the outbox: ``undo.delete_rows``, what ``/deletebroadcast`` runs; then again (queues
@@ -25,7 +25,8 @@ users written by SQL alone (``_campaigns_data.py``), in the same run:
    delivered through the sandbox, then deleted by the running bot, against the sandbox with
    Telegram's limits on: the rate the deletions went at and the 429s answered.
 
-The engagement roll-up for a million users is ``make bench BENCH=analytics``.
+The engagement roll-up for a million users is ``make bench BENCH=analytics``. For a quick look:
+``CAMPAIGNS_BENCH_USERS=20000 CAMPAIGNS_BENCH_LIVE=100 python -m benchmarks campaigns``.
 """
 
 from __future__ import annotations

@@ -777,3 +777,29 @@ async def test_claimed_rows_come_in_priority_order_with_their_own_fields(db: Dat
         ("broadcast", Priority.BROADCAST, Category.ANNOUNCEMENT, 5, "me"),
     ]
     assert claimed[0].token == claimed[1].token and len(claimed[0].token) == 32
+
+
+async def test_a_decision_answers_with_the_suggestion_as_decided_even_if_read_before(
+    db: Database,
+) -> None:
+    """A handler that read the suggestion in its transaction before deciding gets it back
+    as decided (not its earlier reading), and the event of the decision made."""
+    events = list[Event]()
+
+    async def record(event: Event) -> None:
+        events.append(event)
+
+    bus = EventBus()
+    bus.subscribe(SubmissionApproved, record)
+    bus.subscribe(SubmissionRejected, record)
+    async with db.session() as session:
+        session.add(
+            Submission(author_id=41, kind="text", text="p", content_hash="h", created_at=SLOT)
+        )
+    async with UnitOfWork(db, bus) as uow:
+        before = await uow.session.get_one(Submission, 1)
+        assert before.state == State.PENDING
+        decided = await decide(uow, 1, approve=True, by=Moderator(7, "M"), reason="", now=NOW)
+    assert decided.won and decided.submission is not None
+    assert (decided.submission.state, decided.submission.decided_by) == (State.APPROVED, 7)
+    assert [type(e) for e in events] == [SubmissionApproved]

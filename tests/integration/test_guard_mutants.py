@@ -100,6 +100,7 @@ class _Review(DeliveryPolicy):
     async def review(
         self, session: AsyncSession, rows: Sequence[Candidate], now: datetime
     ) -> dict[int, Decision]:
+        assert isinstance(session, AsyncSession) and now == NOW  # in the batch's transaction
         self.asked.append(list(rows))
         plan = {
             2: Decision(False),

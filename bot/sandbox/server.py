@@ -79,6 +79,7 @@ COUNTED = frozenset(
         "editMessageText",
         "editMessageCaption",
         "editMessageReplyMarkup",
+        "deleteMessage",
     }
 )
 

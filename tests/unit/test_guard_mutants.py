@@ -445,8 +445,8 @@ RATES = RatePolicy(
 
 def test_exactly_the_sending_and_editing_endpoints_count_against_the_limits() -> None:
     limited = ["sendMessage", "sendPhoto", "editMessageText", "copyMessage", "copyMessages"]
-    limited += ["forwardMessage", "forwardMessages", "stopPoll"]
-    free = ["sendChatAction", "getUpdates", "answerCallbackQuery", "deleteMessage", "getChat"]
+    limited += ["forwardMessage", "forwardMessages", "stopPoll", "deleteMessage", "deleteMessages"]
+    free = ["sendChatAction", "getUpdates", "answerCallbackQuery", "getChat", "deleteChatPhoto"]
     free += ["SendMessage", "stoppoll", "resend", ""]
     assert [name for name in limited + free if is_limited(name)] == limited
 

@@ -41,8 +41,18 @@ log = get_logger(__name__)
 
 INTERACTIVE, BULK = "interactive", "bulk"
 _FREE = frozenset({"sendChatAction"})
+# Deleting counts too: a bulk delete (a broadcast's stop and delete) paced like its sends
+# meets no 429.
 _LIMITED = frozenset(
-    {"copyMessage", "copyMessages", "forwardMessage", "forwardMessages", "stopPoll"}
+    {
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+        "stopPoll",
+        "deleteMessage",
+        "deleteMessages",
+    }
 )
 RECENT_CHATS = 4096  # chats whose last admission is remembered (to attribute a 429)
 # A 429 asking for a longer pause than this counts for the chat even if it looked idle (sent
@@ -53,7 +63,7 @@ Callback = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
 
 
 def is_limited(endpoint: str) -> bool:
-    """Whether Telegram counts ``endpoint`` against the flood limits (sends and edits)."""
+    """Whether Telegram counts ``endpoint`` against the flood limits (sends, edits, deletes)."""
     if endpoint in _FREE:
         return False
     return endpoint.startswith(("send", "edit")) or endpoint in _LIMITED

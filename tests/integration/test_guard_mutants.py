@@ -804,3 +804,18 @@ async def test_a_decision_answers_with_the_suggestion_as_decided_even_if_read_be
     assert decided.won and decided.submission is not None
     assert (decided.submission.state, decided.submission.decided_by) == (State.APPROVED, 7)
     assert [type(e) for e in events] == [SubmissionApproved]
+
+
+async def test_a_sender_holding_a_chats_share_still_gets_the_other_chats_rows(
+    db: Database,
+) -> None:
+    """Rows of a chat whose share the sender already holds are not even read: a chat with a
+    long queue cannot crowd the others out of a claim; a chat below its share gets the rest
+    of it."""
+    await _queue_for_claims(db)  # chat 1's three rows come first
+    assert await _claim(db, limit=1, per_chat=2, held={1: 2}) == ["m3:2"]
+    assert await _claim(db, limit=10, per_chat=2, held={1: 1, 2: 1}) == [
+        "m0:1",
+        "m4:2",
+        "m5:-100",
+    ]

@@ -240,6 +240,8 @@ def test_a_window_ends_exactly_window_seconds_after_its_first_failure() -> None:
     assert wrong.failed(ATTACKER, 161.0) == 2
     assert wrong.blocked_for(ATTACKER, 161.5) == 58.5  # 160 + 60 - 161.5
     assert wrong.blocked_for(TELEGRAM, 161.5) == 0.0
+    other = "198.51.100.9"
+    assert [wrong.failed(other, 100.0), wrong.failed(other, 160.0)] == [1, 1]  # not looked at
 
 
 def test_the_peer_is_the_last_address_the_local_proxy_appended() -> None:
@@ -498,8 +500,8 @@ def test_a_chat_is_busy_when_it_had_another_send_within_its_window(
     assert busy(-1005) is False and busy(-1005) is True
     for chat_id in range(1000, 1000 + limiter_module.RECENT_CHATS):
         busy(chat_id)  # 5 and -1005 are forgotten, the oldest
-    assert busy(1000 + limiter_module.RECENT_CHATS - 1) is True  # the newest is remembered
-    assert busy(1001) is True
+    assert busy(1000) is True  # exactly the last 4096 chats are remembered
+    assert busy(1000 + limiter_module.RECENT_CHATS - 1) is True  # the newest too
     assert busy(5) is False
 
 

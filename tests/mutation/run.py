@@ -10,8 +10,9 @@ out with a note. A fresh ``mutants/`` folder every run: the score is of the tree
     .venv/bin/python tests/mutation/run.py --survivors  # run again only what the last run left
 
 ``--survivors`` keeps ``mutants/`` and runs again only the mutants the last run did not kill
-(tests added since are picked up: mutmut records which functions they reach), then the score:
-after writing a test for a survivor, minutes instead of a whole run.
+(or did not run: a guard function changed since is mutated afresh), then the score; tests added
+since are picked up (mutmut records which functions they reach). After writing a test for a
+survivor: minutes instead of a whole run.
 
 The score (killed / mutants, per guard) and every surviving mutant's diff are printed and
 written to mutants/score.txt; docs/mutation.md explains each survivor that no test kills.
@@ -182,7 +183,7 @@ def score() -> int:
 
 
 def survivors() -> list[str]:
-    """The guards' mutants the last run did not kill."""
+    """The guards' mutants the last run did not kill (survived, not reached, not run)."""
     patterns = [pattern for functions in GUARDS.values() for pattern in functions]
     return sorted(
         name

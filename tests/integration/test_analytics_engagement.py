@@ -23,7 +23,7 @@ SOURCES = {1: "src_x", 2: "src_x", 3: "ref_1", 4: None}
 ACTIVE = {0: (1, 2, 3, 4), 1: (1, 2), 7: (1,), 30: (2,)}  # days after joining -> users
 
 
-async def _join_and_act(services: Services) -> None:
+async def _join_and_act(services: Services) -> activity.Activity:
     """Users 1-4 join on MONDAY through SOURCES (3 invited by 1) and are active on the days
     of ACTIVE; 1 and 2 complete a mission, 1 holds a 7-day streak, 1 and 3 get VIP."""
     async with services.db.session() as session:
@@ -46,9 +46,11 @@ async def _join_and_act(services: Services) -> None:
         session.add(Streak(user_id=1, current=7, best=7, last_completed_day=MONDAY))
     for user_id in (1, 3):
         await grant(services.db, user_id, timedelta(days=90), JOINED)
+    recorder = activity.Activity(services)
     for offset, user_ids in ACTIVE.items():
         for user_id in user_ids:
-            await activity.record_day(services, user_id, MONDAY + timedelta(days=offset))
+            await recorder.record_day(user_id, MONDAY + timedelta(days=offset))
+    return recorder
 
 
 async def _rolled_up(services: Services) -> dict[date, dict[str, object]]:
@@ -103,8 +105,10 @@ async def test_a_manual_run_recomputes_yesterday_and_activity_is_written_once_a_
     user's second update of the day writes nothing."""
     services, clock, bot = build(migrated, JOINED)
     context = job_context(services, bot, "analytics.engagement")
-    await _join_and_act(services)
-    assert await activity.record_day(services, 1, MONDAY) is False
+    recorder = await _join_and_act(services)
+    later = MONDAY + timedelta(days=60)  # after every day of ACTIVE, outside the roll-up
+    assert await recorder.record_day(1, later) is True
+    assert await recorder.record_day(1, later) is False  # the same day again: nothing written
     clock.advance(timedelta(days=1))
     await jobs.roll_up(context)
     async with services.db.session() as session:
@@ -121,7 +125,7 @@ async def test_activity_older_than_kept_is_purged_in_batches(migrated: Settings)
     kept_from = JOINED.date() - activity.KEPT
     for user_id in range(1, 6):
         for day in (kept_from - timedelta(days=1), kept_from - timedelta(days=40), kept_from):
-            await activity.record_day(services, user_id, day)
+            await activity.Activity(services).record_day(user_id, day)
     request = PurgeRequest(db=services.db, now=JOINED, batch_size=3)
     assert await activity.purge_old_days(request) == 10
     async with services.db.session() as session:

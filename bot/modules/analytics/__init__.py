@@ -9,7 +9,7 @@ from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
 from bot.modules.analytics import audience, handlers
-from bot.modules.analytics.activity import HANDLERS, Completions, purge_old_days
+from bot.modules.analytics.activity import Activity, purge_old_days
 from bot.modules.analytics.jobs import SPECS
 from bot.modules.analytics.pages import CONSOLE
 from bot.modules.analytics.service import FIGURES
@@ -23,11 +23,12 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
+    activity = Activity(services)
     return Module(
         "analytics",
         commands=COMMANDS,
-        handlers=HANDLERS,
-        reactions=(On(MissionCompleted, Completions(services).completed),),
+        handlers=activity.handlers(),
+        reactions=(On(MissionCompleted, activity.completed),),
         jobs=SPECS,
         purgers={"analytics.user_days": purge_old_days},
         figures=FIGURES,

@@ -4,7 +4,7 @@
 say neither how many used the bot on a past day nor who came back a week after joining.
 So the first private message of a user's day, and a mission completed with its button,
 record the day (in ``TIMEZONE``): one insert-or-ignore per user and day, the repeats of
-the day answered from the cache without touching the database. A missing day is a
+the day answered from the process's memory without touching the database. A missing day is a
 smaller count, never a stopped update: the recording does not fail the update, and its
 commit is not counted as the update's (a retry after a database outage is not refused
 for it). ``cleanup.daily`` deletes the days older than :data:`KEPT`.
@@ -12,6 +12,7 @@ for it). ``cleanup.daily`` deletes the days older than :data:`KEPT`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select, tuple_
@@ -26,50 +27,62 @@ from bot.modules.missions.events import MissionCompleted
 
 log = get_logger(__name__)
 
-REMEMBERED = timedelta(hours=26)  # a day's key outlives the day in every zone
+REMEMBERED_USERS = 65_536  # the users whose last recorded day this process keeps
 # A roll-up reads 30 days back, and catches up at most 35 days: 65 days, and some margin.
 KEPT = timedelta(days=70)
 
 
-async def record_day(services: Services, user_id: int, day: date) -> bool:
-    """Record that ``user_id`` used the bot on ``day``; False when already known (the
-    cache remembered it, so nothing was written)."""
-    key = f"seen:{day.isoformat()}:{user_id}"
-    if await services.cache.get(key) is not None:
-        return False
-    with counting_commits():  # this write is not the update's own
-        async with services.db.session() as session:
-            stmt = dialect_insert(session, UserDay).values(day=day, user_id=user_id)
-            await session.execute(stmt.on_conflict_do_nothing(index_elements=["day", "user_id"]))
-    await services.cache.set(key, "1", ttl=REMEMBERED.total_seconds())
-    return True
+class Activity:
+    """Records the days each user used the bot. Which (user, day) this process has recorded
+    is kept in its memory (the last :data:`REMEMBERED_USERS` users): an update never waits
+    for the shared cache, which while Redis hangs would hold every reply for a probe. Another
+    process recording the same day writes the same row (insert-or-ignore)."""
 
-
-async def seen(services: Services, user_id: int) -> None:
-    """:func:`record_day` for today, a failure logged and swallowed."""
-    try:
-        await record_day(services, user_id, services.clock.today(services.settings.tz))
-    except Exception as exc:
-        log.warning("activity not recorded", user_id=user_id, error=repr(exc))
-
-
-async def message_seen(update: Update, context: BotContext) -> None:
-    """Any message in a private chat (PTB group :attr:`Stage.SEEN`, before the handlers)."""
-    if update.effective_user is not None:
-        await seen(context.services, update.effective_user.id)
-
-
-class Completions:
-    """A mission completed with its Done button is the user's activity of the day too (a
-    press is not a message: the buttons have one handler, behind their guards)."""
-
-    __slots__ = ("services",)
+    __slots__ = ("_known", "services")
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._known: OrderedDict[int, date] = OrderedDict()
+
+    async def record_day(self, user_id: int, day: date) -> bool:
+        """Record that ``user_id`` used the bot on ``day``; False when this process already
+        had (nothing was written)."""
+        if self._known.get(user_id) == day:
+            self._known.move_to_end(user_id)
+            return False
+        with counting_commits():  # this write is not the update's own
+            async with self.services.db.session() as session:
+                stmt = dialect_insert(session, UserDay).values(day=day, user_id=user_id)
+                await session.execute(
+                    stmt.on_conflict_do_nothing(index_elements=["day", "user_id"])
+                )
+        self._known[user_id] = day
+        self._known.move_to_end(user_id)
+        while len(self._known) > REMEMBERED_USERS:
+            self._known.popitem(last=False)
+        return True
+
+    async def seen(self, user_id: int) -> None:
+        """:meth:`record_day` for today, a failure logged and swallowed."""
+        services = self.services
+        try:
+            await self.record_day(user_id, services.clock.today(services.settings.tz))
+        except Exception as exc:
+            log.warning("activity not recorded", user_id=user_id, error=repr(exc))
+
+    async def message_seen(self, update: Update, context: BotContext) -> None:
+        """Any message in a private chat (PTB group :attr:`Stage.SEEN`, before the handlers)."""
+        if update.effective_user is not None:
+            await self.seen(update.effective_user.id)
 
     async def completed(self, event: MissionCompleted) -> None:
-        await seen(self.services, event.user_id)
+        """A mission completed with its Done button is the user's activity of the day too (a
+        press is not a message: the buttons have one handler, behind their guards)."""
+        await self.seen(event.user_id)
+
+    def handlers(self) -> tuple[Routed, ...]:
+        private = MessageHandler(filters.ChatType.PRIVATE, self.message_seen, block=True)
+        return (Routed(private, stage=Stage.SEEN),)
 
 
 async def purge_old_days(request: PurgeRequest) -> int:
@@ -87,8 +100,3 @@ async def purge_old_days(request: PurgeRequest) -> int:
         removed += count
         if count < request.batch_size:
             return removed
-
-
-HANDLERS = (
-    Routed(MessageHandler(filters.ChatType.PRIVATE, message_seen, block=True), stage=Stage.SEEN),
-)

@@ -14,6 +14,8 @@ from bot.modules.broadcast.pages import CONSOLE
 from bot.modules.broadcast.undo import COMMANDS as UNDO
 from bot.modules.broadcast.undo import ROUTES as UNDO_ROUTES
 
+ADMINS = admins()  # one guard for the module's admin buttons (declared once, compared equal)
+
 COMMANDS = (
     Command(
         "broadcast",
@@ -56,10 +58,10 @@ def register(services: Services) -> Module:
         "broadcast",
         commands=COMMANDS,
         buttons=(
-            Button(drafts.PREFIX, handlers.pressed, guard=admins()),
+            Button(drafts.PREFIX, handlers.pressed, guard=ADMINS),
             Button(measure.OPT_OUT, measure.opted_out, guard=OWNER),
             Button(measure.CLICK, measure.clicked, guard=OWNER),
-            Button(paid_handlers.PREFIX, paid_handlers.pressed, guard=admins()),
+            Button(paid_handlers.PREFIX, paid_handlers.pressed, guard=ADMINS),
         ),
         purgers={"broadcast.drafts": drafts.purge_old},
         jobs=JOBS,

@@ -158,25 +158,31 @@ async def figures(session: AsyncSession, broadcast: Broadcast) -> tuple[Part, li
             part.failed += n
         elif status not in (OutboxStatus.SKIPPED,):
             part.waiting += n
+    # One expression object per query, in its SELECT and its GROUP BY (PostgreSQL matches
+    # them by their bound parameters, which a second object would name apart).
     opt = BroadcastOptOut
-    optouts = select(service.variant_of(opt.user_id, broadcast.id, count), func.count())
-    optouts = optouts.where(opt.broadcast_id == broadcast.id).group_by(
-        service.variant_of(opt.user_id, broadcast.id, count)
+    which_optout = service.variant_of(opt.user_id, broadcast.id, count)
+    optouts = (
+        select(which_optout, func.count())
+        .where(opt.broadcast_id == broadcast.id)
+        .group_by(which_optout)
     )
     for which, n in (await session.execute(optouts)).all():
         parts[int(which)].opted_out += n
     c = BroadcastClick
-    by_button = select(service.variant_of(c.user_id, broadcast.id, count), c.button, func.count())
-    by_button = by_button.where(c.broadcast_id == broadcast.id).group_by(
-        service.variant_of(c.user_id, broadcast.id, count), c.button
+    which_click = service.variant_of(c.user_id, broadcast.id, count)
+    by_button = (
+        select(which_click, c.button, func.count())
+        .where(c.broadcast_id == broadcast.id)
+        .group_by(which_click, c.button)
     )
     for which, button, n in (await session.execute(by_button)).all():
         parts[int(which)].clicks[int(button)] += n
-    clickers = select(
-        service.variant_of(c.user_id, broadcast.id, count), func.count(func.distinct(c.user_id))
-    )
-    clickers = clickers.where(c.broadcast_id == broadcast.id).group_by(
-        service.variant_of(c.user_id, broadcast.id, count)
+    which_clicker = service.variant_of(c.user_id, broadcast.id, count)
+    clickers = (
+        select(which_clicker, func.count(func.distinct(c.user_id)))
+        .where(c.broadcast_id == broadcast.id)
+        .group_by(which_clicker)
     )
     for which, n in (await session.execute(clickers)).all():
         parts[int(which)].clicked += n

@@ -60,7 +60,7 @@ from bot.core.web import ConsoleRoute
 from bot.modules.broadcast import control
 from bot.modules.broadcast.edit_models import BroadcastEdit
 from bot.modules.broadcast.models import Broadcast
-from bot.modules.broadcast.service import PAUSED, announcement, of_broadcast
+from bot.modules.broadcast.service import COLUMNS, PAUSED, announcement, of_broadcast
 
 log = get_logger(__name__)
 UNDO = "broadcast-undo"  # the category of the rows: transactional (not listed as optional)
@@ -199,21 +199,6 @@ def _row(
         literal(now, o.next_attempt_at.type),
         literal(now, o.created_at.type),
     ]
-
-
-COLUMNS = [
-    "key",
-    "chat_id",
-    "user_id",
-    "category",
-    "method",
-    "payload",
-    "priority",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "created_at",
-]
 
 
 async def _insert(session: AsyncSession, rows: Any) -> int:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.jobs.models import JobRun, JobState
+from bot.core.jobs.models import JobRun, JobState, Trigger
 from bot.core.people import store_choice
 from bot.core.web import issue_login
 from bot.core.web.models import ConsoleAudit, ConsoleLogin, ConsoleSession
@@ -45,10 +45,14 @@ def signed(harness: Harness, user: int, **extra: Any) -> str:
 
 
 async def footprint(harness: Harness) -> dict[str, Any]:
-    """What a refused request must leave as it was: pauses, runs, sessions, logins used."""
+    """What a refused request must leave as it was: pauses, runs asked for by someone (the
+    bot's own scheduled runs go on meanwhile and are not a request's doing), sessions, logins
+    used."""
     async with harness.services.db.session() as session:
         paused = set((await session.execute(select(JobState.job).where(JobState.paused))).scalars())
-        runs = await session.scalar(select(func.count()).select_from(JobRun))
+        runs = await session.scalar(
+            select(func.count()).select_from(JobRun).where(JobRun.trigger == Trigger.MANUAL)
+        )
         sessions = await session.scalar(select(func.count()).select_from(ConsoleSession))
         used = await session.scalar(
             select(func.count()).select_from(ConsoleLogin).where(ConsoleLogin.used_at.is_not(None))

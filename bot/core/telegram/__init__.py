@@ -9,7 +9,7 @@ fit, the command menu. This ``__init__`` is the package's public face: code outs
 """
 
 from bot.core.telegram.arrival import Arrival, ArrivalQueue, NotSafeYet
-from bot.core.telegram.bot import CompanionBot, preview, shorten
+from bot.core.telegram.bot import CompanionBot, fit_lines, preview, shorten
 from bot.core.telegram.buttons import (
     ANYONE,
     OWNER,
@@ -77,6 +77,7 @@ __all__ = [
     "bot_request",
     "command_body",
     "database_unreachable",
+    "fit_lines",
     "preview",
     "publish_command_menu",
     "purge_received",

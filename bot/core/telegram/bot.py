@@ -10,6 +10,7 @@ to think about it. Lists that can grow without bound should still page or
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import Message
@@ -30,6 +31,24 @@ def shorten(text: str, limit: int) -> str:
     note = "… " + _("(truncated: {count} characters in all)").format(count=number(len(text)))
     head = split_text(text, max(limit - utf16_len(note), 2))[0]
     return head + note
+
+
+def fit_lines(head: str, lines: Sequence[str], limit: int = MAX_TEXT) -> str:
+    """``head`` then as many of ``lines`` as fit in one message of ``limit`` UTF-16 units;
+    when some are left out, a last line says how many ("… and 12 more"), so a list cut
+    to fit never looks complete."""
+    used, kept = utf16_len(head), 0
+    for line in lines:
+        if used + 1 + utf16_len(line) > limit:
+            break
+        used, kept = used + 1 + utf16_len(line), kept + 1
+    while kept < len(lines):
+        tail = _("… and {count} more").format(count=number(len(lines) - kept))
+        if used + 1 + utf16_len(tail) <= limit or kept == 0:
+            return "\n".join([head, *lines[:kept], tail])
+        kept -= 1
+        used -= 1 + utf16_len(lines[kept])
+    return "\n".join([head, *lines])
 
 
 def preview(text: str, width: int) -> str:

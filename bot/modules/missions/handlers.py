@@ -7,7 +7,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.core.context import BotContext
 from bot.core.kernel import SERIAL_MAX, ascii_int, get_logger
 from bot.core.people import N_, _, current, ngettext, number
-from bot.core.telegram import command_body
+from bot.core.telegram import command_body, fit_lines
 from bot.modules.missions import catalogue, service, times
 from bot.modules.missions.models import AssignmentStatus
 from bot.modules.missions.render import completed_text, done_keyboard, mission_text, parse_done
@@ -85,8 +85,8 @@ async def list_missions(update: Update, context: BotContext) -> None:
     async with context.db.session() as session:
         missions = await catalogue.all_missions(session)
     lines = [_catalogue_line(m.id, m.points, m.title, m.active) for m in missions]
-    text = "\n".join([_("Mission catalogue:"), *lines]) if lines else _("The catalogue is empty.")
-    await update.effective_message.reply_text(text[:4000])
+    text = fit_lines(_("Mission catalogue:"), lines) if lines else _("The catalogue is empty.")
+    await update.effective_message.reply_text(text)
 
 
 async def add_mission(update: Update, context: BotContext) -> None:

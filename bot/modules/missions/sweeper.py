@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import SmallInteger, cast, exists, literal, null, select
+from sqlalchemy import SmallInteger, case, cast, exists, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from bot.core.context import Services
 from bot.core.delivery import Category, Priority, Queued
@@ -52,6 +53,7 @@ RECENT = timedelta(hours=1)  # new users a minute's seeding looks at
 # Batches per kind in one run: a run stays short (its timeout, the time a crashed run blocks
 # the next ones, can be too); a bigger backlog, after downtime, goes on the next minute.
 RUN_BATCHES = 40
+DUE_TYPE = UserSchedule.due_at.type
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +104,26 @@ async def seed(
     """Rows for users on the bot's zone who have none yet (new users, an upgrade): one
     ``INSERT ... SELECT`` per kind, at the next occurrence of the kind's default time.
     ``since``: only users registered since then (each minute; all users once an hour,
-    at start-up and on a manual run)."""
+    at start-up and on a manual run).
+
+    A user who registered today before the time's occurrence today is due at it even when
+    it has just passed (they came at 08:59:30, this minute's sweep runs at 09:00): the
+    batch that follows sends it, the same local day, as it sends a late row."""
+    tz = services.settings.tz
     for kind in times.KINDS:
         at = times.time_of(services, kind, None)
-        due = next_occurrence(at, services.settings.tz, now)
+        due = next_occurrence(at, tz, now)
+        today = now.astimezone(tz).date()
+        todays = occurrence(today, at, tz)
+        due_value: ColumnElement[datetime]
+        if todays < due:  # passed: those who came today before it still get it
+            came_before = (User.created_at >= occurrence(today, time(0), tz)) & (
+                User.created_at < todays
+            )
+            due_value = case((came_before, literal(todays, DUE_TYPE)), else_=literal(due, DUE_TYPE))
+        else:
+            due_value = literal(due, DUE_TYPE)
         missing = ~exists().where(UserSchedule.user_id == User.id, UserSchedule.kind == kind)
-        due_value = literal(due, UserSchedule.due_at.type)
         chosen = select(User.id, literal(kind), cast(null(), SmallInteger), due_value)
         chosen = chosen.where(User.timezone.is_(None), missing)
         if since is not None:

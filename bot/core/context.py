@@ -24,7 +24,7 @@ from bot.core.kernel import (
     Settings,
     UnitOfWork,
 )
-from bot.core.people import AudienceRegistry
+from bot.core.people import AudienceRegistry, PersonalRegistry
 from bot.core.stats import StatsRegistry
 from bot.core.telegram import ButtonCatalog, CommandCatalog, Intake
 
@@ -43,6 +43,7 @@ class Services(Posting):
     stats: StatsRegistry = field(default_factory=StatsRegistry)
     purgers: PurgerRegistry = field(default_factory=PurgerRegistry)
     audience: AudienceRegistry = field(default_factory=AudienceRegistry)
+    personal: PersonalRegistry = field(default_factory=PersonalRegistry)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # the names of the wired modules

@@ -63,6 +63,12 @@ class RetentionSettings(BaseModel):
     media_days: int = Field(default=14, ge=1, le=3650)
     redis_idle_days: int = Field(default=30, ge=1, le=3650)
     batch_size: int = Field(default=500, ge=1, le=100_000)
+    # Clicks on a broadcast's buttons and its opt-outs (a campaign's figures).
+    campaign_days: int = Field(default=365, ge=1, le=3650)
+    # Done and missed mission assignments (an open one is kept); streaks are not affected.
+    assignments_days: int = Field(default=400, ge=1, le=3650)
+    # How often one user may ask /mydata for their data (minutes).
+    mydata_every_minutes: int = Field(default=10, ge=1, le=10_080)
 
 
 class Settings(BaseSettings):

@@ -47,6 +47,15 @@ from bot.core.people.i18n import (
     tag,
     translatable,
 )
+from bot.core.people.personal import (
+    STAND_IN_BASE,
+    Action,
+    Holding,
+    PersonalRegistry,
+    Rule,
+    is_stand_in,
+    personal_columns,
+)
 from bot.core.people.reading import (
     answer_language,
     choices,
@@ -85,10 +94,15 @@ from bot.core.people.zones import ZoneError, parse_zone, suggested, zone_of
 
 __all__ = [
     "N_",
+    "STAND_IN_BASE",
+    "Action",
     "Audience",
     "AudienceError",
     "AudienceRegistry",
     "Facet",
+    "Holding",
+    "PersonalRegistry",
+    "Rule",
     "Scope",
     "Translatable",
     "User",
@@ -112,6 +126,7 @@ __all__ = [
     "days",
     "default_language",
     "duration",
+    "is_stand_in",
     "language_column",
     "language_of",
     "languages",
@@ -127,6 +142,7 @@ __all__ = [
     "parse_audience",
     "parse_zone",
     "percent",
+    "personal_columns",
     "pgettext",
     "plan",
     "record_default",

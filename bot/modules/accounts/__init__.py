@@ -9,7 +9,7 @@ from bot.core.context import Services
 from bot.core.module import Module, Routed, Stage
 from bot.core.people import N_
 from bot.core.telegram import OWNER, PRIVATE_NEW_MESSAGE, Button, admin_commands, user_commands
-from bot.modules.accounts import handlers, tags, timezone
+from bot.modules.accounts import handlers, personal, personal_handlers, tags, timezone
 from bot.modules.accounts.pages import CONSOLE
 
 COMMANDS = user_commands(
@@ -22,6 +22,8 @@ COMMANDS = user_commands(
         N_("[zone|+5:45]"),
         timezone.timezone,
     ),
+    ("mydata", N_("get everything this bot holds about you"), "", personal_handlers.mydata),
+    ("forgetme", N_("have this bot forget you"), "", personal_handlers.forgetme),
 ) + admin_commands(
     ("tag", N_("tag a user, for audiences (tag:name)"), N_("<user> <tag>…"), tags.tag),
     ("untag", N_("remove a user's tags"), N_("<user> <tag>…"), tags.untag),
@@ -29,6 +31,7 @@ COMMANDS = user_commands(
 
 
 def register(services: Services) -> Module:
+    services.personal.add(personal.HOLDING)
     # At a late stage, so it sees only commands that no module claimed; private chats only
     # (in a group, a command meant for another bot is none of this one's business).
     unknown = filters.COMMAND & PRIVATE_NEW_MESSAGE
@@ -39,7 +42,10 @@ def register(services: Services) -> Module:
     return Module(
         "accounts",
         commands=COMMANDS,
-        buttons=(Button(timezone.PREFIX, timezone.pressed, guard=OWNER),),
+        buttons=(
+            Button(timezone.PREFIX, timezone.pressed, guard=OWNER),
+            Button(personal_handlers.PREFIX, personal_handlers.pressed, guard=OWNER),
+        ),
         handlers=(
             Routed(membership),
             Routed(MessageHandler(unknown, handlers.unknown_command), stage=Stage.UNKNOWN_COMMANDS),

@@ -8,7 +8,7 @@ from bot.core.context import Services
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
-from bot.modules.analytics import audience, handlers
+from bot.modules.analytics import audience, handlers, personal
 from bot.modules.analytics.activity import Activity, purge_old_days
 from bot.modules.analytics.jobs import SPECS
 from bot.modules.analytics.pages import CONSOLE
@@ -23,6 +23,7 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
+    services.personal.add(personal.HOLDING)
     activity = Activity(services)
     return Module(
         "analytics",

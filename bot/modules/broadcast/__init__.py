@@ -7,7 +7,7 @@ from bot.core.context import Services
 from bot.core.module import Module
 from bot.core.people import N_
 from bot.core.telegram import OWNER, Button, Command, admin_commands, admins
-from bot.modules.broadcast import drafts, handlers, measure, paid, paid_handlers
+from bot.modules.broadcast import drafts, handlers, measure, paid, paid_handlers, personal
 from bot.modules.broadcast.campaign_pages import ROUTES as CAMPAIGN_ROUTES
 from bot.modules.broadcast.jobs import JOBS
 from bot.modules.broadcast.pages import CONSOLE
@@ -54,6 +54,8 @@ COMMANDS = (
 
 def register(services: Services) -> Module:
     services.outbox.paid = paid.BroadcastPaidLane(services.db)  # paid.py: capped in Stars
+    services.personal.add(personal.HOLDING)
+    services.purgers.add("broadcast.campaign_measures", personal.purger(services.settings))
     return Module(
         "broadcast",
         commands=COMMANDS,

@@ -10,7 +10,7 @@ from bot.core.kernel import SERIAL_MAX, MessageDelivered, MessageKind, ascii_int
 from bot.core.module import Module, On, Routed
 from bot.core.people import N_
 from bot.core.telegram import Command, admin_commands
-from bot.modules.content import feed_store, handlers, service
+from bot.modules.content import feed_store, handlers, personal, service
 from bot.modules.content.events import PostPublished
 from bot.modules.content.jobs import JOBS
 from bot.modules.content.settings import ContentSettings
@@ -42,6 +42,8 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
+    services.personal.add(personal.HOLDING)
+
     async def on_delivered(event: MessageDelivered) -> None:
         """Record Telegram's message id of a published post and announce it."""
         if event.kind is not MessageKind.POST:

@@ -7,7 +7,7 @@ from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
 from bot.core.web import ConsoleRoute
-from bot.modules.economy import handlers
+from bot.modules.economy import handlers, personal
 from bot.modules.economy.awards import Awards
 from bot.modules.economy.gifts import Gifts
 from bot.modules.economy.jobs import JOBS
@@ -29,6 +29,7 @@ CONSOLE = (
 
 
 def register(services: Services) -> Module:
+    services.personal.add(personal.HOLDING)
     awards, gifts = Awards(services), Gifts(services)
     return Module(
         "economy",

@@ -7,7 +7,7 @@ from bot.core.kernel import UserZoneChanged
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import OWNER, Button, admin_commands, user_commands
-from bot.modules.missions import audience, handlers, missiontime
+from bot.modules.missions import audience, handlers, missiontime, personal
 from bot.modules.missions.analytics import FUNNEL
 from bot.modules.missions.jobs import JOBS
 from bot.modules.missions.service import day_figures
@@ -38,6 +38,8 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
+    services.personal.add(personal.HOLDING)
+    services.purgers.add("missions.assignments", personal.purger(services.settings))
     return Module(
         "missions",
         audience=audience.FACETS,

@@ -23,7 +23,16 @@ from bot.core.telegram import (
     user_commands,
 )
 from bot.modules.content.events import PostCancelled, PostPublished, PostScheduled
-from bot.modules.moderation import cards, direct, handlers, ids, records, review, service
+from bot.modules.moderation import (
+    cards,
+    direct,
+    handlers,
+    ids,
+    personal,
+    records,
+    review,
+    service,
+)
 from bot.modules.moderation.jobs import JOBS
 from bot.modules.moderation.pages import CONSOLE
 from bot.modules.moderation.settings import ModerationSettings
@@ -69,6 +78,7 @@ _CAPTION = filters.CaptionRegex(_SUGGEST)
 
 
 def register(services: Services) -> Module:
+    services.personal.add(personal.HOLDING)
     retention = services.settings.of(ModerationSettings).moderation.retention_days
     return Module(
         "moderation",

@@ -7,7 +7,7 @@ from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import OWNER, Button, Command
 from bot.modules.broadcast.events import AnnouncementsDeclined
-from bot.modules.notifications import handlers
+from bot.modules.notifications import handlers, personal
 from bot.modules.notifications.service import PreferencesPolicy, decline_announcements
 
 COMMANDS = (
@@ -19,6 +19,7 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
+    services.personal.add(personal.HOLDING)
     return Module(
         "notifications",
         commands=COMMANDS,

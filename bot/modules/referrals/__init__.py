@@ -7,7 +7,7 @@ from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
 from bot.modules.missions.events import MissionCompleted
-from bot.modules.referrals import handlers
+from bot.modules.referrals import handlers, personal
 from bot.modules.referrals.jobs import JOBS
 
 COMMANDS = (
@@ -16,6 +16,7 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
+    services.personal.add(personal.HOLDING)
     reactions = handlers.ReferralHandlers(services)
     return Module(
         "referrals",

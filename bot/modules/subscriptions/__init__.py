@@ -18,7 +18,15 @@ from bot.core.module import Module, Routed
 from bot.core.people import N_
 from bot.core.stats import as_of
 from bot.core.telegram import OWNER, Button, Command, admin_commands
-from bot.modules.subscriptions import audience, books, charges, handlers, renewing, service
+from bot.modules.subscriptions import (
+    audience,
+    books,
+    charges,
+    handlers,
+    personal,
+    renewing,
+    service,
+)
 from bot.modules.subscriptions.analytics import FUNNEL
 from bot.modules.subscriptions.codes_handlers import COMMANDS as CODE_COMMANDS
 from bot.modules.subscriptions.jobs import JOBS
@@ -68,6 +76,8 @@ COMMANDS = (
 
 
 def register(services: Services) -> Module:
+    services.personal.add(personal.holding(services))
+
     async def day_figures(session: AsyncSession, day: date) -> dict[str, int]:
         """Subscriptions active at the day's end (or now), and the Stars the day and its month
         (from the 1st to that day) took in."""

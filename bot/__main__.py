@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot {start,run,sandbox,check,db,jobs}``."""
+"""Command line: ``python -m bot {start,run,sandbox,check,db,jobs,backup,backups,restore}``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("args", nargs="*", metavar="key=value")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
+    sub.add_parser("backup", help="back up the database now (online), then rotate")
+    sub.add_parser("backups", help="list the backups: time, size, rows, revision, checksum")
+    restore = sub.add_parser("restore", help="restore a backup into a fresh database (bot stopped)")
+    restore.add_argument("file", type=Path, help="the backup's data file (its manifest beside it)")
+    restore.add_argument("--to", metavar="DATABASE_URL", help="the target (default DATABASE_URL)")
+    restore.add_argument(
+        "--replace", action="store_true", help="replace a target that has tables (kept aside)"
+    )
     return parser
 
 
@@ -109,6 +117,38 @@ def cmd_db(settings: Settings) -> int:
     ensure_sqlite_directory(settings.database_url)
     print(upgrade_and_describe(settings.database_url))
     return 0
+
+
+def cmd_backup(settings: Settings) -> int:
+    from bot.modules.backups.cli import backup_now
+
+    return backup_now(settings)
+
+
+def cmd_backups(settings: Settings) -> int:
+    from bot.modules.backups.cli import list_backups
+
+    return list_backups(settings)
+
+
+def cmd_restore(settings: Settings, file: Path, to: str | None, replace: bool) -> int:
+    from alembic.script import ScriptDirectory
+
+    from bot.core.kernel.migrate import alembic_config, recorded_heads, upgrade
+    from bot.modules.backups.cli import restore_backup
+    from bot.modules.backups.restore import Schema
+    from bot.settings import CompanionSettings
+
+    if to is not None:
+        try:
+            settings = load_settings(CompanionSettings, database_url=to)
+        except ConfigError as exc:
+            print(f"restore refused: --to {' '.join(str(exc).split())}", file=sys.stderr)
+            return 2
+    scripts = ScriptDirectory.from_config(alembic_config(settings.database_url))
+    known = {script.revision for script in scripts.walk_revisions()}
+    schema = Schema(known=known, heads=recorded_heads(), upgrade=upgrade)
+    return restore_backup(settings, file, schema, replace=replace)
 
 
 def cmd_run(settings: Settings) -> int:
@@ -224,6 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format, settings.secrets())
     commands: dict[str, Callable[[], int]] = {
+        "backup": lambda: cmd_backup(settings),
+        "backups": lambda: cmd_backups(settings),
+        "restore": lambda: cmd_restore(settings, args.file, args.to, args.replace),
         "db": lambda: cmd_db(settings),
         "jobs": lambda: cmd_jobs(
             settings,

@@ -58,6 +58,7 @@ MODULES: tuple[str, ...] = (
     "notifications",
     "moderation",
     "language",
+    "backups",
 )
 
 SANDBOX_TOKEN = "7000000001:SANDBOX-offline-token"

@@ -9,6 +9,7 @@ needs settings declares them in its own ``settings.py`` (a subclass of the kerne
 
 from __future__ import annotations
 
+from bot.modules.backups.settings import BackupSettings
 from bot.modules.content.settings import ContentSettings
 from bot.modules.economy.settings import EconomySettings
 from bot.modules.missions.settings import MissionSettings
@@ -24,5 +25,6 @@ class CompanionSettings(
     ContentSettings,
     SubscriptionSettings,
     EconomySettings,
+    BackupSettings,
 ):
     """All configuration of one Companion process."""

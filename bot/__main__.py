@@ -112,10 +112,14 @@ def _describe(app: Any, settings: Settings) -> None:
 
 def cmd_db(settings: Settings) -> int:
     from bot.core.kernel import ensure_sqlite_directory
-    from bot.core.kernel.migrate import upgrade_and_describe
+    from bot.core.kernel.migrate import NewerDatabase, upgrade_and_describe
 
     ensure_sqlite_directory(settings.database_url)
-    print(upgrade_and_describe(settings.database_url))
+    try:
+        print(upgrade_and_describe(settings.database_url))
+    except NewerDatabase as exc:  # migrated by a newer version: left as it is
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 
@@ -161,17 +165,21 @@ def cmd_run(settings: Settings) -> int:
 
 
 async def _run(app: App, settings: Settings) -> int:
-    """Check the token, migrate if needed, serve: in one event loop, so the token's check
-    warms the connection the bot then uses (one TLS handshake, not two)."""
-    from bot.core.kernel.migrate import at_head, upgrade_in_child
+    """Refuse a database newer than this code, check the token, migrate if needed, serve: in
+    one event loop, so the token's check warms the connection the bot then uses (one TLS
+    handshake, not two)."""
+    from bot.core.kernel.migrate import schema_state, upgrade_in_child
     from bot.core.lifecycle import serve_until_signalled
 
+    url = settings.database_url
+    schema = await asyncio.to_thread(schema_state, url)
+    if schema.refusal:  # a newer version migrated it: this code may not know its data
+        print(schema.refusal, file=sys.stderr)
+        return 2
     if not await _token_accepted(app.bot):
         print(f"BOT_TOKEN was rejected by {settings.telegram_api_base_url}", file=sys.stderr)
         return 2
-    url = settings.database_url
-    migrate = not await asyncio.to_thread(at_head, url)
-    if migrate and (code := await asyncio.to_thread(upgrade_in_child, url)):
+    if not schema.current and (code := await asyncio.to_thread(upgrade_in_child, url)):
         print("the database could not be migrated (see above)", file=sys.stderr)
         return code
     await serve_until_signalled(app)

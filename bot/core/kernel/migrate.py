@@ -3,43 +3,92 @@
 Alembic is imported only where a migration runs: ``python -m bot run`` compares the
 database's ``alembic_version`` with the heads of ``migrations/versions`` (read from the
 files, without Alembic) and starts the migrating child process only when they differ.
+
+A migration holds the migration lock (:func:`migration_lock`, taken by
+``migrations/env.py``) from before it reads the database's revision until it has
+committed: two processes starting a new version at once migrate once, the second waits
+and then finds the database at head. A database that records a revision these scripts do
+not know is newer than this code: nothing migrates it and ``run`` refuses to start on it.
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
+import fcntl
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bot.core.kernel.child import child_environment
+from bot.core.kernel.logging import get_logger
+from bot.core.kernel.settings import ConfigError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parents[3]
+VERSIONS = ROOT / "migrations" / "versions"
+# The PostgreSQL advisory lock every migration of this bot holds (any fixed number: it
+# reads "Companion" in ASCII, so that another application's locks are unlikely to clash).
+LOCK_KEY = 0x436F6D70616E
+WAITING = "another process is migrating the database: waiting for it to finish"
+
+log = get_logger("bot.migrate")
 
 
-def alembic_config(database_url: str) -> Config:
+class NewerDatabase(ConfigError):
+    """The database records a revision that this code's migration scripts do not know: it
+    was migrated by a newer version of the bot."""
+
+
+class Schema(NamedTuple):
+    """What ``run`` needs to know of the database before it starts."""
+
+    current: bool  # at the scripts' heads: nothing to migrate
+    refusal: str | None  # the line to refuse with (the database is newer than this code)
+
+
+def alembic_config(database_url: str, on_wait: Callable[[], None] | None = None) -> Config:
+    """Alembic's configuration for ``database_url``. ``on_wait`` is called when another
+    process holds the migration lock (before waiting for it); after a migration the
+    attributes ``before``, ``after`` (the revisions recorded, read under the lock) and
+    ``waited`` say what happened."""
     from alembic.config import Config
 
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.attributes["database_url"] = database_url
+    config.attributes["on_wait"] = on_wait or _log_wait
     return config
 
 
+def _log_wait() -> None:
+    log.warning("migration_waiting", reason=WAITING)
+
+
+def _say_wait() -> None:
+    print(WAITING, flush=True)
+    _log_wait()
+
+
 def upgrade_and_describe(database_url: str) -> str:
-    """Upgrade, and say truthfully what happened: created, upgraded from X to Y, up to date."""
-    before = applied(database_url)
-    upgrade(database_url)
-    after = applied(database_url)
+    """Upgrade, and say truthfully what happened: created, upgraded from X to Y, up to date
+    (read under the migration lock: a process that waited for another's migration finds
+    the database up to date). Raises :class:`NewerDatabase` and changes nothing on a
+    database newer than this code."""
+    config = alembic_config(database_url, on_wait=_say_wait)
+    _upgrade(config, "heads")
+    before: tuple[str, ...] = config.attributes["before"]
+    after: tuple[str, ...] = config.attributes["after"]
     if not before:
         return f"database created at revision {_show(after)}"
     if before == after:
@@ -70,7 +119,7 @@ async def _applied(database_url: str) -> tuple[str, ...]:
         await engine.dispose()
 
 
-def script_heads(folder: Path = ROOT / "migrations" / "versions") -> tuple[str, ...]:
+def script_heads(folder: Path = VERSIONS) -> tuple[str, ...]:
     """The heads of the migration scripts: revisions that no script names as its
     ``down_revision``, read from the files' module-level assignments (no import)."""
     revisions: set[str] = set()
@@ -87,6 +136,12 @@ def script_heads(folder: Path = ROOT / "migrations" / "versions") -> tuple[str, 
     return tuple(sorted(revisions - parents))
 
 
+def script_revisions(folder: Path = VERSIONS) -> frozenset[str]:
+    """Every revision the migration scripts in ``folder`` define (no import)."""
+    found = (_assignments(path, ("revision",)).get("revision") for path in folder.glob("*.py"))
+    return frozenset(revision for revision in found if isinstance(revision, str))
+
+
 def _assignments(path: Path, names: tuple[str, ...]) -> dict[str, object]:
     found: dict[str, object] = {}
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -99,17 +154,41 @@ def _assignments(path: Path, names: tuple[str, ...]) -> dict[str, object]:
     return found
 
 
+def newer_than_code(recorded: tuple[str, ...], folder: Path = VERSIONS) -> str | None:
+    """The one line that refuses a database recording revisions the scripts in ``folder``
+    do not know (migrated by a newer version); None when the scripts know every one."""
+    unknown = tuple(sorted(set(recorded) - script_revisions(folder)))
+    if not unknown:
+        return None
+    return (
+        f"the database is at revision {_show(unknown)}, newer than this code "
+        f"({_show(script_heads(folder))}): run the newer version, "
+        "or restore a backup made for this one"
+    )
+
+
+def schema_state(database_url: str) -> Schema:
+    """Whether the database is at the scripts' heads, and whether it is newer than this
+    code. A SQLite file that does not exist yet is not opened (opening would create it); a
+    database that cannot be read is neither: the migrating child then reports what it finds."""
+    database = _sqlite_file(make_url(database_url))
+    if database is not None and not database.exists():
+        return Schema(current=False, refusal=None)
+    try:
+        recorded = applied(database_url)
+    except Exception:
+        return Schema(current=False, refusal=None)
+    return Schema(current=recorded == recorded_heads(), refusal=newer_than_code(recorded))
+
+
 def at_head(database_url: str) -> bool:
     """True when the database records exactly the scripts' heads (nothing to migrate).
     Anything else (a new database, an older one, one that cannot be read) is False: the
     migrating child then runs, and reports what it finds."""
-    try:
-        return applied(database_url) == recorded_heads()
-    except Exception:
-        return False
+    return schema_state(database_url).current
 
 
-def recorded_heads(folder: Path = ROOT / "migrations" / "versions") -> tuple[str, ...]:
+def recorded_heads(folder: Path = VERSIONS) -> tuple[str, ...]:
     """What ``alembic_version`` holds once every migration ran: the heads, less those a
     later script ``depends_on`` (Alembic records the dependent script instead)."""
     needed: set[str] = set()
@@ -122,6 +201,76 @@ def recorded_heads(folder: Path = ROOT / "migrations" / "versions") -> tuple[str
     return tuple(head for head in script_heads(folder) if head not in needed)
 
 
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite database; None for any other (or an in-memory one)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).expanduser()
+
+
+@asynccontextmanager
+async def migration_lock(
+    connection: AsyncConnection, on_wait: Callable[[], None] = _log_wait
+) -> AsyncIterator[bool]:
+    """Hold the migration lock of ``connection``'s database; yields whether it had to wait
+    (``on_wait`` is called first) for another process holding it.
+
+    PostgreSQL: the session advisory lock :data:`LOCK_KEY`, taken on ``connection`` (so a
+    migrator that dies releases it with its connection). SQLite: an exclusive ``flock`` on
+    ``<database>.migrate.lock`` beside the file (released by the kernel when the process
+    ends, however it ends). An in-memory database is this process's alone: no lock."""
+    url = connection.engine.url
+    database = _sqlite_file(url)
+    if url.get_backend_name() == "postgresql":
+        async with _advisory_lock(connection, on_wait) as waited:
+            yield waited
+    elif database is not None:
+        with _lock_file(database) as fd:
+            waited = await _flock(fd, on_wait)
+            yield waited
+    else:
+        yield False
+
+
+@asynccontextmanager
+async def _advisory_lock(
+    connection: AsyncConnection, on_wait: Callable[[], None]
+) -> AsyncIterator[bool]:
+    key = {"key": LOCK_KEY}
+    waited = not await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), key)
+    if waited:
+        on_wait()
+        await connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+    await connection.commit()  # the lock is the session's: Alembic begins its own transaction
+    try:
+        yield waited
+    finally:
+        if not connection.closed and not connection.invalidated:
+            await connection.rollback()
+            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+            await connection.commit()
+
+
+@contextmanager
+def _lock_file(database: Path) -> Iterator[int]:
+    """The open lock file beside a SQLite database; closing it releases its ``flock``."""
+    fd = os.open(database.with_name(database.name + ".migrate.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+async def _flock(fd: int, on_wait: Callable[[], None]) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        on_wait()
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        return True
+    return False
+
+
 def upgrade_in_child(database_url: str) -> int:
     """``db upgrade`` in a short-lived child process, so that Alembic (and Mako) never stay
     in the memory of the long-running bot; the child's exit code. It is given the database
@@ -132,11 +281,17 @@ def upgrade_in_child(database_url: str) -> int:
 
 
 def upgrade(database_url: str, revision: str = "heads") -> None:
-    """Bring the database to the newest schema; safe to call on every start.
+    """Bring the database to the newest schema, under the migration lock; safe to call on
+    every start. Raises :class:`NewerDatabase` (changing nothing) on a database newer than
+    this code.
 
     Synchronous (Alembic's async env runs its own event loop): call it before
     the bot's loop starts, or through ``asyncio.to_thread``.
     """
+    _upgrade(alembic_config(database_url), revision)
+
+
+def _upgrade(config: Config, revision: str) -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(database_url), revision)
+    command.upgrade(config, revision)

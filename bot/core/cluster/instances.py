@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Integer, String, delete, insert, select, update
+from sqlalchemy import Integer, String, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,6 +59,12 @@ def live_cutoff(stale_seconds: float) -> datetime:
 async def live_ids(session: AsyncSession, stale_seconds: float) -> list[str]:
     query = select(InstanceRow.id).where(InstanceRow.heartbeat_at >= live_cutoff(stale_seconds))
     return list((await session.scalars(query)).all())
+
+
+async def live_count(session: AsyncSession, stale_seconds: float) -> int:
+    """How many instances are alive (this one included, once registered): one indexed count."""
+    query = select(func.count()).where(InstanceRow.heartbeat_at >= live_cutoff(stale_seconds))
+    return int(await session.scalar(query) or 0)
 
 
 async def forget_stale(session: AsyncSession, stale_seconds: float, keep: str) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.core.kernel import CircuitBreaker, Metrics, Settings
 from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Verdict, Window
 from bot.core.ratelimit.limiter import BULK, INTERACTIVE, CompanionRateLimiter, RatePolicy
+from bot.core.ratelimit.tickets import Ticket, ticket
 
 
 def policy_from_settings(settings: Settings) -> RatePolicy:
@@ -50,8 +51,10 @@ __all__ = [
     "MemoryBackend",
     "RatePolicy",
     "Scope",
+    "Ticket",
     "Verdict",
     "Window",
     "build_rate_limiter",
     "policy_from_settings",
+    "ticket",
 ]

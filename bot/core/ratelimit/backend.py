@@ -3,17 +3,25 @@
 A window counts a send from the moment it is admitted until ``period`` after
 its answer came back. Telegram stamps a request somewhere between the two, so
 counting from the answer can never under-count, whatever the network jitter.
+
+Windows in memory cannot see the sends of other processes: with ``peers`` processes each
+counting only its own, each takes ``1/peers`` of every total scope (``global``, ``paid``),
+so together they stay within the limit (see :func:`divided`). A chat's scope is not
+divided: a chat's messages come from whichever process holds them, and usually one does.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 GLOBAL = "global"
+PAID = "paid"
+TOTALS = frozenset({GLOBAL, PAID})  # the scopes every send of the bot counts against
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,20 @@ class Verdict:
 ADMITTED = Verdict(0.0)
 
 
+def divided(scope: Scope, peers: int) -> Scope:
+    """One of ``peers`` processes' share of ``scope`` when none sees the others' sends: a
+    total scope keeps its period and gets ``1/peers`` of its slots, rounded down (so that
+    together they never exceed it); with more peers than slots, one slot in a period as
+    many times longer as needed. A chat's scope, or a single process, is unchanged."""
+    if peers <= 1 or scope.key not in TOTALS:
+        return scope
+    window = scope.window
+    if window.limit >= peers:
+        return replace(scope, window=Window(window.limit // peers, window.period))
+    stretch = math.ceil(peers / window.limit)
+    return replace(scope, window=Window(1, window.period * stretch))
+
+
 class LimitBackend(ABC):
     """Admits sends against sliding windows; implementations must be atomic per call."""
 
@@ -72,6 +94,13 @@ class LimitBackend(ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to free by default
         """Free connections."""
 
+    def share(self, peers: int) -> None:  # noqa: B027 - only windows in memory are divided
+        """``peers`` processes of the bot are alive (this one included)."""
+
+    def local(self, scope: Scope) -> Scope:
+        """What this process may use of ``scope`` now (all of it when the window is shared)."""
+        return scope
+
 
 class _Log:
     """One scope's state: answers of the last ``period`` seconds, sends in flight."""
@@ -84,17 +113,19 @@ class _Log:
         self.in_flight = 0
         self.closed_until = 0.0
 
-    def wait(self, limit: int, now: float) -> float:
+    def wait(self, limit: int, now: float, period: float | None = None) -> float:
+        """Seconds until a send fits ``limit`` sends per ``period`` (the log's by default)."""
+        period = self.period if period is None else period
         if now < self.closed_until:
             return self.closed_until - now
-        while self.ends and self.ends[0] <= now - self.period:
+        while self.ends and self.ends[0] <= now - period:
             self.ends.popleft()
         excess = len(self.ends) + self.in_flight - limit
         if excess < 0:
             return 0.0
         if excess < len(self.ends):
-            return self.ends[excess] + self.period - now
-        return self.period  # only answers still to come would free a slot
+            return self.ends[excess] + period - now
+        return period  # only answers still to come would free a slot
 
     def idle(self, now: float) -> bool:
         return (
@@ -106,12 +137,14 @@ class _Log:
 
 class MemoryBackend(LimitBackend):
     """Windows in this process. Idle scopes are dropped, so memory follows recent traffic,
-    not the number of chats ever seen."""
+    not the number of chats ever seen. With ``peers`` processes alive, each total scope is
+    :func:`divided` among them."""
 
-    __slots__ = ("_tables", "margin")
+    __slots__ = ("_tables", "margin", "peers")
 
     def __init__(self, margin: float = 0.0) -> None:
         self.margin = margin
+        self.peers = 1
         # One table per window period (learned rates change a window's limit, never its
         # period): in a table, least recently used = soonest idle.
         self._tables: dict[float, OrderedDict[str, _Log]] = {}
@@ -128,16 +161,29 @@ class MemoryBackend(LimitBackend):
             table.move_to_end(scope.key)
         return log
 
+    def share(self, peers: int) -> None:
+        self.peers = max(1, peers)
+
+    def local(self, scope: Scope) -> Scope:
+        return divided(scope, self.peers)
+
     async def acquire(self, scopes: Sequence[Scope], token: str) -> Verdict:
         now = time.monotonic()
-        logs = [self._log(scope) for scope in scopes]
+        logs = [self._log(scope) for scope in scopes]  # found by the scope as configured
         for scope, log in zip(scopes, logs, strict=True):
-            wait = log.wait(scope.window.limit, now)
+            window = self.local(scope).window
+            wait = log.wait(window.limit, now, window.period + self.margin)
             if wait > 0:
                 return Verdict(wait, scope)
         for log in logs:
             log.in_flight += 1
         return ADMITTED
+
+    async def cancel(self, scopes: Sequence[Scope], token: str) -> None:
+        """The send ``token`` was admitted here but will not be made: its slots are free."""
+        for scope in scopes:
+            log = self._log(scope)
+            log.in_flight = max(0, log.in_flight - 1)
 
     async def release(self, scopes: Sequence[Scope], token: str) -> None:
         now = time.monotonic()

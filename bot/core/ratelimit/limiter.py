@@ -34,8 +34,16 @@ from telegram.ext import BaseRateLimiter
 
 from bot.core.kernel import ID_MAX, Metrics, ascii_int, cancel_and_wait, get_logger
 from bot.core.ratelimit.adaptive import AdaptiveRates
-from bot.core.ratelimit.backend import GLOBAL, LimitBackend, MemoryBackend, Scope, Window
+from bot.core.ratelimit.backend import (
+    GLOBAL,
+    PAID,
+    LimitBackend,
+    MemoryBackend,
+    Scope,
+    Window,
+)
 from bot.core.ratelimit.pacing import Pacer
+from bot.core.ratelimit.tickets import on_the_wire, refused
 
 log = get_logger(__name__)
 
@@ -79,7 +87,7 @@ class RatePolicy:
     paid: Window
 
     def scopes(self, data: dict[str, Any]) -> tuple[Scope, ...]:
-        total = Scope("paid", self.paid) if data.get("allow_paid_broadcast") else None
+        total = Scope(PAID, self.paid) if data.get("allow_paid_broadcast") else None
         scopes = [total or Scope(GLOBAL, self.total)]
         chat_id = data.get("chat_id")
         number = ascii_int(chat_id, -ID_MAX, ID_MAX) if isinstance(chat_id, str) else None
@@ -154,7 +162,7 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
     def _export_rates(self, metrics: Metrics) -> None:
         """The learned rates as gauges, read at each scrape."""
         gauge, adaptive = metrics.ratelimit_rate, self.adaptive
-        for key, window in ((GLOBAL, self.policy.total), ("paid", self.policy.paid)):
+        for key, window in ((GLOBAL, self.policy.total), (PAID, self.policy.paid)):
             ceiling = window.limit / window.period
             gauge.labels(key).set_function(partial(adaptive.rate, key, ceiling))
         for kind, window in (("private", self.policy.private), ("group", self.policy.group)):
@@ -173,6 +181,11 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def waiting(self, lane: str) -> int:
         return len(self._lanes[lane])
+
+    def share(self, peers: int) -> None:
+        """``peers`` processes of the bot are alive: while the windows are not shared (no
+        Redis, or Redis away), this one takes ``1/peers`` of each total limit."""
+        self.backend.share(peers)
 
     async def process_request(
         self,
@@ -193,9 +206,11 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
             if busy is None:
                 busy = admission.chat_busy
             admission = replace(admission, chat_busy=busy)
+            on_the_wire()
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as exc:
+                refused()  # nothing reached the chat: the retry waits like a new send
                 await self._on_429(scopes, _seconds(exc.retry_after), endpoint, admission)
             else:
                 for scope in scopes:
@@ -296,14 +311,15 @@ class CompanionRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 if waiter.scopes[0].key in blocked or waiter.scopes[-1].key in blocked:
                     continue
                 scopes = self._effective(waiter.scopes)  # the same keys, learned rates
-                if lane == BULK and (pause := self.pacer.wait(scopes[0], time.monotonic())):
+                paced = self.backend.local(scopes[0])  # this process's share of it
+                if lane == BULK and (pause := self.pacer.wait(paced, time.monotonic())):
                     soonest = pause if soonest is None else min(soonest, pause)
                     blocked.add(scopes[0].key)  # bulk sends are spaced out, replies are not
                     continue
                 verdict = await self.backend.acquire(scopes, waiter.token)
                 if verdict.scope is None:
                     queue.remove(waiter)
-                    await self._granted(waiter, scopes[0])
+                    await self._granted(waiter, paced)
                     continue
                 soonest = verdict.wait if soonest is None else min(soonest, verdict.wait)
                 # A full total window (free or paid) stops every send in it, and only those:

@@ -120,5 +120,5 @@ async def test_after_redis_returns_both_windows_admit_until_settled(
         assert await _admitted(second.fallback, TOTAL, 20) == 14  # the rest of its share
     finally:
         await probe.aclose()
-        for backend in (first, second, other):
-            await backend.aclose()
+        for each in (first, second, other):
+            await each.aclose()

@@ -24,10 +24,12 @@ async def test_register_is_idempotent(db: Database) -> None:
 
 
 async def test_referral_rules(db: Database) -> None:
-    """A known inviter is recorded; unknown inviters and two-user cycles are not."""
+    """An inviter is recorded, known yet or not (their own first /start may come at the
+    same time, or later); two-user cycles are not."""
     await _register(db, 1)
     assert (await _register(db, 2, "ref_1"))[0].referrer_id == 1
-    assert (await _register(db, 3, "ref_999"))[0].referrer_id is None
+    assert (await _register(db, 3, "ref_999"))[0].referrer_id == 999
+    assert (await _register(db, 999, "ref_3"))[0].referrer_id is None  # a cycle
     await _register(db, 1, "ref_2")  # existing user: payload ignored
     async with db.session() as session:
         first = await session.get(users.User, 1)

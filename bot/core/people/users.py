@@ -72,9 +72,10 @@ async def register(
 ) -> tuple[User, bool]:
     """Create the user on first contact (idempotent); True when new.
 
-    The referrer is recorded only for a new user, only if the inviter is a
-    known user, and never for self-referral or a two-user cycle; so is the source
-    (:func:`parse_source`), which later ``/start`` payloads never overwrite.
+    The referrer is recorded only for a new user, when the payload names a Telegram
+    user id (the inviter may not be known yet: their own first ``/start`` can be handled
+    at the same moment, or later), and never for self-referral or a two-user cycle; so is
+    the source (:func:`parse_source`), which later ``/start`` payloads never overwrite.
     """
     user = await session.get(User, user_id)
     if user is None:
@@ -105,11 +106,13 @@ async def register(
 async def _valid_referrer(
     session: AsyncSession, referrer_id: int | None, user_id: int
 ) -> int | None:
-    """``referrer_id`` if it names a known user who was not invited by ``user_id``."""
+    """``referrer_id`` unless it names a known user who was invited by ``user_id`` (a
+    cycle). An inviter not known yet is kept: the referrals module rewards them only once
+    they register, and never if they do not."""
     if referrer_id is None:
         return None
     inviter = await session.get(User, referrer_id)
-    if inviter is None or inviter.referrer_id == user_id:
+    if inviter is not None and inviter.referrer_id == user_id:
         return None
     return referrer_id
 

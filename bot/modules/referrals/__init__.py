@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Services
+from bot.core.kernel import UserRegistered
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
@@ -24,6 +25,7 @@ def register(services: Services) -> Module:
         reactions=(
             On(MissionCompleted, reactions.record, in_transaction=True),
             On(MissionCompleted, reactions.pay),
+            On(UserRegistered, reactions.inviter_arrived),
         ),
         jobs=JOBS,
     )

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.core.context import BotContext, Services
+from bot.core.kernel import UserRegistered
 from bot.core.people import _, number
 from bot.modules.missions.events import MissionCompleted
 from bot.modules.referrals import service
@@ -42,3 +43,7 @@ class ReferralHandlers:
     async def pay(self, event: MissionCompleted) -> None:
         async with self.services.uow() as uow:
             await service.pay(uow, self.services, event.user_id)
+
+    async def inviter_arrived(self, event: UserRegistered) -> None:
+        """A user's first /start: pay friends' rewards that waited for them."""
+        await service.inviter_arrived(self.services, event.user_id)

@@ -40,9 +40,22 @@ async def inviter_of(session: AsyncSession, invitee_id: int) -> int | None:
     return inviter.id
 
 
+async def referrer_of(session: AsyncSession, invitee_id: int) -> int | None:
+    """The id the user's invite link named, known to the bot yet or not, unless it is
+    themselves or a cycle with a known inviter."""
+    invitee = await session.get(User, invitee_id)
+    if invitee is None or invitee.referrer_id in (None, invitee_id):
+        return None
+    inviter = await session.get(User, invitee.referrer_id)
+    if inviter is not None and inviter.referrer_id == invitee_id:
+        return None
+    return invitee.referrer_id
+
+
 async def record_due(session: AsyncSession, invitee_id: int, now: datetime) -> bool:
-    """Record the inviter's reward for this invitee's first completion; True if new."""
-    inviter_id = await inviter_of(session, invitee_id)
+    """Record the inviter's reward for this invitee's first completion; True if new. An
+    inviter the bot has not met yet is recorded too: :func:`pay` waits for them."""
+    inviter_id = await referrer_of(session, invitee_id)
     if inviter_id is None:
         return False
     insert = dialect_insert(session, ReferralReward).values(
@@ -53,8 +66,11 @@ async def record_due(session: AsyncSession, invitee_id: int, now: datetime) -> b
 
 
 async def pay(uow: UnitOfWork, services: Services, invitee_id: int) -> bool:
-    """Pay the recorded, unpaid reward for ``invitee_id``; True if this call paid it."""
+    """Pay the recorded, unpaid reward for ``invitee_id``; True if this call paid it.
+    Nothing is paid while the inviter is unknown (:func:`inviter_arrived` pays then)."""
     session = uow.session
+    if await inviter_of(session, invitee_id) is None:
+        return False
     claimed = await session.execute(
         update(ReferralReward)
         .where(ReferralReward.invitee_id == invitee_id, ReferralReward.paid_at.is_(None))
@@ -95,10 +111,28 @@ def _notification(invitee: User | None, points: int) -> str:
     return text.format(name=name, points=number(points))
 
 
+async def inviter_arrived(services: Services, inviter_id: int) -> int:
+    """Pay what friends earned a user before the user's own first ``/start``; how many."""
+    async with services.db.session() as session:
+        waiting = await session.scalars(
+            select(ReferralReward.invitee_id).where(
+                ReferralReward.inviter_id == inviter_id, ReferralReward.paid_at.is_(None)
+            )
+        )
+        invitees = list(waiting)
+    paid = 0
+    for invitee_id in invitees:
+        async with services.uow() as uow:
+            paid += await pay(uow, services, invitee_id)
+    return paid
+
+
 async def unpaid_after(session: AsyncSession, after_id: int, limit: int) -> list[tuple[int, int]]:
-    """(reward id, invitee id) of unpaid rewards, in id order after ``after_id``."""
+    """(reward id, invitee id) of unpaid rewards of known inviters, in id order after
+    ``after_id`` (a reward waiting for an inviter who never came is never read again)."""
     rows = await session.execute(
         select(ReferralReward.id, ReferralReward.invitee_id)
+        .join(User, User.id == ReferralReward.inviter_id)
         .where(ReferralReward.paid_at.is_(None), ReferralReward.id > after_id)
         .order_by(ReferralReward.id)
         .limit(limit)

@@ -75,10 +75,12 @@ async def serve_until_signalled(app: App, *, poll_timeout: int = 10) -> None:
 
 
 async def wind_down(app: App) -> None:
-    """Stop taking updates, stop (job runs get a grace, handlers are waited for), the stop
-    hooks, shutdown (closes the HTTP client), then close the cache and the database. A step
-    that fails is logged and the next one still runs, so nothing is left running."""
-    for step in (_stop_intake, _stop_application, post_stop, _shutdown, post_shutdown):
+    """Stop taking updates, the stop hooks (the outbox sender hands back at once what it
+    has not sent, so other processes take it while this one winds down), stop (job runs
+    get a grace, handlers are waited for), shutdown (closes the HTTP client), then close
+    the cache and the database. A step that fails is logged and the next one still runs,
+    so nothing is left running."""
+    for step in (_stop_intake, post_stop, _stop_application, _shutdown, post_shutdown):
         try:
             await step(app)
         except Exception:
@@ -120,7 +122,8 @@ async def post_init(app: App) -> None:
 
 async def post_stop(app: App) -> None:
     """The stop hooks (the outbox sender, the HTTP endpoint) while the bot can still send:
-    after ``Application.stop`` and before ``shutdown`` closes its HTTP client."""
+    as soon as updates stop coming (before ``Application.stop``, which may give job runs a
+    grace) and in any case before ``shutdown`` closes its HTTP client."""
     services = services_of(app)
     app.bot_data[STOP_HOOKS_RAN] = True
     menu: asyncio.Task[None] | None = app.bot_data.pop(_MENU_TASK, None)

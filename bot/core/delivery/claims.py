@@ -9,7 +9,9 @@ of an instance whose heartbeat went stale are released at once (``leases.release
 ``record`` writes an outcome only where the row still carries the token it was claimed
 with, so a late answer from a process presumed dead can never overwrite a newer state.
 Attempts are counted when a send is tried, not when a row is claimed: a row that only
-waited, or whose lease was lost, keeps its attempts.
+waited, or whose lease was lost, keeps its attempts. ``give_back`` returns rows that were
+not sent (a stopping sender's) as they were before the claim, due when they were due, so
+they keep their place in line instead of queueing behind everything due by now.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Outcome:
 def _candidates(now: datetime, limit: int, exclude: Collection[int], private_only: bool) -> Any:
     o = OutboxMessage
     query = (
-        select(o.id, o.chat_id)
+        select(o.id, o.chat_id, o.next_attempt_at)
         .where(o.status == OutboxStatus.PENDING, o.next_attempt_at <= now, o.claimed_by.is_(None))
         .order_by(o.priority, o.next_attempt_at, o.id)
         .limit(limit)
@@ -69,7 +71,7 @@ def _pick(rows: Sequence[Any], limit: int, per_chat: int, held: Mapping[int, int
     """At most ``limit`` ids, at most ``per_chat`` rows per chat counting those held."""
     taken: Counter[int] = Counter(held)
     picked: list[int] = []
-    for row_id, chat_id in rows:
+    for row_id, chat_id, *_ in rows:
         if taken[chat_id] < per_chat:
             taken[chat_id] += 1
             picked.append(row_id)
@@ -99,9 +101,11 @@ async def claim_due(
     query = _candidates(now, limit * 2, full, private_only)
     if session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update(skip_locked=True)
-    picked = _pick((await session.execute(query)).all(), limit, per_chat, held)
+    candidates = (await session.execute(query)).all()
+    picked = _pick(candidates, limit, per_chat, held)
     if not picked:
         return []
+    due = {row_id: at for row_id, _chat, at in candidates}
     token = uuid.uuid4().hex
     claim = (
         update(o)
@@ -139,9 +143,30 @@ async def claim_due(
             r.priority,
             token,
             owner,
+            due[r.id],
         )
         for r in rows
     ]
+
+
+async def give_back(session: AsyncSession, rows: Sequence[Claimed], now: datetime) -> None:
+    """Release ``rows``, claimed and not sent, as they were: unclaimed, due when they were
+    due before their claim (``now`` for a row that does not say), attempts untouched. Only
+    rows still pending and held under their claim's token are touched (one executemany)."""
+    if not rows:
+        return
+    table = cast(Table, OutboxMessage.__table__)
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.claim_token == bindparam("b_token"),
+            table.c.status == OutboxStatus.PENDING.value,
+        )
+        .values(next_attempt_at=bindparam("b_due"), claimed_by=None, claim_token=None)
+    )
+    values = [{"b_id": r.id, "b_token": r.token, "b_due": r.due or now} for r in rows]
+    await session.execute(statement, values)
 
 
 async def review(

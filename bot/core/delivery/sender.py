@@ -7,8 +7,14 @@ per chat (``scopes.py``), so a slow chat holds only its own rows; ``outbox_concu
 workers send them (the rate limiter paces them) and Telegram's answers decide each
 row's fate (``answers.py``). Outcomes are written back in batches, fenced by the claim
 token, then announced as ``MessageDelivered`` / ``MessageFailed``. The leases of rows
-held in memory are renewed at every heartbeat. On stop, sends in flight get a grace
-to finish and be recorded, and every row claimed but not sent is given back at once.
+held in memory are renewed at every heartbeat, which also tells the rate limiter how many
+instances are alive (its share of the total limits while Redis is away).
+
+On stop, every row not yet on the wire is given back at once, due when it was due before
+its claim, so another process takes it in its place in line: the queued rows, and those
+whose send still waits in the rate limiter (their workers are cancelled: a ticket, see
+``bot/core/ratelimit/tickets.py``, says that none of their requests went out). Only sends
+actually in flight are waited for, ``OUTBOX_STOP_GRACE_SECONDS`` at most, and recorded.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import ExtBot
 
-from bot.core.cluster import Instance
+from bot.core.cluster import Instance, instances
 from bot.core.delivery import claims, holdings, paid
 from bot.core.delivery.answers import Deliverer
 from bot.core.delivery.backlog import pending_count
@@ -31,6 +37,7 @@ from bot.core.delivery.outbox import OutboxStatus
 from bot.core.delivery.scopes import Closed, ScopeQueues
 from bot.core.delivery.sizing import ClaimSizer
 from bot.core.kernel import MessageDelivered, MessageFailed, cancel_and_wait, get_logger
+from bot.core.ratelimit import CompanionRateLimiter, Ticket, ticket
 
 if TYPE_CHECKING:
     from bot.core.delivery.posting import Posting
@@ -50,6 +57,7 @@ class OutboxSender:
         "_done",
         "_finished",
         "_room",
+        "_sending",
         "_swept_at",
         "_tasks",
         "_workers",
@@ -73,16 +81,21 @@ class OutboxSender:
             stale=settings.instance_stale_seconds,
         )
         self.instance.on_beat.append(self._renew)
+        self.instance.on_beat.append(self._count_peers)
         self.instance.on_lost.append(self._lost)
         self._done: list[Outcome] = []
         self._room = asyncio.Event()  # a row finished: there may be room to claim
         self._finished = asyncio.Event()  # an outcome waits to be recorded
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: list[asyncio.Task[None]] = []
+        # worker -> the row it sends and the ticket that says whether any of it went out
+        self._sending: dict[asyncio.Task[None], tuple[Claimed, Ticket]] = {}
         self._depth_at = self._swept_at = 0.0
 
     async def start(self) -> None:
         await self.instance.start()
+        async with self.posting.db.session() as session:
+            await self._count_peers(session, self.instance.id)
         self._tasks = [
             asyncio.create_task(self._produce(), name="outbox-producer"),
             asyncio.create_task(self._flush_forever(), name="outbox-flush"),
@@ -93,29 +106,49 @@ class OutboxSender:
         ]
 
     async def stop(self) -> None:
-        """Stop claiming; sends in flight get ``OUTBOX_STOP_GRACE_SECONDS`` to finish and
-        are recorded; rows claimed but not sent are given back, due at once. Does nothing
-        if not started (or already stopped)."""
+        """Stop claiming; give back at once every row not on the wire (queued, or waiting
+        in the rate limiter), due when it was due; wait for the sends in flight
+        (``OUTBOX_STOP_GRACE_SECONDS`` at most) and record them. Does nothing if not
+        started (or already stopped)."""
         if not self._tasks:
             return
         producer, flusher = self._tasks
         await cancel_and_wait([producer], what="outbox producer")
         self.queues.close()
-        self.queues.drain()
-        if self._workers:
-            grace = self.posting.settings.outbox_stop_grace_seconds
-            _, late = await asyncio.wait(self._workers, timeout=grace)
-            if late:
-                log.warning("sends still in flight after the grace, cancelled", sends=len(late))
-            await cancel_and_wait(late, what="outbox workers")
-            self._workers = []
-        await cancel_and_wait([flusher], what="outbox recorder")
-        self._tasks = []
+        unsent = self.queues.drain()
+        waiting = [task for task, (_, t) in self._sending.items() if t.waiting]
+        unsent += [self._sending[task][0] for task in waiting]
+        await cancel_and_wait(waiting, what="outbox sends waiting in the rate limiter")
         try:
-            await self.flush()
-            await self._give_back_all()
+            try:
+                await self._give_back(unsent)
+            except Exception:  # the database away: they are released with the instance
+                log.exception("could not give the unsent outbox rows back", rows=len(unsent))
+            await self._finish_in_flight()
         finally:
-            await self.instance.stop()
+            await cancel_and_wait([flusher], what="outbox recorder")
+            self._tasks = []
+            try:
+                await self.flush()
+                await self._give_back_all()
+            finally:
+                await self.instance.stop()
+
+    async def _finish_in_flight(self) -> None:
+        """Wait for the sends on the wire, within the grace; the late ones are cancelled
+        (given back by :meth:`_give_back_all`: the one kind of row a stop may double)."""
+        workers, self._workers = self._workers, []
+        running = [task for task in workers if not task.done()]
+        if not running:
+            return
+        grace = self.posting.settings.outbox_stop_grace_seconds
+        log.info("waiting for the sends in flight", sends=len(self._sending), grace=grace)
+        _, late = await asyncio.wait(running, timeout=grace)
+        if late:
+            log.warning("sends still in flight after the grace, cancelled", sends=len(late))
+        late_rows = [self._sending[task][0] for task in late if task in self._sending]
+        await cancel_and_wait(late, what="outbox workers")
+        await self._give_back(late_rows)
 
     # -- claiming -------------------------------------------------------------------
     async def _produce(self) -> None:
@@ -205,24 +238,46 @@ class OutboxSender:
         dropped = self.queues.drain()
         log.warning("outbox rows dropped: taken over by another instance", rows=len(dropped))
 
+    async def _give_back(self, rows: list[Claimed]) -> None:
+        """Rows that were not sent, back in the outbox in their place in line."""
+        if not rows:
+            return
+        async with self.posting.db.session() as session:
+            await claims.give_back(session, rows, self.posting.clock.now())
+        log.info("outbox rows given back on stop", rows=len(rows))
+
     async def _give_back_all(self) -> None:
+        """Whatever this instance still holds (none, unless a step above failed): due now."""
         async with self.posting.db.session() as session:
             given = await holdings.give_back(session, self.instance.id, self.posting.clock.now())
         if given:
             log.info("outbox rows given back on stop", rows=given)
 
+    async def _count_peers(self, session: AsyncSession, _owner: str) -> None:
+        """At every heartbeat: the live instances share the total limits while the rate
+        limiter's windows are this process's own (no Redis, or Redis away)."""
+        limiter = self.bot.rate_limiter
+        if isinstance(limiter, CompanionRateLimiter):
+            stale = self.posting.settings.instance_stale_seconds
+            limiter.share(await instances.live_count(session, stale))
+
     # -- sending ------------------------------------------------------------------------
     async def _work(self) -> None:
+        me = asyncio.current_task()
+        assert me is not None
         while True:
             try:
                 row = await self.queues.take()
             except Closed:
                 return
-            try:
-                outcome = await self._attempt(row)
-            finally:
-                self.queues.done(row)
-                self._room.set()
+            with ticket() as sent:
+                self._sending[me] = (row, sent)
+                try:
+                    outcome = await self._attempt(row)
+                finally:
+                    del self._sending[me]
+                    self.queues.done(row)
+                    self._room.set()
             if outcome is not None:
                 self._done.append(outcome)
                 self._finished.set()

@@ -129,9 +129,10 @@ class Settings(BaseSettings):
     updates_chat_backlog: int = Field(default=20, ge=1, le=10_000)
 
     # Several processes: long polling by the holder of a lease in the database (the default;
-    # the others take over within POLLING_LEASE_SECONDS when it dies), or, with WEBHOOK_URL,
-    # a webhook served by every replica on WEBHOOK_LISTEN:WEBHOOK_PORT.
-    polling_lease_seconds: float = Field(default=6.0, ge=1, le=300)
+    # the others take over within POLLING_LEASE_SECONDS when it dies; renewed every third of
+    # it, one statement each), or, with WEBHOOK_URL, a webhook served by every replica on
+    # WEBHOOK_LISTEN:WEBHOOK_PORT.
+    polling_lease_seconds: float = Field(default=2.4, ge=1, le=300)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"

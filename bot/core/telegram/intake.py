@@ -29,6 +29,7 @@ from bot.core.kernel import get_logger
 from bot.core.telegram.arrival import WEBHOOK_PATIENCE, ArrivalQueue, NotSafeYet
 
 log = get_logger(__name__)
+STEP = 0.25  # seconds between a poller's looks at the lease (most cost no query)
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Where Telegram's webhook calls come from (core.telegram.org/bots/webhooks): never throttled.
@@ -127,8 +128,11 @@ class LeaderPolling(Intake):
     ) -> None:
         self.keeper, self.poll_timeout, self.allowed = keeper, poll_timeout, list(allowed)
         # Leader while the last renewal of the lease is recent (with a margin inside its ttl).
-        every = max(0.2, keeper.ttl / 3)
-        self.liveness = Liveness("leader-polling", period=every, valid_for=keeper.ttl * 0.9)
+        # Stepped often: a step asks the database only when a renewal is due or the leader's
+        # lease has run out (LeaseKeeper.step), so a standby notices at once at no cost.
+        self.liveness = Liveness(
+            "leader-polling", period=min(STEP, keeper.every), valid_for=keeper.ttl * 0.9
+        )
 
     @property
     def role(self) -> str:
@@ -155,14 +159,14 @@ class LeaderPolling(Intake):
         """Renew or take the lease; start or stop polling to match."""
         was = self.role
         try:
-            held = await self.keeper.acquire()
+            held = await self.keeper.step()
         except Exception as exc:  # the database is away: keep polling while the lease lasts
-            held = self.liveness.remaining() > self.liveness.period
+            held = self.liveness.remaining() > self.keeper.every
             if was == "leader":
                 log.warning("polling lease not renewed", error=str(exc)[:200], still_held=held)
-        if held:
-            self.liveness.renewed()
-        else:
+        if held and self.keeper.renewed_at is not None:
+            self.liveness.renewed(at=self.keeper.renewed_at)
+        elif not held:
             self.liveness.lost()
         if held and not (app.updater and app.updater.running):
             await self._start_polling(app)

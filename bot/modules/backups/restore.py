@@ -149,10 +149,9 @@ def _sqlite(data: Path, target: Path, manifest: Manifest, schema: Schema, done: 
             _report_migration(manifest, sqlite.read_counts(building), done)
         sqlite.settle(building)
         kept = sqlite.swap_in(building, target)
-    finally:
-        building.unlink(missing_ok=True)
-        for suffix in ("-wal", "-shm", "-journal"):
-            Path(f"{building}{suffix}").unlink(missing_ok=True)
+    finally:  # the file being built and whatever was made beside it (journal, locks)
+        for path in building.parent.glob(f"{building.name}*"):
+            path.unlink(missing_ok=True)
     if kept is not None:
         done.say(f"the previous database is kept as {kept}")
     done.say(f"restored into {target}")

@@ -108,6 +108,10 @@ def _describe(app: Any, settings: Settings) -> None:
     for spec in services.jobs:
         state = "" if services.jobs.enabled(spec.name) else "  (disabled)"
         print(f"    {spec.name:<24} {describe(spec.schedule)}{state}")
+    print("  retention:    (RETENTION__*; cleanup.daily, docs/your-data.md)")
+    for name, value in settings.retention.model_dump().items():
+        print(f"    {name:<24} {value}")
+    print(f"    {'module purgers':<24} {', '.join(name for name, _ in services.purgers)}")
 
 
 def cmd_db(settings: Settings) -> int:

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, delete, select, update
+from sqlalchemy import Column, ColumnElement, Integer, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.kernel import Base
@@ -252,9 +252,12 @@ class PersonalRegistry:
 
 
 def personal_columns(table: Table) -> list[str]:
-    """The columns of ``table`` that, by their name, hold a person's (or a chat's) id."""
-    names = ("user_id", "chat_id", "author_id", "invitee_id", "inviter_id", "referrer_id")
-    found = [c.name for c in table.c if c.name.endswith(names) or c.name.endswith("_by")]
+    """The integer columns of ``table`` that, by their name, hold a person's (or a chat's)
+    id: ``*user_id``, ``*chat_id``, ``author_id``, ``invitee_id``, ``inviter_id``,
+    ``referrer_id``, ``*_by`` (who created, decided, confirmed), and ``users.id``."""
+    names = ("user_id", "chat_id", "author_id", "invitee_id", "inviter_id", "referrer_id", "_by")
+    numbers = [c for c in table.c if isinstance(c.type, Integer)]
+    found = [c.name for c in numbers if c.name.endswith(names)]
     if table.name == "users":
         found.insert(0, "id")
     return [f"{table.name}.{name}" for name in found]

@@ -18,7 +18,7 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
 from bot.core.context import BotContext, Services
-from bot.core.kernel import get_logger
+from bot.core.kernel import Cache, get_logger
 from bot.core.people import N_, _
 
 log = get_logger(__name__)
@@ -116,7 +116,7 @@ async def pressed(update: Update, context: BotContext) -> None:
         await query.edit_message_text(_("Nothing was deleted: I still know you."))
         return
     token = action.removeprefix(CONFIRM)
-    if not action.startswith(CONFIRM) or not await _take_token(services, user_id, token):
+    if not action.startswith(CONFIRM) or not await take_token(services.cache, user_id, token):
         await query.answer(_("This question has expired; send /forgetme again."), show_alert=True)
         return
     await query.answer()
@@ -126,13 +126,13 @@ async def pressed(update: Update, context: BotContext) -> None:
     )
 
 
-async def _take_token(services: Services, user_id: int, token: str) -> bool:
+async def take_token(cache: Cache, user_id: int, token: str) -> bool:
     """Whether ``token`` is the one the last /forgetme drew for ``user_id`` (then spent)."""
     key = _token_key(user_id)
-    expected = await services.cache.get(key)
-    if expected is None or not secrets.compare_digest(expected, token):
+    expected = await cache.get(key)
+    if expected is None or not secrets.compare_digest(expected.encode(), token.encode()):
         return False
-    await services.cache.delete(key)
+    await cache.delete(key)
     return True
 
 

@@ -5,8 +5,14 @@ PostgreSQL and Redis, against the sandbox with Telegram's limits (30/s in total)
 PostgreSQL (``tests/postgres.sh``) and a redis-server, then for each process count queues
 one broadcast of CLUSTER_USERS rows and starts the processes. Printed per count: the
 delivered rate as a share of the global limit (the first to the last message), lost
-(never arrived), doubled (arrived twice) and 429s, and how many processes sent. About a
-about three and a half minutes; ``CLUSTER_USERS=300`` for a quick look.
+(never arrived), doubled (arrived twice) and 429s, and how many processes sent. About
+three and a half minutes; ``CLUSTER_USERS=300`` for a quick look.
+
+Then (``_cluster_faults.py``) four processes during a broadcast of CLUSTER_FAULT_USERS
+(1,500): with Redis killed for 15 s (their combined rate as a share of the limit, the
+busiest second during the outage and after Redis's return, 429s), and restarted one by one
+(SIGTERM to exit per replica, and to its successor serving; lost, doubled). About two more
+minutes. ``CLUSTER_PARTS=faults`` (or ``broadcast``) runs one part only.
 """
 
 from __future__ import annotations
@@ -21,15 +27,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     if os.environ.get("COMPANION_TEST_POSTGRES_URL"):
-        from benchmarks._cluster_run import main as run
+        parts = os.environ.get("CLUSTER_PARTS", "broadcast,faults").split(",")
+        if "broadcast" in parts:
+            from benchmarks._cluster_run import main as run
 
-        run()
+            run()
+        if "faults" in parts:
+            from benchmarks._cluster_faults import main as faults
+
+            faults()
         return
     command = [
         "bash",
         str(ROOT / "tests" / "postgres.sh"),
         sys.executable,
         "-m",
-        "benchmarks._cluster_run",
+        "benchmarks.cluster",
     ]
     subprocess.run(command, cwd=ROOT, check=True)
+
+
+if __name__ == "__main__":
+    main()

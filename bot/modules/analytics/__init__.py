@@ -5,6 +5,7 @@ the console's Charts page."""
 from __future__ import annotations
 
 from bot.core.context import Services
+from bot.core.kernel import UserBecameReachable, UserBecameUnreachable
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
@@ -12,6 +13,7 @@ from bot.modules.analytics import audience, handlers, personal
 from bot.modules.analytics.activity import Activity, purge_old_days
 from bot.modules.analytics.jobs import SPECS
 from bot.modules.analytics.pages import CONSOLE
+from bot.modules.analytics.reachability import ReachabilityLog
 from bot.modules.analytics.service import FIGURES
 from bot.modules.missions.events import MissionCompleted
 
@@ -24,12 +26,16 @@ COMMANDS = (
 
 def register(services: Services) -> Module:
     services.personal.add(personal.HOLDING)
-    activity = Activity(services)
+    activity, reachability = Activity(services), ReachabilityLog(services)
     return Module(
         "analytics",
         commands=COMMANDS,
         handlers=activity.handlers(),
-        reactions=(On(MissionCompleted, activity.completed),),
+        reactions=(
+            On(MissionCompleted, activity.completed),
+            On(UserBecameUnreachable, reachability.unreachable),
+            On(UserBecameReachable, reachability.reachable),
+        ),
         jobs=SPECS,
         purgers={"analytics.user_days": purge_old_days},
         figures=FIGURES,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Integer
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.kernel import Base
@@ -43,3 +43,16 @@ class EngagementDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+class ReachabilityChange(Base):
+    """A user became unreachable (blocked the bot, account gone) or reachable again, and
+    when: a past day's reachable users are those reachable now, corrected by the changes
+    since that day's end (``reachability.py``)."""
+
+    __tablename__ = "reachability_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)
+    reachable: Mapped[bool] = mapped_column(Boolean)

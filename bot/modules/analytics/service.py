@@ -17,6 +17,7 @@ from bot.core.people import N_, _, clock, count_new_users, count_users
 from bot.core.people import day as format_day
 from bot.core.stats import StatsRegistry, as_of
 from bot.modules.analytics.models import DailySnapshot
+from bot.modules.analytics.reachability import reachable_at
 
 CACHE_KEY = "analytics:quick_stats"
 CACHE_TTL = 3 * 3600.0  # several missed refreshes later, /stats recomputes instead
@@ -45,14 +46,18 @@ async def compute(
 ) -> dict[str, int]:
     """Core figures plus whatever the modules' stats providers report for ``day``, as
     they stood at its end (or now, for today): users who had registered by then, not
-    today's total. Reachability keeps no history, so a past day counts its users who
-    are reachable now; the outbox backlog is only known now (today's figures)."""
+    today's total, and of them those reachable then (``reachability.py``); the outbox
+    backlog is only known now (today's figures)."""
     start, end = day_bounds(day, tz)
     at = as_of(day, tz, now)
     before = None if at == now else at  # today: everyone registered so far
+    if before is None:
+        reachable = await count_users(session, reachable_only=True)
+    else:
+        reachable = await reachable_at(session, before)
     figures = {
         "users_total": await count_users(session, before=before),
-        "users_reachable": await count_users(session, reachable_only=True, before=before),
+        "users_reachable": reachable,
         "users_new": await count_new_users(session, start, end),
     }
     if at == now:

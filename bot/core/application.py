@@ -38,7 +38,9 @@ class CompanionApplication(
         step: Handlers | None = self.__dict__.get("_handlers_step")
         if step is None:
             dispatch = super().process_update
-            step = self.__dict__["_handlers_step"] = Handlers(dispatch, self.create_task)
+            step = self.__dict__["_handlers_step"] = Handlers(
+                dispatch, self.create_task, disk_full=lambda: self.services.db.disk.full
+            )
         return step
 
     async def process_update(self, update: object) -> None:
@@ -51,9 +53,10 @@ class CompanionApplication(
         self, update: object | None, error: Exception, job: Any = None, coroutine: Any = None
     ) -> bool:
         """A handler that failed because the database is away runs again a little later;
-        the error handlers (and the user's "try again") come only when the tries ran out."""
+        the error handlers (and the user's "try again") come only when the tries ran out.
+        One whose write was refused for lack of space is answered at once instead."""
         outage = job is None and isinstance(update, Update) and database_unreachable(error)
-        if outage and isinstance(update, Update) and self.handlers_step.again(update):
+        if outage and isinstance(update, Update) and self.handlers_step.again(update, error):
             return True  # stop this update's other handlers: it will be handled anew
         return await super().process_error(update, error, job, coroutine)
 

@@ -7,14 +7,21 @@ both backends behave the same.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+import contextvars
+import errno
+import secrets
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, inspect, text
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
+from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,6 +33,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from bot.core.kernel.commits import TrackedSession, note_commit
+from bot.core.kernel.logging import get_logger
+
+log = get_logger(__name__)
 
 Row = TypeVar("Row")
 
@@ -93,10 +103,164 @@ def _in_transaction(dbapi_connection: Any) -> bool:
     return bool(getattr(driver, "in_transaction", True))
 
 
+SQLITE_FULL = 13  # sqlite3's extended code of "database or disk is full"
+PG_DISK_FULL = "53100"  # PostgreSQL's SQLSTATE disk_full ("could not extend file")
+PROBE_SECONDS = 10.0  # how often a database found full is tried again with a probe write
+_FULL_WORDS = ("database or disk is full", "could not extend file", "no space left on device")
+
+DiskListener = Callable[[bool, float], Awaitable[None]]
+
+
+def disk_full(error: BaseException | None) -> bool:
+    """Whether ``error`` (a driver's, or SQLAlchemy's around it) says the database refused a
+    write for lack of space: SQLite's SQLITE_FULL, PostgreSQL's 53100, ENOSPC."""
+    seen = 0
+    while error is not None and seen < 5:  # SQLAlchemy's error, the adapter's, the driver's
+        seen += 1
+        if (
+            isinstance(error, sqlite3.Error)
+            and getattr(error, "sqlite_errorcode", 0) == SQLITE_FULL
+        ):
+            return True
+        if getattr(error, "sqlstate", None) == PG_DISK_FULL:
+            return True
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        # The driver's words only: SQLAlchemy's own text quotes the statement's parameters,
+        # which may be anything a user typed.
+        wrapper = isinstance(error, StatementError)
+        if not wrapper and any(words in str(error).lower() for words in _FULL_WORDS):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+    return False
+
+
+class DiskFull:
+    """The "disk full" state of one process's database: reads still work, writes are refused.
+
+    Entered by the first write that fails for lack of space (every error on the engine
+    passes :meth:`failed`); left when a probe write, tried every ``every`` seconds while
+    full, succeeds. Each change is one log line and one call of every listener with
+    ``(full, seconds)``: ``(True, 0.0)`` once at the start of an episode, ``(False, how
+    long it lasted)`` once at its end. Nothing here waits: the probe runs in a task of its
+    own, the listeners too."""
+
+    __slots__ = ("_probe", "_tasks", "_watcher", "every", "listeners", "reason", "since")
+
+    def __init__(self, probe: Callable[[], Awaitable[None]], every: float = PROBE_SECONDS):
+        self._probe, self.every = probe, every
+        self.listeners: list[DiskListener] = []
+        self.reason: str | None = None  # the error that started the episode; None: not full
+        self.since = 0.0
+        self._watcher: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def full(self) -> bool:
+        return self.reason is not None
+
+    def failed(self, error: BaseException) -> None:
+        """A statement failed with ``error``: a write refused for lack of space starts an
+        episode (if none is on); any other error changes nothing."""
+        if self.reason is not None or not disk_full(error):
+            return
+        self.reason = " ".join(str(error).split())[:300]
+        self.since = time.monotonic()
+        log.error(
+            "database disk full: writes are refused, reads still answered; probing for space",
+            reason=self.reason,
+            probe_every=self.every,
+        )
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous tool): the state alone is kept
+            return
+        if self._watcher is None or self._watcher.done():
+            self._watcher = self._spawn(self._watch())
+        self._tell(True, 0.0)
+
+    def describe(self) -> str:
+        """``ok``, or for how long the disk has been full and why, for ``/healthz``."""
+        if self.reason is None:
+            return "ok"
+        return f"disk full for {time.monotonic() - self.since:.0f} s: {self.reason}"
+
+    async def probe(self) -> bool:
+        """Try the probe write now; True (and the episode ended) when it succeeded."""
+        try:
+            await self._probe()
+        except Exception as exc:
+            if not disk_full(exc):
+                log.info("disk probe failed for another reason", error=str(exc)[:200])
+            return False
+        self._recovered()
+        return True
+
+    def _recovered(self) -> None:
+        if self.reason is None:
+            return
+        seconds = time.monotonic() - self.since
+        self.reason = None
+        log.warning("database accepts writes again", full_seconds=round(seconds, 1))
+        self._tell(False, seconds)
+
+    async def _watch(self) -> None:
+        while self.reason is not None:
+            await asyncio.sleep(self.every)
+            if self.reason is not None:
+                await self.probe()
+
+    def _tell(self, full: bool, seconds: float) -> None:
+        for listener in self.listeners:
+            self._spawn(self._call(listener, full, seconds))
+
+    @staticmethod
+    async def _call(listener: DiskListener, full: bool, seconds: float) -> None:
+        try:
+            await listener(full, seconds)
+        except Exception:
+            log.exception("a disk-full listener failed")
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        # A context of its own: not the log fields (nor the language) of the update whose
+        # write happened to fail first.
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(work, name="database-disk-full", context=contextvars.Context())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        """Stop probing (and any listener still running): the database is being disposed."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _probe_statements(dialect: str) -> tuple[str, ...]:
+    """A write that needs new space and leaves nothing behind: a table created, given a
+    row bigger than a page, and dropped, in one transaction (named per probe, so two
+    processes probing at once do not meet). SQLite's driver would commit the CREATE on its
+    own: the transaction is begun explicitly there."""
+    table = f"companion_disk_probe_{secrets.token_hex(4)}"
+    begin: tuple[str, ...]
+    if dialect == "sqlite":
+        begin, column, row = ("BEGIN IMMEDIATE",), "BLOB", "zeroblob(16384)"
+    else:
+        begin, column, row = (), "TEXT", "repeat(md5(random()::text), 512)"
+    return (
+        *begin,
+        f"CREATE TABLE {table} (b {column})",
+        f"INSERT INTO {table} (b) VALUES ({row})",
+        f"DROP TABLE {table}",
+    )
+
+
 class Database:
     """Owns the engine and hands out sessions; built by the composition root."""
 
-    __slots__ = ("engine", "sessions", "url")
+    __slots__ = ("disk", "engine", "sessions", "url")
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         ensure_sqlite_directory(url)
@@ -119,6 +283,23 @@ class Database:
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=TrackedSession
         )
+        # Every error on the engine, whoever ran the statement: a write refused for lack of
+        # space puts the process in the disk-full state (reads go on; a probe ends it).
+        self.disk = DiskFull(self._probe_write)
+        event.listen(self.engine.sync_engine, "handle_error", self._on_error)
+
+    def _on_error(self, context: ExceptionContext) -> None:
+        self.disk.failed(context.original_exception)
+
+    async def _probe_write(self) -> None:
+        async with self.engine.begin() as conn:
+            for statement in _probe_statements(self.engine.dialect.name):
+                await conn.execute(text(statement))
+
+    @staticmethod
+    def out_of_space(error: BaseException | None) -> bool:
+        """Whether ``error`` is a write refused for lack of space (:func:`disk_full`)."""
+        return disk_full(error)
 
     @property
     def is_sqlite(self) -> bool:
@@ -142,6 +323,7 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        await self.disk.close()
         await self.engine.dispose()
 
 

@@ -10,6 +10,14 @@ Only an update that committed nothing is handled again: one whose handler had co
 transaction before the database went away (``/post now`` stores the post, then queues it)
 would do that part twice. Its sender is told instead that it was partly done
 (:func:`tell_partly_done`), and the log says so with a reference.
+
+A full disk is not an outage: reads work and only writes fail, for as long as it takes
+someone to free space (:class:`bot.core.kernel.db.DiskFull` holds the state). An update
+whose write was refused is not handled again: its sender is told at once that it cannot
+be saved now (:func:`tell_cannot_save`); the admins hear of the episode from the
+monitoring module, directly (the outbox cannot store).
+An arrival (a payment stored before it is acknowledged) waits for space as it waits for
+a database that is away: :func:`database_unreachable` says yes to a full disk too.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.core.kernel import get_logger
+from bot.core.kernel import Database, get_logger
 from bot.core.people import N_, _
 
 log = get_logger(__name__)
@@ -31,6 +39,11 @@ PARTLY_DONE = N_(
     "The database stopped answering while I was doing this, after part of it was done, "
     "so I did not start it again. Please check what was done before you try again "
     "(ref {ref})."
+)
+CANNOT_SAVE = N_("I can't save that right now: the bot's storage is full. Please try again later.")
+PARTLY_SAVED = N_(
+    "The bot's storage filled up while I was doing this, after part of it was saved, so I "
+    "did not finish it. Please check what was done before you try again later (ref {ref})."
 )
 
 
@@ -52,8 +65,12 @@ _OUTAGE = (
 
 
 def database_unreachable(error: BaseException) -> bool:
-    """Whether ``error`` says the database is away or busy (worth another try soon)."""
+    """Whether ``error`` says the database is away, busy or full (worth another try later:
+    an arrival waits for it, a job's claim too; a handler's full disk is answered first,
+    :func:`tell_cannot_save`)."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if Database.out_of_space(error):
         return True
     if isinstance(error, OperationalError | InterfaceError):
         text = str(getattr(error, "orig", None) or error).lower()
@@ -113,6 +130,29 @@ def tell_partly_done(update: Update, commits: int) -> Awaitable[None]:
         exc_info=True,
     )
     text = _(PARTLY_DONE).format(ref=ref)
+    return _answer(update, text, ref)
+
+
+def tell_cannot_save(update: Update, commits: int) -> Awaitable[None]:
+    """The answer to ``update`` whose write the database refused for lack of space, in the
+    update's language, to be awaited or spawned: "try again later", or, when ``commits``
+    writes of it were saved before, that it was partly done (logged with a reference)."""
+    ref = secrets.token_hex(3)
+    if commits:
+        log.warning(
+            "disk full after part of the update was committed; not finished",
+            update_id=update.update_id,
+            commits=commits,
+            ref=ref,
+        )
+        return _answer(update, _(PARTLY_SAVED).format(ref=ref), ref)
+    log.info("disk full: the update's write was refused", update_id=update.update_id, ref=ref)
+    return _answer(update, _(CANNOT_SAVE), ref)
+
+
+def _answer(update: Update, text: str, ref: str) -> Awaitable[None]:
+    """``text`` to the sender of ``update``: a pressed button answered, a payment check
+    refused, a message replied to."""
 
     async def answer() -> None:
         chat, query = update.effective_chat, update.callback_query
@@ -124,8 +164,6 @@ def tell_partly_done(update: Update, commits: int) -> Awaitable[None]:
             elif chat is not None and update.effective_message is not None:
                 await update.get_bot().send_message(chat.id, text)
         except TelegramError as exc:
-            log.warning(
-                "the user could not be told of a partly done update", ref=ref, error=str(exc)
-            )
+            log.warning("the user could not be told", ref=ref, error=str(exc))
 
     return answer()

@@ -12,7 +12,8 @@ the order the composition root lists them:
    and read only (no write in this path); texts of the update are written in it;
 4. :class:`Handlers`, the last: PTB's dispatch to the handlers that take the update,
    tried again a little later (a few times) when the database did not answer and the
-   update had committed nothing yet (else its sender is told it was partly done).
+   update had committed nothing yet (else its sender is told it was partly done); a
+   write refused for lack of space is answered at once ("try again later").
 
 Every step can be built and tested alone, with the few parts it uses.
 """
@@ -37,7 +38,12 @@ from telegram.ext import (
 
 from bot.core.kernel import Cache, Clock, Database, committed, counting_commits, get_logger
 from bot.core.people import answer_language, on_record, record_language_code, speaking
-from bot.core.telegram.outage import UpdateRetries, database_unreachable, tell_partly_done
+from bot.core.telegram.outage import (
+    UpdateRetries,
+    database_unreachable,
+    tell_cannot_save,
+    tell_partly_done,
+)
 from bot.core.telegram.received import first_time
 
 log = get_logger(__name__)
@@ -132,20 +138,26 @@ class Handlers:
     handlers that take the update). A handler that failed because the database is away
     has the update handled again a little later (:meth:`again`, called from the error
     path), a few times, before the error handlers tell the user; unless a transaction of
-    the update had already committed a write, which a new try would repeat."""
+    the update had already committed a write, which a new try would repeat. While the
+    database's disk is full (``disk_full()``), a payment's pre-checkout is refused before
+    any handler: the payment it would let through could not be stored when it arrives."""
 
-    __slots__ = ("dispatch", "retries", "spawn")
+    __slots__ = ("disk_full", "dispatch", "retries", "spawn")
 
     def __init__(
         self,
         dispatch: Callable[[Update], Awaitable[None]],
         spawn: Callable[..., object],
         retries: UpdateRetries | None = None,
+        disk_full: Callable[[], bool] = lambda: False,
     ) -> None:
-        self.dispatch, self.spawn = dispatch, spawn
+        self.dispatch, self.spawn, self.disk_full = dispatch, spawn, disk_full
         self.retries = retries or UpdateRetries()
 
     async def __call__(self, update: Update, proceed: Proceed = _end) -> None:
+        if update.pre_checkout_query is not None and self.disk_full():
+            await tell_cannot_save(update, 0)
+            return
         tried = self.retries.tried(update.update_id)
         with counting_commits():
             await self.dispatch(update)
@@ -153,12 +165,18 @@ class Handlers:
             self.retries.done(update.update_id)
         await proceed()
 
-    def again(self, update: Update) -> bool:
+    def again(self, update: Update, error: BaseException | None = None) -> bool:
         """Handle ``update`` again a little later; False when its tries ran out. An update
         that committed a write before the database went away is not handled again (that
         part would be done twice): its sender is told it was partly done, and True (the
-        error is answered)."""
+        error is answered). Nor is one whose ``error`` is a write refused for lack of
+        space (a full disk lasts until someone frees space): its sender is told at once
+        that it cannot be saved now."""
         commits = committed()
+        if Database.out_of_space(error):
+            self.retries.done(update.update_id)
+            self.spawn(tell_cannot_save(update, commits))
+            return True
         if commits:
             self.spawn(tell_partly_done(update, commits))
             return True

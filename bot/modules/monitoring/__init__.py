@@ -1,5 +1,6 @@
 """Monitoring: incidents for stuck jobs, missed runs, a stalled outbox and 429/5xx bursts;
-the optional /healthz and /metrics endpoints and the console's Overview page."""
+a full disk told to the admins; the optional /healthz and /metrics endpoints and the
+console's Overview page."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.core.context import App, Services
 from bot.core.kernel import cancel_and_wait
 from bot.core.module import Module
 from bot.core.web import ConsoleRequest, ConsoleRoute
+from bot.modules.monitoring.disk import disk_notices
 from bot.modules.monitoring.http import ENDPOINTS
 from bot.modules.monitoring.jobchecks import mark_started
 from bot.modules.monitoring.jobs import SPECS
@@ -26,6 +28,8 @@ def register(services: Services) -> Module:
 
     async def started(app: App) -> None:
         running.append(app)
+        notices = disk_notices(app.bot, services.db, services.settings.admin_ids)
+        services.db.disk.listeners[:] = [notices]  # the admins hear of a full disk directly
         await mark_started(services)
         tasks.append(asyncio.create_task(report_forever(services), name="errors-report"))
         if window is not None:

@@ -5,7 +5,10 @@ For a process supervisor or load balancer (``/healthz``: 200 or 503 with the
 reasons as JSON) and for Prometheus (``/metrics``, the text format). With ``REDIS_URL``
 set, ``/healthz`` also says ``"redis": "ok"`` or ``"degraded"`` (with the reason under
 ``degraded``): an unreachable Redis degrades the bot (limiter and cache run in memory),
-it does not stop it, so the answer stays 200. Every reason is redacted (no secret).
+it does not stop it, so the answer stays 200. A database whose disk is full answers
+reads but refuses writes: 503, ``"database": "disk full"`` and the reason (for how long,
+the driver's words), until a probe write succeeds (``docs/disk-full.md``). Every reason
+is redacted (no secret).
 The console's Overview shows the same health (:func:`health`).
 """
 
@@ -36,6 +39,8 @@ async def problems(app: App, services: Services) -> list[str]:
         reasons.append("application is not running")
     if not await services.db.ping():
         reasons.append("database does not answer")
+    elif services.db.disk.full:
+        reasons.append(f"database refuses writes: {services.db.disk.describe()}")
     scheduler: Any = app.job_queue.scheduler if app.job_queue else None
     if scheduler is None or not scheduler.running:
         reasons.append("job scheduler is not running")
@@ -48,6 +53,8 @@ async def health(app: App) -> tuple[int, dict[str, Any]]:
     reasons = await problems(app, services)
     reasons = [redact(reason) for reason in reasons]  # an error's text may quote a secret
     body: dict[str, Any] = {"status": "unavailable" if reasons else "ok", "reasons": reasons}
+    if services.db.disk.full:
+        body["database"] = "disk full"
     breaker = services.redis_breaker
     if breaker is not None:
         body["redis"] = "degraded" if breaker.degraded else "ok"

@@ -32,13 +32,14 @@ from bot.core.telegram import (
     ArrivalQueue,
     ChatOrderedUpdateProcessor,
     CompanionBot,
-    Deduplicate,
     ErrorReporter,
+    InChatOrder,
     Language,
     LogContext,
     Step,
     bot_request,
     purge_received,
+    record_arrival,
     taken_by,
 )
 
@@ -141,11 +142,15 @@ def build_application(
 
 def pipeline(app: CompanionApplication, services: Services) -> tuple[Step, ...]:
     """The steps of every update, in order (``bot/core/telegram/pipeline.py``): log context,
-    then (with a webhook) the cluster's de-duplication, the user's language, the handlers."""
+    then (with a webhook) each chat's updates once and in order across the cluster
+    (``bot/core/telegram/received.py``), the user's language, the handlers."""
     handlers = app.handlers_step
     steps: list[Step] = [LogContext()]
     if services.settings.webhook_url:
-        steps.append(Deduplicate(services.db, services.clock, again=handlers.again))
+        if isinstance(app.update_queue, ArrivalQueue):  # recorded before Telegram is answered
+            app.update_queue.add(record_arrival(services.db, services.clock))
+        order = InChatOrder(services.db, services.clock, handlers.again, app.process_update)
+        steps.append(order)
     steps.append(Language(services.db, choices(app.bot_data), taken_by(app.handlers)))
     steps.append(handlers)
     return tuple(steps)

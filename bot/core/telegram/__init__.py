@@ -44,7 +44,7 @@ from bot.core.telegram.pipeline import (
     used_update_types,
 )
 from bot.core.telegram.processor import ChatOrderedUpdateProcessor
-from bot.core.telegram.received import purge_received
+from bot.core.telegram.received import InChatOrder, purge_received, record_arrival
 from bot.core.telegram.request import bot_request
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "ErrorReporter",
     "Guard",
     "Handlers",
+    "InChatOrder",
     "Intake",
     "Language",
     "LeaderPolling",
@@ -81,6 +82,7 @@ __all__ = [
     "preview",
     "publish_command_menu",
     "purge_received",
+    "record_arrival",
     "run",
     "shorten",
     "staff",

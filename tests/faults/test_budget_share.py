@@ -31,6 +31,7 @@ from tests.helpers.servers import RedisServer
 pytestmark = pytest.mark.own_database  # no database: the PostgreSQL run would repeat them
 MINUTE = Window(30, 60.0)
 TOTAL = (Scope(GLOBAL, MINUTE),)
+CHAT = (Scope("private:9", Window(3, 60.0)),)
 
 
 async def _admitted(backend: LimitBackend, scopes: Any, tries: int) -> int:
@@ -108,6 +109,8 @@ async def test_after_redis_returns_both_windows_admit_until_settled(
     try:
         await redis_server.kill()
         for backend in (first, second):
+            # Away before any total send went through Redis: no window to pause for.
+            assert await _admitted(backend, CHAT, 1) == 1
             assert await _admitted(backend, TOTAL, 1) == 1  # in memory: Redis is away
         assert all(breaker.degraded for breaker in breakers)
         await redis_server.start()
@@ -122,3 +125,25 @@ async def test_after_redis_returns_both_windows_admit_until_settled(
         await probe.aclose()
         for each in (first, second, other):
             await each.aclose()
+
+
+@pytest.mark.redis
+async def test_when_redis_goes_away_the_total_scopes_pause_for_a_window(
+    redis_server: RedisServer,
+) -> None:
+    """Sends went through Redis, then Redis is killed: what Redis counted is known nowhere
+    else, so the next send in the global scope waits out a window in memory (a minute here)
+    instead of starting afresh on top of it; a chat's scope goes on at once."""
+    breaker = CircuitBreaker("redis", retry_seconds=60)
+    shared = RedisBackend(redis_client(redis_server.url))
+    backend = FailoverBackend(shared, MemoryBackend(), breaker)
+    try:
+        assert await _admitted(backend, TOTAL, 3) == 3  # through Redis
+        await redis_server.kill()
+        verdict = await backend.acquire(TOTAL, uuid.uuid4().hex)
+        assert breaker.degraded
+        assert verdict.scope is not None and verdict.scope.key == GLOBAL
+        assert verdict.wait > 30
+        assert await _admitted(backend, CHAT, 1) == 1
+    finally:
+        await backend.aclose()

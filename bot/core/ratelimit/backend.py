@@ -194,6 +194,10 @@ class MemoryBackend(LimitBackend):
         self.evict(now)
 
     async def close(self, scope: Scope, seconds: float) -> None:
+        self.pause(scope, seconds)
+
+    def pause(self, scope: Scope, seconds: float) -> None:
+        """Refuse every send in ``scope`` for ``seconds``."""
         log = self._log(scope)
         log.closed_until = max(log.closed_until, time.monotonic() + seconds)
 

@@ -4,7 +4,10 @@ A Redis error opens the shared :class:`~bot.core.kernel.breaker.CircuitBreaker`:
 then admitted against an in-memory backend and Redis is probed every few seconds, by a
 ping in the background, so a Redis that hangs never holds the dispatcher. In memory, each
 of the live processes (``share``: counted at every instance heartbeat) takes its part of
-the total scopes, so the cluster keeps to one budget (see ``backend.divided``).
+the total scopes, so the cluster keeps to one budget (see ``backend.divided``). The sends
+Redis counted in its last window are known nowhere else, so when Redis goes away the total
+scopes pause for one window first (a second: four processes each starting afresh on top of
+a full shared window earned a burst of 429s).
 
 When Redis answers again, its windows know nothing of the sends made meanwhile, and the
 other processes may still be in memory (each notices Redis's return at its own probe).
@@ -26,7 +29,14 @@ from collections.abc import Sequence
 
 from bot.core.kernel import CircuitBreaker, cancel_and_wait
 from bot.core.kernel.rediscache import REDIS_ERRORS
-from bot.core.ratelimit.backend import ADMITTED, LimitBackend, MemoryBackend, Scope, Verdict
+from bot.core.ratelimit.backend import (
+    ADMITTED,
+    TOTALS,
+    LimitBackend,
+    MemoryBackend,
+    Scope,
+    Verdict,
+)
 from bot.core.ratelimit.redis import RedisBackend
 
 SETTLE_PERIOD = 1.0  # the longest total window (global, paid), seconds; added to the settling
@@ -40,6 +50,7 @@ class FailoverBackend(LimitBackend):
         "_held",
         "_probe",
         "_settled_at",
+        "_totals",
         "breaker",
         "fallback",
         "poll_interval",
@@ -65,6 +76,7 @@ class FailoverBackend(LimitBackend):
         self._probe: asyncio.Task[None] | None = None
         self._down = False  # Redis was seen away and its return not yet noticed
         self._settled_at = 0.0  # monotonic end of the settling after Redis's return
+        self._totals: dict[str, Scope] = {}  # the total scopes sends went through
 
     def share(self, peers: int) -> None:
         self.fallback.share(peers)
@@ -76,14 +88,26 @@ class FailoverBackend(LimitBackend):
     def settling(self) -> bool:
         """Redis away, or back for less than the settling: this process keeps its share."""
         if self.breaker.degraded:
-            self._down = True
+            self._went_down()
             return True
         if self._down:  # its return, noticed here first
             self._down = False
             self._settled_at = time.monotonic() + self.settle
         return time.monotonic() < self._settled_at
 
+    def _went_down(self) -> None:
+        """Redis is away (noticed here, or by the breaker's other user): the total scopes
+        start in memory after a window's pause, once per outage."""
+        if self._down:
+            return
+        self._down = True
+        for scope in self._totals.values():
+            self.fallback.pause(scope, scope.window.period + self.fallback.margin)
+
     async def acquire(self, scopes: Sequence[Scope], token: str) -> Verdict:
+        for scope in scopes:
+            if scope.key in TOTALS and scope.key not in self._totals:
+                self._totals[scope.key] = scope
         settling = self.settling
         current = self.fallback if self.breaker.degraded else self.primary
         self.poll_interval = current.poll_interval  # the breaker may change state elsewhere
@@ -152,7 +176,7 @@ class FailoverBackend(LimitBackend):
 
     def _failed(self, exc: BaseException) -> None:
         self.breaker.failed(exc)
-        self._down = True
+        self._went_down()
         self.poll_interval = self.fallback.poll_interval
 
     async def aclose(self) -> None:

@@ -24,6 +24,7 @@ from tests.e2e.conftest import UNPACED, Harness
 from tests.helpers.stars import USER, selling
 
 INVITER, PERSON, MODERATOR = 7101, 7102, 7103
+GROUP = -1_001_000_000_778
 LATER = timedelta(days=1)
 
 
@@ -208,3 +209,17 @@ async def test_a_paying_subscriber_is_told_and_the_renewal_is_cancelled(
     await _press(h, USER, question, _confirm(question))
     assert world.star_subscriptions[USER]["canceled"] is True
     assert await _ids_in_rows(h, USER) == []
+
+
+async def test_forgetme_in_a_group_is_refused(harness_factory: Callable[..., Any]) -> None:
+    """In a group /forgetme asks nothing and changes nothing: it is for a private chat."""
+    h: Harness = await harness_factory(**UNPACED)
+    h.sandbox.set_limits(FloodLimits(private=None))
+    await _seed(h)
+    world = h.sandbox.world
+    world.chat(GROUP, "supergroup", "Group")
+    world.send_in_chat(GROUP, PERSON, "/forgetme")
+    answer = await h.wait(lambda: next(iter(world.to(GROUP)), None))
+    assert "private chat" in (answer.text or "") and not answer.buttons()
+    await h.idle()
+    assert "users.id" in await _ids_in_rows(h, PERSON)

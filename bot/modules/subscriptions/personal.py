@@ -75,7 +75,8 @@ def holding(services: Services) -> Holding:
         chat_id = services.settings.vip_chat_id
         if sub is not None and chat_id is not None:
             refused = await removals.attempt(services.bot, chat_id, user_id)
-            log.info("removed from the VIP chat before forgetting", refused=refused)
+            if refused is not None:  # no removal stays owed: the id is about to go
+                log.warning("VIP chat removal refused before forgetting", error=refused)
 
     return Holding("subscriptions", rules=RULES, warn=warn, before=before)
 

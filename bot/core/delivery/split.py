@@ -4,9 +4,19 @@ Telegram counts UTF-16 code units; Python strings count code points, so a part
 is measured in UTF-16 units and cut only between code points (never inside a
 surrogate pair). Cuts prefer a line break, then a space, and only as a last
 resort fall in the middle of a word.
+
+A text sent with ``parse_mode=HTML`` is cut with ``html=True``: never inside a tag or an
+entity (``&amp;``), and a tag open across a cut (``<b>`` ... ``</b>``) is closed at the
+end of its part and opened again at the start of the next, so that each part parses on
+its own and the parts' visible text together is the original's. A part is measured with
+its markup (Telegram counts the parsed text, so this errs on the safe side), and the
+whitespace a cut falls at ends the part instead of being dropped.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -27,8 +37,11 @@ def _fit(text: str, limit: int) -> int:
     return len(text)
 
 
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """``text`` as parts of at most ``limit`` UTF-16 units, cut at lines, then words."""
+def split_text(text: str, limit: int = MAX_TEXT, *, html: bool = False) -> list[str]:
+    """``text`` as parts of at most ``limit`` UTF-16 units, cut at lines, then words
+    (``html``: Telegram HTML, cut between tags and entities, tags closed and reopened)."""
+    if html:
+        return split_html(text, limit)
     if limit < 2:
         raise ValueError("limit must allow at least one character")
     parts: list[str] = []
@@ -48,10 +61,100 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
-def split_caption(caption: str, limit: int = MAX_CAPTION, follow_up: int = MAX_TEXT) -> list[str]:
+def split_caption(
+    caption: str, limit: int = MAX_CAPTION, follow_up: int = MAX_TEXT, *, html: bool = False
+) -> list[str]:
     """The caption that fits under a photo, then the rest as text messages."""
     if utf16_len(caption) <= limit:
         return [caption]
+    if html:
+        return split_html(caption, follow_up, first=limit)
     first, *_ = split_text(caption, limit)
     rest = caption[len(first) :].lstrip("\n ")
     return [first, *split_text(rest, follow_up)] if rest else [first]
+
+
+# A tag, an entity (named or numeric), or one code point: the atoms an HTML text is cut between.
+_ATOM = re.compile(r"<[^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);|.", re.DOTALL)
+_TAG_NAME = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9-]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Atom:
+    raw: str
+    units: int
+    opens: str | None = None  # the tag name a start tag opens
+    closes: str | None = None  # the tag name an end tag closes
+    space: int = 0  # 2: a line break, 1: a space (where a cut is preferred), 0: neither
+
+
+def _atoms(text: str) -> list[_Atom]:
+    atoms = []
+    for match in _ATOM.finditer(text):
+        raw = match.group()
+        tag = _TAG_NAME.match(raw) if raw.startswith("<") and raw.endswith(">") else None
+        if tag is not None:
+            name = tag.group(2).lower()
+            closing = bool(tag.group(1))
+            atoms.append(
+                _Atom(raw, utf16_len(raw), None if closing else name, name if closing else None)
+            )
+        else:
+            atoms.append(_Atom(raw, utf16_len(raw), space={"\n": 2, " ": 1}.get(raw, 0)))
+    return atoms
+
+
+def _after(stack: tuple[_Atom, ...], atom: _Atom) -> tuple[_Atom, ...]:
+    """The open tags after ``atom``: a start tag pushed, an end tag's own tag popped."""
+    if atom.opens is not None:
+        return (*stack, atom)
+    if atom.closes is not None:
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index].opens == atom.closes:
+                return stack[:index] + stack[index + 1 :]
+    return stack
+
+
+def _closers(stack: tuple[_Atom, ...]) -> str:
+    return "".join(f"</{atom.opens}>" for atom in reversed(stack))
+
+
+def split_html(text: str, limit: int = MAX_TEXT, *, first: int | None = None) -> list[str]:
+    """Telegram HTML as parts of at most ``limit`` UTF-16 units (the first: ``first``), cut
+    at a line break, else a space, else between any two atoms; never inside a tag or an
+    entity; tags open at a cut are closed there and reopened in the next part."""
+    if utf16_len(text) <= (first or limit):
+        return [text]
+    atoms, parts = _atoms(text), list[str]()
+    start, stack = 0, tuple[_Atom, ...]()
+    while start < len(atoms):
+        end, stack_after = _cut(atoms, start, stack, first if not parts and first else limit)
+        body = "".join(atom.raw for atom in atoms[start:end])
+        parts.append("".join(a.raw for a in stack) + body + _closers(stack_after))
+        start, stack = end, stack_after
+    return parts
+
+
+def _cut(
+    atoms: list[_Atom], start: int, stack: tuple[_Atom, ...], limit: int
+) -> tuple[int, tuple[_Atom, ...]]:
+    """Where the part that begins at ``start`` with ``stack`` open ends (the index after
+    its last atom), and the tags open there."""
+    used = sum(atom.units for atom in stack)
+    best: tuple[int, int, tuple[_Atom, ...]] | None = None  # (kind, end, stack)
+    index, open_now = start, stack
+    while index < len(atoms):
+        atom = atoms[index]
+        following = _after(open_now, atom)
+        if used + atom.units + utf16_len(_closers(following)) > limit:
+            break
+        used, open_now, index = used + atom.units, following, index + 1
+        if atom.space and (best is None or atom.space >= best[0]):
+            best = (atom.space, index, open_now)
+    if index == len(atoms):
+        return index, open_now
+    if best is not None and best[1] > start:
+        return best[1], best[2]
+    if index == start:
+        raise ValueError("limit too small for the open tags and the next atom")
+    return index, open_now

@@ -62,7 +62,7 @@ class Transport:
 
     async def _send_text(self, chat_id: int, params: dict[str, Any]) -> int | None:
         """Consecutive messages; buttons go under the last one."""
-        parts = split_text(str(params.pop("text", "")))
+        parts = split_text(str(params.pop("text", "")), html=_html(params))
         markup = params.pop("reply_markup", None)
         message_id = None
         for index, part in enumerate(parts):
@@ -73,7 +73,7 @@ class Transport:
     async def _send_photo(self, chat_id: int, params: dict[str, Any]) -> int | None:
         params["photo"] = self._photo(str(params.get("photo", "")))
         caption = params.pop("caption", None)
-        parts = split_caption(str(caption), MAX_CAPTION) if caption else []
+        parts = split_caption(str(caption), MAX_CAPTION, html=_html(params)) if caption else []
         first = {"caption": parts[0]} if parts else {}
         message_id = await self._call("sendPhoto", chat_id, {**params, **first})
         text_params = {
@@ -109,3 +109,8 @@ class Transport:
         result = await self.bot.do_api_request(method, api_kwargs, rate_limit_args=BULK_ARGS)
         message_id = result.get("message_id") if isinstance(result, dict) else None
         return int(message_id) if message_id is not None else None
+
+
+def _html(params: dict[str, Any]) -> bool:
+    """Whether a row's text is Telegram HTML (cut between tags and entities, see split)."""
+    return str(params.get("parse_mode") or "").upper() == "HTML"

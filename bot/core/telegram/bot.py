@@ -11,9 +11,11 @@ to think about it. Lists that can grow without bound should still page or
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 from telegram import Message
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
@@ -24,13 +26,14 @@ from bot.core.people import _, number
 NOT_MODIFIED = "message is not modified"
 
 
-def shorten(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` UTF-16 units, with a note saying how long it really was."""
+def shorten(text: str, limit: int, *, html: bool = False) -> str:
+    """``text`` cut to ``limit`` UTF-16 units, with a note saying how long it really was
+    (``html``: Telegram HTML, cut between tags and entities, open tags closed)."""
     if utf16_len(text) <= limit:
         return text
     note = "… " + _("(truncated: {count} characters in all)").format(count=number(len(text)))
-    head = split_text(text, max(limit - utf16_len(note), 2))[0]
-    return head + note
+    head = split_text(text, max(limit - utf16_len(note), 2), html=html)[0]
+    return head + (escape(note) if html else note)
 
 
 def fit_lines(head: str, lines: Sequence[str], limit: int = MAX_TEXT) -> str:
@@ -69,7 +72,14 @@ class CompanionBot(ExtBot[Any]):
     ) -> Message:
         if utf16_len(text) <= MAX_TEXT:
             return await super().send_message(chat_id, text, *args, **kwargs)
-        return await self._send_parts(chat_id, split_text(text), args, kwargs)
+        parts = split_text(text, html=self._html(args[:1], kwargs))
+        return await self._send_parts(chat_id, parts, args, kwargs)
+
+    def _html(self, positional: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """Whether the call's text is Telegram HTML (its ``parse_mode``, else the default)."""
+        default = self.defaults.parse_mode if self.defaults else None
+        mode = positional[0] if positional else kwargs.get("parse_mode", default)
+        return str(mode or "").upper() == ParseMode.HTML.upper()
 
     async def edit_message_text(self, text: str, *args: Any, **kwargs: Any) -> Message | bool:
         """The message becomes the first part; the rest follow as new messages. A message
@@ -86,10 +96,11 @@ class CompanionBot(ExtBot[Any]):
     async def _edit_text(
         self, text: str, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Message | bool:
-        chat_id = kwargs.get("chat_id")
+        chat_id, html = kwargs.get("chat_id"), self._html((), kwargs)
         if utf16_len(text) <= MAX_TEXT or chat_id is None or args:
-            return await super().edit_message_text(shorten(text, MAX_TEXT), *args, **kwargs)
-        first, *rest = split_text(text)
+            short = shorten(text, MAX_TEXT, html=html)
+            return await super().edit_message_text(short, *args, **kwargs)
+        first, *rest = split_text(text, html=html)
         markup = kwargs.pop("reply_markup", None)
         edited = await super().edit_message_text(first, **kwargs)
         extra = _text_options(kwargs)
@@ -102,7 +113,7 @@ class CompanionBot(ExtBot[Any]):
         caption = kwargs.get("caption")
         if not caption or utf16_len(caption) <= MAX_CAPTION or args:
             return await super().send_photo(chat_id, photo, *args, **kwargs)
-        first, *rest = split_caption(caption)
+        first, *rest = split_caption(caption, html=self._html((), kwargs))
         markup = kwargs.pop("reply_markup", None)
         await super().send_photo(chat_id, photo, **{**kwargs, "caption": first})
         extra = _text_options(kwargs)

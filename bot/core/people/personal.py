@@ -69,7 +69,8 @@ class Rule:
     """The rows of one table whose ``column`` ("table.column") names the person, and what
     forgetting does with them.
 
-    ``clear``: other columns set on the rows kept (a name beside the id); ``only``: the
+    ``clear``: other columns set on the rows kept (a name beside the id; or the column
+    itself, to something other than the stand-in); ``only``: the
     rows it applies to (a condition on the table; default all); ``shown``: the columns
     /mydata shows (default all; fewer where the rows are someone else's, such as the users
     a person invited); ``label``: the section of the export (default the table's name;
@@ -170,6 +171,8 @@ class Holding:
             await rule.apply(session, user_id, stand_in)
 
 
+UPDATE_SHOWN = ("update_id", "received_at", "payload")
+
 CORE = Holding(
     "core",
     rules=(
@@ -180,6 +183,23 @@ CORE = Holding(
         Rule("user_schedules.user_id", Action.DELETE, label="daily_times"),
         Rule("outbox.user_id", Action.DELETE, label="messages"),
         Rule("outbox.chat_id", Action.DELETE, label="messages"),
+        # Updates a webhook replica recorded (kept a day): one already handled stays, for
+        # its update_id (a retry is still dropped), without its chat or content; one not
+        # handled yet goes (its replica records it anew when it handles it).
+        Rule(
+            "received_updates.chat_id",
+            clear={"chat_id": None, "lane": None, "payload": None},
+            only=lambda table: table.c.handled_at.is_not(None),
+            shown=UPDATE_SHOWN,
+            label="updates_received",
+        ),
+        Rule(
+            "received_updates.chat_id",
+            Action.DELETE,
+            only=lambda table: table.c.handled_at.is_(None),
+            shown=UPDATE_SHOWN,
+            label="updates_received",
+        ),
         # What an admin or moderator did stays theirs to account for, under the stand-in.
         Rule("job_runs.requested_by", label="job_runs_requested"),
         Rule("console_audit.user_id", label="console_audit"),

@@ -59,13 +59,15 @@ class PageLimit:
             filler.commit()
             (pages,) = filler.execute("PRAGMA page_count").fetchone()
             self.limit = int(pages)
+            # The pooled connections are opened again with the limit before the filling,
+            # so that none of the bot's writes grows the file meanwhile.
+            await self.engine.dispose()
             filler.execute(f"PRAGMA max_page_count={self.limit}")
             for size in (2_000, 200, 20):  # big rows first, then what is left of a page
                 with contextlib.suppress(sqlite3.OperationalError):
                     while True:
                         filler.execute("INSERT INTO test_filler VALUES (zeroblob(?))", (size,))
                         filler.commit()
-        await self.engine.dispose()  # the pooled connections are opened again with the limit
         return self.limit
 
     async def free(self) -> None:

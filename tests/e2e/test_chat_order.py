@@ -11,6 +11,7 @@ import itertools
 import os
 import signal
 import sys
+from collections import Counter
 from pathlib import Path
 
 import aiohttp
@@ -20,7 +21,8 @@ from sqlalchemy import select
 from bot.core.kernel.db import Database
 from bot.core.people.user_times import UserSchedule
 from bot.core.telegram.intake import SECRET_HEADER
-from bot.sandbox import SandboxServer
+from bot.modules.notifications.models import NotificationPrefs
+from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import database_url, upgrade_fresh
 from tests.helpers.processes import stop
 from tests.helpers.servers import free_port
@@ -83,9 +85,16 @@ class Balancer:
 
 
 async def start_replica(
-    cwd: Path, sandbox: SandboxServer, url: str, balancer: Balancer, port: int, host: str
+    cwd: Path,
+    sandbox: SandboxServer,
+    url: str,
+    balancer: Balancer,
+    port: int,
+    host: str,
+    **settings: str,
 ) -> asyncio.subprocess.Process:
-    """``python -m bot run`` with a webhook on ``port`` behind ``balancer``, as on ``host``."""
+    """``python -m bot run`` with a webhook on ``port`` behind ``balancer``, as on ``host``,
+    with ``settings`` in its environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_IDS", "REDIS_URL")}
     env.update(
         BOT_TOKEN="123:order",
@@ -96,6 +105,7 @@ async def start_replica(
         WEBHOOK_SECRET=SECRET,
         WEBHOOK_LISTEN="127.0.0.1",
         WEBHOOK_PORT=str(port),
+        **settings,
     )
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -110,14 +120,14 @@ async def start_replica(
 
 
 async def cluster(
-    cwd: Path, sandbox: SandboxServer, url: str
+    cwd: Path, sandbox: SandboxServer, url: str, **settings: str
 ) -> tuple[Balancer, list[asyncio.subprocess.Process]]:
     """A balancer and two replicas behind it (on hosts ``a`` and ``b``), both listening."""
     ports = [free_port(), free_port()]
     balancer = Balancer([f"http://127.0.0.1:{port}{PATH}" for port in ports])
     await balancer.start()
     replicas = [
-        await start_replica(cwd, sandbox, url, balancer, port, f"host-{name}.invalid")
+        await start_replica(cwd, sandbox, url, balancer, port, f"host-{name}.invalid", **settings)
         for port, name in zip(ports, "ab", strict=True)
     ]
     for port in ports:  # each replica answers (its webhook server is up)
@@ -173,19 +183,23 @@ async def bursts(sandbox: SandboxServer, users: list[int], first: str, second: s
         world.send_text(user, f"/missiontime {second}")
 
     def done() -> bool:
-        return all(len(answered_times(sandbox, u)) >= before[u] + 2 for u in users)
+        marker = "Your missions now arrive at "
+        said = Counter(m.chat_id for m in world.messages if (m.text or "").startswith(marker))
+        return all(said[u] >= before[u] + 2 for u in users)
 
-    await world.wait_until(done, timeout=180)
+    await world.wait_until(done, timeout=600)
 
 
 async def registered(sandbox: SandboxServer, users: list[int]) -> None:
     world = sandbox.world
     for user in users:
         world.send_text(user, "/start")
-    await world.wait_until(
-        lambda: all(any((m.text or "").startswith("Welcome") for m in world.to(u)) for u in users),
-        timeout=120,
-    )
+
+    def welcomed() -> bool:
+        seen = {m.chat_id for m in world.messages if (m.text or "").startswith("Welcome")}
+        return seen.issuperset(users)
+
+    await world.wait_until(welcomed, timeout=300)
 
 
 async def test_each_chat_handled_in_order_across_two_replicas(
@@ -251,3 +265,63 @@ async def test_replica_killed_holding_turns_is_replaced_within_the_lease(
             with contextlib.suppress(ProcessLookupError):
                 await stop(process)
         await balancer.stop()
+
+
+async def test_button_pressed_twice_fast_flips_twice_in_order(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """20 users each press "Reminders" under /notifications twice at once, the presses
+    delivered to alternate replicas: each press sees the other's result (answered "off",
+    then "on"), and every user's reminders end where they began (on)."""
+    url = database_url(tmp_path)
+    await upgrade_fresh(url)
+    users = list(range(55_000, 55_020))
+    world = sandbox.world
+    balancer, replicas = await cluster(tmp_path, sandbox, url)
+    try:
+        await registered(sandbox, users)
+        for user in users:
+            world.send_text(user, "/notifications")
+        menus = await world.wait_until(
+            lambda: (found := _menus(sandbox, users)) and len(found) == len(users) and found,
+            timeout=120,
+        )
+        presses = {
+            user: [world.press(user, menus[user], "notif:toggle:reminders") for _ in range(2)]
+            for user in users
+        }
+        wanted = {query for pair in presses.values() for query in pair}
+        await world.wait_until(
+            lambda: wanted <= {a.get("callback_query_id") for a in world.callback_answers},
+            timeout=180,
+        )
+        said = {a["callback_query_id"]: str(a.get("text", "")) for a in world.callback_answers}
+        assert {u: [said[q].split(": ")[-1] for q in presses[u]] for u in users} == {
+            u: ["off", "on"] for u in users
+        }
+        db = Database(url)
+        try:
+            async with db.session() as session:
+                stored = await session.execute(
+                    select(NotificationPrefs.user_id, NotificationPrefs.reminders).where(
+                        NotificationPrefs.user_id.in_(users)
+                    )
+                )
+                reminders = dict(stored.tuples().all())
+        finally:
+            await db.dispose()
+        assert reminders == dict.fromkeys(users, True)
+    finally:
+        for process in replicas:
+            with contextlib.suppress(ProcessLookupError):
+                await stop(process)
+        await balancer.stop()
+
+
+def _menus(sandbox: SandboxServer, users: list[int]) -> dict[int, SentMessage]:
+    """Each user's /notifications message (the one with the toggle buttons)."""
+    found: dict[int, SentMessage] = {}
+    for message in sandbox.world.messages:
+        if message.chat_id in users and "notif:toggle" in str(message.reply_markup or ""):
+            found[message.chat_id] = message
+    return found

@@ -7,10 +7,20 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.core.kernel import Settings
+from bot.core.kernel import Settings, get_logger, redact
 from bot.modules.backups import files, restore, service
 from bot.modules.backups.files import BackupError
 from bot.modules.backups.settings import BackupSettings
+
+log = get_logger(__name__)
+
+
+def _one_line(exc: Exception) -> str:
+    """What went wrong, on one line: our own refusals as written, anything else (a database
+    that cannot be reached, a disk that is full) with its kind; no secret in it."""
+    lines = str(exc).strip().splitlines() or [""]
+    text = lines[0] if isinstance(exc, BackupError) else f"{type(exc).__name__}: {lines[0]}"
+    return redact(text)
 
 
 def _options(settings: Settings) -> BackupSettings:
@@ -22,8 +32,9 @@ def backup_now(settings: Settings) -> int:
     options = _options(settings).backups
     try:
         taken = asyncio.run(service.take(settings.database_url, options))
-    except (BackupError, OSError) as exc:
-        print(f"backup failed: {exc}", file=sys.stderr)
+    except Exception as exc:  # one line for the operator; the details at DEBUG
+        print(f"backup failed: {_one_line(exc)}", file=sys.stderr)
+        log.debug("backup failed", exc_info=True)
         return 2
     m = taken.manifest
     print(taken.path)
@@ -76,8 +87,9 @@ def restore_backup(
                 pg_bin=_options(settings).backups.pg_bin,
             )
         )
-    except (BackupError, OSError) as exc:
-        print(f"restore refused: {exc}", file=sys.stderr)
+    except Exception as exc:  # one line for the operator; the details at DEBUG
+        print(f"restore refused: {_one_line(exc)}", file=sys.stderr)
+        log.debug("restore failed", exc_info=True)
         return 2
     for line in done.lines:
         print(line)

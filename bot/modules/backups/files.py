@@ -71,14 +71,27 @@ class Manifest:
                 kind=str(values["kind"]),
                 created_at=datetime.fromisoformat(values["created_at"]),
                 revisions=tuple(str(r) for r in values["revisions"]),
-                tables={str(k): int(v) for k, v in values["tables"].items()},
+                tables={str(k): _count(v) for k, v in values["tables"].items()},
                 sha256=str(values["sha256"]),
-                size=int(values["size"]),
-                seconds=float(values.get("seconds", 0.0)),
-                format=int(values.get("format", 1)),
+                size=_count(values["size"]),
+                seconds=_seconds(values.get("seconds", 0.0)),
+                format=_count(values.get("format", 1)),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BackupError(f"not a backup manifest ({type(exc).__name__}: {exc})") from exc
+
+
+def _count(value: object) -> int:
+    """A whole number as JSON wrote it (never a text to parse)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"not a count: {value!r}")
+    return value
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"not a duration: {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from bot.core.kernel import ascii_int
 from bot.modules.backups.files import BackupError
 
 TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
@@ -41,8 +42,7 @@ def client(program: str, folder: Path | None) -> str:
 
 
 def _version(path: str) -> int:
-    name = Path(path).parent.name
-    return int(name) if name.isdigit() else 0
+    return ascii_int(Path(path).parent.name, 0, 10_000) or 0
 
 
 def libpq(url: str) -> tuple[str, dict[str, str]]:
@@ -75,8 +75,8 @@ async def counts(conn: AsyncConnection) -> tuple[dict[str, int], tuple[str, ...]
     tables = {}
     for name in names:
         quoted = '"' + name.replace('"', '""') + '"'
-        found = await conn.execute(text(f"SELECT count(*) FROM {quoted}"))
-        tables[name] = int(found.scalar_one())
+        rows: int = (await conn.execute(text(f"SELECT count(*) FROM {quoted}"))).scalar_one()
+        tables[name] = rows
     revisions: tuple[str, ...] = ()
     if "alembic_version" in tables:
         found = await conn.execute(text("SELECT version_num FROM alembic_version"))

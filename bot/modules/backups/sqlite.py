@@ -34,9 +34,10 @@ def tables_and_revisions(connection: sqlite3.Connection) -> tuple[dict[str, int]
             "ORDER BY name"
         )
     ]
-    counts = {
-        n: int(connection.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]) for n in names
-    }
+    counts: dict[str, int] = {}
+    for name in names:
+        row: tuple[int] = connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+        counts[name] = row[0]
     revisions: tuple[str, ...] = ()
     if "alembic_version" in counts:
         found = connection.execute("SELECT version_num FROM alembic_version")

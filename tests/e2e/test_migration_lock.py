@@ -5,6 +5,7 @@ file beside the database; PostgreSQL: an advisory lock)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,9 +14,9 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.core.kernel.migrate import WAITING, applied, migration_lock, recorded_heads
+from bot.core.kernel.migrate import ROOT, WAITING, applied, migration_lock, recorded_heads
 from tests.conftest import database_url, on_postgres
-from tests.helpers.processes import cli_env, finish, python_bot
+from tests.helpers.processes import cli_env, finish, kill, python_bot
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -79,4 +80,42 @@ async def test_two_upgrades_at_once_migrate_once(tmp_path: Path) -> None:
         f"database is up to date (revision {max(recorded_heads())})",
     ], outs
     assert not any("already exists" in e or "Traceback" in e for e in errs), errs
+    assert await asyncio.to_thread(applied, url) == recorded_heads()
+
+
+HOLDER = """
+import asyncio, sys
+from sqlalchemy.ext.asyncio import create_async_engine
+from bot.core.kernel.migrate import migration_lock
+
+async def hold(url):
+    engine = create_async_engine(url)
+    async with engine.connect() as connection, migration_lock(connection):
+        print("held", flush=True)
+        await asyncio.Event().wait()
+
+asyncio.run(hold(sys.argv[1]))
+"""
+
+
+async def test_a_killed_migrator_leaves_no_lock_behind(tmp_path: Path) -> None:
+    """A process holding the lock is killed with SIGKILL (no clean exit): the next `db
+    upgrade` gets the lock and migrates (the kernel drops a dead process's flock; PostgreSQL
+    a dead session's advisory lock)."""
+    url = await _empty_database(tmp_path)
+    pipe = asyncio.subprocess.PIPE
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", HOLDER, url, cwd=ROOT, stdout=pipe
+    )
+    try:
+        assert holder.stdout is not None
+        async with asyncio.timeout(120):  # a hang guard
+            assert await _line(holder.stdout) == "held"
+    finally:
+        await kill(holder)
+    env = cli_env(tmp_path, DATABASE_URL=url)
+    upgrade = await python_bot("db", "upgrade", cwd=tmp_path, env=env, stdout=pipe, stderr=pipe)
+    out, err = await finish(upgrade, 180)
+    assert upgrade.returncode == 0, err.decode()
+    assert out.decode().splitlines()[-1] == f"database created at revision {max(recorded_heads())}"
     assert await asyncio.to_thread(applied, url) == recorded_heads()

@@ -44,10 +44,11 @@ async def _backup(tmp_path: Path, schema_template: Path) -> Path:
 
 
 async def test_backup_is_listed_and_restores_with_the_same_rows(
-    tmp_path: Path, schema_template: Path
+    tmp_path: Path, schema_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`backup` prints the file and its rows; `backups` lists it with a good checksum;
-    `restore --to` a new file restores every table's rows, as the manifest counted them."""
+    `restore --to` a new file restores every table's rows, as the manifest counted them;
+    `--replace` over a changed database swaps the backup in and keeps the old file aside."""
     path = await _backup(tmp_path, schema_template)
     manifest = files.read_manifest(path)
     assert manifest.tables["transactions"] == 25 and manifest.kind == "sqlite"
@@ -63,6 +64,17 @@ async def test_backup_is_listed_and_restores_with_the_same_rows(
     with sqlite3.connect(target) as db:
         assert db.execute("SELECT count(*) FROM transactions").fetchone()[0] == 25
     assert [p.name for p in target.parent.iterdir()] == ["bot.sqlite3"]  # nothing left aside
+    with sqlite3.connect(target) as db:
+        db.execute("DELETE FROM transactions")
+    monkeypatch.chdir(tmp_path)  # the command line's code, in this process, from here
+    for name, value in cli_env(tmp_path, **_env(tmp_path)).items():
+        monkeypatch.setenv(name, value)
+    args = ["restore", str(path), "--to", f"sqlite:///{target}", "--replace"]
+    assert await asyncio.to_thread(main, args) == 0
+    kept = target.with_name("bot.sqlite3.before-restore")
+    for database, rows in ((target, 25), (kept, 0)):
+        with sqlite3.connect(database) as db:
+            assert db.execute("SELECT count(*) FROM transactions").fetchone()[0] == rows
 
 
 def _digest(path: Path) -> str | None:

@@ -108,3 +108,18 @@ async def test_mydata_in_a_group_or_for_a_stranger(harness_factory: Callable[...
     parts = _document(sent)["parts"]
     assert list(parts) == ["analytics"]
     assert [day["user_id"] for day in parts["analytics"]["active_days"]] == [7301]
+
+
+async def test_a_file_telegram_refuses_is_reported_and_not_counted(
+    harness_factory: Callable[..., Any],
+) -> None:
+    """When sendDocument fails (here the sandbox answers 404 for it, as for any method it
+    lacks) the person is told, nothing is logged as an error, and they may ask again at once."""
+    h: Harness = await harness_factory(**UNPACED)
+    h.sandbox.set_limits(FloodLimits(private=None))
+    h.sandbox._methods.pop("sendDocument", None)
+    await h.reply(7302, "/start")
+    first = await h.reply(7302, "/mydata")
+    assert first.startswith("Telegram did not take the file"), first
+    again = await h.reply(7302, "/mydata")
+    assert again.startswith("Telegram did not take the file"), again

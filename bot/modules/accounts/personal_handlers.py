@@ -16,6 +16,7 @@ import secrets
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.error import TelegramError
 
 from bot.core.context import BotContext, Services
 from bot.core.kernel import Cache, get_logger
@@ -69,11 +70,18 @@ async def mydata(update: Update, context: BotContext) -> None:
         "parts": parts,
     }
     body = json.dumps(document, ensure_ascii=False, indent=1, default=str).encode()
+    try:
+        await message.reply_document(
+            InputFile(body, filename=f"companion-mydata-{user.id}.json"),
+            caption=_("Everything I hold about you, as of now."),
+        )
+    except TelegramError as exc:  # not counted against the limit: they may ask again
+        await services.cache.delete(key)
+        log.warning("personal data not sent", user_id=user.id, size=len(body), error=str(exc))
+        text = _("Telegram did not take the file ({error}); please try again later.")
+        await message.reply_text(text.format(error=exc))
+        return
     log.info("personal data exported", user_id=user.id, size=len(body))
-    await message.reply_document(
-        InputFile(body, filename=f"companion-mydata-{user.id}.json"),
-        caption=_("Everything I hold about you, as of now."),
-    )
 
 
 async def forgetme(update: Update, context: BotContext) -> None:

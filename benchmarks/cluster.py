@@ -12,7 +12,8 @@ Then (``_cluster_faults.py``) four processes during a broadcast of CLUSTER_FAULT
 (1,500): with Redis killed for 15 s (their combined rate as a share of the limit, the
 busiest second during the outage and after Redis's return, 429s), and restarted one by one
 (SIGTERM to exit per replica, and to its successor serving; lost, doubled). About two more
-minutes. ``CLUSTER_PARTS=faults`` (or ``broadcast``) runs one part only.
+minutes. ``CLUSTER_PARTS=faults`` (or ``broadcast``; ``redis`` or ``rolling`` for one of the
+two cases) runs one part only.
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ def main() -> None:
             from benchmarks._cluster_run import main as run
 
             run()
-        if "faults" in parts:
+        cases = {"redis", "rolling"} & set(parts) or (
+            {"redis", "rolling"} if "faults" in parts else set()
+        )
+        if cases:
             from benchmarks._cluster_faults import main as faults
 
-            faults()
+            faults(cases)
         return
     command = [
         "bash",

@@ -15,8 +15,11 @@ from telegram import Update
 from telegram.ext import Application, ExtBot
 
 from bot.core.context import SERVICES, BotContext, Services, services_of
+from bot.core.kernel import get_logger
 from bot.core.lifecycle import STOP_HOOKS_RAN, post_stop
 from bot.core.telegram import Handlers, Step, database_unreachable, run
+
+log = get_logger(__name__)
 
 
 class CompanionApplication(
@@ -54,7 +57,15 @@ class CompanionApplication(
     ) -> bool:
         """A handler that failed because the database is away runs again a little later;
         the error handlers (and the user's "try again") come only when the tries ran out.
-        One whose write was refused for lack of space is answered at once instead."""
+        One whose write was refused for lack of space is answered at once instead; a job's
+        is one log line."""
+        if job is not None and SERVICES in self.bot_data and self.services.db.out_of_space(error):
+            # The admins were told of the full disk once; a job meeting it is no new alert
+            # (and one the outbox could not store): the run's record or a missed slot says it.
+            log.info(
+                "a job met the full disk", job=getattr(job, "name", None), error=str(error)[:200]
+            )
+            return False
         outage = job is None and isinstance(update, Update) and database_unreachable(error)
         if outage and isinstance(update, Update) and self.handlers_step.again(update, error):
             return True  # stop this update's other handlers: it will be handled anew

@@ -10,16 +10,19 @@ is full"), as on a full disk. Raising it is space coming back."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
+from structlog.testing import capture_logs
 
+from bot.core.context import services_of
 from bot.modules.moderation.models import Submission
 from tests.conftest import ADMIN
 from tests.e2e.conftest import Harness, settle
@@ -35,6 +38,7 @@ CANNOT_SAVE = "I can't save that right now"
 # Longer than a page in UTF-8 (two bytes a letter): storing it needs new pages.
 LONG = "Пропозиція " + "ї" * 3_000
 NO_LIMIT = 1_000_000_000
+DISK_FULL_LINE = "database disk full: writes are refused, reads still answered; probing for space"
 
 
 class PageLimit:
@@ -92,6 +96,20 @@ async def _healthz(port: int) -> tuple[int, dict[str, Any]]:
         return response.status, json.loads(await response.text())
 
 
+async def _writing_job(context: Any) -> None:
+    """A job whose write needs new pages."""
+    async with services_of(context.application).db.session() as session:
+        await session.execute(text("INSERT INTO test_filler VALUES (zeroblob(20000))"))
+
+
+async def _logged(logs: list[MutableMapping[str, Any]], event: str) -> None:
+    for _ in range(750):  # 15 s at most: a hang guard only
+        if any(entry["event"] == event for entry in logs):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never logged: {event}")
+
+
 def _full(h: Harness) -> bool:
     return h.services.db.disk.full
 
@@ -118,39 +136,51 @@ async def test_a_full_disk_is_ridden_out_and_recovered_from_without_a_restart(
     assert (await _healthz(port))[0] == 200
 
     limit = PageLimit(h)
-    await limit.fill()
+    with capture_logs() as logs:
+        await limit.fill()
 
-    # A write that needs a page is refused: the author is told to try later, at once.
-    await answer(h, AUTHOR, f"/suggest {LONG}", CANNOT_SAVE)
-    alert = await told(h, ADMIN, "disk is full")
-    assert "docs/disk-full.md" in alert
-    # Reads are answered as before; more refused writes do not tell the admins again.
-    assert await h.reply(READER, "/balance") == balance
-    assert "/balance" in await h.reply(READER, "/help")
-    await answer(h, UKRAINIAN, f"/suggest {LONG}", "Не можу зберегти")
-    await answer(h, AUTHOR, f"/suggest {LONG}", CANNOT_SAVE)
-    # A payment is refused before the charge: it could not be stored when it arrived.
-    world.pay(READER, invoice)
-    [checkout] = await h.wait(lambda: [a for a in world.callback_answers if a.get("pre_checkout")])
-    assert checkout["ok"] in (False, "false") and CANNOT_SAVE in checkout["error_message"]
-    status, body = await _healthz(port)
-    assert status == 503 and body["database"] == "disk full", body
-    assert any("database refuses writes: disk full" in r for r in body["reasons"]), body
-    assert _full(h)
-    assert limit.integrity() == "ok"
-    assert len(_texts(h, ADMIN, "disk is full")) == 1
+        # A write that needs a page is refused: the author is told to try later, at once.
+        await answer(h, AUTHOR, f"/suggest {LONG}", CANNOT_SAVE)
+        alert = await told(h, ADMIN, "disk is full")
+        assert "docs/disk-full.md" in alert
+        # Reads are answered as before; more refused writes do not tell the admins again.
+        assert await h.reply(READER, "/balance") == balance
+        assert "/balance" in await h.reply(READER, "/help")
+        await answer(h, UKRAINIAN, f"/suggest {LONG}", "Не можу зберегти")
+        await answer(h, AUTHOR, f"/suggest {LONG}", CANNOT_SAVE)
+        # A payment is refused before the charge: it could not be stored when it arrived.
+        world.pay(READER, invoice)
+        [checkout] = await h.wait(
+            lambda: [a for a in world.callback_answers if a.get("pre_checkout")]
+        )
+        assert checkout["ok"] in (False, "false") and CANNOT_SAVE in checkout["error_message"]
+        # A job that meets the full disk is one log line, not an alert the outbox can't keep.
+        assert h.app.job_queue is not None
+        h.app.job_queue.run_once(_writing_job, 0)
+        await _logged(logs, "a job met the full disk")
+        status, body = await _healthz(port)
+        assert status == 503 and body["database"] == "disk full", body
+        assert any("database refuses writes: disk full" in r for r in body["reasons"]), body
+        assert _full(h)
+        assert limit.integrity() == "ok"
+        assert len(_texts(h, ADMIN, "disk is full")) == 1
 
-    # Space comes back: the probe finds it, the admins are told, writes work again.
-    await limit.free()
-    back = await told(h, ADMIN, "accepts writes again")
-    assert "was full for" in back
-    assert not _full(h)
-    status, body = await _healthz(port)
-    assert status == 200 and "database" not in body, body
-    await answer(h, AUTHOR, f"/suggest {LONG}", "waits for review")
-    await h.idle()
-    assert len(_texts(h, ADMIN, "disk is full")) == 1
-    assert len(_texts(h, ADMIN, "accepts writes again")) == 1
+        # Space comes back: the probe finds it, the admins are told, writes work again.
+        await limit.free()
+        back = await told(h, ADMIN, "accepts writes again")
+        assert "was full for" in back
+        assert not _full(h)
+        status, body = await _healthz(port)
+        assert status == 200 and "database" not in body, body
+        await answer(h, AUTHOR, f"/suggest {LONG}", "waits for review")
+        await h.idle()
+        assert len(_texts(h, ADMIN, "disk is full")) == 1
+        assert len(_texts(h, ADMIN, "accepts writes again")) == 1
+
+    # The episode's log: one error line at its start, one line at its end, no other error.
+    errors = [e["event"] for e in logs if e["log_level"] in ("error", "critical")]
+    assert errors == [DISK_FULL_LINE], errors
+    assert [e["event"] for e in logs].count("database accepts writes again") == 1
 
     # What was acknowledged is there; what was refused was never stored; the file is whole.
     async with h.services.db.session() as session:

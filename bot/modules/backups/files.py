@@ -10,12 +10,13 @@ next run removes (it holds the folder's lock, so no other run is writing them).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,17 +160,23 @@ def write_manifest(data: Path, manifest: Manifest) -> Path:
     return final
 
 
-@contextlib.contextmanager
-def folder_lock(folder: Path) -> Iterator[None]:
-    """Hold the folder's lock (one backup at a time in it, across processes of this host);
-    waits for a run in progress. The lock ends with the process, however it ends."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / LOCK_NAME).open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+@contextlib.asynccontextmanager
+async def folder_lock(folder: Path, poll: float = 0.2) -> AsyncIterator[None]:
+    """Hold the lock of ``folder`` (which exists): one backup at a time in it, across the
+    processes of this host, waiting for a run in progress. Taken without blocking, a try
+    every ``poll`` seconds, so a wait that is cancelled (a job's timeout) leaves nothing
+    holding it; it ends with the process, however the process ends."""
+    handle = await asyncio.to_thread((folder / LOCK_NAME).open, "a")
+    try:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(poll)
+        yield
+    finally:
+        handle.close()  # and with it the lock
 
 
 def remove_leftovers(folder: Path) -> list[str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 
@@ -17,6 +19,7 @@ from bot.modules.backups.files import BackupError, Manifest
 from bot.modules.backups.settings import BackupOptions
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +51,10 @@ async def take(url: str, options: BackupOptions, now: datetime | None = None) ->
     backup of the same folder to finish first."""
     kind, folder = kind_of(url), options.folder.expanduser()
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-    lock = files.folder_lock(folder)
-    await asyncio.to_thread(lock.__enter__)
-    try:
+    async with files.folder_lock(folder):
         leftovers = await asyncio.to_thread(files.remove_leftovers, folder)
         path, manifest = await _write(url, kind, folder, options, now or datetime.now(UTC))
         rotated = await asyncio.to_thread(rotate, folder, options)
-    finally:
-        lock.__exit__(None, None, None)
     log.info("backup taken", file=path.name, rows=manifest.rows, size=manifest.size)
     return Taken(path, manifest, tuple(rotated), tuple(leftovers))
 
@@ -68,7 +67,8 @@ async def _write(
     started = time.perf_counter()
     try:
         if kind == "sqlite":
-            tables, revisions = await asyncio.to_thread(_sqlite, url, folder, name, temporary)
+            copying = asyncio.to_thread(_sqlite, url, folder, name, temporary)
+            tables, revisions = await _finished(copying)
         else:
             tables, revisions = await postgres.dump(url, temporary, options.pg_bin)
         checksum = await asyncio.to_thread(files.sha256_of, temporary)
@@ -88,6 +88,17 @@ async def _write(
     )
     await asyncio.to_thread(files.write_manifest, final, manifest)
     return final, manifest
+
+
+async def _finished(work: Awaitable[T]) -> T:
+    """``work`` (a thread) to its end, even when the caller is cancelled (a job's timeout):
+    its files are removed and the folder unlocked only once nothing writes them any more."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
 
 
 def _sqlite(

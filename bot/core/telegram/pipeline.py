@@ -6,8 +6,10 @@
 the order the composition root lists them:
 
 1. :class:`LogContext`: ``update_id`` and ``chat_id`` on every log line of the update;
-2. :class:`Deduplicate`: with a webhook, an update a replica of the cluster already took is
-   dropped (an outage of the database while checking: the update is tried again later);
+2. with a webhook, :class:`~bot.core.telegram.received.InChatOrder`: one update of a chat at
+   a time across the replicas, in ``update_id`` order, and an update a replica of the
+   cluster already took is dropped (an outage of the database while checking: the update is
+   tried again later); :class:`Deduplicate` is the drop alone;
 3. :class:`Language`: for an update a handler takes, the user's language, resolved once
    and read only (no write in this path); texts of the update are written in it;
 4. :class:`Handlers`, the last: PTB's dispatch to the handlers that take the update,

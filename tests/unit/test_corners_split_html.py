@@ -123,6 +123,16 @@ def test_a_cut_prefers_a_line_break_and_keeps_it_at_the_parts_end() -> None:
     assert second == "<i>" + "b" * 40 + " " + "c" * 40 + "</i>"
 
 
+def test_a_word_longer_than_a_part_is_cut_where_it_must_be() -> None:
+    """A run of text with no space to cut at is cut at the part's limit, its tags closed
+    and reopened around the cut, nothing lost."""
+    text = "<b>" + "x" * 500 + "😀" * 30 + "</b>"
+    parts = split_text(text, 100, html=True)
+    assert all(utf16_len(part) <= 100 and well_formed(part) for part in parts)
+    assert [utf16_len(part) for part in parts[:-1]] == [100] * (len(parts) - 1)
+    assert "".join(visible(part) for part in parts) == visible(text)
+
+
 def test_plain_text_is_split_as_before() -> None:
     """Without ``html`` an ampersand is just a character (no parse mode, nothing to keep
     whole)."""

@@ -16,7 +16,7 @@ whitespace a cut falls at ends the part instead of being dropped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -24,6 +24,8 @@ MAX_CAPTION = 1024
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it (characters outside the BMP count twice)."""
+    if text.isascii():  # most texts, and most atoms of an HTML text: no encoding needed
+        return len(text)
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -74,33 +76,32 @@ def split_caption(
     return [first, *split_text(rest, follow_up)] if rest else [first]
 
 
-# A tag, an entity (named or numeric), or one code point: the atoms an HTML text is cut between.
-_ATOM = re.compile(r"<[^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);|.", re.DOTALL)
+# A tag, an entity (named or numeric), a run of text without a space, or one character: the
+# atoms an HTML text is cut between (a run too long for a part is cut where it must be).
+_ATOM = re.compile(r"<[^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);|[^<&\n ]+|.", re.DOTALL)
 _TAG_NAME = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9-]*)")
+_SPACE = {"\n": 2, " ": 1}  # where a cut is preferred: a line break, else a space
 
 
-@dataclass(frozen=True, slots=True)
-class _Atom:
+class _Atom(NamedTuple):
     raw: str
     units: int
     opens: str | None = None  # the tag name a start tag opens
     closes: str | None = None  # the tag name an end tag closes
-    space: int = 0  # 2: a line break, 1: a space (where a cut is preferred), 0: neither
+    space: int = 0  # 2: a line break, 1: a space, 0: neither
 
 
 def _atoms(text: str) -> list[_Atom]:
     atoms = []
     for match in _ATOM.finditer(text):
         raw = match.group()
-        tag = _TAG_NAME.match(raw) if raw.startswith("<") and raw.endswith(">") else None
-        if tag is not None:
-            name = tag.group(2).lower()
-            closing = bool(tag.group(1))
-            atoms.append(
-                _Atom(raw, utf16_len(raw), None if closing else name, name if closing else None)
-            )
+        tag = _TAG_NAME.match(raw) if raw[0] == "<" and len(raw) > 1 else None
+        if tag is None:  # a run, an entity, a space or another lone character
+            atoms.append(_Atom(raw, utf16_len(raw), space=_SPACE.get(raw, 0)))
+        elif tag.group(1):
+            atoms.append(_Atom(raw, utf16_len(raw), closes=tag.group(2).lower()))
         else:
-            atoms.append(_Atom(raw, utf16_len(raw), space={"\n": 2, " ": 1}.get(raw, 0)))
+            atoms.append(_Atom(raw, utf16_len(raw), opens=tag.group(2).lower()))
     return atoms
 
 
@@ -141,20 +142,32 @@ def _cut(
     """Where the part that begins at ``start`` with ``stack`` open ends (the index after
     its last atom), and the tags open there."""
     used = sum(atom.units for atom in stack)
-    best: tuple[int, int, tuple[_Atom, ...]] | None = None  # (kind, end, stack)
+    closing = utf16_len(_closers(stack))
+    best: tuple[int, int, tuple[_Atom, ...]] | None = None  # (space, end, stack)
     index, open_now = start, stack
     while index < len(atoms):
         atom = atoms[index]
-        following = _after(open_now, atom)
-        if used + atom.units + utf16_len(_closers(following)) > limit:
+        following, after_closing = open_now, closing
+        if atom.opens is not None or atom.closes is not None:  # only a tag changes the stack
+            following = _after(open_now, atom)
+            after_closing = utf16_len(_closers(following))
+        if used + atom.units + after_closing > limit:
             break
-        used, open_now, index = used + atom.units, following, index + 1
+        used, open_now, closing, index = used + atom.units, following, after_closing, index + 1
         if atom.space and (best is None or atom.space >= best[0]):
             best = (atom.space, index, open_now)
     if index == len(atoms):
         return index, open_now
     if best is not None and best[1] > start:
         return best[1], best[2]
+    atom = atoms[index]
+    room = limit - used - closing
+    if atom.opens is None and atom.closes is None and atom.raw[0] not in "&<" and room > 0:
+        head = atom.raw[: _fit(atom.raw, room)]  # a run of text cut where the part is full
+        if head:
+            tail = atom.raw[len(head) :]
+            atoms[index : index + 1] = [_Atom(head, utf16_len(head)), _Atom(tail, utf16_len(tail))]
+            return index + 1, open_now
     if index == start:
         raise ValueError("limit too small for the open tags and the next atom")
     return index, open_now

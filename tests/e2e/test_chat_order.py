@@ -307,7 +307,7 @@ async def test_button_pressed_twice_fast_flips_twice_in_order(
                         NotificationPrefs.user_id.in_(users)
                     )
                 )
-                reminders = dict(stored.tuples().all())
+                reminders = dict(stored.all())
         finally:
             await db.dispose()
         assert reminders == dict.fromkeys(users, True)

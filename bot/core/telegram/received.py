@@ -130,7 +130,7 @@ async def earlier_waiting(db: Database, turn: Turn, update_id: int) -> list[tupl
             )
             .order_by(ReceivedUpdate.update_id)
         )
-        return [(int(uid), str(payload)) for uid, payload in rows if payload]
+        return [(uid, payload) for uid, payload in rows if payload]
 
 
 class InChatOrder:

@@ -9,6 +9,9 @@ import pkgutil
 import sys
 from pathlib import Path
 
+# Benchmarks that run with another one, whose figures they complete (each in its own file).
+ALSO = {"cluster": ("cluster_order",)}
+
 
 def _names() -> list[str]:
     here = Path(__file__).parent
@@ -21,6 +24,7 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(_names())}")
         return 2
+    names = list(dict.fromkeys(n for name in names for n in (name, *ALSO.get(name, ()))))
     for name in names:
         module = importlib.import_module(f"benchmarks.{name}")
         print(f"== {name} ==", flush=True)

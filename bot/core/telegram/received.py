@@ -26,10 +26,12 @@ import asyncio
 import contextlib
 import contextvars
 import json
+import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Index, SmallInteger, Text, select, update
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Mapped, mapped_column
 from telegram import Update
 
@@ -50,8 +52,9 @@ log = get_logger(__name__)
 
 KEEP = timedelta(days=1)
 TURN_SECONDS = 5.0  # a turn's lease: how long a chat waits for a replica that died holding it
-# Seconds between tries while another replica holds the turn (the last one repeats).
-WAITS = (0.01, 0.02, 0.05, 0.1, 0.2)
+# Seconds between tries while another replica holds the turn (the last one repeats), each
+# spread by up to a quarter either way so that many waiting chats do not ask together.
+WAITS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 MESSAGES, PRESSES = 0, 1
 
 Turn = tuple[int, int]  # (chat id, MESSAGES or PRESSES)
@@ -199,8 +202,14 @@ class InChatOrder:
     async def _take(self, keeper: LeaseKeeper) -> None:
         """Wait for the turn: another replica holds it while it handles an update of it."""
         tries = 0
-        while not await keeper.acquire():
-            await asyncio.sleep(WAITS[min(tries, len(WAITS) - 1)])
+        while True:
+            try:
+                if await keeper.acquire():
+                    return
+            except PoolTimeout:  # every connection busy (a burst of chats): keep waiting
+                log.info("no connection free to take a chat's turn", turn=keeper.name)
+            wait = WAITS[min(tries, len(WAITS) - 1)]
+            await asyncio.sleep(wait * random.uniform(0.75, 1.25))
             tries += 1
 
     async def _catch_up(self, update: Update, turn: Turn) -> None:

@@ -99,6 +99,10 @@ def _confirm(question: SentMessage) -> str:
     return str(question.buttons()[0]["callback_data"])
 
 
+def _cancel(question: SentMessage) -> str:
+    return str(question.buttons()[1]["callback_data"])
+
+
 async def _ids_in_rows(h: Harness, user_id: int) -> list[str]:
     """Every "table.column" where ``user_id`` appears: as a number in an integer column,
     or as the whole value of a string column."""
@@ -163,18 +167,21 @@ async def test_confirmed_forgetting_anonymises_and_keeps_others_whole(
 async def test_cancelled_forged_and_stale_presses_change_nothing(
     harness_factory: Callable[..., Any],
 ) -> None:
-    """Cancel, a forged token, a token of an earlier question and a second press of a used
-    one each leave every row as it was (and the last is refused)."""
+    """A token of an earlier question (Forget me or Cancel), a forged token, Cancel, and a
+    press of a token Cancel spent each leave every row as it was; the refused ones edit
+    nothing."""
     h: Harness = await harness_factory(**UNPACED)
     h.sandbox.set_limits(FloodLimits(private=None))
     await _seed(h)
     first = await _ask(h, PERSON)
     second = await _ask(h, PERSON)  # the first question's token is now stale
-    confirm, world = _confirm(second), h.sandbox.world
+    confirm, cancel, world = _confirm(second), _cancel(second), h.sandbox.world
     await _press(h, PERSON, first, _confirm(first))
     await _press(h, PERSON, second, "forget:yes:forged-token")
     assert "expired" in str(world.callback_answers[-1])
-    await _press(h, PERSON, second, "forget:no")
+    await _press(h, PERSON, second, _cancel(first))  # the stale question's Cancel
+    assert "expired" in str(world.callback_answers[-1]) and second.edits == 0
+    await _press(h, PERSON, second, cancel)
     assert "Nothing was deleted" in (second.text or "")
     await _press(h, PERSON, second, confirm)  # spent by the cancel
     assert "expired" in str(world.callback_answers[-1])

@@ -2,9 +2,9 @@
 
 /mydata sends everything the bot holds about the sender as one JSON document, at most once
 every ``RETENTION__MYDATA_EVERY_MINUTES`` per user. /forgetme says what forgetting does
-(and, to someone who pays, what they give up) under two buttons; Confirm carries a token
-the bot drew for this one question and keeps for ten minutes, so a forged, stale or
-repeated press finds no token and changes nothing. Forgetting is the registry's
+(and, to someone who pays, what they give up) under two buttons; both carry a token the
+bot drew for this one question and keeps for ten minutes, so a forged, stale or repeated
+press finds no token and changes nothing. Forgetting is the registry's
 (``services.personal``): Telegram's steps for the real id first, then every part in one
 transaction; the last message edits the question in place, so nothing is queued to them.
 """
@@ -25,7 +25,7 @@ from bot.core.people import N_, _
 log = get_logger(__name__)
 
 PREFIX = "forget:"
-CONFIRM, CANCEL = "yes:", "no"
+CONFIRM, CANCEL = "yes", "no"
 QUESTION_TTL = timedelta(minutes=10)
 TOKEN_BYTES = 12
 
@@ -102,8 +102,8 @@ async def forgetme(update: Update, context: BotContext) -> None:
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("Forget me"), callback_data=PREFIX + CONFIRM + token),
-                InlineKeyboardButton(_("Cancel"), callback_data=PREFIX + CANCEL),
+                InlineKeyboardButton(_("Forget me"), callback_data=f"{PREFIX}{CONFIRM}:{token}"),
+                InlineKeyboardButton(_("Cancel"), callback_data=f"{PREFIX}{CANCEL}:{token}"),
             ]
         ]
     )
@@ -111,23 +111,21 @@ async def forgetme(update: Update, context: BotContext) -> None:
 
 
 async def pressed(update: Update, context: BotContext) -> None:
-    """``forget:yes:<token>`` forgets the presser if the token is the one asked last;
-    ``forget:no`` keeps everything."""
+    """``forget:yes:<token>`` forgets the presser, ``forget:no:<token>`` keeps everything,
+    if the token is the one the last question drew (either press spends it)."""
     query = update.callback_query
     if query is None:
         return
     services, user_id = context.services, query.from_user.id
     action = (query.data or "").removeprefix(PREFIX)
-    if action == CANCEL:
-        await services.cache.delete(_token_key(user_id))
-        await query.answer()
-        await query.edit_message_text(_("Nothing was deleted: I still know you."))
-        return
-    token = action.removeprefix(CONFIRM)
-    if not action.startswith(CONFIRM) or not await take_token(services.cache, user_id, token):
+    verb, _colon, token = action.partition(":")
+    if verb not in (CONFIRM, CANCEL) or not await take_token(services.cache, user_id, token):
         await query.answer(_("This question has expired; send /forgetme again."), show_alert=True)
         return
     await query.answer()
+    if verb == CANCEL:
+        await query.edit_message_text(_("Nothing was deleted: I still know you."))
+        return
     await forget(services, user_id)
     await query.edit_message_text(
         _("Done: I have forgotten you. Goodbye, and thank you for your time here.")

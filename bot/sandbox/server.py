@@ -406,6 +406,16 @@ class SandboxServer:
             raise ApiError(400, "Bad Request: message caption is too long")
         return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendPhoto", p))
 
+    async def m_sendDocument(self, p: JSON) -> JSON:
+        """A file (an uploaded one is saved under :attr:`files_dir`; its path stands in the
+        ``document`` parameter), with an optional caption."""
+        caption = p.get("caption")
+        if caption and utf16_len(str(caption)) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        if not p.get("document"):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        return self._message_json(self.world.record(int(p["chat_id"]), caption, "sendDocument", p))
+
     async def m_sendVideo(self, p: JSON) -> JSON:
         caption = p.get("caption")
         if caption and len(str(caption)) > MAX_CAPTION:

@@ -94,6 +94,9 @@ def describe(message: SentMessage, world: World) -> str:
     if message.photo:
         picture = str(message.params.get("photo", ""))
         text = f"({_where(picture)}) {text}".rstrip()
+    elif message.method == "sendDocument":
+        verb = "file"
+        text = f"(saved at {message.params.get('document', '')}) {text}".rstrip()
     if message.chat_id != YOU and message.chat_id >= SIMULATED_BASE:
         text = text.splitlines()[0][:80] if text else ""
     buttons = " ".join(f"[{i}: {b.get('text')}]" for i, b in enumerate(message.buttons(), 1))

@@ -13,24 +13,18 @@ from typing import Any
 from bot.modules.economy.models import Balance, LedgerEntry
 from bot.modules.moderation.models import Submission
 from bot.modules.referrals.models import ReferralReward
-from bot.sandbox import SandboxServer, SentMessage
+from bot.sandbox import SentMessage
 from bot.sandbox.flood import FloodLimits
+from bot.sandbox.server import ApiError
 from tests.e2e.conftest import UNPACED, Harness
 from tests.helpers.stars import USER, pay, selling
 
 INVITER, GROUP = 7201, -1_001_000_000_777
 
 
-def accept_documents(sandbox: SandboxServer) -> None:
-    """The sandbox records sendDocument like any send (it has no handler of its own for
-    it yet); the uploaded file's path stands in its ``document`` parameter."""
-
-    async def send_document(params: dict[str, Any]) -> Any:
-        chat_id = int(params["chat_id"])
-        message = sandbox.world.record(chat_id, params.get("caption"), "sendDocument", params)
-        return sandbox._message_json(message)
-
-    sandbox._methods.setdefault("sendDocument", send_document)
+def refuse_documents(_params: dict[str, Any]) -> None:
+    """What Telegram answers a file it will not take."""
+    raise ApiError(400, "Bad Request: file is too big")
 
 
 def _document(sent: SentMessage) -> dict[str, Any]:
@@ -47,7 +41,6 @@ async def test_mydata_sends_everything_held_about_the_person(
     """The document holds the profile, ledger and balance, the referral, the suggestion,
     the VIP access and the Stars payment; a second ask soon after is refused politely."""
     h = await selling(harness_factory)
-    accept_documents(h.sandbox)
     await h.reply(INVITER, "/start")
     now = h.services.clock.now()
     async with h.services.db.session() as session:
@@ -98,7 +91,6 @@ async def test_mydata_in_a_group_or_for_a_stranger(harness_factory: Callable[...
     someone who never registered the document holds only the day they wrote."""
     h: Harness = await harness_factory(**UNPACED)
     h.sandbox.set_limits(FloodLimits(private=None))
-    accept_documents(h.sandbox)
     world = h.sandbox.world
     world.chat(GROUP, "supergroup", "Group")
     world.send_in_chat(GROUP, 7301, "/mydata")
@@ -113,11 +105,11 @@ async def test_mydata_in_a_group_or_for_a_stranger(harness_factory: Callable[...
 async def test_a_file_telegram_refuses_is_reported_and_not_counted(
     harness_factory: Callable[..., Any],
 ) -> None:
-    """When sendDocument fails (here the sandbox answers 404 for it, as for any method it
-    lacks) the person is told, nothing is logged as an error, and they may ask again at once."""
+    """When Telegram refuses the file (here the sandbox answers sendDocument with a 400) the
+    person is told, nothing is logged as an error, and they may ask again at once."""
     h: Harness = await harness_factory(**UNPACED)
     h.sandbox.set_limits(FloodLimits(private=None))
-    h.sandbox._methods.pop("sendDocument", None)
+    h.sandbox.before["sendDocument"] = refuse_documents
     await h.reply(7302, "/start")
     first = await h.reply(7302, "/mydata")
     assert first.startswith("Telegram did not take the file"), first

@@ -50,6 +50,17 @@ async def test_a_photo_says_where_its_picture_is() -> None:
     assert "(picture saved at /tmp/x/1-cat.png) caption" in describe(message, server.world)
 
 
+async def test_a_file_says_where_it_was_saved() -> None:
+    """A document the bot uploaded (/mydata's JSON) is shown with the path it was saved at."""
+    server = SandboxServer()
+    server.world.user(1)
+    params = {"document": "/tmp/x/2-companion-mydata-1.json"}
+    message = server.world.record(1, None, "sendDocument", params)
+    assert describe(message, server.world).startswith(
+        "[file → you 1] (saved at /tmp/x/2-companion-mydata-1.json)"
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_any_line_is_answered(text: str) -> None:

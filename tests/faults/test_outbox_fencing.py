@@ -43,7 +43,7 @@ async def outbox_db(migrated: Settings) -> AsyncIterator[Database]:
 
 async def _claim(db: Database, owner: str) -> list[claims.Claimed]:
     async with db.session() as session:
-        await holdings.release_stale(session, keep=owner, stale_seconds=5, now=NOW)
+        await holdings.release_stale(session, keep=owner, stale_seconds=5)
         return await claims.claim_due(session, now=NOW, limit=10, lease=LEASE, owner=owner)
 
 
@@ -144,3 +144,22 @@ async def test_instance_presumed_dead_learns_it_and_registers_again(
     async with outbox_db.session() as session:
         assert await session.get(InstanceRow, instance.id) is not None
     await instance.stop()
+
+
+async def test_rows_of_a_dead_owner_keep_their_place_in_line(
+    outbox_db: Database, migrated: Settings
+) -> None:
+    """The row a dead instance held is released due when it was queued, so it is claimed
+    before the rows queued after it (a broadcast's), not behind them all as "due now"."""
+    (held,) = await _claim(outbox_db, "a")  # queued first, then held by a
+    await queue(migrated.database_url, range(7002, 7012), tag="later")
+    await _go_stale(outbox_db, "a")
+    first = await _claim_one(outbox_db, "b")
+    assert first.id == held.id
+
+
+async def _claim_one(db: Database, owner: str) -> claims.Claimed:
+    async with db.session() as session:
+        await holdings.release_stale(session, keep=owner, stale_seconds=5)
+        (row,) = await claims.claim_due(session, now=NOW, limit=1, lease=LEASE, owner=owner)
+    return row

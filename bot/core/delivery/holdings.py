@@ -4,7 +4,8 @@ A claimed row carries its owner (an instance id, see ``bot/core/cluster/instance
 lease (``next_attempt_at`` in the future). The owner renews the lease of every row it
 still holds at each heartbeat, however long the rate limiter keeps a row waiting. Rows
 whose owner is gone (its heartbeat stale, or its instance row deleted) are released at
-once: due now, unclaimed, their attempts untouched.
+once: unclaimed, due when they were queued (so in their place in line), their attempts
+untouched.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from bot.core.delivery.claims import UNCLAIMED, update_rows
 from bot.core.delivery.outbox import OutboxMessage, OutboxStatus
 
 
-async def release_stale(
-    session: AsyncSession, *, keep: str, stale_seconds: float, now: datetime
-) -> int:
+async def release_stale(session: AsyncSession, *, keep: str, stale_seconds: float) -> int:
     """Forget instances whose heartbeat is stale and release every row held by an
     instance that is no longer registered; how many rows were released. Runs a write
-    first, so on SQLite the transaction holds the write lock from here on."""
+    first, so on SQLite the transaction holds the write lock from here on.
+
+    A released row keeps its place in line: its claim overwrote its due time with the
+    lease, and a dead process took the one it had before with it, so it is due again when
+    it was queued (``created_at``, never later than that due time: a row is claimed only
+    once it is due). "Due now" would put the users a killed replica held behind every row
+    queued since, a whole broadcast's."""
     await instances.forget_stale(session, stale_seconds, keep=keep)
     o = OutboxMessage
     return await update_rows(
@@ -35,7 +40,9 @@ async def release_stale(
         # due index instead of the few claimed ones by ix_outbox_claimed_by.
         o.claimed_by.is_not(None),
         o.claimed_by.not_in(select(InstanceRow.id)),
-        next_attempt_at=case((o.status == OutboxStatus.PENDING, now), else_=o.next_attempt_at),
+        next_attempt_at=case(
+            (o.status == OutboxStatus.PENDING, o.created_at), else_=o.next_attempt_at
+        ),
         **UNCLAIMED,
     )
 

@@ -182,7 +182,7 @@ class OutboxSender:
         async with self.posting.db.session() as session:
             now = self.posting.clock.now()
             if sweep:
-                await self._sweep(session, now)
+                await self._sweep(session)
             if room <= 0 or not self.instance.fresh:
                 return 0
             claimed = await claims.claim_due(
@@ -202,13 +202,11 @@ class OutboxSender:
         self.queues.put(rows)
         return len(claimed)
 
-    async def _sweep(self, session: AsyncSession, now: datetime) -> None:
+    async def _sweep(self, session: AsyncSession) -> None:
         """Release the rows of instances presumed dead (once per poll interval at most)."""
         self._swept_at = time.monotonic()
         stale = self.posting.settings.instance_stale_seconds
-        released = await holdings.release_stale(
-            session, keep=self.instance.id, stale_seconds=stale, now=now
-        )
+        released = await holdings.release_stale(session, keep=self.instance.id, stale_seconds=stale)
         if released:
             log.info("outbox rows of a stopped instance released", rows=released)
 

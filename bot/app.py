@@ -37,6 +37,7 @@ from bot.core.telegram import (
     Language,
     LogContext,
     Step,
+    Stranded,
     bot_request,
     purge_received,
     record_arrival,
@@ -151,9 +152,25 @@ def pipeline(app: CompanionApplication, services: Services) -> tuple[Step, ...]:
             app.update_queue.add(record_arrival(services.db, services.clock))
         order = InChatOrder(services.db, services.clock, handlers.again, app.process_update)
         steps.append(order)
+        _look_for_stranded(app, services)
     steps.append(Language(services.db, choices(app.bot_data), taken_by(app.handlers)))
     steps.append(handlers)
     return tuple(steps)
+
+
+def _look_for_stranded(app: CompanionApplication, services: Services) -> None:
+    """With a webhook, the updates a dead replica recorded and never took are handled by a
+    live one (``bot/core/telegram/received.py``), between the start and stop hooks."""
+    sweep = Stranded(services.db, services.clock, app.update_queue.put_nowait)
+
+    async def start(_app: object) -> None:
+        sweep.start(app.bot)
+
+    async def stop(_app: object) -> None:
+        await sweep.stop()
+
+    services.on_start.append(start)
+    services.on_stop.append(stop)
 
 
 def build_bot(kernel: Kernel) -> CompanionBot:

@@ -8,10 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import signal
 import sys
+import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -21,6 +24,7 @@ from sqlalchemy import select
 from bot.core.kernel.db import Database
 from bot.core.people.user_times import UserSchedule
 from bot.core.telegram.intake import SECRET_HEADER
+from bot.core.telegram.received import STRANDED_AFTER, ReceivedUpdate
 from bot.modules.notifications.models import NotificationPrefs
 from bot.sandbox import SandboxServer, SentMessage
 from tests.conftest import database_url, upgrade_fresh
@@ -325,3 +329,56 @@ def _menus(sandbox: SandboxServer, users: list[int]) -> dict[int, SentMessage]:
         if message.chat_id in users and "notif:toggle" in str(message.reply_markup or ""):
             found[message.chat_id] = message
     return found
+
+
+async def test_an_update_a_dead_replica_recorded_and_never_took_is_answered(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """A replica recorded a user's /start (Telegram was answered, so it never comes again)
+    and was killed before taking it; the user writes nothing more. A live replica finds it
+    once it has waited STRANDED_AFTER and answers it, once."""
+    url = database_url(tmp_path)
+    await upgrade_fresh(url)
+    user = 56_000
+    sandbox.world.user(user)
+    body = {
+        "update_id": 900_000_001,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()) - 60,
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            "chat": {"id": user, "type": "private", "first_name": "Left"},
+            "from": {"id": user, "is_bot": False, "first_name": "Left"},
+        },
+    }
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            session.add(
+                ReceivedUpdate(
+                    update_id=body["update_id"],
+                    received_at=datetime.now(UTC) - STRANDED_AFTER - timedelta(seconds=5),
+                    chat_id=user,
+                    lane=0,
+                    payload=json.dumps(body),
+                )
+            )
+    finally:
+        await db.dispose()
+    port = free_port()
+    balancer = Balancer([f"http://127.0.0.1:{port}{PATH}"])
+    await balancer.start()
+    replica = await start_replica(tmp_path, sandbox, url, balancer, port, "host-c.invalid")
+    try:
+        await _listening(port)
+        welcomed = await sandbox.world.wait_until(
+            lambda: [m for m in sandbox.world.to(user) if (m.text or "").startswith("Welcome")],
+            timeout=50,  # a hang guard: the replica looks every 10 s
+        )
+        assert len(welcomed) == 1
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            await stop(replica)
+        await balancer.stop()
+    assert len([m for m in sandbox.world.to(user) if (m.text or "").startswith("Welcome")]) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, Update
@@ -14,7 +15,13 @@ from bot.core.cluster.lease import Holder, LeaseKeeper
 from bot.core.kernel.clock import SystemClock
 from bot.core.kernel.db import Database
 from bot.core.kernel.settings import Settings
-from bot.core.telegram.received import InChatOrder, record_arrival
+from bot.core.telegram.received import (
+    STRANDED_AFTER,
+    InChatOrder,
+    Stranded,
+    first_time,
+    record_arrival,
+)
 
 CHAT = 81_000
 
@@ -101,3 +108,39 @@ async def test_turn_held_by_a_dead_replica_elsewhere_waits_for_its_lease(
         assert await dead.holder_of() is None  # the turn was given back (its row deleted)
     finally:
         await db.dispose()
+
+
+async def test_an_update_a_dead_replica_recorded_and_never_took_is_handed_on(
+    migrated: Settings,
+) -> None:
+    """A replica recorded an update (Telegram was answered) and died before taking it: once it
+    has waited STRANDED_AFTER, a look puts it on a live replica's queue, once; an update that
+    was taken, or one recorded only just now, is left alone."""
+    db = Database(migrated.database_url)
+    bot = Bot("123:order")
+    queued: list[int] = []
+    try:
+        arrive = record_arrival(db, SystemClock())
+        for update_id in (11, 12, 13):
+            await arrive(_update(bot, update_id, f"/start {update_id}"))
+        assert await first_time(db, 12, SystemClock().now())  # 12 was taken by its replica
+        later = ShiftedClock(STRANDED_AFTER + timedelta(seconds=1))
+        sweep = Stranded(db, SystemClock(), lambda update: queued.append(update.update_id))
+        assert await sweep.look(bot) == 0  # just recorded: its replica may be on it
+        sweep.clock = later
+        assert await sweep.look(bot) == 2
+        assert queued == [11, 13]
+        assert await sweep.look(bot) == 0  # put on the queue once
+        assert queued == [11, 13]
+    finally:
+        await db.dispose()
+
+
+class ShiftedClock(SystemClock):
+    """The system's time, ``ahead`` later."""
+
+    def __init__(self, ahead: timedelta) -> None:
+        self.ahead = ahead
+
+    def now(self) -> datetime:
+        return super().now() + self.ahead

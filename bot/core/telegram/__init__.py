@@ -44,7 +44,7 @@ from bot.core.telegram.pipeline import (
     used_update_types,
 )
 from bot.core.telegram.processor import ChatOrderedUpdateProcessor
-from bot.core.telegram.received import InChatOrder, purge_received, record_arrival
+from bot.core.telegram.received import InChatOrder, Stranded, purge_received, record_arrival
 from bot.core.telegram.request import bot_request
 
 __all__ = [
@@ -72,6 +72,7 @@ __all__ = [
     "LogContext",
     "NotSafeYet",
     "Step",
+    "Stranded",
     "Webhook",
     "admin_commands",
     "admins",

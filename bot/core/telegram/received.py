@@ -15,7 +15,11 @@ So, behind a webhook:
   replica that received it too drops it.
 
 An update is taken once: one a replica was killed while handling is not handled again
-(as with polling, where it was acknowledged already). Rows older than a day are purged by
+(as with polling, where it was acknowledged already). One a replica recorded (and Telegram
+was told of) but was killed before taking is *stranded*: the chat's next update would handle
+it first, but a chat may never write again, so :class:`Stranded` hands every update left
+untaken for :data:`STRANDED_AFTER` to this process's queue, where it takes its turn as any
+other (and is dropped if someone took it meanwhile). Rows older than a day are purged by
 ``cleanup.daily`` (Telegram gives up on an update long before that). Long polling needs
 none of this: one poller reads the updates in order, and the process keeps each chat's.
 """
@@ -29,6 +33,7 @@ import json
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, Index, SmallInteger, Text, select, update
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -51,6 +56,11 @@ from bot.core.telegram.outage import database_unreachable
 log = get_logger(__name__)
 
 KEEP = timedelta(days=1)
+# An update recorded and left untaken this long was stranded by a replica that died (a live
+# one takes an update within moments; a chat waits for a dead holder's turn TURN_SECONDS).
+STRANDED_AFTER = timedelta(seconds=30)
+STRANDED_EVERY = 10.0  # seconds between two looks for stranded updates
+STRANDED_BATCH = 100
 TURN_SECONDS = 5.0  # a turn's lease: how long a chat waits for a replica that died holding it
 # Seconds between tries while another replica holds the turn (the last one repeats), each
 # spread by up to a quarter either way so that many waiting chats do not ask together.
@@ -260,6 +270,71 @@ class InChatOrder:
             await keeper.drop()
         except Exception as exc:  # it runs out within TURN_SECONDS
             log.warning("a chat's turn not given back", turn=keeper.name, error=str(exc)[:200])
+
+
+async def stranded(
+    db: Database, now: datetime, limit: int = STRANDED_BATCH
+) -> list[tuple[int, str]]:
+    """Updates recorded over :data:`STRANDED_AFTER` ago and not yet taken, oldest first."""
+    async with db.session() as session:
+        rows = await session.execute(
+            select(ReceivedUpdate.update_id, ReceivedUpdate.payload)
+            .where(
+                ReceivedUpdate.received_at <= now - STRANDED_AFTER,
+                ReceivedUpdate.handled_at.is_(None),
+                ReceivedUpdate.payload.is_not(None),
+            )
+            .order_by(ReceivedUpdate.update_id)
+            .limit(limit)
+        )
+        return [(uid, payload) for uid, payload in rows if payload]
+
+
+class Stranded:
+    """Every :data:`STRANDED_EVERY` seconds, the updates a dead replica recorded and never
+    took are put on this process's update queue (each once by this process): they go through
+    the pipeline as if they had just arrived, so each takes its chat's turn, after the chat's
+    earlier ones, and is dropped if another replica took it first."""
+
+    __slots__ = ("_put_already", "_task", "clock", "db", "put")
+
+    def __init__(self, db: Database, clock: Clock, put: Callable[[Update], None]) -> None:
+        self.db, self.clock, self.put = db, clock, put
+        self._put_already: dict[int, None] = {}  # insertion-ordered, the newest kept
+        self._task: asyncio.Task[None] | None = None
+
+    async def look(self, bot: Any) -> int:
+        """One look: how many stranded updates were put on the queue."""
+        found = 0
+        for update_id, payload in await stranded(self.db, self.clock.now()):
+            if update_id in self._put_already:
+                continue
+            self._put_already[update_id] = None
+            if len(self._put_already) > 10 * STRANDED_BATCH:
+                del self._put_already[next(iter(self._put_already))]
+            self.put(Update.de_json(json.loads(payload), bot))
+            found += 1
+        if found:
+            log.warning("updates a stopped replica left untaken are handled now", updates=found)
+        return found
+
+    async def _run(self, bot: Any) -> None:
+        while True:
+            await asyncio.sleep(STRANDED_EVERY)
+            try:
+                await self.look(bot)
+            except Exception as exc:  # the database away: the next look tries again
+                log.info("could not look for stranded updates", error=str(exc)[:200])
+
+    def start(self, bot: Any) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(bot), name="stranded")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
 
 async def purge_received(request: PurgeRequest) -> int:

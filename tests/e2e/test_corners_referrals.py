@@ -29,8 +29,14 @@ async def bot(harness_factory: Callable[..., Any]) -> Harness:
 
 
 async def _complete_first_mission(bot: Harness, user_id: int) -> None:
-    (message,) = await bot.say(user_id, "/mission")
+    """``/mission``, then its Done button. The answer is looked for among the user's new
+    messages: a notice the outbox delivers meanwhile (a friend's reward) may come first."""
     world = bot.sandbox.world
+    before = len(world.to(user_id))
+    world.send_text(user_id, "/mission")
+    message: SentMessage = await world.wait_until(
+        lambda: next((m for m in world.to(user_id)[before:] if m.buttons()), None), 10
+    )
     world.press(user_id, message, message.buttons()[0]["callback_data"])
     await bot.wait(lambda: message.edits == 1)
 

@@ -4,9 +4,13 @@ days 1, 7 and 30, missions, a streak and VIP, and the start links they came thro
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
+from bot.app import build_application
 from bot.core.context import Services
 from bot.core.delivery import OutboxMessage
 from bot.core.kernel import PurgeRequest
@@ -14,6 +18,7 @@ from bot.core.kernel.settings import Settings
 from bot.modules.analytics import activity, jobs, view
 from bot.modules.analytics.models import DailySnapshot, EngagementDay, UserDay
 from bot.modules.missions.models import AssignmentStatus, Mission, MissionAssignment, Streak
+from tests.conftest import make_settings
 from tests.helpers.factories import grant, register_user
 from tests.helpers.operations import build, job_context
 
@@ -131,6 +136,27 @@ async def test_activity_older_than_kept_is_purged_in_batches(migrated: Settings)
     async with services.db.session() as session:
         left = set((await session.scalars(select(UserDay.day))).all())
     assert left == {kept_from}
+
+
+async def test_activity_is_kept_as_long_as_retention_activity_days_says(
+    migrated: Settings, tmp_path: Path
+) -> None:
+    """``RETENTION__ACTIVITY_DAYS=40``: the purger the module registers keeps 40 days; a
+    period below the engagement figures' 30-day window is refused."""
+    services, _clock, _bot = build(migrated, JOINED)
+    for day in (JOINED.date() - timedelta(days=41), JOINED.date() - timedelta(days=39)):
+        await activity.Activity(services).record_day(1, day)
+    settings = make_settings(
+        tmp_path, database_url=migrated.database_url, retention={"activity_days": 40}
+    )
+    purgers = dict(build_application(settings).bot_data["services"].purgers)
+    request = PurgeRequest(db=services.db, now=JOINED, batch_size=10)
+    assert await purgers["analytics.user_days"](request) == 1
+    async with services.db.session() as session:
+        left = set((await session.scalars(select(UserDay.day))).all())
+    assert left == {JOINED.date() - timedelta(days=39)}
+    with pytest.raises(ValidationError):
+        make_settings(tmp_path, retention={"activity_days": 20})
 
 
 async def test_the_daily_report_shows_the_days_active_users(migrated: Settings) -> None:

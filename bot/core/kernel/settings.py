@@ -67,6 +67,11 @@ class RetentionSettings(BaseModel):
     campaign_days: int = Field(default=365, ge=1, le=3650)
     # Done and missed mission assignments (an open one is kept); streaks are not affected.
     assignments_days: int = Field(default=400, ge=1, le=3650)
+    # The days each user was active (user_days): audiences' seen:, the engagement figures
+    # (their longest window is 30 days, hence the floor).
+    activity_days: int = Field(default=70, ge=31, le=3650)
+    # The console's audit log.
+    audit_days: int = Field(default=90, ge=1, le=3650)
     # How often one user may ask /mydata for their data (minutes).
     mydata_every_minutes: int = Field(default=10, ge=1, le=10_080)
 

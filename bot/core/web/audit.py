@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from sqlalchemy import insert, select
 
-from bot.core.kernel import Database, PurgeRequest, delete_in_batches, redact
+from bot.core.kernel import Database, Purger, PurgeRequest, delete_in_batches, redact
 from bot.core.people import User
 from bot.core.web.models import ConsoleAudit
 
-KEEP = timedelta(days=90)
+KEEP = timedelta(days=90)  # the default of RETENTION__AUDIT_DAYS
 DETAIL_MAX, TARGET_MAX, LIST_MAX = 300, 200, 200
 Result = Literal["ok", "refused", "error"]
 
@@ -87,12 +87,22 @@ async def entries(
     ]
 
 
-async def purge_audit(request: PurgeRequest) -> int:
-    """Audit lines older than :data:`KEEP` (90 days)."""
+def audit_purger(kept: timedelta = KEEP) -> Purger:
+    """``cleanup.daily``'s purger of the audit lines older than ``kept``
+    (``RETENTION__AUDIT_DAYS``)."""
+
+    async def purge(request: PurgeRequest) -> int:
+        return await purge_audit(request, kept)
+
+    return purge
+
+
+async def purge_audit(request: PurgeRequest, kept: timedelta = KEEP) -> int:
+    """Audit lines older than ``kept`` (90 days by default)."""
     purged = await delete_in_batches(
         request.db,
         ConsoleAudit.id,
-        ConsoleAudit.at <= request.now - KEEP,
+        ConsoleAudit.at <= request.now - kept,
         batch_size=request.batch_size,
     )
     return purged.rows

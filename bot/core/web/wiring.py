@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.core.web.audit import purge_audit
+from bot.core.web.audit import audit_purger
 from bot.core.web.registry import WebRegistry
 from bot.core.web.sessions import purge_sessions
 
@@ -21,7 +22,8 @@ def web_registry(app: App, services: Services) -> WebRegistry:
     if registry is None:
         registry = app.bot_data[REGISTRY] = WebRegistry()
         services.purgers.add("core.console_sessions", purge_sessions)
-        services.purgers.add("core.console_audit", purge_audit)
+        kept = timedelta(days=services.settings.retention.audit_days)
+        services.purgers.add("core.console_audit", audit_purger(kept))
         if services.settings.http_port is not None:
             from bot.core.web.server import WebServer  # aiohttp's server only with HTTP_PORT
 

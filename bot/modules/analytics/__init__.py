@@ -4,13 +4,15 @@ the console's Charts page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.core.context import Services
 from bot.core.kernel import UserBecameReachable, UserBecameUnreachable
 from bot.core.module import Module, On
 from bot.core.people import N_
 from bot.core.telegram import Command
 from bot.modules.analytics import audience, handlers, personal
-from bot.modules.analytics.activity import Activity, purge_old_days
+from bot.modules.analytics.activity import Activity, day_purger
 from bot.modules.analytics.jobs import SPECS
 from bot.modules.analytics.pages import CONSOLE
 from bot.modules.analytics.reachability import ReachabilityLog
@@ -37,7 +39,11 @@ def register(services: Services) -> Module:
             On(UserBecameReachable, reachability.reachable),
         ),
         jobs=SPECS,
-        purgers={"analytics.user_days": purge_old_days},
+        purgers={
+            "analytics.user_days": day_purger(
+                timedelta(days=services.settings.retention.activity_days)
+            )
+        },
         figures=FIGURES,
         console=CONSOLE,
         audience=audience.FACETS,

@@ -20,7 +20,14 @@ from telegram import Update
 from telegram.ext import MessageHandler, filters
 
 from bot.core.context import BotContext, Services
-from bot.core.kernel import PurgeRequest, counting_commits, dialect_insert, get_logger, rowcount
+from bot.core.kernel import (
+    Purger,
+    PurgeRequest,
+    counting_commits,
+    dialect_insert,
+    get_logger,
+    rowcount,
+)
 from bot.core.module import Routed, Stage
 from bot.modules.analytics.models import UserDay
 from bot.modules.missions.events import MissionCompleted
@@ -29,7 +36,7 @@ log = get_logger(__name__)
 
 REMEMBERED_USERS = 65_536  # the users whose last recorded day this process keeps
 # A roll-up reads 30 days back, and catches up at most 35 days: 65 days, and some margin.
-KEPT = timedelta(days=70)
+KEPT = timedelta(days=70)  # the default of RETENTION__ACTIVITY_DAYS
 
 
 class Activity:
@@ -85,9 +92,19 @@ class Activity:
         return (Routed(private, stage=Stage.SEEN),)
 
 
-async def purge_old_days(request: PurgeRequest) -> int:
-    """Delete the activity of the days before :data:`KEPT`, a batch per transaction."""
-    before = request.now.date() - KEPT
+def day_purger(kept: timedelta = KEPT) -> Purger:
+    """``cleanup.daily``'s purger of the days older than ``kept``
+    (``RETENTION__ACTIVITY_DAYS``)."""
+
+    async def purge(request: PurgeRequest) -> int:
+        return await purge_old_days(request, kept)
+
+    return purge
+
+
+async def purge_old_days(request: PurgeRequest, kept: timedelta = KEPT) -> int:
+    """Delete the activity of the days before ``kept``, a batch per transaction."""
+    before = request.now.date() - kept
     removed = 0
     while True:
         chosen = select(UserDay.day, UserDay.user_id).where(UserDay.day < before)

@@ -1,7 +1,8 @@
 """What an audience can ask about activity: ``seen:7d``, from the days each user was seen.
 
 ``users.last_seen_at`` moves only with ``/start``; the days a user used the bot at all are in
-``user_days`` (kept ``RETENTION__ACTIVITY_DAYS``, 70 days). A user was seen within a time when either says so.
+``user_days`` (kept ``RETENTION__ACTIVITY_DAYS``, 70 days). A user was seen within a time when
+either says so.
 """
 
 from __future__ import annotations

@@ -190,6 +190,7 @@ def build_bot(kernel: Kernel) -> CompanionBot:
 def _wire_delivery(services: Services) -> None:
     """The outbox sender runs between the start and stop hooks of the application."""
     sender = OutboxSender(services, services.bot)
+    services.heartbeat = sender.instance  # the polling lease rides it (lifecycle.build_intake)
 
     async def start_sender(_app: object) -> None:
         await sender.start()

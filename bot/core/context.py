@@ -13,6 +13,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.core.cluster import Instance
 from bot.core.delivery import Outbox, Posting
 from bot.core.jobs import JobRegistry, JobRunner
 from bot.core.kernel import (
@@ -48,6 +49,7 @@ class Services(Posting):
     on_stop: list[Hook] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # the names of the wired modules
     intake: Intake | None = None  # how updates arrive; set when the bot starts serving
+    heartbeat: Instance | None = None  # this process's instance heartbeat (the outbox sender's)
     runner: JobRunner = field(init=False)
 
     def __post_init__(self) -> None:

@@ -46,7 +46,9 @@ def build_intake(services: Services, app: App, *, poll_timeout: int) -> Intake:
             allowed=allowed,
         )
     keeper = LeaseKeeper(services.db, "updates", settings.polling_lease_seconds)
-    return LeaderPolling(keeper, poll_timeout=poll_timeout, allowed=allowed)
+    return LeaderPolling(
+        keeper, poll_timeout=poll_timeout, allowed=allowed, heartbeat=services.heartbeat
+    )
 
 
 @asynccontextmanager

@@ -32,6 +32,7 @@ from bot.core.kernel import Base, Database, get_logger, rowcount
 log = get_logger(__name__)
 
 BeatHook = Callable[[AsyncSession, str], Awaitable[None]]
+BeatenHook = Callable[[float], None]
 LostHook = Callable[[str], Awaitable[None]]
 
 
@@ -80,12 +81,13 @@ async def forget_stale(session: AsyncSession, stale_seconds: float, keep: str) -
 class Instance:
     """Registers this process, beats while it runs, and says whether it is still trusted."""
 
-    __slots__ = ("db", "heartbeat", "id", "liveness", "on_beat", "on_lost", "stale")
+    __slots__ = ("after_beat", "db", "heartbeat", "id", "liveness", "on_beat", "on_lost", "stale")
 
     def __init__(self, db: Database, *, heartbeat: float, stale: float) -> None:
         self.db, self.heartbeat, self.stale = db, heartbeat, stale
         self.id = uuid.uuid4().hex
         self.on_beat: list[BeatHook] = []  # run in the heartbeat's transaction
+        self.after_beat: list[BeatenHook] = []  # run once it committed (given its start)
         self.on_lost: list[LostHook] = []
         # Trusted while no sibling can yet have presumed this instance dead (with a margin).
         self.liveness = Liveness("instance-heartbeat", period=heartbeat, valid_for=stale * 0.6)
@@ -145,6 +147,8 @@ class Instance:
                     await hook(session, self.id)
         if alive:
             self.liveness.renewed(started)
+            for beaten in self.after_beat:
+                beaten(started)
             return
         lost, self.id = self.id, uuid.uuid4().hex
         log.warning("instance was presumed dead by a sibling; registering again", lost=lost)

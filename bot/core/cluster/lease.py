@@ -6,6 +6,10 @@ renews it well inside its time to live (one ``UPDATE``); a holder that dies stop
 renewing and another process takes over when the lease runs out. A standby reads the
 lease once and looks again only at the expiry it read, so a short lease (a quick
 takeover) costs no more queries at idle than a long one renewed by three statements did.
+When the process beats an instance heartbeat often enough (:meth:`LeaseKeeper.ride`), the
+holder renews and a standby reads the lease inside that heartbeat's transaction, so the
+lease adds statements to a transaction the process runs anyway, and no transaction of
+its own while the holder lives.
 A holder on the same machine that is provably gone (its pid is dead, or now belongs to
 another process) is taken over at once, so a bot restarted after a crash does not wait
 out its own lease. Leases use the wall clock, never an injected test clock: they are
@@ -21,12 +25,16 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.kernel import SERIAL_MAX, Base, Database, ascii_int, insert_missing, rowcount
+
+if TYPE_CHECKING:
+    from bot.core.cluster.instances import Instance
 
 
 class Lease(Base):
@@ -93,14 +101,28 @@ class LeaseKeeper:
     over quickly costs no more queries than renewing.
     """
 
-    __slots__ = ("_other", "_other_until", "db", "holder", "name", "renewed_at", "ttl")
+    __slots__ = (
+        "_other",
+        "_other_until",
+        "_riding",
+        "_rode_at",
+        "db",
+        "holder",
+        "name",
+        "renew_after",
+        "renewed_at",
+        "ttl",
+    )
 
     def __init__(self, db: Database, name: str, ttl: float, holder: Holder | None = None) -> None:
         self.db, self.name, self.ttl = db, name, ttl
         self.holder = holder or Holder.this_process()
         self.renewed_at: float | None = None  # monotonic time of this process's last renewal
+        self.renew_after = self.every  # seconds after a renewal when a step renews again
         self._other: Holder | None = None  # who held it at the last read, when not this process
         self._other_until: datetime | None = None  # ... and until when
+        self._riding: Instance | None = None  # the heartbeat this lease rides, if any
+        self._rode_at: float | None = None  # when a renewal in the running heartbeat started
 
     @property
     def every(self) -> float:
@@ -108,9 +130,55 @@ class LeaseKeeper:
         before the lease runs out)."""
         return self.ttl / 3
 
+    def ride(self, instance: Instance) -> bool:
+        """Renew (holder) or read (standby) the lease in each of ``instance``'s heartbeats,
+        when they come often enough: at least twice in the lease's time to live, with a
+        margin. Then a step renews on its own only when a heartbeat is late. False (and
+        nothing changes) when the heartbeat is too slow for this lease."""
+        if instance.heartbeat * 1.2 > self.ttl * 0.6 or self._riding is not None:
+            return False
+        self._riding = instance
+        self.renew_after = min(instance.heartbeat * 1.5, self.ttl * 0.6)
+        instance.on_beat.append(self._in_beat)
+        instance.after_beat.append(self._after_beat)
+        return True
+
+    def unride(self) -> None:
+        """Stop riding the heartbeat (the lease is renewed by :meth:`step` alone again)."""
+        instance, self._riding = self._riding, None
+        if instance is not None:
+            instance.on_beat.remove(self._in_beat)
+            instance.after_beat.remove(self._after_beat)
+        self.renew_after, self._rode_at = self.every, None
+
+    async def _in_beat(self, session: AsyncSession, _instance: str) -> None:
+        """In the heartbeat's transaction: the holder extends the lease (it counts once the
+        heartbeat committed); a standby reads who holds it until when."""
+        self._rode_at = None
+        if self.renewed_at is not None:
+            started, me = time.monotonic(), str(self.holder)
+            until = datetime.now(UTC) + timedelta(seconds=self.ttl)
+            if await self._renew(session, me, until):
+                self._rode_at = started
+            else:
+                self.renewed_at = None  # taken by another: the next step reads
+            return
+        row = (
+            await session.execute(
+                select(Lease.holder, Lease.expires_at).where(Lease.name == self.name)
+            )
+        ).first()
+        if row is not None and str(row[0]) != str(self.holder):
+            self._other, self._other_until = Holder.parse(str(row[0])), _aware(row[1])
+
+    def _after_beat(self, _started: float) -> None:
+        rode, self._rode_at = self._rode_at, None
+        if rode is not None and self.renewed_at is not None:
+            self.renewed_at = max(self.renewed_at, rode)
+
     async def step(self) -> bool:
         """:meth:`acquire` when the answer may have changed; else the known answer."""
-        if self.renewed_at is not None and time.monotonic() - self.renewed_at < self.every:
+        if self.renewed_at is not None and time.monotonic() - self.renewed_at < self.renew_after:
             return True
         other, until = self._other, self._other_until
         if other and until and datetime.now(UTC) < until and not other.gone():

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import Application
 
-from bot.core.cluster import LeaseKeeper, Liveness
+from bot.core.cluster import Instance, LeaseKeeper, Liveness
 from bot.core.kernel import get_logger
 from bot.core.telegram.arrival import WEBHOOK_PATIENCE, ArrivalQueue, NotSafeYet
 
@@ -121,12 +121,19 @@ class Intake(ABC):
 class LeaderPolling(Intake):
     """Long polling by the holder of the lease; the others stand by and retry."""
 
-    __slots__ = ("allowed", "keeper", "liveness", "poll_timeout")
+    __slots__ = ("allowed", "heartbeat", "keeper", "liveness", "poll_timeout")
 
     def __init__(
-        self, keeper: LeaseKeeper, *, poll_timeout: int, allowed: Sequence[str] = Update.ALL_TYPES
+        self,
+        keeper: LeaseKeeper,
+        *,
+        poll_timeout: int,
+        allowed: Sequence[str] = Update.ALL_TYPES,
+        heartbeat: Instance | None = None,
     ) -> None:
         self.keeper, self.poll_timeout, self.allowed = keeper, poll_timeout, list(allowed)
+        # The lease is renewed (or read) inside this heartbeat's transactions when it has one.
+        self.heartbeat = heartbeat
         # Leader while the last renewal of the lease is recent (with a margin inside its ttl).
         # Stepped often: a step asks the database only when a renewal is due or the leader's
         # lease has run out (LeaseKeeper.step), so a standby notices at once at no cost.
@@ -145,10 +152,13 @@ class LeaderPolling(Intake):
     async def start(self, app: AnyApp) -> None:
         """One attempt now (a lone process polls at once), then keep trying in the background."""
         await self._step(app)
+        if self.heartbeat is not None:
+            self.keeper.ride(self.heartbeat)
         self.liveness.start(lambda: self._step(app))
 
     async def stop(self, app: AnyApp) -> None:
         await self.liveness.stop()
+        self.keeper.unride()
         await self._stop_polling(app)
         if self.liveness.holding:
             self.liveness.lost()

@@ -28,3 +28,7 @@ class CompanionSettings(
     BackupSettings,
 ):
     """All configuration of one Companion process."""
+
+    # The address the sandbox's chat page listens on (`make run` without BOT_TOKEN): loopback
+    # unless set (say, 0.0.0.0 in a container whose port is published to this machine only).
+    sandbox_web_host: str = "127.0.0.1"

@@ -471,7 +471,7 @@ class SandboxServer:
         return True
 
     async def m_answerCallbackQuery(self, p: JSON) -> bool:
-        self.world.callback_answers.append(p)
+        self.world.callback_answered(p)
         return True
 
     async def m_answerPreCheckoutQuery(self, p: JSON) -> bool:

@@ -20,6 +20,7 @@ from bot.app import build_application
 from bot.core.kernel import ConfigError, Settings
 from bot.core.lifecycle import serving
 from bot.sandbox.server import SandboxServer
+from bot.sandbox.web import serve_page
 from bot.sandbox.world import SentMessage, World
 
 YOU = 1
@@ -215,7 +216,12 @@ async def run_sandbox(
     world.listeners.append(lambda message: say(describe(message, world)))
     app = build_application(settings)
     async with serving(app):
-        await _converse(server, settings, users, stream, say)
+        host = str(getattr(settings, "sandbox_web_host", "127.0.0.1"))
+        page = await serve_page(server, settings, app, host)
+        try:
+            await _converse(server, settings, users, stream, say, page.url)
+        finally:
+            await page.stop()
     await server.stop()
 
 
@@ -225,6 +231,7 @@ async def _converse(
     users: int,
     stream: TextIO,
     say: Callable[[str], None],
+    page_url: str = "",
 ) -> None:
     world = server.world
     say(
@@ -232,6 +239,8 @@ async def _converse(
         "Type /help, or :help for the sandbox. The bot's log: data/sandbox.log; its jobs: "
         "python -m bot jobs --sandbox list."
     )
+    if page_url:
+        say(f"Chat page: open {page_url} in a browser (everyone's chats, live).")
     for offset in range(users):
         world.send_text(SIMULATED_BASE + offset, "/start")
     await _chat(server, say, _stdin_lines(asyncio.get_running_loop(), stream))

@@ -97,6 +97,10 @@ class World:
         self.menu_buttons: dict[int, JSON] = {}  # setChatMenuButton, by chat
         self.callback_answers: list[JSON] = []
         self.listeners: list[Callable[[SentMessage], None]] = []
+        # Told of everything that happens, as (kind, what): "update" (a pushed update's
+        # JSON), "sent", "edited", "deleted" (a bot message), "answered" (an
+        # answerCallbackQuery's parameters). The chat page follows the world through them.
+        self.watchers: list[Callable[[str, Any], None]] = []
         # Stars payments: pre-checkout queries waiting for an answer, and the completed ones.
         self.checkouts: dict[str, JSON] = {}
         self.payments: list[JSON] = []
@@ -491,7 +495,17 @@ class World:
         update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, **update})
         self._new_update.set()
+        self._tell("update", self._updates[-1])
         return update_id
+
+    def _tell(self, kind: str, what: Any) -> None:
+        for watcher in self.watchers:
+            watcher(kind, what)
+
+    def callback_answered(self, params: JSON) -> None:
+        """The bot answered a callback query (answerCallbackQuery's parameters)."""
+        self.callback_answers.append(params)
+        self._tell("answered", params)
 
     def _user_message(self, user: SandboxUser, **content: Any) -> JSON:
         message: JSON = {
@@ -575,6 +589,7 @@ class World:
         self.messages.append(message)
         self.by_key[(chat_id, message.message_id)] = message
         self._notify(message)
+        self._tell("sent", message)
         return message
 
     def _notify(self, message: SentMessage) -> None:
@@ -592,10 +607,12 @@ class World:
         message.deleted = True
         self.deleted.append(message)
         asyncio.get_running_loop().create_task(self._wake())
+        self._tell("deleted", message)
 
     def edited(self, message: SentMessage) -> None:
         message.edits += 1
         self._notify(message)
+        self._tell("edited", message)
 
     def to(self, chat_id: int) -> list[SentMessage]:
         """Every message the bot sent to ``chat_id``, oldest first."""

@@ -1,0 +1,132 @@
+"""The sandbox's chat page (bot/sandbox/web.py, static/) in Chromium, beside the real bot and
+its sandbox: people press buttons, pay, open invite links and see the bot's answers live, in
+panes side by side, without reloading."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.browser.chatpage import chat_page, shoot
+from tests.browser.miniapp import PHONE, ConsoleBot
+from tests.conftest import ADMIN
+from tests.helpers.chat import answer
+
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.lifted_limits]
+
+Factory = Callable[..., Awaitable[ConsoleBot]]
+SEEN = 20_000  # ms: a hang guard for what the bot does in the background, not a pace
+MODERATION = -1_001_000_000_003
+HOSTILE = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+
+
+async def test_a_person_starts_does_the_mission_and_sees_the_points(
+    console_bot_factory: Factory, chromium: Browser
+) -> None:
+    """Start, /mission, Done: the mission arrives with its button and the message is edited
+    in place to show the points; what the person types shows as text, whatever it holds."""
+    bot = await console_bot_factory()
+    bot.harness.sandbox.world.user(501, "Olena", language_code="en")
+    async with chat_page(chromium, bot, [501]) as opened:
+        pane = opened.pane(501)
+        await pane.get_by_test_id("start").click()
+        await expect(opened.message(501, "Welcome to Companion")).to_be_visible(timeout=SEEN)
+        await opened.write(501, HOSTILE)
+        mine = pane.get_by_test_id("person-message").filter(has_text="onerror")
+        await expect(mine).to_contain_text(HOSTILE)
+        assert await opened.page.evaluate("window.pwned") is None
+        await opened.write(501, "/mission")
+        mission = opened.message(501, "Today's mission")
+        await expect(mission).to_be_visible(timeout=SEEN)
+        await shoot(opened.page, "mission")
+        done = pane.get_by_test_id("inline-button").filter(has_text="Done")
+        await done.click()
+        complete = opened.message(501, "Mission complete")
+        await expect(complete).to_contain_text("points", timeout=SEEN)
+        await expect(complete).to_contain_text("edited")
+        await expect(pane.get_by_test_id("toast")).to_contain_text("+", timeout=SEEN)
+        await expect(opened.message(501, "Today's mission")).to_have_count(0)
+        await shoot(opened.page, "mission-done")
+
+
+async def test_a_broadcast_reaches_the_other_pages_live(
+    console_bot_factory: Factory, chromium: Browser
+) -> None:
+    """The admin writes /broadcast and presses Send: the two people's panes, open all along,
+    show the broadcast without a reload."""
+    bot = await console_bot_factory()
+    h = bot.harness
+    world = h.sandbox.world
+    world.user(ADMIN, "Admin")
+    for user_id, name in ((601, "Taras"), (602, "Mariia")):
+        world.user(user_id, name)
+        await answer(h, user_id, "/start", "Welcome")
+    async with chat_page(chromium, bot, [ADMIN, 601, 602]) as opened:
+        await opened.write(ADMIN, "/broadcast Hello from the sandbox page!")
+        send = opened.pane(ADMIN).get_by_test_id("inline-button").filter(has_text="Send to")
+        await expect(send).to_be_visible(timeout=SEEN)
+        await send.click()
+        for user_id in (601, 602):
+            news = opened.message(user_id, "Hello from the sandbox page!")
+            await expect(news).to_be_visible(timeout=SEEN)
+        await shoot(opened.page, "broadcast")
+
+
+async def test_a_suggestion_approved_in_the_moderation_view_reaches_its_author(
+    console_bot_factory: Factory, chromium: Browser
+) -> None:
+    """A person suggests a post; its review card shows in the moderation chat's view, where
+    Approve (pressed as the moderator) tells the author it was approved."""
+    bot = await console_bot_factory(moderation_chat_id=MODERATION, moderator_ids=str(ADMIN))
+    world = bot.harness.sandbox.world
+    world.chat(MODERATION, "supergroup", "Moderators")
+    world.user(5, "Ostap")
+    async with chat_page(chromium, bot, [5, MODERATION]) as opened:
+        await opened.pane(5).get_by_test_id("start").click()
+        await expect(opened.message(5, "Welcome")).to_be_visible(timeout=SEEN)
+        await opened.write(5, "/suggest Sunrise over the Carpathians")
+        await expect(opened.message(5, "waits for review")).to_be_visible(timeout=SEEN)
+        card = opened.message(MODERATION, "Sunrise over the Carpathians")
+        await expect(card).to_be_visible(timeout=SEEN)
+        moderation = opened.pane(MODERATION)
+        await expect(moderation.get_by_test_id("actor")).to_have_value(str(ADMIN))
+        await shoot(opened.page, "moderation")
+        await moderation.get_by_test_id("inline-button").filter(has_text="Approve").click()
+        await expect(opened.message(5, "was approved")).to_be_visible(timeout=SEEN)
+        await expect(card).to_contain_text("Approved by", timeout=SEEN)
+        await shoot(opened.page, "moderation-approved")
+
+
+async def test_a_stars_invoice_paid_on_the_page_lets_the_person_into_the_vip_chat(
+    console_bot_factory: Factory, chromium: Browser
+) -> None:
+    """/subscribe brings an invoice; Pay runs the pre-checkout and the payment; the invite
+    link the bot sends, opened, shows the join in the VIP chat's view. On a phone-sized
+    window the page fits its width."""
+    bot = await console_bot_factory(vip_stars_price=50, vip_stars_days=30)
+    world = bot.harness.sandbox.world
+    world.user(7, "Bohdana")
+    vip = bot.harness.services.settings.vip_chat_id
+    assert vip is not None
+    async with chat_page(chromium, bot, [7, vip]) as opened:
+        await opened.pane(7).get_by_test_id("start").click()
+        await expect(opened.message(7, "Welcome")).to_be_visible(timeout=SEEN)
+        await opened.write(7, "/subscribe")
+        pay = opened.pane(7).get_by_test_id("pay")
+        await expect(pay).to_contain_text("50", timeout=SEEN)
+        await pay.click()
+        await expect(opened.message(7, "Thank you! VIP until")).to_be_visible(timeout=SEEN)
+        link = opened.pane(7).locator('a[href^="https://t.me/+sandbox"]')
+        await expect(link).to_be_visible(timeout=SEEN)
+        await link.click()
+        joined = opened.pane(vip).get_by_test_id("service").filter(has_text="joined the chat")
+        await expect(joined).to_be_visible(timeout=SEEN)
+        await shoot(opened.page, "vip")
+        await opened.page.set_viewport_size(PHONE)
+        width = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        assert await opened.page.evaluate(width) <= 0
+        await opened.page.get_by_test_id("menu").click()
+        await expect(opened.page.get_by_test_id("person").first).to_be_visible()
+        await shoot(opened.page, "phone-panel")

@@ -10,6 +10,12 @@ Rolling restart: the same broadcast, Redis up; once 90 messages went, each proce
 gets SIGTERM and, once it has exited, a new one is started and waited for (``/healthz``
 answers 200). Printed: per replica, SIGTERM to exit (mean and longest) and SIGTERM to its
 successor serving, then lost and doubled, and the default grace the stop did not need.
+
+A replica killed: the same broadcast, Redis up; once 90 messages went, one process gets
+SIGKILL. The rows it held then (claimed, not yet arrived) are released by the others once
+its heartbeat is stale, at their original due time. Printed: the wait from the kill to the
+message of the users it held (median and longest) beside the wait of every other user still
+waiting at the kill (goal: the held users wait no longer than the others), lost and doubled.
 """
 
 from __future__ import annotations
@@ -18,17 +24,21 @@ import asyncio
 import contextlib
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import aiohttp
+from sqlalchemy import select
 
 from benchmarks._cluster_run import _database, _free_port
-from bot.core.delivery import Category, Outbox, Priority
+from bot.core.cluster import InstanceRow
+from bot.core.delivery import Category, Outbox, OutboxMessage, Priority
 from bot.core.kernel.clock import SystemClock
 from bot.core.kernel.db import Database
 from bot.sandbox import SandboxServer
@@ -40,6 +50,7 @@ OUTAGE = 15.0  # seconds Redis stays away
 AFTER = 10.0  # seconds after its return that are looked at for a burst
 GRACE = 5.0  # OUTBOX_STOP_GRACE_SECONDS by default
 BASE = 3_000_000
+LOGS = os.environ.get("CLUSTER_LOGS")  # a folder: each process's debug log goes there
 
 
 class _Redis:
@@ -88,6 +99,11 @@ async def _queue(url: str, sandbox: SandboxServer, base: int) -> set[int]:
     return set(range(base, base + USERS))
 
 
+def _log_file(port: int) -> BinaryIO | None:
+    """Where the process on ``port`` logs, with ``CLUSTER_LOGS`` set."""
+    return (Path(LOGS) / f"replica-{port}.log").open("ab") if LOGS else None
+
+
 async def _replica(
     url: str, redis: str, sandbox: SandboxServer, folder: Path, port: int
 ) -> asyncio.subprocess.Process:
@@ -98,15 +114,20 @@ async def _replica(
         DATABASE_URL=url,
         REDIS_URL=redis,
         HTTP_PORT=str(port),
-        LOG_LEVEL="ERROR",
+        LOG_LEVEL="DEBUG" if LOGS else "ERROR",
     )
-    return await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot", "run"),
-        cwd=folder,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    log = _log_file(port)
+    try:
+        return await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bot", "run"),
+            cwd=folder,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log or asyncio.subprocess.DEVNULL,
+        )
+    finally:
+        if log is not None:
+            log.close()  # the process has its own copy
 
 
 async def _serving(port: int) -> None:
@@ -230,6 +251,81 @@ async def _rolling_restart(folder: Path) -> dict[str, float]:
     }
 
 
+async def _replica_killed(folder: Path) -> dict[str, float]:
+    sandbox, redis = SandboxServer(), _Redis(folder)
+    await sandbox.start()
+    await redis.start()
+    url = await _database("cluster_killed")
+    wanted = await _queue(url, sandbox, BASE + 2 * USERS)
+    world = sandbox.world
+    ports = [_free_port() for _ in range(REPLICAS)]
+    replicas = [await _replica(url, redis.url, sandbox, folder, port) for port in ports]
+    db = Database(url)
+    try:
+        await asyncio.gather(*(_serving(port) for port in ports))
+        await _until(sandbox, lambda: len(world.messages) >= 90, 120)
+        victim = replicas[0]
+        async with db.session() as session:
+            instance = await session.scalar(
+                select(InstanceRow.id).where(InstanceRow.pid == victim.pid)
+            )
+        victim.kill()
+        killed = time.monotonic()
+        await victim.wait()
+        async with db.session() as session:
+            claimed = set(
+                (
+                    await session.scalars(
+                        select(OutboxMessage.chat_id).where(OutboxMessage.claimed_by == instance)
+                    )
+                ).all()
+            )
+        arrived = {m.chat_id for m in world.messages if m.at <= killed}
+        held = (claimed & wanted) - arrived
+        others = wanted - arrived - held
+        await _all_arrived(sandbox, wanted)
+        await asyncio.sleep(2)
+    finally:
+        await db.dispose()
+        await _stop_all(replicas)
+        await redis.kill()
+        await sandbox.stop()
+    first: dict[int, float] = {}
+    for message in world.messages:
+        if message.at > killed and message.chat_id not in first:
+            first[message.chat_id] = message.at - killed
+    lost, doubled = _tally(sandbox, wanted)
+    held_waits = sorted(first[c] for c in held if c in first)
+    other_waits = sorted(first[c] for c in others if c in first)
+    return {
+        "held": len(held),
+        "held_median": statistics.median(held_waits) if held_waits else float("nan"),
+        "held_longest": held_waits[-1] if held_waits else float("nan"),
+        "others": len(others),
+        "others_median": statistics.median(other_waits) if other_waits else float("nan"),
+        "others_longest": other_waits[-1] if other_waits else float("nan"),
+        "lost": lost,
+        "doubled": doubled,
+    }
+
+
+def _print_killed(killed: dict[str, float]) -> None:
+    print(f"\none of {REPLICAS} processes killed (SIGKILL) mid-broadcast ({USERS})")
+    print(
+        f"{'':>16} {'users':>6} {'median s':>9} {'longest s':>10}\n"
+        f"{'held by it':>16} {killed['held']:>6.0f} {killed['held_median']:>9.2f} "
+        f"{killed['held_longest']:>10.2f}\n"
+        f"{'all others':>16} {killed['others']:>6.0f} {killed['others_median']:>9.2f} "
+        f"{killed['others_longest']:>10.2f}"
+    )
+    ratio = killed["held_median"] / killed["others_median"]
+    print(
+        f"held / others (median wait from the kill): {ratio:.2f} (goal <= 1); "
+        f"lost {killed['lost']:.0f}, doubled {killed['doubled']:.0f}",
+        flush=True,
+    )
+
+
 def _print_budget(budget: dict[str, float]) -> None:
     print(f"\nRedis killed for {OUTAGE:g} s mid-broadcast ({USERS}), {REPLICAS} processes")
     head = ("rate/limit", "busiest s", "after", "429s", "lost", "doubled")
@@ -258,12 +354,14 @@ async def _main(cases: set[str]) -> None:
             _print_budget(await _redis_stopped(folder))
         if "rolling" in cases:
             _print_rolling(await _rolling_restart(folder))
+        if "killed" in cases:
+            _print_killed(await _replica_killed(folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def main(cases: set[str] | None = None) -> None:
-    asyncio.run(_main(cases or {"redis", "rolling"}))
+    asyncio.run(_main(cases or {"redis", "rolling", "killed"}))
 
 
 if __name__ == "__main__":

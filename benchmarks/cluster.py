@@ -12,8 +12,9 @@ Then (``_cluster_faults.py``) four processes during a broadcast of CLUSTER_FAULT
 (1,500): with Redis killed for 15 s (their combined rate as a share of the limit, the
 busiest second during the outage and after Redis's return, 429s), and restarted one by one
 (SIGTERM to exit per replica, and to its successor serving; lost, doubled). About two more
-minutes. ``CLUSTER_PARTS=faults`` (or ``broadcast``; ``redis`` or ``rolling`` for one of the
-two cases) runs one part only.
+minutes; then one of the four killed mid-broadcast (the wait of the users whose rows it held
+beside everyone else's). ``CLUSTER_PARTS=faults`` (or ``broadcast``; ``redis``, ``rolling`` or
+``killed`` for one of the three cases) runs one part only.
 """
 
 from __future__ import annotations
@@ -33,9 +34,8 @@ def main() -> None:
             from benchmarks._cluster_run import main as run
 
             run()
-        cases = {"redis", "rolling"} & set(parts) or (
-            {"redis", "rolling"} if "faults" in parts else set()
-        )
+        every = {"redis", "rolling", "killed"}
+        cases = every & set(parts) or (every if "faults" in parts else set())
         if cases:
             from benchmarks._cluster_faults import main as faults
 

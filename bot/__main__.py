@@ -115,12 +115,15 @@ def _describe(app: Any, settings: Settings) -> None:
 
 
 def cmd_db(settings: Settings) -> int:
+    """``db upgrade``: a new database is created from the models and stamped, one step; any
+    other is migrated to head."""
+    from bot.app import load_models
     from bot.core.kernel import ensure_sqlite_directory
     from bot.core.kernel.migrate import NewerDatabase, upgrade_and_describe
 
     ensure_sqlite_directory(settings.database_url)
     try:
-        print(upgrade_and_describe(settings.database_url))
+        print(upgrade_and_describe(settings.database_url, models=load_models))
     except NewerDatabase as exc:  # migrated by a newer version: left as it is
         print(exc, file=sys.stderr)
         return 2

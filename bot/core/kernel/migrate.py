@@ -9,6 +9,12 @@ A migration holds the migration lock (:func:`migration_lock`, taken by
 committed: two processes starting a new version at once migrate once, the second waits
 and then finds the database at head. A database that records a revision these scripts do
 not know is newer than this code: nothing migrates it and ``run`` refuses to start on it.
+
+A new database (no table at all) is not migrated by ``db upgrade`` (the command ``make run``
+and ``run`` use): it is created from the models, seeded and stamped at head in one
+transaction under the same lock (:func:`create_if_new`), one step instead of every script
+in turn; ``tests/integration/test_schema_from_models.py`` holds the two ways to the same
+schema.
 """
 
 from __future__ import annotations
@@ -21,14 +27,27 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    event,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bot.core.kernel.child import child_environment
+from bot.core.kernel.db import ensure_sqlite_directory
 from bot.core.kernel.logging import get_logger
 from bot.core.kernel.settings import ConfigError
 
@@ -80,12 +99,14 @@ def _say_wait() -> None:
     _log_wait()
 
 
-def upgrade_and_describe(database_url: str) -> str:
+def upgrade_and_describe(database_url: str, models: Callable[[], MetaData] | None = None) -> str:
     """Upgrade, and say truthfully what happened: created, upgraded from X to Y, up to date
     (read under the migration lock: a process that waited for another's migration finds
     the database up to date). Raises :class:`NewerDatabase` and changes nothing on a
-    database newer than this code."""
+    database newer than this code. With ``models`` (every table's metadata), a new database
+    is created from them and stamped (:func:`create_if_new`) instead of migrated."""
     config = alembic_config(database_url, on_wait=_say_wait)
+    config.attributes["models"] = models
     _upgrade(config, "heads")
     before: tuple[str, ...] = config.attributes["before"]
     after: tuple[str, ...] = config.attributes["after"]
@@ -292,6 +313,86 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
 
 
 def _upgrade(config: Config, revision: str) -> None:
+    models = config.attributes.get("models")
+    if models is not None and revision in ("head", "heads") and create_if_new(config, models):
+        return
     from alembic import command
 
     command.upgrade(config, revision)
+
+
+def create_if_new(config: Config, models: Callable[[], MetaData]) -> bool:
+    """A new database (no table at all) is created from the models in one transaction,
+    seeded with the rows the migrations insert, and stamped at the scripts' heads, under the
+    migration lock: what Alembic's documentation advises for new databases, one step instead
+    of every migration in turn. True when it did; False (nothing done) for a database that
+    has tables, which the migrations then bring to head. ``config``'s ``before``, ``after``
+    and ``waited`` are set as a migration sets them."""
+    url = str(config.attributes["database_url"])
+    on_wait: Callable[[], None] = config.attributes.get("on_wait") or _log_wait
+    ensure_sqlite_directory(url)
+    waited, created = asyncio.run(_create_if_new(url, on_wait, models))
+    if created:
+        config.attributes.update(before=(), after=recorded_heads(), waited=waited)
+    return created
+
+
+async def _create_if_new(
+    url: str, on_wait: Callable[[], None], models: Callable[[], MetaData]
+) -> tuple[bool, bool]:
+    """(waited for the lock, created)."""
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":  # DDL inside the transaction too: all or nothing
+        event.listen(engine.sync_engine, "connect", _sqlite_driver_leaves_transactions)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    try:
+        async with engine.connect() as connection, migration_lock(connection, on_wait) as waited:
+            if await connection.run_sync(lambda c: bool(inspect(c).get_table_names())):
+                await connection.rollback()
+                return waited, False
+            await connection.run_sync(_create_seed_stamp, models())
+            await connection.commit()
+            return waited, True
+    finally:
+        await engine.dispose()
+
+
+def _sqlite_driver_leaves_transactions(dbapi_connection: Any, _record: object) -> None:
+    """sqlite3 begins a transaction before a DML statement only (a CREATE TABLE would commit
+    on its own): the driver is told to leave transactions to ``_sqlite_begin``."""
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _create_seed_stamp(connection: Connection, metadata: MetaData) -> None:
+    metadata.create_all(connection)
+    _seed_missions(connection, metadata.tables["missions"])
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+    version.create(connection)
+    heads = recorded_heads()
+    connection.execute(version.insert(), [{"version_num": head} for head in heads])
+    log.debug("database_created", revisions=heads)
+
+
+def _seed_missions(connection: Connection, missions: Table) -> None:
+    """The rows the migrations insert: the missions catalogue of 0005, with the Ukrainian
+    texts 0018 gave it (read from the scripts, so that both ways seed the same rows)."""
+    catalogue = _assignments(VERSIONS / "0005_gamification.py", ("CATALOGUE",))["CATALOGUE"]
+    ukrainian = _assignments(VERSIONS / "0018_mission_translations.py", ("UKRAINIAN",))
+    assert isinstance(catalogue, list) and isinstance(ukrainian["UKRAINIAN"], dict)
+    now = datetime.now(UTC)
+    rows = []
+    for title, description, points, kind in catalogue:
+        uk = ukrainian["UKRAINIAN"].get(title)
+        texts = {"uk": {"title": uk[0], "description": uk[1]}} if uk else {}
+        row = {"title": title, "description": description, "points": points, "kind": kind}
+        rows.append({**row, "active": True, "created_at": now, "translations": texts})
+    connection.execute(insert(missions), rows)

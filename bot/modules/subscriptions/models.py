@@ -110,10 +110,14 @@ class StarPayment(Base):
     days: Mapped[int] = mapped_column(Integer)
     stars: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
-    currency: Mapped[str] = mapped_column(String(8))
-    payload: Mapped[str] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(16), index=True, default=ChargeState.RECEIVED)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The server defaults are those migration 0010 gave the rows before it (a database
+    # created from the models has the same); every insert of the bot sets these columns.
+    currency: Mapped[str] = mapped_column(String(8), server_default="XTR")
+    payload: Mapped[str] = mapped_column(String(255), server_default="")
+    state: Mapped[str] = mapped_column(
+        String(16), index=True, default=ChargeState.RECEIVED, server_default="granted"
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(500))
     granted_at: Mapped[datetime | None]
     refunded_at: Mapped[datetime | None]

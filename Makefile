@@ -128,10 +128,11 @@ fuzz: dev
 	FUZZ_SEED="$(SEED)" FUZZ_STEPS="$(N)" $(VENV)/bin/pytest -q -n 0 --timeout=0 tests/fuzz
 
 # The console's screenshots committed in docs/console/ (each page light and dark, on a 360x720
-# phone and a 1280x800 desktop), taken anew by the browser tests (tests/browser); a plain test
-# run leaves its screenshots in .pytest_cache/console/.
+# phone and a 1280x800 desktop) and the sandbox chat page's in docs/sandbox/, taken anew by the
+# browser tests (tests/browser); a plain test run leaves them in .pytest_cache/.
 screenshots: dev chromium
-	CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console $(VENV)/bin/pytest -q -n 0 tests/browser
+	CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console SANDBOX_SCREENSHOTS=$(CURDIR)/docs/sandbox \
+	  $(VENV)/bin/pytest -q -n 0 tests/browser
 
 bench: dev redis postgres
 	$(PY) -m benchmarks $(BENCH)

@@ -213,6 +213,9 @@ async def run_sandbox(
     world.user(YOU, "You", "you")
     world.chat(settings.channel_id or CHANNEL, "channel", "Sandbox channel")
     world.chat(settings.vip_chat_id or VIP, "supergroup", "Sandbox VIP chat")
+    moderators = getattr(settings, "moderation_chat_id", None)
+    if isinstance(moderators, int):  # MODERATION_CHAT_ID: the review cards go to that group
+        world.chat(moderators, "supergroup", "Sandbox moderators")
     world.listeners.append(lambda message: say(describe(message, world)))
     app = build_application(settings)
     async with serving(app):

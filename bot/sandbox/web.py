@@ -388,7 +388,8 @@ class ChatPage:
         payment = message.get("successful_payment")
         if payment:
             stars = payment.get("total_amount")
-            what = "renewed the subscription:" if payment.get("is_recurring") else "paid"
+            renewal = payment.get("is_recurring") and not payment.get("is_first_recurring")
+            what = "renewed the subscription:" if renewal else "paid"
             return _service(chat_id, f"{sender.get('first_name', '?')} {what} {stars} ⭐")
         text = message.get("text") or message.get("caption") or ""
         for body in ("suggested_post_approved", "suggested_post_declined"):
@@ -473,9 +474,13 @@ class ChatPage:
         return "paying"
 
     async def _open_link(self, body: JSON) -> str:
-        """A person opens an invite link the bot made: they ask to join (a link made with
-        ``creates_join_request``) or join."""
+        """A person opens a link the bot made: an invoice link (they pay it: a renewing
+        subscription's starts), or an invite link (they ask to join, for a link made with
+        ``creates_join_request``, or join)."""
         link = str(body.get("link", ""))
+        if link in self.world.invoice_links:
+            self.world.subscribe(_int(body, "user"), link)
+            return "paying the subscription"
         made = next((x for x in self.world.invite_links if x["invite_link"] == link), None)
         if made is None:
             raise ActionError("the sandbox made no such invite link")

@@ -127,6 +127,56 @@ async def test_a_stars_invoice_paid_on_the_page_lets_the_person_into_the_vip_cha
         await opened.page.set_viewport_size(PHONE)
         width = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         assert await opened.page.evaluate(width) <= 0
+        await opened.message(7, "Thank you! VIP until").scroll_into_view_if_needed()
+        await shoot(opened.page, "phone-chat")
         await opened.page.get_by_test_id("menu").click()
         await expect(opened.page.get_by_test_id("person").first).to_be_visible()
         await shoot(opened.page, "phone-panel")
+
+
+async def test_the_panel_adds_people_and_drives_the_sandbox(
+    console_bot_factory: Factory, chromium: Browser
+) -> None:
+    """A person added in the panel starts the bot; 'send today's mission now' brings the
+    mission; a renewing subscription paid from its link is renewed by the panel's button;
+    the failing-sends control sets the sandbox's fault rate; blocking shows in the chat."""
+    bot = await console_bot_factory(vip_stars_monthly=100)
+    world = bot.harness.sandbox.world
+    async with chat_page(chromium, bot, []) as opened:
+        page = opened.page
+        await page.get_by_test_id("add-user").get_by_placeholder("New person's name").fill("Iryna")
+        await page.get_by_test_id("add-user").get_by_role("button", name="Add").click()
+        person = page.get_by_test_id("person").filter(has_text="Iryna")
+        await person.get_by_test_id("open-chat").click()
+        iryna = next(u.id for u in world.users.values() if u.first_name == "Iryna")
+        await opened.pane(iryna).get_by_test_id("start").click()
+        await expect(opened.message(iryna, "Welcome to Companion, Iryna")).to_be_visible(
+            timeout=SEEN
+        )
+        await page.get_by_test_id("mission-now").click()
+        done = opened.pane(iryna).get_by_test_id("inline-button").filter(has_text="Done")
+        await expect(done).to_be_visible(timeout=SEEN)
+
+        await opened.write(iryna, "/subscribe")
+        subscribe = opened.pane(iryna).get_by_test_id("url-button")
+        await expect(subscribe).to_be_visible(timeout=SEEN)
+        await subscribe.click()
+        paid = opened.pane(iryna).get_by_test_id("service").filter(has_text="paid 100")
+        await expect(paid).to_be_visible(timeout=SEEN)
+        renew = page.get_by_test_id("renew").filter(has_text="Iryna")
+        await renew.click()
+        renewed = opened.pane(iryna).get_by_test_id("service").filter(has_text="renewed")
+        await expect(renewed).to_be_visible(timeout=SEEN)
+
+        sandbox = bot.harness.sandbox
+        await page.get_by_test_id("fault").select_option(label="30 %")
+        await bot.harness.wait(lambda: sandbox.fault_rate == 0.3)
+        await page.get_by_test_id("fault").select_option(label="none")
+        await bot.harness.wait(lambda: sandbox.fault_rate == 0.0)
+
+        await person.locator("summary").click()
+        await person.get_by_test_id("block").click()
+        blocked = opened.pane(iryna).get_by_test_id("service").filter(has_text="Blocked the bot")
+        await expect(blocked).to_be_visible()
+        await expect(person).to_contain_text("blocked")
+        await shoot(page, "panel")

@@ -10,6 +10,7 @@ const state = {
   order: new Map(),        // chat -> [keys, oldest first]
   panes: new Map(),        // chat -> the pane's element
   lastSeq: 0,
+  started: false,          // the first people event opened the panes asked for
 };
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -292,10 +293,11 @@ function actors(pane) {
   select.value = String(wanted);
 }
 
-// An invite link the sandbox made: the pane's person opens it (asks to join, or joins).
+// A link the sandbox made: the pane's person opens it (pays an invoice link; asks to join
+// with an invite link, or joins).
 function link(event, pane) {
   const anchor = event.target.closest("a[href]");
-  if (anchor && anchor.href.startsWith("https://t.me/+sandbox")) {
+  if (anchor && /^https:\/\/t\.me\/[+$]sandbox/.test(anchor.href)) {
     event.preventDefault();
     act({action: "open_link", user: actor(pane), link: anchor.href});
   }
@@ -311,7 +313,8 @@ function remember() {
 
 // -- the side panel ---------------------------------------------------------
 function people(event) {
-  const first = !state.people.length;
+  const first = !state.started;
+  state.started = true;
   state.people = event.people;
   state.views = event.views;
   state.controls = event.controls;
@@ -334,7 +337,7 @@ function people(event) {
 }
 
 function personRow(person, expanded) {
-  const details = make("details", {class: "person", "data-testid": "person", dataset: {id: person.id}});
+  const details = make("details", {class: "person-row", "data-testid": "person", dataset: {id: person.id}});
   if (expanded.has(String(person.id))) details.open = true;
   const badges = [];
   if (person.admin) badges.push(make("span", {class: "badge admin", text: "admin"}));

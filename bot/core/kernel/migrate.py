@@ -105,8 +105,9 @@ def upgrade_and_describe(database_url: str, models: Callable[[], MetaData] | Non
     the database up to date). Raises :class:`NewerDatabase` and changes nothing on a
     database newer than this code. With ``models`` (every table's metadata), a new database
     is created from them and stamped (:func:`create_if_new`) instead of migrated."""
+    if models is not None and create_if_new(database_url, models, on_wait=_say_wait):
+        return f"database created at revision {_show(recorded_heads())}"
     config = alembic_config(database_url, on_wait=_say_wait)
-    config.attributes["models"] = models
     _upgrade(config, "heads")
     before: tuple[str, ...] = config.attributes["before"]
     after: tuple[str, ...] = config.attributes["after"]
@@ -313,46 +314,39 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
 
 
 def _upgrade(config: Config, revision: str) -> None:
-    models = config.attributes.get("models")
-    if models is not None and revision in ("head", "heads") and create_if_new(config, models):
-        return
     from alembic import command
 
     command.upgrade(config, revision)
 
 
-def create_if_new(config: Config, models: Callable[[], MetaData]) -> bool:
+def create_if_new(
+    database_url: str, models: Callable[[], MetaData], on_wait: Callable[[], None] = _log_wait
+) -> bool:
     """A new database (no table at all) is created from the models in one transaction,
     seeded with the rows the migrations insert, and stamped at the scripts' heads, under the
     migration lock: what Alembic's documentation advises for new databases, one step instead
-    of every migration in turn. True when it did; False (nothing done) for a database that
-    has tables, which the migrations then bring to head. ``config``'s ``before``, ``after``
-    and ``waited`` are set as a migration sets them."""
-    url = str(config.attributes["database_url"])
-    on_wait: Callable[[], None] = config.attributes.get("on_wait") or _log_wait
-    ensure_sqlite_directory(url)
-    waited, created = asyncio.run(_create_if_new(url, on_wait, models))
-    if created:
-        config.attributes.update(before=(), after=recorded_heads(), waited=waited)
-    return created
+    of every migration in turn, and without loading Alembic. True when it did; False
+    (nothing done) for a database that has tables, which the migrations then bring to head.
+    Synchronous, like :func:`upgrade`."""
+    ensure_sqlite_directory(database_url)
+    return asyncio.run(_create_if_new(database_url, on_wait, models))
 
 
 async def _create_if_new(
     url: str, on_wait: Callable[[], None], models: Callable[[], MetaData]
-) -> tuple[bool, bool]:
-    """(waited for the lock, created)."""
+) -> bool:
     engine = create_async_engine(url)
     if engine.dialect.name == "sqlite":  # DDL inside the transaction too: all or nothing
         event.listen(engine.sync_engine, "connect", _sqlite_driver_leaves_transactions)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     try:
-        async with engine.connect() as connection, migration_lock(connection, on_wait) as waited:
+        async with engine.connect() as connection, migration_lock(connection, on_wait):
             if await connection.run_sync(lambda c: bool(inspect(c).get_table_names())):
                 await connection.rollback()
-                return waited, False
+                return False
             await connection.run_sync(_create_seed_stamp, models())
             await connection.commit()
-            return waited, True
+            return True
     finally:
         await engine.dispose()
 

@@ -4,6 +4,7 @@ panes side by side, without reloading."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -13,6 +14,7 @@ from tests.browser.chatpage import chat_page, shoot
 from tests.browser.miniapp import PHONE, ConsoleBot
 from tests.conftest import ADMIN
 from tests.helpers.chat import answer
+from tests.helpers.jobs import installed_days_before
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.lifted_limits]
 
@@ -72,6 +74,33 @@ async def test_a_broadcast_reaches_the_other_pages_live(
             news = opened.message(user_id, "Hello from the sandbox page!")
             await expect(news).to_be_visible(timeout=SEEN)
         await shoot(opened.page, "broadcast")
+
+        texts = (m.text or "" for m in world.to(ADMIN))
+        found = (re.search(r"/cancelbroadcast (\d+)", text) for text in texts)
+        ident = next(match.group(1) for match in found if match)
+        await opened.write(ADMIN, f"/deletebroadcast {ident}")
+        for user_id in (601, 602):
+            gone = opened.message(user_id, "Hello from the sandbox page!")
+            await expect(gone).to_have_count(0, timeout=SEEN)
+            await expect(opened.message(user_id, "Welcome")).to_be_visible()
+
+
+async def test_a_chart_shows_inline(console_bot_factory: Factory, chromium: Browser) -> None:
+    """The daily report's chart, uploaded by the bot, shows in the admin's chat as a picture
+    the page loads from the sandbox."""
+    bot = await console_bot_factory()
+    h = bot.harness
+    h.sandbox.world.user(ADMIN, "Admin")
+    await answer(h, ADMIN, "/start", "Welcome")
+    await installed_days_before(h.services, 2)
+    async with chat_page(chromium, bot, [ADMIN]) as opened:
+        await h.run_job("analytics.daily_report")
+        chart = opened.pane(ADMIN).get_by_test_id("photo")
+        await expect(chart).to_be_visible(timeout=SEEN)
+        await expect(opened.message(ADMIN, "Daily report")).to_be_visible()
+        await chart.evaluate("img => img.decode()")
+        assert await chart.evaluate("img => img.naturalWidth") > 100
+        await shoot(opened.page, "chart")
 
 
 async def test_a_suggestion_approved_in_the_moderation_view_reaches_its_author(

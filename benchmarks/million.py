@@ -3,8 +3,9 @@ PostgreSQL, each figure beside its goal and a baseline taken in the same run.
 
 ``python -m benchmarks million`` (``make bench BENCH=million``); ``MILLION_USERS`` (default
 1,000,000), ``MILLION_DB`` = ``sqlite``, ``postgres`` or ``both`` (default), ``MILLION_DAYS``
-of history (default 3), ``MILLION_OLD_OUTBOX`` outbox rows past retention for cleanup
-(default 1,000,000), ``MILLION_YEAR_USERS`` users of the simulated year (default 5,000).
+of history (default 2: yesterday, the daily report's, and today), ``MILLION_OLD_OUTBOX``
+outbox rows past retention for cleanup (default 1,000,000), ``MILLION_YEAR_USERS`` users of
+the simulated year (default 5,000).
 PostgreSQL runs in a throw-away server (``tests/postgres.sh``). Every step on a database:
 
 1. **Seed** it (``benchmarks/seed.py``) as of START, 06:50 UTC today: the bot's clock is a
@@ -49,15 +50,17 @@ from typing import Any, TypeVar
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.seed import add_old_outbox, seed
+from benchmarks.seed import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = int(os.environ.get("MILLION_USERS", "1000000"))
 WHICH = os.environ.get("MILLION_DB", "both")
-DAYS = int(os.environ.get("MILLION_DAYS", "3"))
+DAYS = int(os.environ.get("MILLION_DAYS", "2"))
 OLD_OUTBOX = int(os.environ.get("MILLION_OLD_OUTBOX", "1000000"))
 YEAR_USERS = int(os.environ.get("MILLION_YEAR_USERS", "5000"))
 TICKS = int(os.environ.get("MILLION_TICKS", "30"))
+# The steps to take after seeding (all by default), e.g. MILLION_STEPS=cleanup,year.
+STEPS = os.environ.get("MILLION_STEPS", "sweeper,reports,broadcast,cleanup,year").split(",")
 ROUNDS = 3
 START = datetime.now(UTC).replace(hour=6, minute=50, second=0, microsecond=0)
 TEXT = "Companion news: the winter season starts today."
@@ -168,7 +171,7 @@ async def _reports(services: Any, bot: Any) -> Figures:
     return found
 
 
-async def _broadcast(services: Any) -> Figures:
+async def _broadcast(services: Any, _bot: Any) -> Figures:
     from benchmarks.campaigns import _Memory
     from bot.modules.broadcast import service as broadcasts
 
@@ -233,7 +236,6 @@ async def _cleanup(services: Any, bot: Any) -> Figures:
     from bot.modules.cleanup import jobs
 
     db = services.db
-    added, _none = await _timed(lambda: add_old_outbox(db, _shape(services), OLD_OUTBOX))
     stop = asyncio.Event()
     quiet = asyncio.create_task(_replies(services, stop))
     await asyncio.sleep(3)
@@ -248,7 +250,6 @@ async def _cleanup(services: Any, bot: Any) -> Figures:
     during = await replies
     deletes = sorted(s for s, sql in found if sql.startswith("DELETE FROM outbox"))
     return {
-        "seeded_s": added,
         "rows": OLD_OUTBOX,
         "seconds": seconds,
         "summary": str(summary),
@@ -261,12 +262,6 @@ async def _cleanup(services: Any, bot: Any) -> Figures:
         "baseline_ms_max": max(baseline),
         "baseline_ms_p99": sorted(baseline)[int(0.99 * (len(baseline) - 1))],
     }
-
-
-def _shape(services: Any) -> Any:
-    from benchmarks.seed import Shape
-
-    return Shape(USERS, DAYS, START.replace(tzinfo=None))
 
 
 async def sizes(db: Any) -> Figures:
@@ -314,26 +309,29 @@ async def measure(url: str, year_url: str, name: str, folder: Path) -> Figures:
     from bot.core.kernel.clock import ManualClock
 
     print(f"{name}: seeding {USERS:,} users, {DAYS} days of history", flush=True)
-    seeded, _ = await _timed(lambda: seed(url, USERS, DAYS, now=START, say=True))
+    seeded, _ = await _timed(
+        lambda: seed(url, USERS, DAYS, now=START, old_outbox=OLD_OUTBOX, say=True)
+    )
     figures: Figures = {"engine": name, "users": USERS, "seeded_s": seeded}
-    figures["sweeper"] = _sweeper(url)
-    print(f"  sweeper: {figures['sweeper']}", flush=True)
+    if "sweeper" in STEPS:
+        figures["sweeper"] = _sweeper(url)
+        print(f"  sweeper: {figures['sweeper']}", flush=True)
     clock = ManualClock(START + timedelta(minutes=TICKS))
     app = build_application(_settings(url, folder), clock=clock)
     services = services_of(app)
     try:
         figures["size"] = await sizes(services.db)
         print(f"  size: {figures['size']}", flush=True)
-        figures["reports"] = await _reports(services, app.bot)
-        print(f"  reports: {figures['reports']}", flush=True)
-        figures["broadcast"] = await _broadcast(services)
-        print(f"  broadcast: {figures['broadcast']}", flush=True)
-        figures["cleanup"] = await _cleanup(services, app.bot)
-        print(f"  cleanup: {figures['cleanup']}", flush=True)
+        steps = {"reports": _reports, "broadcast": _broadcast, "cleanup": _cleanup}
+        for step, run in steps.items():
+            if step in STEPS:
+                figures[step] = await run(services, app.bot)
+                print(f"  {step}: {figures[step]}", flush=True)
     finally:
         await services.db.dispose()
-    figures["year"] = await _year(year_url)
-    print(f"  year: {figures['year']}", flush=True)
+    if "year" in STEPS:
+        figures["year"] = await _year(year_url)
+        print(f"  year: {figures['year']}", flush=True)
     return figures
 
 
@@ -344,60 +342,81 @@ def _mb(size: int) -> str:
 
 def report(figures: Figures) -> None:
     users = figures["users"]
-    sweep, reports = figures["sweeper"], figures["reports"]
-    broadcast, cleanup = figures["broadcast"], figures["cleanup"]
-    size, year = figures["size"], figures["year"]
-    per_user = size["bytes"] / users
-    year_per_user = year["bytes"] / YEAR_USERS
-    ten_million = cleanup["seconds"] * 10_000_000 / cleanup["rows"]
     lines = [
         f"### {figures['engine']}, {users:,} users (seeded in {figures['seeded_s']:.0f} s)",
         "",
         "| path | measured | goal | baseline (same run) |",
         "|---|---:|---:|---:|",
-        f"| sweeper: local time → outbox, p99 / max ({sweep['missions']:,} missions in"
-        f" {sweep['ticks']} min) | {sweep['p99_delay_s']:.1f} / {sweep['max_delay_s']:.1f} s"
-        f" | ≤ 60 s | median {sweep['p50_delay_s']:.1f} s |",
-        f"| sweeper: CPU a minute, mean / max | {sweep['cpu_s_per_minute_mean']:.2f} /"
-        f" {sweep['cpu_s_per_minute_max']:.2f} s | ≤ 1 s | median minute"
-        f" {sweep['cpu_s_per_minute_median']:.2f} s |",
-        f"| sweeper: memory before / peak / after | {sweep['rss_mb_before']:.0f} /"
-        f" {sweep['rss_mb_peak']:.0f} / {sweep['rss_mb_after']:.0f} MB | flat | |",
     ]
-    base = reports["/stats, cached (baseline)"]["seconds"] * 1000
-    for label in ("/stats, computed", "daily report", "roll-up"):
-        seconds = reports[label]["seconds"]
+    if "sweeper" in figures:
+        sweep = figures["sweeper"]
+        lines += [
+            f"| sweeper: local time → outbox, p99 / max ({sweep['missions']:,} missions in"
+            f" {sweep['ticks']} min) | {sweep['p99_delay_s']:.1f} / {sweep['max_delay_s']:.1f} s"
+            f" | ≤ 60 s | median {sweep['p50_delay_s']:.1f} s |",
+            f"| sweeper: CPU a minute, mean / max (longest run {sweep['run_s_max']:.1f} s) |"
+            f" {sweep['cpu_s_per_minute_mean']:.2f} / {sweep['cpu_s_per_minute_max']:.2f} s"
+            f" | ≤ 1 s | median minute {sweep['cpu_s_per_minute_median']:.2f} s |",
+            f"| sweeper: memory before / peak / after | {sweep['rss_mb_before']:.0f} /"
+            f" {sweep['rss_mb_peak']:.0f} / {sweep['rss_mb_after']:.0f} MB | flat | |",
+        ]
+    if "reports" in figures:
+        reports = figures["reports"]
+        base = reports["/stats, cached (baseline)"]["seconds"] * 1000
+        for label in ("/stats, computed", "daily report", "roll-up"):
+            seconds = reports[label]["seconds"]
+            lines.append(
+                f"| {label} (median of {ROUNDS}) | {seconds * 1000:,.0f} ms | ≤ 1,000 ms"
+                f" | cached /stats {base:.2f} ms |"
+            )
+    if "broadcast" in figures:
+        broadcast = figures["broadcast"]
+        lines += [
+            f"| broadcast to everyone queued ({broadcast['rows']:,} rows) |"
+            f" {broadcast['seconds']:.1f} s | ≤ 10 s | bare INSERT ... SELECT"
+            f" {broadcast['baseline_s']:.1f} s |",
+            f"| broadcast: memory meanwhile (RSS growth; traced peak) |"
+            f" +{broadcast['rss_growth_mb']:.1f} MB; {broadcast['traced_peak_mb']:.2f} MB"
+            " | flat | |",
+        ]
+    if "cleanup" in figures:
+        cleanup = figures["cleanup"]
+        ten_million = cleanup["seconds"] * 10_000_000 / cleanup["rows"]
+        lines += [
+            f"| cleanup of {cleanup['rows']:,} old outbox rows ({cleanup['batches']:,} batches,"
+            f" median / max {cleanup['batch_ms_median']:.0f} / {cleanup['batch_ms_max']:.0f} ms)"
+            f" | {cleanup['seconds']:.0f} s (10,000,000 at that rate: {ten_million / 60:.0f} min)"
+            " | | |",
+            f"| a reply during cleanup, max / p99 ({cleanup['replies']:,}) |"
+            f" {cleanup['reply_ms_max']:.0f} / {cleanup['reply_ms_p99']:.0f} ms | ≤ 100 ms"
+            f" | alone {cleanup['baseline_ms_max']:.0f} / {cleanup['baseline_ms_p99']:.0f} ms |",
+        ]
+    size = figures["size"]
+    lines.append(
+        f"| bytes on disk per user: {DAYS} days of history and {OLD_OUTBOX:,} old outbox rows"
+        f" | {size['bytes'] / users:,.0f} B ({_mb(size['bytes'])}) | | |"
+    )
+    if "year" in figures:
+        year = figures["year"]
         lines.append(
-            f"| {label} (median of {ROUNDS}) | {seconds * 1000:,.0f} ms | ≤ 1,000 ms"
-            f" | cached /stats {base:.1f} ms |"
+            f"| bytes on disk per user after a simulated year ({YEAR_USERS:,} users) |"
+            f" {year['bytes'] / YEAR_USERS:,.0f} B ({_mb(year['bytes'])}) | | |"
         )
     lines += [
-        f"| broadcast to everyone queued ({broadcast['rows']:,} rows) |"
-        f" {broadcast['seconds']:.1f} s | ≤ 10 s | bare INSERT ... SELECT"
-        f" {broadcast['baseline_s']:.1f} s |",
-        f"| broadcast: memory meanwhile (RSS growth; traced peak) |"
-        f" +{broadcast['rss_growth_mb']:.1f} MB; {broadcast['traced_peak_mb']:.2f} MB | flat | |",
-        f"| cleanup of {cleanup['rows']:,} old outbox rows ({cleanup['batches']:,} batches,"
-        f" median / max {cleanup['batch_ms_median']:.0f} / {cleanup['batch_ms_max']:.0f} ms)"
-        f" | {cleanup['seconds']:.0f} s (10,000,000: ~{ten_million / 60:.0f} min) | | |",
-        f"| a reply during cleanup, max / p99 ({cleanup['replies']:,}) |"
-        f" {cleanup['reply_ms_max']:.0f} / {cleanup['reply_ms_p99']:.0f} ms | ≤ 100 ms"
-        f" | alone {cleanup['baseline_ms_max']:.0f} / {cleanup['baseline_ms_p99']:.0f} ms |",
-        f"| bytes on disk per user, {DAYS} days of history | {per_user:,.0f} B"
-        f" ({_mb(size['bytes'])}) | | |",
-        f"| bytes on disk per user after a simulated year ({YEAR_USERS:,} users) |"
-        f" {year_per_user:,.0f} B ({_mb(year['bytes'])}) | | |",
         "",
         "Largest tables (with indexes), this database: "
         + ", ".join(f"{name} {_mb(b)}" for name, b in size["tables"]),
-        "Largest tables after a year: "
-        + ", ".join(f"{name} {b / YEAR_USERS:,.0f} B/user" for name, b in year["tables"]),
-        "",
-        "Slowest statements (first round):",
     ]
-    for label in ("/stats, computed", "daily report", "roll-up"):
-        for seconds, sql in reports[label]["top"]:
-            lines.append(f"- {label}: {seconds * 1000:,.0f} ms `{sql}`")
+    if "year" in figures:
+        lines.append(
+            "Largest tables after a year: "
+            + ", ".join(f"{name} {b / YEAR_USERS:,.0f} B/user" for name, b in year["tables"])
+        )
+    if "reports" in figures:
+        lines += ["", "Slowest statements (first round):"]
+        for label in ("/stats, computed", "daily report", "roll-up"):
+            for seconds, sql in figures["reports"][label]["top"]:
+                lines.append(f"- {label}: {seconds * 1000:,.0f} ms `{sql}`")
     print("\n".join(lines), flush=True)
 
 

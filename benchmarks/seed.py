@@ -31,7 +31,8 @@ it expects:
   snapshots the trend reads.
 
 ``--old-outbox R`` adds R sent outbox rows older than the outbox's retention (what the
-nightly cleanup deletes).
+nightly cleanup deletes), written before the recent ones, so that they hold the lowest ids as
+in a bot that ran for a year (cleanup finds its batches in id order).
 """
 
 from __future__ import annotations
@@ -271,7 +272,7 @@ def people_sql(shape: Shape, q: Dialect) -> list[str]:
 
 
 def old_outbox_sql(shape: Shape, q: Dialect, rows: int) -> str:
-    """``rows`` sent outbox rows 30 to 395 days old (past the 14 days kept)."""
+    """``rows`` sent outbox rows 30 to 395 days old (past the 14 days kept), oldest last."""
     old = q.at(shape.now, f"-{30 * 86_400} - (i * 31536000 / {max(rows, 1)})")
     return (
         "INSERT INTO outbox (key, chat_id, user_id, category, method, payload, priority,"
@@ -404,6 +405,9 @@ async def seed(
         step(f"{users:,} users")
         await _schedules(db, shape, q)
         step("their mission times")
+        if old_outbox:  # before the history: the oldest rows have the lowest ids
+            await add_old_outbox(db, shape, old_outbox)
+            step(f"{old_outbox:,} old outbox rows")
         for back in range(days - 1, -1, -1):
             async with _session(db) as session:
                 for statement in day_sql(shape, q, back, missions):
@@ -418,9 +422,6 @@ async def seed(
                 await session.execute(text(statement))
         await _snapshots(db, shape)
         step("referrals, VIP, streaks, balances, snapshots")
-        if old_outbox:
-            await add_old_outbox(db, shape, old_outbox)
-            step(f"{old_outbox:,} old outbox rows")
         await analyze(db)
         step("analyzed")
     finally:

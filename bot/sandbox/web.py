@@ -564,13 +564,14 @@ _ACTIONS: dict[str, Callable[[ChatPage, JSON], Awaitable[str]]] = {
 
 
 def _int(body: JSON, key: str, default: int | None = None) -> int:
+    """A whole number the page sent: a JSON number, or ASCII digits (``²`` is no id)."""
     value = body.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ActionError(f"{key}: a number")
-    try:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    digits = value.removeprefix("-") if isinstance(value, str) else ""
+    if isinstance(value, str) and digits.isascii() and digits.isdigit() and len(digits) <= 18:
         return int(value)
-    except ValueError:
-        raise ActionError(f"{key}: a number") from None
+    raise ActionError(f"{key}: a number")
 
 
 def _inline_rows(rows: Any) -> list[list[JSON]]:

@@ -209,3 +209,29 @@ async def test_the_panel_adds_people_and_drives_the_sandbox(
         await expect(blocked).to_be_visible()
         await expect(person).to_contain_text("blocked")
         await shoot(page, "panel")
+
+
+async def test_a_person_added_with_a_language_reads_it_and_sets_their_zone(
+    console_bot_factory: Factory, chromium: Browser
+) -> None:
+    """A person added with Ukrainian as their Telegram's language is welcomed in Ukrainian;
+    the panel's zone field sends /timezone as them."""
+    bot = await console_bot_factory()
+    world = bot.harness.sandbox.world
+    async with chat_page(chromium, bot, []) as opened:
+        page = opened.page
+        form = page.get_by_test_id("add-user")
+        await form.get_by_placeholder("New person's name").fill("Oksana")
+        await form.locator("select").select_option(label="uk")
+        await form.get_by_role("button", name="Add").click()
+        person = page.get_by_test_id("person").filter(has_text="Oksana")
+        await person.get_by_test_id("open-chat").click()
+        oksana = next(u.id for u in world.users.values() if u.first_name == "Oksana")
+        assert world.users[oksana].language_code == "uk"
+        await opened.pane(oksana).get_by_test_id("start").click()
+        welcome = opened.message(oksana, "Вітаємо в Companion, Oksana")
+        await expect(welcome).to_be_visible(timeout=SEEN)
+        await person.locator("summary").click()
+        await person.get_by_placeholder("Europe/Kyiv or +5:45").fill("Europe/Kyiv")
+        await person.get_by_role("button", name="Set zone").click()
+        await expect(opened.message(oksana, "Europe/Kyiv")).to_be_visible(timeout=SEEN)

@@ -28,7 +28,8 @@ async def test_a_person_starts_does_the_mission_and_sees_the_points(
     console_bot_factory: Factory, chromium: Browser
 ) -> None:
     """Start, /mission, Done: the mission arrives with its button and the message is edited
-    in place to show the points; what the person types shows as text, whatever it holds."""
+    in place to show the points; what the person types, and a bot's HTML beyond Telegram's
+    tags, show as text, whatever they hold."""
     bot = await console_bot_factory()
     bot.harness.sandbox.world.user(501, "Olena", language_code="en")
     async with chat_page(chromium, bot, [501]) as opened:
@@ -38,6 +39,13 @@ async def test_a_person_starts_does_the_mission_and_sees_the_points(
         await opened.write(501, HOSTILE)
         mine = pane.get_by_test_id("person-message").filter(has_text="onerror")
         await expect(mine).to_contain_text(HOSTILE)
+        assert await opened.page.evaluate("window.pwned") is None
+        world = bot.harness.sandbox.world  # a bot text in HTML with tags Telegram has not
+        world.record(501, f"<b>Bold</b> {HOSTILE}", "sendMessage", {"parse_mode": "HTML"})
+        bold = opened.message(501, "Bold")
+        await expect(bold).to_contain_text(HOSTILE)
+        await expect(bold.locator("b")).to_have_text("Bold")
+        await expect(bold.locator("img, script")).to_have_count(0)
         assert await opened.page.evaluate("window.pwned") is None
         await opened.write(501, "/mission")
         mission = opened.message(501, "Today's mission")

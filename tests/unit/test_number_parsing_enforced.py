@@ -35,6 +35,7 @@ INTERNAL = {
     "bot/core/jobs/store.py:streak": "an INTEGER column",
     "bot/core/kernel/db.py:rowcount": "the driver's row count",
     "bot/core/people/users.py:count_users": "COUNT(*)",
+    "bot/modules/analytics/reachability.py:registered_before": "a difference of two COUNT(*)",
     "bot/core/cluster/instances.py:live_count": "COUNT(*) of live instances",
     "bot/core/people/users.py:count_new_users": "COUNT(*)",
     "bot/core/people/users.py:count_invited": "COUNT(*)",

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.app import load_models
 from bot.core.kernel.migrate import applied, recorded_heads, upgrade_and_describe
 
+pytestmark = pytest.mark.sqlite_only  # the SQLite driver's transactions; PostgreSQL's are DDL's
+
 
 async def _tables(url: str) -> list[str]:
     engine = create_async_engine(url)

@@ -82,3 +82,28 @@ async def test_stop_cancels_the_background_catch_up(migrated: Settings) -> None:
     [row] = await runs(services, "test.slow")
     assert row.status == "failed" and row.error == "cancelled (the bot was stopping)"
     assert later.calls == [] and await runs(services, "test.later") == []
+
+
+async def test_a_late_start_still_catches_up(
+    tmp_path: Path, sandbox: SandboxServer, schema_template: Path
+) -> None:
+    """The catch-up is due at once when the jobs are scheduled; a start-up step after that
+    taking 1.5 s (a busy machine) makes the scheduler reach it late. It runs all the same:
+    the scheduler's default would drop a one-off job more than a second late, and the
+    missed slot would then never be caught up."""
+    settings = make_settings(tmp_path, telegram_api_base_url=sandbox.base_url)
+    await migrate(settings.database_url, schema_template)
+    missed = Recorder()
+    services = build_services(settings, clock=ManualClock(NOON))
+    services.jobs.add(missed.spec("test.missed", schedule=DailyAt(ELEVEN.time())))
+    await installed(services, NOON - timedelta(days=1))
+    app = build_application(settings, services=services)
+
+    async def slow_step(_app: object) -> None:
+        await asyncio.sleep(1.5)
+
+    services.on_start.append(slow_step)  # after the jobs' hook, before the scheduler starts
+    async with serving(app, poll_timeout=1):
+        await asyncio.wait_for(missed.entered.wait(), timeout=60)  # a hang guard
+    [row] = await runs(services, "test.missed")
+    assert row.trigger == "catchup" and row.scheduled_for.replace(tzinfo=UTC) == ELEVEN

@@ -99,5 +99,7 @@ async def start_jobs(job_queue: JobQueue[Any] | None, jobs: JobRegistry, runner:
     async def catch_up(_context: CallbackContext[Any, Any, Any, Any]) -> None:
         runner.catch_up_in_background()  # the runner owns it (``stop`` ends it)
 
-    job_queue.run_once(catch_up, 0, name="jobs:catch-up")
+    # However late the scheduler gets to it (APScheduler drops a job more than a second late
+    # by default, which a busy start-up can be): a skipped catch-up would never run again.
+    job_queue.run_once(catch_up, 0, name="jobs:catch-up", job_kwargs={"misfire_grace_time": None})
     log.info("jobs scheduled", count=count, known=len(jobs))

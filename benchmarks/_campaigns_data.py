@@ -15,50 +15,12 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from benchmarks.seed import zone_case
 from bot.core.kernel.db import Database
 
 USERS = int(os.environ.get("CAMPAIGNS_BENCH_USERS", "1000000"))  # lower for a quick look
-# 30 zones, east to west: DST in both hemispheres, half- and quarter-hour offsets, and the
-# bot's own (UTC) among them.
-ZONES = (
-    "Pacific/Kiritimati",
-    "Pacific/Auckland",
-    "Australia/Sydney",
-    "Australia/Adelaide",
-    "Asia/Tokyo",
-    "Asia/Shanghai",
-    "Asia/Bangkok",
-    "Asia/Kathmandu",
-    "Asia/Kolkata",
-    "Asia/Tashkent",
-    "Asia/Dubai",
-    "Asia/Tehran",
-    "Europe/Moscow",
-    "Europe/Kyiv",
-    "Europe/Istanbul",
-    "Africa/Cairo",
-    "Europe/Berlin",
-    "Europe/Warsaw",
-    "Africa/Lagos",
-    "Europe/London",
-    "UTC",
-    "Atlantic/Azores",
-    "America/Sao_Paulo",
-    "America/St_Johns",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-)
 UNREACHABLE = "i % 50 = 7"
 SEEN_RECENTLY = "i % 5 = 0"
-
-
-def _zone_case() -> str:
-    whens = " ".join(f"WHEN {n} THEN '{zone}'" for n, zone in enumerate(ZONES))
-    return f"CASE i % {len(ZONES) + 1} {whens} ELSE NULL END"
 
 
 def _users_sql(dialect: str, now: datetime) -> str:
@@ -78,7 +40,7 @@ def _users_sql(dialect: str, now: datetime) -> str:
             f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {USERS})"
             f" INSERT INTO users ({columns})"
             f" SELECT i, 'U', {language}, CASE WHEN {UNREACHABLE} THEN 0 ELSE 1 END,"
-            f" {_zone_case()}, {ago('400 + i % 365')}, {ago(recent)} FROM n"
+            f" {zone_case('i')}, {ago('400 + i % 365')}, {ago(recent)} FROM n"
         )
 
     def pg_ago(days: str) -> str:
@@ -89,7 +51,7 @@ def _users_sql(dialect: str, now: datetime) -> str:
 
     return (
         f"INSERT INTO users ({columns})"
-        f" SELECT i, 'U', {language}, NOT ({UNREACHABLE}), {_zone_case()},"
+        f" SELECT i, 'U', {language}, NOT ({UNREACHABLE}), {zone_case('i')},"
         f" {pg_ago('400 + i % 365')}, {pg_ago(recent)} FROM generate_series(1, {USERS}) AS i"
     )
 

@@ -52,7 +52,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from benchmarks._campaigns_data import USERS, ZONES, clear_outbox, populate
+from benchmarks._campaigns_data import USERS, clear_outbox, populate
+from benchmarks.seed import ZONES
 from bot.app import build_application, load_models
 from bot.core.context import Services, services_of
 from bot.core.delivery import OutboxMessage, OutboxStatus

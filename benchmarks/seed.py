@@ -80,10 +80,10 @@ ZONES = (
     "America/St_Johns",
     "America/New_York",
     "America/Chicago",
+    "America/Denver",
     "America/Los_Angeles",
     "America/Anchorage",
     "Pacific/Honolulu",
-    "America/Denver",
 )
 DEFAULT_URL = "sqlite+aiosqlite:///./data/companion.sqlite3"
 JOIN_DAYS = 365  # users joined over the past year
@@ -152,7 +152,8 @@ class Dialect:
         return f"CASE WHEN {condition} THEN 1 ELSE 0 END" if self.sqlite else f"({condition})"
 
 
-def _zone_case(column: str) -> str:
+def zone_case(column: str) -> str:
+    """The zone of user ``column``: one of ZONES, or none for the 31st share."""
     whens = " ".join(f"WHEN {n} THEN '{zone}'" for n, zone in enumerate(ZONES))
     return f"CASE {column} % {len(ZONES) + 1} {whens} ELSE NULL END"
 
@@ -180,7 +181,7 @@ def users_sql(shape: Shape, q: Dialect) -> str:
         f" SELECT i, CASE WHEN i % 10 = 0 THEN 'user' || i END, 'User ' || i,"
         f" {language_code}, {language}, CASE WHEN i % 7 = 0 THEN i / 7 END,"
         f" {q.boolean('i % 50 != 7')}, CASE WHEN i % 50 = 7 THEN '{BLOCKED}' END,"
-        f" {_zone_case('i')}, {joined}, {seen}, {source} FROM ({q.counter(shape.users)}) AS n"
+        f" {zone_case('i')}, {joined}, {seen}, {source} FROM ({q.counter(shape.users)}) AS n"
     )
 
 

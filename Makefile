@@ -54,8 +54,9 @@ messages: dev
 	  --project=Companion -o $(LOCALES)/messages.pot bot
 	$(PYBABEL) -q update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete
 
+# `start` creates a new database itself (from the models, in one step) or migrates an older
+# one, so a first start is one Python process.
 run: install
-	$(PY) -m bot db upgrade
 	$(PY) -m bot start
 
 # redis-server is needed by the tests of the shared rate limits and the Redis cache.

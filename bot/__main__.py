@@ -186,11 +186,26 @@ async def _run(app: App, settings: Settings) -> int:
     if not await _token_accepted(app.bot):
         print(f"BOT_TOKEN was rejected by {settings.telegram_api_base_url}", file=sys.stderr)
         return 2
-    if not schema.current and (code := await asyncio.to_thread(upgrade_in_child, url)):
+    migrate = not schema.current and not await _created(url)
+    if migrate and (code := await asyncio.to_thread(upgrade_in_child, url)):
         print("the database could not be migrated (see above)", file=sys.stderr)
         return code
     await serve_until_signalled(app)
     return 0
+
+
+async def _created(url: str) -> bool:
+    """A new database (no table at all) is created here from the models the bot has loaded
+    already, seeded and stamped at head, without Alembic and without a child process: the
+    first start of a new bot is one process. False for any other database (the migrating
+    child brings it to head), and when the creation failed (the child reports why)."""
+    from bot.app import load_models
+    from bot.core.kernel.migrate import create_if_new
+
+    try:
+        return await asyncio.to_thread(create_if_new, url, load_models)
+    except Exception:
+        return False
 
 
 async def _token_accepted(bot: Bot) -> bool:
@@ -223,7 +238,8 @@ def cmd_start(settings: Settings) -> int:
 
 
 def cmd_sandbox(settings: Settings, users: int) -> int:
-    from bot.core.kernel.migrate import upgrade
+    from bot.app import load_models
+    from bot.core.kernel.migrate import create_if_new, upgrade
     from bot.sandbox.terminal import run_sandbox, sandbox_database
 
     database = sandbox_database(settings)  # refuses another database before touching anything
@@ -232,7 +248,8 @@ def cmd_sandbox(settings: Settings, users: int) -> int:
     SANDBOX_LOG.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     level = settings.log_level if "log_level" in settings.model_fields_set else "INFO"
     configure_logging(level, settings.log_format, settings.secrets(), file=SANDBOX_LOG)
-    upgrade(database)
+    if not create_if_new(database, load_models):  # a new one from the models, in one step
+        upgrade(database)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_sandbox(settings, users=users))
     return 0

@@ -75,3 +75,13 @@ async def test_run_on_an_older_database_upgrades_it_first(
     printed = await _run_until_polling(tmp_path, sandbox)
     assert "database upgraded from revision 0003" in printed
     assert await asyncio.to_thread(at_head, _url(tmp_path))
+
+
+async def test_run_on_a_new_database_creates_it_in_its_own_process(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """No database yet: `run` creates it from the models and stamps it at head itself,
+    without the migrating child (which would print "database created ..."): the first start
+    of a new bot is one Python process."""
+    assert "database" not in await _run_until_polling(tmp_path, sandbox)
+    assert await asyncio.to_thread(at_head, _url(tmp_path))

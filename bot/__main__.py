@@ -205,6 +205,7 @@ async def _created(url: str) -> bool:
     try:
         return await asyncio.to_thread(create_if_new, url, load_models)
     except Exception:
+        log.warning("the new database could not be created here; migrating it", exc_info=True)
         return False
 
 

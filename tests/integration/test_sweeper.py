@@ -25,7 +25,7 @@ from bot.core.people import user_times as schedules
 from bot.core.people import users
 from bot.core.people.user_times import UserSchedule, wall_time
 from bot.modules.missions import service as missions
-from bot.modules.missions import times
+from bot.modules.missions import sweeper, times
 from bot.modules.missions.events import MissionAssigned
 from bot.modules.missions.jobs import expire
 from bot.modules.missions.models import AssignmentStatus, MissionAssignment
@@ -386,3 +386,43 @@ async def test_a_changed_default_time_already_past_today_sends_today_once(
     assert await later.due(1) == datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
     await later.sweep_until(datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
     assert len(await later.queued(1)) == 1
+
+
+async def test_a_busy_minute_is_queued_in_one_run_within_its_time(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More due rows than the run's least count of batches (here one batch of 500, set
+    low for the test): the run goes on while it is inside its time budget, and queues all
+    1,200 missions of the minute at once, not 500 a minute."""
+    monkeypatch.setattr(sweeper, "RUN_BATCHES", 1)
+    audience = range(2_000, 3_200)
+    async with bot.services.db.session() as session:
+        await session.execute(
+            insert(users.User),
+            [
+                {
+                    "id": u,
+                    "first_name": "U",
+                    "reachable": True,
+                    "timezone": "Europe/Kyiv",
+                    "created_at": START,
+                    "last_seen_at": START,
+                }
+                for u in audience
+            ],
+        )
+        await session.execute(
+            insert(UserSchedule),
+            [
+                {
+                    "user_id": u,
+                    "kind": times.MISSION,
+                    "minute": 480,
+                    "due_at": datetime(2026, 11, 21, 6, 0, tzinfo=UTC),
+                }
+                for u in audience
+            ],
+        )
+    bot.clock.set(datetime(2026, 11, 21, 6, 0, 30, tzinfo=UTC))
+    summary = await bot.sweep()
+    assert "missions queued 1200," in summary

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import SmallInteger, case, cast, exists, literal, null, select
@@ -50,9 +51,12 @@ log = get_logger(__name__)
 
 BATCH = 500
 RECENT = timedelta(hours=1)  # new users a minute's seeding looks at
-# Batches per kind in one run: a run stays short (its timeout, the time a crashed run blocks
-# the next ones, can be too); a bigger backlog, after downtime, goes on the next minute.
+# Batches per kind in one run at least; past them a run goes on while it has taken less than
+# RUN_SECONDS, so a zone's busy minute (tens of thousands on the default mission time) is
+# queued in one run instead of a batch count's worth a minute, and a run still stays well
+# inside its timeout and its minute; a bigger backlog, after downtime, goes on the next minute.
 RUN_BATCHES = 40
+RUN_SECONDS = 45.0
 DUE_TYPE = UserSchedule.due_at.type
 
 
@@ -78,11 +82,14 @@ async def sweep(ctx: JobContext[Services]) -> str:
         await seed(services, uow.session, now, None if full else now - RECENT)
         if full and (moved := await retime(services, uow.session, now)):
             log.info("rows moved to the configured default time", rows=moved)
+    started = monotonic()  # real time: how long this run has taken, whatever the bot's clock
     for kind in times.KINDS:
-        for _round in range(RUN_BATCHES):
+        rounds = 0
+        while True:
             async with services.uow() as uow:
                 taken = await _batch(services, uow.session, kind, now, counts)
-            if taken < BATCH:
+            rounds += 1
+            if taken < BATCH or (rounds >= RUN_BATCHES and monotonic() - started >= RUN_SECONDS):
                 break
     figures = {
         "missions": counts["mission"],

@@ -1,0 +1,427 @@
+"""Handling updates: ``/balance`` and a button press for known users, beside a plain PTB bot.
+
+``python -m benchmarks updates``. The sandbox Bot API runs in this process with Telegram's
+flood limits lifted; each bot is a child process on a runtime-only install (as in
+``benchmarks.lean``): ``python -m bot run`` on SQLite seeded with USERS users
+(``benchmarks.seed``, a day of history), its own rate limits raised far above the load so no
+reply is paced, and the plain PTB bot (``benchmarks/_plain_ptb_updates.py``), the same
+replies without a database. For each bot:
+
+1. **setup**: every user sends ``/mission``; the bot's answer carries the Done button the
+   presses below press (a user whose mission is done already gets none, and only sends
+   ``/balance``);
+2. **at RATE a second** for SECONDS seconds, spread over the users (Telegram's per-chat
+   limits lifted): every other update a ``/balance``, the others a press of the user's Done
+   button (the first completes the mission: the points, the streak, the message edited;
+   a later one is answered "already done");
+3. **as fast as it goes**: OPEN updates of the same mix pushed at once, the bot's sustained
+   rate read from how fast the replies come.
+
+An update's handling time runs from its push into the sandbox to the sandbox recording the
+bot's answer: the ``/balance`` reply in that chat (replies matched to commands per chat, in
+order), the ``answerCallbackQuery`` of the press (by its id). Throughput is the answers over
+the window from the first push to the last answer. CPU is the bot's (``/proc``) per 1,000
+updates, and the sandbox's own (``getrusage``: this process, the load generator with it),
+which shares the 2 cores with the bot: when it nears a whole core the sandbox, not the bot,
+may be what limits the rate.
+
+With a goal not met, the bot runs once more under ``cProfile`` for the fixed-rate phase, and
+the functions it spent most of its time in are printed (``PROFILE=0`` skips it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pstats
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.lean import ROOT, _env, _TimedSandbox, runtime_python
+from benchmarks.start import cpu_seconds
+from bot.sandbox.flood import FloodLimits
+from bot.sandbox.world import SentMessage
+
+USERS = int(os.environ.get("UPDATES_USERS", "5000"))
+RATE = int(os.environ.get("UPDATES_RATE", "1000"))  # updates a second in the fixed-rate phase
+SECONDS = float(os.environ.get("UPDATES_SECONDS", "10"))
+OPEN = int(os.environ.get("UPDATES_OPEN", "10000"))  # updates pushed at once
+GOAL_RATE = 1000.0  # updates a second per process
+GOAL_P99 = 0.050  # seconds
+TICK = 0.005  # the load generator pushes what is due every TICK seconds
+DRAIN = 60.0  # a phase whose answers stop coming for this long is over (a hang guard)
+LIMIT = 120.0  # a bot that does not poll by then failed to start
+IDLE = 3.0  # seconds the bot's CPU is read with no load, after the setup
+# The bot's own limits, far above the load: no reply waits for the rate limiter.
+UNPACED = {
+    "RATE_GLOBAL_PER_SECOND": "1000000",
+    "RATE_PRIVATE_PER_SECOND": "100000",
+    "RATE_PRIVATE_BURST": "100",
+    "RATE_GROUP_PER_MINUTE": "1000000",
+    "RATE_PAID_PER_SECOND": "1000000",
+    "RATE_MARGIN_SECONDS": "0",
+}
+
+
+def _known(i: int) -> bool:
+    """Seeded users who did not block the bot (``benchmarks.seed``: ``i % 50 == 7`` did)."""
+    return i % 50 != 7
+
+
+@dataclass
+class Phase:
+    """One phase's figures."""
+
+    pushed: int = 0
+    answered: int = 0
+    latencies: list[float] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    window: float = 0.0  # first push to last answer, seconds
+    bot_cpu: float = 0.0
+    sandbox_cpu: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.answered / self.window if self.window else 0.0
+
+    def percentile(self, share: float, kind: str | None = None) -> float:
+        ordered = sorted(self.latencies if kind is None else self.by_kind.get(kind, []))
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+    def cpu_ms(self, cpu: float) -> float:
+        """Milliseconds of CPU per update (= seconds per 1,000 updates)."""
+        return cpu / self.pushed * 1000 if self.pushed else float("nan")
+
+
+class Answers:
+    """Watches the sandbox's world: when each pushed update got its answer."""
+
+    def __init__(self) -> None:
+        self.commands: dict[int, deque[float]] = {}  # chat -> push times of /balance waiting
+        self.presses: dict[str, float] = {}  # callback query id -> push time
+        self.buttons: dict[int, tuple[SentMessage, str]] = {}  # chat -> (message, data)
+        self.latencies: list[float] = []
+        self.by_kind: dict[str, list[float]] = {"balance": [], "press": []}
+        self.last = 0.0
+        self.setup_replies = 0
+        self.other = Counter[str]()
+
+    def reset(self) -> None:
+        self.latencies, self.last = [], 0.0
+        self.by_kind = {"balance": [], "press": []}
+
+    def __call__(self, kind: str, what: Any) -> None:
+        now = time.monotonic()
+        if kind == "sent" and isinstance(what, SentMessage):
+            text = what.text or ""
+            if "💰" in text:
+                waiting = self.commands.get(what.chat_id)
+                if waiting:
+                    self._answered(now, waiting.popleft(), "balance")
+                    return
+            for button in what.buttons():
+                data = str(button.get("callback_data") or "")
+                if data.startswith("mission:done:"):
+                    self.buttons[what.chat_id] = (what, data)
+            self.setup_replies += 1
+        elif kind == "answered" and isinstance(what, dict):
+            pushed = self.presses.pop(str(what.get("callback_query_id")), None)
+            if pushed is not None:
+                self._answered(now, pushed, "press")
+        elif kind in ("sent", "edited"):
+            self.other[kind] += 1
+
+    def _answered(self, now: float, pushed: float, kind: str) -> None:
+        self.latencies.append(now - pushed)
+        self.by_kind[kind].append(now - pushed)
+        self.last = now
+
+
+class Load:
+    """Pushes updates into the sandbox: ``/balance`` and Done presses, spread over users."""
+
+    def __init__(self, sandbox: _TimedSandbox, answers: Answers, users: list[int]) -> None:
+        self.world, self.answers, self.users = sandbox.world, answers, users
+        self._next = 0
+        self._kind = 0
+
+    def push_one(self) -> None:
+        user = self.users[self._next % len(self.users)]
+        self._next += 1
+        self._kind += 1
+        button = self.answers.buttons.get(user)
+        now = time.monotonic()
+        if self._kind % 2 and button is not None:
+            message, data = button
+            self.answers.presses[self.world.press(user, message, data)] = now
+        else:
+            self.answers.commands.setdefault(user, deque()).append(now)
+            self.world.send_text(user, "/balance")
+
+    async def at_rate(self, rate: float, seconds: float) -> int:
+        """Push ``rate`` updates a second for ``seconds``; how many were pushed."""
+        start, pushed, total = time.monotonic(), 0, int(rate * seconds)
+        while pushed < total:
+            due = min(total, int((time.monotonic() - start) * rate) + 1)
+            while pushed < due:
+                self.push_one()
+                pushed += 1
+            await asyncio.sleep(TICK)
+        return pushed
+
+    async def at_once(self, count: int) -> int:
+        for pushed in range(count):
+            self.push_one()
+            if pushed % 1000 == 999:
+                await asyncio.sleep(0)  # let the sandbox answer polls between chunks
+        return count
+
+
+def _sandbox_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _drained(answers: Answers, expected: int) -> None:
+    """Wait until ``expected`` answers came, or none came for DRAIN seconds (a hang guard)."""
+    seen, quiet_since = -1, time.monotonic()
+    while len(answers.latencies) < expected:
+        if len(answers.latencies) != seen:
+            seen, quiet_since = len(answers.latencies), time.monotonic()
+        elif time.monotonic() - quiet_since > DRAIN:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _phase(answers: Answers, pid: int, push: Any) -> Phase:
+    answers.reset()
+    cpu0, own0, start = cpu_seconds(pid), _sandbox_cpu(), time.monotonic()
+    pushed = await push()
+    await _drained(answers, pushed)
+    phase = Phase(pushed, len(answers.latencies), answers.latencies, answers.by_kind)
+    phase.window = (answers.last or time.monotonic()) - start
+    phase.bot_cpu, phase.sandbox_cpu = cpu_seconds(pid) - cpu0, _sandbox_cpu() - own0
+    return phase
+
+
+async def _setup(sandbox: _TimedSandbox, answers: Answers, users: list[int]) -> None:
+    """Every user sends /mission; wait for every answer (its Done button noted)."""
+    for n, user in enumerate(users):
+        sandbox.world.send_text(user, "/mission")
+        if n % 500 == 499:
+            await asyncio.sleep(0.05)
+    seen, quiet_since = -1, time.monotonic()
+    while answers.setup_replies < len(users):
+        if answers.setup_replies != seen:
+            seen, quiet_since = answers.setup_replies, time.monotonic()
+        elif time.monotonic() - quiet_since > DRAIN:
+            raise RuntimeError(f"setup: {answers.setup_replies} of {len(users)} answered")
+        await asyncio.sleep(0.05)
+
+
+async def run_bot(
+    argv: list[str], env: dict[str, str], log: Path, *, profiled: bool = False
+) -> dict[str, Phase]:
+    """Start a bot against a fresh sandbox, run the phases, stop it. ``profiled``: the bot
+    is ``benchmarks._updates_profiled``, profiled during the fixed-rate phase alone (the
+    only phase then run)."""
+    sandbox = _TimedSandbox(limits=FloodLimits.lifted())
+    base_url = await sandbox.start()
+    answers = Answers()
+    sandbox.world.watchers.append(answers)
+    users = [i for i in range(1, USERS + 1) if _known(i)]
+    env = {**env, "TELEGRAM_API_BASE_URL": base_url}
+    with log.open("w") as errors:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=errors
+        )
+    try:
+        start = time.monotonic()
+        while sandbox.first_poll is None:
+            if proc.returncode is not None or time.monotonic() - start > LIMIT:
+                raise RuntimeError(f"{argv} did not start polling; see {log}")
+            await asyncio.sleep(0.02)
+        await _setup(sandbox, answers, users)
+        idle = cpu_seconds(proc.pid)
+        await asyncio.sleep(IDLE)  # the measured interval itself: the bot's CPU with no load
+        results = {"idle": Phase(window=IDLE, bot_cpu=cpu_seconds(proc.pid) - idle)}
+        load = Load(sandbox, answers, users)
+        if profiled:
+            proc.send_signal(signal.SIGUSR1)
+        results["fixed"] = await _phase(answers, proc.pid, lambda: load.at_rate(RATE, SECONDS))
+        if profiled:
+            proc.send_signal(signal.SIGUSR2)
+            return results
+        results["open"] = await _phase(answers, proc.pid, lambda: load.at_once(OPEN))
+        return results
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 60)
+        await sandbox.stop()
+
+
+def _seed(python: str, url: str) -> None:
+    argv = [python, "-m", "benchmarks.seed", "--users", str(USERS), "--days", "1"]
+    subprocess.run([*argv, "--database-url", url], cwd=ROOT, check=True, capture_output=True)
+
+
+def _companion_env(folder: Path, template: Path, name: str) -> dict[str, str]:
+    database = folder / f"{name}.sqlite3"
+    shutil.copyfile(template, database)
+    env = _env("", f"sqlite+aiosqlite:///{database}")
+    env.update(UNPACED, PYTHONPATH=ROOT)
+    return env
+
+
+def _table(results: dict[str, dict[str, Phase]]) -> None:
+    print(
+        f"{'':<34}{'updates':>8}{'answered':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
+        f"{'per s':>8}{'bot CPU s/1k':>13}{'sandbox CPU s/1k':>17}"
+    )
+    for name, phases in results.items():
+        for label, phase in phases.items():
+            if label == "idle":
+                continue
+            what = f"at {RATE:,}/s" if label == "fixed" else "as fast as it goes"
+            p50, p99 = phase.percentile(0.5) * 1000, phase.percentile(0.99) * 1000
+            top = max(phase.latencies, default=float("nan")) * 1000
+            row = f"{name}, {what}"
+            print(
+                f"{row:<34}{phase.pushed:>8,}{phase.answered:>9,}{p50:>8.1f}{p99:>8.1f}"
+                f"{top:>8.0f}{phase.rate:>8.0f}{phase.cpu_ms(phase.bot_cpu):>13.3f}"
+                f"{phase.cpu_ms(phase.sandbox_cpu):>17.3f}"
+            )
+            for kind, label_of in (("balance", "  /balance"), ("press", "  Done press")):
+                times = phase.by_kind.get(kind, [])
+                k50, k99 = phase.percentile(0.5, kind) * 1000, phase.percentile(0.99, kind) * 1000
+                print(f"{label_of:<34}{'':>8}{len(times):>9,}{k50:>8.1f}{k99:>8.1f}")
+
+
+def _ratios(bot: dict[str, Phase], plain: dict[str, Phase]) -> list[str]:
+    fixed, base = bot["fixed"], plain["fixed"]
+    lines = [
+        f"Companion / plain at {RATE:,}/s: "
+        f"p50 {fixed.percentile(0.5) / base.percentile(0.5):.1f}x, "
+        f"p99 {fixed.percentile(0.99) / base.percentile(0.99):.1f}x, "
+        f"CPU per update {fixed.bot_cpu / fixed.pushed / (base.bot_cpu / base.pushed):.1f}x",
+        f"Companion / plain as fast as it goes: {bot['open'].rate / plain['open'].rate:.2f}x "
+        "the updates a second",
+    ]
+    rate_met = fixed.rate >= 0.98 * GOAL_RATE and bot["open"].rate >= GOAL_RATE
+    p99_met = fixed.percentile(0.99) <= GOAL_P99
+    lines.append(
+        f"goal >= {GOAL_RATE:,.0f} updates/s: {'met' if rate_met else 'not met'} "
+        f"(sustained {fixed.rate:,.0f}/s at {RATE:,}/s, {bot['open'].rate:,.0f}/s at most); "
+        f"goal p99 <= {GOAL_P99 * 1000:.0f} ms: {'met' if p99_met else 'not met'} "
+        f"({fixed.percentile(0.99) * 1000:.1f} ms at {RATE:,}/s)"
+    )
+    for name, phases in (("Companion", bot), ("plain", plain)):
+        busy = max(p.sandbox_cpu / p.window for p in phases.values() if p.window)
+        if busy > 0.85:
+            lines.append(
+                f"note: the sandbox used {busy:.0%} of a core while serving {name}: it, not "
+                "the bot, may have set the pace"
+            )
+    return lines
+
+
+def profile(path: Path, limit: int = 20) -> list[str]:
+    """The functions the bot spent most time in (own time), and own time by package; the
+    event loop's wait for sockets (``epoll``) left out: it is idle time, not work."""
+    functions = pstats.Stats(str(path)).get_stats_profile().func_profiles
+    waiting = {name for name in functions if "epoll" in name}
+    working = {name: f for name, f in functions.items() if name not in waiting}
+    total = sum(f.tottime for f in working.values()) or 1.0
+    idle = sum(functions[name].tottime for name in waiting)
+    by_own = sorted(working.items(), key=lambda item: item[1].tottime, reverse=True)
+    lines = [f"own time {total:.1f} s under cProfile (and {idle:.1f} s waiting in epoll):"]
+    for name, f in by_own[:limit]:
+        lines.append(f"  {f.tottime / total:6.1%} {f.ncalls:>12} calls  {name} ({_short(f)})")
+    packages: Counter[str] = Counter()
+    for name, f in working.items():
+        where = _short(f).split(":")[0]
+        parts = where.split("/")
+        if where == "~":
+            packages[f"built-in {name}"] += f.tottime
+        else:
+            packages["/".join(parts[:3]) if where.startswith("bot/") else parts[0]] += f.tottime
+    lines.append("own time by package (bot/ by module, built-ins by name):")
+    lines += [f"  {t / total:6.1%} {name}" for name, t in packages.most_common(limit)]
+    return lines
+
+
+def _short(f: pstats.FunctionProfile) -> str:
+    file = f.file_name.replace(ROOT + "/", "").split("site-packages/")[-1]
+    file = file.split("python3.11/")[-1]
+    return file if file == "~" else f"{file}:{f.line_number}"
+
+
+async def main() -> None:
+    python = await asyncio.to_thread(runtime_python)
+    results: dict[str, dict[str, Phase]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        template = folder / "seeded.sqlite3"
+        began = time.monotonic()
+        await asyncio.to_thread(_seed, python, f"sqlite+aiosqlite:///{template}")
+        seeded = time.monotonic() - began
+        plain_env = {**_env("", "sqlite+aiosqlite:///unused"), "PYTHONPATH": ROOT}
+        results["plain PTB bot"] = await run_bot(
+            [python, "-m", "benchmarks._plain_ptb_updates"], plain_env, folder / "plain.log"
+        )
+        env = _companion_env(folder, template, "bot")
+        results["Companion"] = await run_bot([python, "-m", "bot", "run"], env, folder / "bot.log")
+        errors = (folder / "bot.log").read_text().count("error")
+        print(
+            f"SQLite, {USERS:,} seeded users (seeded in {seeded:.0f} s), no Redis, sandbox Bot "
+            "API with Telegram's limits lifted, runtime-only install; half /balance, half a "
+            "Done press"
+        )
+        print(
+            "The sandbox runs in this process and shares the machine's "
+            f"{os.cpu_count()} cores with the bot"
+        )
+        _table(results)
+        for line in _ratios(results["Companion"], results["plain PTB bot"]):
+            print(line)
+        if errors:
+            print(f"the bot logged {errors} lines with 'error'")
+        fixed = results["Companion"]["fixed"]
+        unmet = fixed.percentile(0.99) > GOAL_P99 or results["Companion"]["open"].rate < GOAL_RATE
+        for name, phases in results.items():
+            idle = phases["idle"]
+            per_second = idle.bot_cpu / idle.window * 1000
+            print(f"{name} idle after the setup: {per_second:.0f} ms CPU a second")
+        if unmet and os.environ.get("PROFILE", "1") != "0":
+            out = folder / "bot.prof"
+            env = _companion_env(folder, template, "profiled")
+            argv = [python, "-m", "benchmarks._updates_profiled", str(out)]
+            profiled = await run_bot(argv, env, folder / "profiled.log", profiled=True)
+            fixed = profiled["fixed"]
+            print(
+                f"profile: the bot once more at {RATE:,}/s under cProfile, the phase alone "
+                f"(slowed by it: p99 {fixed.percentile(0.99) * 1000:.0f} ms, "
+                f"{fixed.rate:,.0f}/s, {fixed.cpu_ms(fixed.bot_cpu):.2f} CPU s/1k)"
+            )
+            if out.exists():
+                for line in profile(out):
+                    print(line)
+            else:
+                print("  no profile written")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    sys.exit(0)

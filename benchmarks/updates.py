@@ -32,6 +32,7 @@ the functions it spent most of its time in are printed (``PROFILE=0`` skips it).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pstats
 import resource
@@ -42,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,8 @@ from bot.sandbox.world import SentMessage
 USERS = int(os.environ.get("UPDATES_USERS", "5000"))
 RATE = int(os.environ.get("UPDATES_RATE", "1000"))  # updates a second in the fixed-rate phase
 SECONDS = float(os.environ.get("UPDATES_SECONDS", "10"))
-OPEN = int(os.environ.get("UPDATES_OPEN", "10000"))  # updates pushed at once
+OPEN = int(os.environ.get("UPDATES_OPEN", "6000"))  # updates pushed at once
+WHICH = os.environ.get("UPDATES_DB", "both")  # the bot's database: sqlite, postgres or both
 GOAL_RATE = 1000.0  # updates a second per process
 GOAL_P99 = 0.050  # seconds
 TICK = 0.005  # the load generator pushes what is due every TICK seconds
@@ -277,14 +279,6 @@ def _seed(python: str, url: str) -> None:
     subprocess.run([*argv, "--database-url", url], cwd=ROOT, check=True, capture_output=True)
 
 
-def _companion_env(folder: Path, template: Path, name: str) -> dict[str, str]:
-    database = folder / f"{name}.sqlite3"
-    shutil.copyfile(template, database)
-    env = _env("", f"sqlite+aiosqlite:///{database}")
-    env.update(UNPACED, PYTHONPATH=ROOT)
-    return env
-
-
 def _table(results: dict[str, dict[str, Phase]]) -> None:
     print(
         f"{'':<34}{'updates':>8}{'answered':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
@@ -309,14 +303,14 @@ def _table(results: dict[str, dict[str, Phase]]) -> None:
                 print(f"{label_of:<34}{'':>8}{len(times):>9,}{k50:>8.1f}{k99:>8.1f}")
 
 
-def _ratios(bot: dict[str, Phase], plain: dict[str, Phase]) -> list[str]:
+def _ratios(name: str, bot: dict[str, Phase], plain: dict[str, Phase]) -> list[str]:
     fixed, base = bot["fixed"], plain["fixed"]
     lines = [
-        f"Companion / plain at {RATE:,}/s: "
+        f"{name} / plain at {RATE:,}/s: "
         f"p50 {fixed.percentile(0.5) / base.percentile(0.5):.1f}x, "
         f"p99 {fixed.percentile(0.99) / base.percentile(0.99):.1f}x, "
         f"CPU per update {fixed.bot_cpu / fixed.pushed / (base.bot_cpu / base.pushed):.1f}x",
-        f"Companion / plain as fast as it goes: {bot['open'].rate / plain['open'].rate:.2f}x "
+        f"{name} / plain as fast as it goes: {bot['open'].rate / plain['open'].rate:.2f}x "
         "the updates a second",
     ]
     rate_met = fixed.rate >= 0.98 * GOAL_RATE and bot["open"].rate >= GOAL_RATE
@@ -327,11 +321,11 @@ def _ratios(bot: dict[str, Phase], plain: dict[str, Phase]) -> list[str]:
         f"goal p99 <= {GOAL_P99 * 1000:.0f} ms: {'met' if p99_met else 'not met'} "
         f"({fixed.percentile(0.99) * 1000:.1f} ms at {RATE:,}/s)"
     )
-    for name, phases in (("Companion", bot), ("plain", plain)):
+    for who, phases in ((name, bot), ("the plain bot", plain)):
         busy = max(p.sandbox_cpu / p.window for p in phases.values() if p.window)
         if busy > 0.85:
             lines.append(
-                f"note: the sandbox used {busy:.0%} of a core while serving {name}: it, not "
+                f"note: the sandbox used {busy:.0%} of a core while serving {who}: it, not "
                 "the bot, may have set the pace"
             )
     return lines
@@ -368,60 +362,110 @@ def _short(f: pstats.FunctionProfile) -> str:
     return file if file == "~" else f"{file}:{f.line_number}"
 
 
+async def _companion(
+    python: str, url: str, folder: Path, name: str, *, profiled: bool = False
+) -> dict[str, Phase]:
+    """The bot on a database seeded at ``url`` (SQLite: a copy of that file, per run)."""
+    if url.startswith("sqlite"):
+        template = Path(url.split("///", 1)[1])
+        database = folder / f"{name}.sqlite3"
+        shutil.copyfile(template, database)
+        url = f"sqlite+aiosqlite:///{database}"
+    env = {**_env("", url), **UNPACED, "PYTHONPATH": ROOT}
+    log = folder / f"{name}.log"
+    argv = [python, "-m", "bot", "run"]
+    if profiled:
+        argv = [python, "-m", "benchmarks._updates_profiled", str(folder / f"{name}.prof")]
+    phases = await run_bot(argv, env, log, profiled=profiled)
+    errors = sum("error" in line.lower() for line in log.read_text().splitlines())
+    if errors:
+        print(f"{name}: the bot logged {errors} error lines (see the log of a rerun)")
+    return phases
+
+
+def _report(results: dict[str, dict[str, Phase]], plain: dict[str, Phase]) -> bool:
+    """The table, the ratios and the goals; whether a goal was not met."""
+    _table(results)
+    unmet = False
+    for name, phases in results.items():
+        if name == "plain PTB bot":
+            continue
+        for line in _ratios(name, phases, plain):
+            print(line)
+        fixed = phases["fixed"]
+        unmet |= fixed.percentile(0.99) > GOAL_P99 or phases["open"].rate < GOAL_RATE
+    for name, phases in results.items():
+        idle = phases["idle"]
+        per_second = idle.bot_cpu / idle.window * 1000
+        print(f"{name} idle after the setup: {per_second:.0f} ms CPU a second")
+    return unmet
+
+
+def _heading(database: str, seeded: float) -> None:
+    print(
+        f"{database}, {USERS:,} seeded users (seeded in {seeded:.0f} s), no Redis, sandbox Bot "
+        "API with Telegram's limits lifted, runtime-only install; half /balance, half a "
+        f"Done press. The sandbox runs in this process, on the machine's {os.cpu_count()} "
+        "cores with the bot"
+    )
+
+
+async def _seeded(python: str, url: str) -> float:
+    began = time.monotonic()
+    await asyncio.to_thread(_seed, python, url)
+    return time.monotonic() - began
+
+
+async def _on_postgres(python: str, server: str, plain_file: Path) -> None:
+    """Under ``tests/postgres.sh``: the bot on PostgreSQL, read against the plain bot's
+    figures the SQLite half measured."""
+    figures = json.loads(await asyncio.to_thread(plain_file.read_text))
+    plain = {k: Phase(**v) for k, v in figures.items()}
+    seeded = await _seeded(python, server)
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {"Companion, PostgreSQL": await _companion(python, server, Path(tmp), "pg")}
+    _heading("PostgreSQL", seeded)
+    _report(results, plain)
+
+
 async def main() -> None:
     python = await asyncio.to_thread(runtime_python)
-    results: dict[str, dict[str, Phase]] = {}
+    server = os.environ.get("COMPANION_TEST_POSTGRES_URL")
+    if server and os.environ.get("UPDATES_PLAIN"):
+        await _on_postgres(python, server, Path(os.environ["UPDATES_PLAIN"]))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        template = folder / "seeded.sqlite3"
-        began = time.monotonic()
-        await asyncio.to_thread(_seed, python, f"sqlite+aiosqlite:///{template}")
-        seeded = time.monotonic() - began
+        url = f"sqlite+aiosqlite:///{folder / 'seeded.sqlite3'}"
+        seeded = await _seeded(python, url)
         plain_env = {**_env("", "sqlite+aiosqlite:///unused"), "PYTHONPATH": ROOT}
-        results["plain PTB bot"] = await run_bot(
+        plain = await run_bot(
             [python, "-m", "benchmarks._plain_ptb_updates"], plain_env, folder / "plain.log"
         )
-        env = _companion_env(folder, template, "bot")
-        results["Companion"] = await run_bot([python, "-m", "bot", "run"], env, folder / "bot.log")
-        errors = (folder / "bot.log").read_text().count("error")
-        print(
-            f"SQLite, {USERS:,} seeded users (seeded in {seeded:.0f} s), no Redis, sandbox Bot "
-            "API with Telegram's limits lifted, runtime-only install; half /balance, half a "
-            "Done press"
-        )
-        print(
-            "The sandbox runs in this process and shares the machine's "
-            f"{os.cpu_count()} cores with the bot"
-        )
-        _table(results)
-        for line in _ratios(results["Companion"], results["plain PTB bot"]):
-            print(line)
-        if errors:
-            print(f"the bot logged {errors} lines with 'error'")
-        fixed = results["Companion"]["fixed"]
-        unmet = fixed.percentile(0.99) > GOAL_P99 or results["Companion"]["open"].rate < GOAL_RATE
-        for name, phases in results.items():
-            idle = phases["idle"]
-            per_second = idle.bot_cpu / idle.window * 1000
-            print(f"{name} idle after the setup: {per_second:.0f} ms CPU a second")
-        if unmet and os.environ.get("PROFILE", "1") != "0":
-            out = folder / "bot.prof"
-            env = _companion_env(folder, template, "profiled")
-            argv = [python, "-m", "benchmarks._updates_profiled", str(out)]
-            profiled = await run_bot(argv, env, folder / "profiled.log", profiled=True)
+        results = {"plain PTB bot": plain}
+        if WHICH in ("sqlite", "both"):
+            results["Companion"] = await _companion(python, url, folder, "bot")
+        _heading("SQLite", seeded)
+        unmet = _report(results, plain)
+        if unmet and "Companion" in results and os.environ.get("PROFILE", "1") != "0":
+            profiled = await _companion(python, url, folder, "profiled", profiled=True)
             fixed = profiled["fixed"]
             print(
                 f"profile: the bot once more at {RATE:,}/s under cProfile, the phase alone "
                 f"(slowed by it: p99 {fixed.percentile(0.99) * 1000:.0f} ms, "
                 f"{fixed.rate:,.0f}/s, {fixed.cpu_ms(fixed.bot_cpu):.2f} CPU s/1k)"
             )
-            if out.exists():
-                for line in profile(out):
-                    print(line)
-            else:
-                print("  no profile written")
+            out = folder / "profiled.prof"
+            for line in profile(out) if out.exists() else ["  no profile written"]:
+                print(line)
+        if WHICH in ("postgres", "both"):
+            plain_file = folder / "plain.json"
+            plain_file.write_text(json.dumps({k: asdict(v) for k, v in plain.items()}))
+            script = str(Path(ROOT) / "tests" / "postgres.sh")
+            command = ["bash", script, sys.executable, "-m", "benchmarks.updates"]
+            env = {**os.environ, "UPDATES_PLAIN": str(plain_file)}
+            await asyncio.to_thread(subprocess.run, command, cwd=ROOT, check=True, env=env)
 
 
 if __name__ == "__main__":
     asyncio.run(main())
-    sys.exit(0)

@@ -331,35 +331,43 @@ def _ratios(name: str, bot: dict[str, Phase], plain: dict[str, Phase]) -> list[s
     return lines
 
 
-def profile(path: Path, limit: int = 20) -> list[str]:
+# pstats' raw entries: (file, line, function) -> (primitive calls, calls, own, cumulative, ...)
+Entry = tuple[tuple[str, int, str], tuple[int, int, float, float, Any]]
+
+
+def profile(path: Path, updates: int, limit: int = 20) -> list[str]:
     """The functions the bot spent most time in (own time), and own time by package; the
-    event loop's wait for sockets (``epoll``) left out: it is idle time, not work."""
-    functions = pstats.Stats(str(path)).get_stats_profile().func_profiles
-    waiting = {name for name in functions if "epoll" in name}
-    working = {name: f for name, f in functions.items() if name not in waiting}
-    total = sum(f.tottime for f in working.values()) or 1.0
-    idle = sum(functions[name].tottime for name in waiting)
-    by_own = sorted(working.items(), key=lambda item: item[1].tottime, reverse=True)
+    event loop's wait for sockets (``epoll``) left out: it is idle time, not work. Then the
+    SQL statements and commits per update (SQLAlchemy's, counted with the jobs' few)."""
+    raw: dict[Any, Any] = vars(pstats.Stats(str(path)))["stats"]
+    entries: list[Entry] = list(raw.items())
+    working = [e for e in entries if "epoll" not in e[0][2]]
+    total = sum(row[2] for _key, row in working) or 1.0
+    idle = sum(row[2] for key, row in entries if "epoll" in key[2])
     lines = [f"own time {total:.1f} s under cProfile (and {idle:.1f} s waiting in epoll):"]
-    for name, f in by_own[:limit]:
-        lines.append(f"  {f.tottime / total:6.1%} {f.ncalls:>12} calls  {name} ({_short(f)})")
+    for (file, line, name), row in sorted(working, key=lambda e: e[1][2], reverse=True)[:limit]:
+        where = _short(file) if file == "~" else f"{_short(file)}:{line}"
+        lines.append(f"  {row[2] / total:6.1%} {row[1]:>9,} calls  {name} ({where})")
     packages: Counter[str] = Counter()
-    for name, f in working.items():
-        where = _short(f).split(":")[0]
+    for (file, _line, name), row in working:
+        where = _short(file)
         parts = where.split("/")
         if where == "~":
-            packages[f"built-in {name}"] += f.tottime
+            packages[f"built-in {name}"] += row[2]
         else:
-            packages["/".join(parts[:3]) if where.startswith("bot/") else parts[0]] += f.tottime
+            packages["/".join(parts[:3]) if where.startswith("bot/") else parts[0]] += row[2]
     lines.append("own time by package (bot/ by module, built-ins by name):")
     lines += [f"  {t / total:6.1%} {name}" for name, t in packages.most_common(limit)]
+    counted = {("engine/default.py", "_init_compiled"): "SQL statements"}
+    counted[("engine/base.py", "commit")] = "commits"
+    for (file_end, function), label in counted.items():
+        calls = sum(row[1] for (f, _l, n), row in entries if f.endswith(file_end) and n == function)
+        lines.append(f"{label} per update: {calls / updates:.1f} ({calls:,} in the phase)")
     return lines
 
 
-def _short(f: pstats.FunctionProfile) -> str:
-    file = f.file_name.replace(ROOT + "/", "").split("site-packages/")[-1]
-    file = file.split("python3.11/")[-1]
-    return file if file == "~" else f"{file}:{f.line_number}"
+def _short(file: str) -> str:
+    return file.replace(ROOT + "/", "").split("site-packages/")[-1].split("python3.11/")[-1]
 
 
 async def _companion(
@@ -456,7 +464,8 @@ async def main() -> None:
                 f"{fixed.rate:,.0f}/s, {fixed.cpu_ms(fixed.bot_cpu):.2f} CPU s/1k)"
             )
             out = folder / "profiled.prof"
-            for line in profile(out) if out.exists() else ["  no profile written"]:
+            lines = profile(out, fixed.pushed) if out.exists() else ["  no profile written"]
+            for line in lines:
                 print(line)
         if WHICH in ("postgres", "both"):
             plain_file = folder / "plain.json"

@@ -2,31 +2,34 @@
 
 ``python -m benchmarks updates``. The sandbox Bot API runs in this process with Telegram's
 flood limits lifted; each bot is a child process on a runtime-only install (as in
-``benchmarks.lean``): ``python -m bot run`` on SQLite seeded with USERS users
-(``benchmarks.seed``, a day of history), its own rate limits raised far above the load so no
-reply is paced, and the plain PTB bot (``benchmarks/_plain_ptb_updates.py``), the same
-replies without a database. For each bot:
+``benchmarks.lean``): ``python -m bot run`` on a database seeded with USERS users
+(``benchmarks.seed``, a day of history; SQLite, then PostgreSQL in a throw-away server:
+this benchmark again under ``tests/postgres.sh``), its own rate limits raised far above the
+load so that no reply is paced, and the plain PTB bot (``benchmarks/_plain_ptb_updates.py``):
+the same replies without a database, 64 updates at a time as the bot. For each bot:
 
-1. **setup**: every user sends ``/mission``; the bot's answer carries the Done button the
-   presses below press (a user whose mission is done already gets none, and only sends
-   ``/balance``);
-2. **at RATE a second** for SECONDS seconds, spread over the users (Telegram's per-chat
-   limits lifted): every other update a ``/balance``, the others a press of the user's Done
-   button (the first completes the mission: the points, the streak, the message edited;
-   a later one is answered "already done");
+1. **setup**: every user sends ``/mission``; the bot's answer carries the Done button pressed
+   below (a user whose mission is done already gets none);
+2. **at RATE a second** for SECONDS seconds, spread over the users in turn (Telegram's
+   per-chat limits lifted): every other user sends ``/balance``, the others press their Done
+   button (``/balance`` when they have none); the first press completes the mission (the
+   points, the streak, the message edited), a later one is answered "already done";
 3. **as fast as it goes**: OPEN updates of the same mix pushed at once, the bot's sustained
-   rate read from how fast the replies come.
+   rate read from how fast the answers come.
 
 An update's handling time runs from its push into the sandbox to the sandbox recording the
 bot's answer: the ``/balance`` reply in that chat (replies matched to commands per chat, in
 order), the ``answerCallbackQuery`` of the press (by its id). Throughput is the answers over
 the window from the first push to the last answer. CPU is the bot's (``/proc``) per 1,000
 updates, and the sandbox's own (``getrusage``: this process, the load generator with it),
-which shares the 2 cores with the bot: when it nears a whole core the sandbox, not the bot,
-may be what limits the rate.
+which shares the machine's cores with the bot: when it nears a whole core the sandbox, not
+the bot, may be what limits the rate, and its answers are recorded late.
 
-With a goal not met, the bot runs once more under ``cProfile`` for the fixed-rate phase, and
-the functions it spent most of its time in are printed (``PROFILE=0`` skips it).
+With a goal not met, the bot runs once more on SQLite, profiled (``cProfile``) during the
+fixed-rate phase alone (``benchmarks/_updates_profiled.py``): the functions and packages it
+spent its time in, and the SQL statements and commits per update. ``PROFILE=0`` skips it;
+``UPDATES_DB`` = ``sqlite``, ``postgres`` or ``both`` (the default); ``UPDATES_USERS``,
+``UPDATES_RATE``, ``UPDATES_SECONDS`` and ``UPDATES_OPEN`` change the load.
 """
 
 from __future__ import annotations

@@ -284,7 +284,7 @@ def _seed(python: str, url: str) -> None:
 
 def _table(results: dict[str, dict[str, Phase]]) -> None:
     print(
-        f"{'':<34}{'updates':>8}{'answered':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
+        f"{'':<34}{'updates':>8}{'answered':>9}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"
         f"{'per s':>8}{'bot CPU s/1k':>13}{'sandbox CPU s/1k':>17}"
     )
     for name, phases in results.items():
@@ -296,14 +296,14 @@ def _table(results: dict[str, dict[str, Phase]]) -> None:
             top = max(phase.latencies, default=float("nan")) * 1000
             row = f"{name}, {what}"
             print(
-                f"{row:<34}{phase.pushed:>8,}{phase.answered:>9,}{p50:>8.1f}{p99:>8.1f}"
-                f"{top:>8.0f}{phase.rate:>8.0f}{phase.cpu_ms(phase.bot_cpu):>13.3f}"
+                f"{row:<34}{phase.pushed:>8,}{phase.answered:>9,}{p50:>10,.1f}{p99:>10,.1f}"
+                f"{top:>10,.0f}{phase.rate:>8.0f}{phase.cpu_ms(phase.bot_cpu):>13.3f}"
                 f"{phase.cpu_ms(phase.sandbox_cpu):>17.3f}"
             )
             for kind, label_of in (("balance", "  /balance"), ("press", "  Done press")):
                 times = phase.by_kind.get(kind, [])
                 k50, k99 = phase.percentile(0.5, kind) * 1000, phase.percentile(0.99, kind) * 1000
-                print(f"{label_of:<34}{'':>8}{len(times):>9,}{k50:>8.1f}{k99:>8.1f}")
+                print(f"{label_of:<34}{'':>8}{len(times):>9,}{k50:>10,.1f}{k99:>10,.1f}")
 
 
 def _ratios(name: str, bot: dict[str, Phase], plain: dict[str, Phase]) -> list[str]:
@@ -322,7 +322,7 @@ def _ratios(name: str, bot: dict[str, Phase], plain: dict[str, Phase]) -> list[s
         f"goal >= {GOAL_RATE:,.0f} updates/s: {'met' if rate_met else 'not met'} "
         f"(sustained {fixed.rate:,.0f}/s at {RATE:,}/s, {bot['open'].rate:,.0f}/s at most); "
         f"goal p99 <= {GOAL_P99 * 1000:.0f} ms: {'met' if p99_met else 'not met'} "
-        f"({fixed.percentile(0.99) * 1000:.1f} ms at {RATE:,}/s)"
+        f"({fixed.percentile(0.99) * 1000:,.1f} ms at {RATE:,}/s)"
     )
     for who, phases in ((name, bot), ("the plain bot", plain)):
         busy = max(p.sandbox_cpu / p.window for p in phases.values() if p.window)

@@ -28,7 +28,8 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def settings(url: str) -> Any:
+def settings(url: str, **more: Any) -> Any:
+    """The bot's settings for the million benchmarks on ``url`` (``more``: others to set)."""
     from bot.settings import CompanionSettings
 
     return CompanionSettings(
@@ -38,6 +39,7 @@ def settings(url: str) -> Any:
         log_level="WARNING",
         timezone="UTC",
         telegram_api_base_url="http://127.0.0.1:9/bot",
+        **more,
     )
 
 

@@ -115,17 +115,9 @@ async def _median(services: Any, call: Callable[[], Awaitable[Any]]) -> Figures:
 
 
 def _settings(url: str, folder: Path) -> Any:
-    from bot.settings import CompanionSettings
+    from benchmarks._million_sweep import settings
 
-    return CompanionSettings(
-        _env_file=None,
-        database_url=url,
-        bot_token="123456:MILLION",
-        log_level="WARNING",
-        timezone="UTC",
-        telegram_api_base_url="http://127.0.0.1:9/bot",
-        media_dir=folder / "media",
-    )
+    return settings(url, media_dir=folder / "media")
 
 
 # -- the steps ------------------------------------------------------------------------------

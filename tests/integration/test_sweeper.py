@@ -297,33 +297,7 @@ async def test_two_sweeps_at_once_queue_each_mission_once(bot: Bot) -> None:
     """Two sweeps at the same moment (two processes, or a slow run and the next slot) share
     the due rows: every user gets exactly one assignment and one outbox row."""
     audience = range(100, 1300)  # more than two batches
-    async with bot.services.db.session() as session:
-        await session.execute(
-            insert(users.User),
-            [
-                {
-                    "id": u,
-                    "first_name": "U",
-                    "reachable": True,
-                    "timezone": "Europe/Kyiv",
-                    "created_at": START,
-                    "last_seen_at": START,
-                }
-                for u in audience
-            ],
-        )
-        await session.execute(
-            insert(UserSchedule),
-            [
-                {
-                    "user_id": u,
-                    "kind": times.MISSION,
-                    "minute": 480,
-                    "due_at": datetime(2026, 11, 21, 6, 0, tzinfo=UTC),
-                }
-                for u in audience
-            ],
-        )
+    await _due_at_eight(bot, audience)
     bot.clock.set(datetime(2026, 11, 21, 6, 0, 30, tzinfo=UTC))
     summaries = await asyncio.gather(bot.sweep(), bot.sweep())
     queued = sum(int(s.split("missions queued ")[1].split(",")[0]) for s in summaries)
@@ -396,6 +370,14 @@ async def test_a_busy_minute_is_queued_in_one_run_within_its_time(
     1,200 missions of the minute at once, not 500 a minute."""
     monkeypatch.setattr(sweeper, "RUN_BATCHES", 1)
     audience = range(2_000, 3_200)
+    await _due_at_eight(bot, audience)
+    bot.clock.set(datetime(2026, 11, 21, 6, 0, 30, tzinfo=UTC))
+    summary = await bot.sweep()
+    assert "missions queued 1200," in summary
+
+
+async def _due_at_eight(bot: Bot, audience: range) -> None:
+    """``audience``: users in Kyiv whose mission is due at 08:00 local (06:00 UTC) today."""
     async with bot.services.db.session() as session:
         await session.execute(
             insert(users.User),
@@ -423,6 +405,3 @@ async def test_a_busy_minute_is_queued_in_one_run_within_its_time(
                 for u in audience
             ],
         )
-    bot.clock.set(datetime(2026, 11, 21, 6, 0, 30, tzinfo=UTC))
-    summary = await bot.sweep()
-    assert "missions queued 1200," in summary
